@@ -1,0 +1,75 @@
+"""Typed settings, read from the environment once, lazily (never at import time)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from dd0c_cost.topology import COST_EVENTS, INGEST, NOTIFY
+
+
+def default_data_dir() -> Path:
+    """Per-user data directory (XDG) for the embedded database, outbox and rejects."""
+    import os
+
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "dd0c-cost"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    # PostgreSQL. Unset: the CLI starts its own embedded server (dd0c_cost.local.embedded_pg).
+    database_url: str | None = None
+    # Role every runtime transaction runs as; it is subject to row-level security.
+    database_app_role: str = "dd0c_app"
+
+    data_dir: Path = Field(default_factory=default_data_dir, alias="DD0C_DATA_DIR")
+
+    # Queues (set by CDK from the topology; the local runner sets them to moto queue URLs).
+    queue_url_ingest: str | None = None
+    queue_url_cost_events: str | None = None
+    queue_url_notify: str | None = None
+    # Where deterministic rejects go in AWS: the ingest queue's DLQ, with the reason attached.
+    rejects_queue_url: str | None = None
+
+    # Slack. No bot token: notifications go to the outbox file instead.
+    slack_api_base_url: str = "https://slack.com/api/"
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_channel: str = "#cost-alerts"
+    outbox_path: Path | None = Field(default=None, alias="DD0C_OUTBOX_PATH")
+
+    # Scoring (tenant-level overrides live in the database later).
+    min_samples_for_zscore: int = Field(default=5, alias="DD0C_MIN_SAMPLES")
+    zscore_threshold: float = Field(default=3.0, alias="DD0C_ZSCORE_THRESHOLD")
+    alert_floor_usd_per_hour: float = Field(default=1.0, alias="DD0C_ALERT_FLOOR_USD_PER_HOUR")
+    cold_start_floor_usd_per_hour: float = Field(default=5.0, alias="DD0C_COLD_START_FLOOR_USD_PER_HOUR")
+
+    # Limits.
+    ingest_max_records: int = 500
+    ingest_max_body_bytes: int = 1_000_000
+
+    def queue_url(self, queue_name: str) -> str:
+        url = {INGEST: self.queue_url_ingest, COST_EVENTS: self.queue_url_cost_events, NOTIFY: self.queue_url_notify}.get(
+            queue_name
+        )
+        if not url:
+            raise RuntimeError(f"queue URL for {queue_name!r} is not configured (QUEUE_URL_{queue_name.upper().replace('-', '_')})")
+        return url
+
+    def resolved_outbox_path(self) -> Path:
+        return self.outbox_path or (self.data_dir / "slack-outbox.jsonl")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """For the local runner and tests, after they change the environment."""
+    get_settings.cache_clear()

@@ -1,0 +1,178 @@
+"""The pipeline's topology, declared once.
+
+Both the CDK app (``cdk/``) and the local runner (``dd0c_cost.local``) read this module,
+so the deployed system and the one a developer runs on a laptop cannot drift apart.
+Pure data: no I/O, no AWS calls, no environment reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """An SQS FIFO queue with its dead-letter queue."""
+
+    name: str  # logical name; the physical name is f"{prefix}-{name}.fifo"
+    purpose: str
+    message_group: str  # what the MessageGroupId is (documentation + used by producers)
+    deduplication: str  # what the MessageDeduplicationId is
+    max_receive_count: int = 3  # deliveries before a message is moved to the DLQ
+    visibility_timeout_s: int = 60  # must be >= 6x the consumer's timeout per AWS guidance; checked in tests
+    dlq_alarm_threshold: int = 1  # messages visible in the DLQ that raise the alarm
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.name}-dlq"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One Lambda function: one concern, one thin handler under ``functions/<name>/``."""
+
+    name: str
+    purpose: str
+    handler: str = "handler.handler"  # module.attribute inside functions/<name>/
+    source_queue: str | None = None  # QueueSpec.name it consumes (SQS event source)
+    output_queues: tuple[str, ...] = ()  # QueueSpec.names it sends to
+    batch_size: int = 10
+    timeout_s: int = 10
+    memory_mb: int = 512
+    needs_database: bool = True
+    needs_slack: bool = False
+    reserved_concurrency: int | None = None
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """An HTTP API route served by a function."""
+
+    method: str
+    path: str
+    function: str
+    auth: str  # "api_key" (tenant API key), "slack_signature" or "none"
+    purpose: str
+
+
+@dataclass(frozen=True)
+class EventRuleSpec:
+    """An EventBridge rule on the central bus that targets a queue."""
+
+    name: str
+    detail_types: tuple[str, ...]
+    target_queue: str
+    message_group_path: str  # JSONPath into the event for the SQS MessageGroupId
+    purpose: str
+
+
+@dataclass(frozen=True)
+class Topology:
+    bus_name: str
+    queues: tuple[QueueSpec, ...]
+    functions: tuple[FunctionSpec, ...]
+    routes: tuple[RouteSpec, ...]
+    rules: tuple[EventRuleSpec, ...]
+    api_function: str = "api"
+    extra: dict = field(default_factory=dict)
+
+    def queue(self, name: str) -> QueueSpec:
+        for q in self.queues:
+            if q.name == name:
+                return q
+        raise KeyError(f"no queue named {name!r} in the topology")
+
+    def function(self, name: str) -> FunctionSpec:
+        for f in self.functions:
+            if f.name == name:
+                return f
+        raise KeyError(f"no function named {name!r} in the topology")
+
+    def consumer_of(self, queue_name: str) -> FunctionSpec:
+        for f in self.functions:
+            if f.source_queue == queue_name:
+                return f
+        raise KeyError(f"no function consumes {queue_name!r}")
+
+
+INGEST = "ingest"
+COST_EVENTS = "cost-events"
+NOTIFY = "notify"
+
+TOPOLOGY = Topology(
+    bus_name="dd0c-cost",
+    queues=(
+        QueueSpec(
+            name=INGEST,
+            purpose="CloudTrail records and EventBridge envelopes waiting to be normalised",
+            message_group="source AWS account id",
+            deduplication="tenant + CloudTrail eventID",
+        ),
+        QueueSpec(
+            name=COST_EVENTS,
+            purpose="priced cost events waiting to be scored",
+            message_group="spend series (tenant, account, service) so one series is scored in order",
+            deduplication="tenant + CloudTrail eventID",
+        ),
+        QueueSpec(
+            name=NOTIFY,
+            purpose="anomalies waiting to be posted to Slack",
+            message_group="tenant",
+            deduplication="anomaly id + revision",
+        ),
+    ),
+    functions=(
+        FunctionSpec(
+            name="normalize",
+            purpose="parse, validate, price and persist CloudTrail records as cost events",
+            source_queue=INGEST,
+            output_queues=(COST_EVENTS,),
+        ),
+        FunctionSpec(
+            name="score",
+            purpose="update spend baselines and raise anomalies",
+            source_queue=COST_EVENTS,
+            output_queues=(NOTIFY,),
+        ),
+        FunctionSpec(
+            name="notify",
+            purpose="post anomalies to Slack with action buttons",
+            source_queue=NOTIFY,
+            needs_slack=True,
+        ),
+        FunctionSpec(
+            name="api",
+            purpose="HTTP API: batch ingest, dashboard reads, Slack interactions",
+            output_queues=(INGEST,),
+            needs_slack=True,
+            batch_size=0,
+        ),
+    ),
+    routes=(
+        RouteSpec("POST", "/v1/ingest", "api", "api_key", "batch ingest of CloudTrail records"),
+        RouteSpec("GET", "/v1/anomalies", "api", "api_key", "list the tenant's anomalies"),
+        RouteSpec("GET", "/v1/anomalies/{anomaly_id}", "api", "api_key", "one anomaly"),
+        RouteSpec("POST", "/slack/interactions", "api", "slack_signature", "Slack button clicks"),
+        RouteSpec("GET", "/health", "api", "none", "liveness"),
+    ),
+    rules=(
+        EventRuleSpec(
+            name="cloudtrail-cost-events",
+            detail_types=("AWS API Call via CloudTrail",),
+            target_queue=INGEST,
+            message_group_path="$.account",
+            purpose="route customer CloudTrail API calls into the ingest queue",
+        ),
+    ),
+)
+
+
+def physical_queue_name(prefix: str, queue_name: str, *, dlq: bool = False) -> str:
+    """FIFO queue names must end in ``.fifo``; one rule for CDK and the local runner."""
+    base = f"{prefix}-{queue_name}-dlq" if dlq else f"{prefix}-{queue_name}"
+    return f"{base}.fifo"
+
+
+def queue_url_env_var(queue_name: str) -> str:
+    """The environment variable that carries a queue's URL to the functions that send to it."""
+    return "QUEUE_URL_" + queue_name.upper().replace("-", "_")
