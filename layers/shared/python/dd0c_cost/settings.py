@@ -24,6 +24,10 @@ class Settings(BaseSettings):
 
     # PostgreSQL. Unset: the CLI starts its own embedded server (dd0c_cost.local.embedded_pg).
     database_url: str | None = None
+    # In AWS: Secrets Manager secrets (RDS secret JSON: host, port, username, password, dbname).
+    # The app secret is the runtime login; the admin secret is used only by the migrate function.
+    database_secret_arn: str | None = None
+    database_admin_secret_arn: str | None = None
     # Role every runtime transaction runs as; it is subject to row-level security.
     database_app_role: str = "dd0c_app"
 

@@ -141,6 +141,12 @@ TOPOLOGY = Topology(
             needs_slack=True,
         ),
         FunctionSpec(
+            name="migrate",
+            purpose="apply the numbered SQL migrations; run by CDK on every deploy",
+            timeout_s=300,
+            batch_size=0,
+        ),
+        FunctionSpec(
             name="api",
             purpose="HTTP API: batch ingest, dashboard reads, Slack interactions",
             output_queues=(INGEST,),
