@@ -1,0 +1,91 @@
+"""Runtime database access: one lazily opened connection per process, every transaction scoped
+to one tenant.
+
+Each connection runs ``SET ROLE dd0c_app`` as soon as it opens, so whatever login the process
+uses, its queries are subject to row-level security. ``tenant_transaction`` sets the tenant
+with ``set_config(..., is_local => true)``, so the setting dies with the transaction and can
+never leak into the next tenant's work on a warm Lambda.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from uuid import UUID
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from dd0c_cost.settings import Settings, get_settings
+
+_connection: psycopg.Connection | None = None
+
+
+def resolve_database_url(settings: Settings, *, admin: bool = False) -> str:
+    """DATABASE_URL wins; in AWS the URL is built from a Secrets Manager secret (RDS JSON)."""
+    if settings.database_url:
+        return settings.database_url
+    arn = settings.database_admin_secret_arn if admin else settings.database_secret_arn
+    if not arn:
+        raise RuntimeError(
+            "no database configured: set DATABASE_URL, or DATABASE_SECRET_ARN in AWS "
+            "(the dd0c-cost CLI starts an embedded PostgreSQL when neither is set)"
+        )
+    from aws_lambda_powertools.utilities.parameters import get_secret
+
+    secret = json.loads(get_secret(arn, max_age=300))
+    from psycopg.conninfo import make_conninfo
+
+    return make_conninfo(
+        host=secret["host"],
+        port=secret.get("port", 5432),
+        user=secret["username"],
+        password=secret["password"],
+        dbname=secret.get("dbname", "dd0c"),
+        sslmode="require",
+    )
+
+
+def open_connection(url: str, app_role: str = "dd0c_app") -> psycopg.Connection:
+    conn = psycopg.connect(url, row_factory=dict_row, autocommit=False)
+    conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(app_role)))
+    conn.commit()
+    return conn
+
+
+def get_connection(settings: Settings | None = None) -> psycopg.Connection:
+    """The process's connection, reused across warm invocations; reopened if it broke."""
+    global _connection
+    if _connection is None or _connection.closed or _connection.broken:
+        settings = settings or get_settings()
+        _connection = open_connection(resolve_database_url(settings), settings.database_app_role)
+    return _connection
+
+
+def close_connection() -> None:
+    global _connection
+    if _connection is not None and not _connection.closed:
+        _connection.close()
+    _connection = None
+
+
+@contextmanager
+def tenant_transaction(conn: psycopg.Connection, tenant_id: UUID | str) -> Iterator[psycopg.Connection]:
+    """A transaction that can see and write only ``tenant_id``'s rows."""
+    with conn.transaction():
+        conn.execute("SELECT set_config('dd0c.tenant_id', %s, true)", [str(tenant_id)])
+        yield conn
+
+
+def tenant_for_account(conn: psycopg.Connection, account_id: str) -> UUID | None:
+    with conn.transaction():
+        row = conn.execute("SELECT dd0c.tenant_for_account(%s) AS t", [account_id]).fetchone()
+    return row["t"] if row else None
+
+
+def tenant_for_api_key(conn: psycopg.Connection, key_hash: bytes) -> UUID | None:
+    with conn.transaction():
+        row = conn.execute("SELECT dd0c.tenant_for_api_key(%s) AS t", [key_hash]).fetchone()
+    return row["t"] if row else None
