@@ -1,0 +1,327 @@
+"""The Slack message for one anomaly, built with ``slack_sdk.models.blocks``.
+
+Written to be read half-asleep: the header says how bad and how expensive, the next
+blocks say who, what, where, when and why, and the buttons let the reader act without
+leaving Slack.
+
+Actions in this slice: acknowledge, snooze (1h/4h/24h/7d) and mark as expected.
+Remediation (stop/terminate) and "create ticket" are *not* part of this slice; no
+buttons are rendered for them until the handlers exist.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+
+from dd0c_cost.scoring.models import Anomaly, AnomalyStatus, Severity
+
+# --- action ids (the interaction handler dispatches on these) -------------------------------
+ACTION_ACKNOWLEDGE: Final = "anomaly_acknowledge"
+ACTION_SNOOZE: Final = "anomaly_snooze"
+ACTION_EXPECTED: Final = "anomaly_expected"
+ACTION_IDS: Final = frozenset({ACTION_ACKNOWLEDGE, ACTION_SNOOZE, ACTION_EXPECTED})
+
+# Snooze choices offered in the message: label -> seconds.
+SNOOZE_OPTIONS: Final[dict[str, int]] = {
+    "1 hour": 3600,
+    "4 hours": 4 * 3600,
+    "24 hours": 24 * 3600,
+    "7 days": 7 * 24 * 3600,
+}
+DEFAULT_SNOOZE_SECONDS: Final = 24 * 3600
+
+HOURS_PER_MONTH: Final = 730
+
+# --- Slack limits (https://docs.slack.dev/reference/block-kit/blocks) -----------------------
+MAX_BLOCKS: Final = 50
+MAX_TEXT: Final = 3000  # section text, context element text
+MAX_FIELD_TEXT: Final = 2000  # one section field
+MAX_HEADER: Final = 150
+MAX_FALLBACK_TEXT: Final = 3000  # Slack allows more; a notification preview never needs it
+MAX_RESOURCE_IDS_SHOWN: Final = 10
+MAX_EVENT_IDS_SHOWN: Final = 10
+MAX_REASONS_SHOWN: Final = 10
+
+SEVERITY_EMOJI: Final = {
+    Severity.LOW: "🔵",
+    Severity.MEDIUM: "🟡",
+    Severity.HIGH: "🟠",
+    Severity.CRITICAL: "🔴",
+}
+
+STATUS_LINE: Final = {
+    AnomalyStatus.ACKNOWLEDGED: "✅ Acknowledged",
+    AnomalyStatus.SNOOZED: "💤 Snoozed",
+    AnomalyStatus.EXPECTED: "🙈 Marked as expected",
+    AnomalyStatus.FALSE_POSITIVE: "🚫 Marked as a false positive",
+}
+
+
+# --- small helpers ---------------------------------------------------------------------------
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def escape_mrkdwn(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _code(text: str) -> str:
+    # Backticks inside a code span would end it early.
+    return "`" + escape_mrkdwn(text.replace("`", "'")) + "`"
+
+
+def format_usd(amount: float) -> str:
+    """$175.00, $0.42, $127,750 (no cents from $1,000 on)."""
+    sign = "-" if amount < 0 else ""
+    amount = abs(amount)
+    return f"{sign}${amount:,.0f}" if amount >= 1000 else f"{sign}${amount:,.2f}"
+
+
+def format_rate(usd_per_hour: float) -> str:
+    """'$175.00/h (≈ $127,750/month)'."""
+    return f"{format_usd(usd_per_hour)}/h (≈ {format_usd(usd_per_hour * HOURS_PER_MONTH)}/month)"
+
+
+def format_utc(moment: datetime) -> str:
+    if moment.tzinfo is None:  # the pipeline stores UTC; be explicit rather than guess local time
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    return None
+
+
+def short_actor(actor: str) -> str:
+    """'intern@acme' from 'arn:aws:sts::123456789012:assumed-role/Dev/intern@acme'; names pass through."""
+    if actor.startswith("arn:"):
+        resource = actor.split(":", 5)[-1]
+        if resource == "root":
+            return "root"
+        return resource.rsplit("/", 1)[-1] or actor
+    return actor
+
+
+def actor_name(anomaly: Anomaly) -> str:
+    """The short name to show: the scorer's ``actor_name`` attribute, else derived from ``actor``."""
+    name = anomaly.attributes.get("actor_name")
+    return name if isinstance(name, str) and name else short_actor(anomaly.actor)
+
+
+def _fmt_quantity(quantity: Any) -> str | None:
+    if isinstance(quantity, bool) or not isinstance(quantity, (int, float)):
+        return None
+    return str(int(quantity)) if float(quantity).is_integer() else f"{quantity:g}"
+
+
+def what_line(anomaly: Anomaly) -> str:
+    """'8 × p4d.24xlarge (ec2:instance)', '8 × ec2:instance' or just 'ec2:instance'."""
+    attrs = anomaly.attributes
+    quantity = _fmt_quantity(attrs.get("quantity"))
+    size = attrs.get("instance_type") or attrs.get("instance_class") or attrs.get("node_type")
+    if size:
+        sized = f"{quantity} × {size}" if quantity else str(size)
+        return f"{sized} ({anomaly.resource_type})"
+    return f"{quantity} × {anomaly.resource_type}" if quantity else anomaly.resource_type
+
+
+def id_list(ids: list[str], *, max_shown: int, budget: int, sep: str = ", ") -> str:
+    """Up to ``max_shown`` ids as code spans, then '+N more', never longer than ``budget``."""
+    shown: list[str] = []
+    used = 0
+    for index, item in enumerate(ids):
+        rendered = _code(clip(item, 200))
+        remaining_after = len(ids) - index - 1
+        tail = len(f"{sep}+{remaining_after} more") if remaining_after else 0
+        if len(shown) >= max_shown or used + len(sep) + len(rendered) + tail > budget:
+            break
+        shown.append(rendered)
+        used += len(sep) + len(rendered)
+    text = sep.join(shown)
+    hidden = len(ids) - len(shown)
+    if hidden:
+        text = f"{text}{sep}+{hidden} more" if text else f"{hidden} ids"
+    return text
+
+
+def _value(anomaly: Anomaly, **extra: Any) -> str:
+    """Compact JSON carried by every interactive element; parsed back by ``parse_interaction``."""
+    payload = {"anomaly_id": str(anomaly.id), "tenant_id": str(anomaly.tenant_id), **extra}
+    return json.dumps(payload, separators=(",", ":"))
+
+
+# --- the message -----------------------------------------------------------------------------
+def fallback_text(anomaly: Anomaly) -> str:
+    """The notification / screen-reader text: severity, $/h, who, what, where."""
+    text = (
+        f"{SEVERITY_EMOJI[anomaly.severity]} {anomaly.severity.value.upper()} cost anomaly: "
+        f"{actor_name(anomaly)} — {what_line(anomaly)} in {anomaly.region} "
+        f"(account {anomaly.account_id}), {format_rate(anomaly.estimated_hourly_usd)}"
+    )
+    return clip(escape_mrkdwn(text), MAX_FALLBACK_TEXT)
+
+
+def _header(anomaly: Anomaly) -> HeaderBlock:
+    text = (
+        f"{SEVERITY_EMOJI[anomaly.severity]} {anomaly.severity.value.upper()} · "
+        f"{format_rate(anomaly.estimated_hourly_usd)}"
+    )
+    return HeaderBlock(block_id="anomaly_header", text=PlainTextObject(text=clip(text, MAX_HEADER), emoji=True))
+
+
+def _facts(anomaly: Anomaly) -> SectionBlock:
+    actor = actor_name(anomaly)
+    who = f"*Who*\n{escape_mrkdwn(actor)}"
+    if actor != anomaly.actor:
+        who += f"\n{_code(anomaly.actor)}"
+    what = f"*What*\n{escape_mrkdwn(what_line(anomaly))}\nservice {_code(anomaly.service)}"
+    where = f"*Where*\naccount {_code(anomaly.account_id)}\nregion {_code(anomaly.region)}"
+    when = f"*When*\ndetected {format_utc(anomaly.detected_at)}"
+    event_time = _parse_time(anomaly.attributes.get("event_time"))
+    if event_time is not None and event_time != anomaly.detected_at:
+        when += f"\nevent {format_utc(event_time)}"
+    first_seen = _parse_time(anomaly.attributes.get("first_event_time"))
+    if first_seen is not None:
+        when += f"\nfirst event {format_utc(first_seen)}"
+    fields = [MarkdownTextObject(text=clip(f, MAX_FIELD_TEXT)) for f in (who, what, where, when)]
+    return SectionBlock(block_id="anomaly_facts", fields=fields)
+
+
+def _why(anomaly: Anomaly) -> SectionBlock | None:
+    if not anomaly.components:
+        return None
+    ranked = sorted(anomaly.components, key=lambda c: c.value, reverse=True)
+    lines = [f"*Why* (score {anomaly.score:.2f})"]
+    for component in ranked[:MAX_REASONS_SHOWN]:
+        lines.append(f"• {escape_mrkdwn(component.reason)} _({escape_mrkdwn(component.name)} {component.value:.2f})_")
+    if len(ranked) > MAX_REASONS_SHOWN:
+        lines.append(f"_+{len(ranked) - MAX_REASONS_SHOWN} more_")
+    return SectionBlock(block_id="anomaly_why", text=MarkdownTextObject(text=clip("\n".join(lines), MAX_TEXT)))
+
+
+def _resources(anomaly: Anomaly) -> SectionBlock | None:
+    if not anomaly.resource_ids:
+        return None
+    label = f"*Resources* ({len(anomaly.resource_ids)})\n"
+    ids = id_list(anomaly.resource_ids, max_shown=MAX_RESOURCE_IDS_SHOWN, budget=MAX_TEXT - len(label))
+    return SectionBlock(block_id="anomaly_resources", text=MarkdownTextObject(text=label + ids))
+
+
+def _status(anomaly: Anomaly, status_by: str | None) -> SectionBlock | None:
+    line = STATUS_LINE.get(anomaly.status)
+    if line is None:
+        return None
+    if anomaly.status is AnomalyStatus.SNOOZED and anomaly.snoozed_until is not None:
+        line += f" until {format_utc(anomaly.snoozed_until)}"
+    if status_by:
+        # status_by is either a Slack mention we built ("<@U123>") or a plain name.
+        by = status_by if status_by.startswith("<@") and status_by.endswith(">") else escape_mrkdwn(status_by)
+        line += f" by {by}"
+    return SectionBlock(block_id="anomaly_status", text=MarkdownTextObject(text=clip(line, MAX_TEXT)))
+
+
+def _actions(anomaly: Anomaly) -> ActionsBlock | None:
+    if anomaly.status in (AnomalyStatus.EXPECTED, AnomalyStatus.FALSE_POSITIVE):
+        return None  # closed: nothing left to do from Slack
+    elements: list[Any] = []
+    if anomaly.status is not AnomalyStatus.ACKNOWLEDGED:
+        elements.append(
+            ButtonElement(
+                text="Acknowledge", action_id=ACTION_ACKNOWLEDGE, value=_value(anomaly), style="primary"
+            )
+        )
+    elements.append(
+        StaticSelectElement(
+            action_id=ACTION_SNOOZE,
+            placeholder="Snooze…",
+            options=[
+                Option(text=label, value=_value(anomaly, snooze_seconds=seconds))
+                for label, seconds in SNOOZE_OPTIONS.items()
+            ],
+        )
+    )
+    elements.append(
+        ButtonElement(
+            text="Mark as expected",
+            action_id=ACTION_EXPECTED,
+            value=_value(anomaly),
+            confirm=ConfirmObject(
+                title="Mark as expected?",
+                text="This closes the anomaly and records this spend as expected.",
+                confirm="Mark as expected",
+                deny="Cancel",
+            ),
+        )
+    )
+    return ActionsBlock(block_id="anomaly_actions", elements=elements)
+
+
+def _context(anomaly: Anomaly, dashboard_url: str | None) -> ContextBlock:
+    elements: list[Any] = []
+    if anomaly.event_ids:
+        label = "CloudTrail event IDs: "
+        ids = id_list(anomaly.event_ids, max_shown=MAX_EVENT_IDS_SHOWN, budget=MAX_TEXT - len(label))
+        elements.append(MarkdownTextObject(text=label + ids))
+    ident = f"anomaly {_code(str(anomaly.id))} · tenant {_code(str(anomaly.tenant_id))}"
+    if dashboard_url:
+        # A link, not a URL button: URL buttons also send an interaction we would have to answer.
+        ident += f" · <{escape_mrkdwn(clip(dashboard_url, 2000))}|Open in dashboard>"
+    elements.append(MarkdownTextObject(text=clip(ident, MAX_TEXT)))
+    return ContextBlock(block_id="anomaly_context", elements=elements)
+
+
+def build_blocks(anomaly: Anomaly, *, dashboard_url: str | None = None, status_by: str | None = None) -> list[Block]:
+    blocks: list[Block | None] = [
+        _header(anomaly),
+        _status(anomaly, status_by),
+        SectionBlock(block_id="anomaly_summary", text=MarkdownTextObject(text=clip(escape_mrkdwn(anomaly.summary), MAX_TEXT)))
+        if anomaly.summary
+        else None,
+        _facts(anomaly),
+        _why(anomaly),
+        _resources(anomaly),
+        _actions(anomaly),
+        _context(anomaly, dashboard_url),
+    ]
+    result = [b for b in blocks if b is not None]
+    if len(result) > MAX_BLOCKS:  # cannot happen with today's layout; guard future additions
+        raise ValueError(f"{len(result)} blocks exceed Slack's limit of {MAX_BLOCKS}")
+    return result
+
+
+def build_anomaly_message(
+    anomaly: Anomaly, *, dashboard_url: str | None = None, status_by: str | None = None
+) -> dict[str, Any]:
+    """``{"text": fallback, "blocks": [...]}`` ready for chat.postMessage / chat.update.
+
+    ``status_by`` (e.g. ``"<@U123>"``) is shown next to the status once someone has acted.
+    ``to_dict()`` runs slack_sdk's validators, so a block over a Slack limit fails here, not in Slack.
+    """
+    blocks = build_blocks(anomaly, dashboard_url=dashboard_url, status_by=status_by)
+    return {"text": fallback_text(anomaly), "blocks": [block.to_dict() for block in blocks]}
