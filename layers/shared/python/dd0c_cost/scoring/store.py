@@ -1,0 +1,133 @@
+"""Anomaly and baseline persistence (inside a tenant transaction)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from dd0c_cost.scoring.baseline import SpendBaseline
+from dd0c_cost.scoring.models import Anomaly, AnomalyStatus
+
+_ANOMALY_COLUMNS = """id, tenant_id, account_id, region, service, resource_type, resource_ids, event_ids, actor,
+    detected_at, score, severity, estimated_hourly_usd, status, summary, components, attributes, snoozed_until"""
+
+
+def claim_for_scoring(conn: psycopg.Connection, tenant_id: UUID, event_id: str) -> bool:
+    """Mark the cost event scored; False if it already was (each event updates state once)."""
+    row = conn.execute(
+        """UPDATE dd0c.cost_events SET scored_at = now()
+           WHERE tenant_id = %s AND event_id = %s AND scored_at IS NULL RETURNING id""",
+        [tenant_id, event_id],
+    ).fetchone()
+    return row is not None
+
+
+def lock_baseline(conn: psycopg.Connection, tenant_id: UUID, series_key: str) -> SpendBaseline:
+    """The series' baseline, row-locked until the transaction ends (concurrent scorers wait)."""
+    conn.execute(
+        "INSERT INTO dd0c.spend_baselines (tenant_id, series_key) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        [tenant_id, series_key],
+    )
+    row = conn.execute(
+        "SELECT n, mean, m2 FROM dd0c.spend_baselines WHERE tenant_id = %s AND series_key = %s FOR UPDATE",
+        [tenant_id, series_key],
+    ).fetchone()
+    return SpendBaseline(n=row["n"], mean=row["mean"], m2=row["m2"])
+
+
+def save_baseline(
+    conn: psycopg.Connection, tenant_id: UUID, series_key: str, baseline: SpendBaseline, event_time: datetime
+) -> None:
+    conn.execute(
+        """UPDATE dd0c.spend_baselines
+           SET n = %s, mean = %s, m2 = %s,
+               first_event_at = COALESCE(first_event_at, %s),
+               last_event_at = GREATEST(COALESCE(last_event_at, %s), %s)
+           WHERE tenant_id = %s AND series_key = %s""",
+        [baseline.n, baseline.mean, baseline.m2, event_time, event_time, event_time, tenant_id, series_key],
+    )
+
+
+def insert_anomaly(conn: psycopg.Connection, anomaly: Anomaly) -> None:
+    conn.execute(
+        """INSERT INTO dd0c.anomalies (id, tenant_id, account_id, region, service, resource_type, resource_ids,
+               event_ids, actor, detected_at, score, severity, estimated_hourly_usd, status, summary, components,
+               attributes)
+           VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
+        [
+            anomaly.id, anomaly.tenant_id, anomaly.account_id, anomaly.region, anomaly.service,
+            anomaly.resource_type, anomaly.resource_ids, anomaly.event_ids, anomaly.actor, anomaly.detected_at,
+            anomaly.score, anomaly.severity.value, anomaly.estimated_hourly_usd, anomaly.status.value,
+            anomaly.summary, Jsonb([c.model_dump() for c in anomaly.components]), Jsonb(anomaly.attributes),
+        ],
+    )
+
+
+def _to_anomaly(row: dict) -> Anomaly:
+    return Anomaly.model_validate(row)
+
+
+def get_anomaly(conn: psycopg.Connection, anomaly_id: UUID) -> Anomaly | None:
+    row = conn.execute(f"SELECT {_ANOMALY_COLUMNS} FROM dd0c.anomalies WHERE id = %s", [anomaly_id]).fetchone()
+    return _to_anomaly(row) if row else None
+
+
+def anomaly_for_event(conn: psycopg.Connection, event_id: str) -> tuple[Anomaly, int, int] | None:
+    """The anomaly an event raised, with its revision and the revision last notified."""
+    row = conn.execute(
+        f"SELECT {_ANOMALY_COLUMNS}, revision, notified_revision FROM dd0c.anomalies WHERE %s = ANY(event_ids)",
+        [event_id],
+    ).fetchone()
+    if not row:
+        return None
+    revision, notified = row.pop("revision"), row.pop("notified_revision")
+    return _to_anomaly(row), revision, notified
+
+
+def list_anomalies(conn: psycopg.Connection, *, limit: int = 100, status: str | None = None) -> list[Anomaly]:
+    if status:
+        rows = conn.execute(
+            f"SELECT {_ANOMALY_COLUMNS} FROM dd0c.anomalies WHERE status = %s ORDER BY detected_at DESC, id LIMIT %s",
+            [status, limit],
+        ).fetchall()
+    else:
+        rows = conn.execute(
+            f"SELECT {_ANOMALY_COLUMNS} FROM dd0c.anomalies ORDER BY detected_at DESC, id LIMIT %s", [limit]
+        ).fetchall()
+    return [_to_anomaly(r) for r in rows]
+
+
+def set_status(
+    conn: psycopg.Connection, anomaly_id: UUID, status: AnomalyStatus, *, by: str, snoozed_until: datetime | None = None
+) -> Anomaly | None:
+    row = conn.execute(
+        f"""UPDATE dd0c.anomalies SET status = %s, status_changed_by = %s, snoozed_until = %s,
+                revision = revision + 1, updated_at = now()
+            WHERE id = %s RETURNING {_ANOMALY_COLUMNS}""",
+        [status.value, by, snoozed_until, anomaly_id],
+    ).fetchone()
+    return _to_anomaly(row) if row else None
+
+
+def slack_message_of(conn: psycopg.Connection, anomaly_id: UUID) -> tuple[str | None, str | None]:
+    row = conn.execute("SELECT slack_channel, slack_ts FROM dd0c.anomalies WHERE id = %s", [anomaly_id]).fetchone()
+    return (row["slack_channel"], row["slack_ts"]) if row else (None, None)
+
+
+def mark_notified(conn: psycopg.Connection, anomaly_id: UUID, revision: int, channel: str | None, ts: str | None) -> bool:
+    """Record a post; False if this revision was already posted (redelivered notify message)."""
+    row = conn.execute(
+        """UPDATE dd0c.anomalies SET notified_revision = %s,
+               slack_channel = COALESCE(%s, slack_channel), slack_ts = COALESCE(%s, slack_ts)
+           WHERE id = %s AND notified_revision < %s RETURNING id""",
+        [revision, channel, ts, anomaly_id, revision],
+    ).fetchone()
+    return row is not None
+
+
+def notified_revision(conn: psycopg.Connection, anomaly_id: UUID) -> int | None:
+    row = conn.execute("SELECT notified_revision FROM dd0c.anomalies WHERE id = %s", [anomaly_id]).fetchone()
+    return row["notified_revision"] if row else None
