@@ -48,14 +48,11 @@ def list_tenants(conn: psycopg.Connection) -> list[dict]:
         ).fetchall()
 
 
-class AccountOwnedByOtherTenant(ValueError):
-    pass
-
-
-def attach_accounts(conn: psycopg.Connection, tenant_id: UUID, account_ids: set[str]) -> list[str]:
-    """Connect accounts to a tenant; return the newly attached ones. An account already
+def attach_accounts(conn: psycopg.Connection, tenant_id: UUID, account_ids: set[str]) -> tuple[list[str], list[str]]:
+    """Connect accounts to a tenant; return (newly attached, refused). An account already
     connected to another tenant is refused: one account, one tenant."""
-    added = []
+    added: list[str] = []
+    refused: list[str] = []
     with conn.transaction():
         for account_id in sorted(account_ids):
             row = conn.execute(
@@ -70,8 +67,8 @@ def attach_accounts(conn: psycopg.Connection, tenant_id: UUID, account_ids: set[
                 "SELECT tenant_id FROM dd0c.connected_accounts WHERE account_id = %s", [account_id]
             ).fetchone()
             if owner["tenant_id"] != tenant_id:
-                raise AccountOwnedByOtherTenant(f"account {account_id} is already connected to another tenant")
-    return added
+                refused.append(account_id)
+    return added, refused
 
 
 def create_api_key(conn: psycopg.Connection, tenant_id: UUID) -> str:
@@ -86,7 +83,6 @@ def create_api_key(conn: psycopg.Connection, tenant_id: UUID) -> str:
 
 
 __all__ = [
-    "AccountOwnedByOtherTenant",
     "attach_accounts",
     "create_api_key",
     "ensure_tenant",

@@ -1,0 +1,150 @@
+"""``dd0c-cost replay``: files of CloudTrail history through the real pipeline, in event-time order."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+
+from dd0c_cost import outcomes
+from dd0c_cost.db import operator
+from dd0c_cost.events.cloudtrail import FileItem, RecordRejected, RejectReason, event_time_or_none, iter_file, parse
+from dd0c_cost.events.models import IngestMessage
+from dd0c_cost.local.runner import LocalPipeline
+from dd0c_cost.topology import INGEST, TOPOLOGY
+
+_FAR_FUTURE = datetime.max.replace(tzinfo=None)
+
+
+@dataclass
+class ReplaySummary:
+    read: int = 0
+    cost_events: int = 0
+    not_cost_relevant: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    anomalies: int = 0
+    tenant: str = ""
+    rejects_file: str | None = None
+
+    @property
+    def processed(self) -> int:
+        return self.cost_events + self.not_cost_relevant
+
+    def as_json(self) -> dict:
+        return {
+            "read": self.read,
+            "cost_events": self.cost_events,
+            "not_cost_relevant": self.not_cost_relevant,
+            "rejected": dict(sorted(self.rejected.items())),
+            "anomalies": self.anomalies,
+        }
+
+
+def _account_of(value) -> str | None:
+    try:
+        return parse(value).account_id
+    except RecordRejected:
+        return None
+
+
+def _sort_key(indexed: tuple[int, FileItem]):
+    index, item = indexed
+    when = None if item.rejected else event_time_or_none(item.value)
+    # Undated records (they will be rejected) keep their relative order at the end.
+    return (when is None, when.replace(tzinfo=None) if when else _FAR_FUTURE, index)
+
+
+def replay(
+    paths: list[Path],
+    tenant_name: str,
+    database_url: str,
+    *,
+    rejects_path: Path,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ReplaySummary:
+    summary = ReplaySummary(tenant=tenant_name, rejects_file=str(rejects_path))
+    items: list[FileItem] = []
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(f"no such file: {path}")
+        items.extend(iter_file(path))
+    summary.read = len(items)
+    ordered = [item for _, item in sorted(enumerate(items), key=_sort_key)]
+
+    conn = operator.open_operator_connection(database_url)
+    try:
+        tenant_id = operator.ensure_tenant(conn, tenant_name)
+        accounts = {a for item in ordered if not item.rejected and (a := _account_of(item.value))}
+        operator.attach_accounts(conn, tenant_id, accounts)
+    finally:
+        conn.close()
+
+    rejects: list[dict] = []
+    for item in ordered:
+        if item.rejected:
+            summary.rejected[item.rejected.reason.value] += 1
+            rejects.append({"reason": item.rejected.reason.value, "detail": item.rejected.detail, **item.origin.model_dump(exclude_none=True)})
+
+    def tally(stage: str, kind: str, reason: str | None, origin: dict | None) -> None:
+        if stage == "normalize":
+            if kind == "cost_event":
+                summary.cost_events += 1
+            elif kind == "not_cost_relevant":
+                summary.not_cost_relevant += 1
+            else:
+                summary.rejected[reason or "rejected"] += 1
+            if progress:
+                progress("normalize", summary.processed + sum(summary.rejected.values()), summary.read)
+        elif stage == "score" and kind == "anomaly":
+            summary.anomalies += 1
+
+    outcomes.add_listener(tally)
+    try:
+        with LocalPipeline(extra_env={"DATABASE_URL": database_url}) as pipeline:
+            bodies = []
+            for item in ordered:
+                if item.rejected:
+                    continue
+                message = IngestMessage(tenant_id=tenant_id, origin=item.origin, record=item.value)
+                bodies.append((_account_of(item.value) or "unknown", message.model_dump_json()))
+            pipeline.send_ingest(bodies)
+            pipeline.drain()
+            for queue in TOPOLOGY.queues:
+                for message in pipeline.take_dead_letters(queue.name):
+                    rejects.append(_reject_entry(queue.name, message))
+                    attrs = message.get("MessageAttributes", {})
+                    if "reject_reason" not in attrs:
+                        # A poison message: it failed every delivery and was moved by redrive.
+                        summary.rejected[RejectReason.PROCESSING_FAILED.value] += 1
+    finally:
+        outcomes.remove_listener(tally)
+
+    rejects_path.parent.mkdir(parents=True, exist_ok=True)
+    with rejects_path.open("w") as out:
+        for entry in rejects:
+            out.write(json.dumps(entry, default=str) + "\n")
+    return summary
+
+
+def _reject_entry(queue: str, message: dict) -> dict:
+    attrs = {k: v.get("StringValue") for k, v in message.get("MessageAttributes", {}).items()}
+    entry: dict = {
+        "reason": attrs.get("reject_reason", RejectReason.PROCESSING_FAILED.value),
+        "detail": attrs.get("reject_detail"),
+        "queue": queue if queue != INGEST else None,
+    }
+    try:
+        body = orjson.loads(message["Body"])
+    except orjson.JSONDecodeError:
+        body = message["Body"]
+    if isinstance(body, dict) and isinstance(body.get("origin"), dict):
+        entry.update({k: v for k, v in body["origin"].items() if v is not None})
+        entry["record"] = body.get("record")
+    else:
+        entry["message"] = body
+    return {k: v for k, v in entry.items() if v is not None}
