@@ -221,6 +221,19 @@ def cmd_bench(args, rest: list[str]) -> int:
     return importlib.import_module(module).main(rest)
 
 
+def cmd_contracts(args) -> int:
+    from dd0c_cost import contracts
+
+    if args.check:
+        stale = contracts.stale()
+        for path in stale:
+            print(f"out of date: {path} (run: dd0c-cost contracts)", file=sys.stderr)
+        return 1 if stale else 0
+    for path in contracts.write():
+        print(f"wrote {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dd0c-cost", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -267,6 +280,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("db", help="manage the embedded PostgreSQL")
     p.add_argument("action", choices=["stop"])
     p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser("contracts", help="regenerate events/schemas/*.json and docs/openapi.json from the models")
+    p.add_argument("--check", action="store_true", help="fail if the checked-in files differ from the models")
+    p.set_defaults(func=cmd_contracts)
 
     p = sub.add_parser("bench", help="benchmarks: nab, score, normalize (pass --json for machine output)")
     p.add_argument("name", choices=["nab", "score", "normalize"])

@@ -78,7 +78,7 @@ def score_body(body: str | bytes) -> None:
     outcomes.record("score", "anomaly" if result.anomaly is not None and not result.already_scored else "scored")
 
 
-def _get_notifier():
+def notifier():
     global _notifier
     if _notifier is None:
         from dd0c_cost.notify.slack import SlackNotifier
@@ -103,7 +103,7 @@ def notify_body(body: str | bytes) -> None:
     if already is not None and already >= message.revision:
         outcomes.record("notify", "already_posted")
         return
-    posted = _get_notifier().post(anomaly)
+    posted = notifier().post(anomaly)
     with tenant_transaction(conn, message.tenant_id):
         anomaly_store.mark_notified(conn, anomaly.id, message.revision, posted.channel, posted.ts)
     outcomes.record("notify", posted.destination)

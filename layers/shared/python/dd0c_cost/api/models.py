@@ -1,0 +1,27 @@
+"""Request and response models of the HTTP API (the OpenAPI document is generated from them)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from dd0c_cost.scoring.models import Anomaly
+
+
+class IngestRejection(BaseModel):
+    index: int = Field(description="position of the record in the request")
+    reason: str
+    detail: str
+
+
+class IngestAccepted(BaseModel):
+    accepted: int = Field(description="records queued for normalisation")
+    rejected: list[IngestRejection] = Field(default_factory=list)
+
+
+class AnomalyList(BaseModel):
+    anomalies: list[Anomaly]
+
+
+class ErrorBody(BaseModel):
+    error: str
+    message: str

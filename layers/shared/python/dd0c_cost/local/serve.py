@@ -1,0 +1,93 @@
+"""``dd0c-cost serve``: the HTTP API on localhost, as API Gateway would invoke it, with the
+pipeline behind it pumped between requests (single thread: one DB connection, no races)."""
+
+from __future__ import annotations
+
+import base64
+import sys
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from dd0c_cost.local.runner import LambdaContext, LocalPipeline
+from dd0c_cost.topology import TOPOLOGY
+
+
+def apigw_v2_event(method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str) -> dict:
+    """An API Gateway HTTP API (payload v2.0) event, as the api Lambda receives it."""
+    parts = urlsplit(raw_path)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    is_text = body == b"" or headers.get("content-type", "").startswith(("application/json", "application/x-www-form-urlencoded", "text/"))
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": parts.path,
+        "rawQueryString": parts.query,
+        "headers": {k.lower(): v for k, v in headers.items()},
+        "queryStringParameters": query or None,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "domainName": "localhost",
+            "http": {"method": method, "path": parts.path, "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": headers.get("user-agent", "")},
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
+            "timeEpoch": int(time.time() * 1000),
+        },
+        "body": body.decode() if is_text else base64.b64encode(body).decode(),
+        "isBase64Encoded": not is_text,
+    }
+
+
+def make_handler_class(pipeline: LocalPipeline):
+    api = pipeline.handler(TOPOLOGY.api_function)
+
+    class ApiRequestHandler(BaseHTTPRequestHandler):
+        server_version = "dd0c-cost-local"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            event = apigw_v2_event(self.command, self.path, dict(self.headers.items()), body, self.client_address[0])
+            result = api(event, LambdaContext(TOPOLOGY.api_function))
+            payload = result.get("body") or ""
+            data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+            self.send_response(result.get("statusCode", 200))
+            for key, value in (result.get("headers") or {}).items():
+                self.send_header(key, value)
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+        def log_message(self, fmt: str, *args) -> None:
+            print(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", file=sys.stderr)
+
+    return ApiRequestHandler
+
+
+def serve(port: int = 8080, *, max_requests: int | None = None, ready=None) -> int:
+    from dd0c_cost.local.database import database_url_for_cli
+
+    url = database_url_for_cli()
+    with LocalPipeline(extra_env={"DATABASE_URL": url}) as pipeline:
+        server = HTTPServer(("127.0.0.1", port), make_handler_class(pipeline))
+        server.timeout = 0.2
+        print(f"dd0c-cost API on http://127.0.0.1:{server.server_port} (Ctrl-C to stop)", file=sys.stderr)
+        if ready:
+            ready(server.server_port)
+        handled = 0
+        try:
+            while max_requests is None or handled < max_requests:
+                server.handle_request()
+                handled += 1
+                pipeline.drain()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+    return 0

@@ -1,0 +1,39 @@
+"""What a Slack button click does: change the anomaly's status and update the message."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dd0c_cost.db.connection import get_connection, tenant_transaction
+from dd0c_cost.notify import ACTION_ACKNOWLEDGE, ACTION_EXPECTED, ACTION_SNOOZE
+from dd0c_cost.scoring import store
+from dd0c_cost.scoring.models import Anomaly, AnomalyStatus
+
+_STATUS = {
+    ACTION_ACKNOWLEDGE: AnomalyStatus.ACKNOWLEDGED,
+    ACTION_SNOOZE: AnomalyStatus.SNOOZED,
+    ACTION_EXPECTED: AnomalyStatus.EXPECTED,
+}
+
+
+def apply_slack_action(action) -> Anomaly | None:
+    """Apply a verified Slack action; None if the anomaly is not the tenant's."""
+    conn = get_connection()
+    status = _STATUS[action.action_id]
+    with tenant_transaction(conn, action.tenant_id):
+        current = store.get_anomaly(conn, action.anomaly_id)
+        if current is None:
+            return None
+        snoozed_until = None
+        if status is AnomalyStatus.SNOOZED:
+            # Event time, not wall time: the snooze runs from the newest event seen for this tenant.
+            row = conn.execute("SELECT max(last_event_at) AS t FROM dd0c.connected_accounts").fetchone()
+            start = max(filter(None, [row["t"] if row else None, current.detected_at]))
+            snoozed_until = start + timedelta(seconds=action.snooze_seconds or 86_400)
+        updated = store.set_status(conn, action.anomaly_id, status, by=action.user_id, snoozed_until=snoozed_until)
+        channel, ts = store.slack_message_of(conn, action.anomaly_id)
+    if channel and ts:
+        from dd0c_cost.pipeline import notifier
+
+        notifier().update(updated, channel, ts, status_by=action.user_mention)
+    return updated
