@@ -239,3 +239,207 @@ def score_corpus(detections: dict, windows: dict, profile_name: str = "standard"
         "files": len(per_file),
         "per_file": per_file,
     }
+
+
+# ---------------------------------------------------------------------------
+# Running the detector
+# ---------------------------------------------------------------------------
+
+
+def _repo_root() -> Path:
+    # layers/shared/python/dd0c_cost/bench/nab.py -> repo root
+    return Path(__file__).resolve().parents[5]
+
+
+def find_data_dir(explicit: str | None = None) -> Path:
+    """The NAB data folder: ``--data``, ``$DD0C_NAB_DATA``, bundled copy, ``../shared``."""
+    cands: list[Path] = []
+    if explicit:
+        cands.append(Path(explicit))
+    elif os.environ.get("DD0C_NAB_DATA"):
+        cands.append(Path(os.environ["DD0C_NAB_DATA"]))
+    else:
+        for base in (_repo_root(), Path.cwd()):
+            cands += [base / "benchmarks" / "nab", base.parent / "shared" / "benchmarks" / "nab"]
+    for c in cands:
+        if (c / "labels" / "combined_windows.json").is_file() and (c / "data" / SUBSET).is_dir():
+            return c
+    raise FileNotFoundError(
+        "NAB data not found (need labels/combined_windows.json and data/realAWSCloudwatch/); "
+        "tried: " + ", ".join(str(c) for c in cands))
+
+
+def read_series(path: str | os.PathLike) -> tuple[list[str], list[float]]:
+    """A NAB data file -> (timestamp strings, values)."""
+    ts, vals = [], []
+    with open(path, newline="") as f:
+        rd = csv.reader(f)
+        header = next(rd)
+        it, iv = header.index("timestamp"), header.index("value")
+        for row in rd:
+            ts.append(row[it])
+            vals.append(float(row[iv]))
+    return ts, vals
+
+
+def epoch_seconds(ts: str) -> float:
+    """NAB timestamps are naive; read them as UTC."""
+    return parse_ts(ts).replace(tzinfo=timezone.utc).timestamp()
+
+
+def run_detector(values: Sequence[float], times: Sequence[float],
+                 factory: Callable[[float, float], Callable[[float, float], float]]) -> list[float]:
+    """Feed one file, one record at a time, to a fresh model; return its scores."""
+    step = factory(min(values), max(values))
+    return [step(t, x) for t, x in zip(times, values)]
+
+
+def streaming_factory(lo: float, hi: float) -> Callable[[float, float], float]:
+    """The benchmarked detector: default (NAB) parameters, told the file's min and max."""
+    from dd0c_cost.scoring.streaming import NAB_PARAMS, StreamingDetector
+
+    det = StreamingDetector(NAB_PARAMS, value_range=(lo, hi))
+    upd = det.update
+    return lambda t, x: upd(t, x).score
+
+
+def welford_factory(lo: float, hi: float) -> Callable[[float, float], float]:
+    """Reference baseline: |z| against an expanding Welford mean/variance (before the update)."""
+    from dd0c_cost.scoring.streaming import Welford
+
+    w = Welford()
+
+    def step(t: float, x: float) -> float:
+        z = abs(w.zscore(x))
+        w.add(x)
+        return z / (1.0 + z)
+
+    return step
+
+
+def write_results(out_dir: str | os.PathLike, rel: str, ts: Sequence[str], values: Sequence[float],
+                  scores: Sequence[float]) -> Path:
+    """NAB results layout: ``<out>/<category>/<file>.csv`` with timestamp,value,anomaly_score."""
+    p = Path(out_dir) / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with open(p, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["timestamp", "value", "anomaly_score"])
+        for t, x, s in zip(ts, values, scores):
+            w.writerow([t, repr(x), repr(float(s))])
+    return p
+
+
+def _reference_scores(tool: Path, windows_path: Path, results_dir: str) -> dict[str, dict]:
+    """Run shared/tools/nab_score.py (needs numpy) on written results."""
+    exe = sys.executable
+    try:
+        subprocess.run([exe, "-c", "import numpy"], check=True, capture_output=True)
+    except subprocess.CalledProcessError:
+        exe = "python3"  # the project venv has no numpy; the system one may
+    with tempfile.TemporaryDirectory() as td:
+        jp = os.path.join(td, "scores.json")
+        subprocess.run([exe, str(tool), "--windows", str(windows_path), "--results", results_dir,
+                        "--subset", SUBSET, "--profile", "all", "--json", jp],
+                       check=True, capture_output=True, text=True)
+        with open(jp) as f:
+            return json.load(f)
+
+
+JSON_KEYS = {"standard": "standard", "reward_low_FP_rate": "reward_low_fp",
+             "reward_low_FN_rate": "reward_low_fn"}
+REFERENCE_POINTS = {"Numenta HTM (published results)": 73.4,
+                    "expanding Welford z-score": 36.6}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="dd0c-cost bench nab",
+        description="Run the streaming detector on NAB realAWSCloudwatch (17 files) and score "
+                    "it with the NAB method (standard, reward-low-FP, reward-low-FN).")
+    ap.add_argument("--data", help="NAB folder with data/ and labels/ (default: bundled "
+                                   "benchmarks/nab, else ../shared/benchmarks/nab)")
+    ap.add_argument("--out", help="write NAB-format result CSVs (timestamp,value,anomaly_score) here")
+    ap.add_argument("--json", action="store_true",
+                    help='print only {"standard": ..., "reward_low_fp": ..., "reward_low_fn": ...}')
+    ap.add_argument("--scorer", choices=("builtin", "reference"), default="builtin",
+                    help="builtin: pure-Python NAB scorer; reference: run shared/tools/nab_score.py "
+                         "(needs numpy) on the written results")
+    ap.add_argument("--reference-tool", help="path of nab_score.py (default: <data>/../../tools/)")
+    ap.add_argument("--per-file", action="store_true", help="also print per-file results")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="skip the expanding-Welford baseline run")
+    a = ap.parse_args(argv)
+
+    try:
+        data = find_data_dir(a.data)
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    windows_path = data / "labels" / "combined_windows.json"
+    windows = load_windows(windows_path, SUBSET)
+    series = {}
+    for rel in sorted(windows):
+        ts, vals = read_series(data / "data" / rel)
+        series[rel] = (ts, vals, [epoch_seconds(t) for t in ts])
+
+    t0 = time.perf_counter()
+    dets = {rel: (ts, run_detector(vals, ep, streaming_factory))
+            for rel, (ts, vals, ep) in series.items()}
+    elapsed = time.perf_counter() - t0
+    n_points = sum(len(v[1]) for v in series.values())
+
+    out_dir = a.out
+    tmp = None
+    if a.scorer == "reference" and not out_dir:
+        tmp = tempfile.TemporaryDirectory()
+        out_dir = tmp.name
+    if out_dir:
+        for rel, (ts, vals, _) in series.items():
+            write_results(out_dir, rel, ts, vals, dets[rel][1])
+
+    if a.scorer == "reference":
+        tool = Path(a.reference_tool) if a.reference_tool else data.parent.parent / "tools" / "nab_score.py"
+        ref = _reference_scores(tool, windows_path, out_dir)
+        results = {p: {"nab": ref[p]["nab"], "threshold": ref[p]["threshold"],
+                       "windows_hit": ref[p]["windows_hit"], "windows": ref[p]["windows"],
+                       "fp_rows": ref[p]["fp_rows"], "per_file": ref[p]["per_file"]}
+                   for p in PROFILES}
+    else:
+        results = {p: score_corpus(dets, windows, p) for p in PROFILES}
+    if tmp is not None:
+        tmp.cleanup()
+
+    figures = {JSON_KEYS[p]: round(results[p]["nab"], 4) for p in PROFILES}
+    if a.json:
+        print(json.dumps(figures))
+        return 0
+
+    print(f"NAB {SUBSET}: {len(series)} files, {n_points} points, data {data}")
+    print(f"detector: dd0c_cost.scoring.streaming.StreamingDetector (NAB_PARAMS), "
+          f"{n_points / elapsed:,.0f} points/s incl. harness; scorer: {a.scorer}")
+    print(f"{'profile':20s} {'NAB':>7s}  {'threshold':>9s}  windows  fp_rows")
+    for p in PROFILES:
+        r = results[p]
+        thr = r["threshold"]
+        thr_s = "never" if thr is None or thr == NEVER else f"{thr:.4f}"
+        print(f"{p:20s} {r['nab']:7.2f}  {thr_s:>9s}  {r['windows_hit']:>3d}/{r['windows']:<3d}  "
+              f"{r['fp_rows']:>6d}")
+    if a.per_file:
+        for f in results["standard"]["per_file"]:
+            print(f"  {f['name']:58s} raw={f['raw']:7.3f} hit={f['windows_hit']}/{f['windows']} "
+                  f"fp={f['fp_rows']}")
+    if not a.no_baseline:
+        base = {rel: (ts, run_detector(vals, ep, welford_factory))
+                for rel, (ts, vals, ep) in series.items()}
+        b = {p: score_corpus(base, windows, p)["nab"] for p in PROFILES}
+        print(f"{'baseline (this run)':20s} expanding Welford z: standard {b['standard']:.2f}, "
+              f"low-FP {b['reward_low_FP_rate']:.2f}, low-FN {b['reward_low_FN_rate']:.2f}")
+    print("reference points (standard): " + ", ".join(f"{k} {v}" for k, v in REFERENCE_POINTS.items()))
+    if out_dir and not tmp:
+        print(f"results written to {out_dir}/{SUBSET}/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,598 @@
+"""Streaming anomaly detector core for one time series (pure Python, O(1) per point).
+
+``StreamingDetector.update(t, x)`` takes one observation (``t`` in epoch seconds,
+``x`` the value, e.g. a cost rate in USD/h) and returns a :class:`DetectorResult`
+with a score in [0, 1], per-component values in [0, 1] and a short reason.
+The model is online (no look-ahead), keeps a small amount of state and can be
+saved and restored with :meth:`StreamingDetector.to_state` /
+:meth:`StreamingDetector.from_state`.
+
+How a point is scored (details and measured figures in ``docs/scoring.md``)
+--------------------------------------------------------------------------
+1. **Sequence novelty** (drives the score). The value is quantised on two grids
+   (``resolutions`` bins across the value range, a coarse and a fine one). For
+   each grid a first-order transition model counts how often bin ``b`` followed
+   bin ``p``; a count is credited to ``b`` and its ``kernel`` neighbours so
+   that jitter of one bin is not news. The novelty of a point is
+   ``1 - count(p -> b) / max_b' count(p -> b')``, averaged over the grids: 0 when
+   the value went where values from here usually go, 1 when it never went
+   there. It is the cheap analogue of HTM's "fraction of active columns that
+   were not predicted".
+2. **Anomaly likelihood** (calibration, as in Numenta's HTM post-processing,
+   Ahmad et al. 2017). The raw score is averaged over the last
+   ``avg_window`` points; that average is compared with the distribution
+   (Gaussian, expanding mean and variance with floors) of its own history, and
+   the tail probability turns into ``likelihood``. The reported score is the
+   log-scaled likelihood ``log(1 - L) / log(1e-10)``: 0.5 means "a 1-in-10^5
+   event for this series", 1.0 "1-in-10^10". As in HTM, a very unlikely point
+   right after another one is reported at the lower "yellow" level, so one
+   event raises one alarm rather than a run of them.
+3. **Range novelty** ("spatial" anomaly in Numenta's NAB detector): a value
+   more than ``spatial_tolerance`` of the observed range beyond every value
+   seen so far scores 1.0.
+
+The other components are computed on every point and reported for reuse by the
+product's scorer; with the default weights they do not move the score (see
+``docs/scoring.md`` for why):
+
+* ``level``: robust z-score of the value against a decayed baseline (EW mean
+  and variance with ``baseline_halflife_s``, updates winsorised at
+  ``winsor_k`` sigma so a spike does not drag the baseline), as the two-sided
+  probability ``erf(|z|/sqrt 2)``;
+* ``rate``: the step change against the usual step changes, same form;
+* ``seasonal``: the value against the decayed mean and variance of the same
+  hour of day (or hour of week), once that slot has at least
+  ``seasonal_min_days`` days of history;
+* ``novelty``, ``raw`` (the combined raw score, averaged), ``likelihood``
+  and ``spatial``.
+
+Numerics: values are shifted by an origin (the given minimum, else the first
+value) before any statistic, so 1e12 + tiny noise keeps its precision; every
+variance update has the form ``(1 - a) * (v + a * d * d)`` with ``0 <= a <= 1``
+and cannot go negative. NaN, +-inf (and, with ``allow_negative=False``,
+negative values) are ignored with a reason and leave the state unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, NamedTuple
+
+__all__ = [
+    "DetectorParams",
+    "DetectorResult",
+    "NAB_PARAMS",
+    "StreamingDetector",
+    "Welford",
+]
+
+_SQRT1_2 = 0.7071067811865476
+_LOG_1E10 = -23.02585084720009  # log(1e-10)
+STATE_VERSION = 1
+
+# Reasons are constants so that scoring a point builds no strings.
+REASON_IGNORED_NONFINITE = "ignored: value is not a finite number"
+REASON_IGNORED_TIME = "ignored: timestamp is not a finite number"
+REASON_IGNORED_NEGATIVE = "ignored: negative value"
+REASON_WARMUP = "learning: not enough history yet"
+REASON_SPATIAL = "value outside the range seen so far"
+REASON_SEQUENCE = "value moved where this series has not gone before"
+REASON_LEVEL = "value far from its recent baseline"
+REASON_RATE = "change much larger than usual"
+REASON_SEASONAL = "value unusual for this time of day"
+REASON_NORMAL = "normal"
+REASON_REPEAT = "unusual, but continues an alarm just raised"
+
+
+class DetectorResult(NamedTuple):
+    """What :meth:`StreamingDetector.update` returns for one point."""
+
+    score: float
+    components: dict[str, float]
+    reason: str
+
+
+@dataclass(frozen=True)
+class DetectorParams:
+    """One parameter set. The defaults are the set used for the NAB benchmark.
+
+    Sample counts (``avg_window``, ``warmup``, ``learning``) are in points,
+    durations in seconds. Nothing here was fitted per file.
+    """
+
+    # sequence novelty
+    resolutions: tuple[int, ...] = (16, 32)  # bins across the value range, per grid
+    kernel: int = 1  # a hit on bin b also counts for b-kernel..b+kernel
+    count_halflife_s: float | None = 30 * 86400.0  # forgetting of transition counts
+    # anomaly likelihood (HTM defaults where they exist)
+    avg_window: int = 10  # HTM: averaging window of raw scores
+    warmup: int = 30  # raw scores of the first points are not used
+    learning: int = 150  # points before a likelihood is reported (HTM: estimationSamples 100)
+    mean_floor: float = 0.03  # HTM lower bounds of the raw-score distribution
+    var_floor: float = 0.0003
+    red: float = 0.99999  # HTM filter: a red point right after a red point ...
+    yellow: float = 0.999  # ... is reported at the yellow level
+    # range novelty
+    spatial_tolerance: float = 0.05  # HTM/NAB: 5 % of the observed range
+    # reported components
+    baseline_halflife_s: float = 86400.0
+    winsor_k: float = 4.0
+    resolution_fraction: float = 1.0 / 130.0  # noise floor: range/130 (HTM NAB encoder)
+    seasonal_period_s: float = 86400.0  # 86400: hour of day; 604800: hour of week
+    seasonal_slot_s: float = 3600.0
+    seasonal_halflife_s: float = 7 * 86400.0
+    seasonal_min_days: float = 2.0
+    # raw score = weighted mean of these (level/rate/seasonal as erf(|z|/sqrt2))
+    w_novelty: float = 1.0
+    w_level: float = 0.0
+    w_rate: float = 0.0
+    w_seasonal: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.resolutions or any(int(b) < 2 for b in self.resolutions):
+            raise ValueError("resolutions must be integers >= 2")
+        if self.avg_window < 1 or self.learning < 1 or self.warmup < 0 or self.kernel < 0:
+            raise ValueError("avg_window, learning >= 1; warmup, kernel >= 0")
+        if min(self.w_novelty, self.w_level, self.w_rate, self.w_seasonal) < 0:
+            raise ValueError("weights must be >= 0")
+        if self.w_novelty + self.w_level + self.w_rate + self.w_seasonal <= 0:
+            raise ValueError("at least one weight must be > 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["resolutions"] = list(self.resolutions)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DetectorParams:
+        known = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in d.items() if k in known}
+        if "resolutions" in kw:
+            kw["resolutions"] = tuple(int(b) for b in kw["resolutions"])
+        return cls(**kw)
+
+
+NAB_PARAMS = DetectorParams()
+
+
+class Welford:
+    """Expanding mean and variance (Welford 1962), with a shift for precision.
+
+    ``var`` is the sample variance (n - 1), never negative. Used by the
+    benchmark baseline and available to callers; the detector itself uses
+    exponentially weighted forms of the same update.
+    """
+
+    __slots__ = ("n", "mean", "m2", "shift")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.mean = 0.0  # mean of (x - shift)
+        self.m2 = 0.0
+        self.shift = 0.0
+
+    def add(self, x: float) -> None:
+        if self.n == 0:
+            self.shift = x
+        y = x - self.shift
+        self.n += 1
+        d = y - self.mean
+        self.mean += d / self.n
+        inc = d * (y - self.mean)
+        if inc > 0.0:
+            self.m2 += inc
+
+    @property
+    def var(self) -> float:
+        return self.m2 / (self.n - 1) if self.n > 1 else 0.0
+
+    def zscore(self, x: float) -> float:
+        v = self.var
+        return (x - self.shift - self.mean) / math.sqrt(v) if v > 0.0 else 0.0
+
+
+def _decay(dt: float, halflife: float | None) -> float:
+    """Weight of the new point in an EW average after a gap dt: 1 - 2^(-dt/h)."""
+    if halflife is None or halflife <= 0:
+        return 0.0
+    if dt <= 0.0:
+        return 0.0
+    return -math.expm1(-0.6931471805599453 * dt / halflife)
+
+
+class _Grid:
+    """Transition counts on one quantisation grid: rows[prev][bin] -> count."""
+
+    __slots__ = ("bins", "rows", "rowmax", "prev")
+
+    def __init__(self, bins: int) -> None:
+        self.bins = bins
+        self.rows: dict[int, dict[int, float]] = {}
+        self.rowmax: dict[int, float] = {}
+        self.prev: int | None = None
+
+
+class StreamingDetector:
+    """Online anomaly detector for one series. See the module docstring.
+
+    ``value_range=(lo, hi)``: the series' expected min and max if known (NAB
+    tells each file's); otherwise the grids are laid out from the range seen
+    in the first ``warmup`` points (and extend beyond it as needed).
+    ``allow_negative=False`` makes negative values be ignored (cost rates).
+    """
+
+    __slots__ = (
+        "p", "allow_negative", "value_range",
+        "n", "n_ignored", "t_last", "origin", "grid_span",
+        "lo_seen", "hi_seen",
+        "b_mean", "b_var", "r_mean", "r_var", "u_prev",
+        "seasonal",
+        "grids", "inc", "t_inc",
+        "ring", "ring_i", "ring_sum",
+        "l_n", "l_mean", "l_m2", "prev_red",
+        "_dt", "_a_base", "_a_count",
+    )
+
+    def __init__(self, params: DetectorParams | None = None, *,
+                 value_range: tuple[float, float] | None = None,
+                 allow_negative: bool = True) -> None:
+        self.p = params or NAB_PARAMS
+        self.allow_negative = allow_negative
+        if value_range is not None:
+            lo, hi = float(value_range[0]), float(value_range[1])
+            if not (math.isfinite(lo) and math.isfinite(hi)) or hi < lo:
+                raise ValueError(f"bad value_range {value_range!r}")
+            value_range = (lo, hi)
+        self.value_range = value_range
+        self.n = 0
+        self.n_ignored = 0
+        self.t_last: float | None = None
+        self.origin: float | None = None
+        # value span that each grid divides into its number of bins; None until known
+        self.grid_span: float | None = None
+        if value_range is not None:
+            self.origin = value_range[0]
+            self.grid_span = (value_range[1] - value_range[0]) or 1.0
+        self.lo_seen = math.inf  # in shifted units (x - origin)
+        self.hi_seen = -math.inf
+        self.b_mean = 0.0
+        self.b_var = 0.0
+        self.r_mean = 0.0
+        self.r_var = 0.0
+        self.u_prev: float | None = None
+        self.seasonal: dict[int, list[float]] = {}  # slot -> [mean, var, n, t_last, t_first]
+        self.grids = [_Grid(int(b)) for b in self.p.resolutions]
+        self.inc = 1.0  # lazy exponential forgetting of counts
+        self.t_inc: float | None = None
+        self.ring = [0.0] * self.p.avg_window
+        self.ring_i = 0
+        self.ring_sum = 0.0
+        self.l_n = 0
+        self.l_mean = 0.0
+        self.l_m2 = 0.0
+        self.prev_red = False
+        self._dt = -1.0
+        self._a_base = 0.0
+        self._a_count = 1.0
+
+    # ------------------------------------------------------------------ update
+    def update(self, t: float, x: float) -> DetectorResult:
+        """Score one observation and learn from it."""
+        if not (x == x and x not in (math.inf, -math.inf)):  # NaN or inf
+            self.n_ignored += 1
+            return DetectorResult(0.0, {}, REASON_IGNORED_NONFINITE)
+        if not (t == t and t not in (math.inf, -math.inf)):
+            self.n_ignored += 1
+            return DetectorResult(0.0, {}, REASON_IGNORED_TIME)
+        if x < 0.0 and not self.allow_negative:
+            self.n_ignored += 1
+            return DetectorResult(0.0, {}, REASON_IGNORED_NEGATIVE)
+        p = self.p
+        n = self.n
+        if self.origin is None:
+            self.origin = x
+        u = x - self.origin
+
+        # --- time step and decay weights (cached for regular sampling)
+        t_last = self.t_last
+        dt = t - t_last if t_last is not None and t > t_last else 0.0
+        if dt != self._dt:
+            self._dt = dt
+            self._a_base = _decay(dt, p.baseline_halflife_s)
+            self._a_count = (2.0 ** (dt / p.count_halflife_s)
+                             if p.count_halflife_s and dt > 0.0 else 1.0)
+        if t_last is None or t > t_last:
+            self.t_last = t
+
+        # --- range, noise floor
+        lo, hi = self.lo_seen, self.hi_seen
+        spatial = 0.0
+        if hi > lo:
+            tol = (hi - lo) * p.spatial_tolerance
+            if u > hi + tol or u < lo - tol:
+                spatial = 1.0
+        if u < lo:
+            self.lo_seen = lo = u
+        if u > hi:
+            self.hi_seen = hi = u
+        if self.value_range is not None:
+            span = self.value_range[1] - self.value_range[0]
+        else:
+            span = hi - lo
+        floor2 = (span * p.resolution_fraction) ** 2
+        if floor2 <= 0.0:
+            floor2 = (abs(x) * 1e-9 + 1e-12) ** 2
+
+        # --- level: robust z against the decayed baseline (West/Welford EW form)
+        a = self._a_base
+        if n == 0:
+            self.b_mean = u
+            z_level = 0.0
+            z_rate = 0.0
+        else:
+            ainit = 1.0 / (n + 1)
+            if a < ainit:
+                a = ainit
+            m = self.b_mean
+            var = self.b_var + floor2
+            sd = math.sqrt(var)
+            d = u - m
+            z_level = d / sd
+            c = p.winsor_k * sd
+            if d > c:
+                d = c
+            elif d < -c:
+                d = -c
+            self.b_mean = m + a * d
+            self.b_var = (1.0 - a) * (self.b_var + a * d * d)
+            # --- rate of change against the usual steps
+            step = u - self.u_prev
+            rm = self.r_mean
+            rvar = self.r_var + floor2
+            rsd = math.sqrt(rvar)
+            e = step - rm
+            z_rate = e / rsd
+            c = p.winsor_k * rsd
+            if e > c:
+                e = c
+            elif e < -c:
+                e = -c
+            if n == 1:
+                self.r_mean = step
+            else:
+                self.r_mean = rm + a * e
+                self.r_var = (1.0 - a) * (self.r_var + a * e * e)
+        self.u_prev = u
+        level = math.erf(abs(z_level) * _SQRT1_2)
+        rate = math.erf(abs(z_rate) * _SQRT1_2)
+
+        # --- seasonal slot
+        seasonal = self._seasonal(t, u, floor2)
+
+        # --- sequence novelty on the grids
+        q = self.grid_span
+        if q is None and n + 1 >= max(p.warmup, 2):
+            # no range given: lay the grids out over the range seen in warm-up,
+            # at least 10 % of the typical magnitude (a flat start is not a range)
+            q = max(hi - lo, 0.1 * abs(self.origin + self.b_mean))
+            if q > 0.0:
+                self.grid_span = q
+            else:
+                q = None
+        novelty = 0.0
+        if q is not None:
+            novelty = self._novelty(u, q)
+
+        # --- raw score, averaged; anomaly likelihood
+        wsum = p.w_novelty + p.w_level + p.w_rate + p.w_seasonal
+        if wsum == p.w_novelty:
+            raw = novelty
+        else:
+            raw = (p.w_novelty * novelty + p.w_level * level + p.w_rate * rate
+                   + p.w_seasonal * (seasonal if seasonal >= 0.0 else 0.0)) / wsum
+        if n < p.warmup:
+            raw = 0.0
+        ring = self.ring
+        i = self.ring_i
+        self.ring_sum += raw - ring[i]
+        ring[i] = raw
+        w = len(ring)
+        self.ring_i = i + 1 if i + 1 < w else 0
+        avg = self.ring_sum / (n + 1 if n + 1 < w else w)
+        if avg < 0.0:  # rounding in the running sum
+            avg = 0.0
+        if n < p.learning:
+            lik = 0.5
+        else:
+            mean = self.l_mean
+            if mean < p.mean_floor:
+                mean = p.mean_floor
+            lvar = self.l_m2 / (self.l_n - 1) if self.l_n > 1 else 0.0
+            if lvar < p.var_floor:
+                lvar = p.var_floor
+            # 1 - tail probability of the averaged raw score
+            lik = 1.0 - 0.5 * math.erfc((avg - mean) / math.sqrt(lvar) * _SQRT1_2)
+        if n >= p.warmup + w:
+            ln = self.l_n + 1
+            self.l_n = ln
+            d = avg - self.l_mean
+            self.l_mean += d / ln
+            inc = d * (avg - self.l_mean)
+            if inc > 0.0:
+                self.l_m2 += inc
+        red = lik >= p.red
+        repeat = red and self.prev_red
+        self.prev_red = red
+        if repeat:
+            lik = p.yellow
+        score = math.log(1.0000000001 - lik) / _LOG_1E10
+        if score < 0.0:
+            score = 0.0
+        elif score > 1.0:
+            score = 1.0
+        if spatial:
+            score = 1.0
+        self.n = n + 1
+
+        # --- reason: the component that explains the score
+        if spatial:
+            reason = REASON_SPATIAL
+        elif n < p.learning:
+            reason = REASON_WARMUP
+        elif score < 0.5:
+            reason = REASON_NORMAL
+        elif repeat:
+            reason = REASON_REPEAT
+        else:
+            best = novelty
+            reason = REASON_SEQUENCE
+            if level > best and level > 0.9999:
+                best, reason = level, REASON_LEVEL
+            if rate > best and rate > 0.9999:
+                best, reason = rate, REASON_RATE
+            if seasonal > best and seasonal > 0.9999:
+                reason = REASON_SEASONAL
+        return DetectorResult(score, {
+            "novelty": novelty,
+            "raw": avg,
+            "likelihood": lik,
+            "spatial": spatial,
+            "level": level,
+            "rate": rate,
+            "seasonal": seasonal if seasonal >= 0.0 else 0.0,
+        }, reason)
+
+    def _seasonal(self, t: float, u: float, floor2: float) -> float:
+        """Probability-scaled deviation from this slot's history; -1 if not ready."""
+        p = self.p
+        slot = int((t % p.seasonal_period_s) // p.seasonal_slot_s)
+        s = self.seasonal.get(slot)
+        if s is None:
+            self.seasonal[slot] = [u, 0.0, 1.0, t, t]
+            return -1.0
+        mean, var, cnt, t_prev, t_first = s
+        out = -1.0
+        sd = math.sqrt(var + floor2)
+        d = u - mean
+        if t - t_first >= p.seasonal_min_days * 86400.0 - p.seasonal_slot_s:
+            out = math.erf(abs(d / sd) * _SQRT1_2)
+        a = _decay(t - t_prev, p.seasonal_halflife_s)
+        cnt += 1.0
+        if a < 1.0 / cnt:
+            a = 1.0 / cnt
+        c = p.winsor_k * sd
+        if d > c:
+            d = c
+        elif d < -c:
+            d = -c
+        s[0] = mean + a * d
+        s[1] = (1.0 - a) * (var + a * d * d)
+        s[2] = cnt
+        if t > t_prev:
+            s[3] = t
+        return out
+
+    def _novelty(self, u: float, q: float) -> float:
+        """Mean over grids of 1 - count(prev -> bin) / max count(prev -> any bin)."""
+        k = self.p.kernel
+        inc = self.inc
+        if self._a_count != 1.0:
+            inc *= self._a_count
+            if inc > 1e200:
+                self._rescale_counts(inc)
+                inc = 1.0
+            self.inc = inc
+        tot = 0.0
+        for g in self.grids:
+            b = math.floor(u * g.bins / q)
+            prev = g.prev
+            if prev is not None:
+                row = g.rows.get(prev)
+                if row is None:
+                    row = g.rows[prev] = {}
+                    mx = 0.0
+                    tot += 1.0
+                else:
+                    mx = g.rowmax[prev]
+                    tot += 1.0 - row.get(b, 0.0) / mx
+                for j in range(b - k, b + k + 1):
+                    c = row.get(j, 0.0) + inc
+                    row[j] = c
+                    if c > mx:
+                        mx = c
+                g.rowmax[prev] = mx
+            g.prev = b
+        return tot / len(self.grids)
+
+    def _rescale_counts(self, inc: float) -> None:
+        for g in self.grids:
+            for prev, row in g.rows.items():
+                for j in row:
+                    row[j] /= inc
+                g.rowmax[prev] /= inc
+
+    # ------------------------------------------------------------------- state
+    def to_state(self) -> dict[str, Any]:
+        """JSON-serialisable state; ``from_state`` restores an identical detector."""
+        return {
+            "version": STATE_VERSION,
+            "params": self.p.to_dict(),
+            "allow_negative": self.allow_negative,
+            "value_range": list(self.value_range) if self.value_range else None,
+            "n": self.n,
+            "n_ignored": self.n_ignored,
+            "t_last": self.t_last,
+            "origin": self.origin,
+            "grid_span": self.grid_span,
+            "range_seen": [self.lo_seen, self.hi_seen] if self.hi_seen >= self.lo_seen else None,
+            "baseline": [self.b_mean, self.b_var, self.r_mean, self.r_var, self.u_prev],
+            "seasonal": [[k, *v] for k, v in sorted(self.seasonal.items())],
+            "grids": [
+                {"prev": g.prev,
+                 "rows": [[pv, [[b, c] for b, c in sorted(row.items())]]
+                          for pv, row in sorted(g.rows.items())]}
+                for g in self.grids
+            ],
+            "count_scale": self.inc,
+            "ring": list(self.ring),
+            "ring_i": self.ring_i,
+            "ring_sum": self.ring_sum,
+            "likelihood": [self.l_n, self.l_mean, self.l_m2, self.prev_red],
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> StreamingDetector:
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unsupported detector state version {state.get('version')!r}")
+        vr = state.get("value_range")
+        det = cls(DetectorParams.from_dict(state["params"]),
+                  value_range=tuple(vr) if vr else None,
+                  allow_negative=bool(state["allow_negative"]))
+        det.n = int(state["n"])
+        det.n_ignored = int(state["n_ignored"])
+        det.t_last = state["t_last"]
+        det.origin = state["origin"]
+        det.grid_span = state["grid_span"]
+        rs = state["range_seen"]
+        if rs:
+            det.lo_seen, det.hi_seen = float(rs[0]), float(rs[1])
+        det.b_mean, det.b_var, det.r_mean, det.r_var, det.u_prev = state["baseline"]
+        det.seasonal = {int(s[0]): [float(v) for v in s[1:]] for s in state["seasonal"]}
+        for g, gs in zip(det.grids, state["grids"], strict=True):
+            g.prev = gs["prev"]
+            for pv, row in gs["rows"]:
+                r = {int(b): float(c) for b, c in row}
+                g.rows[int(pv)] = r
+                g.rowmax[int(pv)] = max(r.values()) if r else 0.0
+        det.inc = float(state["count_scale"])
+        ring = [float(v) for v in state["ring"]]
+        if len(ring) != det.p.avg_window:
+            raise ValueError("ring length does not match avg_window")
+        det.ring = ring
+        det.ring_i = int(state["ring_i"])
+        det.ring_sum = float(state["ring_sum"])
+        det.l_n, det.l_mean, det.l_m2, det.prev_red = state["likelihood"]
+        det.l_n = int(det.l_n)
+        det.prev_red = bool(det.prev_red)
+        return det
