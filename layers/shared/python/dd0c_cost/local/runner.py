@@ -124,6 +124,7 @@ class LocalPipeline:
         self._saved_env: dict[str, str | None] = {}
         self._mock = None
         self.invocations: dict[str, int] = {}
+        self.function_errors: list[tuple[str, str]] = []
 
     # --- lifecycle --------------------------------------------------------------------------
     def __enter__(self) -> LocalPipeline:
@@ -242,9 +243,13 @@ class LocalPipeline:
             return 0
         event = {"Records": [sqs_lambda_record(m, pair.arn) for m in messages]}
         context = LambdaContext(spec.name, memory_limit_in_mb=spec.memory_mb, timeout_s=spec.timeout_s)
-        result = self.handler(spec.name)(event, context) or {}
         self.invocations[spec.name] = self.invocations.get(spec.name, 0) + 1
-        failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+        try:
+            result = self.handler(spec.name)(event, context) or {}
+            failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+        except Exception as exc:  # noqa: BLE001 - a function error fails the whole batch, as on AWS
+            self.function_errors.append((spec.name, repr(exc)))
+            failed = {m["MessageId"] for m in messages}
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
             chunk = done[start : start + 10]
