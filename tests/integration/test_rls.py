@@ -1,0 +1,135 @@
+"""Row-level security: the runtime role sees one tenant at a time and cannot switch it off."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from dd0c_cost.db import operator
+from dd0c_cost.db.connection import open_connection, tenant_for_account, tenant_transaction
+from dd0c_cost.events.models import Actor, CostAction, CostEvent
+from dd0c_cost.events.store import insert_cost_event
+
+TABLES = ["tenants", "api_keys", "connected_accounts", "cost_events", "spend_baselines", "anomalies"]
+
+
+def _event(tenant_id, account, event_id="e-1"):
+    from datetime import UTC, datetime
+
+    return CostEvent(
+        tenant_id=tenant_id, account_id=account, region="us-east-1", event_id=event_id,
+        event_time=datetime(2026, 11, 2, tzinfo=UTC), event_source="ec2.amazonaws.com", event_name="RunInstances",
+        actor=Actor(display_name="alice"), service="ec2", resource_type="ec2:instance", resource_ids=["i-1"],
+        action=CostAction.CREATE, quantity=1, estimated_usd_per_hour=0.096,
+    )
+
+
+@pytest.fixture
+def two_tenants(db_url, operator_conn):
+    a = operator.ensure_tenant(operator_conn, "tenant-a")
+    b = operator.ensure_tenant(operator_conn, "tenant-b")
+    operator.attach_accounts(operator_conn, a, {"111111111111"})
+    operator.attach_accounts(operator_conn, b, {"222222222222"})
+    operator.create_api_key(operator_conn, a)
+    operator.create_api_key(operator_conn, b)
+    conn = open_connection(db_url)
+    for tenant, account in ((a, "111111111111"), (b, "222222222222")):
+        with tenant_transaction(conn, tenant):
+            insert_cost_event(conn, _event(tenant, account))
+            conn.execute("INSERT INTO dd0c.spend_baselines (tenant_id, series_key, n) VALUES (%s, %s, 1)", [tenant, f"{account}:ec2"])
+            conn.execute(
+                """INSERT INTO dd0c.anomalies (tenant_id, account_id, region, service, resource_type, event_ids, actor,
+                   detected_at, score, severity, estimated_hourly_usd, summary)
+                   VALUES (%s, %s, 'us-east-1', 'ec2', 'ec2:instance', '{e-1}', 'alice', now(), 0.9, 'high', 20, 's')""",
+                [tenant, account],
+            )
+    yield a, b, conn
+    conn.close()
+
+
+def test_tenant_a_cannot_see_tenant_b_rows(two_tenants):
+    a, b, conn = two_tenants
+    for table in TABLES:
+        with tenant_transaction(conn, a):
+            rows = conn.execute(f"SELECT * FROM dd0c.{table}").fetchall()
+        assert rows, f"tenant A sees none of its own {table}"
+        owners = {r.get("tenant_id", r.get("id")) for r in rows}
+        assert owners == {a}, f"{table}: tenant A saw rows of {owners - {a}}"
+
+
+def test_without_a_tenant_nothing_is_visible(two_tenants):
+    _, _, conn = two_tenants
+    for table in TABLES:
+        with conn.transaction():
+            assert conn.execute(f"SELECT count(*) AS n FROM dd0c.{table}").fetchone()["n"] == 0, table
+
+
+def test_writing_another_tenants_row_is_refused(two_tenants):
+    a, b, conn = two_tenants
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with tenant_transaction(conn, a):
+            insert_cost_event(conn, _event(b, "222222222222", "e-2"))
+    with tenant_transaction(conn, a):
+        # An UPDATE aimed at B's anomaly silently matches nothing.
+        changed = conn.execute("UPDATE dd0c.anomalies SET status = 'acknowledged' WHERE tenant_id = %s RETURNING id", [b]).fetchall()
+    assert changed == []
+
+
+def test_runtime_role_cannot_bypass_or_disable_rls(two_tenants, db_url):
+    _, _, conn = two_tenants
+    with conn.transaction():
+        role = conn.execute("SELECT current_user AS u, rolbypassrls, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+    assert role == {"u": "dd0c_app", "rolbypassrls": False, "rolsuper": False}
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with conn.transaction():
+            conn.execute("SET LOCAL row_security = off")
+            conn.execute("SELECT * FROM dd0c.cost_events").fetchall()
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        with conn.transaction():
+            conn.execute("ALTER TABLE dd0c.cost_events DISABLE ROW LEVEL SECURITY")
+
+
+def test_runtime_login_cannot_reach_the_operator_role(db_url):
+    """In AWS the functions log in as a role that is a member of dd0c_app only (as here)."""
+    import uuid
+
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    from dd0c_cost.db.migrate import ensure_app_login
+
+    login = f"app_login_{uuid.uuid4().hex[:8]}"
+    ensure_app_login(db_url, login, "not-used-with-trust-auth")
+    params = conninfo_to_dict(db_url)
+    params["user"] = login
+    conn = open_connection(make_conninfo(**params))
+    try:
+        for attempt in ("SET ROLE dd0c_operator", "SET ROLE postgres"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                with conn.transaction():
+                    conn.execute(attempt)
+        with conn.transaction():
+            conn.execute("RESET ROLE")  # back to the login itself, which is no better off
+            assert conn.execute("SELECT count(*) AS n FROM dd0c.cost_events").fetchone()["n"] == 0
+    finally:
+        conn.close()
+        with psycopg.connect(db_url, autocommit=True) as admin:
+            admin.execute(f'DROP OWNED BY "{login}"')
+            admin.execute(f'DROP ROLE "{login}"')
+
+
+def test_account_lookup_reveals_only_a_tenant_id(two_tenants):
+    a, b, conn = two_tenants
+    assert tenant_for_account(conn, "111111111111") == a
+    assert tenant_for_account(conn, "222222222222") == b
+    assert tenant_for_account(conn, "333333333333") is None
+
+
+def test_every_tenant_table_has_forced_rls(db_url):
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            """SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname = 'dd0c' AND c.relkind = 'r'"""
+        ).fetchall()
+    assert {r[0] for r in rows} >= set(TABLES)
+    assert all(r[1] and r[2] for r in rows), [r for r in rows if not (r[1] and r[2])]
