@@ -7,10 +7,11 @@ Use from ``tests/conftest.py``::
 * ``pg_server`` (session): superuser URL of the ``dd0c`` database on an ephemeral, fast server
   (fsync off etc.) in a temporary directory, stopped and deleted at the end of the session.
   With ``DD0C_TEST_DATABASE_URL`` set, that server is used instead and nothing is started.
-* ``fresh_database`` (function): URL of a new, empty, uniquely named database on that server,
-  dropped (``WITH (FORCE)``) after the test. About 0.1 s each.
-* ``make_database(template=None)`` (function): a factory for more databases in one test, or
-  copies of a prepared template database (e.g. one with the migrations applied once per session).
+* ``fresh_database`` (function, needs only ``pg_server``): URL of a new, empty, uniquely named
+  database on that server, dropped (``WITH (FORCE)``) after the test. About 0.1 s each.
+* ``make_database`` (function, optional): ``make_database(template=None) -> url`` for more
+  databases in one test, or copies of a prepared template database (e.g. one with the
+  migrations applied once per session).
 
 Both URLs log in as the ``postgres`` superuser over 127.0.0.1 without a password.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -27,20 +29,14 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from dd0c_cost.local.embedded_pg import EmbeddedPostgres, create_database, drop_database
 
 
-def _with_dbname(url: str, dbname: str) -> str:
+def _url_for(url: str, dbname: str) -> str:
+    """``url`` pointing at database ``dbname`` (URL or key=value conninfo)."""
+    if url.startswith(("postgresql://", "postgres://")):
+        parts = urlsplit(url)
+        return urlunsplit(parts._replace(path="/" + quote(dbname)))
     params = conninfo_to_dict(url)
     params["dbname"] = dbname
     return make_conninfo(**params)
-
-
-def _url_for(url: str, dbname: str) -> str:
-    """``url`` with its database replaced; keeps the ``postgresql://`` form when given one."""
-    if url.startswith(("postgresql://", "postgres://")):
-        base, sep, query = url.partition("?")
-        head, _, _ = base.rpartition("/")
-        if "@" in head or head.count("/") >= 2:
-            return f"{head}/{dbname}" + (sep + query if sep else "")
-    return _with_dbname(url, dbname)
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +78,10 @@ def make_database(pg_server: str) -> Iterator[Callable[..., str]]:
 
 
 @pytest.fixture
-def fresh_database(make_database: Callable[..., str]) -> str:
+def fresh_database(pg_server: str) -> Iterator[str]:
     """URL of a new, empty database (superuser login), dropped after the test."""
-    return make_database()
+    admin_url = _url_for(pg_server, "postgres")
+    name = _unique_name()
+    create_database(admin_url, name)
+    yield _url_for(pg_server, name)
+    drop_database(admin_url, name)

@@ -209,6 +209,8 @@ def free_port() -> int:
 
 def _port_in_use(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # Like PostgreSQL: connections in TIME_WAIT from a previous run do not block the port.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((HOST, port))
         except OSError:
@@ -309,6 +311,7 @@ class EmbeddedPostgres:
         self._owns_dir = False
         self._run_as_cache: tuple[bool, _RunAs | None] = (False, None)
         self.start_seconds: float | None = None  # wall time of the last start() call
+        self._log_offset = 0
 
     # ---- construction helpers
 
@@ -326,9 +329,15 @@ class EmbeddedPostgres:
     # ---- properties
 
     @property
-    def pgdata(self) -> Path:
-        """The cluster directory (may be a symlink when running as root; see module docstring)."""
+    def _pgdata_link(self) -> Path:
         return self.data_dir / "pgdata"
+
+    @property
+    def pgdata(self) -> Path:
+        """The cluster directory: ``data_dir/pgdata``, or where that symlink points (root; see
+        the module docstring). The server's user may not be able to traverse the symlink's path."""
+        link = self._pgdata_link
+        return Path(os.path.realpath(link)) if link.is_symlink() else link
 
     @property
     def bin_dir(self) -> Path:
@@ -407,7 +416,9 @@ class EmbeddedPostgres:
     def _prepare_dirs(self) -> None:
         run_as = self._get_run_as()
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        if self.pgdata.exists() or self.pgdata.is_symlink():
+        if self._pgdata_link.is_symlink() and not self._pgdata_link.exists():
+            self._pgdata_link.unlink()  # dangling: its cluster was deleted
+        if self._pgdata_link.exists():
             return
         if run_as is None:
             self.pgdata.mkdir(mode=0o700)
@@ -430,7 +441,7 @@ class EmbeddedPostgres:
             shutil.rmtree(target)
         target.mkdir(mode=0o700)
         os.chown(target, run_as.uid, run_as.gid)
-        self.pgdata.symlink_to(target, target_is_directory=True)
+        self._pgdata_link.symlink_to(target, target_is_directory=True)
 
     def _check_owner(self) -> None:
         run_as = self._get_run_as()
@@ -616,6 +627,10 @@ class EmbeddedPostgres:
             self._write_conf(port)
             self._port = port
             try:
+                self._log_offset = self.log_path.stat().st_size  # only this attempt's lines count
+            except OSError:
+                self._log_offset = 0
+            try:
                 if self.detached:
                     self._start_detached()
                 else:
@@ -724,12 +739,14 @@ class EmbeddedPostgres:
             delay = min(delay * 1.5, 0.05)
 
     def _log_tail(self, n: int = 30) -> str:
-        for path in ((self.log_path,) if self.detached else (self.data_dir / _LOG_NAME,)):
-            with contextlib.suppress(OSError):
-                lines = path.read_text(errors="replace").splitlines()
-                if lines:
-                    return "\n".join(lines[-n:])
-        return "(no server log)"
+        """The last ``n`` lines the server logged since the current start attempt."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(self._log_offset)
+                lines = f.read().decode(errors="replace").splitlines()
+        except OSError:
+            lines = []
+        return "\n".join(lines[-n:]) if lines else f"(nothing in {self.log_path})"
 
     def _remove_stale_pidfile(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -741,21 +758,17 @@ class EmbeddedPostgres:
         * no pid file: None.
         * the PID is a live postmaster of this cluster: returned (or, if it is shutting down,
           waited for and None).
-        * garbage, or the PID was recycled by an unrelated process: the file is removed (the
-          server itself would refuse to start: "lock file already exists").
-        * the PID is dead: the file is left for the server, which removes it itself after
-          checking that no orphaned backend still uses the shared memory (so a crashed
-          server's leftovers cannot corrupt the cluster).
+        * otherwise the file is stale (garbage; the PID is dead, a zombie nobody reaps, or
+          was recycled by an unrelated process) and is removed: PostgreSQL itself would refuse
+          to start on a live or zombie PID ("lock file already exists"). Removing it is safe:
+          backends orphaned by a crashed postmaster are still detected through the shared
+          memory segment keyed on the data directory ("pre-existing shared memory block is
+          still in use"), and start() waits for them to exit.
         """
         info = _read_pidfile(self.pgdata)
         if info is None:
             return None
-        if info.pid <= 0:
-            self._remove_stale_pidfile()
-            return None
-        if not _pid_alive(info.pid):
-            return None
-        if not self._looks_like_postmaster(info.pid):
+        if info.pid <= 0 or not _pid_alive(info.pid) or not self._looks_like_postmaster(info.pid):
             self._remove_stale_pidfile()
             return None
         if info.status == "stopping":
@@ -796,9 +809,8 @@ class EmbeddedPostgres:
             self._proc = None
 
     def _remove_dir(self) -> None:
-        with contextlib.suppress(OSError):
-            if self.pgdata.is_symlink():
-                shutil.rmtree(os.path.realpath(self.pgdata), ignore_errors=True)
+        if self._pgdata_link.is_symlink():
+            shutil.rmtree(self.pgdata, ignore_errors=True)
         shutil.rmtree(self.data_dir, ignore_errors=True)
 
     # ---- databases (for tests)
@@ -963,8 +975,8 @@ def stop_default_server(data_dir: Path | str, *, remove: bool = False) -> bool:
         if was_running:
             pg.stop()
         if remove:
-            target = os.path.realpath(pg.pgdata)
-            if pg.pgdata.is_symlink():
-                pg.pgdata.unlink()
+            target = pg.pgdata
+            if pg._pgdata_link.is_symlink():
+                pg._pgdata_link.unlink()
             shutil.rmtree(target, ignore_errors=True)
         return was_running
