@@ -55,6 +55,13 @@ def test_level_shift_scores_high_after_stable_stretch():
     assert all(r.components["spatial"] == 0.0 for r in res[3000:3030])  # not the range rule
 
 
+def test_no_alarm_while_learning():
+    det = StreamingDetector()
+    res = feed(det, [1.0, 2.0, 50.0, 3.0, 400.0] + [5.0] * 100)
+    assert all(r.score < 0.5 for r in res)
+    assert res[-1].reason.startswith("learning")
+
+
 def test_value_beyond_everything_seen_scores_one_with_reason():
     det = StreamingDetector()
     rng = random.Random(3)
@@ -65,12 +72,12 @@ def test_value_beyond_everything_seen_scores_one_with_reason():
 
 
 def test_recurring_daily_pattern_stops_scoring_high():
-    """A 2-hour daily batch job (5 -> 15) is news on day 0, routine from then on."""
+    """A 2-hour daily batch job (5 -> 15) is news the first time, routine from then on."""
     rng = random.Random(2)
     det = StreamingDetector()
     per_day: dict[int, float] = {}
     for i in range(288 * 10):
-        t = T0 + STEP * i
+        t = T0 + 12 * 3600 + STEP * i  # start at noon: the first run (02:00) is after learning
         hour = (t % 86400) / 3600
         x = 5.0 + rng.gauss(0.0, 0.3) + (10.0 if 2 <= hour < 4 else 0.0)
         day = i // 288

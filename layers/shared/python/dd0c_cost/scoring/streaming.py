@@ -29,7 +29,7 @@ How a point is scored (details and measured figures in ``docs/scoring.md``)
    event raises one alarm rather than a run of them.
 3. **Range novelty** ("spatial" anomaly in Numenta's NAB detector): a value
    more than ``spatial_tolerance`` of the observed range beyond every value
-   seen so far scores 1.0.
+   seen so far scores 1.0 (after the first ``learning`` points).
 
 The other components are computed on every point and reported for reuse by the
 product's scorer; with the default weights they do not move the score (see
@@ -56,7 +56,7 @@ negative values) are ignored with a reason and leave the state unchanged.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any, NamedTuple
 
 __all__ = [
@@ -308,7 +308,7 @@ class StreamingDetector:
         # --- range, noise floor
         lo, hi = self.lo_seen, self.hi_seen
         spatial = 0.0
-        if hi > lo:
+        if hi > lo and n >= p.learning:  # no alarms while the range is still being learnt
             tol = (hi - lo) * p.spatial_tolerance
             if u > hi + tol or u < lo - tol:
                 spatial = 1.0
