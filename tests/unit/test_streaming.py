@@ -218,6 +218,19 @@ def test_huge_offset_keeps_precision():
     assert 0.2 * true_var < det.b_var < 5.0 * true_var
 
 
+def test_state_stays_compact_when_the_range_grows():
+    """No range given and the series grows 1000x: grids coarsen, the state stays small."""
+    rng = random.Random(12)
+    det = StreamingDetector()
+    xs = [10.0 * (1.0 + i / 3.0) * (1.0 + 0.05 * rng.gauss(0, 1)) for i in range(9000)]
+    res = feed(det, xs)
+    _assert_sane(det, res)
+    assert len(json.dumps(det.to_state())) < 20_000
+    clone = StreamingDetector.from_state(json.loads(json.dumps(det.to_state())))
+    nxt = [x * 1.001 for x in xs[-500:]]
+    assert [r.score for r in feed(det, nxt, 9000)] == [r.score for r in feed(clone, nxt, 9000)]
+
+
 def test_params_validation():
     with pytest.raises(ValueError):
         DetectorParams(resolutions=())

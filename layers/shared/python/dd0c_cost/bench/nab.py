@@ -303,6 +303,14 @@ def streaming_factory(lo: float, hi: float) -> Callable[[float, float], float]:
     return lambda t, x: upd(t, x).score
 
 
+def streaming_factory_no_range(lo: float, hi: float) -> Callable[[float, float], float]:
+    """The same detector, not told the file's min and max (as in the product)."""
+    from dd0c_cost.scoring.streaming import NAB_PARAMS, StreamingDetector
+
+    upd = StreamingDetector(NAB_PARAMS).update
+    return lambda t, x: upd(t, x).score
+
+
 def welford_factory(lo: float, hi: float) -> Callable[[float, float], float]:
     """Reference baseline: |z| against an expanding Welford mean/variance (before the update)."""
     from dd0c_cost.scoring.streaming import Welford
@@ -367,6 +375,8 @@ def main(argv: list[str] | None = None) -> int:
                          "(needs numpy) on the written results")
     ap.add_argument("--reference-tool", help="path of nab_score.py (default: <data>/../../tools/)")
     ap.add_argument("--per-file", action="store_true", help="also print per-file results")
+    ap.add_argument("--no-range", action="store_true",
+                    help="do not tell the detector each file's min and max (product setting)")
     ap.add_argument("--no-baseline", action="store_true",
                     help="skip the expanding-Welford baseline run")
     a = ap.parse_args(argv)
@@ -384,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
         series[rel] = (ts, vals, [epoch_seconds(t) for t in ts])
 
     t0 = time.perf_counter()
-    dets = {rel: (ts, run_detector(vals, ep, streaming_factory))
+    factory = streaming_factory_no_range if a.no_range else streaming_factory
+    dets = {rel: (ts, run_detector(vals, ep, factory))
             for rel, (ts, vals, ep) in series.items()}
     elapsed = time.perf_counter() - t0
     n_points = sum(len(v[1]) for v in series.values())
@@ -416,7 +427,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     print(f"NAB {SUBSET}: {len(series)} files, {n_points} points, data {data}")
-    print(f"detector: dd0c_cost.scoring.streaming.StreamingDetector (NAB_PARAMS), "
+    told = "not told min/max" if a.no_range else "told each file's min/max"
+    print(f"detector: dd0c_cost.scoring.streaming.StreamingDetector (NAB_PARAMS, {told}), "
           f"{n_points / elapsed:,.0f} points/s incl. harness; scorer: {a.scorer}")
     print(f"{'profile':20s} {'NAB':>7s}  {'threshold':>9s}  windows  fp_rows")
     for p in PROFILES:

@@ -218,7 +218,8 @@ class StreamingDetector:
 
     ``value_range=(lo, hi)``: the series' expected min and max if known (NAB
     tells each file's); otherwise the grids are laid out from the range seen
-    in the first ``warmup`` points (and extend beyond it as needed).
+    in the first ``warmup`` points, extend beyond it as needed, and halve their
+    resolution whenever the observed range exceeds twice the grid span.
     ``allow_negative=False`` makes negative values be ignored (cost rates).
     """
 
@@ -380,6 +381,13 @@ class StreamingDetector:
                 self.grid_span = q
             else:
                 q = None
+        elif q is not None and self.value_range is None:
+            # the range has outgrown the grids: halve their resolution until the
+            # observed range spans at most 2 grid spans (keeps the state bounded)
+            while hi - lo > 2.0 * q:
+                q *= 2.0
+                self._coarsen()
+            self.grid_span = q
         novelty = 0.0
         if q is not None:
             novelty = self._novelty(u, q)
@@ -524,6 +532,19 @@ class StreamingDetector:
                 g.rowmax[prev] = mx
             g.prev = b
         return tot / len(self.grids)
+
+    def _coarsen(self) -> None:
+        """Merge bin pairs (b -> b // 2) on every grid, as if the grid span had doubled."""
+        for g in self.grids:
+            rows: dict[int, dict[int, float]] = {}
+            for pv, row in g.rows.items():
+                merged = rows.setdefault(pv // 2, {})
+                for b, c in row.items():
+                    merged[b // 2] = merged.get(b // 2, 0.0) + c
+            g.rows = rows
+            g.rowmax = {pv: max(r.values()) for pv, r in rows.items()}
+            if g.prev is not None:
+                g.prev //= 2
 
     def _rescale_counts(self, inc: float) -> None:
         for g in self.grids:
