@@ -1,0 +1,182 @@
+"""One Lambda function per topology FunctionSpec, with exactly the access its spec implies."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from dd0c_cost.topology import INGEST, FunctionSpec, queue_url_env_var
+
+from .config import MIGRATE_FUNCTION, POWERTOOLS_METRICS_NAMESPACE, DeployConfig
+from .database import Database
+from .layers import ASSET_EXCLUDES, Layers
+from .nag import acknowledge
+from .network import Network
+from .queues import PipelineQueues
+from .runtime import ARCHITECTURE, RUNTIME
+from .slack import SlackSecret
+
+# Environment variable names; the values come from dd0c_cost.settings (pydantic-settings).
+ENV_DATABASE_SECRET_ARN = "DATABASE_SECRET_ARN"
+ENV_DATABASE_ADMIN_SECRET_ARN = "DATABASE_ADMIN_SECRET_ARN"
+ENV_REJECTS_QUEUE_URL = "REJECTS_QUEUE_URL"
+ENV_SLACK_SECRET_ARN = "SLACK_SECRET_ARN"
+ENV_SLACK_CHANNEL = "SLACK_CHANNEL"
+
+# Actions that AWS does not scope to resources; the only "Resource": "*" statements we allow.
+# Lambda needs the EC2 ones to manage the function's ENIs in the VPC; X-Ray has no resources.
+VPC_ENI_ACTIONS = [
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+]
+
+
+@dataclass(frozen=True)
+class PipelineFunction:
+    spec: FunctionSpec
+    function: lambda_.Function
+    role: iam.Role
+    log_group: logs.LogGroup
+
+
+class PipelineFunctions(Construct):
+    """For each FunctionSpec: code from ``functions/<name>/``, the shared + deps layers, X-Ray,
+    a log group with retention, an SQS event source for ``source_queue`` (partial batch
+    failures on), send rights on ``output_queues`` only, and database/Slack access as flagged.
+
+    Rejects: the consumer of the ingest queue (normalize) may also send to the ingest DLQ,
+    whose URL it gets as REJECTS_QUEUE_URL (deterministic rejects skip the retries).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeployConfig,
+        layers: Layers,
+        queues: PipelineQueues,
+        network: Network,
+        database: Database,
+        slack: SlackSecret,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        topology = config.topology
+        self._config = config
+        self.by_name: dict[str, PipelineFunction] = {}
+        try:
+            rejects_sender = topology.consumer_of(INGEST).name
+        except KeyError:
+            rejects_sender = None
+
+        for spec in topology.functions:
+            code_dir = config.functions_path / spec.name
+            module = spec.handler.rsplit(".", 1)[0]
+            if not (code_dir / f"{module}.py").is_file():
+                raise FileNotFoundError(
+                    f"function {spec.name!r}: {code_dir / (module + '.py')} does not exist "
+                    f"(topology handler {spec.handler!r}); context functionsPath={config.functions_path}"
+                )
+            scope_ = Construct(self, spec.name)
+            log_group = logs.LogGroup(
+                scope_, "Logs", retention=config.log_retention, removal_policy=RemovalPolicy.DESTROY
+            )
+            role = iam.Role(
+                scope_,
+                "Role",
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                description=f"dd0c-cost {spec.name}: {spec.purpose}"[:1000],
+            )
+            log_group.grant_write(role)
+
+            environment = {
+                "POWERTOOLS_SERVICE_NAME": spec.name,
+                "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_METRICS_NAMESPACE,
+                "LOG_LEVEL": config.log_level,
+            }
+            for queue_name in spec.output_queues:
+                environment[queue_url_env_var(queue_name)] = queues[queue_name].queue.queue_url
+            if spec.name == rejects_sender:
+                environment[ENV_REJECTS_QUEUE_URL] = queues[INGEST].dlq.queue_url
+            if spec.needs_database:
+                environment[ENV_DATABASE_SECRET_ARN] = database.app_secret.secret_arn
+            if spec.name == MIGRATE_FUNCTION:
+                environment[ENV_DATABASE_ADMIN_SECRET_ARN] = database.admin_secret.secret_arn
+            if spec.needs_slack:
+                environment[ENV_SLACK_SECRET_ARN] = slack.secret.secret_arn
+                environment[ENV_SLACK_CHANNEL] = config.slack_channel
+
+            in_vpc = spec.needs_database
+            if in_vpc:
+                # Lambda creates the function's ENIs with the execution role, at create time.
+                role.add_to_principal_policy(iam.PolicyStatement(actions=VPC_ENI_ACTIONS, resources=["*"]))
+
+            function = lambda_.Function(
+                scope_,
+                "Function",
+                description=spec.purpose[:256],
+                runtime=RUNTIME,
+                architecture=ARCHITECTURE,
+                handler=spec.handler,
+                code=lambda_.Code.from_asset(str(code_dir), exclude=ASSET_EXCLUDES),
+                layers=layers.all,
+                role=role,
+                log_group=log_group,
+                timeout=Duration.seconds(spec.timeout_s),
+                memory_size=spec.memory_mb,
+                reserved_concurrent_executions=spec.reserved_concurrency,
+                tracing=lambda_.Tracing.ACTIVE,
+                environment=environment,
+                vpc=network.vpc if in_vpc else None,
+                vpc_subnets=network.function_subnets if in_vpc else None,
+                security_groups=[network.functions_sg] if in_vpc else None,
+            )
+
+            if spec.source_queue:
+                # Consume rights on the source queue come with the event source, and nothing else.
+                function.add_event_source(
+                    event_sources.SqsEventSource(
+                        queues[spec.source_queue].queue,
+                        batch_size=spec.batch_size,
+                        report_batch_item_failures=True,
+                    )
+                )
+            for queue_name in spec.output_queues:
+                queues[queue_name].queue.grant_send_messages(function)
+            if spec.name == rejects_sender:
+                queues[INGEST].dlq.grant_send_messages(function)
+            if spec.needs_database:
+                database.app_secret.grant_read(function)
+            if spec.name == MIGRATE_FUNCTION:
+                database.admin_secret.grant_read(function)
+            if spec.needs_slack:
+                slack.secret.grant_read(function)
+
+            acknowledge(
+                role,
+                "AwsSolutions-IAM5[Resource::*]",
+                "Only actions without resource-level permissions use '*': xray:PutTraceSegments and "
+                "xray:PutTelemetryRecords (active tracing) and, for VPC functions, the EC2 ENI actions "
+                "Lambda needs to attach the function to its subnets.",
+            )
+            acknowledge(
+                function,
+                "AwsSolutions-L1",
+                "Pinned to python3.11 on purpose: the deps layer is built for cp311 wheels "
+                "(scripts/build_deps_layer.sh) and pyproject targets 3.11; moving to a newer runtime "
+                "is one coordinated change to runtime.py, the script and the layer.",
+            )
+            self.by_name[spec.name] = PipelineFunction(spec=spec, function=function, role=role, log_group=log_group)
+
+    def __getitem__(self, name: str) -> PipelineFunction:
+        return self.by_name[name]

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Build the third-party "deps" Lambda layer WITHOUT Docker.
+#
+# pip downloads prebuilt wheels for the Lambda platform (--platform/--only-binary), so nothing
+# is compiled and no container is needed. The platform MUST match the functions' architecture
+# in cdk/dd0c_cost_cdk (arm64 / Graviton) and the runtime (python3.11, Amazon Linux 2, glibc
+# 2.26 -> manylinux2014 wheels).
+#
+# Usage: scripts/build_deps_layer.sh [OUTPUT_DIR]      (default: build/deps-layer)
+#        PYTHON=python3.11 scripts/build_deps_layer.sh
+# The CDK app reads the directory from context `depsLayerPath` (default build/deps-layer).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${1:-$ROOT/build/deps-layer}"
+PYTHON="${PYTHON:-python3}"
+PLATFORM="manylinux2014_aarch64"   # keep in sync with LAMBDA_ARCHITECTURE in cdk/dd0c_cost_cdk/config.py
+PY_VERSION="3.11"                  # keep in sync with LAMBDA_RUNTIME in cdk/dd0c_cost_cdk/config.py
+
+cd "$ROOT"
+
+# The runtime dependencies are declared once, in pyproject.toml [project].dependencies.
+# boto3/botocore ship with the Lambda runtime, so they are left out of the layer.
+REQS="$(mktemp)"
+trap 'rm -f "$REQS"' EXIT
+"$PYTHON" - "$ROOT/pyproject.toml" >"$REQS" <<'PY'
+import re
+import sys
+import tomllib
+
+with open(sys.argv[1], "rb") as fh:
+    deps = tomllib.load(fh)["project"]["dependencies"]
+provided_by_runtime = {"boto3", "botocore", "s3transfer"}
+for dep in deps:
+    name = re.split(r"[\[<>=!~; ]", dep, maxsplit=1)[0].lower()
+    if name not in provided_by_runtime:
+        print(dep)
+PY
+
+echo "deps layer: $PLATFORM cp$PY_VERSION -> $OUT"
+sed 's/^/  /' "$REQS"
+
+rm -rf "$OUT"
+mkdir -p "$OUT/python"
+"$PYTHON" -m pip install \
+  --quiet \
+  --disable-pip-version-check \
+  --no-compile \
+  --no-warn-conflicts \
+  --platform "$PLATFORM" \
+  --implementation cp \
+  --python-version "$PY_VERSION" \
+  --only-binary=:all: \
+  --target "$OUT/python" \
+  --requirement "$REQS"
+
+# Anything the runtime already provides, and files Lambda never needs.
+rm -rf "$OUT/python/boto3" "$OUT/python/botocore" "$OUT/python/s3transfer" "$OUT/python/bin"
+find "$OUT/python" -type d -name "__pycache__" -prune -exec rm -rf {} +
+find "$OUT/python" -name "*.pyc" -delete
+
+SIZE_MB=$(du -sm "$OUT" | cut -f1)
+echo "deps layer built: $OUT (${SIZE_MB} MB unzipped; Lambda allows 250 MB for code + all layers)"
+if [ "$SIZE_MB" -gt 200 ]; then
+  echo "warning: the deps layer is over 200 MB unzipped" >&2
+fi
