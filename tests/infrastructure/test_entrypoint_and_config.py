@@ -140,3 +140,22 @@ def test_visibility_timeout_shorter_than_six_consumer_timeouts_fails_synth() -> 
     config = DeployConfig.from_node(app.node, topology)
     with pytest.raises(ValueError, match="6x"):
         PipelineQueues(stack, "Queues", config=config, alarms=AlarmTopic(stack, "Alarms", name_prefix="x", email=None))
+
+
+def test_disabling_deletion_protection_is_acknowledged_not_silently_allowed(tmp_path: Path) -> None:
+    from cdk_nag import AwsSolutionsChecks
+
+    from dd0c_cost_cdk.app import build_app
+
+    context = {**synth_context(tmp_path), "dbDeletionProtection": "false"}
+    app, stack = build_app(context, outdir=tmp_path / "cdk.out", nag=False)
+    cluster = stack.database.cluster.node.default_child
+    assert stack.resolve(cluster.deletion_protection) is False
+    acknowledged = [
+        entry.data
+        for entry in stack.database.cluster.node.metadata
+        if entry.type == "aws:cdk:acknowledged-rules"
+    ]
+    assert any(key.endswith("AwsSolutions-RDS10") for data in acknowledged for key in data)
+    report = AwsSolutionsChecks().validate_scope(stack)
+    assert [v.rule_name for v in report.violations if v.severity == "error"] == []
