@@ -38,25 +38,6 @@ POWERTOOLS_METRICS_NAMESPACE = "dd0c-cost"
 
 BUILD_DEPS_SCRIPT = "scripts/build_deps_layer.sh"
 
-CONTEXT_KEYS = (
-    "connectedAccountIds",
-    "organizationId",
-    "alarmEmail",
-    "depsLayerPath",
-    "functionsPath",
-    "namePrefix",
-    "logLevel",
-    "logRetentionDays",
-    "slackChannel",
-    "slackSecretArn",
-    "natGateways",
-    "dbMinCapacity",
-    "dbMaxCapacity",
-    "dbDeletionProtection",
-    "apiThrottleRateLimit",
-    "apiThrottleBurstLimit",
-)
-
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ORG_ID = re.compile(r"^o-[a-z0-9]{10,32}$")
 _SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$")

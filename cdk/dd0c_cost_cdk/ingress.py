@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Annotations, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -97,8 +97,6 @@ class EventBusIngress(Construct):
                 )
             )
         if not config.connected_account_ids and not config.organization_id:
-            from aws_cdk import Annotations
-
             Annotations.of(self).add_warning_v2(
                 "dd0c-cost:no-connected-accounts",
                 "No connectedAccountIds or organizationId in context: no other account can put events "

@@ -16,8 +16,8 @@ class MigrationsOnDeploy(Construct):
     deploy) whenever the function's version changes: its code, configuration or layers. The
     feature flag ``@aws-cdk/aws-lambda:recognizeLayerVersion`` (cdk.json) makes the shared
     layer part of the version hash, and the SQL migrations live in that layer, so every deploy
-    that carries a new migration (or a new password in the app secret... see docs/deploy.md)
-    runs it. Migrations are idempotent, so a run with nothing pending is a no-op.
+    that carries a new migration runs it. Migrations are idempotent, so a run with nothing
+    pending is a no-op (and a deploy that changes nothing migrate depends on skips it).
 
     It runs after ``execute_after`` (the database, its secrets, the network) and before
     ``execute_before`` (every other function), so new code never meets an old schema.

@@ -36,7 +36,7 @@ class Dd0cCostStack(Stack):
         self.layers = Layers(self, "Layers", config=config)
         self.functions = PipelineFunctions(
             self,
-            "dd0cFunctions",
+            "Functions",
             config=config,
             layers=self.layers,
             queues=self.queues,
