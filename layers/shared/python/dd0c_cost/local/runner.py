@@ -13,10 +13,13 @@ import json
 import os
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+
+from aws_lambda_powertools import Metrics
 
 from dd0c_cost.topology import TOPOLOGY, FunctionSpec, physical_queue_name, queue_url_env_var
 
@@ -130,6 +133,7 @@ class LocalPipeline:
     def __enter__(self) -> LocalPipeline:
         from moto import mock_aws
 
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
         self._set_env({**_LOCAL_ENV, **self.extra_env})
         self._mock = mock_aws()
         self._mock.start()
@@ -250,6 +254,10 @@ class LocalPipeline:
         except Exception as exc:  # noqa: BLE001 - a function error fails the whole batch, as on AWS
             self.function_errors.append((spec.name, repr(exc)))
             failed = {m["MessageId"] for m in messages}
+        finally:
+            # Metrics are disabled locally, but Powertools keeps (and past 100 values prints)
+            # what it never flushes; drop them, as a flush would in Lambda.
+            Metrics().clear_metrics()
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
             chunk = done[start : start + 10]
