@@ -215,7 +215,7 @@ def cmd_bench(args, rest: list[str]) -> int:
 
     module = {
         "nab": "dd0c_cost.bench.nab",
-        "score": "dd0c_cost.bench.score",
+        "score": "dd0c_cost.bench.score_core",
         "normalize": "dd0c_cost.bench.normalize",
     }[args.name]
     return importlib.import_module(module).main(rest)

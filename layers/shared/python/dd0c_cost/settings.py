@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     slack_api_base_url: str = "https://slack.com/api/"
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
+    # In AWS: a Secrets Manager secret {"bot_token": ..., "signing_secret": ...}, read on first use.
+    slack_secret_arn: str | None = None
     slack_channel: str = "#cost-alerts"
     outbox_path: Path | None = Field(default=None, alias="DD0C_OUTBOX_PATH")
 
@@ -71,7 +73,24 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    settings = Settings()
+    if settings.slack_secret_arn and not (settings.slack_bot_token and settings.slack_signing_secret):
+        settings = _with_slack_secret(settings)
+    return settings
+
+
+def _with_slack_secret(settings: Settings) -> Settings:
+    import json
+
+    from aws_lambda_powertools.utilities.parameters import get_secret
+
+    secret = json.loads(get_secret(settings.slack_secret_arn, max_age=300))
+    return settings.model_copy(
+        update={
+            "slack_bot_token": settings.slack_bot_token or secret.get("bot_token"),
+            "slack_signing_secret": settings.slack_signing_secret or secret.get("signing_secret"),
+        }
+    )
 
 
 def reset_settings() -> None:
