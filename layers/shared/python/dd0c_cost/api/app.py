@@ -115,7 +115,7 @@ def slack_interactions() -> Response[dict]:
         raise ApiError(exc.status, "slack_request_rejected", exc.reason) from None
     if apply_slack_action(action) is None:
         raise ApiError(404, "not_found", f"no anomaly {action.anomaly_id} for this workspace's tenant")
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body="{}")
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body={"ok": True})
 
 
 def openapi_document() -> str:

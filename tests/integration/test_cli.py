@@ -1,0 +1,125 @@
+"""The CLI as an operator runs it: real subprocesses, a real PostgreSQL, the bundled sample and
+the licensed corpus in ../shared/corpora/cloudtrail."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import shared_path
+
+CLI = [sys.executable, "-m", "dd0c_cost.cli"]
+ANOMALY_KEYS = {
+    "id", "account_id", "region", "service", "resource_type", "resource_ids", "event_ids", "actor",
+    "detected_at", "score", "severity", "estimated_hourly_usd", "status",
+}
+
+
+def run_cli(args: list[str], env: dict[str, str], timeout: int = 600) -> subprocess.CompletedProcess:
+    result = subprocess.run(CLI + args, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"dd0c-cost {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def cli_env(db_url: str | None, data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "SLACK_", "QUEUE_URL_"))}
+    env["DD0C_DATA_DIR"] = str(data_dir)
+    if db_url:
+        env["DATABASE_URL"] = db_url
+    return env
+
+
+def test_replay_of_the_whole_corpus_adds_up_and_rejects_every_lookalike(db_url, tmp_path):
+    corpus = shared_path("corpora", "cloudtrail")
+    files = sorted(str(p) for p in corpus.glob("*.jsonl")) + [str(corpus / "negative" / "non_cloudtrail_lookalikes.jsonl")]
+    env = cli_env(db_url, tmp_path)
+    summary = json.loads(run_cli(["replay", *files, "--tenant", "corpus", "--json"], env).stdout)
+    assert set(summary) == {"read", "cost_events", "not_cost_relevant", "rejected", "anomalies"}
+    expected_records = sum(1 for f in files for line in open(f) if line.strip())
+    assert summary["read"] == expected_records
+    rejected = sum(summary["rejected"].values())
+    assert summary["read"] == summary["cost_events"] + summary["not_cost_relevant"] + rejected
+    assert summary["cost_events"] > 0
+    # Every lookalike is rejected, and rejects are kept with their file and line.
+    rejects = [json.loads(line) for line in (tmp_path / "rejects" / "corpus.jsonl").read_text().splitlines()]
+    assert len(rejects) == rejected - summary["rejected"].get("duplicate", 0)
+    lookalike_rejects = [r for r in rejects if r.get("file", "").endswith("non_cloudtrail_lookalikes.jsonl")]
+    assert len(lookalike_rejects) == 32
+    assert {r["reason"] for r in lookalike_rejects} == {"not_cloudtrail"}
+    assert all(isinstance(r.get("line"), int) for r in rejects)
+
+
+def test_replay_accepts_eventbridge_envelopes_and_s3_log_files(db_url, tmp_path):
+    import gzip
+
+    envelopes = shared_path("corpora", "cloudtrail", "eventbridge_envelopes.jsonl")
+    records = [json.loads(line) for line in shared_path("corpora", "cloudtrail", "cost_relevant.jsonl").read_text().splitlines()[:20]]
+    log_file = tmp_path / "123456789012_CloudTrail_us-east-1_20230710T0000Z_abc.json.gz"
+    log_file.write_bytes(gzip.compress(json.dumps({"Records": records}).encode()))
+    env = cli_env(db_url, tmp_path)
+    summary = json.loads(run_cli(["replay", str(envelopes), str(log_file), "--tenant", "mixed", "--json"], env).stdout)
+    assert summary["read"] == 16 + 20
+    assert summary["read"] == summary["cost_events"] + summary["not_cost_relevant"] + sum(summary["rejected"].values())
+    assert summary["not_cost_relevant"] >= 13  # envelopes are real CloudTrail, mostly not billable
+    assert summary["cost_events"] > 0
+
+
+def test_replay_reports_a_malformed_line_with_its_reason_and_keeps_going(db_url, tmp_path):
+    from tests.records import run_instances
+
+    path = tmp_path / "input.jsonl"
+    path.write_text(
+        json.dumps(run_instances()) + "\n" + '{"eventSource": "ec2.amazonaws.com", "eventName": "Run' + "\n"
+        + json.dumps(run_instances()) + "\n"
+    )
+    env = cli_env(db_url, tmp_path)
+    summary = json.loads(run_cli(["replay", str(path), "--tenant", "acme", "--json"], env).stdout)
+    assert summary == {"read": 3, "cost_events": 2, "not_cost_relevant": 0, "rejected": {"malformed_json": 1}, "anomalies": 0}
+    reject = json.loads((tmp_path / "rejects" / "acme.jsonl").read_text())
+    assert reject["reason"] == "malformed_json" and reject["line"] == 2 and reject["file"] == str(path)
+
+
+def test_anomalies_json_carries_the_documented_fields(db_url, tmp_path):
+    from dd0c_cost.local.sample import sample_path
+
+    env = cli_env(db_url, tmp_path)
+    summary = json.loads(run_cli(["replay", str(sample_path()), "--tenant", "demo", "--json"], env).stdout)
+    assert summary["anomalies"] >= 1
+    anomalies = json.loads(run_cli(["anomalies", "--tenant", "demo", "--json"], env).stdout)
+    assert len(anomalies) == summary["anomalies"]
+    for anomaly in anomalies:
+        assert ANOMALY_KEYS <= set(anomaly)
+        assert 0 <= anomaly["score"] <= 1
+        assert anomaly["event_ids"]
+    gpu = [a for a in anomalies if "p4d.24xlarge" in json.dumps(a)]
+    assert gpu and gpu[0]["region"] == "ap-southeast-2" and gpu[0]["detected_at"].startswith("2026-11-16")
+
+
+def test_replaying_the_same_history_twice_gives_the_same_anomalies(make_database, migrated_template, tmp_path):
+    from dd0c_cost.local.sample import sample_path
+
+    results = []
+    for run in range(2):
+        env = cli_env(make_database(template=migrated_template), tmp_path / str(run))
+        run_cli(["replay", str(sample_path()), "--tenant", "demo", "--json"], env)
+        anomalies = json.loads(run_cli(["anomalies", "--tenant", "demo", "--json"], env).stdout)
+        results.append([(a["event_ids"], a["score"], a["severity"], a["detected_at"], a["estimated_hourly_usd"]) for a in anomalies])
+    assert results[0] == results[1]
+
+
+def test_demo_on_the_embedded_default_database(tmp_path):
+    """The README's first command: no DATABASE_URL, so the CLI starts its own PostgreSQL."""
+    from dd0c_cost.local.embedded_pg import stop_default_server
+
+    env = cli_env(None, tmp_path)
+    try:
+        result = run_cli(["demo"], env)
+    finally:
+        stop_default_server(tmp_path, remove=True)
+    assert "p4d.24xlarge" in result.stdout
+    assert "critical" in result.stdout
+    outbox = tmp_path / "slack-outbox.jsonl"
+    assert outbox.exists() and json.loads(outbox.read_text().splitlines()[0])["blocks"]
