@@ -43,6 +43,21 @@ CREATE FUNCTION dd0c.current_tenant() RETURNS uuid
     LANGUAGE sql STABLE
     AS $$ SELECT NULLIF(current_setting('dd0c.tenant_id', true), '')::uuid $$;
 
+-- One way to put a table under tenant isolation, used by every migration that adds a tenant table:
+-- RLS enabled and FORCEd (the owner obeys it too), the tenant's rows only, and the operator role
+-- across tenants.
+CREATE FUNCTION dd0c.protect_tenant_table(p_table regclass, p_tenant_column text DEFAULT 'tenant_id')
+    RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', p_table);
+    EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', p_table);
+    EXECUTE format('CREATE POLICY tenant_isolation ON %s USING (%I = dd0c.current_tenant()) '
+                   'WITH CHECK (%I = dd0c.current_tenant())', p_table, p_tenant_column, p_tenant_column);
+    EXECUTE format('CREATE POLICY operator_access ON %s TO dd0c_operator USING (true) WITH CHECK (true)', p_table);
+END
+$$;
+REVOKE ALL ON FUNCTION dd0c.protect_tenant_table(regclass, text) FROM PUBLIC;
+
 CREATE TABLE dd0c.tenants (
     id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     name        text NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200),
@@ -68,24 +83,9 @@ CREATE TABLE dd0c.connected_accounts (
 );
 CREATE INDEX connected_accounts_tenant ON dd0c.connected_accounts (tenant_id);
 
-ALTER TABLE dd0c.tenants ENABLE ROW LEVEL SECURITY;
-ALTER TABLE dd0c.tenants FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON dd0c.tenants
-    USING (id = dd0c.current_tenant()) WITH CHECK (id = dd0c.current_tenant());
-
-ALTER TABLE dd0c.api_keys ENABLE ROW LEVEL SECURITY;
-ALTER TABLE dd0c.api_keys FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON dd0c.api_keys
-    USING (tenant_id = dd0c.current_tenant()) WITH CHECK (tenant_id = dd0c.current_tenant());
-
-ALTER TABLE dd0c.connected_accounts ENABLE ROW LEVEL SECURITY;
-ALTER TABLE dd0c.connected_accounts FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON dd0c.connected_accounts
-    USING (tenant_id = dd0c.current_tenant()) WITH CHECK (tenant_id = dd0c.current_tenant());
-
-CREATE POLICY operator_access ON dd0c.tenants TO dd0c_operator USING (true) WITH CHECK (true);
-CREATE POLICY operator_access ON dd0c.api_keys TO dd0c_operator USING (true) WITH CHECK (true);
-CREATE POLICY operator_access ON dd0c.connected_accounts TO dd0c_operator USING (true) WITH CHECK (true);
+SELECT dd0c.protect_tenant_table('dd0c.tenants', 'id');
+SELECT dd0c.protect_tenant_table('dd0c.api_keys');
+SELECT dd0c.protect_tenant_table('dd0c.connected_accounts');
 GRANT SELECT, INSERT, UPDATE, DELETE ON dd0c.tenants, dd0c.api_keys, dd0c.connected_accounts TO dd0c_operator;
 
 GRANT SELECT ON dd0c.tenants TO dd0c_app;

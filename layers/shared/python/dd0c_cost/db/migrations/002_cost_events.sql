@@ -28,11 +28,7 @@ CREATE TABLE dd0c.cost_events (
 CREATE INDEX cost_events_tenant_time ON dd0c.cost_events (tenant_id, event_time);
 CREATE INDEX cost_events_resource_ids ON dd0c.cost_events USING gin (resource_ids);
 
-ALTER TABLE dd0c.cost_events ENABLE ROW LEVEL SECURITY;
-ALTER TABLE dd0c.cost_events FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON dd0c.cost_events
-    USING (tenant_id = dd0c.current_tenant()) WITH CHECK (tenant_id = dd0c.current_tenant());
-CREATE POLICY operator_access ON dd0c.cost_events TO dd0c_operator USING (true) WITH CHECK (true);
+SELECT dd0c.protect_tenant_table('dd0c.cost_events');
 GRANT SELECT, DELETE ON dd0c.cost_events TO dd0c_operator;
 
 GRANT SELECT, INSERT, UPDATE (scored_at) ON dd0c.cost_events TO dd0c_app;

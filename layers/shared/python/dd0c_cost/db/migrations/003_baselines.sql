@@ -12,11 +12,7 @@ CREATE TABLE dd0c.spend_baselines (
     PRIMARY KEY (tenant_id, series_key)
 );
 
-ALTER TABLE dd0c.spend_baselines ENABLE ROW LEVEL SECURITY;
-ALTER TABLE dd0c.spend_baselines FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON dd0c.spend_baselines
-    USING (tenant_id = dd0c.current_tenant()) WITH CHECK (tenant_id = dd0c.current_tenant());
-CREATE POLICY operator_access ON dd0c.spend_baselines TO dd0c_operator USING (true) WITH CHECK (true);
+SELECT dd0c.protect_tenant_table('dd0c.spend_baselines');
 GRANT SELECT, DELETE ON dd0c.spend_baselines TO dd0c_operator;
 
 GRANT SELECT, INSERT, UPDATE ON dd0c.spend_baselines TO dd0c_app;

@@ -31,11 +31,7 @@ CREATE TABLE dd0c.anomalies (
 CREATE INDEX anomalies_tenant_detected ON dd0c.anomalies (tenant_id, detected_at DESC);
 CREATE INDEX anomalies_event_ids ON dd0c.anomalies USING gin (event_ids);
 
-ALTER TABLE dd0c.anomalies ENABLE ROW LEVEL SECURITY;
-ALTER TABLE dd0c.anomalies FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON dd0c.anomalies
-    USING (tenant_id = dd0c.current_tenant()) WITH CHECK (tenant_id = dd0c.current_tenant());
-CREATE POLICY operator_access ON dd0c.anomalies TO dd0c_operator USING (true) WITH CHECK (true);
+SELECT dd0c.protect_tenant_table('dd0c.anomalies');
 GRANT SELECT, DELETE ON dd0c.anomalies TO dd0c_operator;
 
 GRANT SELECT, INSERT, UPDATE ON dd0c.anomalies TO dd0c_app;
