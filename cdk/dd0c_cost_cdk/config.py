@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aws_cdk import Aws
 from aws_cdk import aws_logs as logs
 from constructs import Node
 
-from dd0c_cost.topology import TOPOLOGY, Topology
+from dd0c_cost.topology import TOPOLOGY, BucketTriggerSpec, Topology
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -50,6 +51,18 @@ _RETENTION = {
     180: logs.RetentionDays.SIX_MONTHS,
     365: logs.RetentionDays.ONE_YEAR,
 }
+
+
+# S3 bucket names: at most 63 characters. Ours end in -<12-digit account>-<region>, and the
+# longest region name today is 14 characters (ap-southeast-N).
+_BUCKET_NAME_MAX = 63
+_BUCKET_SUFFIX_MAX = 1 + 12 + 1 + 14
+
+
+def bucket_name(prefix: str, spec: BucketTriggerSpec) -> str:
+    """``<prefix>-<name>-<account>-<region>``: globally unique without a lookup, and known
+    before the bucket exists (see log_buckets.py for why that matters)."""
+    return f"{prefix}-{spec.name}-{Aws.ACCOUNT_ID}-{Aws.REGION}"
 
 
 class ConfigError(ValueError):
@@ -114,6 +127,13 @@ class DeployConfig:
         prefix = _optional_str(get("namePrefix")) or topology.bus_name
         if not re.match(r"^[a-z][a-z0-9-]{1,30}$", prefix):
             raise ConfigError(f"namePrefix: {prefix!r} must be lower-case letters, digits and '-' (2-31 chars)")
+
+        for bucket in topology.bucket_triggers:
+            if len(prefix) + 1 + len(bucket.name) + _BUCKET_SUFFIX_MAX > _BUCKET_NAME_MAX:
+                raise ConfigError(
+                    f"namePrefix: {prefix!r} is too long for the S3 bucket name "
+                    f"'{prefix}-{bucket.name}-<account>-<region>' (63 characters at most); shorten it"
+                )
 
         log_level = (_optional_str(get("logLevel")) or "INFO").upper()
         if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:

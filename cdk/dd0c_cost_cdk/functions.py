@@ -54,8 +54,8 @@ class PipelineFunctions(Construct):
     a log group with retention, an SQS event source for ``source_queue`` (partial batch
     failures on), send rights on ``output_queues`` only, and database/Slack access as flagged.
 
-    Rejects: the consumer of the ingest queue (normalize) may also send to the ingest DLQ,
-    whose URL it gets as REJECTS_QUEUE_URL (deterministic rejects skip the retries).
+    Rejects: a function with ``sends_rejects`` (normalize, s3_ingest) may also send to the
+    ingest DLQ, whose URL it gets as REJECTS_QUEUE_URL (deterministic rejects skip the retries).
     """
 
     def __init__(
@@ -74,10 +74,6 @@ class PipelineFunctions(Construct):
         topology = config.topology
         self._config = config
         self.by_name: dict[str, PipelineFunction] = {}
-        try:
-            rejects_sender = topology.consumer_of(INGEST).name
-        except KeyError:
-            rejects_sender = None
 
         for spec in topology.functions:
             code_dir = config.functions_path / spec.name
@@ -106,7 +102,7 @@ class PipelineFunctions(Construct):
             }
             for queue_name in spec.output_queues:
                 environment[queue_url_env_var(queue_name)] = queues[queue_name].queue.queue_url
-            if spec.name == rejects_sender:
+            if spec.sends_rejects:
                 environment[ENV_REJECTS_QUEUE_URL] = queues[INGEST].dlq.queue_url
             if spec.needs_database:
                 environment[ENV_DATABASE_SECRET_ARN] = database.app_secret.secret_arn
@@ -153,7 +149,7 @@ class PipelineFunctions(Construct):
                 )
             for queue_name in spec.output_queues:
                 queues[queue_name].queue.grant_send_messages(function)
-            if spec.name == rejects_sender:
+            if spec.sends_rejects:
                 queues[INGEST].dlq.grant_send_messages(function)
             if spec.needs_database:
                 database.app_secret.grant_read(function)

@@ -12,6 +12,7 @@ from .functions import PipelineFunctions
 from .http_api import HttpApi
 from .ingress import EventBusIngress, EventRoutes
 from .layers import Layers
+from .log_buckets import BucketTriggers
 from .migrations import MigrationsOnDeploy
 from .network import Network
 from .queues import PipelineQueues
@@ -43,6 +44,9 @@ class Dd0cCostStack(Stack):
             network=self.network,
             database=self.database,
             slack=self.slack,
+        )
+        self.buckets = BucketTriggers(
+            self, "Buckets", config=config, functions=self.functions, alarms=self.alarms
         )
         self.http_api = HttpApi(
             self,

@@ -195,7 +195,7 @@ def test_function_environment(synth: Synth, spec) -> None:
     }
     for queue in spec.output_queues:
         expected[queue_url_env_var(queue)] = ref(queue_ids(synth, queue)[0])
-    if spec.name == TOPOLOGY.consumer_of(INGEST).name:
+    if spec.sends_rejects:
         expected["REJECTS_QUEUE_URL"] = ref(queue_ids(synth, INGEST)[1])
     if spec.needs_database:
         expected["DATABASE_SECRET_ARN"] = ref(synth.logical_id(database.app_secret))
@@ -206,6 +206,11 @@ def test_function_environment(synth: Synth, spec) -> None:
         expected["SLACK_CHANNEL"] = "#cost-alerts"
     props = synth.resources[function_id(synth, spec.name)]["Properties"]
     assert props["Environment"]["Variables"] == expected
+
+
+def test_the_ingest_consumer_sends_rejects() -> None:
+    """Deterministic rejects of the normaliser go to the ingest DLQ (REJECTS_QUEUE_URL)."""
+    assert TOPOLOGY.consumer_of(INGEST).sends_rejects
 
 
 def test_settings_know_every_queue_url_variable() -> None:
@@ -232,8 +237,11 @@ def test_score_cannot_send_to_the_ingest_queue(synth: Synth) -> None:
 @pytest.mark.parametrize("spec", TOPOLOGY.functions, ids=lambda f: f.name)
 def test_function_sends_only_to_its_output_queues(synth: Synth, spec) -> None:
     expected = {json.dumps(arn(queue_ids(synth, q)[0])) for q in spec.output_queues}
-    if spec.name == TOPOLOGY.consumer_of(INGEST).name:
+    if spec.sends_rejects:
         expected.add(json.dumps(arn(queue_ids(synth, INGEST)[1])))
+    for trigger in TOPOLOGY.bucket_triggers:
+        if trigger.function == spec.name:  # its asynchronous invocations' on-failure destination
+            expected.add(json.dumps(arn(synth.logical_id(synth.stack.buckets[trigger.name].failure_queue))))
     statements = role_statements(synth, spec.name)
     assert {json.dumps(r) for r in resources_for_action(statements, "sqs:SendMessage")} == expected
 

@@ -42,6 +42,9 @@ class FunctionSpec:
     needs_database: bool = True
     needs_slack: bool = False
     reserved_concurrency: int | None = None
+    # May send deterministic rejects (with their reason) straight to the ingest DLQ, whose URL
+    # it gets as REJECTS_QUEUE_URL: rejected data is kept, never dropped, and skips the retries.
+    sends_rejects: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,12 +70,33 @@ class EventRuleSpec:
 
 
 @dataclass(frozen=True)
+class BucketTriggerSpec:
+    """An S3 bucket whose ObjectCreated notifications invoke a function (asynchronously).
+
+    The bucket belongs to the stack; its physical name is derived from the name prefix, this
+    name, the account and the region (see the CDK). Only keys under ``prefix`` ending in
+    ``suffix`` invoke the function. An invocation that still fails after ``retry_attempts``
+    retries (or is older than ``max_event_age_s``) goes to the function's failure queue.
+    """
+
+    name: str
+    function: str  # FunctionSpec.name invoked for each ObjectCreated notification
+    purpose: str
+    prefix: str = ""
+    suffix: str = ""
+    retry_attempts: int = 2  # Lambda async retries (0-2)
+    max_event_age_s: int = 6 * 3600  # Lambda async maximum event age (60 s - 6 h)
+    expire_after_days: int = 90  # lifecycle: objects are deleted after this many days
+
+
+@dataclass(frozen=True)
 class Topology:
     bus_name: str
     queues: tuple[QueueSpec, ...]
     functions: tuple[FunctionSpec, ...]
     routes: tuple[RouteSpec, ...]
     rules: tuple[EventRuleSpec, ...]
+    bucket_triggers: tuple[BucketTriggerSpec, ...] = ()
     api_function: str = "api"
     extra: dict = field(default_factory=dict)
 
@@ -88,6 +112,12 @@ class Topology:
                 return f
         raise KeyError(f"no function named {name!r} in the topology")
 
+    def bucket_trigger(self, name: str) -> BucketTriggerSpec:
+        for b in self.bucket_triggers:
+            if b.name == name:
+                return b
+        raise KeyError(f"no bucket trigger named {name!r} in the topology")
+
     def consumer_of(self, queue_name: str) -> FunctionSpec:
         for f in self.functions:
             if f.source_queue == queue_name:
@@ -98,6 +128,7 @@ class Topology:
 INGEST = "ingest"
 COST_EVENTS = "cost-events"
 NOTIFY = "notify"
+S3_INGEST = "s3_ingest"
 
 TOPOLOGY = Topology(
     bus_name="dd0c-cost",
@@ -106,7 +137,8 @@ TOPOLOGY = Topology(
             name=INGEST,
             purpose="CloudTrail records and EventBridge envelopes waiting to be normalised",
             message_group="source AWS account id",
-            deduplication="tenant + CloudTrail eventID",
+            # The database's unique eventID is the real duplicate check; these only stop resends.
+            deduplication="EventBridge: CloudTrail eventID; API: tenant + message; S3: digest of (object key, record index)",
         ),
         QueueSpec(
             name=COST_EVENTS,
@@ -127,6 +159,7 @@ TOPOLOGY = Topology(
             purpose="parse, validate, price and persist CloudTrail records as cost events",
             source_queue=INGEST,
             output_queues=(COST_EVENTS,),
+            sends_rejects=True,
         ),
         FunctionSpec(
             name="score",
@@ -153,6 +186,17 @@ TOPOLOGY = Topology(
             needs_slack=True,
             batch_size=0,
         ),
+        FunctionSpec(
+            name=S3_INGEST,
+            purpose="read CloudTrail log files delivered to the log bucket and queue their records for normalisation",
+            output_queues=(INGEST,),
+            # No database: records from S3 carry no tenant; the normaliser resolves it from the account.
+            needs_database=False,
+            sends_rejects=True,  # a malformed log object is reported to the ingest DLQ, never dropped
+            timeout_s=120,
+            memory_mb=512,
+            batch_size=0,
+        ),
     ),
     routes=(
         RouteSpec("POST", "/v1/ingest", "api", "api_key", "batch ingest of CloudTrail records"),
@@ -168,6 +212,17 @@ TOPOLOGY = Topology(
             target_queue=INGEST,
             message_group_path="$.account",
             purpose="route customer CloudTrail API calls into the ingest queue",
+        ),
+    ),
+    bucket_triggers=(
+        BucketTriggerSpec(
+            name="cloudtrail-logs",
+            function=S3_INGEST,
+            purpose="CloudTrail trails of connected accounts deliver their log files here",
+            # CloudTrail's layout: AWSLogs/[o-org/]<account>/CloudTrail/<region>/YYYY/MM/DD/<file>.json.gz
+            # (digest and Insights files share the prefix and suffix; the function skips them).
+            prefix="AWSLogs/",
+            suffix=".json.gz",
         ),
     ),
 )

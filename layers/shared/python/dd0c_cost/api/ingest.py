@@ -1,7 +1,8 @@
 """Batch ingest: validate the request, then queue each record for the normalizer.
 
 Limits keep one request from starving others, and every record is checked against SQS's
-256 KB message limit so nothing is lost to an oversized send."""
+256 KB message limit so nothing is lost to an oversized send (batching: the shared
+``dd0c_cost.ingest_sources.sender``)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,11 @@ import orjson
 
 from dd0c_cost import queues
 from dd0c_cost.api.models import IngestAccepted, IngestRejection
-from dd0c_cost.events.cloudtrail import RecordRejected, unwrap
 from dd0c_cost.events.models import IngestMessage, Origin
+from dd0c_cost.ingest_sources.sender import SQS_MAX_BATCH, SQS_MAX_MESSAGE_BYTES, IngestBatchSender, group_of
 from dd0c_cost.topology import INGEST
 
-SQS_MAX_MESSAGE_BYTES = 256 * 1024
-SQS_MAX_BATCH = 10
+__all__ = ["SQS_MAX_BATCH", "SQS_MAX_MESSAGE_BYTES", "IngestRequestError", "parse_ingest_request", "queue_records"]
 
 
 class IngestRequestError(ValueError):
@@ -49,49 +49,15 @@ def parse_ingest_request(body: bytes, *, max_body_bytes: int, max_records: int) 
     return records
 
 
-def _group_of(record) -> str:
-    try:
-        inner, envelope = unwrap(record)
-    except RecordRejected:
-        return "unknown"
-    account = inner.get("recipientAccountId") or (envelope or {}).get("account")
-    return account if isinstance(account, str) and account else "unknown"
-
-
 def queue_records(tenant_id: UUID, records: list, request_id: str) -> IngestAccepted:
     from dd0c_cost.settings import get_settings
 
-    url = get_settings().queue_url(INGEST)
+    sender = IngestBatchSender(get_settings().queue_url(INGEST))
     rejected: list[IngestRejection] = []
-    batch: list[dict] = []
-    batch_bytes = 0
-    accepted = 0
-
-    def flush() -> None:
-        nonlocal batch, batch_bytes, accepted
-        if batch:
-            response = queues.sqs_client().send_message_batch(QueueUrl=url, Entries=batch)
-            for failure in response.get("Failed", []):
-                raise RuntimeError(f"SQS refused message {failure['Id']}: {failure.get('Message')}")
-            accepted += len(batch)
-        batch, batch_bytes = [], 0
-
     for index, record in enumerate(records):
         body = IngestMessage(tenant_id=tenant_id, origin=Origin(source="api", file=request_id, line=index + 1), record=record).model_dump_json()
-        size = len(body.encode())
-        if size > SQS_MAX_MESSAGE_BYTES:
+        if not sender.add(index, body, group=group_of(record), deduplication=queues.dedup_id(tenant_id, body)):
+            size = sender.oversized[-1].size
             rejected.append(IngestRejection(index=index, reason="record_too_large", detail=f"{size:,} bytes > 256 KB"))
-            continue
-        if len(batch) == SQS_MAX_BATCH or batch_bytes + size > SQS_MAX_MESSAGE_BYTES:
-            flush()
-        batch.append(
-            {
-                "Id": str(len(batch)),
-                "MessageBody": body,
-                "MessageGroupId": queues.group_id(_group_of(record)),
-                "MessageDeduplicationId": queues.dedup_id(tenant_id, body),
-            }
-        )
-        batch_bytes += size
-    flush()
-    return IngestAccepted(accepted=accepted, rejected=rejected)
+    sender.flush()
+    return IngestAccepted(accepted=sender.accepted, rejected=rejected)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from uuid import UUID
 
 import psycopg
@@ -58,7 +59,7 @@ def attach_accounts(conn: psycopg.Connection, tenant_id: UUID, account_ids: set[
             row = conn.execute(
                 """INSERT INTO dd0c.connected_accounts (account_id, tenant_id, external_id)
                    VALUES (%s, %s, %s) ON CONFLICT (account_id) DO NOTHING RETURNING account_id""",
-                [account_id, tenant_id, secrets.token_urlsafe(24)],
+                [account_id, tenant_id, new_external_id()],
             ).fetchone()
             if row:
                 added.append(account_id)
@@ -69,6 +70,56 @@ def attach_accounts(conn: psycopg.Connection, tenant_id: UUID, account_ids: set[
             if owner["tenant_id"] != tenant_id:
                 refused.append(account_id)
     return added, refused
+
+
+def new_external_id() -> str:
+    """The sts:ExternalId dd0c presents when it assumes a customer's role: 32 URL-safe characters
+    (within IAM's ExternalId alphabet ``[\\w+=,.@:/-]``)."""
+    return secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True)
+class AccountConnection:
+    account_id: str
+    tenant_id: UUID
+    external_id: str
+    regions: tuple[str, ...]
+    created: bool  # False: the account was already connected to this tenant
+
+
+class AccountOwnedByAnotherTenant(ValueError):
+    """One account, one tenant: the account is already connected elsewhere."""
+
+
+def connect_account(
+    conn: psycopg.Connection, tenant_id: UUID, account_id: str, regions: list[str] | tuple[str, ...] = ()
+) -> AccountConnection:
+    """Connect one account to a tenant, or update the existing connection: the regions are added
+    to those already recorded (order kept) and the existing external id is returned unchanged
+    (the customer's role trusts it). Raises AccountOwnedByAnotherTenant if another tenant has it."""
+    with conn.transaction():
+        row = conn.execute(
+            """INSERT INTO dd0c.connected_accounts (account_id, tenant_id, external_id, regions)
+               VALUES (%s, %s, %s, %s) ON CONFLICT (account_id) DO NOTHING
+               RETURNING account_id, tenant_id, external_id, regions""",
+            [account_id, tenant_id, new_external_id(), list(dict.fromkeys(regions))],
+        ).fetchone()
+        if row is not None:
+            return AccountConnection(account_id, tenant_id, row["external_id"], tuple(row["regions"]), created=True)
+        existing = conn.execute(
+            "SELECT tenant_id, external_id, regions FROM dd0c.connected_accounts WHERE account_id = %s FOR UPDATE",
+            [account_id],
+        ).fetchone()
+        if existing["tenant_id"] != tenant_id:
+            raise AccountOwnedByAnotherTenant(f"account {account_id} is already connected to another tenant")
+        merged = list(dict.fromkeys([*existing["regions"], *regions]))
+        row = conn.execute(
+            """UPDATE dd0c.connected_accounts
+               SET regions = %s, external_id = COALESCE(external_id, %s)
+               WHERE account_id = %s RETURNING external_id, regions""",
+            [merged, new_external_id(), account_id],
+        ).fetchone()
+    return AccountConnection(account_id, tenant_id, row["external_id"], tuple(row["regions"]), created=False)
 
 
 def create_api_key(conn: psycopg.Connection, tenant_id: UUID) -> str:
@@ -83,11 +134,15 @@ def create_api_key(conn: psycopg.Connection, tenant_id: UUID) -> str:
 
 
 __all__ = [
+    "AccountConnection",
+    "AccountOwnedByAnotherTenant",
     "attach_accounts",
+    "connect_account",
     "create_api_key",
     "ensure_tenant",
     "find_tenant",
     "hash_api_key",
     "list_tenants",
+    "new_external_id",
     "open_operator_connection",
 ]
