@@ -302,9 +302,11 @@ class PriceBook:
             return self._remember(key, None, "hour")
         region = self._norm_region(region)
         divide_by = entry["divide_by"]
+        # Entries written by pricing.refresh name their source; the CSV-built snapshot's are Infracost's.
+        listed_source = entry.get("listed_source", "infracost")
         usd = entry["listed"].get(region)
         if usd is not None:
-            price = _Price(usd / divide_by, "infracost", entry["as_of"], False)
+            price = _Price(usd / divide_by, listed_source, entry["as_of"], False)
         else:
             usd = entry["derived"].get(region)
             if usd is None:
@@ -315,7 +317,7 @@ class PriceBook:
                 "geo": "geography-median",
                 "scaled": f"{entry['base_region']}*region-ratio",
             }[policy]
-            price = _Price(usd / divide_by, f"infracost;{method}", entry["as_of"], True)
+            price = _Price(usd / divide_by, f"{listed_source};{method}", entry["as_of"], True)
         return self._remember(key, price, entry["unit"])
 
 
