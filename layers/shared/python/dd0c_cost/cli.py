@@ -285,27 +285,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="fail if the checked-in files differ from the models")
     p.set_defaults(func=cmd_contracts)
 
-    p = sub.add_parser("pricing", help="pricing refresh: rebuild the price snapshot from the AWS Price List API")
+    p = sub.add_parser("pricing", help="pricing refresh: rebuild the price snapshot from the AWS Price List API", add_help=False)
     p.add_argument("action", choices=["refresh"])
+    p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=None)
 
-    p = sub.add_parser("bench", help="benchmarks: nab, score, normalize (pass --json for machine output)")
+    p = sub.add_parser("bench", help="benchmarks: nab, score, normalize (pass --json for machine output)", add_help=False)
     p.add_argument("name", choices=["nab", "score", "normalize"])
+    p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=None)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args, rest = parser.parse_known_args(argv)
+    args = parser.parse_args(argv)
     if args.command == "bench":
-        return cmd_bench(args, rest)
+        return cmd_bench(args, args.rest)
     if args.command == "pricing":
         from dd0c_cost.pricing.refresh import main as refresh_main
 
-        return refresh_main(rest)
-    if rest:
-        parser.error(f"unrecognised arguments: {' '.join(rest)}")
+        return refresh_main(args.rest)
     if args.command == "tenants" and args.action == "create" and not args.name:
         parser.error("tenants create needs a NAME")
     return args.func(args)
