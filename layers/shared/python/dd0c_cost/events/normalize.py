@@ -3,8 +3,9 @@ rejected with a reason)."""
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -17,12 +18,16 @@ from dd0c_cost.events import catalogue, store
 from dd0c_cost.events.actor import actor_from_record
 from dd0c_cost.events.cloudtrail import CloudTrailEvent, RecordRejected, RejectReason, parse
 from dd0c_cost.events.models import CostAction, CostEvent, IngestMessage
-from dd0c_cost.events.paths import all_of, first
 
 HOURS_PER_MONTH = 730
-# Requests above this are clamped: MaxCount 100000 is a typo or an attack, never a real fleet.
-MAX_QUANTITY = 10_000
+MAX_QUANTITY = catalogue.MAX_QUANTITY  # quantities above are clamped (with a warning in the attributes)
 
+# Why a valid record is not a cost event.
+FAILED_CALL = "failed_call"  # errorCode set (incl. Client.DryRunOperation): nothing was created
+NOT_IN_CATALOGUE = "not_in_catalogue"
+NO_BILLABLE_CHANGE = "no_billable_change"  # a modify call that touched no priced attribute
+
+_INHERITABLE = frozenset({CostAction.CREATE, CostAction.START, CostAction.MODIFY})
 _SIGN = {CostAction.CREATE: 1.0, CostAction.START: 1.0, CostAction.MODIFY: 1.0, CostAction.STOP: -1.0, CostAction.DELETE: -1.0}
 
 
@@ -55,35 +60,90 @@ def parse_ingest_body(body: str | bytes) -> IngestMessage:
     return IngestMessage(record=value)
 
 
-def _number(value: Any) -> float | None:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
+Lookup = Callable[[str, list[str], datetime], dict]
+
+
+class MemoryHistory:
+    """In-memory stand-in for :func:`store.inherited_attributes` (replays and tests without a
+    database): the attributes of each resource's latest earlier create/start/modify cost event."""
+
+    def __init__(self) -> None:
+        self._events: dict[tuple[str, str], list[tuple[datetime, dict]]] = {}
+
+    def __call__(self, resource_type: str, resource_ids: list[str], before: datetime) -> dict:
+        best: tuple[datetime, dict] | None = None
+        for rid in resource_ids:
+            for when, attrs in self._events.get((resource_type, rid), ()):
+                if when <= before and (best is None or when > best[0]):
+                    best = (when, attrs)
+        return dict(best[1]) if best else {}
+
+    def record(self, event: CostEvent) -> None:
+        if event.action in _INHERITABLE and event.attributes:
+            for rid in event.resource_ids:
+                self._events.setdefault((event.resource_type, rid), []).append((event.event_time, dict(event.attributes)))
+
+
+def classify(event: CloudTrailEvent) -> tuple[catalogue.CatalogueEntry | None, str | None, str | None]:
+    """(entry, None, None) for a call to price, else (None, reason, detail): why it is not cost-relevant."""
+    if event.failed:
+        return None, FAILED_CALL, event.error_code
+    entry = catalogue.lookup(event.event_source, event.event_name)
+    if entry is None:
+        return None, NOT_IN_CATALOGUE, None
+    if not entry.describes_change(event.raw):
+        return None, NO_BILLABLE_CHANGE, f"{event.event_name} changed no priced attribute"
+    return entry, None, None
 
 
 def build_cost_event(
-    tenant_id: UUID, event: CloudTrailEvent, entry: catalogue.CatalogueEntry, book, conn: psycopg.Connection | None
+    tenant_id: UUID,
+    event: CloudTrailEvent,
+    entry: catalogue.CatalogueEntry,
+    book,
+    conn: psycopg.Connection | None,
+    *,
+    history: Lookup | None = None,
 ) -> CostEvent:
+    """Read, inherit and price one catalogued call. Inherited sizing comes from ``history`` if
+    given, else from the database if ``conn`` is given, else nowhere (pure use)."""
     record = event.raw
-    resource_ids = [str(r) for r in all_of(record, entry.resource_ids) if isinstance(r, (str, int))]
-    quantity = _number(first(record, entry.quantity)) if entry.quantity and not resource_ids else None
-    if quantity is None:
-        quantity = float(len(resource_ids)) if resource_ids else 1.0
-    quantity = min(max(quantity, 0.0), MAX_QUANTITY)
+    reading = entry.read(record)
+    attributes = reading.attributes
 
-    attributes: dict[str, Any] = {}
-    for name, paths in entry.attributes.items():
-        value = first(record, paths)
-        if value is not None and not isinstance(value, (dict, list)):
-            attributes[name] = value
-    if entry.inherit_attributes and conn is not None:
-        for name, value in store.inherited_attributes(conn, entry.resource_type, resource_ids, event.event_time).items():
+    inherited: dict[str, Any] = {}
+    if entry.inherit_attributes and reading.inherit_ids:
+        lookup = history
+        if lookup is None and conn is not None:
+            def lookup(resource_type, ids, before):
+                return store.inherited_attributes(conn, resource_type, ids, before)
+        if lookup is not None:
+            inherited = entry.inheritable(lookup(entry.inherits_from_type, reading.inherit_ids, event.event_time))
+
+    pricer = entry.price
+    if entry.action is CostAction.MODIFY:
+        before = dict(reading.previous)
+        for name, value in inherited.items():
+            before.setdefault(name, value)
+        changed = attributes
+        attributes = {**before, **changed}
+        if catalogue.ASSUMED_KEY in attributes:  # a value stated now is no longer assumed
+            still = [n for n in attributes[catalogue.ASSUMED_KEY] if n not in changed]
+            if still:
+                attributes[catalogue.ASSUMED_KEY] = still
+            else:
+                del attributes[catalogue.ASSUMED_KEY]
+        quote = pricer.change(book, event.region, before, attributes) if pricer else None
+    else:
+        for name, value in inherited.items():
             attributes.setdefault(name, value)
+        quote = pricer.quote(book, event.region, attributes) if pricer else None
+    if reading.warnings:
+        attributes[catalogue.WARNINGS_KEY] = reading.warnings
 
-    quote = catalogue.PRICERS[entry.pricer](book, event.region, attributes) if entry.pricer else None
-    unit = quote.usd_per_hour if quote else None
+    unit_price = catalogue.to_price_quote(quote) if quote is not None else None
+    unit = unit_price.usd_per_hour if unit_price is not None else None
+    quantity = reading.quantity
     hourly = None if unit is None else round(_SIGN[entry.action] * quantity * unit, 6)
     return CostEvent(
         tenant_id=tenant_id,
@@ -96,15 +156,55 @@ def build_cost_event(
         actor=actor_from_record(record),
         service=entry.service,
         resource_type=entry.resource_type,
-        resource_ids=resource_ids,
+        resource_ids=reading.resource_ids,
         action=entry.action,
         quantity=quantity,
         attributes=attributes,
-        unit_price=quote,
+        unit_price=unit_price,
         estimated_usd_per_hour=hourly,
         estimated_usd_per_month=None if hourly is None else round(hourly * HOURS_PER_MONTH, 2),
         price_unknown=hourly is None,
     )
+
+
+_SHARED_OUTCOMES: dict[tuple[str | None, str | None], NormalizeOutcome] = {}
+
+
+def _not_cost_relevant(reason: str | None, detail: str | None) -> NormalizeOutcome:
+    # Outcomes are frozen, so the few distinct (reason, detail) pairs of the hot path are shared.
+    key = (reason, detail)
+    outcome = _SHARED_OUTCOMES.get(key)
+    if outcome is None:
+        outcome = NormalizeOutcome(OutcomeKind.NOT_COST_RELEVANT, reason, detail)
+        if len(_SHARED_OUTCOMES) < 1024:
+            _SHARED_OUTCOMES[key] = outcome
+    return outcome
+
+
+_NOT_IN_CATALOGUE = _not_cost_relevant(NOT_IN_CATALOGUE, None)
+_CATALOGUE_GET = catalogue.CATALOGUE.get
+
+
+def normalize_record(obj: Any, tenant_id: UUID, book, history: MemoryHistory | Lookup | None = None) -> NormalizeOutcome:
+    """The pure normaliser: parse, validate, catalogue, price and build, with no database (no
+    tenant lookup, nothing stored, nothing forwarded). ``history`` supplies inherited sizing; a
+    :class:`MemoryHistory` also records each cost event built, so feed records in event-time order."""
+    try:
+        event = parse(obj)
+    except RecordRejected as rejected:
+        return NormalizeOutcome(OutcomeKind.REJECTED, rejected.reason.value, rejected.detail)
+    # classify(), inlined: this is the path almost every record of a replayed log file takes.
+    if event.error_code is not None:
+        return _not_cost_relevant(FAILED_CALL, event.error_code)
+    entry = _CATALOGUE_GET((event.event_source, event.event_name))
+    if entry is None:
+        return _NOT_IN_CATALOGUE
+    if not entry.describes_change(event.raw):
+        return _not_cost_relevant(NO_BILLABLE_CHANGE, f"{event.event_name} changed no priced attribute")
+    cost_event = build_cost_event(tenant_id, event, entry, book, None, history=history)
+    if isinstance(history, MemoryHistory):
+        history.record(cost_event)
+    return NormalizeOutcome(OutcomeKind.COST_EVENT, cost_event=cost_event)
 
 
 def normalize(message: IngestMessage, conn: psycopg.Connection, book) -> NormalizeOutcome:
@@ -121,11 +221,9 @@ def normalize(message: IngestMessage, conn: psycopg.Connection, book) -> Normali
     except RecordRejected as rejected:
         return NormalizeOutcome(OutcomeKind.REJECTED, rejected.reason.value, rejected.detail)
 
-    if event.failed:
-        return NormalizeOutcome(OutcomeKind.NOT_COST_RELEVANT, "failed_call", event.error_code)
-    entry = catalogue.lookup(event.event_source, event.event_name)
+    entry, reason, detail = classify(event)
     if entry is None:
-        return NormalizeOutcome(OutcomeKind.NOT_COST_RELEVANT, "not_in_catalogue")
+        return NormalizeOutcome(OutcomeKind.NOT_COST_RELEVANT, reason, detail)
 
     with tenant_transaction(conn, tenant_id):
         cost_event = build_cost_event(tenant_id, event, entry, book, conn)
