@@ -75,7 +75,8 @@ def score_body(body: str | bytes) -> None:
             group=str(event.tenant_id),
             deduplication=queues.dedup_id(message.anomaly_id, message.revision),
         )
-    outcomes.record("score", "anomaly" if result.anomaly is not None and not result.already_scored else "scored")
+    # scored | anomaly (raised) | grouped (grew a burst's anomaly) | ignored (bad input, reason) | already_scored
+    outcomes.record("score", result.outcome, result.reason)
 
 
 def notifier():

@@ -1,50 +1,102 @@
-"""Per-series running statistics (Welford) and the slice's z-score decision with a cold-start rule."""
+"""The running spend-rate level of a series and its time-weighted running statistics.
+
+A series' *level* is the $/h its cost events imply: a create/start adds its rate, a stop/delete
+removes it (never below 0, e.g. a stop of something launched before we were watching). The
+statistics describe the level over EVENT time: when the next event arrives at ``t``, the level
+held since the previous event is folded in with weight ``dt`` (hours), so a level held for a
+week counts a week, not one sample. The update is West's weighted form of Welford's algorithm
+with exponential forgetting (half-life ``halflife_h``):
+
+    W  <- W * g + dt            g = 2^(-dt / halflife_h)   (m2 is scaled by g too)
+    d  =  level - mean
+    mean <- mean + d * dt / W
+    m2 <- m2 * g + dt * d * (level - mean)     (= dt * d^2 * (1 - dt/W) >= 0, clamped at 0)
+
+so ``var = m2 / W`` can never go negative. Non-finite input is refused by the caller
+(``engine.sanitize``) and ignored here as a second line of defence.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
-from dd0c_cost.scoring.models import ScoreComponent, Severity
+from dd0c_cost.scoring.models import Severity
+
+SECONDS_PER_HOUR = 3600.0
 
 
-@dataclass
-class SpendBaseline:
-    """Welford running mean/variance of the spend-rate increases one series has seen."""
+class LevelBaseline:
+    """Running level ($/h) and its time-weighted, forgetting Welford statistics."""
 
-    n: int = 0
-    mean: float = 0.0
-    m2: float = 0.0
+    __slots__ = ("n", "mean", "m2", "w", "level", "t_last", "first_t")
 
-    def update(self, x: float) -> None:
+    def __init__(self, n: int = 0, mean: float = 0.0, m2: float = 0.0, w: float = 0.0, level: float = 0.0,
+                 t_last: float | None = None, first_t: float | None = None) -> None:
+        self.n = int(n)
+        self.mean = float(mean)
+        self.m2 = max(0.0, float(m2))
+        self.w = max(0.0, float(w))
+        self.level = max(0.0, float(level))
+        self.t_last = t_last
+        self.first_t = first_t
+        if not all(map(math.isfinite, (self.mean, self.m2, self.w, self.level))):
+            # A corrupt row must not poison scoring: start this baseline again.
+            self.n, self.mean, self.m2, self.w, self.level = 0, 0.0, 0.0, 0.0, 0.0
+
+    def fold_to(self, t: float, halflife_h: float) -> None:
+        """Fold the level held since the last event (up to event time ``t``) into the statistics.
+
+        An event older than the last one folds nothing (its change still applies to the level)."""
+        if self.first_t is None or t < self.first_t:
+            self.first_t = t
+        last = self.t_last
+        if last is None:
+            self.t_last = t
+            return
+        if t <= last:
+            return
+        dt = (t - last) / SECONDS_PER_HOUR
+        self.t_last = t
+        g = 2.0 ** (-dt / halflife_h) if halflife_h > 0 else 1.0
+        w = self.w * g + dt
+        d = self.level - self.mean
+        mean = self.mean + d * dt / w
+        inc = dt * d * (self.level - mean)
+        self.m2 = self.m2 * g + (inc if inc > 0.0 else 0.0)
+        self.mean = mean
+        self.w = w
+
+    def apply(self, x: float) -> None:
+        """The event's signed change of spend rate; the level never goes below zero."""
         if not math.isfinite(x):
-            return  # never let a bad value poison the baseline
+            return
+        level = self.level + x
+        self.level = level if level > 1e-9 else 0.0
         self.n += 1
-        delta = x - self.mean
-        self.mean += delta / self.n
-        self.m2 = max(0.0, self.m2 + delta * (x - self.mean))
 
     @property
-    def std(self) -> float:
-        return math.sqrt(self.m2 / (self.n - 1)) if self.n > 1 else 0.0
+    def var(self) -> float:
+        return self.m2 / self.w if self.w > 0.0 else 0.0
+
+    @property
+    def sd(self) -> float:
+        return math.sqrt(self.var)
+
+    def history_hours(self, t: float) -> float:
+        return 0.0 if self.first_t is None else max(0.0, (t - self.first_t) / SECONDS_PER_HOUR)
+
+    def zscore(self, new_level: float, abs_floor: float, rel_floor: float) -> tuple[float, float]:
+        """(z, sd used) of ``new_level`` against the usual level; sd has floors so a flat
+        history does not turn a cent into a six-sigma event."""
+        sd = max(self.sd, rel_floor * abs(self.mean), abs_floor, 1e-9)
+        return (new_level - self.mean) / sd, sd
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    min_samples: int
-    z_threshold: float
-    alert_floor_usd_per_hour: float
-    cold_start_floor_usd_per_hour: float
-
-
-@dataclass(frozen=True)
-class Decision:
-    is_anomaly: bool
-    score: float
-    components: tuple[ScoreComponent, ...]
+_SEVERITY_ORDER = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL]
 
 
 def severity_for(usd_per_hour: float) -> Severity:
+    """Severity by dollars: >= $50/h critical, >= $10/h high, >= $2/h medium, else low."""
     if usd_per_hour >= 50:
         return Severity.CRITICAL
     if usd_per_hour >= 10:
@@ -54,22 +106,13 @@ def severity_for(usd_per_hour: float) -> Severity:
     return Severity.LOW
 
 
-def decide(baseline: SpendBaseline, x: float, t: Thresholds) -> Decision:
-    """Score an increase of ``x`` $/h against the series' history (before updating it)."""
-    if not math.isfinite(x) or x <= 0:
-        reason = "spend went down or did not change: decreases are never anomalies"
-        return Decision(False, 0.0, (ScoreComponent(name="zscore", value=0.0, reason=reason),))
-    if baseline.n < t.min_samples:
-        score = x / (x + t.cold_start_floor_usd_per_hour)
-        reason = (
-            f"cold start: {baseline.n} earlier events in this series (< {t.min_samples}); "
-            f"${x:,.2f}/h against a ${t.cold_start_floor_usd_per_hour:,.2f}/h floor"
-        )
-        return Decision(x >= t.cold_start_floor_usd_per_hour, score, (ScoreComponent(name="cold_start", value=score, reason=reason),))
-    # A series of identical launches has zero variance; a floor keeps z finite and meaningful.
-    std = max(baseline.std, 0.1 * abs(baseline.mean), 0.01)
-    z = (x - baseline.mean) / std
-    score = max(0.0, z) / (max(0.0, z) + t.z_threshold)
-    reason = f"${x:,.2f}/h is {z:,.1f} standard deviations above this series' usual ${baseline.mean:,.2f}/h (n={baseline.n})"
-    is_anomaly = z >= t.z_threshold and x >= t.alert_floor_usd_per_hour
-    return Decision(is_anomaly, score, (ScoreComponent(name="zscore", value=score, reason=reason),))
+def severity_rank(severity: Severity) -> int:
+    return _SEVERITY_ORDER.index(severity)
+
+
+def composite_severity(usd_per_hour: float, score: float, threshold: float) -> Severity:
+    """Dollar tier, one step lower when the score only just passed the threshold (< threshold + 0.15)."""
+    rank = severity_rank(severity_for(usd_per_hour))
+    if score < threshold + 0.15 and rank > 0:
+        rank -= 1
+    return _SEVERITY_ORDER[rank]

@@ -8,7 +8,6 @@ from uuid import UUID
 import psycopg
 from psycopg.types.json import Jsonb
 
-from dd0c_cost.scoring.baseline import SpendBaseline
 from dd0c_cost.scoring.models import Anomaly, AnomalyStatus
 
 _ANOMALY_COLUMNS = """id, tenant_id, account_id, region, service, resource_type, resource_ids, event_ids, actor,
@@ -23,32 +22,6 @@ def claim_for_scoring(conn: psycopg.Connection, tenant_id: UUID, event_id: str) 
         [tenant_id, event_id],
     ).fetchone()
     return row is not None
-
-
-def lock_baseline(conn: psycopg.Connection, tenant_id: UUID, series_key: str) -> SpendBaseline:
-    """The series' baseline, row-locked until the transaction ends (concurrent scorers wait)."""
-    conn.execute(
-        "INSERT INTO dd0c.spend_baselines (tenant_id, series_key) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-        [tenant_id, series_key],
-    )
-    row = conn.execute(
-        "SELECT n, mean, m2 FROM dd0c.spend_baselines WHERE tenant_id = %s AND series_key = %s FOR UPDATE",
-        [tenant_id, series_key],
-    ).fetchone()
-    return SpendBaseline(n=row["n"], mean=row["mean"], m2=row["m2"])
-
-
-def save_baseline(
-    conn: psycopg.Connection, tenant_id: UUID, series_key: str, baseline: SpendBaseline, event_time: datetime
-) -> None:
-    conn.execute(
-        """UPDATE dd0c.spend_baselines
-           SET n = %s, mean = %s, m2 = %s,
-               first_event_at = COALESCE(first_event_at, %s),
-               last_event_at = GREATEST(COALESCE(last_event_at, %s), %s)
-           WHERE tenant_id = %s AND series_key = %s""",
-        [baseline.n, baseline.mean, baseline.m2, event_time, event_time, event_time, tenant_id, series_key],
-    )
 
 
 def insert_anomaly(conn: psycopg.Connection, anomaly: Anomaly) -> None:
@@ -131,3 +104,31 @@ def mark_notified(conn: psycopg.Connection, anomaly_id: UUID, revision: int, cha
 def notified_revision(conn: psycopg.Connection, anomaly_id: UUID) -> int | None:
     row = conn.execute("SELECT notified_revision FROM dd0c.anomalies WHERE id = %s", [anomaly_id]).fetchone()
     return row["notified_revision"] if row else None
+
+
+def tenant_settings(conn: psycopg.Connection, tenant_id: UUID) -> dict:
+    """The tenant's scoring overrides (NULL/absent = default), inside a tenant transaction."""
+    from dd0c_cost.scoring.config import TENANT_SETTING_COLUMNS
+
+    row = conn.execute(
+        f"SELECT {', '.join(TENANT_SETTING_COLUMNS)} FROM dd0c.tenant_settings WHERE tenant_id = %s", [tenant_id]
+    ).fetchone()
+    return {k: v for k, v in (row or {}).items() if v is not None}
+
+
+def set_tenant_settings(conn: psycopg.Connection, tenant_id: UUID, *, by: str, **values: float | None) -> dict:
+    """Set (a value) or reset (None) scoring overrides; unknown names are refused. Returns the overrides."""
+    from dd0c_cost.scoring.config import DEFAULT_CONFIG, TENANT_SETTING_COLUMNS
+
+    unknown = set(values) - set(TENANT_SETTING_COLUMNS)
+    if unknown:
+        raise ValueError(f"not tenant scoring settings: {sorted(unknown)}")
+    DEFAULT_CONFIG.with_overrides(values)  # validates the values
+    conn.execute("INSERT INTO dd0c.tenant_settings (tenant_id) VALUES (%s) ON CONFLICT DO NOTHING", [tenant_id])
+    if values:
+        assignments = ", ".join(f"{name} = %s" for name in values)
+        conn.execute(
+            f"UPDATE dd0c.tenant_settings SET {assignments}, updated_by = %s, updated_at = now() WHERE tenant_id = %s",
+            [*values.values(), by, tenant_id],
+        )
+    return tenant_settings(conn, tenant_id)
