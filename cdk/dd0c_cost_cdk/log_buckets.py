@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Aws, CfnOutput, Duration
+from aws_cdk import Aws, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
@@ -159,12 +159,6 @@ class BucketTriggers(Construct):
                 on_failure=destinations.SqsDestination(failure_queue),
             )
 
-            CfnOutput(
-                scope_,
-                "BucketName",
-                value=bucket.bucket_name,
-                description=f"{spec.purpose} (trails: S3 bucket, no key prefix)",
-            )
             self.by_name[spec.name] = TriggeredBucket(
                 spec=spec, bucket=bucket, name=name, permission=permission, failure_queue=failure_queue
             )

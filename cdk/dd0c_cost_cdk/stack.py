@@ -70,6 +70,13 @@ class Dd0cCostStack(Stack):
         CfnOutput(self, "SlackSecretArn", value=self.slack.secret.secret_arn, description="Fill in bot_token and signing_secret")
         CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)
         CfnOutput(self, "DatabaseAdminSecretArn", value=self.database.admin_secret.secret_arn)
+        for spec in topology.bucket_triggers:
+            CfnOutput(
+                self,
+                f"BucketName{_camel(spec.name)}",
+                value=self.buckets[spec.name].bucket.bucket_name,
+                description=f"{spec.purpose} (on the trail: this bucket, no key prefix)",
+            )
         for spec in topology.queues:
             pair = self.queues[spec.name]
             CfnOutput(self, f"QueueUrl{_camel(spec.name)}", value=pair.queue.queue_url)

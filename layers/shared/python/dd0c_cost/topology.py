@@ -194,7 +194,7 @@ TOPOLOGY = Topology(
             needs_database=False,
             sends_rejects=True,  # a malformed log object is reported to the ingest DLQ, never dropped
             timeout_s=120,
-            memory_mb=512,
+            memory_mb=1024,  # a log file is parsed whole: up to 64 MB of JSON (ingest_sources.s3)
             batch_size=0,
         ),
     ),

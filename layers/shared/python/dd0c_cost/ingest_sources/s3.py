@@ -37,7 +37,8 @@ from dd0c_cost.events.models import IngestMessage, Origin
 from dd0c_cost.ingest_sources.sender import IngestBatchSender, group_of
 from dd0c_cost.topology import INGEST, S3_INGEST
 
-# CloudTrail files are small (KBs to a few MB); these bound one invocation's memory.
+# CloudTrail files are small (KBs to a few MB); these bound one invocation's memory (parsed,
+# 64 MB of JSON takes several hundred MB: the function has 1 GB, see topology.py).
 MAX_OBJECT_BYTES = 32 * 1024 * 1024
 MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
 
