@@ -130,7 +130,7 @@ def _combine(quotes: list[Quote]) -> Quote:
 def to_price_quote(q: Quote) -> PriceQuote:
     # Validated (pydantic-core validation is faster than model_construct for a small model).
     return PriceQuote(
-        usd_per_hour=None if q.usd is None else round(q.usd, 10),
+        usd_per_hour=None if q.usd is None else float(f"{q.usd:.12g}"),  # drop float noise (0.1+0.2)
         source=q.source,
         as_of=q.as_of,
         estimated=q.estimated,
