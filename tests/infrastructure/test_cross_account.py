@@ -5,7 +5,6 @@ of s3_ingest, read from the topology."""
 from __future__ import annotations
 
 import fnmatch
-import json
 from typing import Any
 
 import pytest
