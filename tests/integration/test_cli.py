@@ -123,3 +123,32 @@ def test_demo_on_the_embedded_default_database(tmp_path):
     assert "critical" in result.stdout
     outbox = tmp_path / "slack-outbox.jsonl"
     assert outbox.exists() and json.loads(outbox.read_text().splitlines()[0])["blocks"]
+
+
+def test_accounts_connect_hands_out_a_stable_external_id_and_template_parameters(db_url, tmp_path):
+    env = cli_env(db_url, tmp_path)
+    args = ["accounts", "connect", "210987654321", "--tenant", "acme", "--regions", "us-east-1", "eu-west-1",
+            "--central-bus-arn", "arn:aws:events:us-east-1:123456789012:event-bus/dd0c-cost", "--dd0c-account-id", "123456789012", "--json"]
+    first = json.loads(run_cli(args, env).stdout)
+    again = json.loads(run_cli(args, env).stdout)
+    assert first["external_id"] == again["external_id"] and len(first["external_id"]) >= 16
+    assert first["template_parameters"] == {
+        "CentralBusArn": "arn:aws:events:us-east-1:123456789012:event-bus/dd0c-cost",
+        "DD0CAccountId": "123456789012",
+        "ExternalId": first["external_id"],
+    }
+    assert [s["region"] for s in first["stacks"]] == ["us-east-1", "eu-west-1"]
+    refused = subprocess.run(CLI + ["accounts", "connect", "210987654321", "--tenant", "other", "--regions", "us-east-1",
+                                    "--central-bus-arn", "arn:aws:events:us-east-1:123456789012:event-bus/dd0c-cost",
+                                    "--dd0c-account-id", "123456789012"], env=env, capture_output=True, text=True)
+    assert refused.returncode != 0 and "another tenant" in refused.stderr
+
+
+def test_a_changed_applied_migration_is_a_clear_error(db_url, tmp_path):
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("UPDATE public.dd0c_schema_migrations SET checksum = 'tampered' WHERE version = 1")
+    result = subprocess.run(CLI + ["migrate"], env=cli_env(db_url, tmp_path), capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "001_tenants.sql was changed after it was applied" in result.stderr and "Traceback" not in result.stderr

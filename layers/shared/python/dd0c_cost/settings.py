@@ -55,6 +55,12 @@ class Settings(BaseSettings):
     alert_floor_usd_per_hour: float = Field(default=1.0, alias="DD0C_ALERT_FLOOR_USD_PER_HOUR")
     cold_start_floor_usd_per_hour: float = Field(default=5.0, alias="DD0C_COLD_START_FLOOR_USD_PER_HOUR")
 
+    # Onboarding: what `accounts connect` hands a customer (the central bus, our account, and
+    # where the customer template is published).
+    central_bus_arn: str | None = Field(default=None, alias="DD0C_CENTRAL_BUS_ARN")
+    dd0c_account_id: str | None = Field(default=None, alias="DD0C_ACCOUNT_ID")
+    onboarding_template_url: str | None = Field(default=None, alias="DD0C_ONBOARDING_TEMPLATE_URL")
+
     # Limits.
     ingest_max_records: int = 500
     ingest_max_body_bytes: int = 1_000_000
