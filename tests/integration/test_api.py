@@ -80,7 +80,8 @@ def test_ingest_limits_answer_with_specific_4xx(api, tenants):
 
 def test_ingested_records_flow_through_the_pipeline(api, tenants, local_pipeline, db_url):
     tenant, key = tenants["a"]
-    records = [run_instances("111111111111", instance_type="p4d.24xlarge", count=8), run_instances("111111111111")]
+    # Different people: a burst by one person would be grouped into one growing anomaly.
+    records = [run_instances("111111111111", instance_type="p4d.24xlarge", count=8), run_instances("111111111111", user="bob")]
     status, body = api("POST", "/v1/ingest", body=json.dumps({"Records": records}), headers=bearer(key))
     assert (status, body) == (202, {"accepted": 2, "rejected": []})
     local_pipeline.drain()
