@@ -416,3 +416,65 @@ def test_new_tables_are_tenant_isolated(operator_conn, db_url):
                                 AND relkind = 'r' AND relrowsecurity AND relforcerowsecurity""")
     assert {"tenant_baselines", "tenant_settings", "scoring_feedback"} <= {r["relname"] for r in forced}
     _ = uuid  # noqa
+
+
+def _stored(db_url, tenant_id, events):
+    conn = open_connection(db_url)
+    with tenant_transaction(conn, tenant_id):
+        for e in events:
+            insert_cost_event(conn, e)
+    conn.close()
+
+
+def test_one_batch_of_several_tenants_is_scored_each_under_its_own_tenant(operator_conn, db_url):
+    a = tenant(operator_conn, "tenant-a", ("111111111111",))
+    b = tenant(operator_conn, "tenant-b", ("222222222222",))
+    gpu = dict(usd=8 * 32.77, itype="p4d.24xlarge", quantity=8.0)
+    ea = [_cost_event(a, f"a{k}", MONDAY + timedelta(minutes=k), 0.096).model_copy(update={"account_id": "111111111111"})
+          for k in range(3)]
+    eb = [_cost_event(b, f"b{k}", MONDAY + timedelta(minutes=k), 0.096).model_copy(update={"account_id": "222222222222"})
+          for k in range(3)]
+    later = MONDAY + timedelta(minutes=30)  # after the small launches' burst
+    big_a = _cost_event(a, "a-gpu", later, gpu["usd"], quantity=gpu["quantity"],
+                        itype=gpu["itype"]).model_copy(update={"account_id": "111111111111"})
+    big_b = _cost_event(b, "b-gpu", later, gpu["usd"], quantity=gpu["quantity"],
+                        itype=gpu["itype"]).model_copy(update={"account_id": "222222222222"})
+    _stored(db_url, a, ea + [big_a])
+    _stored(db_url, b, eb + [big_b])
+    conn = open_connection(db_url)
+    results = score_cost_events(conn, [ea[0], eb[0], ea[1], eb[1], ea[2], eb[2], big_b, big_a])
+    conn.close()
+    assert [r.outcome for r in results] == ["scored"] * 6 + ["anomaly", "anomaly"]
+    assert results[6].anomaly.tenant_id == b and results[7].anomaly.tenant_id == a
+    for t, mine in ((a, "a-gpu"), (b, "b-gpu")):
+        (row,) = rows(db_url, t, "SELECT tenant_id, event_ids FROM dd0c.anomalies")
+        assert row["tenant_id"] == t and row["event_ids"] == [mine]
+        assert rows(db_url, t, "SELECT n FROM dd0c.tenant_baselines")[0]["n"] == 4
+
+
+def test_a_failing_tenant_does_not_hold_back_the_others_in_its_batch(operator_conn, db_url, monkeypatch):
+    from dd0c_cost.scoring import scorer
+
+    a = tenant(operator_conn, "tenant-a", ("111111111111",))
+    b = tenant(operator_conn, "tenant-b", ("222222222222",))
+    ea = _cost_event(a, "a1", MONDAY, 0.096).model_copy(update={"account_id": "111111111111"})
+    eb = _cost_event(b, "b1", MONDAY, 0.096).model_copy(update={"account_id": "222222222222"})
+    _stored(db_url, a, [ea])
+    _stored(db_url, b, [eb])
+    real_step = scorer.step
+
+    def broken_for_b(obs, series, tenant_state, cfg, rules=None, **kw):
+        if obs.account_id == "222222222222":
+            raise RuntimeError("boom")
+        return real_step(obs, series, tenant_state, cfg, rules, **kw)
+
+    monkeypatch.setattr(scorer, "step", broken_for_b)
+    conn = open_connection(db_url)
+    ra, rb = score_cost_events(conn, [ea, eb])
+    assert conn.info.transaction_status.name == "IDLE"  # rolled back cleanly, usable
+    conn.close()
+    assert ra.outcome == "scored" and ra.error is None
+    assert rb.outcome == "error" and isinstance(rb.error, RuntimeError)
+    assert rows(db_url, a, "SELECT count(*) AS n FROM dd0c.cost_events WHERE scored_at IS NOT NULL")[0]["n"] == 1
+    assert rows(db_url, b, "SELECT count(*) AS n FROM dd0c.cost_events WHERE scored_at IS NOT NULL")[0]["n"] == 0
+    assert rows(db_url, b, "SELECT count(*) AS n FROM dd0c.spend_baselines")[0]["n"] == 0  # nothing half-written

@@ -145,6 +145,16 @@ def test_bad_numbers_are_ignored_with_a_reason(usd, quantity, action, code):
     assert isinstance(out, Ignored) and out.code == code and out.detail
 
 
+def test_a_resize_may_go_either_way():
+    down = event(MONDAY).model_copy(update={"action": CostAction.MODIFY, "estimated_usd_per_hour": -0.05})
+    up = event(MONDAY).model_copy(update={"action": CostAction.MODIFY, "estimated_usd_per_hour": 0.05})
+    assert sanitize(down).x == -0.05 and sanitize(up).x == 0.05
+    eng = Engine()
+    eng(event(MONDAY))
+    assert eng(down.model_copy(update={"event_time": MONDAY + timedelta(hours=1)})).action == "none"
+    assert eng.series.level == pytest.approx(0.046)
+
+
 def test_huge_but_plausible_changes_are_clamped_with_a_note():
     e = event(MONDAY, "p4d.24xlarge", q=10_000)  # 10,000 x $32.77/h = $327,726/h
     obs = sanitize(e)

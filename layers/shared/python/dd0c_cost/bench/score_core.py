@@ -8,7 +8,18 @@ the same points in the same run, and their ratio. Python runs this on one core
 (one thread). The figure is the best of ``--repeat`` runs, which filters out
 noise from other work on the machine.
 
-``--json`` prints exactly ``{"core_points_per_s": ...}``.
+Second part (``pipeline_events_per_s``): the scoring Lambda's work end to end against a real
+PostgreSQL (an embedded, ephemeral server with the migrations applied): each SQS message body
+is parsed (``CostEvent.model_validate_json``), the batch is scored by
+:func:`dd0c_cost.scoring.scorer.score_cost_events` (row locks, once-only claim, state load and
+save, anomalies), and the notify messages are built. The cost events are stored first, as the
+normalise stage does, outside the timing. SQS itself (receive, delete, send) and the Lambda
+runtime are not included. Reported: batches of 10 messages of one FIFO group (what the score
+function receives from its queue), and for comparison batches of 10 mixed groups and one message
+per call (the per-record handler).
+
+``--json`` prints exactly ``{"core_points_per_s": ..., "pipeline_events_per_s": ...}``
+(``--no-pipeline``: only the first; ``pipeline_events_per_s`` is null if PostgreSQL is missing).
 """
 
 from __future__ import annotations
@@ -65,23 +76,232 @@ def time_welford(ts: list[float], xs: list[float]) -> float:
     return time.perf_counter() - t0
 
 
+# ------------------------------------------------------------------------------------ pipeline
+TARGET_EVENTS_PER_S = 5_000
+_ITYPES = (("m5.large", 0.096), ("c5.xlarge", 0.17), ("t3.medium", 0.0416), ("r5.2xlarge", 0.504))
+
+
+def synthetic_cost_events(n: int, tenants: int = 20, accounts_per_tenant: int = 2, seed: int = 7):
+    """A deterministic stream of priced EC2 cost events in event-time order: per account a steady
+    churn (a call every 3 h on average, so the stream covers a couple of weeks: cold start, then
+    warm baselines) of small launches and terminations by a few people and an autoscaling role,
+    with a rare burst (20 launches in minutes, 0.5 % of calls) and a rarer GPU launch (0.1 %). Returns
+    (tenant names, {tenant name: [account ids]}, [CostEvent]) with placeholder tenant ids."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from dd0c_cost.events.models import Actor, CostAction, CostEvent, PriceQuote
+
+    rng = random.Random(seed)
+    names = [f"bench-{i:03d}" for i in range(tenants)]
+    accounts = {name: [f"{100000000000 + i * 100 + j:012d}" for j in range(accounts_per_tenant)]
+                for i, name in enumerate(names)}
+    streams = [(name, acct) for name in names for acct in accounts[name]]
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+    per_stream = max(1, n // len(streams))
+    out: list[tuple[datetime, CostEvent]] = []
+    seq = 0
+    for name, acct in streams:
+        t = start
+        running: list[tuple[str, float, str]] = []  # (instance id, $/h, type)
+        people = [Actor(display_name=p, principal_arn=f"arn:aws:iam::{acct}:user/{p}") for p in ("ana", "bo", "cy")]
+        asg = Actor(display_name="asg/AutoScaling", principal_arn=f"arn:aws:sts::{acct}:assumed-role/asg/AutoScaling",
+                    session_issuer_arn=f"arn:aws:iam::{acct}:role/asg")
+        made = 0
+        while made < per_stream:
+            t += timedelta(minutes=rng.expovariate(1 / 180.0))
+            roll = rng.random()
+            if running and roll < 0.42:
+                k = min(len(running), rng.randint(1, 3))
+                gone, running = running[:k], running[k:]
+                items = [(gone, -sum(r[1] for r in gone), CostAction.DELETE, gone[0][2], 1.0)]
+            elif roll < 0.425:  # a burst: 20 single launches within minutes
+                itype, unit = _ITYPES[0]
+                items = []
+                for _ in range(20):
+                    seq += 1
+                    iid = f"i-{seq:017x}"
+                    running.append((iid, unit, itype))
+                    items.append(([(iid, unit, itype)], unit, CostAction.CREATE, itype, unit))
+            elif roll < 0.426:
+                seq += 1
+                iid = f"i-{seq:017x}"
+                running.append((iid, 8 * 32.77, "p4d.24xlarge"))
+                items = [([(iid, 8 * 32.77, "p4d.24xlarge")], 8 * 32.77, CostAction.CREATE, "p4d.24xlarge", 32.77)]
+            else:
+                itype, unit = _ITYPES[rng.randrange(len(_ITYPES))]
+                q = rng.randint(1, 4)
+                new = []
+                for _ in range(q):
+                    seq += 1
+                    new.append((f"i-{seq:017x}", unit, itype))
+                running.extend(new)
+                items = [(new, q * unit, CostAction.CREATE, itype, unit)]
+            actor = asg if 0.42 <= roll < 0.425 or rng.random() < 0.3 else people[rng.randrange(3)]
+            for k, (res, usd, action, itype, unit) in enumerate(items):
+                when = t + timedelta(seconds=10 * k)
+                out.append((when, CostEvent(
+                    tenant_id=uuid.UUID(int=0), account_id=acct, region="us-east-1", event_id=uuid.uuid4().hex,
+                    event_time=when, event_source="ec2.amazonaws.com",
+                    event_name="RunInstances" if action is CostAction.CREATE else "TerminateInstances",
+                    actor=actor, service="ec2", resource_type="ec2:instance", resource_ids=[r[0] for r in res],
+                    action=action, quantity=float(len(res) if action is CostAction.DELETE else max(1, round(usd / unit))),
+                    attributes={"instance_type": itype}, unit_price=PriceQuote(usd_per_hour=unit, source="bench", as_of="2026-01-01"),
+                    estimated_usd_per_hour=round(usd, 6),
+                )))
+                made += 1
+    out.sort(key=lambda p: p[0])
+    return names, accounts, [e for _, e in out]
+
+
+def _batches(bodies: list[tuple[str, str]], mode: str) -> list[list[str]]:
+    """SQS deliveries: ``group`` = up to 10 consecutive messages of one FIFO group, ``mixed`` =
+    10 consecutive messages in arrival order, ``single`` = one message per call."""
+    if mode == "single":
+        return [[b] for _, b in bodies]
+    if mode == "mixed":
+        flat = [b for _, b in bodies]
+        return [flat[i:i + 10] for i in range(0, len(flat), 10)]
+    per_group: dict[str, list[str]] = {}
+    for group, body in bodies:
+        per_group.setdefault(group, []).append(body)
+    queues = [(g, q) for g, q in per_group.items()]
+    out, i = [], 0
+    while queues:  # round robin over groups, as concurrent pollers would drain them
+        g, q = queues[i % len(queues)]
+        out.append(q[:10])
+        del q[:10]
+        if not q:
+            queues.pop(i % len(queues))
+        else:
+            i += 1
+    return out
+
+
+def run_pipeline_bench(n_events: int, repeat: int, modes=("group", "mixed", "single"), *, out=None) -> dict[str, dict]:
+    """Events/s of the scoring function per delivery mode (best of ``repeat``), on a fresh embedded PostgreSQL."""
+    import psycopg
+
+    from dd0c_cost.db import operator
+    from dd0c_cost.db.connection import open_connection, tenant_transaction
+    from dd0c_cost.db.migrate import migrate
+    from dd0c_cost.events.models import CostEvent, NotifyMessage
+    from dd0c_cost.events.store import insert_cost_event
+    from dd0c_cost.local.embedded_pg import EmbeddedPostgres
+    from dd0c_cost.scoring.scorer import score_cost_events
+
+    server = EmbeddedPostgres.ephemeral(prefix="dd0c-bench-")
+    url = server.start()
+    try:
+        migrate(url)
+        op = operator.open_operator_connection(url)
+        names, accounts, events = synthetic_cost_events(n_events)
+        ids = {}
+        for name in names:
+            ids[name] = operator.ensure_tenant(op, name)
+            operator.attach_accounts(op, ids[name], set(accounts[name]))
+        op.close()
+        owner = {acct: ids[name] for name in names for acct in accounts[name]}
+        events = [e.model_copy(update={"tenant_id": owner[e.account_id]}) for e in events]
+        conn = open_connection(url)
+        for tenant_id in ids.values():
+            with conn.pipeline(), tenant_transaction(conn, tenant_id):
+                for e in events:
+                    if e.tenant_id == tenant_id:
+                        insert_cost_event(conn, e)
+        bodies = [(e.series_key, e.model_dump_json()) for e in events]
+        results: dict[str, dict] = {}
+        for mode in modes:
+            best = None
+            for _ in range(repeat):
+                with psycopg.connect(url, autocommit=True) as admin:  # superuser: outside RLS, resets all tenants
+                    admin.execute("UPDATE dd0c.cost_events SET scored_at = NULL, score = NULL, score_components = NULL")
+                    admin.execute("TRUNCATE dd0c.spend_baselines, dd0c.tenant_baselines, dd0c.anomalies CASCADE")
+                    admin.execute("VACUUM ANALYZE")
+                notified = anomalies = 0
+                c0 = time.process_time()
+                t0 = time.perf_counter()
+                for batch in _batches(list(bodies), mode):
+                    parsed = [CostEvent.model_validate_json(b) for b in batch]
+                    for ev, r in zip(parsed, score_cost_events(conn, parsed), strict=True):
+                        if r.error is not None:
+                            raise r.error
+                        if r.outcome == "anomaly":
+                            anomalies += 1
+                        if r.anomaly is not None and r.needs_notify:
+                            NotifyMessage(tenant_id=ev.tenant_id, anomaly_id=r.anomaly.id,
+                                          revision=r.revision).model_dump_json()
+                            notified += 1
+                elapsed = time.perf_counter() - t0
+                cpu = time.process_time() - c0
+                if best is None or elapsed < best[0]:
+                    best = (elapsed, anomalies, notified, cpu)
+            results[mode] = {"events_per_s": len(events) / best[0], "seconds": best[0], "events": len(events),
+                             "anomalies": best[1], "notify_messages": best[2],
+                             "client_cpu_us_per_event": 1e6 * best[3] / len(events)}
+            if out:
+                print(f"  {mode:7s} {results[mode]['events_per_s']:10,.0f} events/s "
+                      f"(client CPU {results[mode]['client_cpu_us_per_event']:.0f} us/event)", file=out)
+        conn.close()
+        return results
+    finally:
+        server.stop()
+
+
+def time_composite_engine(events) -> tuple[float, int]:
+    """Seconds for the composite core alone (sanitize + step) over the events, state in memory."""
+    from dd0c_cost.scoring.config import DEFAULT_CONFIG
+    from dd0c_cost.scoring.engine import Observation, SeriesState, TenantState, sanitize, step
+
+    series: dict[str, SeriesState] = {}
+    tenants: dict[str, TenantState] = {}
+    t0 = time.perf_counter()
+    for e in events:
+        obs = sanitize(e)
+        if not isinstance(obs, Observation):
+            continue
+        s = series.get(e.series_key + e.resource_type)
+        if s is None:
+            s = series[e.series_key + e.resource_type] = SeriesState()
+        tn = tenants.get(e.account_id)
+        if tn is None:
+            tn = tenants[e.account_id] = TenantState()
+        step(obs, s, tn, DEFAULT_CONFIG, [])
+    return time.perf_counter() - t0, len(events)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="dd0c-cost bench score",
-                                 description="Points/s of the streaming scoring core on one core.")
+                                 description="Points/s of the streaming scoring core on one core, and cost "
+                                             "events/s of the scoring function against PostgreSQL.")
     ap.add_argument("--points", type=int, default=100_000, help="points per run (default 100000)")
     ap.add_argument("--repeat", type=int, default=3, help="runs; the best is reported (default 3)")
-    ap.add_argument("--json", action="store_true", help='print only {"core_points_per_s": ...}')
+    ap.add_argument("--events", type=int, default=10_000, help="cost events for the pipeline part (default 10000)")
+    ap.add_argument("--no-pipeline", action="store_true", help="skip the PostgreSQL part")
+    ap.add_argument("--json", action="store_true",
+                    help='print only {"core_points_per_s": ..., "pipeline_events_per_s": ...}')
     a = ap.parse_args(argv)
-    if a.points < 1 or a.repeat < 1:
-        ap.error("--points and --repeat must be >= 1")
+    if a.points < 1 or a.repeat < 1 or a.events < 100:
+        ap.error("--points and --repeat must be >= 1, --events >= 100")
 
     ts, xs = synthetic_series(a.points)
     core = min(time_detector(ts, xs) for _ in range(a.repeat))
     base = min(time_welford(ts, xs) for _ in range(a.repeat))
     core_pps = a.points / core
     base_pps = a.points / base
+
+    pipeline: dict[str, dict] | None = None
+    pipeline_error = None
+    if not a.no_pipeline:
+        try:
+            pipeline = run_pipeline_bench(a.events, max(1, min(a.repeat, 2)), out=None if a.json else sys.stderr)
+        except Exception as exc:  # noqa: BLE001 - e.g. no PostgreSQL binaries: report, do not crash
+            pipeline_error = f"{type(exc).__name__}: {exc}"
     if a.json:
-        print(json.dumps({"core_points_per_s": round(core_pps)}))
+        out = {"core_points_per_s": round(core_pps)}
+        if not a.no_pipeline:
+            out["pipeline_events_per_s"] = round(pipeline["group"]["events_per_s"]) if pipeline else None
+        print(json.dumps(out))
         return 0
     print(f"scoring core speed: {a.points} points, best of {a.repeat}, one thread")
     print(f"{'':34s} {'points/s':>12s}  {'us/point':>8s}")
@@ -91,6 +311,24 @@ def main(argv: list[str] | None = None) -> int:
           f"(the core costs {base_pps / core_pps:.1f}x the baseline per point)")
     verdict = "meets" if core_pps >= TARGET_POINTS_PER_S else "MISSES"
     print(f"target >= {TARGET_POINTS_PER_S:,} points/s: {verdict}")
+    if a.no_pipeline:
+        return 0
+    if pipeline is None:
+        print(f"scoring pipeline: not measured ({pipeline_error})")
+        return 1
+    _, _, events = synthetic_cost_events(a.events)
+    secs, n = min(time_composite_engine(events) for _ in range(a.repeat))
+    print(f"\nscoring function end to end on PostgreSQL: {pipeline['group']['events']} cost events, "
+          f"best of {max(1, min(a.repeat, 2))}, one process")
+    print(f"{'':34s} {'events/s':>12s}  {'us/event':>8s}  anomalies  notify")
+    print(f"{'composite core only (no DB)':34s} {n / secs:12,.0f}  {1e6 * secs / n:8.1f}")
+    labels = {"group": "batches of 10, one FIFO group", "mixed": "batches of 10, mixed groups",
+              "single": "one message per call"}
+    for mode, r in pipeline.items():
+        print(f"{labels[mode]:34s} {r['events_per_s']:12,.0f}  {1e6 / r['events_per_s']:8.1f}  "
+              f"{r['anomalies']:9d}  {r['notify_messages']:6d}")
+    eps = pipeline["group"]["events_per_s"]
+    print(f"target >= {TARGET_EVENTS_PER_S:,} events/s (batches): {'meets' if eps >= TARGET_EVENTS_PER_S else 'MISSES'}")
     return 0
 
 

@@ -36,7 +36,7 @@ class ScoringConfig:
 
     # --- bursts (grouping + rate of change) -----------------------------------------------------
     burst_gap_s: float = 600.0  # an event joins its actor's burst if <= 10 min after its last event
-    burst_max_s: float = 6 * 3600.0  # a burst never spans more than 6 h (then a new one starts)
+    burst_max_s: float = 3600.0  # a burst never spans more than 1 h (then a new one starts)
     burst_min_history: int = 3  # closed bursts needed before the rate component counts
     revision_growth: float = 1.25  # a grown anomaly is re-posted when its $/h grew by 25 %
 

@@ -25,28 +25,32 @@ from __future__ import annotations
 
 import bisect
 import math
+from functools import lru_cache
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from dd0c_cost.events.models import CostAction, CostEvent
 from dd0c_cost.scoring.baseline import LevelBaseline, composite_severity, severity_rank
 from dd0c_cost.scoring.config import HOURS_PER_MONTH, ScoringConfig
 from dd0c_cost.scoring.models import ScoreComponent, Severity
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 
 # Bad input. No single AWS resource costs more than ~$220/h (u-24tb1.metal); 1,000 leaves room.
 MAX_UNIT_USD_PER_HOUR = 1_000.0
 MAX_QUANTITY = 10_000.0  # the normaliser's clamp; above it a message is malformed
 MAX_EVENT_USD_PER_HOUR = 250_000.0  # 10,000 resources x $25/h
 # State bounds (the state is one JSON value per row; it must stay small).
-MAX_PENDING_IDS = 500
-MAX_PENDING_RESOURCES = 1_000
+MAX_PENDING_IDS = 200
+MAX_PENDING_RESOURCES = 400
 MAX_OPEN_BURSTS = 64
-MAX_NOVELTY_KEYS = 1_000
+
+WEEK_SLOTS = 168  # seasonal[0:168]: hour of week (Monday 00:00 UTC = 0); seasonal[168:192]: hour of day
+SEASONAL_SLOTS = WEEK_SLOTS + 24
 
 COMPONENT_ORDER = ("zscore", "rate", "pattern", "novelty", "cold_start", "feedback")
 
@@ -57,7 +61,7 @@ _VERBS = {
     CostAction.STOP: "stopped",
     CostAction.DELETE: "deleted",
 }
-_INCREASES = {CostAction.CREATE, CostAction.START, CostAction.MODIFY}
+_INCREASES = {CostAction.CREATE, CostAction.START}
 
 # Novelty dimensions and their weights (combined by noisy-OR).
 NOVELTY_WEIGHTS = {"region": 1.0, "family": 0.8, "service": 0.6, "principal": 0.6, "tier": 0.6}
@@ -69,8 +73,7 @@ _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 # ------------------------------------------------------------------------------------ input
-@dataclass(frozen=True, slots=True)
-class Observation:
+class Observation(NamedTuple):
     """A cost event after sanitising: finite numbers only, event time in epoch seconds."""
 
     event_id: str
@@ -96,8 +99,7 @@ class Observation:
         return f"{self.account_id}:{self.resource_type}"
 
 
-@dataclass(frozen=True, slots=True)
-class Ignored:
+class Ignored(NamedTuple):
     """A cost event the scorer cannot use: a reason code (metric) and a sentence (log)."""
 
     code: str
@@ -115,6 +117,7 @@ def actor_key_of(event: CostEvent) -> str:
     return a.session_issuer_arn or a.principal_arn or a.display_name
 
 
+@lru_cache(maxsize=4096)
 def family_of(instance_type: str | None) -> str | None:
     if not instance_type or "." not in instance_type:
         return None
@@ -122,7 +125,8 @@ def family_of(instance_type: str | None) -> str | None:
 
 
 def _finite(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    # CostEvent's validation guarantees floats (or None); NaN and +-inf are still possible
+    return v is not None and v - v == 0.0
 
 
 def sanitize(event: CostEvent) -> Observation | Ignored:
@@ -135,47 +139,36 @@ def sanitize(event: CostEvent) -> Observation | Ignored:
     q = event.quantity
     if not _finite(q) or q < 0:
         return Ignored("bad_quantity", f"quantity is {q!r}: ignored")
-    increase = event.action in _INCREASES
-    if (increase and x < 0) or (not increase and x > 0):
-        return Ignored("sign_mismatch", f"{event.action.value} with a {'negative' if x < 0 else 'positive'} "
+    action = event.action
+    # create/start add spend, stop/delete remove it; a modify is priced as the change (either sign)
+    if action is not CostAction.MODIFY and ((x < 0) if action in _INCREASES else (x > 0)):
+        return Ignored("sign_mismatch", f"{action.value} with a {'negative' if x < 0 else 'positive'} "
                                         f"rate change ({x!r} $/h) contradicts itself: ignored")
     if q > MAX_QUANTITY:
         # The normaliser clamps requests at 10,000; more than that here is a malformed message.
         return Ignored("absurd_quantity", f"quantity {q:g} exceeds {MAX_QUANTITY:g}: ignored")
-    notes = []
+    note = None
     unit = None
-    if event.unit_price is not None and _finite(event.unit_price.usd_per_hour):
-        unit = abs(float(event.unit_price.usd_per_hour))
+    quote = event.unit_price
+    if quote is not None and _finite(quote.usd_per_hour):
+        unit = abs(float(quote.usd_per_hour))
     elif q > 0:
         unit = abs(x) / q
     if unit is not None and unit > MAX_UNIT_USD_PER_HOUR:
         return Ignored("absurd_price", f"unit price ${unit:,.2f}/h exceeds ${MAX_UNIT_USD_PER_HOUR:,.0f}/h: ignored")
-    if q > 0 and abs(x) / q > MAX_UNIT_USD_PER_HOUR:
+    if q > 0 and abs(x) > MAX_UNIT_USD_PER_HOUR * q:
         return Ignored("absurd_price", f"${abs(x):,.2f}/h for {q:g} resources exceeds "
                                        f"${MAX_UNIT_USD_PER_HOUR:,.0f}/h each: ignored")
     if abs(x) > MAX_EVENT_USD_PER_HOUR:
         x = math.copysign(MAX_EVENT_USD_PER_HOUR, x)
-        notes.append(f"rate change clamped to ${MAX_EVENT_USD_PER_HOUR:,.0f}/h")
+        note = f"rate change clamped to ${MAX_EVENT_USD_PER_HOUR:,.0f}/h"
     it = event.attributes.get("instance_type")
     it = it if isinstance(it, str) and it else None
+    actor = event.actor
     return Observation(
-        event_id=event.event_id,
-        t=event_epoch(event.event_time),
-        x=float(x),
-        quantity=float(q),
-        unit_usd=unit,
-        account_id=event.account_id,
-        region=event.region,
-        service=event.service,
-        resource_type=event.resource_type,
-        actor_key=actor_key_of(event),
-        actor_name=event.actor.display_name,
-        actor_arn=event.actor.principal_arn,
-        instance_type=it,
-        family=family_of(it),
-        resource_ids=tuple(event.resource_ids),
-        verb=_VERBS[event.action],
-        note="; ".join(notes) or None,
+        event.event_id, event_epoch(event.event_time), float(x), float(q), unit, event.account_id, event.region,
+        event.service, event.resource_type, actor.session_issuer_arn or actor.principal_arn or actor.display_name,
+        actor.display_name, actor.principal_arn, it, family_of(it), tuple(event.resource_ids), _VERBS[action], note,
     )
 
 
@@ -194,8 +187,9 @@ class SeriesState(LevelBaseline):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # "w<hour of week>" / "d<hour of day>" -> [k, amount, day, current, t_last]
-        self.seasonal: dict[str, list[float]] = {}
+        # 168 hour-of-week slots then 24 hour-of-day slots, each None or [k earlier occurrences
+        # (fading), usual $/h of one, day (epoch days) of the last occurrence, $/h of it so far]
+        self.seasonal: list[list | None] = [None] * SEASONAL_SLOTS
         self.bursts: dict[str, dict[str, Any]] = {}
         self.bstats: list[float] = [0.0, 0.0, 0.0, 0.0, 0.0]  # n, mean q, var q, mean $, var $
         self.ignored = 0
@@ -207,44 +201,60 @@ class SeriesState(LevelBaseline):
         """Restore the JSON part; False (and a fresh state) if it is missing or of another version."""
         if not state or state.get("v") != STATE_VERSION:
             return False
-        try:
-            self.seasonal = {str(k): [float(v) for v in rec] for k, rec in state.get("ss", {}).items()}
-            self.bursts = dict(state.get("b", {}))
-            bs = [float(v) for v in state.get("bs", [0, 0, 0, 0, 0])]
-            self.bstats = bs if len(bs) == 5 and all(map(math.isfinite, bs)) else [0.0] * 5
-            self.ignored = int(state.get("ig", 0))
-        except (TypeError, ValueError, AttributeError):
-            self.seasonal, self.bursts, self.bstats = {}, {}, [0.0] * 5
+        # Written only by this module; checked cheaply so that a damaged row restarts, never crashes.
+        seasonal, bursts, bs = state.get("ss"), state.get("b"), state.get("bs")
+        if not (isinstance(seasonal, list) and len(seasonal) == SEASONAL_SLOTS and isinstance(bursts, dict)
+                and isinstance(bs, list) and len(bs) == 5
+                and all(r is None or (isinstance(r, list) and len(r) == 4) for r in seasonal)
+                and all(isinstance(b, dict) for b in bursts.values())):
             return False
+        self.seasonal, self.bursts, self.bstats = seasonal, bursts, bs
+        self.ignored = int(state.get("ig", 0))
         return True
 
 
 class TenantState(LevelBaseline):
-    """The tenant's total level + statistics and what it has seen (novelty sets)."""
+    """The tenant's total level + statistics and what it has seen (novelty sets).
 
-    __slots__ = ("novelty", "ignored")
+    In PostgreSQL the novelty sets live in ``dd0c.tenant_novelty`` (one row per key): the scorer
+    loads only the keys a batch can touch and writes back the ``dirty`` ones; in memory (tests,
+    benchmarks) ``state_json()`` carries them whole."""
+
+    __slots__ = ("novelty", "ignored", "dirty")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # dimension -> key -> [last seen (epoch s), largest burst $/h seen with it]
         self.novelty: dict[str, dict[str, list[float]]] = {d: {} for d in NOVELTY_WEIGHTS}
         self.ignored = 0
+        self.dirty: dict[tuple[str, str], float] = {}  # (dimension, key) -> first seen in this batch
 
-    def state_json(self) -> dict[str, Any]:
-        return {"v": STATE_VERSION, "nov": self.novelty, "ig": self.ignored}
+    def state_json(self, *, novelty: bool = True) -> dict[str, Any]:
+        out: dict[str, Any] = {"v": STATE_VERSION, "ig": self.ignored}
+        if novelty:
+            out["nov"] = self.novelty
+        return out
 
     def load_json(self, state: dict[str, Any] | None) -> bool:
         if not state or state.get("v") != STATE_VERSION:
             return False
-        try:
-            nov = state.get("nov", {})
-            self.novelty = {d: {str(k): [float(a), float(b)] for k, (a, b) in nov.get(d, {}).items()}
-                            for d in NOVELTY_WEIGHTS}
-            self.ignored = int(state.get("ig", 0))
-        except (TypeError, ValueError, AttributeError):
-            self.novelty = {d: {} for d in NOVELTY_WEIGHTS}
-            return False
+        nov = state.get("nov")
+        if isinstance(nov, dict):
+            try:
+                self.novelty = {d: {str(k): [float(a), float(b)] for k, (a, b) in nov.get(d, {}).items()}
+                                for d in NOVELTY_WEIGHTS}
+            except (TypeError, ValueError, AttributeError):
+                self.novelty = {d: {} for d in NOVELTY_WEIGHTS}
+        self.ignored = int(state.get("ig", 0))
         return True
+
+    def novelty_rows(self) -> list[dict[str, Any]]:
+        """The keys this batch added or changed, for ``dd0c.tenant_novelty``."""
+        rows = []
+        for (dim, key), first in self.dirty.items():
+            last, usd = self.novelty[dim][key]
+            rows.append({"d": dim, "k": key, "f": first, "t": last, "u": usd})
+        return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,26 +274,43 @@ class FeedbackRule:
 
 
 # ------------------------------------------------------------------------------------ result
+# A component while scoring: (name, value in [0, 1], reason). The reason is a zero-argument
+# function of numbers captured when the value was computed: it is only rendered when someone
+# needs it (an anomaly row, a test), which keeps scoring the other 99 % of events cheap.
+Part = tuple[str, float, Callable[[], str]]
+
+
+def _part(name: str, value: float, reason: Callable[[], str]) -> Part:
+    if not value > 0.0:  # also NaN
+        value = 0.0
+    elif value > 1.0:
+        value = 1.0
+    return (name, round(value, 4), reason)
+
+
 @dataclass(slots=True)
 class Evaluation:
     score: float
-    components: tuple[ScoreComponent, ...]
+    parts: tuple[Part, ...]
     action: str = "none"  # "none" | "create" | "grow"
     anomaly_id: str | None = None
     bump: bool = False  # the anomaly changed enough to be re-posted
     severity: Severity = Severity.LOW
-    burst: dict[str, Any] | None = None  # snapshot for the anomaly row
+    burst: dict[str, Any] | None = None  # the burst (live state) for the anomaly row
     new_event_ids: list[str] = field(default_factory=list)
     new_resource_ids: list[str] = field(default_factory=list)
+    _components: tuple[ScoreComponent, ...] | None = None
 
     @property
     def values(self) -> dict[str, float]:
-        return {c.name: c.value for c in self.components}
+        return {name: value for name, value, _ in self.parts}
 
-
-def _c(name: str, value: float, reason: str) -> ScoreComponent:
-    v = 0.0 if not math.isfinite(value) else min(1.0, max(0.0, value))
-    return ScoreComponent(name=name, value=round(v, 4), reason=reason)
+    @property
+    def components(self) -> tuple[ScoreComponent, ...]:
+        if self._components is None:
+            self._components = tuple(ScoreComponent.model_construct(name=n, value=v, reason=r())
+                                     for n, v, r in self.parts)
+        return self._components
 
 
 def _noisy_or(values) -> float:
@@ -312,12 +339,16 @@ def _close_burst(series: SeriesState, b: dict[str, Any]) -> None:
 
 
 def _expire_bursts(series: SeriesState, t: float, cfg: ScoringConfig) -> None:
-    for key in [k for k, b in series.bursts.items()
-                if t - b["t1"] > cfg.burst_gap_s or t - b["t0"] > cfg.burst_max_s]:
-        _close_burst(series, series.bursts.pop(key))
-    while len(series.bursts) > MAX_OPEN_BURSTS:
-        oldest = min(series.bursts, key=lambda k: series.bursts[k]["t1"])
-        _close_burst(series, series.bursts.pop(oldest))
+    bursts = series.bursts
+    if not bursts:
+        return
+    gap, span = cfg.burst_gap_s, cfg.burst_max_s
+    expired = [k for k, b in bursts.items() if t - b["t1"] > gap or t - b["t0"] > span]
+    for key in expired:
+        _close_burst(series, bursts.pop(key))
+    while len(bursts) > MAX_OPEN_BURSTS:
+        oldest = min(bursts, key=lambda k: bursts[k]["t1"])
+        _close_burst(series, bursts.pop(oldest))
 
 
 def _join_burst(series: SeriesState, obs: Observation) -> dict[str, Any]:
@@ -328,7 +359,8 @@ def _join_burst(series: SeriesState, obs: Observation) -> dict[str, Any]:
             "nv": 0.0, "nvr": "", "aid": None, "un": 0.0, "sn": 0, "ty": {}, "rg": [],
             "nm": obs.actor_name, "arn": obs.actor_arn, "vb": obs.verb, "fam": [],
         }
-    b["t1"] = max(b["t1"], obs.t)
+    if obs.t > b["t1"]:
+        b["t1"] = obs.t
     b["q"] += obs.quantity
     b["u"] += obs.x
     b["n"] += 1
@@ -339,7 +371,8 @@ def _join_burst(series: SeriesState, obs: Observation) -> dict[str, Any]:
         if room > 0:
             b["res"].extend(obs.resource_ids[:room])
     what = obs.instance_type or obs.resource_type
-    b["ty"][what] = b["ty"].get(what, 0.0) + obs.quantity
+    ty = b["ty"]
+    ty[what] = ty.get(what, 0.0) + obs.quantity
     if obs.region not in b["rg"]:
         b["rg"].append(obs.region)
     if obs.family and obs.family not in b["fam"]:
@@ -354,40 +387,47 @@ def _z_value(z: float, half: float) -> float:
     return z * z / (z * z + half * half)
 
 
-def zscore_component(obs: Observation, series: SeriesState, tenant: TenantState, cfg: ScoringConfig,
-                     tenant_warm: bool) -> ScoreComponent:
-    parts = []
-    best, best_reason = 0.0, ""
+def zscore_part(obs: Observation, series: SeriesState, tenant: TenantState, cfg: ScoringConfig,
+                tenant_warm: bool) -> Part:
+    """Max over the series' and the tenant's baseline of z -> z^2 / (z^2 + z_half^2)."""
+    best, facts, learning = -1.0, None, []
     for label, base, ok in (("series", series, True), ("tenant", tenant, tenant_warm)):
         hours = base.history_hours(obs.t)
         if not ok or base.n < cfg.min_samples or hours < cfg.min_history_hours:
-            parts.append(f"{label}: learning ({base.n} events over {hours:.0f} h)")
+            learning.append((label, base.n, hours))
             continue
         new_level = base.level + obs.x
         z, sd = base.zscore(new_level, cfg.sd_floor_usd_per_hour, cfg.sd_floor_relative)
         v = _z_value(z, cfg.z_half)
-        text = (f"{label} spend rate {_money(base.level)} -> {_money(new_level)} is {z:,.1f} sd above its usual "
-                f"{_money(base.mean)} (sd {_money(sd)}, {_days(hours * 3600)} of history)")
-        parts.append(text)
-        if v > best or not best_reason:
-            best, best_reason = v, text
-    if not best_reason:
-        return _c("zscore", 0.0, "; ".join(parts) + ": no z-score yet")
-    return _c("zscore", best, best_reason)
+        if v > best:
+            best, facts = v, (label, base.level, new_level, z, base.mean, sd, hours)
+    note = f" (input: {obs.note})" if obs.note else ""
+    if facts is None:
+        return _part("zscore", 0.0, lambda: "; ".join(
+            f"{lb}: learning ({n} events over {h:.0f} h)" for lb, n, h in learning) + ": no z-score yet" + note)
+
+    def reason(f=facts):
+        label, level, new_level, z, mean, sd, hours = f
+        return (f"{label} spend rate {_money(level)} -> {_money(new_level)} is {z:,.1f} sd above its usual "
+                f"{_money(mean)} (sd {_money(sd)}, {_days(hours * 3600)} of history){note}")
+    return _part("zscore", best, reason)
 
 
-def rate_component(b: dict[str, Any], series: SeriesState, cfg: ScoringConfig) -> ScoreComponent:
+def rate_part(b: dict[str, Any], series: SeriesState, cfg: ScoringConfig) -> Part:
+    """This burst against the series' usual bursts (mean + 2 sd of resources and of $/h)."""
     n, mq, vq, mu, vu = series.bstats
-    minutes = (b["t1"] - b["t0"]) / 60.0
-    here = f"{b['q']:g} resources (+{_money(b['u'])}) in {minutes:.1f} min by {b['nm']}"
+    q, u, minutes, who = b["q"], b["u"], (b["t1"] - b["t0"]) / 60.0, b["nm"]
+
+    def here():
+        return f"burst of {q:g} resources (+{_money(u)}) in {minutes:.1f} min by {who}"
     if n < cfg.burst_min_history:
-        return _c("rate", 0.0, f"burst of {here}; too few earlier bursts ({n:.0f}) to compare")
+        return _part("rate", 0.0, lambda: f"{here()}; too few earlier bursts ({n:.0f}) to compare")
     typical_q = max(1.0, mq + 2.0 * math.sqrt(max(vq, 0.0)))
     typical_u = max(0.01, mu + 2.0 * math.sqrt(max(vu, 0.0)))
-    ratio = max(b["q"] / typical_q, b["u"] / typical_u)
+    ratio = max(q / typical_q, u / typical_u)
     value = (ratio - 1.0) / (ratio + 1.0) if ratio > 1.0 else 0.0
-    return _c("rate", value, f"burst of {here}; usual bursts here: ~{mq:.1f} resources (+{_money(mu)}), "
-                             f"{ratio:.1f}x the usual upper end")
+    return _part("rate", value, lambda: f"{here()}; usual bursts here: ~{mq:.1f} resources (+{_money(mu)}), "
+                                        f"{ratio:.1f}x the usual upper end")
 
 
 def _slot_keys(t: float) -> tuple[int, int, int]:
@@ -397,64 +437,77 @@ def _slot_keys(t: float) -> tuple[int, int, int]:
     return weekday * 24 + hour, hour, days
 
 
-def _effective(rec: list[float], day: int, t: float, halflife_days: float) -> tuple[float, float]:
-    """(k, amount) of earlier occurrences in a slot, counting an unrolled one from an earlier day."""
-    k, amt, rday, cur, t_last = rec
-    if cur > 0 and int(rday) != day:
+def _effective(rec: list, day: int, halflife_days: float) -> tuple[float, float]:
+    """(k, amount) of earlier occurrences in a slot as of ``day``: an occurrence still open from an
+    earlier day counts, and k fades with the days since the last occurrence."""
+    k, amt, rday, cur = rec
+    if cur > 0 and rday != day:
         a = max(1.0 / (k + 1.0), 0.3)
         amt = cur if k <= 0 else amt + a * (cur - amt)
         k += 1.0
-    if k > 0 and halflife_days > 0:
-        k *= 2.0 ** (-max(0.0, t - t_last) / (halflife_days * 86400.0))
+    if k > 0 and halflife_days > 0 and day > rday:
+        k *= 2.0 ** (-(day - rday) / halflife_days)
     return k, amt
 
 
-def _roll(rec: list[float], day: int, t: float, halflife_days: float) -> None:
-    if int(rec[2]) != day:
-        k, amt = _effective(rec, day, t, halflife_days)
-        rec[0], rec[1], rec[2], rec[3] = min(k, 50.0), amt, float(day), 0.0
-    rec[4] = max(rec[4], t)
+def _roll(rec: list, day: int, halflife_days: float) -> None:
+    if rec[2] != day:
+        k, amt = _effective(rec, day, halflife_days)
+        rec[0], rec[1], rec[2], rec[3] = round(min(k, 50.0), 4), round(amt, 4), day, 0.0
 
 
-def pattern_component(obs: Observation, b: dict[str, Any], series: SeriesState, cfg: ScoringConfig) -> ScoreComponent:
-    """Familiarity of this increase in its hour-of-week / hour-of-day slot (slot of the burst's start)."""
+def _slot_name(base: int, slot: int) -> str:
+    return f"{slot:02d}:00 UTC on any day" if base else f"{_DAYS[slot // 24]} {slot % 24:02d}:00 UTC"
+
+
+def pattern_part(obs: Observation, b: dict[str, Any], series: SeriesState, cfg: ScoringConfig) -> Part:
+    """Familiarity of this increase in its hour-of-week / hour-of-day slot (slot of the burst's
+    start; the neighbouring hours count at 0.8): confidence(k earlier occurrences) x the share
+    of this occurrence's $/h that the usual amount explains."""
     week_slot, hour, day = _slot_keys(b["t0"])
-    profiles = (("w", week_slot, 168, cfg.weekly_confidence_half, cfg.weekly_halflife_days),
-                ("d", hour, 24, cfg.daily_confidence_half, cfg.daily_halflife_days))
-    best, best_reason = 0.0, ""
-    occurrence = obs.x
-    for prefix, slot, period, half, halflife in profiles:
-        key = f"{prefix}{slot}"
-        rec = series.seasonal.get(key)
+    seasonal = series.seasonal
+    x = obs.x
+    best, facts = 0.0, None
+    week_total = x
+    for base, slot, period, half, halflife in (
+        (0, week_slot, WEEK_SLOTS, cfg.weekly_confidence_half, cfg.weekly_halflife_days),
+        (WEEK_SLOTS, hour, 24, cfg.daily_confidence_half, cfg.daily_halflife_days),
+    ):
+        rec = seasonal[base + slot]
         if rec is None:
-            rec = series.seasonal[key] = [0.0, 0.0, float(day), 0.0, obs.t]
-        _roll(rec, day, obs.t, halflife)
-        rec[3] += obs.x
-        if prefix == "w":
-            occurrence = rec[3]
+            rec = seasonal[base + slot] = [0.0, 0.0, day, 0.0]
+        elif rec[2] != day:
+            _roll(rec, day, halflife)
+        current = rec[3] = round(rec[3] + x, 6)
+        if not base:
+            week_total = current
         for offset, weight in ((0, 1.0), (-1, 0.8), (1, 0.8)):
-            other = series.seasonal.get(f"{prefix}{(slot + offset) % period}") if offset else rec
-            if other is None:
-                continue
-            # the slot itself was rolled above (its k is decayed to now); neighbours are read as is
-            k, amt = _effective(other, day, obs.t, halflife) if offset else (rec[0], rec[1])
+            if offset:
+                other = seasonal[base + (slot + offset) % period]
+                if other is None:
+                    continue
+                k, amt = _effective(other, day, halflife)
+            else:
+                k, amt = rec[0], rec[1]  # rolled above: decayed to now, earlier occurrences only
             if k <= 0 or amt <= 0:
                 continue
             confidence = k / (k + half)
-            explained = min(1.0, cfg.pattern_slack * amt / max(rec[3], 1e-9))
+            explained = cfg.pattern_slack * amt / current if current > 0 else 1.0
+            if explained > 1.0:
+                explained = 1.0
             fam = weight * confidence * explained
             if fam > best:
-                when = (f"{_DAYS[((slot + offset) % period) // 24]} {((slot + offset) % period) % 24:02d}:00 UTC"
-                        if prefix == "w" else f"{(slot + offset) % period:02d}:00 UTC on any day")
-                best = fam
-                best_reason = (f"recurring: {when} saw ~+{_money(amt)} on {k:.1f} earlier "
-                               f"{'weeks' if prefix == 'w' else 'days'}; this one is +{_money(rec[3])} so far "
-                               f"({explained:.0%} explained, confidence {confidence:.0%})")
-    if not best_reason:
-        week_slot_name = f"{_DAYS[week_slot // 24]} {hour:02d}:00 UTC"
-        return _c("pattern", 0.0, f"no recurring increase of this series at {week_slot_name} "
-                                  f"(+{_money(occurrence)} so far)")
-    return _c("pattern", best, best_reason)
+                best, facts = fam, (base, (slot + offset) % period, amt, k, current, explained, confidence)
+    if facts is None:
+        return _part("pattern", 0.0, lambda: f"no recurring increase of this series at "
+                                             f"{_slot_name(0, week_slot)} (+{_money(week_total)} so far)")
+
+    def reason(f=facts):
+        base, slot, amt, k, current, explained, confidence = f
+        return (f"recurring: {_slot_name(base, slot)} saw ~+{_money(amt)} on {k:.1f} earlier "
+                f"{'days' if base else 'weeks'}; this one is +{_money(current)} so far "
+                f"({explained:.0%} explained, confidence {confidence:.0%})")
+    return _part("pattern", best, reason)
 
 
 def _tier(unit: float | None) -> int | None:
@@ -466,61 +519,66 @@ def _tier_label(tier: int) -> str:
     return f"${lo:g}+/h per resource" if tier >= len(PRICE_TIERS) else f"${lo:g}-{PRICE_TIERS[tier]:g}/h per resource"
 
 
-def _novelty_keys(obs: Observation) -> dict[str, str | None]:
+def _novelty_keys(obs: Observation) -> tuple[tuple[str, str | None], ...]:
     tier = _tier(obs.unit_usd)
-    return {"region": obs.region, "family": obs.family, "service": obs.service, "principal": obs.actor_key,
-            "tier": None if tier is None else str(tier)}
+    return (("region", obs.region), ("family", obs.family), ("service", obs.service),
+            ("principal", obs.actor_key), ("tier", None if tier is None else str(tier)))
 
 
-def novelty_raw(obs: Observation, burst_usd: float, tenant: TenantState, cfg: ScoringConfig) -> tuple[float, str]:
-    """(noisy-OR of new dimensions, reason) before cost weighting."""
-    news, weights = [], []
-    for dim, key in _novelty_keys(obs).items():
+_NOVELTY_LABELS = {"region": "use of region", "family": "instance family", "service": "use of service",
+                   "principal": "spend by principal"}
+
+
+def novelty_raw(keys, burst_usd: float, tenant: TenantState, cfg: ScoringConfig) -> tuple[float, str]:
+    """(noisy-OR of new dimensions, reason) before cost weighting. A price tier is new only if
+    it is above every tier the tenant has used (a cheaper tier is no risk)."""
+    news, keep = None, 1.0
+    for dim, key in keys:
         if key is None:
             continue
         seen = tenant.novelty[dim]
         if dim == "tier":
-            top = max((int(k) for k in seen), default=-1)
-            if int(key) > top:
-                news.append(f"first resource in price tier {_tier_label(int(key))}")
-                weights.append(NOVELTY_WEIGHTS[dim])
+            if key not in seen and int(key) > max((int(k) for k in seen), default=-1):
+                news = (news or []) + [f"first resource in price tier {_tier_label(int(key))}"]
+                keep *= 1.0 - NOVELTY_WEIGHTS[dim]
             continue
         rec = seen.get(key)
-        label = {"region": "use of region", "family": "instance family", "service": "use of service",
-                 "principal": "spend by principal"}[dim]
         if rec is None:
-            news.append(f"first {label} {key}")
-            weights.append(NOVELTY_WEIGHTS[dim])
+            news = (news or []) + [f"first {_NOVELTY_LABELS[dim]} {key}"]
+            keep *= 1.0 - NOVELTY_WEIGHTS[dim]
         elif burst_usd > cfg.novelty_scale_factor * max(rec[1], 0.05):
-            news.append(f"{label} {key} seen before only up to {_money(rec[1])}")
-            weights.append(0.5 * NOVELTY_WEIGHTS[dim])
-    return _noisy_or(weights), ", ".join(news)
+            news = (news or []) + [f"{_NOVELTY_LABELS[dim]} {key} seen before only up to {_money(rec[1])}"]
+            keep *= 1.0 - 0.5 * NOVELTY_WEIGHTS[dim]
+    return 1.0 - keep, ", ".join(news) if news else ""
 
 
-def _remember(obs: Observation, burst_usd: float, tenant: TenantState) -> None:
-    for dim, key in _novelty_keys(obs).items():
+def _remember(obs: Observation, keys, burst_usd: float, tenant: TenantState) -> None:
+    dirty = tenant.dirty
+    for dim, key in keys:
         if key is None:
             continue
         seen = tenant.novelty[dim]
         rec = seen.get(key)
         if rec is None:
             seen[key] = [obs.t, max(burst_usd, 0.0)]
-            if len(seen) > MAX_NOVELTY_KEYS:
-                del seen[min(seen, key=lambda k: seen[k][0])]
-        else:
-            rec[0] = max(rec[0], obs.t)
-            rec[1] = max(rec[1], burst_usd)
+            dirty.setdefault((dim, key), obs.t)
+        elif burst_usd > rec[1] or obs.t > rec[0] + 86400.0:  # last seen: to the day, to keep writes rare
+            rec[0], rec[1] = max(rec[0], obs.t), max(rec[1], burst_usd)
+            dirty.setdefault((dim, key), rec[0])
 
 
-def novelty_component(b: dict[str, Any], cfg: ScoringConfig, tenant_age_s: float) -> ScoreComponent:
+def novelty_part(b: dict[str, Any], cfg: ScoringConfig, tenant_age_s: float) -> Part:
+    """The burst's novelty (noisy-OR of new dimensions) x cost weight u / (u + scale)."""
     if tenant_age_s < cfg.cold_start_days * 86400.0:
-        return _c("novelty", 0.0, f"tenant has {_days(tenant_age_s)} of history: everything is new, "
-                                  f"novelty counts from {cfg.cold_start_days:g} days (cold-start rules apply)")
-    raw = b["nv"]
+        return _part("novelty", 0.0, lambda: f"tenant has {_days(tenant_age_s)} of history: everything is new, "
+                                              f"novelty counts from {cfg.cold_start_days:g} days "
+                                              f"(cold-start rules apply)")
+    raw, why, u = b["nv"], b["nvr"], b["u"]
     if raw <= 0:
-        return _c("novelty", 0.0, "nothing new for this tenant (region, family, service, principal, price tier)")
-    weight = b["u"] / (b["u"] + cfg.novelty_cost_scale_usd_per_hour) if b["u"] > 0 else 0.0
-    return _c("novelty", raw * weight, f"{b['nvr']}; weighted by cost +{_money(b['u'])} ({weight:.0%})")
+        return _part("novelty", 0.0, lambda: "nothing new for this tenant "
+                                              "(region, family, service, principal, price tier)")
+    weight = u / (u + cfg.novelty_cost_scale_usd_per_hour) if u > 0 else 0.0
+    return _part("novelty", raw * weight, lambda: f"{why}; weighted by cost +{_money(u)} ({weight:.0%})")
 
 
 def is_accelerator(family: str | None) -> bool:
@@ -537,55 +595,56 @@ def is_very_large(instance_type: str | None, min_size: int) -> bool:
     return bool(m and int(m.group(1)) >= min_size) or instance_type.lower().startswith("u-")
 
 
-def cold_start_component(b: dict[str, Any], obs: Observation, cfg: ScoringConfig, series_age_s: float,
-                         tenant_age_s: float) -> ScoreComponent:
+def cold_start_part(b: dict[str, Any], cfg: ScoringConfig, series_age_s: float, tenant_age_s: float) -> Part:
+    """While the series or the tenant is young: noisy-OR of absolute rules on the burst."""
     limit = cfg.cold_start_days * 86400.0
     if series_age_s >= limit and tenant_age_s >= limit:
-        return _c("cold_start", 0.0, f"series has {_days(series_age_s)} and tenant {_days(tenant_age_s)} of "
-                                     f"history: cold-start rules off")
+        return _part("cold_start", 0.0, lambda: f"series has {_days(series_age_s)} and tenant "
+                                                f"{_days(tenant_age_s)} of history: cold-start rules off")
     u, q = b["u"], b["q"]
-    fired, values = [], []
-    v = u / (u + cfg.cold_start_usd_per_hour) if u > 0 else 0.0
-    values.append(v)
+    fired, keep = [], 1.0
+    keep *= 1.0 - (u / (u + cfg.cold_start_usd_per_hour) if u > 0 else 0.0)
     if u >= cfg.cold_start_usd_per_hour:
         fired.append(f"+{_money(u)} >= {_money(cfg.cold_start_usd_per_hour)}")
     big = [f for f in b["fam"] if is_accelerator(f)]
     large = [t for t in b["ty"] if is_very_large(t, int(cfg.cold_start_large_size))]
     if big or large:
-        values.append(0.9 * min(1.0, u / cfg.alert_floor_usd_per_hour) if cfg.alert_floor_usd_per_hour > 0 else 0.9)
+        floor = cfg.alert_floor_usd_per_hour
+        keep *= 1.0 - (0.9 * min(1.0, u / floor) if floor > 0 else 0.9)
         fired.append(("GPU/accelerator family " + ", ".join(big)) if big else ("very large " + ", ".join(large)))
     if cfg.cold_start_resources > 0:
-        values.append(q / (q + cfg.cold_start_resources))
+        keep *= 1.0 - q / (q + cfg.cold_start_resources)
         if q >= cfg.cold_start_resources:
             fired.append(f"{q:g} resources at once (>= {cfg.cold_start_resources:g})")
     who = "tenant" if tenant_age_s < limit else "series"
     age = min(tenant_age_s, series_age_s) if who == "tenant" else series_age_s
-    reason = (f"cold start ({who} has {_days(age)} of history): "
-              + ("; ".join(fired) if fired else f"+{_money(u)}, {q:g} resources: under the absolute rules"))
-    return _c("cold_start", _noisy_or(values), reason)
+    return _part("cold_start", 1.0 - keep, lambda: (
+        f"cold start ({who} has {_days(age)} of history): "
+        + ("; ".join(fired) if fired else f"+{_money(u)}, {q:g} resources: under the absolute rules")))
 
 
-def feedback_component(obs: Observation, b: dict[str, Any], rules: list[FeedbackRule],
-                       cfg: ScoringConfig) -> ScoreComponent:
-    best, best_reason = 0.0, ""
+def feedback_part(obs: Observation, b: dict[str, Any], rules: list[FeedbackRule], cfg: ScoringConfig) -> Part:
+    """The strongest matching feedback rule (see feedback.py for the matching)."""
+    best, best_rule = 0.0, None
+    u = b["u"]
     for r in rules:
         if r.actor_key != obs.actor_key or r.resource_type != obs.resource_type or r.account_id != obs.account_id:
             continue
         base = cfg.feedback_expected if r.status == "expected" else cfg.feedback_false_positive
-        amount = min(1.0, cfg.pattern_slack * r.hourly_usd / b["u"]) if b["u"] > 0 else 1.0
+        amount = min(1.0, cfg.pattern_slack * r.hourly_usd / u) if u > 0 else 1.0
         where = 1.0 if obs.region == r.region else 0.5
         what = 1.0 if not b["fam"] or not r.families or set(b["fam"]) <= set(r.families) else 0.5
         age = max(0.0, obs.t - r.t)
         decay = 2.0 ** (-age / (cfg.feedback_halflife_days * 86400.0)) if cfg.feedback_halflife_days > 0 else 1.0
         s = base * amount * where * what * decay
         if s > best:
-            best = s
-            when = datetime.fromtimestamp(r.t, UTC).strftime("%Y-%m-%d")
-            best_reason = (f"{r.by} marked a similar +{_money(r.hourly_usd)} by this principal on {when} "
-                           f"{r.status.replace('_', ' ')}: score lowered by {s:.0%}")
-    if not best_reason:
-        return _c("feedback", 0.0, "no earlier feedback on similar activity")
-    return _c("feedback", best, best_reason)
+            best, best_rule = s, r
+    if best_rule is None:
+        return _part("feedback", 0.0, lambda: "no earlier feedback on similar activity")
+    r, s = best_rule, best
+    return _part("feedback", best, lambda: (
+        f"{r.by} marked a similar +{_money(r.hourly_usd)} by this principal on "
+        f"{datetime.fromtimestamp(r.t, UTC):%Y-%m-%d} {r.status.replace('_', ' ')}: score lowered by {s:.0%}"))
 
 
 def combine(values: dict[str, float]) -> float:
@@ -598,57 +657,64 @@ def combine(values: dict[str, float]) -> float:
 
 
 # ------------------------------------------------------------------------------------ step
-def decrease_components(obs: Observation) -> tuple[ScoreComponent, ...]:
-    reason = f"spend went down ({_money(obs.x)}) or did not change: decreases are never anomalies"
-    return tuple(_c(name, 0.0, reason if name == "zscore" else "not evaluated for a decrease")
-                 for name in COMPONENT_ORDER)
+def _decrease_parts(x: float) -> tuple[Part, ...]:
+    def down():
+        return f"spend went down ({_money(x)}) or did not change: decreases are never anomalies"
+
+    def skipped():
+        return "not evaluated for a decrease"
+    return tuple((name, 0.0, down if name == "zscore" else skipped) for name in COMPONENT_ORDER)
+
+
+_SEVERITIES = (Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
 
 
 def step(obs: Observation, series: SeriesState, tenant: TenantState, cfg: ScoringConfig,
          rules: list[FeedbackRule] | None = None, *, new_id=uuid.uuid4) -> Evaluation:
     """Score one observation and update ``series`` and ``tenant`` (exactly once per call)."""
     halflife_h = cfg.baseline_halflife_days * 24.0
-    series.fold_to(obs.t, halflife_h)
-    tenant.fold_to(obs.t, halflife_h)
-    series_age = obs.t - series.first_t
-    tenant_age = obs.t - tenant.first_t
-    _expire_bursts(series, obs.t, cfg)
+    t, x = obs.t, obs.x
+    series.fold_to(t, halflife_h)
+    tenant.fold_to(t, halflife_h)
+    series_age = t - series.first_t
+    tenant_age = t - tenant.first_t
+    _expire_bursts(series, t, cfg)
 
-    if obs.x <= 0:
-        series.apply(obs.x)
-        tenant.apply(obs.x)
-        return Evaluation(0.0, decrease_components(obs))
+    if x <= 0:
+        series.apply(x)
+        tenant.apply(x)
+        return Evaluation(0.0, _decrease_parts(x))
 
     tenant_warm = tenant_age >= cfg.cold_start_days * 86400.0
     b = _join_burst(series, obs)
-    raw, why = novelty_raw(obs, b["u"], tenant, cfg)
+    keys = _novelty_keys(obs)
+    raw, why = novelty_raw(keys, b["u"], tenant, cfg)
     if raw > b["nv"]:
         b["nv"], b["nvr"] = raw, why
 
-    comps = {
-        "zscore": zscore_component(obs, series, tenant, cfg, tenant_warm),
-        "rate": rate_component(b, series, cfg),
-        "pattern": pattern_component(obs, b, series, cfg),
-        "novelty": novelty_component(b, cfg, tenant_age),
-        "cold_start": cold_start_component(b, obs, cfg, series_age, tenant_age),
-        "feedback": feedback_component(obs, b, rules or [], cfg),
-    }
-    if obs.note:
-        comps["zscore"] = _c("zscore", comps["zscore"].value, comps["zscore"].reason + f" (input: {obs.note})")
-    components = tuple(comps[n] for n in COMPONENT_ORDER)
-    score = round(combine({c.name: c.value for c in components}), 4)
+    parts = (
+        zscore_part(obs, series, tenant, cfg, tenant_warm),
+        rate_part(b, series, cfg),
+        pattern_part(obs, b, series, cfg),
+        novelty_part(b, cfg, tenant_age),
+        cold_start_part(b, cfg, series_age, tenant_age),
+        feedback_part(obs, b, rules or [], cfg),
+    )
+    z, r, p, nv, c, f = (v for _, v, _ in parts)
+    keep = 1.0 - p
+    score = round((1.0 - (1.0 - z * keep) * (1.0 - r * keep) * (1.0 - c * keep) * (1.0 - nv)) * (1.0 - f), 4)
 
-    series.apply(obs.x)
-    tenant.apply(obs.x)
-    _remember(obs, b["u"], tenant)
+    series.apply(x)
+    tenant.apply(x)
+    _remember(obs, keys, b["u"], tenant)
 
-    ev = Evaluation(score, components, burst=b)
+    ev = Evaluation(score, parts, burst=b)
     severity = composite_severity(b["u"], score, cfg.score_threshold)
     if b["aid"] is not None:
         ev.action, ev.anomaly_id = "grow", b["aid"]
         ev.new_event_ids, ev.new_resource_ids = [obs.event_id], list(obs.resource_ids)
         rank = max(severity_rank(severity), int(b["sn"]))
-        severity = [Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL][rank]
+        severity = _SEVERITIES[rank]
         if b["u"] >= cfg.revision_growth * b["un"] or rank > b["sn"]:
             ev.bump = True
             b["un"], b["sn"] = b["u"], rank
