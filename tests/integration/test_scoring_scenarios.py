@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import random
 import threading
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -415,7 +414,6 @@ def test_new_tables_are_tenant_isolated(operator_conn, db_url):
     forced = rows(db_url, a, """SELECT relname FROM pg_class WHERE relnamespace = 'dd0c'::regnamespace
                                 AND relkind = 'r' AND relrowsecurity AND relforcerowsecurity""")
     assert {"tenant_baselines", "tenant_settings", "scoring_feedback"} <= {r["relname"] for r in forced}
-    _ = uuid  # noqa
 
 
 def _stored(db_url, tenant_id, events):

@@ -2,18 +2,17 @@
 pure core (``engine.step``) once per event, save everything in the same transaction.
 
 Concurrency. The cost-events FIFO group is (tenant, account, service), so a series (account,
-resource type) is only ever advanced by one group, in order. A transaction scores the events of
-one tenant and locks, in this order: its series rows (sorted by key), its cost-event rows (the
-once-only claim), then the tenant's baseline row. Locks are always taken in that global order
-(series keys sorted, tenant row last), so two Lambdas scoring one tenant serialise on the rows
-they share and cannot deadlock; a redelivered message waits on its series row and then finds its
-event already claimed. Each event updates state exactly once: the claim (``scored_at``) and all
-state are committed together.
+resource type) is only ever advanced by one group, in order. For each tenant, a transaction
+locks its series rows (sorted by key), its cost-event rows (the once-only claim), then the
+tenant's baseline row; several tenants are taken in tenant-id order. Locks are always taken in
+that global order, so concurrent Lambdas serialise on the rows they share and cannot deadlock; a
+redelivered message waits on its series row and then finds its event already claimed. Each event
+updates state exactly once: the claim (``scored_at``) and all state are committed together.
 
-Batching. ``score_cost_events(conn, events)`` scores a whole SQS batch with one transaction per
-tenant, the statements pipelined: two round trips (read + lock, then write + commit) whatever
-the batch size, a third only when an anomaly grew. ``score_cost_event`` is the one-event form the
-per-record handler uses.
+Batching. ``score_cost_events(conn, events)`` scores a whole SQS batch in one transaction of two
+round trips (``dd0c.scoring_load`` for every tenant, then ``dd0c.scoring_save`` + COMMIT; anomaly
+rows in between when there are any), falling back to one transaction per tenant if it fails.
+``score_cost_event`` is the one-event form the per-record handler uses.
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ from psycopg.pq import TransactionStatus
 
 from dd0c_cost.events.models import CostEvent
 from dd0c_cost.scoring import store
-from dd0c_cost.scoring.config import DEFAULT_CONFIG, TENANT_SETTING_COLUMNS, ScoringConfig, config_from_settings
+from dd0c_cost.scoring.config import DEFAULT_CONFIG, ScoringConfig, config_from_settings
 from dd0c_cost.scoring.engine import (
     COMPONENT_ORDER,
     FeedbackRule,
