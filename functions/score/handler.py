@@ -1,6 +1,7 @@
-"""score Lambda: each SQS FIFO record's body -> dd0c_cost.pipeline.score_body; partial batch failures reported."""
+"""score Lambda: an SQS FIFO batch -> dd0c_cost.pipeline.score_bodies (one database round trip per
+batch); the records it reports as failed go back to SQS as partial batch failures."""
 
 from dd0c_cost import pipeline
-from dd0c_cost.lambda_runtime import sqs_fifo_handler
+from dd0c_cost.lambda_runtime import sqs_fifo_batch_handler
 
-handler = sqs_fifo_handler("score", pipeline.score_body)
+handler = sqs_fifo_batch_handler("score", pipeline.score_bodies)

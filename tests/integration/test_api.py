@@ -171,3 +171,31 @@ def test_slack_action_naming_another_tenant_is_not_found(api, tenants, local_pip
     status, response = api("POST", "/slack/interactions", body=body, headers=headers)
     assert (status, response["error"]) == (404, "not_found")
     assert api("GET", f"/v1/anomalies/{anomaly['id']}", headers=bearer(key_a))[1]["status"] == "open"
+
+
+def test_marking_expected_through_the_api_feeds_the_scorer(api, tenants, local_pipeline):
+    tenant, key = tenants["a"]
+    anomaly = _one_anomaly(api, key, local_pipeline, "111111111111")
+    status, body = api("POST", f"/v1/anomalies/{anomaly['id']}/status", body=json.dumps({"status": "expected", "by": "alice"}),
+                       headers=bearer(key))
+    assert (status, body["status"]) == (200, "expected")
+    # The same launch by the same person a day later no longer raises an anomaly.
+    from datetime import UTC, datetime
+
+    again = run_instances("111111111111", instance_type="p4d.24xlarge", count=8, when=datetime(2026, 11, 3, 9, 0, tzinfo=UTC))
+    api("POST", "/v1/ingest", body=json.dumps([again]), headers=bearer(key))
+    local_pipeline.drain()
+    anomalies = api("GET", "/v1/anomalies", headers=bearer(key))[1]["anomalies"]
+    assert [a["id"] for a in anomalies] == [anomaly["id"]]
+    # Control: tenant B does the same twice without feedback and is alerted both times.
+    _, key_b = tenants["b"]
+    _one_anomaly(api, key_b, local_pipeline, "222222222222")
+    api("POST", "/v1/ingest", body=json.dumps([{**again, "recipientAccountId": "222222222222", "eventID": "control-2",
+                                                 "userIdentity": {**again["userIdentity"], "accountId": "222222222222"}}]),
+        headers=bearer(key_b))
+    local_pipeline.drain()
+    assert len(api("GET", "/v1/anomalies", headers=bearer(key_b))[1]["anomalies"]) == 2
+    status, body = api("POST", f"/v1/anomalies/{anomaly['id']}/status", body=json.dumps({"status": "false_positive"}), headers=bearer(key_b))
+    assert (status, body["error"]) == (404, "not_found")
+    status, _ = api("POST", f"/v1/anomalies/{anomaly['id']}/status", body=json.dumps({"status": "bogus"}), headers=bearer(key))
+    assert status == 422

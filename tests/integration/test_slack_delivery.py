@@ -90,3 +90,25 @@ def test_serve_answers_like_api_gateway(app_env, operator_conn):
         anomalies = json.load(response)["anomalies"]
     assert len(anomalies) == 1 and anomalies[0]["severity"] == "critical"
     thread.join(10)
+
+
+def test_a_growing_burst_updates_its_slack_message_instead_of_posting_again(app_env, operator_conn, monkeypatch):
+    from datetime import UTC, datetime, timedelta
+
+    tenant = operator.ensure_tenant(operator_conn, "acme")
+    operator.attach_accounts(operator_conn, tenant, {"111122223333"})
+    start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    launches = [run_instances("111122223333", instance_type="p4d.24xlarge", count=8, when=start + timedelta(minutes=2 * i))
+                for i in range(2)]
+    with FakeSlackAPI() as slack:
+        monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+        monkeypatch.setenv("SLACK_API_BASE_URL", slack.base_url)
+        with LocalPipeline() as pipeline:
+            for record in launches:  # one at a time, as they would arrive
+                body = IngestMessage(tenant_id=tenant, origin=Origin(source="replay"), record=record).model_dump_json()
+                pipeline.send_ingest([("111122223333", body)])
+                pipeline.drain()
+        posts, updates = slack.calls_to("chat.postMessage"), slack.calls_to("chat.update")
+    assert len(posts) == 1
+    assert len(updates) == 1 and updates[0].params["ts"] == posts[0].response["ts"]
+    assert all(r["eventID"] in json.dumps(updates[0].params["blocks"]) for r in launches)

@@ -12,6 +12,35 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 def sqs_fifo_handler(stage: str, body_function: Callable[[str], object]) -> Callable[[dict, object], dict]:
     """Build a Lambda handler that feeds each record's body to ``body_function``."""
+
+    def per_record(_event: dict) -> Callable[[SQSRecord], None]:
+        return lambda record: body_function(record.body)
+
+    return _fifo_handler(stage, per_record)
+
+
+def sqs_fifo_batch_handler(
+    stage: str, batch_function: Callable[[list[str]], list[BaseException | None]]
+) -> Callable[[dict, object], dict]:
+    """Build a Lambda handler that hands the whole batch's bodies to ``batch_function`` (one
+    database round trip for the batch) and reports the records it says failed, through the same
+    Powertools processor, so partial failures and FIFO group skipping behave as per record."""
+
+    def whole_batch(event: dict) -> Callable[[SQSRecord], None]:
+        records = event.get("Records", [])
+        errors = dict(zip((r["messageId"] for r in records), batch_function([r["body"] for r in records])))
+
+        def record_handler(record: SQSRecord) -> None:
+            error = errors.get(record.message_id)
+            if error is not None:
+                raise error
+
+        return record_handler
+
+    return _fifo_handler(stage, whole_batch)
+
+
+def _fifo_handler(stage: str, make_record_handler: Callable[[dict], Callable[[SQSRecord], None]]):
     # Within a batch, a failed message holds back only its own message group (order is kept
     # per group); the other groups in the batch carry on.
     processor = SqsFifoPartialProcessor(skip_group_on_error=True)
@@ -19,14 +48,11 @@ def sqs_fifo_handler(stage: str, body_function: Callable[[str], object]) -> Call
     tracer = Tracer(service=f"dd0c-cost-{stage}")
     metrics = Metrics(namespace="dd0c-cost", service=stage)
 
-    @tracer.capture_method
-    def record_handler(record: SQSRecord) -> None:
-        body_function(record.body)
-
     @logger.inject_lambda_context
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict, context) -> dict:
+        record_handler = tracer.capture_method(make_record_handler(event))
         return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
 
     return handler

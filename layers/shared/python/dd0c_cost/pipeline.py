@@ -11,7 +11,7 @@ from dd0c_cost.events.cloudtrail import RecordRejected
 from dd0c_cost.events.models import CostEvent, NotifyMessage
 from dd0c_cost.events.normalize import NormalizeOutcome, OutcomeKind, normalize, parse_ingest_body
 from dd0c_cost.scoring import store as anomaly_store
-from dd0c_cost.scoring.scorer import score_cost_event, thresholds_from
+from dd0c_cost.scoring.scorer import score_cost_events, thresholds_from
 from dd0c_cost.settings import get_settings
 from dd0c_cost.topology import COST_EVENTS, NOTIFY
 
@@ -64,19 +64,40 @@ def normalize_body(body: str | bytes) -> NormalizeOutcome:
     return outcome
 
 
+def score_bodies(bodies: list[str]) -> list[BaseException | None]:
+    """Score one SQS batch in one database round trip; per body, the error that failed it (the
+    handler reports those back to SQS) or None."""
+    errors: list[BaseException | None] = [None] * len(bodies)
+    events: list[CostEvent] = []
+    positions: list[int] = []
+    for index, body in enumerate(bodies):
+        try:
+            events.append(CostEvent.model_validate_json(body))
+            positions.append(index)
+        except ValueError as exc:  # a poison message: retried, then moved to the DLQ
+            errors[index] = exc
+    results = score_cost_events(get_connection(), events, thresholds_from(get_settings())) if events else []
+    for index, event, result in zip(positions, events, results):
+        if result.outcome == "error":
+            errors[index] = result.error or RuntimeError(result.detail or "scoring failed")
+            continue
+        if result.anomaly is not None and result.needs_notify:
+            message = NotifyMessage(tenant_id=event.tenant_id, anomaly_id=result.anomaly.id, revision=result.revision)
+            queues.send(
+                NOTIFY,
+                message.model_dump_json(),
+                group=str(event.tenant_id),
+                deduplication=queues.dedup_id(message.anomaly_id, message.revision),
+            )
+        # scored | anomaly (raised) | grouped (grew a burst's anomaly) | ignored (bad input, reason) | already_scored
+        outcomes.record("score", result.outcome, result.reason)
+    return errors
+
+
 def score_body(body: str | bytes) -> None:
-    event = CostEvent.model_validate_json(body)
-    result = score_cost_event(get_connection(), event, thresholds_from(get_settings()))
-    if result.anomaly is not None and result.needs_notify:
-        message = NotifyMessage(tenant_id=event.tenant_id, anomaly_id=result.anomaly.id, revision=result.revision)
-        queues.send(
-            NOTIFY,
-            message.model_dump_json(),
-            group=str(event.tenant_id),
-            deduplication=queues.dedup_id(message.anomaly_id, message.revision),
-        )
-    # scored | anomaly (raised) | grouped (grew a burst's anomaly) | ignored (bad input, reason) | already_scored
-    outcomes.record("score", result.outcome, result.reason)
+    error = score_bodies([body.decode() if isinstance(body, bytes) else body])[0]
+    if error is not None:
+        raise error
 
 
 def notifier():
@@ -99,12 +120,14 @@ def notify_body(body: str | bytes) -> None:
     with tenant_transaction(conn, message.tenant_id):
         anomaly = anomaly_store.get_anomaly(conn, message.anomaly_id)
         already = anomaly_store.notified_revision(conn, message.anomaly_id)
+        channel, ts = anomaly_store.slack_message_of(conn, message.anomaly_id)
     if anomaly is None:
         raise LookupError(f"anomaly {message.anomaly_id} does not exist for tenant {message.tenant_id}")
     if already is not None and already >= message.revision:
         outcomes.record("notify", "already_posted")
         return
-    posted = notifier().post(anomaly)
+    # A grown anomaly (a burst that kept going) updates its message instead of posting another.
+    posted = notifier().update(anomaly, channel, ts) if channel and ts else notifier().post(anomaly)
     with tenant_transaction(conn, message.tenant_id):
         anomaly_store.mark_notified(conn, anomaly.id, message.revision, posted.channel, posted.ts)
     outcomes.record("notify", posted.destination)

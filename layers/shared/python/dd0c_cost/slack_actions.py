@@ -7,6 +7,7 @@ from datetime import timedelta
 from dd0c_cost.db.connection import get_connection, tenant_transaction
 from dd0c_cost.notify import ACTION_ACKNOWLEDGE, ACTION_EXPECTED, ACTION_SNOOZE
 from dd0c_cost.scoring import store
+from dd0c_cost.scoring.feedback import record_feedback
 from dd0c_cost.scoring.models import Anomaly, AnomalyStatus
 
 _STATUS = {
@@ -30,7 +31,8 @@ def apply_slack_action(action) -> Anomaly | None:
             row = conn.execute("SELECT max(last_event_at) AS t FROM dd0c.connected_accounts").fetchone()
             start = max(filter(None, [row["t"] if row else None, current.detected_at]))
             snoozed_until = start + timedelta(seconds=action.snooze_seconds or 86_400)
-        updated = store.set_status(conn, action.anomaly_id, status, by=action.user_id, snoozed_until=snoozed_until)
+        # "expected" teaches the scorer; every status change goes through the same door.
+        updated = record_feedback(conn, action.anomaly_id, status, action.user_id, snoozed_until=snoozed_until)
         channel, ts = store.slack_message_of(conn, action.anomaly_id)
     if channel and ts:
         from dd0c_cost.pipeline import notifier

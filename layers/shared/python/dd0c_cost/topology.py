@@ -202,6 +202,7 @@ TOPOLOGY = Topology(
         RouteSpec("POST", "/v1/ingest", "api", "api_key", "batch ingest of CloudTrail records"),
         RouteSpec("GET", "/v1/anomalies", "api", "api_key", "list the tenant's anomalies"),
         RouteSpec("GET", "/v1/anomalies/{anomaly_id}", "api", "api_key", "one anomaly"),
+        RouteSpec("POST", "/v1/anomalies/{anomaly_id}/status", "api", "api_key", "acknowledge, or mark expected / false positive (feeds the scorer)"),
         RouteSpec("POST", "/slack/interactions", "api", "slack_signature", "Slack button clicks"),
         RouteSpec("GET", "/health", "api", "none", "liveness"),
     ),

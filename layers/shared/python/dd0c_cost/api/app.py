@@ -13,7 +13,7 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
 from dd0c_cost.api.ingest import IngestRequestError, parse_ingest_request, queue_records
-from dd0c_cost.api.models import AnomalyList, ErrorBody, IngestAccepted
+from dd0c_cost.api.models import AnomalyList, ErrorBody, IngestAccepted, StatusChange
 from dd0c_cost.db.connection import get_connection, tenant_for_api_key, tenant_transaction
 from dd0c_cost.db.operator import hash_api_key
 from dd0c_cost.scoring import store
@@ -58,6 +58,13 @@ def _authenticated_tenant() -> UUID:
     return tenant_id
 
 
+def _anomaly_uuid(text: str) -> UUID:
+    try:
+        return UUID(text)
+    except ValueError:
+        raise ApiError(400, "bad_anomaly_id", f"{text!r} is not a UUID") from None
+
+
 @app.get("/health")
 def health() -> dict:
     return {"status": "ok"}
@@ -91,13 +98,26 @@ def list_anomalies(limit: int = 100, status: str | None = None) -> AnomalyList:
 @app.get("/v1/anomalies/<anomaly_id>")
 def get_anomaly(anomaly_id: str) -> Anomaly:
     tenant_id = _authenticated_tenant()
-    try:
-        wanted = UUID(anomaly_id)
-    except ValueError:
-        raise ApiError(400, "bad_anomaly_id", f"{anomaly_id!r} is not a UUID") from None
+    wanted = _anomaly_uuid(anomaly_id)
     conn = get_connection()
     with tenant_transaction(conn, tenant_id):
         anomaly = store.get_anomaly(conn, wanted)
+    if anomaly is None:
+        raise ApiError(404, "not_found", f"no anomaly {wanted} for this tenant")
+    return anomaly
+
+
+@app.post("/v1/anomalies/<anomaly_id>/status")
+def change_status(anomaly_id: str, change: StatusChange) -> Anomaly:
+    from dd0c_cost.scoring.feedback import record_feedback
+
+    tenant_id = _authenticated_tenant()
+    wanted = _anomaly_uuid(anomaly_id)
+    if change.status is AnomalyStatus.SNOOZED:
+        raise ApiError(400, "bad_status", "snooze from Slack, or choose open, acknowledged, expected or false_positive")
+    conn = get_connection()
+    with tenant_transaction(conn, tenant_id):
+        anomaly = record_feedback(conn, wanted, change.status, change.by)
     if anomaly is None:
         raise ApiError(404, "not_found", f"no anomaly {wanted} for this tenant")
     return anomaly

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from dd0c_cost.scoring.models import Anomaly
+from dd0c_cost.scoring.models import Anomaly, AnomalyStatus
 
 
 class IngestRejection(BaseModel):
@@ -20,6 +20,13 @@ class IngestAccepted(BaseModel):
 
 class AnomalyList(BaseModel):
     anomalies: list[Anomaly]
+
+
+class StatusChange(BaseModel):
+    """A person's verdict on an anomaly; "expected" and "false_positive" teach the scorer."""
+
+    status: AnomalyStatus
+    by: str = Field(default="api", max_length=200, description="who decided (shown in Slack and kept as feedback)")
 
 
 class ErrorBody(BaseModel):
