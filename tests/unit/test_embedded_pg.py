@@ -209,6 +209,8 @@ def test_remembered_port_taken_meanwhile_gets_a_new_one(app_dir):
     port = embedded_pg.default_server(app_dir).port
     stop_default_server(app_dir)
     squatter = socket.socket()
+    # The stopped server's port may still have TIME_WAIT connections; the squatter must not care.
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     squatter.bind(("127.0.0.1", port))
     squatter.listen()
     try:

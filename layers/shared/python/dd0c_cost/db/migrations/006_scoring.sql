@@ -73,29 +73,10 @@ ALTER TABLE dd0c.cost_events
     ADD COLUMN score             double precision CHECK (score IS NULL OR score BETWEEN 0 AND 1),
     ADD COLUMN score_components  jsonb;
 
-ALTER TABLE dd0c.tenant_baselines ENABLE ROW LEVEL SECURITY;
-ALTER TABLE dd0c.tenant_baselines FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON dd0c.tenant_baselines
-    USING (tenant_id = dd0c.current_tenant()) WITH CHECK (tenant_id = dd0c.current_tenant());
-CREATE POLICY operator_access ON dd0c.tenant_baselines TO dd0c_operator USING (true) WITH CHECK (true);
-
-ALTER TABLE dd0c.tenant_novelty ENABLE ROW LEVEL SECURITY;
-ALTER TABLE dd0c.tenant_novelty FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON dd0c.tenant_novelty
-    USING (tenant_id = dd0c.current_tenant()) WITH CHECK (tenant_id = dd0c.current_tenant());
-CREATE POLICY operator_access ON dd0c.tenant_novelty TO dd0c_operator USING (true) WITH CHECK (true);
-
-ALTER TABLE dd0c.tenant_settings ENABLE ROW LEVEL SECURITY;
-ALTER TABLE dd0c.tenant_settings FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON dd0c.tenant_settings
-    USING (tenant_id = dd0c.current_tenant()) WITH CHECK (tenant_id = dd0c.current_tenant());
-CREATE POLICY operator_access ON dd0c.tenant_settings TO dd0c_operator USING (true) WITH CHECK (true);
-
-ALTER TABLE dd0c.scoring_feedback ENABLE ROW LEVEL SECURITY;
-ALTER TABLE dd0c.scoring_feedback FORCE ROW LEVEL SECURITY;
-CREATE POLICY tenant_isolation ON dd0c.scoring_feedback
-    USING (tenant_id = dd0c.current_tenant()) WITH CHECK (tenant_id = dd0c.current_tenant());
-CREATE POLICY operator_access ON dd0c.scoring_feedback TO dd0c_operator USING (true) WITH CHECK (true);
+SELECT dd0c.protect_tenant_table('dd0c.tenant_baselines');
+SELECT dd0c.protect_tenant_table('dd0c.tenant_novelty');
+SELECT dd0c.protect_tenant_table('dd0c.tenant_settings');
+SELECT dd0c.protect_tenant_table('dd0c.scoring_feedback');
 
 GRANT SELECT, DELETE ON dd0c.tenant_baselines, dd0c.tenant_novelty TO dd0c_operator;
 GRANT SELECT, INSERT, UPDATE, DELETE ON dd0c.tenant_settings TO dd0c_operator;
