@@ -45,6 +45,7 @@ PUT_EVENTS = "events:PutEvents"
 PIPE_DEDUPLICATION_PATH = "$.body.detail.eventID"
 PIPE_INPUT_TEMPLATE = "<$.body>"
 LANDING_RECEIVE_COUNT = 5
+EVENT_PATTERN_MAX_CHARS = 2048  # EventBridge's default quota for one rule's pattern
 
 
 def pipe_group_path(message_group_path: str) -> str:
@@ -54,10 +55,23 @@ def pipe_group_path(message_group_path: str) -> str:
     return "$.body." + message_group_path[2:]
 
 
+def rule_patterns(spec: EventRuleSpec) -> list[events.EventPattern]:
+    """The rule's event patterns. Every source is an ``aws.`` one: those are reserved for AWS
+    services, so a connected account can PutEvents but cannot forge CloudTrail events."""
+    if not spec.catalogue_only:
+        return [events.EventPattern(detail_type=list(spec.detail_types), source=events.Match.prefix("aws."))]
+    from dd0c_cost.events.catalogue import event_patterns
+
+    return [
+        events.EventPattern(source=p["source"], detail_type=list(spec.detail_types), detail=p["detail"])
+        for p in event_patterns(EVENT_PATTERN_MAX_CHARS)
+    ]
+
+
 @dataclass(frozen=True)
 class RouteToQueue:
     spec: EventRuleSpec
-    rule: events.Rule
+    rules: tuple[events.Rule, ...]
     landing: sqs.Queue
     landing_dlq: sqs.Queue
     pipe: pipes.CfnPipe
@@ -144,28 +158,26 @@ class EventRoutes(Construct):
                 dead_letter_queue=sqs.DeadLetterQueue(queue=landing_dlq, max_receive_count=LANDING_RECEIVE_COUNT),
             )
             alarms.alarm_on_dead_letters(route, "LandingDlqAlarm", landing_dlq, 1)
+            rules: list[events.Rule] = []
 
-            rule = events.Rule(
-                route,
-                "Rule",
-                rule_name=f"{prefix}-{spec.name}",
-                description=spec.purpose[:512],
-                event_bus=bus,
-                event_pattern=events.EventPattern(
-                    detail_type=list(spec.detail_types),
-                    # Only events AWS services emitted: a connected account can PutEvents, but
-                    # the "aws." sources are reserved, so it cannot forge CloudTrail events.
-                    source=events.Match.prefix("aws."),
-                ),
-            )
-            rule.add_target(
-                targets.SqsQueue(
-                    landing,
-                    dead_letter_queue=landing_dlq,
-                    retry_attempts=185,
-                    max_event_age=Duration.hours(24),
+            for index, pattern in enumerate(rule_patterns(spec), start=1):
+                rule = events.Rule(
+                    route,
+                    f"Rule{index}",
+                    rule_name=f"{prefix}-{spec.name}-{index}",
+                    description=spec.purpose[:512],
+                    event_bus=bus,
+                    event_pattern=pattern,
                 )
-            )
+                rule.add_target(
+                    targets.SqsQueue(
+                        landing,
+                        dead_letter_queue=landing_dlq,
+                        retry_attempts=185,
+                        max_event_age=Duration.hours(24),
+                    )
+                )
+                rules.append(rule)
 
             pipe_role = iam.Role(
                 route,
@@ -212,5 +224,5 @@ class EventRoutes(Construct):
             # The pipe validates its role's permissions when it is created.
             pipe.node.add_dependency(pipe_role)
             self.by_name[spec.name] = RouteToQueue(
-                spec=spec, rule=rule, landing=landing, landing_dlq=landing_dlq, pipe=pipe, pipe_role=pipe_role
+                spec=spec, rules=tuple(rules), landing=landing, landing_dlq=landing_dlq, pipe=pipe, pipe_role=pipe_role
             )

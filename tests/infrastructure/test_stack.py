@@ -317,15 +317,23 @@ def test_bus_policy_allows_put_events_only_from_configured_accounts_and_org(synt
 
 @pytest.mark.parametrize("spec", TOPOLOGY.rules, ids=lambda r: r.name)
 def test_rule_routes_through_a_pipe_with_the_topology_message_group(synth: Synth, spec) -> None:
+    from dd0c_cost.events.catalogue import event_patterns
+
     route = synth.stack.routes.by_name[spec.name]
-    rule = synth.resources[synth.logical_id(route.rule)]["Properties"]
     landing_id = synth.logical_id(route.landing)
-    assert rule["EventBusName"] == ref(synth.logical_id(synth.stack.ingress.bus))
-    assert rule["EventPattern"]["detail-type"] == list(spec.detail_types)
-    assert rule["EventPattern"]["source"] == [{"prefix": "aws."}]
-    (target,) = rule["Targets"]
-    assert target["Arn"] == arn(landing_id)
-    assert target["DeadLetterConfig"]["Arn"] == arn(synth.logical_id(route.landing_dlq))
+    patterns = []
+    for construct in route.rules:
+        rule = synth.resources[synth.logical_id(construct)]["Properties"]
+        assert rule["EventBusName"] == ref(synth.logical_id(synth.stack.ingress.bus))
+        assert rule["EventPattern"]["detail-type"] == list(spec.detail_types)
+        # Only AWS-reserved sources: a connected account cannot forge a CloudTrail event.
+        assert rule["EventPattern"]["source"] and all(s.startswith("aws.") for s in rule["EventPattern"]["source"])
+        (target,) = rule["Targets"]
+        assert target["Arn"] == arn(landing_id)
+        assert target["DeadLetterConfig"]["Arn"] == arn(synth.logical_id(route.landing_dlq))
+        patterns.append(rule["EventPattern"])
+    # Exactly the event catalogue: the bus forwards nothing the normaliser cannot price.
+    assert spec.catalogue_only and patterns == event_patterns(2048)
 
     pipe = synth.resources[synth.logical_id(route.pipe)]["Properties"]
     assert pipe["Source"] == arn(landing_id)

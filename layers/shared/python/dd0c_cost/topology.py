@@ -67,6 +67,9 @@ class EventRuleSpec:
     target_queue: str
     message_group_path: str  # JSONPath into the event for the SQS MessageGroupId
     purpose: str
+    # Match only the event catalogue's (eventSource, eventName)s, so the bus forwards nothing we
+    # cannot price (one EventBridge rule per pattern chunk: patterns are limited to 2,048 chars).
+    catalogue_only: bool = True
 
 
 @dataclass(frozen=True)
