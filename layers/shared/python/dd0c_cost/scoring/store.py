@@ -14,16 +14,6 @@ _ANOMALY_COLUMNS = """id, tenant_id, account_id, region, service, resource_type,
     detected_at, score, severity, estimated_hourly_usd, status, summary, components, attributes, snoozed_until"""
 
 
-def claim_for_scoring(conn: psycopg.Connection, tenant_id: UUID, event_id: str) -> bool:
-    """Mark the cost event scored; False if it already was (each event updates state once)."""
-    row = conn.execute(
-        """UPDATE dd0c.cost_events SET scored_at = now()
-           WHERE tenant_id = %s AND event_id = %s AND scored_at IS NULL RETURNING id""",
-        [tenant_id, event_id],
-    ).fetchone()
-    return row is not None
-
-
 def insert_anomaly(conn: psycopg.Connection, anomaly: Anomaly) -> None:
     conn.execute(
         """INSERT INTO dd0c.anomalies (id, tenant_id, account_id, region, service, resource_type, resource_ids,
@@ -46,18 +36,6 @@ def _to_anomaly(row: dict) -> Anomaly:
 def get_anomaly(conn: psycopg.Connection, anomaly_id: UUID) -> Anomaly | None:
     row = conn.execute(f"SELECT {_ANOMALY_COLUMNS} FROM dd0c.anomalies WHERE id = %s", [anomaly_id]).fetchone()
     return _to_anomaly(row) if row else None
-
-
-def anomaly_for_event(conn: psycopg.Connection, event_id: str) -> tuple[Anomaly, int, int] | None:
-    """The anomaly an event raised, with its revision and the revision last notified."""
-    row = conn.execute(
-        f"SELECT {_ANOMALY_COLUMNS}, revision, notified_revision FROM dd0c.anomalies WHERE %s = ANY(event_ids)",
-        [event_id],
-    ).fetchone()
-    if not row:
-        return None
-    revision, notified = row.pop("revision"), row.pop("notified_revision")
-    return _to_anomaly(row), revision, notified
 
 
 def list_anomalies(conn: psycopg.Connection, *, limit: int = 100, status: str | None = None) -> list[Anomaly]:
