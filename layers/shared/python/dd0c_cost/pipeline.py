@@ -18,26 +18,6 @@ from dd0c_cost.topology import COST_EVENTS, NOTIFY
 _notifier = None
 
 
-def send_reject(body: str | bytes, reason: str, detail: str | None, origin: dict | None) -> None:
-    """Keep rejected data: it goes to the ingest DLQ with its reason, for inspection or redrive."""
-    url = get_settings().rejects_queue_url
-    if not url:
-        raise RuntimeError("REJECTS_QUEUE_URL is not configured; refusing to drop a rejected record")
-    text = body.decode() if isinstance(body, bytes) else body
-    queues.send_to_url(
-        url,
-        text,
-        group=f"rejected-{reason}",
-        deduplication=queues.dedup_id("reject", text),
-        attributes={
-            "reject_reason": reason,
-            "reject_detail": detail,
-            "origin_file": (origin or {}).get("file"),
-            "origin_line": (origin or {}).get("line"),
-        },
-    )
-
-
 def normalize_body(body: str | bytes) -> NormalizeOutcome:
     origin: dict | None = None
     try:
@@ -59,7 +39,7 @@ def normalize_body(body: str | bytes) -> NormalizeOutcome:
             deduplication=queues.dedup_id(event.tenant_id, event.event_id),
         )
     if outcome.kind is OutcomeKind.REJECTED and outcome.reason != "duplicate":
-        send_reject(body, outcome.reason or "rejected", outcome.detail, origin)
+        queues.send_reject(body, outcome.reason or "rejected", outcome.detail, origin)
     outcomes.record("normalize", outcome.kind.value, outcome.reason, origin)
     return outcome
 

@@ -42,3 +42,24 @@ def send_to_url(url: str, body: str, *, group: str, deduplication: str, attribut
             k: {"DataType": "String", "StringValue": str(v)[:1024]} for k, v in attributes.items() if v is not None
         }
     return sqs_client().send_message(**kwargs)["MessageId"]
+
+
+def send_reject(body: str | bytes, reason: str, detail: str | None, origin: dict | None) -> None:
+    """Keep rejected data: it goes to the rejects queue (the ingest DLQ) with its reason and
+    origin as message attributes, for inspection or redrive. Every producer of rejects uses this."""
+    url = get_settings().rejects_queue_url
+    if not url:
+        raise RuntimeError("REJECTS_QUEUE_URL is not configured; refusing to drop a rejected record")
+    text = body.decode() if isinstance(body, bytes) else body
+    send_to_url(
+        url,
+        text,
+        group=f"rejected-{reason}",
+        deduplication=dedup_id("reject", text),
+        attributes={
+            "reject_reason": reason,
+            "reject_detail": detail,
+            "origin_file": (origin or {}).get("file"),
+            "origin_line": (origin or {}).get("line"),
+        },
+    )

@@ -194,28 +194,12 @@ def _record_account(record: Any) -> str | None:
 
 def report_reject(obj: S3Object, reason: str, detail: str, *, index: int | None = None, extra: dict | None = None) -> None:
     """Send a reject to the rejects queue (the ingest DLQ): the body points at the object (and
-    record index); attributes as ``pipeline.send_reject`` sets them. No queue configured raises:
+    record index); attributes as ``queues.send_reject`` sets them. No queue configured raises:
     the invocation fails and is retried, then kept in the failure queue."""
-    from dd0c_cost.settings import get_settings
-
-    url = get_settings().rejects_queue_url
-    if not url:
-        raise RuntimeError("REJECTS_QUEUE_URL is not configured; refusing to drop a rejected S3 object")
     body = orjson.dumps(
         {"source": "s3", "bucket": obj.bucket, "key": obj.key, "index": index, "reason": reason, "detail": detail, **(extra or {})}
     ).decode()
-    queues.send_to_url(
-        url,
-        body,
-        group=f"rejected-{reason}",
-        deduplication=queues.dedup_id("reject", body),
-        attributes={
-            "reject_reason": reason,
-            "reject_detail": detail,
-            "origin_file": obj.uri,
-            "origin_line": None if index is None else index + 1,
-        },
-    )
+    queues.send_reject(body, reason, detail, {"file": obj.uri, "line": None if index is None else index + 1})
 
 
 # --- one object ----------------------------------------------------------------------------
