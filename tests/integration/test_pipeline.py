@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from dd0c_cost import outcomes
 from dd0c_cost.db import operator
 from dd0c_cost.db.connection import open_connection, tenant_transaction
 from dd0c_cost.events.models import IngestMessage, Origin
 from dd0c_cost.topology import COST_EVENTS, INGEST, TOPOLOGY
+from tests.outcome_tally import Tally
 from tests.records import envelope, instance_ids, run_instances, terminate_instances
 
 
@@ -19,24 +19,6 @@ def _send(pipeline, tenant_id, records):
         for i, r in enumerate(records)
     ]
     pipeline.send_ingest(bodies)
-
-
-class Tally:
-    def __init__(self):
-        self.seen: list[tuple[str, str, str | None]] = []
-
-    def __call__(self, stage, kind, reason, origin):
-        self.seen.append((stage, kind, reason))
-
-    def __enter__(self):
-        outcomes.add_listener(self)
-        return self
-
-    def __exit__(self, *exc):
-        outcomes.remove_listener(self)
-
-    def count(self, stage, kind, reason=None):
-        return sum(1 for s, k, r in self.seen if s == stage and k == kind and (reason is None or r == reason))
 
 
 def _rows(db_url, tenant_id, sql, params=()):

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dd0c_cost import outcomes
 from dd0c_cost.db import operator
 from dd0c_cost.db.connection import open_connection, tenant_transaction
 from dd0c_cost.events.models import Actor, CostAction, CostEvent, IngestMessage, Origin, PriceQuote
@@ -21,30 +20,13 @@ from dd0c_cost.scoring.feedback import record_feedback
 from dd0c_cost.scoring.models import AnomalyStatus
 from dd0c_cost.scoring.scorer import score_cost_events
 from dd0c_cost.topology import COST_EVENTS
+from tests.outcome_tally import Tally
 from tests.records import instance_ids, run_instances, terminate_instances
 
 ACCOUNT = "111122223333"
 MONDAY = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)  # a Monday
 ASG_ROLE = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 BATCH_ROLE = f"arn:aws:iam::{ACCOUNT}:role/nightly-batch"
-
-
-class Tally:
-    def __init__(self):
-        self.seen: list[tuple[str, str, str | None]] = []
-
-    def __call__(self, stage, kind, reason, origin):
-        self.seen.append((stage, kind, reason))
-
-    def __enter__(self):
-        outcomes.add_listener(self)
-        return self
-
-    def __exit__(self, *exc):
-        outcomes.remove_listener(self)
-
-    def count(self, stage, kind, reason=None):
-        return sum(1 for s, k, r in self.seen if s == stage and k == kind and (reason is None or r == reason))
 
 
 def as_role(record: dict, role_arn: str, session: str) -> dict:
