@@ -1,0 +1,38 @@
+"""No I/O at import time: every module of the package and every Lambda handler imports with the
+network cut off and no configuration in the environment (clients and settings are lazy)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+PROBE = r'''
+import importlib, importlib.util, pkgutil, socket, sys
+from pathlib import Path
+
+def refuse(*args, **kwargs):
+    raise SystemExit(f"I/O at import time: connect{args[1:]!r}")
+
+socket.socket.connect = refuse
+socket.create_connection = refuse
+
+import dd0c_cost
+for module in pkgutil.walk_packages(dd0c_cost.__path__, "dd0c_cost."):
+    importlib.import_module(module.name)
+for handler in sorted(Path(sys.argv[1], "functions").glob("*/handler.py")):
+    spec = importlib.util.spec_from_file_location(f"handler_{handler.parent.name}", handler)
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    print("ok", handler.parent.name)
+'''
+
+
+def test_package_and_handlers_import_without_io_or_configuration():
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}  # no DATABASE_URL, no queue URLs, no AWS
+    result = subprocess.run([sys.executable, "-c", PROBE, str(REPO)], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    imported = {line.split()[1] for line in result.stdout.splitlines() if line.startswith("ok ")}
+    assert imported == {p.parent.name for p in (REPO / "functions").glob("*/handler.py")}
+    assert {"normalize", "score", "notify", "api", "migrate", "s3_ingest"} <= imported
