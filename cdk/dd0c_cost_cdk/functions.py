@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -28,6 +29,8 @@ ENV_DATABASE_ADMIN_SECRET_ARN = "DATABASE_ADMIN_SECRET_ARN"
 ENV_REJECTS_QUEUE_URL = "REJECTS_QUEUE_URL"
 ENV_SLACK_SECRET_ARN = "SLACK_SECRET_ARN"
 ENV_SLACK_CHANNEL = "SLACK_CHANNEL"
+ENV_CENTRAL_BUS_ARN = "DD0C_CENTRAL_BUS_ARN"
+ENV_DD0C_ACCOUNT_ID = "DD0C_ACCOUNT_ID"
 
 # Actions that AWS does not scope to resources; the only "Resource": "*" statements we allow.
 # Lambda needs the EC2 ones to manage the function's ENIs in the VPC; X-Ray has no resources.
@@ -69,6 +72,7 @@ class PipelineFunctions(Construct):
         network: Network,
         database: Database,
         slack: SlackSecret,
+        bus: events.IEventBus,
     ) -> None:
         super().__init__(scope, construct_id)
         topology = config.topology
@@ -111,6 +115,11 @@ class PipelineFunctions(Construct):
             if spec.needs_slack:
                 environment[ENV_SLACK_SECRET_ARN] = slack.secret.secret_arn
                 environment[ENV_SLACK_CHANNEL] = config.slack_channel
+            if spec.needs_onboarding:
+                # What POST /v1/accounts hands a tenant: the bus its rules forward to, and whom
+                # its dd0c-reader role trusts.
+                environment[ENV_CENTRAL_BUS_ARN] = bus.event_bus_arn
+                environment[ENV_DD0C_ACCOUNT_ID] = Stack.of(self).account
 
             in_vpc = spec.needs_database
             if in_vpc:

@@ -44,6 +44,7 @@ class Dd0cCostStack(Stack):
             network=self.network,
             database=self.database,
             slack=self.slack,
+            bus=self.ingress.bus,
         )
         self.buckets = BucketTriggers(
             self, "Buckets", config=config, functions=self.functions, alarms=self.alarms

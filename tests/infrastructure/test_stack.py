@@ -204,6 +204,9 @@ def test_function_environment(synth: Synth, spec) -> None:
     if spec.needs_slack:
         expected["SLACK_SECRET_ARN"] = ref(synth.logical_id(synth.stack.slack.secret))
         expected["SLACK_CHANNEL"] = "#cost-alerts"
+    if spec.needs_onboarding:
+        expected["DD0C_CENTRAL_BUS_ARN"] = {"Fn::GetAtt": [synth.logical_id(synth.stack.ingress.bus), "Arn"]}
+        expected["DD0C_ACCOUNT_ID"] = {"Ref": "AWS::AccountId"}
     props = synth.resources[function_id(synth, spec.name)]["Properties"]
     assert props["Environment"]["Variables"] == expected
 

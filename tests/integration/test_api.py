@@ -199,3 +199,41 @@ def test_marking_expected_through_the_api_feeds_the_scorer(api, tenants, local_p
     assert (status, body["error"]) == (404, "not_found")
     status, _ = api("POST", f"/v1/anomalies/{anomaly['id']}/status", body=json.dumps({"status": "bogus"}), headers=bearer(key))
     assert status == 422
+
+
+def test_account_requested_through_the_api_waits_for_operator_approval(api, tenants, local_pipeline, operator_conn, monkeypatch):
+    from dd0c_cost.settings import reset_settings
+
+    tenant_a, key_a = tenants["a"]
+    _, key_b = tenants["b"]
+    request = json.dumps({"account_id": "333333333333", "regions": ["us-east-1", "eu-west-1"]})
+    status, body = api("POST", "/v1/accounts", body=request, headers=bearer(key_a))
+    assert (status, body["error"]) == (503, "onboarding_not_configured")
+
+    monkeypatch.setenv("DD0C_CENTRAL_BUS_ARN", "arn:aws:events:us-east-1:123456789012:event-bus/dd0c-cost")
+    monkeypatch.setenv("DD0C_ACCOUNT_ID", "123456789012")
+    reset_settings()
+    status, body = api("POST", "/v1/accounts", body=request, headers=bearer(key_a))
+    assert status == 201 and body["approved"] is False and body["regions"] == ["us-east-1", "eu-west-1"]
+    assert body["template_parameters"]["ExternalId"] == body["external_id"]
+    again = api("POST", "/v1/accounts", body=request, headers=bearer(key_a))
+    assert again[0] == 200 and again[1]["external_id"] == body["external_id"]
+    # Another tenant cannot take (or learn about) the same account.
+    status, refused = api("POST", "/v1/accounts", body=request, headers=bearer(key_b))
+    assert (status, refused["error"]) == (409, "account_refused") and body["external_id"] not in json.dumps(refused)
+
+    # Pending: its events are attributed to nobody.
+    gpu = run_instances("333333333333", instance_type="p4d.24xlarge", count=8)
+    api("POST", "/v1/ingest", body=json.dumps([gpu]), headers=bearer(key_a))
+    local_pipeline.drain()
+    dead = local_pipeline.take_dead_letters("ingest")
+    assert [m["MessageAttributes"]["reject_reason"]["StringValue"] for m in dead] == ["unknown_account"]
+
+    # The operator approves (same ExternalId); now the same events flow.
+    approved = operator.connect_account(operator_conn, tenant_a, "333333333333", ["us-east-1"])
+    assert approved.external_id == body["external_id"] and not approved.created
+    api("POST", "/v1/ingest", body=json.dumps([{**gpu, "eventID": "after-approval"}]), headers=bearer(key_a))
+    local_pipeline.drain()
+    assert [a["account_id"] for a in api("GET", "/v1/anomalies", headers=bearer(key_a))[1]["anomalies"]] == ["333333333333"]
+    status, body = api("POST", "/v1/accounts", body=request, headers=bearer(key_a))
+    assert status == 200 and body["approved"] is True

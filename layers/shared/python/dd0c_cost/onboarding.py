@@ -151,17 +151,66 @@ def connect_account(
     except operator.AccountOwnedByAnotherTenant as exc:
         raise OnboardingError(str(exc)) from None
 
+    return describe_onboarding(
+        tenant_id, account_id, connection.external_id, connection.regions, partition, central_bus_arn, dd0c_account_id,
+        tenant_name=tenant_name, created=connection.created, approved=True, template_url=template_url,
+    )
+
+
+def request_account_connection(
+    conn: psycopg.Connection,
+    tenant_id: UUID,
+    account_id: str,
+    regions: list[str] | tuple[str, ...],
+    central_bus_arn: str,
+    dd0c_account_id: str,
+    *,
+    template_url: str | None = None,
+) -> dict:
+    """A tenant asks for an account (``POST /v1/accounts``), on the runtime role: the account is
+    recorded as pending until an operator approves it (``dd0c-cost accounts connect``), and its
+    events resolve to no tenant until then. Same answer shape as ``connect_account``, plus
+    ``approved``. Raises OnboardingError for malformed input or another tenant's account."""
+    from dd0c_cost.db.connection import tenant_transaction
+
+    wanted, partition = _validate(account_id, regions, central_bus_arn, dd0c_account_id)
+    try:
+        with tenant_transaction(conn, tenant_id):
+            row = conn.execute("SELECT * FROM dd0c.request_account(%s, %s)", [account_id, wanted]).fetchone()
+    except psycopg.errors.UniqueViolation:
+        raise OnboardingError(f"account {account_id} is already connected to another tenant") from None
+    return describe_onboarding(
+        tenant_id, account_id, row["external_id"], tuple(row["regions"]), partition, central_bus_arn, dd0c_account_id,
+        created=row["created"], approved=row["approved"], template_url=template_url,
+    )
+
+
+def describe_onboarding(
+    tenant_id: UUID,
+    account_id: str,
+    external_id: str,
+    regions: tuple[str, ...],
+    partition: str,
+    central_bus_arn: str,
+    dd0c_account_id: str,
+    *,
+    tenant_name: str | None = None,
+    created: bool,
+    approved: bool,
+    template_url: str | None = None,
+) -> dict:
+    """What the customer launches, per region, for one connected (or requested) account."""
     # The reader role is global (IAM): created by the stack in the first region recorded.
-    home = connection.regions[0]
+    home = regions[0]
     parameters = {
         PARAM_CENTRAL_BUS_ARN: central_bus_arn,
         PARAM_DD0C_ACCOUNT_ID: dd0c_account_id,
-        PARAM_EXTERNAL_ID: connection.external_id,
+        PARAM_EXTERNAL_ID: external_id,
     }
     url_format = quick_create_url_format(partition, parameters)
     filled_template = quote(template_url, safe="") if template_url else TEMPLATE_URL_PLACEHOLDER
     stacks = []
-    for region in connection.regions:
+    for region in regions:
         create_role = "true" if region == home else "false"
         url = url_format.replace("{region}", region).replace("{create_reader_role}", create_role)
         stacks.append(
@@ -175,9 +224,10 @@ def connect_account(
         "tenant": tenant_name,
         "tenant_id": str(tenant_id),
         "account_id": account_id,
-        "created": connection.created,
-        "external_id": connection.external_id,
-        "regions": list(connection.regions),
+        "created": created,
+        "approved": approved,
+        "external_id": external_id,
+        "regions": list(regions),
         "home_region": home,
         "reader_role_arn": f"arn:{partition}:iam::{account_id}:role/{READER_ROLE_NAME}",
         "stack_name": CUSTOMER_STACK_NAME,
@@ -185,7 +235,10 @@ def connect_account(
         "quick_create_url_format": url_format,
         "template_url": template_url,
         "stacks": stacks,
-        "next_steps": [
+        "next_steps": ([] if approved else [
+            f"Waiting for an operator to approve account {account_id} (dd0c-cost accounts connect {account_id} "
+            f"--tenant <tenant> --regions {' '.join(regions)}); until then its events are not attributed to you.",
+        ]) + [
             f"Allow account {account_id} to put events on the central bus: add it to the dd0c stack's "
             "connectedAccountIds (or deploy with its organizationId) and redeploy.",
             f"The customer launches stack {CUSTOMER_STACK_NAME!r} in each region listed, with the parameters "
@@ -210,6 +263,8 @@ __all__ = [
     "READER_ROLE_NAME",
     "TEMPLATE_FILE_NAME",
     "connect_account",
+    "describe_onboarding",
+    "request_account_connection",
     "forwarding_event_patterns",
     "quick_create_url_format",
 ]

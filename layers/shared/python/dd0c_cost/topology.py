@@ -41,6 +41,7 @@ class FunctionSpec:
     memory_mb: int = 512
     needs_database: bool = True
     needs_slack: bool = False
+    needs_onboarding: bool = False  # gets the central bus ARN and dd0c account id (POST /v1/accounts)
     reserved_concurrency: int | None = None
     # May send deterministic rejects (with their reason) straight to the ingest DLQ, whose URL
     # it gets as REJECTS_QUEUE_URL: rejected data is kept, never dropped, and skips the retries.
@@ -187,6 +188,7 @@ TOPOLOGY = Topology(
             purpose="HTTP API: batch ingest, dashboard reads, Slack interactions",
             output_queues=(INGEST,),
             needs_slack=True,
+            needs_onboarding=True,
             batch_size=0,
         ),
         FunctionSpec(
@@ -206,6 +208,7 @@ TOPOLOGY = Topology(
         RouteSpec("GET", "/v1/anomalies", "api", "api_key", "list the tenant's anomalies"),
         RouteSpec("GET", "/v1/anomalies/{anomaly_id}", "api", "api_key", "one anomaly"),
         RouteSpec("POST", "/v1/anomalies/{anomaly_id}/status", "api", "api_key", "acknowledge, or mark expected / false positive (feeds the scorer)"),
+        RouteSpec("POST", "/v1/accounts", "api", "api_key", "ask to connect an AWS account (pending until an operator approves)"),
         RouteSpec("POST", "/slack/interactions", "api", "slack_signature", "Slack button clicks"),
         RouteSpec("GET", "/health", "api", "none", "liveness"),
     ),

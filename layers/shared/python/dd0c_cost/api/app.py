@@ -13,7 +13,7 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 
 from dd0c_cost.api.ingest import IngestRequestError, parse_ingest_request, queue_records
-from dd0c_cost.api.models import AnomalyList, ErrorBody, IngestAccepted, StatusChange
+from dd0c_cost.api.models import AccountRequest, AnomalyList, ErrorBody, IngestAccepted, StatusChange
 from dd0c_cost.db.connection import get_connection, tenant_for_api_key, tenant_transaction
 from dd0c_cost.db.operator import hash_api_key
 from dd0c_cost.scoring import store
@@ -121,6 +121,25 @@ def change_status(anomaly_id: str, change: StatusChange) -> Anomaly:
     if anomaly is None:
         raise ApiError(404, "not_found", f"no anomaly {wanted} for this tenant")
     return anomaly
+
+
+@app.post("/v1/accounts")
+def request_account(request: AccountRequest) -> Response[dict]:
+    from dd0c_cost.onboarding import OnboardingError, request_account_connection
+
+    tenant_id = _authenticated_tenant()
+    settings = get_settings()
+    if not settings.central_bus_arn or not settings.dd0c_account_id:
+        raise ApiError(503, "onboarding_not_configured", "DD0C_CENTRAL_BUS_ARN and DD0C_ACCOUNT_ID are not set on this deployment")
+    try:
+        result = request_account_connection(
+            get_connection(), tenant_id, request.account_id, request.regions, settings.central_bus_arn,
+            settings.dd0c_account_id, template_url=settings.onboarding_template_url,
+        )
+    except OnboardingError as exc:
+        status = 409 if "another tenant" in str(exc) else 400
+        raise ApiError(status, "account_refused", str(exc)) from None
+    return Response(status_code=201 if result["created"] else 200, content_type=content_types.APPLICATION_JSON, body=result)
 
 
 @app.post("/slack/interactions")

@@ -29,6 +29,13 @@ class StatusChange(BaseModel):
     by: str = Field(default="api", max_length=200, description="who decided (shown in Slack and kept as feedback)")
 
 
+class AccountRequest(BaseModel):
+    """A tenant asks to connect one of its AWS accounts; an operator approves it."""
+
+    account_id: str = Field(pattern=r"^\d{12}$")
+    regions: list[str] = Field(min_length=1, max_length=40, description="regions whose CloudTrail events to forward")
+
+
 class ErrorBody(BaseModel):
     error: str
     message: str

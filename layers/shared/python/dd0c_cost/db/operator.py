@@ -50,25 +50,16 @@ def list_tenants(conn: psycopg.Connection) -> list[dict]:
 
 
 def attach_accounts(conn: psycopg.Connection, tenant_id: UUID, account_ids: set[str]) -> tuple[list[str], list[str]]:
-    """Connect accounts to a tenant; return (newly attached, refused). An account already
-    connected to another tenant is refused: one account, one tenant."""
+    """Connect accounts to a tenant (``connect_account`` for each); return (newly attached,
+    refused). An account already connected to another tenant is refused: one account, one tenant."""
     added: list[str] = []
     refused: list[str] = []
-    with conn.transaction():
-        for account_id in sorted(account_ids):
-            row = conn.execute(
-                """INSERT INTO dd0c.connected_accounts (account_id, tenant_id, external_id)
-                   VALUES (%s, %s, %s) ON CONFLICT (account_id) DO NOTHING RETURNING account_id""",
-                [account_id, tenant_id, new_external_id()],
-            ).fetchone()
-            if row:
+    for account_id in sorted(account_ids):
+        try:
+            if connect_account(conn, tenant_id, account_id).created:
                 added.append(account_id)
-                continue
-            owner = conn.execute(
-                "SELECT tenant_id FROM dd0c.connected_accounts WHERE account_id = %s", [account_id]
-            ).fetchone()
-            if owner["tenant_id"] != tenant_id:
-                refused.append(account_id)
+        except AccountOwnedByAnotherTenant:
+            refused.append(account_id)
     return added, refused
 
 
@@ -96,7 +87,8 @@ def connect_account(
 ) -> AccountConnection:
     """Connect one account to a tenant, or update the existing connection: the regions are added
     to those already recorded (order kept) and the existing external id is returned unchanged
-    (the customer's role trusts it). Raises AccountOwnedByAnotherTenant if another tenant has it."""
+    (the customer's role trusts it). An operator connecting also approves a tenant's pending API
+    request for the account. Raises AccountOwnedByAnotherTenant if another tenant has it."""
     with conn.transaction():
         row = conn.execute(
             """INSERT INTO dd0c.connected_accounts (account_id, tenant_id, external_id, regions)
@@ -115,7 +107,7 @@ def connect_account(
         merged = list(dict.fromkeys([*existing["regions"], *regions]))
         row = conn.execute(
             """UPDATE dd0c.connected_accounts
-               SET regions = %s, external_id = COALESCE(external_id, %s)
+               SET regions = %s, external_id = COALESCE(external_id, %s), approved_at = COALESCE(approved_at, now())
                WHERE account_id = %s RETURNING external_id, regions""",
             [merged, new_external_id(), account_id],
         ).fetchone()
