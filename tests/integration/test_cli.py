@@ -152,3 +152,18 @@ def test_a_changed_applied_migration_is_a_clear_error(db_url, tmp_path):
     result = subprocess.run(CLI + ["migrate"], env=cli_env(db_url, tmp_path), capture_output=True, text=True)
     assert result.returncode == 2
     assert "001_tenants.sql was changed after it was applied" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_per_tenant_dollar_floor_set_by_the_operator_changes_what_alerts(db_url, tmp_path):
+    from dd0c_cost.local.sample import sample_path
+
+    env = cli_env(db_url, tmp_path)
+    run_cli(["tenants", "create", "frugal"], env)
+    shown = run_cli(["tenants", "configure", "frugal", "--alert-floor-usd-per-hour", "1000"], env).stdout
+    assert "alert_floor_usd_per_hour  1000.0" in shown
+    # The sample's $220/h GPU launch is under this floor (with defaults it alerts: see
+    # test_anomalies_json_carries_the_documented_fields).
+    frugal = json.loads(run_cli(["replay", str(sample_path()), "--tenant", "frugal", "--json"], env).stdout)
+    assert frugal["anomalies"] == 0 and frugal["cost_events"] > 0
+    bad = subprocess.run(CLI + ["tenants", "configure", "frugal", "--score-threshold", "7"], env=env, capture_output=True, text=True)
+    assert bad.returncode != 0 and "score_threshold must be in (0, 1]" in bad.stderr

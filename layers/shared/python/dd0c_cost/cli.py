@@ -153,12 +153,39 @@ def cmd_tenants(args) -> int:
     try:
         if args.action == "create":
             print(operator.ensure_tenant(conn, args.name))
+        elif args.action == "configure":
+            _configure_tenant(conn, args)
         else:
             rows = operator.list_tenants(conn)
             print(_format_table([[r["name"], str(r["id"]), str(r["accounts"])] for r in rows], ["tenant", "id", "accounts"]))
     finally:
         conn.close()
     return 0
+
+
+def _configure_tenant(conn, args) -> None:
+    """Per-tenant scoring overrides: set with --NAME VALUE, reset to the default with --NAME default."""
+    from dd0c_cost.db import operator
+    from dd0c_cost.db.connection import tenant_transaction
+    from dd0c_cost.scoring.config import DEFAULT_CONFIG, TENANT_SETTING_COLUMNS
+    from dd0c_cost.scoring.store import set_tenant_settings
+
+    tenant_id = operator.find_tenant(conn, args.name)
+    if tenant_id is None:
+        raise SystemExit(f"dd0c-cost: no tenant named {args.name!r}")
+    values = {}
+    for name in TENANT_SETTING_COLUMNS:
+        raw = getattr(args, name)
+        if raw is not None:
+            values[name] = None if raw == "default" else float(raw)
+    try:
+        with tenant_transaction(conn, tenant_id):
+            overrides = set_tenant_settings(conn, tenant_id, by="operator", **values)
+    except ValueError as exc:
+        raise SystemExit(f"dd0c-cost: {exc}") from None
+    for name in TENANT_SETTING_COLUMNS:
+        value = overrides.get(name, getattr(DEFAULT_CONFIG, name, None))
+        print(f"{name:<26}{value}{'' if name in overrides else '  (default)'}")
 
 
 def cmd_accounts(args) -> int:
@@ -281,9 +308,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080)
     p.set_defaults(func=cmd_serve)
 
-    p = sub.add_parser("tenants", help="list or create tenants")
-    p.add_argument("action", choices=["list", "create"])
+    p = sub.add_parser("tenants", help="list, create or configure tenants (scoring thresholds per tenant)")
+    p.add_argument("action", choices=["list", "create", "configure"])
     p.add_argument("name", nargs="?")
+    from dd0c_cost.scoring.config import TENANT_SETTING_COLUMNS
+
+    for setting in TENANT_SETTING_COLUMNS:
+        p.add_argument(f"--{setting.replace('_', '-')}", dest=setting, metavar="VALUE|default")
     p.set_defaults(func=cmd_tenants)
 
     p = sub.add_parser("accounts", help="connect an AWS account to a tenant and print its onboarding links")
@@ -345,8 +376,8 @@ def _run(argv: list[str] | None) -> int:
         from dd0c_cost.pricing.refresh import main as refresh_main
 
         return refresh_main(args.rest)
-    if args.command == "tenants" and args.action == "create" and not args.name:
-        parser.error("tenants create needs a NAME")
+    if args.command == "tenants" and args.action in {"create", "configure"} and not args.name:
+        parser.error(f"tenants {args.action} needs a NAME")
     return args.func(args)
 
 
