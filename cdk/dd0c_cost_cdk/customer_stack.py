@@ -41,7 +41,6 @@ from aws_cdk import Aws, CfnCondition, CfnOutput, CfnParameter, Duration, Fn, St
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from dd0c_cost import onboarding
@@ -58,6 +57,7 @@ from dd0c_cost.onboarding import (
 
 from .config import REPO_ROOT
 from .nag import acknowledge
+from .queues import secure_queue
 
 CUSTOMER_STACK_ID = "Dd0cCostCustomer"
 TEMPLATE_PATH = REPO_ROOT / "docs" / "onboarding" / TEMPLATE_FILE_NAME
@@ -156,11 +156,9 @@ class Dd0cCostCustomerStack(Stack):
                 },
             ),
         )
-        self.dead_letters = sqs.Queue(
+        self.dead_letters = secure_queue(
             self,
             "UndeliveredEvents",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
             retention_period=Duration.days(14),
         )
         acknowledge(

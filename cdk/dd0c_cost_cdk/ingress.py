@@ -38,7 +38,7 @@ from dd0c_cost.topology import EventRuleSpec
 
 from .alarms import AlarmTopic
 from .config import DeployConfig
-from .queues import PipelineQueues
+from .queues import PipelineQueues, secure_queue
 
 PUT_EVENTS = "events:PutEvents"
 # The pipe's dedup id: the CloudTrail record's eventID (every "AWS API Call via CloudTrail" has one).
@@ -139,20 +139,16 @@ class EventRoutes(Construct):
             group_path = pipe_group_path(spec.message_group_path)
             route = Construct(self, spec.name)
 
-            landing_dlq = sqs.Queue(
+            landing_dlq = secure_queue(
                 route,
                 "LandingDlq",
                 queue_name=f"{prefix}-{spec.name}-landing-dlq",
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
                 retention_period=Duration.days(14),
             )
-            landing = sqs.Queue(
+            landing = secure_queue(
                 route,
                 "Landing",
                 queue_name=f"{prefix}-{spec.name}-landing",
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
                 visibility_timeout=Duration.seconds(60),
                 retention_period=Duration.days(4),
                 dead_letter_queue=sqs.DeadLetterQueue(queue=landing_dlq, max_receive_count=LANDING_RECEIVE_COUNT),

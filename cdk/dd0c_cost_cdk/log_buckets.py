@@ -37,6 +37,7 @@ from .alarms import AlarmTopic
 from .config import DeployConfig, bucket_name
 from .functions import PipelineFunctions
 from .nag import acknowledge
+from .queues import secure_queue
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 # Trails write <bucket>/[<trail prefix>/]AWSLogs/...; dd0c's trails must use no key prefix.
@@ -138,12 +139,10 @@ class BucketTriggers(Construct):
                 "function reads whichever new log file it is invoked for, and keys are not known in advance.",
             )
 
-            failure_queue = sqs.Queue(
+            failure_queue = secure_queue(
                 scope_,
                 "FailureQueue",
                 queue_name=f"{config.name_prefix}-{spec.function.replace('_', '-')}-failures",
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
                 retention_period=Duration.days(14),
             )
             acknowledge(

@@ -14,6 +14,12 @@ from .alarms import AlarmTopic
 from .config import DeployConfig
 
 
+def secure_queue(scope: Construct, construct_id: str, **props) -> sqs.Queue:
+    """Every SQS queue dd0c creates: encrypted at rest (SQS-managed keys, which EventBridge can
+    deliver to) and refusing requests that are not over TLS. One place, so none can forget."""
+    return sqs.Queue(scope, construct_id, encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True, **props)
+
+
 @dataclass(frozen=True)
 class PipelineQueue:
     spec: QueueSpec
@@ -41,17 +47,15 @@ class PipelineQueues(Construct):
         self.by_name: dict[str, PipelineQueue] = {}
         for spec in topology.queues:
             self._check_visibility(config, spec)
-            dlq = sqs.Queue(
+            dlq = secure_queue(
                 self,
                 f"{spec.name}-dlq",
                 queue_name=physical_queue_name(config.name_prefix, spec.name, dlq=True),
                 fifo=True,
                 content_based_deduplication=False,
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
                 retention_period=Duration.days(14),
             )
-            queue = sqs.Queue(
+            queue = secure_queue(
                 self,
                 spec.name,
                 queue_name=physical_queue_name(config.name_prefix, spec.name),
@@ -59,8 +63,6 @@ class PipelineQueues(Construct):
                 content_based_deduplication=False,
                 deduplication_scope=sqs.DeduplicationScope.MESSAGE_GROUP,
                 fifo_throughput_limit=sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
-                encryption=sqs.QueueEncryption.SQS_MANAGED,
-                enforce_ssl=True,
                 visibility_timeout=Duration.seconds(spec.visibility_timeout_s),
                 retention_period=Duration.days(4),
                 dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=spec.max_receive_count),
