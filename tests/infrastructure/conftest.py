@@ -7,6 +7,7 @@ credential use, lookup or Docker bundling would fail the fixture.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -92,13 +93,24 @@ class Synth:
         return {k: v for k, v in self.resources.items() if v["Type"] == cfn_type}
 
 
-@pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
-    tmp = tmp_path_factory.mktemp("cdk")
+@contextlib.contextmanager
+def only_scrubbed_environment(tmp: Path) -> Iterator[None]:
+    """Run a synth with nothing but ``scrubbed_environment`` (no credentials, no Docker), then
+    put the process environment back."""
     saved = dict(os.environ)
     os.environ.clear()
     os.environ.update(scrubbed_environment(tmp))
     try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+    tmp = tmp_path_factory.mktemp("cdk")
+    with only_scrubbed_environment(tmp):
         from aws_cdk.assertions import Template
 
         from dd0c_cost_cdk.app import build_app
@@ -118,6 +130,3 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
             outdir=tmp / "cdk.out",
             seconds=seconds,
         )
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)

@@ -5,7 +5,6 @@ catalogue, and granting dd0c nothing beyond ExternalId-guarded read-only access.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ from dd0c_cost import onboarding
 from dd0c_cost.events import catalogue
 from dd0c_cost.events.cloudtrail import normalise_event_name
 
-from .conftest import REPO_ROOT, scrubbed_environment
+from .conftest import REPO_ROOT, only_scrubbed_environment
 
 TEMPLATE_FILE = REPO_ROOT / "docs" / "onboarding" / onboarding.TEMPLATE_FILE_NAME
 CORPORA = REPO_ROOT.parent / "shared" / "corpora" / "cloudtrail"
@@ -33,17 +32,11 @@ class CustomerSynth:
 @pytest.fixture(scope="module")
 def customer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CustomerSynth]:
     tmp = tmp_path_factory.mktemp("customer")
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(scrubbed_environment(tmp))
-    try:
+    with only_scrubbed_environment(tmp):
         from dd0c_cost_cdk.customer_stack import build_customer_app
 
         app, stack = build_customer_app(outdir=tmp / "cdk.out")  # cdk-nag runs as a plugin: errors fail synth
         yield CustomerSynth(stack=stack, template=app.synth().get_stack_by_name(stack.stack_name).template)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def as_list(value: Any) -> list:

@@ -74,12 +74,6 @@ def score_bodies(bodies: list[str]) -> list[BaseException | None]:
     return errors
 
 
-def score_body(body: str | bytes) -> None:
-    error = score_bodies([body.decode() if isinstance(body, bytes) else body])[0]
-    if error is not None:
-        raise error
-
-
 def notifier():
     global _notifier
     if _notifier is None:

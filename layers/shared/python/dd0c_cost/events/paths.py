@@ -224,8 +224,3 @@ def extract(record: Any, path: str) -> list[Any]:
 
 def first(record: Any, paths: tuple[Spec, ...]) -> Any:
     return compile_first(tuple(paths))(record)
-
-
-def all_of(record: Any, paths: tuple[Spec, ...]) -> list[Any]:
-    """Values from the first path that yields any."""
-    return compile_all(tuple(paths))(record)

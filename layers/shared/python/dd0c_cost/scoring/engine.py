@@ -167,7 +167,7 @@ def sanitize(event: CostEvent) -> Observation | Ignored:
     actor = event.actor
     return Observation(
         event.event_id, event_epoch(event.event_time), float(x), float(q), unit, event.account_id, event.region,
-        event.service, event.resource_type, actor.session_issuer_arn or actor.principal_arn or actor.display_name,
+        event.service, event.resource_type, actor_key_of(event),
         actor.display_name, actor.principal_arn, it, family_of(it), tuple(event.resource_ids), _VERBS[action], note,
     )
 
