@@ -168,16 +168,21 @@ def test_parse_log_object_reads_gzip_and_plain_json() -> None:
     assert s3.parse_log_object(gzip.compress(data[:half]) + gzip.compress(data[half:])) == records
 
 
+def _gz(data: bytes) -> bytes:
+    # mtime=0: gzip's header carries a timestamp, and test ids must not depend on the clock.
+    return gzip.compress(data, mtime=0)
+
+
 @pytest.mark.parametrize(
     ("data", "reason"),
     [
-        (b"this is not a log file", "not_json"),
-        (gzip.compress(b"<html>not json</html>"), "not_json"),
-        (gzip.compress(b'{"records": []}'), "no_records"),
-        (gzip.compress(b'{"Records": {"a": 1}}'), "no_records"),
-        (gzip.compress(b"[1, 2, 3]"), "no_records"),
-        (gzip.compress(b'{"Records": []}' * 50)[:30], "not_gzip"),
-        (b"\x1f\x8b" + b"\x00" * 40, "not_gzip"),
+        pytest.param(b"this is not a log file", "not_json", id="plain-text"),
+        pytest.param(_gz(b"<html>not json</html>"), "not_json", id="gzip-html"),
+        pytest.param(_gz(b'{"records": []}'), "no_records", id="lowercase-records"),
+        pytest.param(_gz(b'{"Records": {"a": 1}}'), "no_records", id="records-object"),
+        pytest.param(_gz(b"[1, 2, 3]"), "no_records", id="bare-array"),
+        pytest.param(_gz(b'{"Records": []}' * 50)[:30], "not_gzip", id="truncated-gzip"),
+        pytest.param(b"\x1f\x8b" + b"\x00" * 40, "not_gzip", id="gzip-magic-then-zeros"),
     ],
 )
 def test_malformed_objects_are_rejected_with_a_reason(data: bytes, reason: str) -> None:
