@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import orjson
 
-from dd0c_cost import outcomes, queues
+from dd0c_cost import governance, outcomes, queues
 from dd0c_cost.db.connection import get_connection, tenant_transaction
 from dd0c_cost.events.cloudtrail import RecordRejected
 from dd0c_cost.events.models import CostEvent, NotifyMessage
@@ -95,10 +95,23 @@ def notify_body(body: str | bytes) -> None:
         anomaly = anomaly_store.get_anomaly(conn, message.anomaly_id)
         already = anomaly_store.notified_revision(conn, message.anomaly_id)
         channel, ts = anomaly_store.slack_message_of(conn, message.anomaly_id)
+        decision = None
+        if anomaly is not None and (already is None or already < message.revision):
+            # Governance, read on every decision at the tenant's clock (event time): shadow mode
+            # records without notifying; panic halts this notification even though it was queued
+            # before the panic.
+            decision = governance.may_notify(
+                conn, message.tenant_id, governance.decision_time(conn, anomaly.detected_at)
+            )
+            if not decision:
+                governance.withhold_notification(conn, message.tenant_id, anomaly.id, message.revision, decision)
     if anomaly is None:
         raise LookupError(f"anomaly {message.anomaly_id} does not exist for tenant {message.tenant_id}")
     if already is not None and already >= message.revision:
         outcomes.record("notify", "already_posted")
+        return
+    if decision is not None and not decision:
+        outcomes.record("notify", "withheld", decision.reason)
         return
     # A grown anomaly (a burst that kept going) updates its message instead of posting another.
     posted = notifier().update(anomaly, channel, ts) if channel and ts else notifier().post(anomaly)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -60,6 +61,11 @@ class Settings(BaseSettings):
     central_bus_arn: str | None = Field(default=None, alias="DD0C_CENTRAL_BUS_ARN")
     dd0c_account_id: str | None = Field(default=None, alias="DD0C_ACCOUNT_ID")
     onboarding_template_url: str | None = Field(default=None, alias="DD0C_ONBOARDING_TEMPLATE_URL")
+
+    # Governance: the mode of a tenant that never chose one (shadow | audit | enforce).
+    default_governance_mode: Literal["shadow", "audit", "enforce"] = Field(
+        default="audit", alias="DD0C_DEFAULT_GOVERNANCE_MODE"
+    )
 
     # Limits.
     ingest_max_records: int = 500

@@ -71,7 +71,7 @@ def slack_message_of(conn: psycopg.Connection, anomaly_id: UUID) -> tuple[str | 
 def mark_notified(conn: psycopg.Connection, anomaly_id: UUID, revision: int, channel: str | None, ts: str | None) -> bool:
     """Record a post; False if this revision was already posted (redelivered notify message)."""
     row = conn.execute(
-        """UPDATE dd0c.anomalies SET notified_revision = %s,
+        """UPDATE dd0c.anomalies SET notified_revision = %s, notify_withheld = NULL,
                slack_channel = COALESCE(%s, slack_channel), slack_ts = COALESCE(%s, slack_ts)
            WHERE id = %s AND notified_revision < %s RETURNING id""",
         [revision, channel, ts, anomaly_id, revision],
