@@ -207,3 +207,69 @@ def test_panic_halts_a_notification_already_queued(world, local_pipeline, app_en
     local_pipeline.drain()
     posted = [json.loads(line)["anomaly_id"] for line in (app_env / "slack-outbox.jsonl").read_text().splitlines()]
     assert posted == [str(fresh)]
+
+
+def _reviewed(conn, tenant, account, start, statuses):
+    """One anomaly a day from ``start``, each given the status at the same index."""
+    ids = []
+    for day, status in enumerate(statuses):
+        anomaly_id = _anomaly(conn, tenant, account, start + timedelta(days=day))
+        with tenant_transaction(conn, tenant):
+            conn.execute("UPDATE dd0c.anomalies SET status = %s WHERE id = %s", [status, anomaly_id])
+        ids.append(anomaly_id)
+    return ids
+
+
+def test_auto_promotion_needs_14_days_enough_reviews_and_few_false_positives(world):
+    a, b, conn = world
+    with tenant_transaction(conn, a):
+        governance.set_mode(conn, a, "shadow", actor="ops", source="cli", reason="new tenant", at=T0)
+    _reviewed(conn, a, "111111111111", T0 + timedelta(hours=1), ["acknowledged"] * 10 + ["false_positive", "open"])
+    with tenant_transaction(conn, a):
+        assert governance.evaluate(conn, a, T0 + timedelta(days=13, hours=23)) is None  # too early
+        entry = governance.evaluate(conn, a, T0 + timedelta(days=14))
+        assert (entry.state, entry.source, entry.detail["from"]) == ("audit", "system", "shadow")
+        assert "1 false positive(s) of 11 reviewed" in entry.reason and "14.0 days in shadow" in entry.reason
+        assert governance.state_at(conn, a, T0 + timedelta(days=14)).mode is Mode.AUDIT
+        assert governance.state_at(conn, a, T0 + timedelta(days=13)).mode is Mode.SHADOW  # history stays
+        # the 14 days start again in audit, and this tenant caps automatic promotion at audit
+        governance.save_policy(conn, a, by="ops", promote_max_mode="audit")
+        assert governance.evaluate(conn, a, T0 + timedelta(days=40)) is None
+    # too few reviews, or too many false positives: no promotion
+    _reviewed(conn, b, "222222222222", T0, ["acknowledged"] * 9 + ["open"] * 5)
+    with tenant_transaction(conn, b):
+        governance.set_mode(conn, b, "shadow", actor="ops", source="cli", reason="r", at=T0)
+        assert governance.evaluate(conn, b, T0 + timedelta(days=20)) is None
+        governance.save_policy(conn, b, by="ops", min_reviewed=5, fp_rate_ceiling=0.0)
+        conn.execute("UPDATE dd0c.anomalies SET status = 'false_positive' WHERE id = "
+                     "(SELECT id FROM dd0c.anomalies WHERE status = 'acknowledged' LIMIT 1)")
+        assert governance.evaluate(conn, b, T0 + timedelta(days=20)) is None
+        governance.save_policy(conn, b, by="ops", fp_rate_ceiling=0.2)
+        assert governance.evaluate(conn, b, T0 + timedelta(days=20)).state == "audit"
+
+
+def test_a_spike_of_false_positives_demotes_at_once_through_the_status_change(world):
+    from dd0c_cost.scoring.feedback import record_feedback
+
+    a, _, conn = world
+    with tenant_transaction(conn, a):
+        governance.set_mode(conn, a, "enforce", actor="ops", source="cli", reason="trusted", at=T0)
+    ids = _reviewed(conn, a, "111111111111", T0 + timedelta(days=1),
+                    ["false_positive", "false_positive", "acknowledged", "acknowledged", "open"])
+    with tenant_transaction(conn, a):
+        assert governance.state_at(conn, a, T0 + timedelta(days=6)).mode is Mode.ENFORCE  # 2 of 4: not yet
+        record_feedback(conn, ids[-1], "false_positive", "bob")  # 3 of 5 = 60% > 50%
+        demoted = governance.list_entries(conn, action_prefix="governance.mode")[0]
+        assert (demoted.state, demoted.source, demoted.detail["from"]) == ("audit", "system", "enforce")
+        assert "3 false positive(s) of 5 reviewed" in demoted.reason and "demotion" in demoted.reason
+        assert not governance.may_remediate(conn, a, governance.decision_time(conn))
+
+
+def test_nothing_is_promoted_under_panic(world):
+    a, _, conn = world
+    with tenant_transaction(conn, a):
+        governance.set_mode(conn, a, "shadow", actor="ops", source="cli", reason="r", at=T0)
+    _reviewed(conn, a, "111111111111", T0, ["acknowledged"] * 10)
+    with tenant_transaction(conn, a):
+        governance.set_panic(conn, a, True, actor="carol", source="api", reason="r")
+        assert governance.evaluate(conn, a, T0 + timedelta(days=30)) is None

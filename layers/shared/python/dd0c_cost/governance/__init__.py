@@ -21,6 +21,7 @@ from dd0c_cost.governance.decisions import (
     withhold_notification,
 )
 from dd0c_cost.governance.models import Decision, GovernanceState, Mode
+from dd0c_cost.governance.promotion import Policy, evaluate, load_policy, save_policy
 from dd0c_cost.governance.store import AuditEntry, list_entries, tenant_clock
 from dd0c_cost.governance.store import append as audit
 
@@ -29,12 +30,16 @@ __all__ = [
     "Decision",
     "GovernanceState",
     "Mode",
+    "Policy",
     "audit",
     "decision_time",
     "default_mode",
+    "evaluate",
     "list_entries",
+    "load_policy",
     "may_notify",
     "may_remediate",
+    "save_policy",
     "set_global_panic",
     "set_mode",
     "set_panic",

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import psycopg
 
-from dd0c_cost.governance import store
+from dd0c_cost.governance import promotion, store
 from dd0c_cost.governance.models import Decision, GovernanceState, Mode
 
 
@@ -34,8 +34,13 @@ def state_at(conn: psycopg.Connection, tenant_id: UUID, at: datetime, *, rule: s
     return store.state_at(conn, tenant_id, at, rule=rule, default_mode=default_mode())
 
 
-def may_notify(conn: psycopg.Connection, tenant_id: UUID, at: datetime, *, rule: str | None = None) -> Decision:
-    """Notify people (Slack, tickets) about an anomaly? Refused in shadow mode and under panic."""
+def may_notify(
+    conn: psycopg.Connection, tenant_id: UUID, at: datetime, *, rule: str | None = None, evaluate: bool = True
+) -> Decision:
+    """Notify people (Slack, tickets) about an anomaly? Refused in shadow mode and under panic.
+    First applies any automatic promotion or demotion due at ``at`` (``promotion.evaluate``)."""
+    if evaluate:
+        promotion.evaluate(conn, tenant_id, at)
     state = state_at(conn, tenant_id, at, rule=rule)
     if state.global_panic:
         return Decision(False, "global_panic", state)
@@ -47,11 +52,19 @@ def may_notify(conn: psycopg.Connection, tenant_id: UUID, at: datetime, *, rule:
 
 
 def may_remediate(
-    conn: psycopg.Connection, tenant_id: UUID, at: datetime, *, rule: str | None = None, automatic: bool = False
+    conn: psycopg.Connection,
+    tenant_id: UUID,
+    at: datetime,
+    *,
+    rule: str | None = None,
+    automatic: bool = False,
+    evaluate: bool = True,
 ) -> Decision:
     """Act on a customer's resources? Only in enforce mode and never under panic. An automatic
     action (nobody clicked) also needs ``rule`` to be in enforce mode explicitly — a rule that
     merely inherits the tenant's enforce mode may not act on its own."""
+    if evaluate:
+        promotion.evaluate(conn, tenant_id, at)
     state = state_at(conn, tenant_id, at, rule=rule)
     if state.global_panic:
         return Decision(False, "global_panic", state)

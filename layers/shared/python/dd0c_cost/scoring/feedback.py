@@ -38,6 +38,7 @@ def record_feedback(
     anomaly = store.set_status(conn, anomaly_id, status, by=by, snoozed_until=snoozed_until)
     if anomaly is None:
         return None
+    _evaluate_governance(conn, anomaly)
     if status not in FEEDBACK_STATUSES:
         conn.execute("DELETE FROM dd0c.scoring_feedback WHERE anomaly_id = %s", [anomaly.id])
         return anomaly
@@ -55,3 +56,10 @@ def record_feedback(
          anomaly.region, families, max(0.0, anomaly.estimated_hourly_usd), anomaly.detected_at, by],
     )
     return anomaly
+
+
+def _evaluate_governance(conn: psycopg.Connection, anomaly: Anomaly) -> None:
+    """A review is evidence: a spike of false positives demotes the tenant's mode at once."""
+    from dd0c_cost import governance
+
+    governance.evaluate(conn, anomaly.tenant_id, governance.decision_time(conn, anomaly.detected_at))
