@@ -1,14 +1,13 @@
 #!/usr/bin/env python3
-"""CDK entry point (cdk.json "app"). All logic lives in cdk/dd0c_cost_cdk."""
+"""CDK entry point (cdk.json "app"). All logic lives in cdk/dd0c_cost_cdk.
+
+Run with the project venv's Python (``source .venv/bin/activate``): ``dd0c_cost`` comes from its
+editable install, and ``dd0c_cost_cdk`` sits next to this script (Python puts the script's folder
+on ``sys.path``).
+"""
 
 import os
 import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
-for path in (ROOT / "cdk", ROOT / "layers" / "shared" / "python"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
 
 # cdk-nag reads every property of every resource, including ones aws-cdk-lib marks deprecated
 # (e.g. CfnEventBusPolicy#principal, which we never set); don't print a warning for each.

@@ -7,7 +7,7 @@ removing m5.large instances and developers starting t3 instances, the usual read
 dry run, a malformed line and a lookalike S3 notification — then an intern launches
 8 × p4d.24xlarge in ap-southeast-2.
 
-    python scripts/make_demo_sample.py  # writes layers/shared/python/dd0c_cost/local/sample/demo_cloudtrail.jsonl
+    python scripts/make_demo_sample.py  # writes tools/dd0c_cost_tools/local/sample/demo_cloudtrail.jsonl
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "layers/shared/python/dd0c_cost/local/sample/demo_cloudtrail.jsonl"
+OUT = Path(__file__).resolve().parents[1] / "tools/dd0c_cost_tools/local/sample/demo_cloudtrail.jsonl"
 PROD, DEV = "444455556666", "111122223333"
 START = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday
 rng = random.Random(20261102)

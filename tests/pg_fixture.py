@@ -26,7 +26,11 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from dd0c_cost.local.embedded_pg import EmbeddedPostgres, create_database, drop_database
+from dd0c_cost_tools.local.embedded_pg import (
+    EmbeddedPostgres,
+    create_database,
+    drop_database,
+)
 
 
 def _url_for(url: str, dbname: str) -> str:

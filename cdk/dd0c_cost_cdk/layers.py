@@ -12,7 +12,7 @@ from .runtime import ARCHITECTURE, RUNTIME
 
 # Never ship interpreter caches (they are platform-specific and change every local run, which
 # would change the asset hash and force a new layer version on each deploy).
-ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.mypy_cache"]
+ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.mypy_cache", "**/*.egg-info"]
 
 SHARED_LAYER_PATH = REPO_ROOT / "layers" / "shared"
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,9 +19,6 @@ from typing import Any
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-for _path in (REPO_ROOT / "cdk", REPO_ROOT / "layers" / "shared" / "python"):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
 
 CONNECTED_ACCOUNTS = ["111122223333", "444455556666"]
 ORGANIZATION_ID = "o-a1b2c3d4e5"

@@ -11,8 +11,8 @@ from slack_sdk.signature import SignatureVerifier
 
 from dd0c_cost.db import operator
 from dd0c_cost.db.connection import open_connection, tenant_transaction
-from dd0c_cost.local.runner import LambdaContext
-from dd0c_cost.local.serve import apigw_v2_event
+from dd0c_cost_tools.local.runner import LambdaContext
+from dd0c_cost_tools.local.serve import apigw_v2_event
 from tests.records import run_instances
 
 SIGNING_SECRET = "test-signing-secret"

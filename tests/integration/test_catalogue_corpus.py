@@ -18,8 +18,14 @@ from datetime import UTC, datetime
 import orjson
 import pytest
 
-from dd0c_cost.events import catalogue
-from dd0c_cost.events.cloudtrail import RecordRejected, RejectReason, event_time_or_none, iter_file, parse
+from dd0c_cost import catalogue
+from dd0c_cost.events.cloudtrail import (
+    RecordRejected,
+    RejectReason,
+    event_time_or_none,
+    iter_file,
+    parse,
+)
 from dd0c_cost.events.models import CostAction, CostEvent, IngestMessage
 from dd0c_cost.events.normalize import (
     FAILED_CALL,
@@ -31,6 +37,7 @@ from dd0c_cost.events.normalize import (
     normalize_record,
 )
 from dd0c_cost.pricing import get_price_book
+from dd0c_cost.pricing.pricers import PRICERS
 from tests.conftest import shared_path
 
 TENANT = uuid.UUID("11111111-2222-4333-8444-555555555555")
@@ -77,7 +84,7 @@ def _time(record) -> datetime:
 
 def _why_unknown(entry: catalogue.CatalogueEntry, event: CostEvent, history_had_sizing: bool) -> str | None:
     """The named reason this cost event may lack a price, or None (then it must have one)."""
-    pricer = catalogue.PRICERS[entry.pricer]
+    pricer = PRICERS[entry.pricer]
     if not pricer.price_source:
         return NO_PRICE_SOURCE[entry.pricer]
     if event.region not in BOOK.known_regions():
@@ -143,7 +150,7 @@ def test_every_successful_cost_relevant_call_is_a_priced_cost_event() -> None:
 def test_the_not_priced_list_names_only_calls_outside_the_catalogue() -> None:
     for key in NOT_PRICED:
         assert key not in catalogue.CATALOGUE, key
-    assert set(NO_PRICE_SOURCE) == {name for name, p in catalogue.PRICERS.items() if not p.price_source}
+    assert set(NO_PRICE_SOURCE) == {name for name, p in PRICERS.items() if not p.price_source}
 
 
 NOT_COST_RELEVANT_REASONS = {FAILED_CALL, NOT_IN_CATALOGUE, NO_BILLABLE_CHANGE}

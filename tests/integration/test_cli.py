@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tests.conftest import shared_path
 
-CLI = [sys.executable, "-m", "dd0c_cost.cli"]
+CLI = [sys.executable, "-m", "dd0c_cost_tools.cli"]
 ANOMALY_KEYS = {
     "id", "account_id", "region", "service", "resource_type", "resource_ids", "event_ids", "actor",
     "detected_at", "score", "severity", "estimated_hourly_usd", "status",
@@ -83,7 +83,7 @@ def test_replay_reports_a_malformed_line_with_its_reason_and_keeps_going(db_url,
 
 
 def test_anomalies_json_carries_the_documented_fields(db_url, tmp_path):
-    from dd0c_cost.local.sample import sample_path
+    from dd0c_cost_tools.local.sample import sample_path
 
     env = cli_env(db_url, tmp_path)
     summary = json.loads(run_cli(["replay", str(sample_path()), "--tenant", "demo", "--json"], env).stdout)
@@ -99,7 +99,7 @@ def test_anomalies_json_carries_the_documented_fields(db_url, tmp_path):
 
 
 def test_replaying_the_same_history_twice_gives_the_same_anomalies(make_database, migrated_template, tmp_path):
-    from dd0c_cost.local.sample import sample_path
+    from dd0c_cost_tools.local.sample import sample_path
 
     results = []
     for run in range(2):
@@ -112,7 +112,7 @@ def test_replaying_the_same_history_twice_gives_the_same_anomalies(make_database
 
 def test_demo_on_the_embedded_default_database(tmp_path):
     """The README's first command: no DATABASE_URL, so the CLI starts its own PostgreSQL."""
-    from dd0c_cost.local.embedded_pg import stop_default_server
+    from dd0c_cost_tools.local.embedded_pg import stop_default_server
 
     env = cli_env(None, tmp_path)
     try:
@@ -155,7 +155,7 @@ def test_a_changed_applied_migration_is_a_clear_error(db_url, tmp_path):
 
 
 def test_per_tenant_dollar_floor_set_by_the_operator_changes_what_alerts(db_url, tmp_path):
-    from dd0c_cost.local.sample import sample_path
+    from dd0c_cost_tools.local.sample import sample_path
 
     env = cli_env(db_url, tmp_path)
     run_cli(["tenants", "create", "frugal"], env)

@@ -23,9 +23,9 @@ from dd0c_cost.db import operator
 from dd0c_cost.db.connection import open_connection, tenant_transaction
 from dd0c_cost.events.models import IngestMessage
 from dd0c_cost.ingest_sources import s3 as s3_source
-from dd0c_cost.local.runner import REGION, LambdaContext
 from dd0c_cost.settings import reset_settings
 from dd0c_cost.topology import INGEST, S3_INGEST, TOPOLOGY
+from dd0c_cost_tools.local.runner import REGION, LambdaContext
 from tests.conftest import shared_path
 
 BUCKET = "dd0c-local-cloudtrail-logs"

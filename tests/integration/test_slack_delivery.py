@@ -10,8 +10,8 @@ import urllib.request
 
 from dd0c_cost.db import operator
 from dd0c_cost.events.models import IngestMessage, Origin
-from dd0c_cost.local.runner import LocalPipeline
 from dd0c_cost.topology import NOTIFY
+from dd0c_cost_tools.local.runner import LocalPipeline
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.records import run_instances
 
@@ -60,7 +60,7 @@ def test_slack_rate_limit_leaves_the_notification_queued_for_retry(app_env, oper
 
 
 def test_serve_answers_like_api_gateway(app_env, operator_conn):
-    from dd0c_cost.local.serve import serve
+    from dd0c_cost_tools.local.serve import serve
 
     tenant = operator.ensure_tenant(operator_conn, "acme")
     operator.attach_accounts(operator_conn, tenant, {"111122223333"})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from dd0c_cost import contracts
 from dd0c_cost.topology import TOPOLOGY
+from dd0c_cost_tools import contracts
 
 
 def test_checked_in_schemas_and_openapi_match_the_models():

@@ -16,8 +16,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from dd0c_cost.local import embedded_pg
-from dd0c_cost.local.embedded_pg import (
+from dd0c_cost_tools.local import embedded_pg
+from dd0c_cost_tools.local.embedded_pg import (
     EmbeddedPostgres,
     PostgresNotFoundError,
     ensure_default_server,
@@ -60,7 +60,7 @@ def _wait_gone(pid: int, timeout: float = 20.0) -> bool:
 
 
 def _ensure_in_subprocess(data_dir: Path) -> subprocess.Popen:
-    code = "import sys; from dd0c_cost.local.embedded_pg import ensure_default_server as e; print(e(sys.argv[1]))"
+    code = "import sys; from dd0c_cost_tools.local.embedded_pg import ensure_default_server as e; print(e(sys.argv[1]))"
     return subprocess.Popen([sys.executable, "-c", code, str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -120,7 +120,7 @@ def test_ephemeral_server_dies_with_its_process():
     script = textwrap.dedent(
         """
         import sys, time
-        from dd0c_cost.local.embedded_pg import EmbeddedPostgres
+        from dd0c_cost_tools.local.embedded_pg import EmbeddedPostgres
         pg = EmbeddedPostgres.ephemeral()
         pg.start()
         print(pg.data_dir, flush=True)

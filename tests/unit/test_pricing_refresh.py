@@ -1,4 +1,4 @@
-"""``dd0c-cost pricing refresh`` (dd0c_cost.pricing.refresh) against recorded-shape responses. No network.
+"""``dd0c-cost pricing refresh`` (dd0c_cost_tools.pricing.refresh) against recorded-shape responses. No network.
 
 The responses in tests/fixtures/pricing/ are hand-written in the documented Price List API shape
 (see its README.md) and fed through botocore's Stubber, which also checks every request's
@@ -19,8 +19,8 @@ import pytest
 from botocore.stub import Stubber
 
 from dd0c_cost.pricing import PriceBook, get_price_book
-from dd0c_cost.pricing import refresh as refresh_mod
-from dd0c_cost.pricing.refresh import (
+from dd0c_cost_tools.pricing import refresh as refresh_mod
+from dd0c_cost_tools.pricing.refresh import (
     RefreshError,
     parse_price_item,
     plan_queries,
@@ -237,7 +237,7 @@ def test_a_second_refresh_does_not_nest_the_notice(refreshed, tmp_path):
     second = tmp_path / "second"
     _run(second, base_dir=out)
     notice = (second / "NOTICE").read_text()
-    assert notice.count("Refreshed by dd0c_cost.pricing.refresh") == 1
+    assert notice.count("Refreshed by dd0c_cost_tools.pricing.refresh") == 1
     assert notice.count("Copyright (c) 2013 Garret Heaton") == 1
     assert filecmp.cmp(out / "rates.json", second / "rates.json", shallow=False)
 
@@ -301,7 +301,7 @@ def test_main_builds_the_client_lazily_in_us_east_1(monkeypatch, tmp_path, capsy
     assert refresh_mod.main(["--out", str(tmp_path), "--regions", "us-east-1"]) == 2
     assert seen["service"] == "pricing" and seen["region_name"] == "us-east-1"
     assert "stop here" in capsys.readouterr().err
-    code = "import sys, dd0c_cost.pricing.refresh; assert 'boto3' not in sys.modules, 'boto3 imported at import'; print('ok')"
+    code = "import sys, dd0c_cost_tools.pricing.refresh; assert 'boto3' not in sys.modules, 'boto3 imported at import'; print('ok')"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and "ok" in run.stdout, run.stderr
 

@@ -241,7 +241,7 @@ def test_params_validation():
 
 
 def test_score_core_benchmark_prints_json():
-    from dd0c_cost.bench import score_core
+    from dd0c_cost_tools.bench import score_core
 
     buf = io.StringIO()
     with redirect_stdout(buf):
@@ -255,7 +255,7 @@ def test_nab_scorer_port_on_a_tiny_corpus():
     """Hand-checkable NAB arithmetic: one window, fire on its first row and once far outside."""
     from datetime import datetime, timedelta
 
-    from dd0c_cost.bench import nab
+    from dd0c_cost_tools.bench import nab
 
     t0 = datetime(2020, 1, 1)
     ts = [t0 + timedelta(minutes=5 * i) for i in range(100)]
@@ -273,7 +273,7 @@ def test_nab_scorer_port_on_a_tiny_corpus():
 
 def test_nab_benchmark_reaches_its_documented_figure():
     """The full NAB realAWSCloudwatch run (about 1 s): guards the figure in docs/scoring.md."""
-    from dd0c_cost.bench import nab
+    from dd0c_cost_tools.bench import nab
 
     try:
         nab.find_data_dir()

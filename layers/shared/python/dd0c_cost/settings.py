@@ -23,7 +23,7 @@ def default_data_dir() -> Path:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
-    # PostgreSQL. Unset: the CLI starts its own embedded server (dd0c_cost.local.embedded_pg).
+    # PostgreSQL. Unset: the CLI starts its own embedded server (dd0c_cost_tools.local.embedded_pg).
     database_url: str | None = None
     # In AWS: Secrets Manager secrets (RDS secret JSON: host, port, username, password, dbname).
     # The app secret is the runtime login; the admin secret is used only by the migrate function.

@@ -1,6 +1,6 @@
 """The pipeline's topology, declared once.
 
-Both the CDK app (``cdk/``) and the local runner (``dd0c_cost.local``) read this module,
+Both the CDK app (``cdk/``) and the local runner (``dd0c_cost_tools.local``) read this module,
 so the deployed system and the one a developer runs on a laptop cannot drift apart.
 Pure data: no I/O, no AWS calls, no environment reads.
 """

@@ -10,8 +10,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from dd0c_cost.local.runner import LambdaContext, LocalPipeline
 from dd0c_cost.topology import TOPOLOGY
+from dd0c_cost_tools.local.runner import LambdaContext, LocalPipeline
 
 
 def apigw_v2_event(method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str) -> dict:
@@ -71,7 +71,7 @@ def make_handler_class(pipeline: LocalPipeline):
 
 
 def serve(port: int = 8080, *, max_requests: int | None = None, ready=None) -> int:
-    from dd0c_cost.local.database import database_url_for_cli
+    from dd0c_cost_tools.local.database import database_url_for_cli
 
     url = database_url_for_cli()
     with LocalPipeline(extra_env={"DATABASE_URL": url}) as pipeline:

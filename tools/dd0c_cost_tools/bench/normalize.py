@@ -48,8 +48,9 @@ def default_corpus() -> Path:
     env = os.environ.get("DD0C_CLOUDTRAIL_CORPUS")
     if env:
         return Path(env)
-    # editable install: <repo>/layers/shared/python/dd0c_cost/bench/normalize.py -> <repo>/../shared
-    return Path(__file__).resolve().parents[5].parent / "shared" / "corpora" / "cloudtrail"
+    from dd0c_cost_tools import REPO_ROOT
+
+    return REPO_ROOT.parent / "shared" / "corpora" / "cloudtrail"
 
 
 def load_lines(corpus: Path) -> list[bytes]:

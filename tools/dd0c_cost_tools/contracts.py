@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from dd0c_cost.events.models import CostEvent, IngestMessage, NotifyMessage
+from dd0c_cost_tools import REPO_ROOT
 
 SCHEMAS = {
     "cost-event.v1.json": CostEvent,
@@ -16,7 +17,7 @@ SCHEMAS = {
 
 
 def repo_root() -> Path:
-    return Path(__file__).resolve().parents[4]
+    return REPO_ROOT
 
 
 def rendered() -> dict[Path, str]:

@@ -12,7 +12,7 @@ def database_url_for_cli(*, migrate_first: bool = True) -> str:
     settings = get_settings()
     url = settings.database_url
     if not url:
-        from dd0c_cost.local.embedded_pg import ensure_default_server
+        from dd0c_cost_tools.local.embedded_pg import ensure_default_server
 
         url = ensure_default_server(settings.data_dir)
         # The handlers read DATABASE_URL like they would in any deployment.

@@ -187,8 +187,8 @@ def run_pipeline_bench(n_events: int, repeat: int, modes=("group", "mixed", "sin
     from dd0c_cost.db.migrate import migrate
     from dd0c_cost.events.models import CostEvent, NotifyMessage
     from dd0c_cost.events.store import insert_cost_event
-    from dd0c_cost.local.embedded_pg import EmbeddedPostgres
     from dd0c_cost.scoring.scorer import score_cost_events
+    from dd0c_cost_tools.local.embedded_pg import EmbeddedPostgres
 
     server = EmbeddedPostgres.ephemeral(prefix="dd0c-bench-")
     url = server.start()
@@ -251,7 +251,13 @@ def run_pipeline_bench(n_events: int, repeat: int, modes=("group", "mixed", "sin
 def time_composite_engine(events) -> tuple[float, int]:
     """Seconds for the composite core alone (sanitize + step) over the events, state in memory."""
     from dd0c_cost.scoring.config import DEFAULT_CONFIG
-    from dd0c_cost.scoring.engine import Observation, SeriesState, TenantState, sanitize, step
+    from dd0c_cost.scoring.engine import (
+        Observation,
+        SeriesState,
+        TenantState,
+        sanitize,
+        step,
+    )
 
     series: dict[str, SeriesState] = {}
     tenants: dict[str, TenantState] = {}

@@ -247,8 +247,9 @@ def score_corpus(detections: dict, windows: dict, profile_name: str = "standard"
 
 
 def _repo_root() -> Path:
-    # layers/shared/python/dd0c_cost/bench/nab.py -> repo root
-    return Path(__file__).resolve().parents[5]
+    from dd0c_cost_tools import REPO_ROOT
+
+    return REPO_ROOT
 
 
 def find_data_dir(explicit: str | None = None) -> Path:

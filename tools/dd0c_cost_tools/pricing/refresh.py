@@ -6,7 +6,7 @@ Usage::
     dd0c-cost pricing refresh --out /tmp/prices --regions us-east-1,eu-west-1
     dd0c-cost pricing refresh --dry-run             # query and count, write nothing
 
-    from dd0c_cost.pricing.refresh import refresh
+    from dd0c_cost_tools.pricing.refresh import refresh
     report = refresh(boto3.client("pricing", region_name="us-east-1"), Path("/tmp/prices"))
     PriceBook(data_dir="/tmp/prices").ec2_instance("eu-west-1", "m5.large")
 
@@ -62,6 +62,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import dd0c_cost.pricing as _runtime_pricing
+
 SOURCE = "aws-price-list"
 SCHEMA = 1
 BASE_REGION = "us-east-1"
@@ -70,7 +72,8 @@ HOURS_PER_MONTH = 730
 PAGE_SIZE = 100
 MAX_PAGES_PER_QUERY = 5_000
 MIN_COMMON_TYPES_FOR_RATIO = 20
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "data"
+# The runtime package's snapshot: what the price book reads in the shared layer.
+DEFAULT_DATA_DIR = Path(_runtime_pricing.__file__).resolve().parent / "data"
 LICENSE_FILE = "LICENSE-Apache-2.0.txt"
 
 ALL_SERVICES = ("ec2", "ec2_local_zones", "rds", "elasticache", "opensearch", "rates")
@@ -986,7 +989,7 @@ def refresh(
     carried = list(report.carried_over)
     provenance = {
         "schema": SCHEMA,
-        "builder": "dd0c_cost.pricing.refresh (dd0c-cost pricing refresh)",
+        "builder": "dd0c_cost_tools.pricing.refresh (dd0c-cost pricing refresh)",
         "source": SOURCE,
         "source_api": f"AWS Price List Query API, pricing:GetProducts ({PRICING_ENDPOINT_REGION} endpoint), FormatVersion aws_v1",
         "as_of": report.as_of,
@@ -1178,7 +1181,7 @@ def _notice(as_of: str, run_date: str, carried: list[str], base: _Base) -> str:
 
 
 _NOTICE_TITLE = "dd0c_cost/pricing/data: offline AWS price snapshot\n===================================================\n\n"
-_NOTICE_REFRESHED = "Refreshed by dd0c_cost.pricing.refresh"
+_NOTICE_REFRESHED = "Refreshed by dd0c_cost_tools.pricing.refresh"
 _NOTICE_MARKER = (
     "\nThe notice of that previous snapshot follows verbatim.\n"
     "------------------------------------------------------------------------------\n\n"

@@ -13,10 +13,17 @@ import orjson
 
 from dd0c_cost import outcomes
 from dd0c_cost.db import operator
-from dd0c_cost.events.cloudtrail import FileItem, RecordRejected, RejectReason, event_time_or_none, iter_file, parse
+from dd0c_cost.events.cloudtrail import (
+    FileItem,
+    RecordRejected,
+    RejectReason,
+    event_time_or_none,
+    iter_file,
+    parse,
+)
 from dd0c_cost.events.models import IngestMessage
-from dd0c_cost.local.runner import LocalPipeline
 from dd0c_cost.topology import INGEST, TOPOLOGY
+from dd0c_cost_tools.local.runner import LocalPipeline
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=None)
 REPLAY_WINDOW = 20

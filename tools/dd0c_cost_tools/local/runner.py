@@ -21,7 +21,12 @@ from types import ModuleType
 
 from aws_lambda_powertools import Metrics
 
-from dd0c_cost.topology import TOPOLOGY, FunctionSpec, physical_queue_name, queue_url_env_var
+from dd0c_cost.topology import (
+    TOPOLOGY,
+    FunctionSpec,
+    physical_queue_name,
+    queue_url_env_var,
+)
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -45,7 +50,9 @@ def functions_dir() -> Path:
     override = os.environ.get("DD0C_FUNCTIONS_DIR")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[5] / "functions"
+    from dd0c_cost_tools import REPO_ROOT
+
+    return REPO_ROOT / "functions"
 
 
 def load_handler(spec: FunctionSpec) -> Callable[[dict, object], dict]:
@@ -181,12 +188,13 @@ class LocalPipeline:
 
     @staticmethod
     def _reset_cached_clients() -> None:
-        from dd0c_cost import pipeline, queues
+        from dd0c_cost import queues
+        from dd0c_cost.notify.slack import reset_notifier
         from dd0c_cost.settings import reset_settings
 
         reset_settings()
         queues.reset_clients()
-        pipeline.reset_notifier()
+        reset_notifier()
 
     @property
     def sqs(self):

@@ -564,7 +564,7 @@ class EmbeddedPostgres:
 
     def _write_conf(self, port: int) -> None:
         lines = [
-            "# Written by dd0c_cost.local.embedded_pg; rewritten on start.",
+            "# Written by dd0c_cost_tools.local.embedded_pg; rewritten on start.",
             f"port = {port}",
             f"listen_addresses = {_quote_conf(HOST)}",
             "unix_socket_directories = ''",

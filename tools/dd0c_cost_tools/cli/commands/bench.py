@@ -1,0 +1,23 @@
+"""``bench``: the benchmarks (each parses its own options)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+BENCHMARKS = {
+    "nab": "dd0c_cost_tools.bench.nab",
+    "score": "dd0c_cost_tools.bench.score_core",
+    "normalize": "dd0c_cost_tools.bench.normalize",
+}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bench", help="benchmarks: nab, score, normalize (pass --json for machine output)", add_help=False)
+    p.add_argument("name", choices=sorted(BENCHMARKS))
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_bench)
+
+
+def cmd_bench(args) -> int:
+    return importlib.import_module(BENCHMARKS[args.name]).main(args.rest)
