@@ -27,7 +27,7 @@ def shared_path(*parts: str) -> Path:
 def migrated_template(pg_server: str) -> str:
     """Name of a database with every migration applied, copied per test (fast)."""
     from dd0c_cost.db.migrate import migrate
-    from dd0c_cost.local.embedded_pg import create_database
+    from dd0c_cost_tools.local.embedded_pg import create_database
 
     name = f"dd0c_template_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
     create_database(_url_for(pg_server, "postgres"), name)
@@ -48,8 +48,8 @@ def db_url(make_database, migrated_template: str) -> Iterator[str]:
 @pytest.fixture
 def app_env(db_url: str, tmp_path: Path, monkeypatch) -> Path:
     """Environment for the handlers: this test's database, data dir and outbox; no Slack token."""
-    from dd0c_cost import pipeline
     from dd0c_cost.db.connection import close_connection
+    from dd0c_cost.notify.slack import reset_notifier
     from dd0c_cost.settings import reset_settings
 
     monkeypatch.setenv("DATABASE_URL", db_url)
@@ -58,16 +58,16 @@ def app_env(db_url: str, tmp_path: Path, monkeypatch) -> Path:
         monkeypatch.delenv(var, raising=False)
     close_connection()
     reset_settings()
-    pipeline.reset_notifier()
+    reset_notifier()
     yield tmp_path
     close_connection()
     reset_settings()
-    pipeline.reset_notifier()
+    reset_notifier()
 
 
 @pytest.fixture
 def local_pipeline(app_env: Path):
-    from dd0c_cost.local.runner import LocalPipeline
+    from dd0c_cost_tools.local.runner import LocalPipeline
 
     with LocalPipeline() as pipeline:
         yield pipeline

@@ -9,13 +9,18 @@ from dd0c_cost import governance, outcomes, queues
 from dd0c_cost.db.connection import get_connection, tenant_transaction
 from dd0c_cost.events.cloudtrail import RecordRejected
 from dd0c_cost.events.models import CostEvent, NotifyMessage
-from dd0c_cost.events.normalize import NormalizeOutcome, OutcomeKind, normalize, parse_ingest_body
+from dd0c_cost.events.normalize import (
+    NormalizeOutcome,
+    OutcomeKind,
+    normalize,
+    parse_ingest_body,
+)
+from dd0c_cost.notify import store as slack_store
+from dd0c_cost.notify.slack import get_notifier
 from dd0c_cost.scoring import store as anomaly_store
 from dd0c_cost.scoring.scorer import score_cost_events, thresholds_from
 from dd0c_cost.settings import get_settings
 from dd0c_cost.topology import COST_EVENTS, NOTIFY
-
-_notifier = None
 
 
 def normalize_body(body: str | bytes) -> NormalizeOutcome:
@@ -74,27 +79,13 @@ def score_bodies(bodies: list[str]) -> list[BaseException | None]:
     return errors
 
 
-def notifier():
-    global _notifier
-    if _notifier is None:
-        from dd0c_cost.notify.slack import SlackNotifier
-
-        _notifier = SlackNotifier(get_settings())
-    return _notifier
-
-
-def reset_notifier() -> None:
-    global _notifier
-    _notifier = None
-
-
 def notify_body(body: str | bytes) -> None:
     message = NotifyMessage.model_validate(orjson.loads(body))
     conn = get_connection()
     with tenant_transaction(conn, message.tenant_id):
         anomaly = anomaly_store.get_anomaly(conn, message.anomaly_id)
-        already = anomaly_store.notified_revision(conn, message.anomaly_id)
-        channel, ts = anomaly_store.slack_message_of(conn, message.anomaly_id)
+        already = slack_store.notified_revision(conn, message.anomaly_id)
+        channel, ts = slack_store.slack_message_of(conn, message.anomaly_id)
         decision = None
         if anomaly is not None and (already is None or already < message.revision):
             # Governance, read on every decision at the tenant's clock (event time): shadow mode
@@ -114,7 +105,8 @@ def notify_body(body: str | bytes) -> None:
         outcomes.record("notify", "withheld", decision.reason)
         return
     # A grown anomaly (a burst that kept going) updates its message instead of posting another.
-    posted = notifier().update(anomaly, channel, ts) if channel and ts else notifier().post(anomaly)
+    notifier = get_notifier()
+    posted = notifier.update(anomaly, channel, ts) if channel and ts else notifier.post(anomaly)
     with tenant_transaction(conn, message.tenant_id):
-        anomaly_store.mark_notified(conn, anomaly.id, message.revision, posted.channel, posted.ts)
+        slack_store.mark_notified(conn, anomaly.id, message.revision, posted.channel, posted.ts)
     outcomes.record("notify", posted.destination)

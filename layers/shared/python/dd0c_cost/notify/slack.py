@@ -173,3 +173,20 @@ class SlackNotifier:
             return PostResult(channel=channel, ts=ts, destination="outbox")
         data = self._call("chat.update", channel=channel, ts=ts, text=message["text"], blocks=message["blocks"])
         return PostResult(channel=str(data.get("channel") or channel), ts=str(data.get("ts") or ts), destination="slack")
+
+
+_notifier: SlackNotifier | None = None
+
+
+def get_notifier() -> SlackNotifier:
+    """The process's notifier (one HTTP client per warm Lambda), built from the settings on first use."""
+    global _notifier
+    if _notifier is None:
+        _notifier = SlackNotifier(get_settings())
+    return _notifier
+
+
+def reset_notifier() -> None:
+    """For the local runner and tests, after they change the settings."""
+    global _notifier
+    _notifier = None

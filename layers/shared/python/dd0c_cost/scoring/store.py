@@ -63,27 +63,6 @@ def set_status(
     return _to_anomaly(row) if row else None
 
 
-def slack_message_of(conn: psycopg.Connection, anomaly_id: UUID) -> tuple[str | None, str | None]:
-    row = conn.execute("SELECT slack_channel, slack_ts FROM dd0c.anomalies WHERE id = %s", [anomaly_id]).fetchone()
-    return (row["slack_channel"], row["slack_ts"]) if row else (None, None)
-
-
-def mark_notified(conn: psycopg.Connection, anomaly_id: UUID, revision: int, channel: str | None, ts: str | None) -> bool:
-    """Record a post; False if this revision was already posted (redelivered notify message)."""
-    row = conn.execute(
-        """UPDATE dd0c.anomalies SET notified_revision = %s, notify_withheld = NULL,
-               slack_channel = COALESCE(%s, slack_channel), slack_ts = COALESCE(%s, slack_ts)
-           WHERE id = %s AND notified_revision < %s RETURNING id""",
-        [revision, channel, ts, anomaly_id, revision],
-    ).fetchone()
-    return row is not None
-
-
-def notified_revision(conn: psycopg.Connection, anomaly_id: UUID) -> int | None:
-    row = conn.execute("SELECT notified_revision FROM dd0c.anomalies WHERE id = %s", [anomaly_id]).fetchone()
-    return row["notified_revision"] if row else None
-
-
 def tenant_settings(conn: psycopg.Connection, tenant_id: UUID) -> dict:
     """The tenant's scoring overrides (NULL/absent = default), inside a tenant transaction."""
     from dd0c_cost.scoring.config import TENANT_SETTING_COLUMNS
