@@ -35,8 +35,6 @@ DATABASE_ADMIN_USER = "dd0c_admin"
 DATABASE_APP_LOGIN = "dd0c_app_login"
 DATABASE_PORT = 5432
 
-POWERTOOLS_METRICS_NAMESPACE = "dd0c-cost"
-
 BUILD_DEPS_SCRIPT = "scripts/build_deps_layer.sh"
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")

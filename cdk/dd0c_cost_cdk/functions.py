@@ -12,9 +12,10 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from dd0c_cost.observability import METRICS_NAMESPACE, service_name
 from dd0c_cost.topology import INGEST, FunctionSpec, queue_url_env_var
 
-from .config import MIGRATE_FUNCTION, POWERTOOLS_METRICS_NAMESPACE, DeployConfig
+from .config import MIGRATE_FUNCTION, DeployConfig
 from .database import Database
 from .layers import ASSET_EXCLUDES, Layers
 from .nag import acknowledge
@@ -100,8 +101,8 @@ class PipelineFunctions(Construct):
             log_group.grant_write(role)
 
             environment = {
-                "POWERTOOLS_SERVICE_NAME": spec.name,
-                "POWERTOOLS_METRICS_NAMESPACE": POWERTOOLS_METRICS_NAMESPACE,
+                "POWERTOOLS_SERVICE_NAME": service_name(spec.name),
+                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
                 "LOG_LEVEL": config.log_level,
             }
             for queue_name in spec.output_queues:

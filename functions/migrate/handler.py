@@ -1,11 +1,10 @@
 """migrate Lambda: run by CDK on every deploy; applies pending SQL migrations and refreshes the
 runtime login (a member of dd0c_app, subject to row-level security)."""
 
-from aws_lambda_powertools import Logger
-
+from dd0c_cost import observability
 from dd0c_cost.db.deploy import apply_migrations_for_deploy
 
-logger = Logger(service="dd0c-cost-migrate")
+logger = observability.logger("migrate")
 
 
 @logger.inject_lambda_context

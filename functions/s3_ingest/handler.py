@@ -1,13 +1,12 @@
 """s3_ingest Lambda: S3 ObjectCreated notification -> dd0c_cost.ingest_sources.s3.handle_s3_event
 (CloudTrail log files -> ingest queue; malformed objects reported to the rejects queue)."""
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-
+from dd0c_cost import observability
 from dd0c_cost.ingest_sources import s3
 
-logger = Logger(service="dd0c-cost-s3_ingest")
-tracer = Tracer(service="dd0c-cost-s3_ingest")
-metrics = Metrics(namespace="dd0c-cost", service="s3_ingest")
+logger = observability.logger("s3_ingest")
+tracer = observability.tracer("s3_ingest")
+metrics = observability.metrics("s3_ingest")
 
 
 @logger.inject_lambda_context

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from dd0c_cost import observability
 from dd0c_cost.topology import INGEST, TOPOLOGY, physical_queue_name, queue_url_env_var
 
 from .conftest import ALARM_EMAIL, CONNECTED_ACCOUNTS, ORGANIZATION_ID, Synth
@@ -189,8 +190,8 @@ def test_layers_share_the_functions_runtime_and_architecture(synth: Synth) -> No
 def test_function_environment(synth: Synth, spec) -> None:
     database = synth.stack.database
     expected: dict[str, Any] = {
-        "POWERTOOLS_SERVICE_NAME": spec.name,
-        "POWERTOOLS_METRICS_NAMESPACE": "dd0c-cost",
+        "POWERTOOLS_SERVICE_NAME": observability.service_name(spec.name),
+        "POWERTOOLS_METRICS_NAMESPACE": observability.METRICS_NAMESPACE,
         "LOG_LEVEL": "INFO",
     }
     for queue in spec.output_queues:
@@ -320,7 +321,7 @@ def test_bus_policy_allows_put_events_only_from_configured_accounts_and_org(synt
 
 @pytest.mark.parametrize("spec", TOPOLOGY.rules, ids=lambda r: r.name)
 def test_rule_routes_through_a_pipe_with_the_topology_message_group(synth: Synth, spec) -> None:
-    from dd0c_cost.events.catalogue import event_patterns
+    from dd0c_cost.catalogue import event_patterns
 
     route = synth.stack.routes.by_name[spec.name]
     landing_id = synth.logical_id(route.landing)

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.batch import (
+    SqsFifoPartialProcessor,
+    process_partial_response,
+)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from dd0c_cost import observability
 
 
 def sqs_fifo_handler(stage: str, body_function: Callable[[str], object]) -> Callable[[dict, object], dict]:
@@ -44,9 +48,9 @@ def _fifo_handler(stage: str, make_record_handler: Callable[[dict], Callable[[SQ
     # Within a batch, a failed message holds back only its own message group (order is kept
     # per group); the other groups in the batch carry on.
     processor = SqsFifoPartialProcessor(skip_group_on_error=True)
-    logger = Logger(service=f"dd0c-cost-{stage}")
-    tracer = Tracer(service=f"dd0c-cost-{stage}")
-    metrics = Metrics(namespace="dd0c-cost", service=stage)
+    logger = observability.logger(stage)
+    tracer = observability.tracer(stage)
+    metrics = observability.metrics(stage)
 
     @logger.inject_lambda_context
     @tracer.capture_lambda_handler

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from dd0c_cost import observability
 
 Listener = Callable[[str, str, "str | None", "dict | None"], None]  # stage, kind, reason, origin
 _listeners: list[Listener] = []
@@ -22,8 +21,6 @@ def remove_listener(listener: Listener) -> None:
 
 
 def record(stage: str, kind: str, reason: str | None = None, origin: dict | None = None) -> None:
-    # Powertools keeps metrics in shared state; the handler's @log_metrics flushes them as EMF.
-    name = f"{stage}.{kind}" + (f".{reason}" if reason else "")
-    Metrics(namespace="dd0c-cost").add_metric(name=name, unit=MetricUnit.Count, value=1)
+    observability.count(f"{stage}.{kind}" + (f".{reason}" if reason else ""))
     for listener in list(_listeners):
         listener(stage, kind, reason, origin)
