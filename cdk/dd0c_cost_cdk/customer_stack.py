@@ -13,7 +13,7 @@ bootstrap resources, only parameters:
 
 What it creates, per region it is launched in:
 1. EventBridge rules on the region's default bus (``dd0c-cost-forward-1``, ``-2``, ...) matching
-   the event catalogue's CloudTrail events (``events.catalogue.event_patterns``: one pattern per
+   the event catalogue's CloudTrail events (``catalogue.event_patterns``: one pattern per
    rule, each within EventBridge's default 2,048-character limit), whose target is the central
    bus, through
 2. a role EventBridge assumes to call ``events:PutEvents`` on that one bus (trust: the

@@ -60,7 +60,7 @@ def rule_patterns(spec: EventRuleSpec) -> list[events.EventPattern]:
     services, so a connected account can PutEvents but cannot forge CloudTrail events."""
     if not spec.catalogue_only:
         return [events.EventPattern(detail_type=list(spec.detail_types), source=events.Match.prefix("aws."))]
-    from dd0c_cost.events.catalogue import event_patterns
+    from dd0c_cost.catalogue import event_patterns
 
     return [
         events.EventPattern(source=p["source"], detail_type=list(spec.detail_types), detail=p["detail"])

@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from dd0c_cost import onboarding
-from dd0c_cost.events import catalogue
+from dd0c_cost import catalogue, onboarding
 from dd0c_cost.events.cloudtrail import normalise_event_name
 
 from .conftest import REPO_ROOT, only_scrubbed_environment

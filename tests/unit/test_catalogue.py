@@ -19,8 +19,8 @@ from functools import lru_cache
 import orjson
 import pytest
 
-from dd0c_cost.events import catalogue
-from dd0c_cost.events.catalogue import CATALOGUE, ENTRIES, PRICERS
+from dd0c_cost import catalogue
+from dd0c_cost.catalogue import CATALOGUE, ENTRIES
 from dd0c_cost.events.cloudtrail import parse
 from dd0c_cost.events.models import CostAction, CostEvent
 from dd0c_cost.events.normalize import (
@@ -32,6 +32,7 @@ from dd0c_cost.events.normalize import (
 )
 from dd0c_cost.events.paths import Count, Join, Sum, extract, first
 from dd0c_cost.pricing import get_price_book
+from dd0c_cost.pricing.pricers import PRICERS
 from tests.conftest import shared_path
 
 TENANT = uuid.UUID("11111111-2222-4333-8444-555555555555")

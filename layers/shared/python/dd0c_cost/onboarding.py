@@ -68,9 +68,9 @@ EVENT_PATTERN_MAX_CHARS = 2048  # EventBridge's default quota for one rule's pat
 
 def forwarding_event_patterns() -> list[dict]:
     """The customer's forwarding rules' patterns, one rule each: the event catalogue's
-    (``events.catalogue.event_patterns``: the catalogue's sources and names, Lambda's
+    (``catalogue.event_patterns``: the catalogue's sources and names, Lambda's
     API-version-suffixed names by prefix), split to fit EventBridge's default pattern size."""
-    from dd0c_cost.events.catalogue import event_patterns
+    from dd0c_cost.catalogue import event_patterns
 
     return event_patterns(EVENT_PATTERN_MAX_CHARS)
 

@@ -13,11 +13,18 @@ from uuid import UUID
 import orjson
 import psycopg
 
+from dd0c_cost import catalogue
 from dd0c_cost.db.connection import tenant_for_account, tenant_transaction
-from dd0c_cost.events import catalogue, store
+from dd0c_cost.events import store
 from dd0c_cost.events.actor import actor_from_record
-from dd0c_cost.events.cloudtrail import CloudTrailEvent, RecordRejected, RejectReason, parse
+from dd0c_cost.events.cloudtrail import (
+    CloudTrailEvent,
+    RecordRejected,
+    RejectReason,
+    parse,
+)
 from dd0c_cost.events.models import CostAction, CostEvent, IngestMessage
+from dd0c_cost.pricing.pricers import to_price_quote
 
 HOURS_PER_MONTH = 730
 MAX_QUANTITY = catalogue.MAX_QUANTITY  # quantities above are clamped (with a warning in the attributes)
@@ -141,7 +148,7 @@ def build_cost_event(
     if reading.warnings:
         attributes[catalogue.WARNINGS_KEY] = reading.warnings
 
-    unit_price = catalogue.to_price_quote(quote) if quote is not None else None
+    unit_price = to_price_quote(quote) if quote is not None else None
     unit = unit_price.usd_per_hour if unit_price is not None else None
     quantity = reading.quantity
     hourly = None if unit is None else round(_SIGN[entry.action] * quantity * unit, 6)
