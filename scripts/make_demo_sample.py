@@ -42,12 +42,22 @@ def identity(account: str, who: str) -> dict:
             "arn": f"arn:aws:sts::{account}:assumed-role/{role}/{session}",
             "accountId": account,
             "sessionContext": {
-                "sessionIssuer": {"type": "Role", "arn": f"arn:aws:iam::{account}:role/{role}", "accountId": account, "userName": role},
+                "sessionIssuer": {
+                    "type": "Role",
+                    "arn": f"arn:aws:iam::{account}:role/{role}",
+                    "accountId": account,
+                    "userName": role,
+                },
                 "attributes": {"mfaAuthenticated": "false", "creationDate": "2026-11-01T00:00:00Z"},
             },
         }
-    return {"type": "IAMUser", "principalId": "AIDA" + _id("", 16).upper(), "arn": f"arn:aws:iam::{account}:user/{who}",
-            "accountId": account, "userName": who}
+    return {
+        "type": "IAMUser",
+        "principalId": "AIDA" + _id("", 16).upper(),
+        "arn": f"arn:aws:iam::{account}:user/{who}",
+        "accountId": account,
+        "userName": who,
+    }
 
 
 def base(t: datetime, account: str, region: str, who: str, name: str) -> dict:
@@ -58,7 +68,9 @@ def base(t: datetime, account: str, region: str, who: str, name: str) -> dict:
         "eventSource": "ec2.amazonaws.com",
         "eventName": name,
         "awsRegion": region,
-        "sourceIPAddress": "autoscaling.amazonaws.com" if who.startswith("role:") else f"203.0.113.{rng.randint(2, 250)}",
+        "sourceIPAddress": "autoscaling.amazonaws.com"
+        if who.startswith("role:")
+        else f"203.0.113.{rng.randint(2, 250)}",
         "userAgent": "autoscaling.amazonaws.com" if who.startswith("role:") else "aws-cli/2.15.0 Python/3.11.6",
         "requestID": _uuid(),
         "eventID": _uuid(),
@@ -89,12 +101,18 @@ def run_instances(t, account, region, who, instance_type, count, *, dry_run=Fals
     rec["responseElements"] = {
         "reservationId": _id("r-"),
         "ownerId": account,
-        "instancesSet": {"items": [
-            {"instanceId": i, "imageId": "ami-0abcdef1234567890", "instanceType": instance_type,
-             "instanceState": {"code": 0, "name": "pending"},
-             "placement": {"availabilityZone": region + "a", "tenancy": "default"}}
-            for i in ids
-        ]},
+        "instancesSet": {
+            "items": [
+                {
+                    "instanceId": i,
+                    "imageId": "ami-0abcdef1234567890",
+                    "instanceType": instance_type,
+                    "instanceState": {"code": 0, "name": "pending"},
+                    "placement": {"availabilityZone": region + "a", "tenancy": "default"},
+                }
+                for i in ids
+            ]
+        },
     }
     return rec, ids
 
@@ -102,10 +120,18 @@ def run_instances(t, account, region, who, instance_type, count, *, dry_run=Fals
 def terminate(t, account, region, who, ids):
     rec = base(t, account, region, who, "TerminateInstances")
     rec["requestParameters"] = {"instancesSet": {"items": [{"instanceId": i} for i in ids]}}
-    rec["responseElements"] = {"instancesSet": {"items": [
-        {"instanceId": i, "currentState": {"code": 32, "name": "shutting-down"}, "previousState": {"code": 16, "name": "running"}}
-        for i in ids
-    ]}}
+    rec["responseElements"] = {
+        "instancesSet": {
+            "items": [
+                {
+                    "instanceId": i,
+                    "currentState": {"code": 32, "name": "shutting-down"},
+                    "previousState": {"code": 16, "name": "running"},
+                }
+                for i in ids
+            ]
+        }
+    }
     return rec
 
 
@@ -136,21 +162,35 @@ def main() -> None:
             t = START + timedelta(days=day, hours=rng.randint(0, 23), minutes=rng.randint(0, 59))
             records.append(describe(t, rng.choice([PROD, DEV]), "us-east-1", rng.choice(["alice", "bob"])))
     # A dry run costs nothing and must never alert.
-    dry, _ = run_instances(START + timedelta(days=14, hours=9), DEV, "ap-southeast-2", "intern", "p4d.24xlarge", 8, dry_run=True)
+    dry, _ = run_instances(
+        START + timedelta(days=14, hours=9), DEV, "ap-southeast-2", "intern", "p4d.24xlarge", 8, dry_run=True
+    )
     records.append(dry)
     # The surprise.
-    big, _ = run_instances(START + timedelta(days=14, hours=9, minutes=3), DEV, "ap-southeast-2", "intern", "p4d.24xlarge", 8)
+    big, _ = run_instances(
+        START + timedelta(days=14, hours=9, minutes=3), DEV, "ap-southeast-2", "intern", "p4d.24xlarge", 8
+    )
     records.append(big)
 
     records.sort(key=lambda r: r["eventTime"])
     lines = [json.dumps(r, separators=(",", ":")) for r in records]
     # Bad input the pipeline must count and keep, never crash on.
     lines.insert(len(lines) // 2, '{"eventVersion":"1.08","eventSource":"ec2.amazonaws.com","eventName":"RunInst')
-    lines.insert(len(lines) // 3, json.dumps({
-        "eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1", "eventTime": "2026-11-05T10:00:00.000Z",
-        "eventName": "ObjectCreated:Put", "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
-        "s3": {"bucket": {"name": "demo-bucket"}, "object": {"key": "report.csv"}},
-    }, separators=(",", ":")))
+    lines.insert(
+        len(lines) // 3,
+        json.dumps(
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": "us-east-1",
+                "eventTime": "2026-11-05T10:00:00.000Z",
+                "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "AWS:AIDAEXAMPLE"},
+                "s3": {"bucket": {"name": "demo-bucket"}, "object": {"key": "report.csv"}},
+            },
+            separators=(",", ":"),
+        ),
+    )
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text("\n".join(lines) + "\n")
     print(f"wrote {len(lines)} lines to {OUT}")

@@ -26,8 +26,13 @@ def run_instances(
     ids = [f"i-{next(_seq):017x}" for _ in range(count)]
     record = {
         "eventVersion": "1.08",
-        "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "arn": f"arn:aws:iam::{account}:user/{user}",
-                         "accountId": account, "userName": user},
+        "userIdentity": {
+            "type": "IAMUser",
+            "principalId": "AIDAEXAMPLE",
+            "arn": f"arn:aws:iam::{account}:user/{user}",
+            "accountId": account,
+            "userName": user,
+        },
         "eventTime": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "eventSource": "ec2.amazonaws.com",
         "eventName": "RunInstances",
@@ -38,9 +43,9 @@ def run_instances(
             "instancesSet": {"items": [{"imageId": "ami-0abcdef1234567890", "minCount": count, "maxCount": count}]},
             "instanceType": instance_type,
         },
-        "responseElements": None if error_code else {
-            "instancesSet": {"items": [{"instanceId": i, "instanceType": instance_type} for i in ids]}
-        },
+        "responseElements": None
+        if error_code
+        else {"instancesSet": {"items": [{"instanceId": i, "instanceType": instance_type} for i in ids]}},
         "eventID": event_id or str(uuid.uuid4()),
         "eventType": "AwsApiCall",
         "recipientAccountId": account,

@@ -11,7 +11,6 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 
-
 class AlarmTopic(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, name_prefix: str, email: str | None) -> None:
         super().__init__(scope, construct_id)
@@ -22,7 +21,9 @@ class AlarmTopic(Construct):
             self.topic.add_subscription(subs.EmailSubscription(email))
         self._action = cw_actions.SnsAction(self.topic)
 
-    def alarm_on_dead_letters(self, scope: Construct, construct_id: str, dlq: sqs.IQueue, threshold: int) -> cloudwatch.Alarm:
+    def alarm_on_dead_letters(
+        self, scope: Construct, construct_id: str, dlq: sqs.IQueue, threshold: int
+    ) -> cloudwatch.Alarm:
         """Messages waiting in a DLQ: something failed max_receive_count times (or was rejected)."""
         alarm = cloudwatch.Alarm(
             scope,

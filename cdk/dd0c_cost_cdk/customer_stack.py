@@ -62,7 +62,13 @@ from .queues import secure_queue
 CUSTOMER_STACK_ID = "Dd0cCostCustomer"
 TEMPLATE_PATH = REPO_ROOT / "docs" / "onboarding" / TEMPLATE_FILE_NAME
 BUS_ARN_PATTERN = r"^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._/-]+$"
-_PATTERN_FIELDS = {"source": "source", "detail-type": "detail_type", "detail": "detail", "account": "account", "region": "region"}
+_PATTERN_FIELDS = {
+    "source": "source",
+    "detail-type": "detail_type",
+    "detail": "detail",
+    "account": "account",
+    "region": "region",
+}
 
 
 def _event_pattern(pattern: Mapping[str, Any]) -> events.EventPattern:
@@ -131,7 +137,10 @@ class Dd0cCostCustomerStack(Stack):
         self.template_options.metadata = {
             "AWS::CloudFormation::Interface": {
                 "ParameterGroups": [
-                    {"Label": {"default": "From dd0c"}, "Parameters": [PARAM_CENTRAL_BUS_ARN, PARAM_DD0C_ACCOUNT_ID, PARAM_EXTERNAL_ID]},
+                    {
+                        "Label": {"default": "From dd0c"},
+                        "Parameters": [PARAM_CENTRAL_BUS_ARN, PARAM_DD0C_ACCOUNT_ID, PARAM_EXTERNAL_ID],
+                    },
                     {"Label": {"default": "Per region"}, "Parameters": [PARAM_CREATE_READER_ROLE]},
                 ]
             }
@@ -150,7 +159,8 @@ class Dd0cCostCustomerStack(Stack):
                     "StringEquals": {
                         "aws:SourceAccount": Aws.ACCOUNT_ID,
                         "aws:SourceArn": [
-                            f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:rule/{name}" for name in rule_names
+                            f"arn:{Aws.PARTITION}:events:{Aws.REGION}:{Aws.ACCOUNT_ID}:rule/{name}"
+                            for name in rule_names
                         ],
                     }
                 },

@@ -38,7 +38,11 @@ class Database(Construct):
         cluster_identifier = f"{prefix}-db"
 
         self.admin_secret = rds.DatabaseSecret(
-            self, "AdminSecret", username=DATABASE_ADMIN_USER, dbname=DATABASE_NAME, secret_name=f"{prefix}/database/admin"
+            self,
+            "AdminSecret",
+            username=DATABASE_ADMIN_USER,
+            dbname=DATABASE_NAME,
+            secret_name=f"{prefix}/database/admin",
         )
         self.app_secret = rds.DatabaseSecret(
             self, "AppSecret", username=DATABASE_APP_LOGIN, dbname=DATABASE_NAME, secret_name=f"{prefix}/database/app"
@@ -119,4 +123,3 @@ class Database(Construct):
             "function on every deploy. Automatic rotation needs multi-user rotation plus connection "
             "re-authentication in the functions; tracked as a follow-up in docs/deploy.md.",
         )
-

@@ -85,7 +85,9 @@ class HttpApi(Construct):
                 raise ValueError(f"route {spec.method} {spec.path}: unknown auth {spec.auth!r}")
             integration = integrations_by_function.get(spec.function)
             if integration is None:
-                integration = integrations.HttpLambdaIntegration(f"{spec.function}-integration", functions[spec.function])
+                integration = integrations.HttpLambdaIntegration(
+                    f"{spec.function}-integration", functions[spec.function]
+                )
                 integrations_by_function[spec.function] = integration
             for route in self.api.add_routes(
                 path=spec.path, methods=[apigw.HttpMethod[spec.method]], integration=integration
@@ -95,7 +97,6 @@ class HttpApi(Construct):
     @property
     def url(self) -> str:
         return self.stage.url
-
 
 
 @jsii.implements(apigw.IAccessLogSettings)

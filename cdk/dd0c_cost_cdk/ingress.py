@@ -113,8 +113,7 @@ class EventBusIngress(Construct):
         if not config.connected_account_ids and not config.organization_id:
             Annotations.of(self).add_warning_v2(
                 "dd0c-cost:no-connected-accounts",
-                "No connectedAccountIds or organizationId in context: no other account can put events "
-                "on the bus yet.",
+                "No connectedAccountIds or organizationId in context: no other account can put events on the bus yet.",
             )
 
 
@@ -195,7 +194,9 @@ class EventRoutes(Construct):
                 route,
                 "Pipe",
                 name=f"{prefix}-{spec.name}",
-                description=f"{spec.name}: landing queue -> {spec.target_queue} (group {spec.message_group_path})"[:512],
+                description=f"{spec.name}: landing queue -> {spec.target_queue} (group {spec.message_group_path})"[
+                    :512
+                ],
                 role_arn=pipe_role.role_arn,
                 source=landing.queue_arn,
                 source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(

@@ -46,9 +46,7 @@ class Dd0cCostStack(Stack):
             slack=self.slack,
             bus=self.ingress.bus,
         )
-        self.buckets = BucketTriggers(
-            self, "Buckets", config=config, functions=self.functions, alarms=self.alarms
-        )
+        self.buckets = BucketTriggers(self, "Buckets", config=config, functions=self.functions, alarms=self.alarms)
         self.http_api = HttpApi(
             self,
             "HttpApi",
@@ -67,8 +65,15 @@ class Dd0cCostStack(Stack):
         )
 
         CfnOutput(self, "ApiUrl", value=self.http_api.url, description="HTTP API base URL")
-        CfnOutput(self, "EventBusArn", value=self.ingress.bus.event_bus_arn, description="Target for customer accounts' rules")
-        CfnOutput(self, "SlackSecretArn", value=self.slack.secret.secret_arn, description="Fill in bot_token and signing_secret")
+        CfnOutput(
+            self, "EventBusArn", value=self.ingress.bus.event_bus_arn, description="Target for customer accounts' rules"
+        )
+        CfnOutput(
+            self,
+            "SlackSecretArn",
+            value=self.slack.secret.secret_arn,
+            description="Fill in bot_token and signing_secret",
+        )
         CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)
         CfnOutput(self, "DatabaseAdminSecretArn", value=self.database.admin_secret.secret_arn)
         for spec in topology.bucket_triggers:

@@ -197,7 +197,9 @@ class FakeSlackAPI:
             return "invalid_auth"
         return None
 
-    def _respond(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def _respond(
+        self, method: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:
             queue = self._failures.get(method)
             failure = queue.pop(0) if queue else None
@@ -208,8 +210,19 @@ class FakeSlackAPI:
             return 200, {}, {"ok": False, "error": auth_error}
 
         if method == "auth.test":
-            return 200, {}, {"ok": True, "url": "https://fake.slack.com/", "team": "Fake", "user": "dd0c-cost",
-                             "team_id": "T0FAKE", "user_id": "U0BOT", "bot_id": "B0BOT"}
+            return (
+                200,
+                {},
+                {
+                    "ok": True,
+                    "url": "https://fake.slack.com/",
+                    "team": "Fake",
+                    "user": "dd0c-cost",
+                    "team_id": "T0FAKE",
+                    "user_id": "U0BOT",
+                    "bot_id": "B0BOT",
+                },
+            )
         if method == "chat.postMessage":
             channel = params.get("channel")
             if not channel:
@@ -218,8 +231,14 @@ class FakeSlackAPI:
                 return 200, {}, {"ok": False, "error": "no_text"}
             channel_id = channel if _looks_like_id(channel) else channel_id_for(channel)
             ts = self._next_ts()
-            message = {"type": "message", "user": "U0BOT", "bot_id": "B0BOT", "ts": ts,
-                       "text": params.get("text", ""), "blocks": params.get("blocks", [])}
+            message = {
+                "type": "message",
+                "user": "U0BOT",
+                "bot_id": "B0BOT",
+                "ts": ts,
+                "text": params.get("text", ""),
+                "blocks": params.get("blocks", []),
+            }
             with self._lock:
                 self.messages[(channel_id, ts)] = message
             return 200, {}, {"ok": True, "channel": channel_id, "ts": ts, "message": message}
@@ -231,8 +250,11 @@ class FakeSlackAPI:
                 message = self.messages.get((channel, str(ts)))
                 if message is None:
                     return 200, {}, {"ok": False, "error": "message_not_found"}
-                message.update(text=params.get("text", message["text"]), blocks=params.get("blocks", message["blocks"]),
-                               edited={"user": "U0BOT", "ts": f"{time.time():.6f}"})
+                message.update(
+                    text=params.get("text", message["text"]),
+                    blocks=params.get("blocks", message["blocks"]),
+                    edited={"user": "U0BOT", "ts": f"{time.time():.6f}"},
+                )
             return 200, {}, {"ok": True, "channel": channel, "ts": ts, "text": message["text"], "message": message}
         return 200, {}, {"ok": False, "error": "unknown_method"}
 

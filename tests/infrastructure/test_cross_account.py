@@ -85,7 +85,9 @@ def bus_statements(synth: Synth) -> list[dict]:
         statement = dict(policy["Properties"]["Statement"])
         statement["Resource"] = BUS_ARN if statement["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]} else "?"
         statement["Principal"] = (
-            statement["Principal"] if statement["Principal"] == "*" else {"AWS": [_text(p) for p in as_list(statement["Principal"]["AWS"])]}
+            statement["Principal"]
+            if statement["Principal"] == "*"
+            else {"AWS": [_text(p) for p in as_list(statement["Principal"]["AWS"])]}
         )
         statements.append(statement)
     return statements
@@ -93,21 +95,43 @@ def bus_statements(synth: Synth) -> list[dict]:
 
 @pytest.mark.parametrize("account", CONNECTED_ACCOUNTS)
 def test_a_connected_account_may_put_events_on_the_bus(synth: Synth, account: str) -> None:
-    assert allowed(bus_statements(synth), action="events:PutEvents", resource=BUS_ARN, principal=root(account),
-                   context={"aws:PrincipalOrgID": OTHER_ORG})
+    assert allowed(
+        bus_statements(synth),
+        action="events:PutEvents",
+        resource=BUS_ARN,
+        principal=root(account),
+        context={"aws:PrincipalOrgID": OTHER_ORG},
+    )
 
 
 def test_an_account_of_the_organisation_may_put_events(synth: Synth) -> None:
-    assert allowed(bus_statements(synth), action="events:PutEvents", resource=BUS_ARN, principal=root(UNKNOWN_ACCOUNT),
-                   context={"aws:PrincipalOrgID": ORGANIZATION_ID})
+    assert allowed(
+        bus_statements(synth),
+        action="events:PutEvents",
+        resource=BUS_ARN,
+        principal=root(UNKNOWN_ACCOUNT),
+        context={"aws:PrincipalOrgID": ORGANIZATION_ID},
+    )
 
 
 @pytest.mark.parametrize("org", [OTHER_ORG, None], ids=["other-org", "no-org"])
 def test_an_unknown_account_is_denied_on_the_bus(synth: Synth, org: str | None) -> None:
     context = {"aws:PrincipalOrgID": org} if org else {}
-    assert not allowed(bus_statements(synth), action="events:PutEvents", resource=BUS_ARN, principal=root(UNKNOWN_ACCOUNT), context=context)
+    assert not allowed(
+        bus_statements(synth),
+        action="events:PutEvents",
+        resource=BUS_ARN,
+        principal=root(UNKNOWN_ACCOUNT),
+        context=context,
+    )
     # ... and nobody may do anything else with the bus.
-    assert not allowed(bus_statements(synth), action="events:PutRule", resource=BUS_ARN, principal=root(CONNECTED_ACCOUNTS[0]), context={})
+    assert not allowed(
+        bus_statements(synth),
+        action="events:PutRule",
+        resource=BUS_ARN,
+        principal=root(CONNECTED_ACCOUNTS[0]),
+        context={},
+    )
 
 
 # --- the CloudTrail log bucket --------------------------------------------------------------------
@@ -125,7 +149,9 @@ def bucket_ids(synth: Synth) -> tuple[str, dict]:
 
 def bucket_statements(synth: Synth) -> list[dict]:
     bucket_id, _ = bucket_ids(synth)
-    (policy,) = [p for p in synth.of_type("AWS::S3::BucketPolicy").values() if p["Properties"]["Bucket"] == {"Ref": bucket_id}]
+    (policy,) = [
+        p for p in synth.of_type("AWS::S3::BucketPolicy").values() if p["Properties"]["Bucket"] == {"Ref": bucket_id}
+    ]
     resolve = {bucket_id: f"arn:aws:s3:::{BUCKET}"}
     statements = []
     for statement in as_list(policy["Properties"]["PolicyDocument"]["Statement"]):
@@ -137,9 +163,18 @@ def bucket_statements(synth: Synth) -> list[dict]:
 
 def cloudtrail_may_write(synth: Synth, key: str, context: dict[str, str]) -> bool:
     statements = bucket_statements(synth)
-    acl = allowed(statements, action="s3:GetBucketAcl", resource=f"arn:aws:s3:::{BUCKET}", principal="cloudtrail.amazonaws.com", context=context)
+    acl = allowed(
+        statements,
+        action="s3:GetBucketAcl",
+        resource=f"arn:aws:s3:::{BUCKET}",
+        principal="cloudtrail.amazonaws.com",
+        context=context,
+    )
     put = allowed(
-        statements, action="s3:PutObject", resource=f"arn:aws:s3:::{BUCKET}/{key}", principal="cloudtrail.amazonaws.com",
+        statements,
+        action="s3:PutObject",
+        resource=f"arn:aws:s3:::{BUCKET}/{key}",
+        principal="cloudtrail.amazonaws.com",
         context={**context, "s3:x-amz-acl": "bucket-owner-full-control"},
     )
     return acl and put
@@ -171,8 +206,13 @@ def test_an_unknown_accounts_trail_may_not_deliver(synth: Synth) -> None:
     # Accounts themselves (not the CloudTrail service) get nothing.
     statements = bucket_statements(synth)
     for account in (UNKNOWN_ACCOUNT, CONNECTED_ACCOUNTS[0]):
-        assert not allowed(statements, action="s3:PutObject", resource=f"arn:aws:s3:::{BUCKET}/{log_key(account)}",
-                           principal=root(account), context={"aws:SourceAccount": account})
+        assert not allowed(
+            statements,
+            action="s3:PutObject",
+            resource=f"arn:aws:s3:::{BUCKET}/{log_key(account)}",
+            principal=root(account),
+            context={"aws:SourceAccount": account},
+        )
 
 
 def test_log_bucket_is_encrypted_private_tls_only_and_expires_objects(synth: Synth) -> None:
@@ -181,7 +221,10 @@ def test_log_bucket_is_encrypted_private_tls_only_and_expires_objects(synth: Syn
         {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
     ]
     assert props["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
     }
     assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     (rule,) = props["LifecycleConfiguration"]["Rules"]
@@ -247,10 +290,14 @@ def test_s3_ingest_reads_only_the_log_prefix_and_is_outside_the_vpc(synth: Synth
         for s in as_list(p["Properties"]["PolicyDocument"]["Statement"])
     ]
     s3_statements = [s for s in statements if any(a.startswith("s3:") for a in as_list(s["Action"]))]
-    assert [(s["Action"], _text(s["Resource"])) for s in s3_statements] == [("s3:GetObject", f"arn:aws:s3:::{BUCKET}/{TRIGGER.prefix}*")]
+    assert [(s["Action"], _text(s["Resource"])) for s in s3_statements] == [
+        ("s3:GetObject", f"arn:aws:s3:::{BUCKET}/{TRIGGER.prefix}*")
+    ]
     props = synth.resources[synth.logical_id(function.function)]["Properties"]
     assert "VpcConfig" not in props
-    assert props["Environment"]["Variables"]["REJECTS_QUEUE_URL"] == {"Ref": synth.logical_id(synth.stack.queues[INGEST].dlq)}
+    assert props["Environment"]["Variables"]["REJECTS_QUEUE_URL"] == {
+        "Ref": synth.logical_id(synth.stack.queues[INGEST].dlq)
+    }
 
 
 def test_a_prefix_too_long_for_the_bucket_name_is_a_config_error() -> None:

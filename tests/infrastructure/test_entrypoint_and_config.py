@@ -64,7 +64,9 @@ def test_context_parsing_accepts_cli_strings() -> None:
     assert config.connected_account_ids == ("111122223333", "444455556666")
     assert config.db_deletion_protection is False
     assert config.db_min_capacity == 0 and config.nat_gateways == 2
-    assert _config(connectedAccountIds=json.dumps(CONNECTED_ACCOUNTS)).connected_account_ids == tuple(CONNECTED_ACCOUNTS)
+    assert _config(connectedAccountIds=json.dumps(CONNECTED_ACCOUNTS)).connected_account_ids == tuple(
+        CONNECTED_ACCOUNTS
+    )
     assert _config().connected_account_ids == ()
     assert _config().bus_name == "dd0c-cost"
 
@@ -152,9 +154,7 @@ def test_disabling_deletion_protection_is_acknowledged_not_silently_allowed(tmp_
     cluster = stack.database.cluster.node.default_child
     assert stack.resolve(cluster.deletion_protection) is False
     acknowledged = [
-        entry.data
-        for entry in stack.database.cluster.node.metadata
-        if entry.type == "aws:cdk:acknowledged-rules"
+        entry.data for entry in stack.database.cluster.node.metadata if entry.type == "aws:cdk:acknowledged-rules"
     ]
     assert any(key.endswith("AwsSolutions-RDS10") for data in acknowledged for key in data)
     report = AwsSolutionsChecks().validate_scope(stack)

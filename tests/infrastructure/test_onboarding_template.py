@@ -57,7 +57,11 @@ def role_statements(template: dict, role_id: str) -> list[dict]:
 
 
 def reader_role(template: dict) -> tuple[str, dict]:
-    (found,) = [(k, v) for k, v in of_type(template, "AWS::IAM::Role").items() if v["Properties"].get("RoleName") == onboarding.READER_ROLE_NAME]
+    (found,) = [
+        (k, v)
+        for k, v in of_type(template, "AWS::IAM::Role").items()
+        if v["Properties"].get("RoleName") == onboarding.READER_ROLE_NAME
+    ]
     return found
 
 
@@ -65,7 +69,8 @@ def forwarder_role(template: dict) -> tuple[str, dict]:
     (found,) = [
         (k, v)
         for k, v in of_type(template, "AWS::IAM::Role").items()
-        if v["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "events.amazonaws.com"}
+        if v["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        == {"Service": "events.amazonaws.com"}
     ]
     return found
 
@@ -120,7 +125,9 @@ def test_rules_forward_exactly_the_catalogue_patterns_from_the_default_bus(custo
     found = rules(customer.template)
     patterns = onboarding.forwarding_event_patterns()
     assert [r["EventPattern"] for r in found] == patterns
-    assert [r["Name"] for r in found] == [f"{onboarding.FORWARDING_RULE_PREFIX}-{i}" for i in range(1, len(patterns) + 1)]
+    assert [r["Name"] for r in found] == [
+        f"{onboarding.FORWARDING_RULE_PREFIX}-{i}" for i in range(1, len(patterns) + 1)
+    ]
     for rule in found:
         assert rule.get("EventBusName", "default") == "default"
         assert rule["State"] == "ENABLED"
@@ -143,7 +150,12 @@ def _matcher(template: dict):
     from moto.events.models import EventPattern
 
     patterns = [EventPattern.load(json.dumps(r["EventPattern"])) for r in rules(template)]
-    details = [EventPattern.load(json.dumps({"detail-type": r["EventPattern"]["detail-type"], "detail": r["EventPattern"]["detail"]})) for r in rules(template)]
+    details = [
+        EventPattern.load(
+            json.dumps({"detail-type": r["EventPattern"]["detail-type"], "detail": r["EventPattern"]["detail"]})
+        )
+        for r in rules(template)
+    ]
 
     def matches(event: dict, *, detail_only: bool = False) -> bool:
         return any(p.matches_event(event) for p in (details if detail_only else patterns))
@@ -157,7 +169,10 @@ def test_every_catalogue_event_matches_including_lambdas_versioned_names(custome
         spellings = [""] + (["20150331", "20150331v2"] if source in catalogue.VERSION_SUFFIXED_SOURCES else [])
         for name in names:
             for suffix in spellings:
-                event = {"detail-type": "AWS API Call via CloudTrail", "detail": {"eventSource": source, "eventName": name + suffix}}
+                event = {
+                    "detail-type": "AWS API Call via CloudTrail",
+                    "detail": {"eventSource": source, "eventName": name + suffix},
+                }
                 assert matches(event, detail_only=True), (source, name + suffix)
 
 
@@ -180,13 +195,21 @@ def test_real_trail_events_are_forwarded_if_and_only_if_the_catalogue_prices_the
     for value in _corpus_events():
         envelope = value if "detail-type" in value else None
         record = value.get("detail") if envelope else value
-        if not isinstance(record, dict) or not isinstance(record.get("eventSource"), str) or not isinstance(record.get("eventName"), str):
+        if (
+            not isinstance(record, dict)
+            or not isinstance(record.get("eventSource"), str)
+            or not isinstance(record.get("eventName"), str)
+        ):
             continue
         if envelope and envelope.get("detail-type") != "AWS API Call via CloudTrail":
             continue
         want = catalogue.lookup(record["eventSource"], normalise_event_name(record["eventName"])) is not None
         # Whole envelopes as EventBridge delivered them (source included); bare records by their detail.
-        got = matches(envelope) if envelope else matches({"detail-type": "AWS API Call via CloudTrail", "detail": record}, detail_only=True)
+        got = (
+            matches(envelope)
+            if envelope
+            else matches({"detail-type": "AWS API Call via CloudTrail", "detail": record}, detail_only=True)
+        )
         checked += 1
         relevant += want
         if got != want:
@@ -207,7 +230,9 @@ def test_forwarder_role_may_only_put_events_on_the_central_bus_for_these_rules(c
     for rule in rules(template):
         assert sum(f":rule/{rule['Name']}" in a for a in rule_arns) == 1
     statements = role_statements(template, role_id)
-    assert statements == [{"Action": "events:PutEvents", "Effect": "Allow", "Resource": {"Ref": onboarding.PARAM_CENTRAL_BUS_ARN}}]
+    assert statements == [
+        {"Action": "events:PutEvents", "Effect": "Allow", "Resource": {"Ref": onboarding.PARAM_CENTRAL_BUS_ARN}}
+    ]
 
     (queue_id,) = of_type(template, "AWS::SQS::Queue")
     for rule in rules(template):
@@ -230,7 +255,12 @@ def test_reader_role_trusts_only_the_dd0c_account_with_the_external_id(customer:
     (trust,) = props["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Effect"] == "Allow" and trust["Action"] == "sts:AssumeRole"
     assert trust["Principal"] == {
-        "AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": onboarding.PARAM_DD0C_ACCOUNT_ID}, ":root"]]}
+        "AWS": {
+            "Fn::Join": [
+                "",
+                ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": onboarding.PARAM_DD0C_ACCOUNT_ID}, ":root"],
+            ]
+        }
     }
     assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": onboarding.PARAM_EXTERNAL_ID}}}
     assert props["MaxSessionDuration"] == 3600
@@ -259,7 +289,10 @@ def test_no_wildcard_or_write_actions_anywhere(customer: CustomerSynth) -> None:
         for statement in role_statements(template, role_id):
             for action in as_list(statement["Action"]):
                 assert "*" not in action, (role_id, action)
-                assert action == "events:PutEvents" or action.split(":")[1].startswith(READ_ONLY_VERBS), (role_id, action)
+                assert action == "events:PutEvents" or action.split(":")[1].startswith(READ_ONLY_VERBS), (
+                    role_id,
+                    action,
+                )
     for policy in of_type(template, "AWS::SQS::QueuePolicy").values():
         for statement in as_list(policy["Properties"]["PolicyDocument"]["Statement"]):
             if statement["Effect"] == "Allow":
@@ -273,11 +306,19 @@ def test_each_pattern_gets_its_own_rule_and_trust(tmp_path) -> None:
     from dd0c_cost_cdk.customer_stack import build_customer_app
 
     patterns = [
-        {"detail-type": ["AWS API Call via CloudTrail"], "detail": {"eventSource": [f"s{i}.amazonaws.com"], "eventName": ["A", "B"]}}
+        {
+            "detail-type": ["AWS API Call via CloudTrail"],
+            "detail": {"eventSource": [f"s{i}.amazonaws.com"], "eventName": ["A", "B"]},
+        }
         for i in range(3)
     ]
     app, stack = build_customer_app(outdir=tmp_path, event_patterns=patterns, nag=False)
     template = app.synth().get_stack_by_name(stack.stack_name).template
     assert [r["EventPattern"] for r in rules(template)] == patterns
     _, role = forwarder_role(template)
-    assert len(role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]["aws:SourceArn"]) == 3
+    assert (
+        len(
+            role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]["StringEquals"]["aws:SourceArn"]
+        )
+        == 3
+    )

@@ -93,9 +93,7 @@ def find_resource(synth: Synth, cfn_type: str, **properties: Any) -> tuple[str, 
 @pytest.mark.parametrize("spec", TOPOLOGY.queues, ids=lambda q: q.name)
 def test_queue_is_fifo_with_fifo_dlq_and_redrive(synth: Synth, spec) -> None:
     queue_id, queue = find_resource(synth, "AWS::SQS::Queue", QueueName=physical_queue_name(PREFIX, spec.name))
-    dlq_id, dlq = find_resource(
-        synth, "AWS::SQS::Queue", QueueName=physical_queue_name(PREFIX, spec.name, dlq=True)
-    )
+    dlq_id, dlq = find_resource(synth, "AWS::SQS::Queue", QueueName=physical_queue_name(PREFIX, spec.name, dlq=True))
     props, dlq_props = queue["Properties"], dlq["Properties"]
     assert props["FifoQueue"] is True and dlq_props["FifoQueue"] is True
     assert props["ContentBasedDeduplication"] is False
@@ -104,9 +102,7 @@ def test_queue_is_fifo_with_fifo_dlq_and_redrive(synth: Synth, spec) -> None:
     assert props["SqsManagedSseEnabled"] is True and dlq_props["SqsManagedSseEnabled"] is True
     assert "RedrivePolicy" not in dlq_props
     for lid in (queue_id, dlq_id):
-        policies = [
-            p for p in synth.of_type("AWS::SQS::QueuePolicy").values() if ref(lid) in p["Properties"]["Queues"]
-        ]
+        policies = [p for p in synth.of_type("AWS::SQS::QueuePolicy").values() if ref(lid) in p["Properties"]["Queues"]]
         statements = [s for p in policies for s in as_list(p["Properties"]["PolicyDocument"]["Statement"])]
         assert any(
             s["Effect"] == "Deny" and s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
@@ -410,7 +406,8 @@ def test_two_database_secrets_with_the_expected_logins(synth: Synth) -> None:
         template = json.loads(props["GenerateSecretString"]["SecretStringTemplate"])
         assert template == {"username": username, "dbname": "dd0c"}
     attached = {
-        json.dumps(a["Properties"]["SecretId"]) for a in synth.of_type("AWS::SecretsManager::SecretTargetAttachment").values()
+        json.dumps(a["Properties"]["SecretId"])
+        for a in synth.of_type("AWS::SecretsManager::SecretTargetAttachment").values()
     }
     assert json.dumps(ref(synth.logical_id(database.app_secret))) in attached
     assert json.dumps(ref(synth.logical_id(database.admin_secret))) in attached
@@ -419,9 +416,7 @@ def test_two_database_secrets_with_the_expected_logins(synth: Synth) -> None:
 def test_database_is_reachable_only_from_functions_on_5432(synth: Synth) -> None:
     db_sg = synth.logical_id(synth.stack.database.security_group)
     functions_sg = synth.logical_id(synth.stack.network.functions_sg)
-    rotation_sgs = {
-        k for k, v in synth.of_type("AWS::EC2::SecurityGroup").items() if "RotationSingleUser" in k
-    }
+    rotation_sgs = {k for k, v in synth.of_type("AWS::EC2::SecurityGroup").items() if "RotationSingleUser" in k}
     db_group = synth.resources[db_sg]["Properties"]
     assert not db_group.get("SecurityGroupIngress")
     ingress = [
@@ -441,17 +436,24 @@ def test_database_is_reachable_only_from_functions_on_5432(synth: Synth) -> None
     functions_group = synth.resources[functions_sg]["Properties"]
     assert not functions_group.get("SecurityGroupIngress")
     assert not [
-        i for i in synth.of_type("AWS::EC2::SecurityGroupIngress").values()
+        i
+        for i in synth.of_type("AWS::EC2::SecurityGroupIngress").values()
         if i["Properties"]["GroupId"] == {"Fn::GetAtt": [functions_sg, "GroupId"]}
     ]
     egress = functions_group["SecurityGroupEgress"]
     assert egress == [
-        {"CidrIp": "0.0.0.0/0", "Description": "HTTPS: AWS APIs and Slack", "FromPort": 443, "IpProtocol": "tcp", "ToPort": 443}
+        {
+            "CidrIp": "0.0.0.0/0",
+            "Description": "HTTPS: AWS APIs and Slack",
+            "FromPort": 443,
+            "IpProtocol": "tcp",
+            "ToPort": 443,
+        }
     ]
 
 
 def test_migrate_runs_on_deploy_after_the_database_and_before_other_functions(synth: Synth) -> None:
-    (trigger_id, trigger), = synth.of_type("Custom::Trigger").items()
+    ((trigger_id, trigger),) = synth.of_type("Custom::Trigger").items()
     version_id = trigger["Properties"]["HandlerArn"]["Ref"]
     version = synth.resources[version_id]["Properties"]
     assert version["FunctionName"] == ref(function_id(synth, MIGRATE))

@@ -57,10 +57,16 @@ def test_health_needs_no_key(api):
 
 @pytest.mark.parametrize(
     ("headers", "error"),
-    [({}, "missing_api_key"), ({"authorization": "Bearer dd0c_not-a-real-key"}, "invalid_api_key"), ({"x-api-key": "nope"}, "invalid_api_key")],
+    [
+        ({}, "missing_api_key"),
+        ({"authorization": "Bearer dd0c_not-a-real-key"}, "invalid_api_key"),
+        ({"x-api-key": "nope"}, "invalid_api_key"),
+    ],
 )
 def test_ingest_without_a_valid_key_is_refused(api, tenants, headers, error):
-    status, body = api("POST", "/v1/ingest", body=json.dumps({"Records": [run_instances("111111111111")]}), headers=headers)
+    status, body = api(
+        "POST", "/v1/ingest", body=json.dumps({"Records": [run_instances("111111111111")]}), headers=headers
+    )
     assert (status, body["error"]) == (401, error)
 
 
@@ -81,7 +87,10 @@ def test_ingest_limits_answer_with_specific_4xx(api, tenants):
 def test_ingested_records_flow_through_the_pipeline(api, tenants, local_pipeline, db_url):
     tenant, key = tenants["a"]
     # Different people: a burst by one person would be grouped into one growing anomaly.
-    records = [run_instances("111111111111", instance_type="p4d.24xlarge", count=8), run_instances("111111111111", user="bob")]
+    records = [
+        run_instances("111111111111", instance_type="p4d.24xlarge", count=8),
+        run_instances("111111111111", user="bob"),
+    ]
     status, body = api("POST", "/v1/ingest", body=json.dumps({"Records": records}), headers=bearer(key))
     assert (status, body) == (202, {"accepted": 2, "rejected": []})
     local_pipeline.drain()
@@ -122,7 +131,9 @@ def test_another_tenants_anomaly_id_is_not_found(api, tenants, local_pipeline):
     assert (status, body["error"]) == (400, "bad_anomaly_id")
 
 
-def slack_request(action_id: str, anomaly_id: str, tenant_id: str, *, secret: str = SIGNING_SECRET, extra: dict | None = None):
+def slack_request(
+    action_id: str, anomaly_id: str, tenant_id: str, *, secret: str = SIGNING_SECRET, extra: dict | None = None
+):
     value = json.dumps({"anomaly_id": anomaly_id, "tenant_id": tenant_id, **(extra or {})})
     payload = {
         "type": "block_actions",
@@ -135,7 +146,11 @@ def slack_request(action_id: str, anomaly_id: str, tenant_id: str, *, secret: st
     body = urlencode({"payload": json.dumps(payload)})
     ts = str(int(time.time()))  # Slack's replay protection is about the request, not the event
     signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-    headers = {"content-type": "application/x-www-form-urlencoded", "x-slack-request-timestamp": ts, "x-slack-signature": signature}
+    headers = {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-slack-request-timestamp": ts,
+        "x-slack-signature": signature,
+    }
     return body, headers
 
 
@@ -176,13 +191,19 @@ def test_slack_action_naming_another_tenant_is_not_found(api, tenants, local_pip
 def test_marking_expected_through_the_api_feeds_the_scorer(api, tenants, local_pipeline):
     tenant, key = tenants["a"]
     anomaly = _one_anomaly(api, key, local_pipeline, "111111111111")
-    status, body = api("POST", f"/v1/anomalies/{anomaly['id']}/status", body=json.dumps({"status": "expected", "by": "alice"}),
-                       headers=bearer(key))
+    status, body = api(
+        "POST",
+        f"/v1/anomalies/{anomaly['id']}/status",
+        body=json.dumps({"status": "expected", "by": "alice"}),
+        headers=bearer(key),
+    )
     assert (status, body["status"]) == (200, "expected")
     # The same launch by the same person a day later no longer raises an anomaly.
     from datetime import UTC, datetime
 
-    again = run_instances("111111111111", instance_type="p4d.24xlarge", count=8, when=datetime(2026, 11, 3, 9, 0, tzinfo=UTC))
+    again = run_instances(
+        "111111111111", instance_type="p4d.24xlarge", count=8, when=datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+    )
     api("POST", "/v1/ingest", body=json.dumps([again]), headers=bearer(key))
     local_pipeline.drain()
     anomalies = api("GET", "/v1/anomalies", headers=bearer(key))[1]["anomalies"]
@@ -190,18 +211,39 @@ def test_marking_expected_through_the_api_feeds_the_scorer(api, tenants, local_p
     # Control: tenant B does the same twice without feedback and is alerted both times.
     _, key_b = tenants["b"]
     _one_anomaly(api, key_b, local_pipeline, "222222222222")
-    api("POST", "/v1/ingest", body=json.dumps([{**again, "recipientAccountId": "222222222222", "eventID": "control-2",
-                                                 "userIdentity": {**again["userIdentity"], "accountId": "222222222222"}}]),
-        headers=bearer(key_b))
+    api(
+        "POST",
+        "/v1/ingest",
+        body=json.dumps(
+            [
+                {
+                    **again,
+                    "recipientAccountId": "222222222222",
+                    "eventID": "control-2",
+                    "userIdentity": {**again["userIdentity"], "accountId": "222222222222"},
+                }
+            ]
+        ),
+        headers=bearer(key_b),
+    )
     local_pipeline.drain()
     assert len(api("GET", "/v1/anomalies", headers=bearer(key_b))[1]["anomalies"]) == 2
-    status, body = api("POST", f"/v1/anomalies/{anomaly['id']}/status", body=json.dumps({"status": "false_positive"}), headers=bearer(key_b))
+    status, body = api(
+        "POST",
+        f"/v1/anomalies/{anomaly['id']}/status",
+        body=json.dumps({"status": "false_positive"}),
+        headers=bearer(key_b),
+    )
     assert (status, body["error"]) == (404, "not_found")
-    status, _ = api("POST", f"/v1/anomalies/{anomaly['id']}/status", body=json.dumps({"status": "bogus"}), headers=bearer(key))
+    status, _ = api(
+        "POST", f"/v1/anomalies/{anomaly['id']}/status", body=json.dumps({"status": "bogus"}), headers=bearer(key)
+    )
     assert status == 422
 
 
-def test_account_requested_through_the_api_waits_for_operator_approval(api, tenants, local_pipeline, operator_conn, monkeypatch):
+def test_account_requested_through_the_api_waits_for_operator_approval(
+    api, tenants, local_pipeline, operator_conn, monkeypatch
+):
     from dd0c_cost.settings import reset_settings
 
     tenant_a, key_a = tenants["a"]
@@ -234,6 +276,8 @@ def test_account_requested_through_the_api_waits_for_operator_approval(api, tena
     assert approved.external_id == body["external_id"] and not approved.created
     api("POST", "/v1/ingest", body=json.dumps([{**gpu, "eventID": "after-approval"}]), headers=bearer(key_a))
     local_pipeline.drain()
-    assert [a["account_id"] for a in api("GET", "/v1/anomalies", headers=bearer(key_a))[1]["anomalies"]] == ["333333333333"]
+    assert [a["account_id"] for a in api("GET", "/v1/anomalies", headers=bearer(key_a))[1]["anomalies"]] == [
+        "333333333333"
+    ]
     status, body = api("POST", "/v1/accounts", body=request, headers=bearer(key_a))
     assert status == 200 and body["approved"] is True

@@ -42,23 +42,40 @@ from tests.conftest import shared_path
 
 TENANT = uuid.UUID("11111111-2222-4333-8444-555555555555")
 BOOK = get_price_book()
-SOURCE_FILES = ("invictus_aws_dataset", "panther_analysis", "stratus_red_team", "otrf_security_datasets", "awsdocs",
-                "cloud_custodian", "streamalert")
+SOURCE_FILES = (
+    "invictus_aws_dataset",
+    "panther_analysis",
+    "stratus_red_team",
+    "otrf_security_datasets",
+    "awsdocs",
+    "cloud_custodian",
+    "streamalert",
+)
 
 # (eventSource, eventName) in cost_relevant.jsonl that are deliberately not cost events.
 NOT_PRICED = {
-    ("lambda.amazonaws.com", "CreateFunction"):
-        "Lambda functions bill per request and GB-second; creating one adds no standing hourly spend",
-    ("lambda.amazonaws.com", "UpdateFunctionConfiguration"):
-        "memory/layers change the per-invocation price only; no standing hourly spend",
+    (
+        "lambda.amazonaws.com",
+        "CreateFunction",
+    ): "Lambda functions bill per request and GB-second; creating one adds no standing hourly spend",
+    (
+        "lambda.amazonaws.com",
+        "UpdateFunctionConfiguration",
+    ): "memory/layers change the per-invocation price only; no standing hourly spend",
     ("lambda.amazonaws.com", "DeleteFunction"): "removes no standing hourly spend (usage-billed)",
-    ("ec2.amazonaws.com", "DeregisterImage"):
-        "the AMI's snapshots stay and bill until DeleteSnapshot, which is catalogued",
-    ("batch.amazonaws.com", "CreateComputeEnvironment"):
-        "Batch bills the EC2/Fargate capacity it launches; those launches arrive as their own RunInstances",
+    (
+        "ec2.amazonaws.com",
+        "DeregisterImage",
+    ): "the AMI's snapshots stay and bill until DeleteSnapshot, which is catalogued",
+    (
+        "batch.amazonaws.com",
+        "CreateComputeEnvironment",
+    ): "Batch bills the EC2/Fargate capacity it launches; those launches arrive as their own RunInstances",
     ("cloudhsm.amazonaws.com", "CreateCluster"): "a CloudHSM cluster bills per HSM (CreateHsm), not per cluster",
-    ("rds.amazonaws.com", "CopyDBClusterSnapshot"):
-        "an Aurora cluster snapshot's size is the cluster volume's used bytes, stated in no CloudTrail record",
+    (
+        "rds.amazonaws.com",
+        "CopyDBClusterSnapshot",
+    ): "an Aurora cluster snapshot's size is the cluster volume's used bytes, stated in no CloudTrail record",
     ("rds.amazonaws.com", "DeleteDBClusterSnapshot"): "same: cluster snapshot size unknowable from CloudTrail",
 }
 
@@ -119,8 +136,10 @@ def test_every_successful_cost_relevant_call_is_a_priced_cost_event() -> None:
             assert normalize_record(record, TENANT, BOOK, history).reason == NOT_IN_CATALOGUE
             tally["not_priced:listed"] += 1
             continue
-        had_sizing = bool(entry.inherit_attributes and history(
-            entry.inherits_from_type, entry.read(record).inherit_ids, event.event_time))
+        had_sizing = bool(
+            entry.inherit_attributes
+            and history(entry.inherits_from_type, entry.read(record).inherit_ids, event.event_time)
+        )
         outcome = normalize_record(record, TENANT, BOOK, history)
         outcome_kind = outcome.kind
         if outcome_kind is OutcomeKind.NOT_COST_RELEVANT:
@@ -144,7 +163,9 @@ def test_every_successful_cost_relevant_call_is_a_priced_cost_event() -> None:
     # Most successful billable calls are priced; the rest have a reason named above.
     assert tally["cost_event:priced"] >= 80, (tally, unknown_reasons)
     assert set(k for k in tally if k.startswith("rejected:")) <= {
-        f"rejected:{r.value}" for r in (RejectReason.BAD_ACCOUNT_ID, RejectReason.BAD_REGION, RejectReason.BAD_EVENT_TIME)}
+        f"rejected:{r.value}"
+        for r in (RejectReason.BAD_ACCOUNT_ID, RejectReason.BAD_REGION, RejectReason.BAD_EVENT_TIME)
+    }
 
 
 def test_the_not_priced_list_names_only_calls_outside_the_catalogue() -> None:
@@ -226,8 +247,14 @@ def test_database_inheritance_prices_deletes_modifies_and_snapshots(db_url, oper
         return normalize(IngestMessage(record=record), conn, BOOK)
 
     def variant(n, name, request, response, when):
-        record = dict(lines[n], eventName=name, requestParameters=request, responseElements=response,
-                      eventTime=when, eventID=str(uuid.uuid4()))
+        record = dict(
+            lines[n],
+            eventName=name,
+            requestParameters=request,
+            responseElements=response,
+            eventTime=when,
+            eventID=str(uuid.uuid4()),
+        )
         record.pop("errorCode", None)
         return record
 
@@ -235,26 +262,55 @@ def test_database_inheritance_prices_deletes_modifies_and_snapshots(db_url, oper
         created = call(lines[29]).cost_event  # invictus CreateDBInstance db.t3.micro, 10 GiB gp2
         db = "terraform-20230710121504061500000001"
         # ModifyDBInstance with a redacted response: the old class comes from the database.
-        resized = call(variant(29, "ModifyDBInstance", {"dBInstanceIdentifier": db, "dBInstanceClass": "db.m5.large"},
-                               None, "2023-07-10T12:16:00Z")).cost_event
-        up = BOOK.rds_instance("us-east-1", "db.m5.large", "mysql").usd_per_hour - \
-            BOOK.rds_instance("us-east-1", "db.t3.micro", "mysql").usd_per_hour
+        resized = call(
+            variant(
+                29,
+                "ModifyDBInstance",
+                {"dBInstanceIdentifier": db, "dBInstanceClass": "db.m5.large"},
+                None,
+                "2023-07-10T12:16:00Z",
+            )
+        ).cost_event
+        up = (
+            BOOK.rds_instance("us-east-1", "db.m5.large", "mysql").usd_per_hour
+            - BOOK.rds_instance("us-east-1", "db.t3.micro", "mysql").usd_per_hour
+        )
         assert resized.estimated_usd_per_hour == pytest.approx(round(up, 6))
         assert resized.attributes["instance_type"] == "db.m5.large" and resized.attributes["storage_gb"] == 10
         # CreateDBSnapshot with no response: the size comes from the DB instance (another resource type).
-        snap = call(variant(30, "CreateDBSnapshot", {"dBInstanceIdentifier": db, "dBSnapshotIdentifier": "s1"},
-                            None, "2023-07-10T12:17:00Z")).cost_event
+        snap = call(
+            variant(
+                30,
+                "CreateDBSnapshot",
+                {"dBInstanceIdentifier": db, "dBSnapshotIdentifier": "s1"},
+                None,
+                "2023-07-10T12:17:00Z",
+            )
+        ).cost_event
         assert snap.attributes == {"db_instance": db, "storage_gb": 10}
         assert snap.estimated_usd_per_hour == pytest.approx(
-            round(10 * BOOK.rate("rds", "backup_gb_month", "us-east-1").usd_per_hour, 6))
+            round(10 * BOOK.rate("rds", "backup_gb_month", "us-east-1").usd_per_hour, 6)
+        )
         # DeleteDBInstance with a redacted response: priced at the resized class.
-        deleted = call(variant(43, "DeleteDBInstance", {"dBInstanceIdentifier": db}, None,
-                               "2023-07-10T12:30:00Z")).cost_event
+        deleted = call(
+            variant(43, "DeleteDBInstance", {"dBInstanceIdentifier": db}, None, "2023-07-10T12:30:00Z")
+        ).cost_event
         assert deleted.estimated_usd_per_hour == pytest.approx(
-            -(created.estimated_usd_per_hour + resized.estimated_usd_per_hour), abs=1e-6)
+            -(created.estimated_usd_per_hour + resized.estimated_usd_per_hour), abs=1e-6
+        )
         # Failed calls and no-change modifies are not stored.
         assert call(lines[31]).reason == FAILED_CALL
-        assert call(variant(29, "ModifyDBInstance", {"dBInstanceIdentifier": db, "deletionProtection": True}, None,
-                            "2023-07-10T12:20:00Z")).reason == NO_BILLABLE_CHANGE
+        assert (
+            call(
+                variant(
+                    29,
+                    "ModifyDBInstance",
+                    {"dBInstanceIdentifier": db, "deletionProtection": True},
+                    None,
+                    "2023-07-10T12:20:00Z",
+                )
+            ).reason
+            == NO_BILLABLE_CHANGE
+        )
     finally:
         conn.close()

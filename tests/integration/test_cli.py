@@ -13,8 +13,19 @@ from tests.conftest import shared_path
 
 CLI = [sys.executable, "-m", "dd0c_cost_tools.cli"]
 ANOMALY_KEYS = {
-    "id", "account_id", "region", "service", "resource_type", "resource_ids", "event_ids", "actor",
-    "detected_at", "score", "severity", "estimated_hourly_usd", "status",
+    "id",
+    "account_id",
+    "region",
+    "service",
+    "resource_type",
+    "resource_ids",
+    "event_ids",
+    "actor",
+    "detected_at",
+    "score",
+    "severity",
+    "estimated_hourly_usd",
+    "status",
 }
 
 
@@ -34,7 +45,9 @@ def cli_env(db_url: str | None, data_dir: Path) -> dict[str, str]:
 
 def test_replay_of_the_whole_corpus_adds_up_and_rejects_every_lookalike(db_url, tmp_path):
     corpus = shared_path("corpora", "cloudtrail")
-    files = sorted(str(p) for p in corpus.glob("*.jsonl")) + [str(corpus / "negative" / "non_cloudtrail_lookalikes.jsonl")]
+    files = sorted(str(p) for p in corpus.glob("*.jsonl")) + [
+        str(corpus / "negative" / "non_cloudtrail_lookalikes.jsonl")
+    ]
     env = cli_env(db_url, tmp_path)
     summary = json.loads(run_cli(["replay", *files, "--tenant", "corpus", "--json"], env).stdout)
     assert set(summary) == {"read", "cost_events", "not_cost_relevant", "rejected", "anomalies"}
@@ -56,7 +69,10 @@ def test_replay_accepts_eventbridge_envelopes_and_s3_log_files(db_url, tmp_path)
     import gzip
 
     envelopes = shared_path("corpora", "cloudtrail", "eventbridge_envelopes.jsonl")
-    records = [json.loads(line) for line in shared_path("corpora", "cloudtrail", "cost_relevant.jsonl").read_text().splitlines()[:20]]
+    records = [
+        json.loads(line)
+        for line in shared_path("corpora", "cloudtrail", "cost_relevant.jsonl").read_text().splitlines()[:20]
+    ]
     log_file = tmp_path / "123456789012_CloudTrail_us-east-1_20230710T0000Z_abc.json.gz"
     log_file.write_bytes(gzip.compress(json.dumps({"Records": records}).encode()))
     env = cli_env(db_url, tmp_path)
@@ -72,12 +88,22 @@ def test_replay_reports_a_malformed_line_with_its_reason_and_keeps_going(db_url,
 
     path = tmp_path / "input.jsonl"
     path.write_text(
-        json.dumps(run_instances()) + "\n" + '{"eventSource": "ec2.amazonaws.com", "eventName": "Run' + "\n"
-        + json.dumps(run_instances()) + "\n"
+        json.dumps(run_instances())
+        + "\n"
+        + '{"eventSource": "ec2.amazonaws.com", "eventName": "Run'
+        + "\n"
+        + json.dumps(run_instances())
+        + "\n"
     )
     env = cli_env(db_url, tmp_path)
     summary = json.loads(run_cli(["replay", str(path), "--tenant", "acme", "--json"], env).stdout)
-    assert summary == {"read": 3, "cost_events": 2, "not_cost_relevant": 0, "rejected": {"malformed_json": 1}, "anomalies": 0}
+    assert summary == {
+        "read": 3,
+        "cost_events": 2,
+        "not_cost_relevant": 0,
+        "rejected": {"malformed_json": 1},
+        "anomalies": 0,
+    }
     reject = json.loads((tmp_path / "rejects" / "acme.jsonl").read_text())
     assert reject["reason"] == "malformed_json" and reject["line"] == 2 and reject["file"] == str(path)
 
@@ -106,7 +132,12 @@ def test_replaying_the_same_history_twice_gives_the_same_anomalies(make_database
         env = cli_env(make_database(template=migrated_template), tmp_path / str(run))
         run_cli(["replay", str(sample_path()), "--tenant", "demo", "--json"], env)
         anomalies = json.loads(run_cli(["anomalies", "--tenant", "demo", "--json"], env).stdout)
-        results.append([(a["event_ids"], a["score"], a["severity"], a["detected_at"], a["estimated_hourly_usd"]) for a in anomalies])
+        results.append(
+            [
+                (a["event_ids"], a["score"], a["severity"], a["detected_at"], a["estimated_hourly_usd"])
+                for a in anomalies
+            ]
+        )
     assert results[0] == results[1]
 
 
@@ -127,8 +158,21 @@ def test_demo_on_the_embedded_default_database(tmp_path):
 
 def test_accounts_connect_hands_out_a_stable_external_id_and_template_parameters(db_url, tmp_path):
     env = cli_env(db_url, tmp_path)
-    args = ["accounts", "connect", "210987654321", "--tenant", "acme", "--regions", "us-east-1", "eu-west-1",
-            "--central-bus-arn", "arn:aws:events:us-east-1:123456789012:event-bus/dd0c-cost", "--dd0c-account-id", "123456789012", "--json"]
+    args = [
+        "accounts",
+        "connect",
+        "210987654321",
+        "--tenant",
+        "acme",
+        "--regions",
+        "us-east-1",
+        "eu-west-1",
+        "--central-bus-arn",
+        "arn:aws:events:us-east-1:123456789012:event-bus/dd0c-cost",
+        "--dd0c-account-id",
+        "123456789012",
+        "--json",
+    ]
     first = json.loads(run_cli(args, env).stdout)
     again = json.loads(run_cli(args, env).stdout)
     assert first["external_id"] == again["external_id"] and len(first["external_id"]) >= 16
@@ -138,9 +182,25 @@ def test_accounts_connect_hands_out_a_stable_external_id_and_template_parameters
         "ExternalId": first["external_id"],
     }
     assert [s["region"] for s in first["stacks"]] == ["us-east-1", "eu-west-1"]
-    refused = subprocess.run(CLI + ["accounts", "connect", "210987654321", "--tenant", "other", "--regions", "us-east-1",
-                                    "--central-bus-arn", "arn:aws:events:us-east-1:123456789012:event-bus/dd0c-cost",
-                                    "--dd0c-account-id", "123456789012"], env=env, capture_output=True, text=True)
+    refused = subprocess.run(
+        CLI
+        + [
+            "accounts",
+            "connect",
+            "210987654321",
+            "--tenant",
+            "other",
+            "--regions",
+            "us-east-1",
+            "--central-bus-arn",
+            "arn:aws:events:us-east-1:123456789012:event-bus/dd0c-cost",
+            "--dd0c-account-id",
+            "123456789012",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert refused.returncode != 0 and "another tenant" in refused.stderr
 
 
@@ -165,5 +225,7 @@ def test_per_tenant_dollar_floor_set_by_the_operator_changes_what_alerts(db_url,
     # test_anomalies_json_carries_the_documented_fields).
     frugal = json.loads(run_cli(["replay", str(sample_path()), "--tenant", "frugal", "--json"], env).stdout)
     assert frugal["anomalies"] == 0 and frugal["cost_events"] > 0
-    bad = subprocess.run(CLI + ["tenants", "configure", "frugal", "--score-threshold", "7"], env=env, capture_output=True, text=True)
+    bad = subprocess.run(
+        CLI + ["tenants", "configure", "frugal", "--score-threshold", "7"], env=env, capture_output=True, text=True
+    )
     assert bad.returncode != 0 and "score_threshold must be in (0, 1]" in bad.stderr

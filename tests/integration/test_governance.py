@@ -44,8 +44,10 @@ def _anomaly(conn, tenant, account, detected_at, *, actor="alice") -> uuid.UUID:
                RETURNING id""",
             [tenant, account, actor, detected_at],
         ).fetchone()
-        conn.execute("UPDATE dd0c.connected_accounts SET last_event_at = GREATEST(last_event_at, %s) WHERE account_id = %s",
-                     [detected_at, account])
+        conn.execute(
+            "UPDATE dd0c.connected_accounts SET last_event_at = GREATEST(last_event_at, %s) WHERE account_id = %s",
+            [detected_at, account],
+        )
     return row["id"]
 
 
@@ -54,7 +56,9 @@ def test_modes_are_read_in_event_time(world):
     with tenant_transaction(conn, a):
         assert governance.state_at(conn, a, T0).mode is Mode.AUDIT  # the default; never set
         governance.set_mode(conn, a, "shadow", actor="ops", source="cli", reason="start quietly", at=T0)
-        governance.set_mode(conn, a, Mode.ENFORCE, actor="ops", source="cli", reason="trusted", at=T0 + timedelta(days=3))
+        governance.set_mode(
+            conn, a, Mode.ENFORCE, actor="ops", source="cli", reason="trusted", at=T0 + timedelta(days=3)
+        )
         assert governance.state_at(conn, a, T0 - timedelta(seconds=1)).mode is Mode.AUDIT
         assert governance.state_at(conn, a, T0).mode is Mode.SHADOW  # at or after the entry
         assert governance.state_at(conn, a, T0 + timedelta(days=2)).tenant_mode_since == T0
@@ -62,8 +66,12 @@ def test_modes_are_read_in_event_time(world):
         assert not governance.may_notify(conn, a, T0 + timedelta(days=1))
         assert governance.may_notify(conn, a, T0 + timedelta(days=4))
         # setting the mode already in force writes nothing
-        assert governance.set_mode(conn, a, "enforce", actor="ops", source="cli", reason="again",
-                                   at=T0 + timedelta(days=5)) is None
+        assert (
+            governance.set_mode(
+                conn, a, "enforce", actor="ops", source="cli", reason="again", at=T0 + timedelta(days=5)
+            )
+            is None
+        )
 
 
 def test_rule_mode_overrides_the_tenants_and_automatic_actions_need_an_explicit_rule(world):
@@ -129,14 +137,20 @@ def test_audit_log_is_append_only_for_the_app_and_the_owner(world, db_url):
         governance.audit(conn, a, "settings.changed", actor="alice", source="api", reason="r")
     with tenant_transaction(conn, b):
         governance.audit(conn, b, "settings.changed", actor="bob", source="api", reason="r")
-    for statement in ("UPDATE dd0c.audit_log SET reason = 'rewritten'", "DELETE FROM dd0c.audit_log",
-                      "TRUNCATE dd0c.audit_log"):
+    for statement in (
+        "UPDATE dd0c.audit_log SET reason = 'rewritten'",
+        "DELETE FROM dd0c.audit_log",
+        "TRUNCATE dd0c.audit_log",
+    ):
         with pytest.raises(psycopg.errors.InsufficientPrivilege), tenant_transaction(conn, a):
             conn.execute(statement)
     # the owner (the migrating login; a superuser here, which privileges cannot stop): the trigger does
     with psycopg.connect(db_url, autocommit=True) as owner:
-        for statement in ("UPDATE dd0c.audit_log SET reason = 'rewritten'", "DELETE FROM dd0c.audit_log",
-                          "TRUNCATE dd0c.audit_log"):
+        for statement in (
+            "UPDATE dd0c.audit_log SET reason = 'rewritten'",
+            "DELETE FROM dd0c.audit_log",
+            "TRUNCATE dd0c.audit_log",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
                 owner.execute(statement)
         assert owner.execute("SELECT count(*) FROM dd0c.audit_log WHERE reason = 'r'").fetchone()[0] == 2
@@ -149,8 +163,9 @@ def test_audit_log_is_append_only_for_the_app_and_the_owner(world, db_url):
         # and as granted: the runtime and operator roles may only read and append
         for role in ("dd0c_app", "dd0c_operator"):
             for privilege in ("UPDATE", "DELETE", "TRUNCATE"):
-                assert not owner.execute("SELECT has_table_privilege(%s, 'dd0c.audit_log', %s)",
-                                         [role, privilege]).fetchone()[0]
+                assert not owner.execute(
+                    "SELECT has_table_privilege(%s, 'dd0c.audit_log', %s)", [role, privilege]
+                ).fetchone()[0]
     # RLS: a tenant sees and writes only its own entries
     with tenant_transaction(conn, a):
         assert {e.actor for e in governance.list_entries(conn)} == {"alice"}
@@ -170,8 +185,9 @@ def test_notify_stage_in_shadow_records_and_tells_no_one(world, app_env):
     pipeline.notify_body(body)  # redelivered: still nothing, recorded once
     assert not (app_env / "slack-outbox.jsonl").exists()
     with tenant_transaction(conn, a):
-        row = conn.execute("SELECT notify_withheld, notified_revision FROM dd0c.anomalies WHERE id = %s",
-                           [anomaly_id]).fetchone()
+        row = conn.execute(
+            "SELECT notify_withheld, notified_revision FROM dd0c.anomalies WHERE id = %s", [anomaly_id]
+        ).fetchone()
         trail = governance.list_entries(conn, subject=f"anomaly:{anomaly_id}")
     assert (row["notify_withheld"], row["notified_revision"]) == ("shadow", 1)
     assert [(e.action, e.state) for e in trail] == [("notify.withheld", "shadow")]
@@ -202,8 +218,12 @@ def test_panic_halts_a_notification_already_queued(world, local_pipeline, app_en
     assert withheld["notify_withheld"] == "panic"
     # lifted: a new anomaly is posted; the halted one stays halted (it is in the console)
     fresh = _anomaly(conn, a, "111111111111", T0 + timedelta(minutes=5))
-    queues.send(NOTIFY, NotifyMessage(tenant_id=a, anomaly_id=fresh, revision=1).model_dump_json(), group=str(a),
-                deduplication=queues.dedup_id(fresh, 1))
+    queues.send(
+        NOTIFY,
+        NotifyMessage(tenant_id=a, anomaly_id=fresh, revision=1).model_dump_json(),
+        group=str(a),
+        deduplication=queues.dedup_id(fresh, 1),
+    )
     local_pipeline.drain()
     posted = [json.loads(line)["anomaly_id"] for line in (app_env / "slack-outbox.jsonl").read_text().splitlines()]
     assert posted == [str(fresh)]
@@ -241,8 +261,10 @@ def test_auto_promotion_needs_14_days_enough_reviews_and_few_false_positives(wor
         governance.set_mode(conn, b, "shadow", actor="ops", source="cli", reason="r", at=T0)
         assert governance.evaluate(conn, b, T0 + timedelta(days=20)) is None
         governance.save_policy(conn, b, by="ops", min_reviewed=5, fp_rate_ceiling=0.0)
-        conn.execute("UPDATE dd0c.anomalies SET status = 'false_positive' WHERE id = "
-                     "(SELECT id FROM dd0c.anomalies WHERE status = 'acknowledged' LIMIT 1)")
+        conn.execute(
+            "UPDATE dd0c.anomalies SET status = 'false_positive' WHERE id = "
+            "(SELECT id FROM dd0c.anomalies WHERE status = 'acknowledged' LIMIT 1)"
+        )
         assert governance.evaluate(conn, b, T0 + timedelta(days=20)) is None
         governance.save_policy(conn, b, by="ops", fp_rate_ceiling=0.2)
         assert governance.evaluate(conn, b, T0 + timedelta(days=20)).state == "audit"
@@ -254,8 +276,13 @@ def test_a_spike_of_false_positives_demotes_at_once_through_the_status_change(wo
     a, _, conn = world
     with tenant_transaction(conn, a):
         governance.set_mode(conn, a, "enforce", actor="ops", source="cli", reason="trusted", at=T0)
-    ids = _reviewed(conn, a, "111111111111", T0 + timedelta(days=1),
-                    ["false_positive", "false_positive", "acknowledged", "acknowledged", "open"])
+    ids = _reviewed(
+        conn,
+        a,
+        "111111111111",
+        T0 + timedelta(days=1),
+        ["false_positive", "false_positive", "acknowledged", "acknowledged", "open"],
+    )
     with tenant_transaction(conn, a):
         assert governance.state_at(conn, a, T0 + timedelta(days=6)).mode is Mode.ENFORCE  # 2 of 4: not yet
         record_feedback(conn, ids[-1], "false_positive", "bob")  # 3 of 5 = 60% > 50%

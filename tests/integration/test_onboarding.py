@@ -65,7 +65,10 @@ def test_connect_returns_the_external_id_parameters_and_one_stack_per_region(ope
 
     fmt = result["quick_create_url_format"]
     assert "{region}" in fmt and "{template_url}" in fmt and "{create_reader_role}" in fmt
-    assert fmt.replace("{region}", "us-east-1").replace("{create_reader_role}", "false") == result["stacks"][1]["quick_create_url"]
+    assert (
+        fmt.replace("{region}", "us-east-1").replace("{create_reader_role}", "false")
+        == result["stacks"][1]["quick_create_url"]
+    )
 
 
 def test_the_parameters_are_exactly_the_templates(operator_conn) -> None:
@@ -136,7 +139,10 @@ def test_each_account_gets_its_own_external_id(operator_conn) -> None:
         ({"regions": []}, "at least one region"),
         ({"regions": ["us-east-1", "Mars-1"]}, "not region names: Mars-1"),
         ({"central_bus_arn": "arn:aws:sqs:eu-west-1:999900001111:q"}, "not an EventBridge bus ARN"),
-        ({"central_bus_arn": "arn:aws:events:eu-west-1:222233334444:event-bus/dd0c-cost"}, "belongs to account 222233334444"),
+        (
+            {"central_bus_arn": "arn:aws:events:eu-west-1:222233334444:event-bus/dd0c-cost"},
+            "belongs to account 222233334444",
+        ),
         ({"dd0c_account_id": "abc"}, "12-digit"),
         ({"tenant_name": "  "}, "tenant name is empty"),
     ],

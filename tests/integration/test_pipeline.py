@@ -15,7 +15,10 @@ from tests.records import envelope, instance_ids, run_instances, terminate_insta
 
 def _send(pipeline, tenant_id, records):
     bodies = [
-        (r.get("account") or r["recipientAccountId"], IngestMessage(tenant_id=tenant_id, origin=Origin(source="replay", line=i), record=r).model_dump_json())
+        (
+            r.get("account") or r["recipientAccountId"],
+            IngestMessage(tenant_id=tenant_id, origin=Origin(source="replay", line=i), record=r).model_dump_json(),
+        )
         for i, r in enumerate(records)
     ]
     pipeline.send_ingest(bodies)
@@ -30,7 +33,9 @@ def _rows(db_url, tenant_id, sql, params=()):
         conn.close()
 
 
-def test_big_gpu_launch_after_a_quiet_baseline_raises_one_priced_anomaly(local_pipeline, operator_conn, db_url, app_env):
+def test_big_gpu_launch_after_a_quiet_baseline_raises_one_priced_anomaly(
+    local_pipeline, operator_conn, db_url, app_env
+):
     tenant = operator.ensure_tenant(operator_conn, "acme")
     operator.attach_accounts(operator_conn, tenant, {"111122223333"})
     history = []
@@ -39,8 +44,13 @@ def test_big_gpu_launch_after_a_quiet_baseline_raises_one_priced_anomaly(local_p
         when = base_time(base) + timedelta(days=day)
         launch = run_instances(instance_type="m5.large", count=2, when=when)
         history += [launch, terminate_instances("111122223333", instance_ids(launch), when=when + timedelta(hours=8))]
-    surprise = run_instances(instance_type="p4d.24xlarge", count=8, region="ap-southeast-2",
-                             when=base_time(base) + timedelta(days=9), user="intern")
+    surprise = run_instances(
+        instance_type="p4d.24xlarge",
+        count=8,
+        region="ap-southeast-2",
+        when=base_time(base) + timedelta(days=9),
+        user="intern",
+    )
     with Tally() as tally:
         _send(local_pipeline, tenant, [envelope(r) for r in history] + [surprise])
         local_pipeline.drain()
@@ -144,8 +154,10 @@ def test_poison_message_goes_to_dlq_after_retries_without_blocking_its_batch(loc
         pass
     poison = '{"schema_version": "1", "tenant_id": "not-a-uuid"}'
     local_pipeline.sqs.send_message(
-        QueueUrl=local_pipeline.queues[COST_EVENTS].url, MessageBody=poison,
-        MessageGroupId="poison-group", MessageDeduplicationId="poison-1",
+        QueueUrl=local_pipeline.queues[COST_EVENTS].url,
+        MessageBody=poison,
+        MessageGroupId="poison-group",
+        MessageDeduplicationId="poison-1",
     )
     with Tally() as tally:
         local_pipeline.drain()

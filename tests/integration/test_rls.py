@@ -17,10 +17,20 @@ def _event(tenant_id, account, event_id="e-1"):
     from datetime import UTC, datetime
 
     return CostEvent(
-        tenant_id=tenant_id, account_id=account, region="us-east-1", event_id=event_id,
-        event_time=datetime(2026, 11, 2, tzinfo=UTC), event_source="ec2.amazonaws.com", event_name="RunInstances",
-        actor=Actor(display_name="alice"), service="ec2", resource_type="ec2:instance", resource_ids=["i-1"],
-        action=CostAction.CREATE, quantity=1, estimated_usd_per_hour=0.096,
+        tenant_id=tenant_id,
+        account_id=account,
+        region="us-east-1",
+        event_id=event_id,
+        event_time=datetime(2026, 11, 2, tzinfo=UTC),
+        event_source="ec2.amazonaws.com",
+        event_name="RunInstances",
+        actor=Actor(display_name="alice"),
+        service="ec2",
+        resource_type="ec2:instance",
+        resource_ids=["i-1"],
+        action=CostAction.CREATE,
+        quantity=1,
+        estimated_usd_per_hour=0.096,
     )
 
 
@@ -36,7 +46,10 @@ def two_tenants(db_url, operator_conn):
     for tenant, account in ((a, "111111111111"), (b, "222222222222")):
         with tenant_transaction(conn, tenant):
             insert_cost_event(conn, _event(tenant, account))
-            conn.execute("INSERT INTO dd0c.spend_baselines (tenant_id, series_key, n) VALUES (%s, %s, 1)", [tenant, f"{account}:ec2"])
+            conn.execute(
+                "INSERT INTO dd0c.spend_baselines (tenant_id, series_key, n) VALUES (%s, %s, 1)",
+                [tenant, f"{account}:ec2"],
+            )
             conn.execute(
                 """INSERT INTO dd0c.anomalies (tenant_id, account_id, region, service, resource_type, event_ids, actor,
                    detected_at, score, severity, estimated_hourly_usd, summary)
@@ -71,14 +84,18 @@ def test_writing_another_tenants_row_is_refused(two_tenants):
             insert_cost_event(conn, _event(b, "222222222222", "e-2"))
     with tenant_transaction(conn, a):
         # An UPDATE aimed at B's anomaly silently matches nothing.
-        changed = conn.execute("UPDATE dd0c.anomalies SET status = 'acknowledged' WHERE tenant_id = %s RETURNING id", [b]).fetchall()
+        changed = conn.execute(
+            "UPDATE dd0c.anomalies SET status = 'acknowledged' WHERE tenant_id = %s RETURNING id", [b]
+        ).fetchall()
     assert changed == []
 
 
 def test_runtime_role_cannot_bypass_or_disable_rls(two_tenants, db_url):
     _, _, conn = two_tenants
     with conn.transaction():
-        role = conn.execute("SELECT current_user AS u, rolbypassrls, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+        role = conn.execute(
+            "SELECT current_user AS u, rolbypassrls, rolsuper FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()
     assert role == {"u": "dd0c_app", "rolbypassrls": False, "rolsuper": False}
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         with conn.transaction():

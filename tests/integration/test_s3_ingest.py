@@ -128,7 +128,9 @@ def log_file(records: list[dict]) -> bytes:
 
 def invoke(pipeline, event: dict) -> dict:
     spec = TOPOLOGY.function(S3_INGEST)
-    return pipeline.handler(S3_INGEST)(event, LambdaContext(S3_INGEST, memory_limit_in_mb=spec.memory_mb, timeout_s=spec.timeout_s))
+    return pipeline.handler(S3_INGEST)(
+        event, LambdaContext(S3_INGEST, memory_limit_in_mb=spec.memory_mb, timeout_s=spec.timeout_s)
+    )
 
 
 def queue_depth(pipeline, url: str) -> int:
@@ -198,7 +200,11 @@ def test_cloudtrail_log_files_flow_from_s3_through_the_pipeline(s3_pipeline, ope
     assert stored and stored <= set(by_id)
     assert len(stored) == sum(1 for k, _, _ in normalized if k == "cost_event")
     # The launches and the termination that succeeded were priced; the failed launches were not.
-    launched = {r["eventID"] for r in by_id.values() if r["eventName"] in {"RunInstances", "TerminateInstances"} and "errorCode" not in r}
+    launched = {
+        r["eventID"]
+        for r in by_id.values()
+        if r["eventName"] in {"RunInstances", "TerminateInstances"} and "errorCode" not in r
+    }
     failed = {r["eventID"] for r in by_id.values() if r["eventName"] == "RunInstances" and "errorCode" in r}
     assert len(launched) == 3 and launched <= stored
     assert failed and not failed & stored
@@ -206,7 +212,9 @@ def test_cloudtrail_log_files_flow_from_s3_through_the_pipeline(s3_pipeline, ope
     assert rejects(s3_pipeline) == []
 
 
-def test_messages_are_grouped_by_account_carry_no_tenant_and_redelivery_is_harmless(s3_pipeline, operator_conn, db_url) -> None:
+def test_messages_are_grouped_by_account_carry_no_tenant_and_redelivery_is_harmless(
+    s3_pipeline, operator_conn, db_url
+) -> None:
     tenant = operator.ensure_tenant(operator_conn, "invictus")
     operator.attach_accounts(operator_conn, tenant, {INVICTUS_ACCOUNT})
     chunk = invictus_records()[515:530]  # includes a RunInstances that succeeded
@@ -275,7 +283,15 @@ def test_a_malformed_object_is_logged_and_reported_not_dropped(s3_pipeline, data
     with Tally() as tally, CapturedLog("dd0c-cost-s3_ingest") as log:
         result = invoke(s3_pipeline, s3_event(key))  # succeeds: retrying cannot fix the object
     assert result["objects"] == [
-        {"bucket": BUCKET, "key": key, "status": "rejected", "records": 0, "queued": 0, "rejected_records": 0, "reason": reason}
+        {
+            "bucket": BUCKET,
+            "key": key,
+            "status": "rejected",
+            "records": 0,
+            "queued": 0,
+            "rejected_records": 0,
+            "reason": reason,
+        }
     ]
     assert queue_depth(s3_pipeline, s3_pipeline.queues[INGEST].url) == 0
     (kept,) = rejects(s3_pipeline)
@@ -308,7 +324,9 @@ def test_records_contradicting_the_keys_account_or_too_large_are_reported_indivi
     key = log_key(INVICTUS_ACCOUNT, "20230710T1200Z", "mixedRecords0001")
     put(key, log_file(chunk))
     result = invoke(s3_pipeline, s3_event(key))
-    assert [(o["status"], o["records"], o["queued"], o["rejected_records"]) for o in result["objects"]] == [("queued", 4, 2, 2)]
+    assert [(o["status"], o["records"], o["queued"], o["rejected_records"]) for o in result["objects"]] == [
+        ("queued", 4, 2, 2)
+    ]
     assert queue_depth(s3_pipeline, s3_pipeline.queues[INGEST].url) == 2
     kept = sorted(rejects(s3_pipeline), key=lambda k: k["line"])
     assert [(k["reason"], k["line"]) for k in kept] == [("account_mismatch", "2"), ("record_too_large", "3")]

@@ -34,8 +34,10 @@ def as_role(record: dict, role_arn: str, session: str) -> dict:
     account = record["recipientAccountId"]
     role_name = role_arn.rsplit("/", 1)[-1]
     record["userIdentity"] = {
-        "type": "AssumedRole", "principalId": f"AROAEXAMPLE:{session}",
-        "arn": f"arn:aws:sts::{account}:assumed-role/{role_name}/{session}", "accountId": account,
+        "type": "AssumedRole",
+        "principalId": f"AROAEXAMPLE:{session}",
+        "arn": f"arn:aws:sts::{account}:assumed-role/{role_name}/{session}",
+        "accountId": account,
         "sessionContext": {"sessionIssuer": {"type": "Role", "arn": role_arn, "userName": role_name}},
     }
     return record
@@ -44,7 +46,10 @@ def as_role(record: dict, role_arn: str, session: str) -> dict:
 def send(pipeline, tenant_id, records):
     records = sorted(records, key=lambda r: r["eventTime"])
     pipeline.send_ingest(
-        (r["recipientAccountId"], IngestMessage(tenant_id=tenant_id, origin=Origin(source="replay", line=i), record=r).model_dump_json())
+        (
+            r["recipientAccountId"],
+            IngestMessage(tenant_id=tenant_id, origin=Origin(source="replay", line=i), record=r).model_dump_json(),
+        )
         for i, r in enumerate(records)
     )
 
@@ -59,7 +64,9 @@ def rows(db_url, tenant_id, sql, params=()):
 
 
 def score_of(db_url, tenant_id, event_id):
-    row = rows(db_url, tenant_id, "SELECT score, score_components FROM dd0c.cost_events WHERE event_id = %s", [event_id])
+    row = rows(
+        db_url, tenant_id, "SELECT score, score_components FROM dd0c.cost_events WHERE event_id = %s", [event_id]
+    )
     assert row, event_id
     return row[0]["score"], row[0]["score_components"]
 
@@ -88,10 +95,12 @@ def test_monday_batch_alerts_on_cold_start_then_is_learned_as_a_weekly_pattern(l
     records, launches = developer_days(MONDAY, 42), []
     for week in range(6):
         monday = MONDAY + timedelta(weeks=week)
-        batch = as_role(run_instances(instance_type="r5.2xlarge", count=10, when=monday + timedelta(hours=2)),
-                        BATCH_ROLE, "batch")
-        done = as_role(terminate_instances(ACCOUNT, instance_ids(batch), when=monday + timedelta(hours=5)),
-                       BATCH_ROLE, "batch")
+        batch = as_role(
+            run_instances(instance_type="r5.2xlarge", count=10, when=monday + timedelta(hours=2)), BATCH_ROLE, "batch"
+        )
+        done = as_role(
+            terminate_instances(ACCOUNT, instance_ids(batch), when=monday + timedelta(hours=5)), BATCH_ROLE, "batch"
+        )
         launches.append(batch)
         records += [batch, done]
     with Tally() as tally:
@@ -105,7 +114,10 @@ def test_monday_batch_alerts_on_cold_start_then_is_learned_as_a_weekly_pattern(l
     assert first["event_ids"] == [launches[0]["eventID"]]  # the first Monday, on the cold-start rules
     cold = {c["name"]: c for c in first["components"]}["cold_start"]
     assert cold["value"] >= 0.5 and "10 resources at once" in cold["reason"]
-    assert abs(first["estimated_hourly_usd"] - 10 * get_price_book().ec2_instance("us-east-1", "r5.2xlarge").usd_per_hour) < 1e-6
+    assert (
+        abs(first["estimated_hourly_usd"] - 10 * get_price_book().ec2_instance("us-east-1", "r5.2xlarge").usd_per_hour)
+        < 1e-6
+    )
 
     # Every later Monday: unusual against the plain level (z), but explained by the weekly pattern.
     later = [score_of(db_url, acme, b["eventID"]) for b in launches[1:]]
@@ -117,8 +129,13 @@ def test_monday_batch_alerts_on_cold_start_then_is_learned_as_a_weekly_pattern(l
 def test_eight_p4d_in_a_never_used_region_alert_on_the_first_event(local_pipeline, operator_conn, db_url):
     acme = tenant(operator_conn)
     history = developer_days(MONDAY, 14, itype="m5.large", count=2)
-    surprise = run_instances(instance_type="p4d.24xlarge", count=8, region="ap-southeast-2",
-                             when=MONDAY + timedelta(days=15, hours=3), user="intern")
+    surprise = run_instances(
+        instance_type="p4d.24xlarge",
+        count=8,
+        region="ap-southeast-2",
+        when=MONDAY + timedelta(days=15, hours=3),
+        user="intern",
+    )
     with Tally() as tally:
         send(local_pipeline, acme, history + [surprise])
         local_pipeline.drain()
@@ -133,19 +150,37 @@ def test_eight_p4d_in_a_never_used_region_alert_on_the_first_event(local_pipelin
     assert parts["zscore"]["value"] > 0.9
 
 
-def test_forty_launches_in_five_minutes_from_autoscaling_raise_one_growing_anomaly(local_pipeline, operator_conn, db_url, app_env):
+def test_forty_launches_in_five_minutes_from_autoscaling_raise_one_growing_anomaly(
+    local_pipeline, operator_conn, db_url, app_env
+):
     acme = tenant(operator_conn)
     rng = random.Random(11)
-    records = [as_role(run_instances(instance_type="m5.large", count=6, when=MONDAY + timedelta(minutes=5)), ASG_ROLE, "AutoScaling")]
+    records = [
+        as_role(
+            run_instances(instance_type="m5.large", count=6, when=MONDAY + timedelta(minutes=5)),
+            ASG_ROLE,
+            "AutoScaling",
+        )
+    ]
     for day in range(14):
         for hour in (3, 8, 12, 17, 21):
             when = MONDAY + timedelta(days=day, hours=hour, minutes=rng.randint(0, 40))
-            out = as_role(run_instances(instance_type="m5.large", count=rng.randint(2, 4), when=when), ASG_ROLE, "AutoScaling")
-            back = as_role(terminate_instances(ACCOUNT, instance_ids(out), when=when + timedelta(hours=2)), ASG_ROLE, "AutoScaling")
+            out = as_role(
+                run_instances(instance_type="m5.large", count=rng.randint(2, 4), when=when), ASG_ROLE, "AutoScaling"
+            )
+            back = as_role(
+                terminate_instances(ACCOUNT, instance_ids(out), when=when + timedelta(hours=2)), ASG_ROLE, "AutoScaling"
+            )
             records += [out, back]
     spike_start = MONDAY + timedelta(days=14, hours=14)
-    spike = [as_role(run_instances(instance_type="m5.large", count=1, when=spike_start + timedelta(seconds=7 * k)),
-                     ASG_ROLE, "AutoScaling") for k in range(40)]
+    spike = [
+        as_role(
+            run_instances(instance_type="m5.large", count=1, when=spike_start + timedelta(seconds=7 * k)),
+            ASG_ROLE,
+            "AutoScaling",
+        )
+        for k in range(40)
+    ]
     with Tally() as tally:
         send(local_pipeline, acme, records + spike)
         local_pipeline.drain()
@@ -174,7 +209,9 @@ def test_failed_and_dry_run_launches_never_alert(local_pipeline, operator_conn, 
     acme = tenant(operator_conn)
     records = [
         run_instances(instance_type="p4d.24xlarge", count=8, error_code="Client.DryRunOperation", when=MONDAY),
-        run_instances(instance_type="p4d.24xlarge", count=8, error_code="Client.InsufficientInstanceCapacity", when=MONDAY),
+        run_instances(
+            instance_type="p4d.24xlarge", count=8, error_code="Client.InsufficientInstanceCapacity", when=MONDAY
+        ),
         run_instances(instance_type="p5.48xlarge", count=4, error_code="Client.UnauthorizedOperation", when=MONDAY),
     ]
     with Tally() as tally:
@@ -188,8 +225,9 @@ def test_failed_and_dry_run_launches_never_alert(local_pipeline, operator_conn, 
 def test_a_one_cent_novelty_does_not_alert(local_pipeline, operator_conn, db_url):
     acme = tenant(operator_conn)
     history = developer_days(MONDAY, 14, itype="m5.large", count=2)
-    tiny = run_instances(instance_type="t3.micro", region="eu-west-3", when=MONDAY + timedelta(days=15, hours=4),
-                         user="newcomer")
+    tiny = run_instances(
+        instance_type="t3.micro", region="eu-west-3", when=MONDAY + timedelta(days=15, hours=4), user="newcomer"
+    )
     send(local_pipeline, acme, history + [tiny])
     local_pipeline.drain()
     assert rows(db_url, acme, "SELECT count(*) AS n FROM dd0c.anomalies")[0]["n"] == 0
@@ -249,11 +287,22 @@ def test_feedback_lowers_the_next_score_of_the_same_situation(local_pipeline, op
 
 def _cost_event(tenant_id, event_id, when, usd, *, quantity=1.0, action=CostAction.CREATE, itype="m5.large"):
     return CostEvent(
-        tenant_id=tenant_id, account_id=ACCOUNT, region="us-east-1", event_id=event_id, event_time=when,
-        event_source="ec2.amazonaws.com", event_name="RunInstances", actor=Actor(display_name="alice"),
-        service="ec2", resource_type="ec2:instance", resource_ids=[f"i-{event_id}"], action=action,
-        quantity=quantity, attributes={"instance_type": itype},
-        unit_price=PriceQuote(usd_per_hour=0.096, source="test", as_of="2026-01-01"), estimated_usd_per_hour=usd,
+        tenant_id=tenant_id,
+        account_id=ACCOUNT,
+        region="us-east-1",
+        event_id=event_id,
+        event_time=when,
+        event_source="ec2.amazonaws.com",
+        event_name="RunInstances",
+        actor=Actor(display_name="alice"),
+        service="ec2",
+        resource_type="ec2:instance",
+        resource_ids=[f"i-{event_id}"],
+        action=action,
+        quantity=quantity,
+        attributes={"instance_type": itype},
+        unit_price=PriceQuote(usd_per_hour=0.096, source="test", as_of="2026-01-01"),
+        estimated_usd_per_hour=usd,
     )
 
 
@@ -276,15 +325,21 @@ def test_bad_numbers_are_ignored_with_a_reason_and_never_poison_the_baseline(loc
             body = json.loads(event.model_dump_json())
             body["quantity"] = "__Q__"
             body["estimated_usd_per_hour"] = "__X__"
-            text = json.dumps(body).replace('"__X__"', usd).replace('"__Q__"', repr(float(qty)).replace("inf", "Infinity"))
+            text = (
+                json.dumps(body).replace('"__X__"', usd).replace('"__Q__"', repr(float(qty)).replace("inf", "Infinity"))
+            )
             bodies.append(text)
         good = _cost_event(acme, "good", MONDAY + timedelta(minutes=1), 0.096)
         insert_cost_event(conn, good)
         bodies.append(good.model_dump_json())
     conn.close()
     for i, body in enumerate(bodies):
-        local_pipeline.sqs.send_message(QueueUrl=local_pipeline.queues[COST_EVENTS].url, MessageBody=body,
-                                        MessageGroupId="g", MessageDeduplicationId=f"bad-{i}")
+        local_pipeline.sqs.send_message(
+            QueueUrl=local_pipeline.queues[COST_EVENTS].url,
+            MessageBody=body,
+            MessageGroupId="g",
+            MessageDeduplicationId=f"bad-{i}",
+        )
     with Tally() as tally:
         local_pipeline.drain()
     for _, (_, _, code) in bad.items():
@@ -303,11 +358,16 @@ def test_a_cost_event_delivered_twice_updates_state_once(local_pipeline, operato
     send(local_pipeline, acme, [run_instances(instance_type="p4d.24xlarge", count=8, when=MONDAY)])
     while local_pipeline.pump_once(local_pipeline_function("normalize")):
         pass
-    message = local_pipeline.sqs.receive_message(QueueUrl=local_pipeline.queues[COST_EVENTS].url,
-                                                 VisibilityTimeout=0)["Messages"][0]
+    message = local_pipeline.sqs.receive_message(QueueUrl=local_pipeline.queues[COST_EVENTS].url, VisibilityTimeout=0)[
+        "Messages"
+    ][0]
     # The same body again under another deduplication id (a producer retry after a timeout).
-    local_pipeline.sqs.send_message(QueueUrl=local_pipeline.queues[COST_EVENTS].url, MessageBody=message["Body"],
-                                    MessageGroupId="again", MessageDeduplicationId="again-1")
+    local_pipeline.sqs.send_message(
+        QueueUrl=local_pipeline.queues[COST_EVENTS].url,
+        MessageBody=message["Body"],
+        MessageGroupId="again",
+        MessageDeduplicationId="again-1",
+    )
     with Tally() as tally:
         local_pipeline.drain()
     assert tally.count("score", "anomaly") == 1
@@ -329,7 +389,8 @@ def test_tenant_settings_raise_the_bar(local_pipeline, operator_conn, db_url):
     conn = open_connection(db_url)
     with tenant_transaction(conn, acme):
         assert store.set_tenant_settings(conn, acme, by="admin", alert_floor_usd_per_hour=500.0) == {
-            "alert_floor_usd_per_hour": 500.0}
+            "alert_floor_usd_per_hour": 500.0
+        }
         with pytest.raises(ValueError):
             store.set_tenant_settings(conn, acme, by="admin", not_a_setting=1.0)
     conn.close()
@@ -351,7 +412,9 @@ def test_concurrent_scorers_of_one_tenant_serialise_without_losing_updates(opera
     with tenant_transaction(conn, acme):
         for a in accounts:
             for k in range(per_account):
-                e = _cost_event(acme, f"{a}-{k}", MONDAY + timedelta(minutes=k), 0.096).model_copy(update={"account_id": a})
+                e = _cost_event(acme, f"{a}-{k}", MONDAY + timedelta(minutes=k), 0.096).model_copy(
+                    update={"account_id": a}
+                )
                 insert_cost_event(conn, e)
                 batches[a].append(e)
     conn.close()
@@ -361,7 +424,7 @@ def test_concurrent_scorers_of_one_tenant_serialise_without_losing_updates(opera
         c = open_connection(db_url)
         try:
             for k in range(0, per_account, 10):
-                events = [e for a in account_list for e in batches[a][k:k + 10]]
+                events = [e for a in account_list for e in batches[a][k : k + 10]]
                 errors.extend(r.error for r in score_cost_events(c, events) if r.error is not None)
         finally:
             c.close()
@@ -393,8 +456,12 @@ def test_new_tables_are_tenant_isolated(operator_conn, db_url):
     with conn.transaction():  # no tenant: nothing
         assert conn.execute("SELECT count(*) AS n FROM dd0c.tenant_settings").fetchone()["n"] == 0
     conn.close()
-    forced = rows(db_url, a, """SELECT relname FROM pg_class WHERE relnamespace = 'dd0c'::regnamespace
-                                AND relkind = 'r' AND relrowsecurity AND relforcerowsecurity""")
+    forced = rows(
+        db_url,
+        a,
+        """SELECT relname FROM pg_class WHERE relnamespace = 'dd0c'::regnamespace
+                                AND relkind = 'r' AND relrowsecurity AND relforcerowsecurity""",
+    )
     assert {"tenant_baselines", "tenant_settings", "scoring_feedback"} <= {r["relname"] for r in forced}
 
 
@@ -410,15 +477,21 @@ def test_one_batch_of_several_tenants_is_scored_each_under_its_own_tenant(operat
     a = tenant(operator_conn, "tenant-a", ("111111111111",))
     b = tenant(operator_conn, "tenant-b", ("222222222222",))
     gpu = dict(usd=8 * 32.77, itype="p4d.24xlarge", quantity=8.0)
-    ea = [_cost_event(a, f"a{k}", MONDAY + timedelta(minutes=k), 0.096).model_copy(update={"account_id": "111111111111"})
-          for k in range(3)]
-    eb = [_cost_event(b, f"b{k}", MONDAY + timedelta(minutes=k), 0.096).model_copy(update={"account_id": "222222222222"})
-          for k in range(3)]
+    ea = [
+        _cost_event(a, f"a{k}", MONDAY + timedelta(minutes=k), 0.096).model_copy(update={"account_id": "111111111111"})
+        for k in range(3)
+    ]
+    eb = [
+        _cost_event(b, f"b{k}", MONDAY + timedelta(minutes=k), 0.096).model_copy(update={"account_id": "222222222222"})
+        for k in range(3)
+    ]
     later = MONDAY + timedelta(minutes=30)  # after the small launches' burst
-    big_a = _cost_event(a, "a-gpu", later, gpu["usd"], quantity=gpu["quantity"],
-                        itype=gpu["itype"]).model_copy(update={"account_id": "111111111111"})
-    big_b = _cost_event(b, "b-gpu", later, gpu["usd"], quantity=gpu["quantity"],
-                        itype=gpu["itype"]).model_copy(update={"account_id": "222222222222"})
+    big_a = _cost_event(a, "a-gpu", later, gpu["usd"], quantity=gpu["quantity"], itype=gpu["itype"]).model_copy(
+        update={"account_id": "111111111111"}
+    )
+    big_b = _cost_event(b, "b-gpu", later, gpu["usd"], quantity=gpu["quantity"], itype=gpu["itype"]).model_copy(
+        update={"account_id": "222222222222"}
+    )
     _stored(db_url, a, ea + [big_a])
     _stored(db_url, b, eb + [big_b])
     conn = open_connection(db_url)

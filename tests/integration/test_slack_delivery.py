@@ -79,7 +79,9 @@ def test_serve_answers_like_api_gateway(app_env, operator_conn):
     with urllib.request.urlopen(f"{base}/health", timeout=10) as response:
         assert json.load(response) == {"status": "ok"}
     request = urllib.request.Request(
-        f"{base}/v1/ingest", method="POST", data=json.dumps([run_instances("111122223333", instance_type="p4d.24xlarge", count=8)]).encode(),
+        f"{base}/v1/ingest",
+        method="POST",
+        data=json.dumps([run_instances("111122223333", instance_type="p4d.24xlarge", count=8)]).encode(),
         headers={"authorization": f"Bearer {key}", "content-type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
@@ -98,8 +100,10 @@ def test_a_growing_burst_updates_its_slack_message_instead_of_posting_again(app_
     tenant = operator.ensure_tenant(operator_conn, "acme")
     operator.attach_accounts(operator_conn, tenant, {"111122223333"})
     start = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-    launches = [run_instances("111122223333", instance_type="p4d.24xlarge", count=8, when=start + timedelta(minutes=2 * i))
-                for i in range(2)]
+    launches = [
+        run_instances("111122223333", instance_type="p4d.24xlarge", count=8, when=start + timedelta(minutes=2 * i))
+        for i in range(2)
+    ]
     with FakeSlackAPI() as slack:
         monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
         monkeypatch.setenv("SLACK_API_BASE_URL", slack.base_url)

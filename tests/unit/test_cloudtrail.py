@@ -15,13 +15,21 @@ from tests.records import envelope, run_instances
 
 @pytest.mark.parametrize(
     "text",
-    ["2021-01-01T00:00:00Z", "2021-01-01 00:00:00", "2021-01-01 00:00:00.000000000", "2021-01-01 00:00:00.000", "2021-01-01 00:00:00Z"],
+    [
+        "2021-01-01T00:00:00Z",
+        "2021-01-01 00:00:00",
+        "2021-01-01 00:00:00.000000000",
+        "2021-01-01 00:00:00.000",
+        "2021-01-01 00:00:00Z",
+    ],
 )
 def test_event_time_variants_seen_in_the_wild(text):
     assert parse_event_time(text) == datetime(2021, 1, 1, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("name", ["CreateFunction20150331", "UpdateFunctionConfiguration20150331v2", " CreateFunction "])
+@pytest.mark.parametrize(
+    "name", ["CreateFunction20150331", "UpdateFunctionConfiguration20150331v2", " CreateFunction "]
+)
 def test_lambda_api_version_suffixes_and_whitespace_are_removed(name):
     assert normalise_event_name(name) in {"CreateFunction", "UpdateFunctionConfiguration"}
 
@@ -86,8 +94,10 @@ def test_iter_file_reads_s3_log_files_gzip_and_json_lines(tmp_path):
 
 
 def test_paths_unwrap_request_and_response_wrappers():
-    record = {"requestParameters": {"CreateNatGatewayRequest": {"SubnetId": "subnet-1"}},
-              "responseElements": {"CreateNatGatewayResponse": {"xmlns": "x", "natGateway": {"natGatewayId": "nat-1"}}}}
+    record = {
+        "requestParameters": {"CreateNatGatewayRequest": {"SubnetId": "subnet-1"}},
+        "responseElements": {"CreateNatGatewayResponse": {"xmlns": "x", "natGateway": {"natGatewayId": "nat-1"}}},
+    }
     assert extract(record, "requestParameters.SubnetId") == ["subnet-1"]
     assert extract(record, "responseElements.natGateway.natGatewayId") == ["nat-1"]
     assert extract({"a": {"items": [{"id": 1}, {"id": 2}]}}, "a.items[*].id") == [1, 2]

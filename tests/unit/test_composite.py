@@ -29,20 +29,45 @@ from dd0c_cost.scoring.engine import (
 
 TENANT = uuid.UUID("00000000-0000-4000-8000-000000000001")
 MONDAY = datetime(2026, 11, 2, tzinfo=UTC)
-PRICES = {"m5.large": 0.096, "t3.medium": 0.0416, "r5.2xlarge": 0.504, "p4d.24xlarge": 32.7726,
-          "t3.micro": 0.0104, "g5.12xlarge": 5.672}
+PRICES = {
+    "m5.large": 0.096,
+    "t3.medium": 0.0416,
+    "r5.2xlarge": 0.504,
+    "p4d.24xlarge": 32.7726,
+    "t3.micro": 0.0104,
+    "g5.12xlarge": 5.672,
+}
 
 
-def event(when, itype="m5.large", q=1, *, action=CostAction.CREATE, region="us-east-1", who="alice", role=None,
-          usd=None, event_id=None) -> CostEvent:
+def event(
+    when,
+    itype="m5.large",
+    q=1,
+    *,
+    action=CostAction.CREATE,
+    region="us-east-1",
+    who="alice",
+    role=None,
+    usd=None,
+    event_id=None,
+) -> CostEvent:
     unit = PRICES[itype]
     sign = 1 if action in (CostAction.CREATE, CostAction.START) else -1
     return CostEvent(
-        tenant_id=TENANT, account_id="111122223333", region=region, event_id=event_id or uuid.uuid4().hex,
-        event_time=when, event_source="ec2.amazonaws.com", event_name="RunInstances",
+        tenant_id=TENANT,
+        account_id="111122223333",
+        region=region,
+        event_id=event_id or uuid.uuid4().hex,
+        event_time=when,
+        event_source="ec2.amazonaws.com",
+        event_name="RunInstances",
         actor=Actor(display_name=who, principal_arn=f"arn:aws:iam::111122223333:user/{who}", session_issuer_arn=role),
-        service="ec2", resource_type="ec2:instance", resource_ids=[f"i-{uuid.uuid4().hex[:10]}" for _ in range(int(q))],
-        action=action, quantity=q, attributes={"instance_type": itype},
+        service="ec2",
+        resource_type="ec2:instance",
+        resource_ids=[f"i-{uuid.uuid4().hex[:10]}" for _ in range(int(q))],
+        action=action,
+        quantity=q,
+        attributes={"instance_type": itype},
         unit_price=PriceQuote(usd_per_hour=unit, source="test", as_of="2026-01-01"),
         estimated_usd_per_hour=sign * q * unit if usd is None else usd,
     )
@@ -52,7 +77,13 @@ class Engine:
     """One series and its tenant, scored in memory (what scorer.py does around PostgreSQL)."""
 
     def __init__(self, cfg: ScoringConfig = DEFAULT_CONFIG, *, roundtrip: bool = False):
-        self.series, self.tenant, self.cfg, self.rules, self.roundtrip = SeriesState(), TenantState(), cfg, [], roundtrip
+        self.series, self.tenant, self.cfg, self.rules, self.roundtrip = (
+            SeriesState(),
+            TenantState(),
+            cfg,
+            [],
+            roundtrip,
+        )
 
     def __call__(self, e: CostEvent):
         obs = sanitize(e)
@@ -139,8 +170,9 @@ def test_level_never_below_zero_and_old_events_fold_nothing():
     ],
 )
 def test_bad_numbers_are_ignored_with_a_reason(usd, quantity, action, code):
-    e = event(MONDAY).model_copy(update={"estimated_usd_per_hour": usd, "quantity": quantity, "action": action,
-                                         "unit_price": None})
+    e = event(MONDAY).model_copy(
+        update={"estimated_usd_per_hour": usd, "quantity": quantity, "action": action, "unit_price": None}
+    )
     out = sanitize(e)
     assert isinstance(out, Ignored) and out.code == code and out.detail
 
@@ -224,7 +256,9 @@ def monday_batch_history(weeks: int):
         if day.weekday() == 0:
             role = "arn:aws:iam::111122223333:role/batch"
             out.append(event(day + timedelta(hours=2), "r5.2xlarge", 10, who="batch", role=role, event_id=f"batch-{d}"))
-            out.append(event(day + timedelta(hours=5), "r5.2xlarge", 10, action=CostAction.DELETE, who="batch", role=role))
+            out.append(
+                event(day + timedelta(hours=5), "r5.2xlarge", 10, action=CostAction.DELETE, who="batch", role=role)
+            )
     return sorted(out, key=lambda e: e.event_time)
 
 
@@ -272,7 +306,9 @@ def asg_engine(rng_seed=5) -> Engine:
             when = MONDAY + timedelta(days=d, hours=h, minutes=rng.randint(0, 40))
             q = rng.randint(2, 4)
             history.append(event(when, "m5.large", q, who="asg", role=role))
-            history.append(event(when + timedelta(hours=2), "m5.large", q, action=CostAction.DELETE, who="asg", role=role))
+            history.append(
+                event(when + timedelta(hours=2), "m5.large", q, action=CostAction.DELETE, who="asg", role=role)
+            )
     for e in sorted(history, key=lambda e: e.event_time):
         assert eng(e).action == "none"
     return eng
@@ -282,15 +318,17 @@ def test_a_burst_becomes_one_anomaly_that_grows():
     eng = asg_engine()
     role = "arn:aws:iam::111122223333:role/asg"
     start = MONDAY + timedelta(days=14, hours=14)
-    evs = [eng(event(start + timedelta(seconds=7 * k), "m5.large", 1, who="asg", role=role, event_id=f"s{k}"))
-           for k in range(40)]
+    evs = [
+        eng(event(start + timedelta(seconds=7 * k), "m5.large", 1, who="asg", role=role, event_id=f"s{k}"))
+        for k in range(40)
+    ]
     actions = [ev.action for ev in evs]
     first = actions.index("create")
-    assert actions.count("create") == 1 and set(actions[first + 1:]) == {"grow"}
+    assert actions.count("create") == 1 and set(actions[first + 1 :]) == {"grow"}
     assert all(a == "none" for a in actions[:first])
     assert len({ev.anomaly_id for ev in evs[first:]}) == 1
     # the anomaly carries every event of the burst, including the ones before it was raised
-    ids = evs[first].new_event_ids + [i for ev in evs[first + 1:] for i in ev.new_event_ids]
+    ids = evs[first].new_event_ids + [i for ev in evs[first + 1 :] for i in ev.new_event_ids]
     assert ids == [f"s{k}" for k in range(40)]
     assert evs[-1].burst["u"] == pytest.approx(40 * 0.096) and evs[-1].burst["q"] == 40
     bumps = sum(ev.bump for ev in evs)
@@ -389,16 +427,36 @@ def test_feedback_rule_lowers_the_same_situation_only():
         return first, again, bigger
 
     base = run([])
-    rule = FeedbackRule("a1", "expected", "111122223333", "ec2:instance", "arn:aws:iam::111122223333:user/ml",
-                        "us-east-1", ("g5",), 4 * 5.672, (MONDAY + timedelta(days=15, hours=10)).timestamp(), "U1")
+    rule = FeedbackRule(
+        "a1",
+        "expected",
+        "111122223333",
+        "ec2:instance",
+        "arn:aws:iam::111122223333:user/ml",
+        "us-east-1",
+        ("g5",),
+        4 * 5.672,
+        (MONDAY + timedelta(days=15, hours=10)).timestamp(),
+        "U1",
+    )
     learned = run([rule])
     assert learned[1].values["feedback"] == pytest.approx(0.9, abs=0.02)  # 3 days of fading
     assert learned[1].score < 0.2 * base[1].score and learned[1].action == "none" and base[1].action == "create"
     # ten times the amount is not "the same situation"
     assert learned[2].values["feedback"] < 0.2 and learned[2].action == "create"
     # someone else's rule does not apply
-    other = FeedbackRule("a2", "false_positive", "111122223333", "ec2:instance", "arn:aws:iam::111122223333:user/bob",
-                         "us-east-1", ("g5",), 30.0, MONDAY.timestamp(), "U1")
+    other = FeedbackRule(
+        "a2",
+        "false_positive",
+        "111122223333",
+        "ec2:instance",
+        "arn:aws:iam::111122223333:user/bob",
+        "us-east-1",
+        ("g5",),
+        30.0,
+        MONDAY.timestamp(),
+        "U1",
+    )
     assert run([other])[1].values["feedback"] == 0.0
 
 

@@ -15,9 +15,24 @@ def test_checked_in_schemas_and_openapi_match_the_models():
 
 def test_cost_event_schema_carries_the_v1_fields():
     schema = json.loads((contracts.repo_root() / "events" / "schemas" / "cost-event.v1.json").read_text())
-    for field in ("tenant_id", "account_id", "region", "event_id", "event_time", "actor", "service", "resource_type",
-                  "resource_ids", "action", "quantity", "attributes", "estimated_usd_per_hour", "estimated_usd_per_month",
-                  "unit_price", "price_unknown"):
+    for field in (
+        "tenant_id",
+        "account_id",
+        "region",
+        "event_id",
+        "event_time",
+        "actor",
+        "service",
+        "resource_type",
+        "resource_ids",
+        "action",
+        "quantity",
+        "attributes",
+        "estimated_usd_per_hour",
+        "estimated_usd_per_month",
+        "unit_price",
+        "price_unknown",
+    ):
         assert field in schema["properties"], field
 
 

@@ -61,7 +61,9 @@ def _wait_gone(pid: int, timeout: float = 20.0) -> bool:
 
 def _ensure_in_subprocess(data_dir: Path) -> subprocess.Popen:
     code = "import sys; from dd0c_cost_tools.local.embedded_pg import ensure_default_server as e; print(e(sys.argv[1]))"
-    return subprocess.Popen([sys.executable, "-c", code, str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 @pytest.fixture
@@ -88,7 +90,11 @@ def test_ephemeral_start_connect_query_stop():
         with psycopg.connect(url) as conn:
             conn.execute("CREATE TABLE t (x int)")
             conn.execute("INSERT INTO t VALUES (41), (1)")
-            assert conn.execute("SELECT sum(x), current_database(), current_user FROM t").fetchone() == (42, "dd0c", "postgres")
+            assert conn.execute("SELECT sum(x), current_database(), current_user FROM t").fetchone() == (
+                42,
+                "dd0c",
+                "postgres",
+            )
             # tuned for speed
             assert conn.execute("SHOW fsync").fetchone() == ("off",)
             assert conn.execute("SHOW synchronous_commit").fetchone() == ("off",)
@@ -355,7 +361,21 @@ def test_pg_fixtures_end_to_end(tmp_path):
     env.pop("DD0C_TEST_DATABASE_URL", None)
     env.pop("PYTEST_XDIST_WORKER", None)
     r = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "pg_fixture", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), "-c", os.devnull, str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "pg_fixture",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            "-c",
+            os.devnull,
+            str(tmp_path),
+        ],
         cwd=tmp_path,
         env=env,
         capture_output=True,

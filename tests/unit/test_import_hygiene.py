@@ -9,7 +9,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
-PROBE = r'''
+PROBE = r"""
 import importlib, importlib.util, pkgutil, socket, sys
 from pathlib import Path
 
@@ -26,12 +26,14 @@ for handler in sorted(Path(sys.argv[1], "functions").glob("*/handler.py")):
     spec = importlib.util.spec_from_file_location(f"handler_{handler.parent.name}", handler)
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
     print("ok", handler.parent.name)
-'''
+"""
 
 
 def test_package_and_handlers_import_without_io_or_configuration():
     env = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}  # no DATABASE_URL, no queue URLs, no AWS
-    result = subprocess.run([sys.executable, "-c", PROBE, str(REPO)], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, str(REPO)], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     imported = {line.split()[1] for line in result.stdout.splitlines() if line.startswith("ok ")}
     assert imported == {p.parent.name for p in (REPO / "functions").glob("*/handler.py")}

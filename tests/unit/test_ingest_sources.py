@@ -145,8 +145,14 @@ def test_objects_from_event_decodes_keys_and_ignores_other_events() -> None:
     [
         ("AWSLogs/111122223333/CloudTrail/us-east-1/2023/07/10/f.json.gz", ("111122223333", "CloudTrail")),
         ("AWSLogs/o-a1b2c3d4e5/111122223333/CloudTrail/eu-west-1/2023/07/10/f.json.gz", ("111122223333", "CloudTrail")),
-        ("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2023/07/10/f.json.gz", ("111122223333", "CloudTrail-Digest")),
-        ("AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2023/07/10/f.json.gz", ("111122223333", "CloudTrail-Insight")),
+        (
+            "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2023/07/10/f.json.gz",
+            ("111122223333", "CloudTrail-Digest"),
+        ),
+        (
+            "AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2023/07/10/f.json.gz",
+            ("111122223333", "CloudTrail-Insight"),
+        ),
         ("manual/upload.json.gz", (None, None)),
     ],
 )

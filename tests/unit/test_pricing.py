@@ -152,7 +152,12 @@ def test_derived_regional_scalar_rate_is_estimated(book):
 
 def test_every_known_region_has_the_core_rates(book):
     for region in book.known_regions():
-        for service, item in [("ec2", "nat_gateway_hour"), ("ebs", "gp3_gb_month"), ("elb", "alb_hour"), ("eks", "cluster_hour")]:
+        for service, item in [
+            ("ec2", "nat_gateway_hour"),
+            ("ebs", "gp3_gb_month"),
+            ("elb", "alb_hour"),
+            ("eks", "cluster_hour"),
+        ]:
             q = book.rate(service, item, region)
             assert q.usd_per_hour is not None and q.usd_per_hour > 0, (service, item, region)
             assert q.estimated is (region != "us-east-1"), (service, item, region)

@@ -35,8 +35,10 @@ MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())
 TODAY = date(2026, 8, 20)
 # the regional EC2 instance queries only: eu-west-1 (1 page), us-east-1 (2 pages)
 EC2_CALLS = [
-    c for c in MANIFEST
-    if c["operation"] == "get_products" and c["params"]["Filters"][0]["Field"] == "regionCode"
+    c
+    for c in MANIFEST
+    if c["operation"] == "get_products"
+    and c["params"]["Filters"][0]["Field"] == "regionCode"
     and {"Type": "TERM_MATCH", "Field": "operatingSystem", "Value": "Linux"} in c["params"]["Filters"]
 ]
 
@@ -91,7 +93,13 @@ def test_fixture_is_recorded_in_the_api_shape():
 
 def test_ec2_prices_come_from_the_fixture_on_every_page(book):
     q = book.ec2_instance("us-east-1", "m5.large")  # page 1, next to Windows / $0 / RHEL rows
-    assert (q.usd_per_hour, q.source, q.as_of, q.estimated, q.unit) == (0.096, "aws-price-list", "2026-08-15", False, "hour")
+    assert (q.usd_per_hour, q.source, q.as_of, q.estimated, q.unit) == (
+        0.096,
+        "aws-price-list",
+        "2026-08-15",
+        False,
+        "hour",
+    )
     assert book.ec2_instance("us-east-1", "c5.large").usd_per_hour == 0.085  # not the RHEL 0.145 row
     assert book.ec2_instance("us-east-1", "r6g.xlarge").usd_per_hour == 0.2016  # page 2: NextToken was followed
     assert book.ec2_instance("us-east-1", "x2iedn.metal").usd_per_hour == 26.676  # page 2
@@ -125,9 +133,16 @@ def test_local_zones(book):
 
 def test_rds_elasticache_opensearch(book):
     single = book.rds_instance("us-east-1", "db.t3.large", "mysql")
-    assert (single.usd_per_hour, single.source, single.as_of, single.estimated) == (0.136, "aws-price-list", "2026-08-12", False)
+    assert (single.usd_per_hour, single.source, single.as_of, single.estimated) == (
+        0.136,
+        "aws-price-list",
+        "2026-08-12",
+        False,
+    )
     assert book.rds_instance("us-east-1", "db.t3.large", "mysql", multi_az=True).usd_per_hour == 0.272  # 2 x, estimated
-    assert book.rds_instance("us-east-1", "db.m6i.large", "postgres").usd_per_hour == 0.178  # class absent from 2021 data
+    assert (
+        book.rds_instance("us-east-1", "db.m6i.large", "postgres").usd_per_hour == 0.178
+    )  # class absent from 2021 data
     assert book.rds_instance("us-east-1", "db.r5.large", "aurora").usd_per_hour == 0.29  # not the I/O-Optimized 0.377
     assert book.rds_instance("us-east-1", "db.m5.large", "sqlserver-se").usd_per_hour == 0.977
     assert book.rds_instance("us-east-1", "db.m5.large", "oracle-se2").usd_per_hour == 0.438  # not the BYOL row
@@ -250,7 +265,9 @@ def test_services_and_regions_subset_carry_the_rest_over(tmp_path):
     book = PriceBook(data_dir=tmp_path)
     assert book.ec2_instance("eu-west-1", "c8g.large").source == "aws-price-list"
     shipped = get_price_book()
-    assert book.rds_instance("us-east-1", "db.t3.large", "mysql") == shipped.rds_instance("us-east-1", "db.t3.large", "mysql")
+    assert book.rds_instance("us-east-1", "db.t3.large", "mysql") == shipped.rds_instance(
+        "us-east-1", "db.t3.large", "mysql"
+    )
     assert book.ec2_instance("us-west-2-lax-1", "m5.large").usd_per_hour is not None  # carried Local Zone table
     assert book.rate("ebs", "gp3_gb_month", "us-east-1") == shipped.rate("ebs", "gp3_gb_month", "us-east-1")
 
@@ -259,7 +276,10 @@ def test_no_base_region_rows_writes_nothing(tmp_path):
     call = next(c for c in MANIFEST if c["params"].get("Filters", [{}])[0].get("Value") == "eu-west-1")
     client, stubber = _stubbed([])
     stubber.add_response("get_products", json.loads((FIXTURES / call["response"]).read_text()), call["params"])
-    us_params = {**call["params"], "Filters": [{**call["params"]["Filters"][0], "Value": "us-east-1"}, *call["params"]["Filters"][1:]]}
+    us_params = {
+        **call["params"],
+        "Filters": [{**call["params"]["Filters"][0], "Value": "us-east-1"}, *call["params"]["Filters"][1:]],
+    }
     stubber.add_response("get_products", {"FormatVersion": "aws_v1", "PriceList": []}, us_params)
     with pytest.raises(RefreshError, match="us-east-1"):
         refresh(client, tmp_path / "out", regions=["eu-west-1"], services=["ec2"], today=TODAY)
@@ -322,8 +342,13 @@ def _dim(usd=None, begin="0", unit="Hrs", **currency) -> dict:
 
 
 def test_parse_picks_the_first_priced_on_demand_tier():
-    row, reason = parse_price_item(_item({"a": _dim("0.0000000000"), "b": _dim("0.0006500000", "18600"), "c": _dim("0.0004", "999999")},
-                                         reserved={"r": _dim("0.0001")}, publicationDate="2026-08-07T16:30:00Z"))
+    row, reason = parse_price_item(
+        _item(
+            {"a": _dim("0.0000000000"), "b": _dim("0.0006500000", "18600"), "c": _dim("0.0004", "999999")},
+            reserved={"r": _dim("0.0001")},
+            publicationDate="2026-08-07T16:30:00Z",
+        )
+    )
     assert reason == "" and float(row.usd) == 0.00065 and row.published == "2026-08-07"
     assert row.attrs["productFamily"] == "Storage"
     assert parse_price_item(_item({"a": _dim(CNY="1.2")})) == (None, "non_usd")
@@ -337,10 +362,18 @@ def test_region_and_usage_type_helpers():
     assert region_of({"location": "EU (Ireland)"}) == "eu-west-1"
     assert region_of({"location": "Europe (Ireland)"}) == "eu-west-1"
     assert region_of({"location": "Mars (Olympus)"}) is None
-    assert strip_usage_prefix("EU-NatGateway-Hours") == strip_usage_prefix("USE2-NatGateway-Hours") == "NatGateway-Hours"
+    assert (
+        strip_usage_prefix("EU-NatGateway-Hours") == strip_usage_prefix("USE2-NatGateway-Hours") == "NatGateway-Hours"
+    )
     assert strip_usage_prefix("NatGateway-Hours") == "NatGateway-Hours"
-    assert rate_item_of("AWSELB", {"usagetype": "CAN1-TS-LoadBalancerUsage", "productFamily": "Load Balancer-Application"}) is None
-    assert rate_item_of("AWSELB", {"usagetype": "CAN1-LoadBalancerUsage", "productFamily": "Load Balancer-Application"}) == "elb/alb_hour"
+    assert (
+        rate_item_of("AWSELB", {"usagetype": "CAN1-TS-LoadBalancerUsage", "productFamily": "Load Balancer-Application"})
+        is None
+    )
+    assert (
+        rate_item_of("AWSELB", {"usagetype": "CAN1-LoadBalancerUsage", "productFamily": "Load Balancer-Application"})
+        == "elb/alb_hour"
+    )
     assert rate_item_of("AmazonMSK", {"usagetype": "USE1-Kafka.express.m7g.large"}) == "msk/kafka.express.m7g.large"
     assert rate_item_of("AmazonMSK", {"usagetype": "USE1-Kafka.Storage.GP2"}) is None
     assert rate_item_of("AmazonSageMaker", {"usagetype": "USE1-Train:ml.m5.large"}) is None
@@ -351,8 +384,13 @@ def test_plan_has_one_query_per_table_region_and_local_zone_type():
     assert [q.table for q in plan[:4]] == ["ec2", "ec2", "ec2_local_zones", "ec2_local_zones"]
     assert len(plan) == 2 + 2 + 2 * 13
     ec2 = dict(plan[0].filters)
-    assert ec2 == {"regionCode": "eu-west-1", "operatingSystem": "Linux", "tenancy": "Shared", "preInstalledSw": "NA",
-                   "capacitystatus": "Used"}
+    assert ec2 == {
+        "regionCode": "eu-west-1",
+        "operatingSystem": "Linux",
+        "tenancy": "Shared",
+        "preInstalledSw": "NA",
+        "capacitystatus": "Used",
+    }
 
 
 def test_fixture_files_match_their_generator():
@@ -384,7 +422,11 @@ def test_tables_left_empty_never_make_the_book_raise(tmp_path):
     assert any("written empty" in w for w in report.warnings)
     book = PriceBook(data_dir=tmp_path)
     assert book.ec2_instance("eu-west-1", "m5.large").usd_per_hour == 0.107
-    for q in (book.rds_instance("eu-west-1", "db.t3.large", "mysql"), book.elasticache_node("eu-west-1", "cache.m5.large"),
-              book.opensearch_instance("us-east-1", "m5.large.search"), book.ec2_instance("us-east-1-bos-1", "m5.large"),
-              book.rate("ebs", "gp3_gb_month", "us-east-1")):
+    for q in (
+        book.rds_instance("eu-west-1", "db.t3.large", "mysql"),
+        book.elasticache_node("eu-west-1", "cache.m5.large"),
+        book.opensearch_instance("us-east-1", "m5.large.search"),
+        book.ec2_instance("us-east-1-bos-1", "m5.large"),
+        book.rate("ebs", "gp3_gb_month", "us-east-1"),
+    ):
         assert q.usd_per_hour is None and q.source == "unknown"

@@ -189,8 +189,15 @@ def test_limits_hold_for_pathological_input() -> None:
 
 
 def test_minimal_anomaly_renders() -> None:
-    anomaly = make_anomaly(resource_ids=[], event_ids=[], components=[], attributes={}, summary="",
-                           actor="root", detected_at=datetime(2024, 5, 1, 3, 0))  # naive: taken as UTC
+    anomaly = make_anomaly(
+        resource_ids=[],
+        event_ids=[],
+        components=[],
+        attributes={},
+        summary="",
+        actor="root",
+        detected_at=datetime(2024, 5, 1, 3, 0),
+    )  # naive: taken as UTC
     message = build_anomaly_message(anomaly)
     assert_within_slack_limits(message)
     assert "2024-05-01 03:00:00 UTC" in all_text(message)
@@ -225,7 +232,9 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def slack_settings(fake: FakeSlackAPI, tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = dict(
-        slack_bot_token=DEFAULT_TOKEN, slack_api_base_url=fake.base_url, slack_channel="#cost-alerts",
+        slack_bot_token=DEFAULT_TOKEN,
+        slack_api_base_url=fake.base_url,
+        slack_channel="#cost-alerts",
         DD0C_DATA_DIR=tmp_path,
     )
     values.update(overrides)
@@ -251,7 +260,9 @@ def test_post_sends_blocks_to_slack(fake_slack: FakeSlackAPI, tmp_path: Path) ->
 def test_update_rewrites_message(fake_slack: FakeSlackAPI, tmp_path: Path) -> None:
     notifier = SlackNotifier(slack_settings(fake_slack, tmp_path))
     posted = notifier.post(make_anomaly())
-    updated = notifier.update(make_anomaly(status=AnomalyStatus.ACKNOWLEDGED), posted.channel, posted.ts, status_by="<@U42>")
+    updated = notifier.update(
+        make_anomaly(status=AnomalyStatus.ACKNOWLEDGED), posted.channel, posted.ts, status_by="<@U42>"
+    )
 
     assert (updated.channel, updated.ts, updated.destination) == (posted.channel, posted.ts, "slack")
     [call] = fake_slack.calls_to("chat.update")
@@ -331,7 +342,12 @@ def block_actions_payload(action: dict[str, Any]) -> dict[str, Any]:
         "user": {"id": "U0ALICE", "username": "alice", "name": "alice", "team_id": "T0ACME"},
         "api_app_id": "A0DD0C",
         "token": "legacy-verification-token",
-        "container": {"type": "message", "message_ts": "1714533165.000100", "channel_id": "C0ALERTS", "is_ephemeral": False},
+        "container": {
+            "type": "message",
+            "message_ts": "1714533165.000100",
+            "channel_id": "C0ALERTS",
+            "is_ephemeral": False,
+        },
         "trigger_id": "123.456.abc",
         "team": {"id": "T0ACME", "domain": "acme"},
         "channel": {"id": "C0ALERTS", "name": "cost-alerts"},
@@ -353,7 +369,11 @@ def signed_request(payload: Any, *, secret: str = SECRET, timestamp: float = NOW
     body = urlencode({"payload": payload if isinstance(payload, str) else json.dumps(payload)})
     ts = str(int(timestamp))
     signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}, body
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": signature,
+        "Content-Type": "application/x-www-form-urlencoded",
+    }, body
 
 
 def test_signing_helper_matches_slack_spec() -> None:
@@ -373,8 +393,15 @@ def test_acknowledge_click_is_accepted() -> None:
     headers, body = signed_request(block_actions_payload(button(ACTION_ACKNOWLEDGE, ref())))
     action = parse_interaction(headers, body, SECRET, now=NOW + 10)
     assert action == SlackAction(
-        action_id=ACTION_ACKNOWLEDGE, anomaly_id=ANOMALY_ID, tenant_id=TENANT_ID, user_id="U0ALICE", user_name="alice",
-        team_id="T0ACME", channel_id="C0ALERTS", message_ts="1714533165.000100", snooze_seconds=None,
+        action_id=ACTION_ACKNOWLEDGE,
+        anomaly_id=ANOMALY_ID,
+        tenant_id=TENANT_ID,
+        user_id="U0ALICE",
+        user_name="alice",
+        team_id="T0ACME",
+        channel_id="C0ALERTS",
+        message_ts="1714533165.000100",
+        snooze_seconds=None,
         response_url="https://hooks.slack.com/actions/T0ACME/1/abc",
     )
     assert action.user_mention == "<@U0ALICE>"
@@ -406,7 +433,9 @@ def test_snooze_button_without_seconds_defaults_to_24h() -> None:
     assert parse_interaction(headers, body, SECRET, now=NOW).snooze_seconds == 24 * 3600
 
 
-def reject(headers: dict[str, Any] | None, body: str | bytes, *, secret: str = SECRET, now: float = NOW) -> InteractionRejected:
+def reject(
+    headers: dict[str, Any] | None, body: str | bytes, *, secret: str = SECRET, now: float = NOW
+) -> InteractionRejected:
     with pytest.raises(InteractionRejected) as info:
         parse_interaction(headers, body, secret, now=now)
     return info.value
@@ -459,7 +488,10 @@ def test_missing_signing_secret_fails_closed() -> None:
 
 def signed_raw_body(body: str) -> tuple[dict[str, str], str]:
     ts = str(int(NOW))
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)}, body
+    return {
+        "X-Slack-Request-Timestamp": ts,
+        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body),
+    }, body
 
 
 @pytest.mark.parametrize(
@@ -467,14 +499,30 @@ def signed_raw_body(body: str) -> tuple[dict[str, str], str]:
     [
         ("{not json", "not JSON"),
         ([1, 2], "not a JSON object"),
-        ({**block_actions_payload(button(ACTION_ACKNOWLEDGE, ref())), "type": "view_submission"}, "unsupported interaction type"),
+        (
+            {**block_actions_payload(button(ACTION_ACKNOWLEDGE, ref())), "type": "view_submission"},
+            "unsupported interaction type",
+        ),
         ({**block_actions_payload(button(ACTION_ACKNOWLEDGE, ref())), "actions": []}, "no actions"),
         (block_actions_payload(button("anomaly_remediate", ref())), "unknown action_id"),
         (block_actions_payload(button(ACTION_ACKNOWLEDGE, "")), "no value"),
         (block_actions_payload(button(ACTION_ACKNOWLEDGE, "not-json")), "not JSON"),
-        (block_actions_payload(button(ACTION_ACKNOWLEDGE, json.dumps({"anomaly_id": "42", "tenant_id": str(TENANT_ID)}))), "not a UUID"),
-        (block_actions_payload(button(ACTION_ACKNOWLEDGE, json.dumps({"anomaly_id": str(ANOMALY_ID), "tenant_id": "acme"}))), "tenant_id is not a UUID"),
-        (block_actions_payload(button(ACTION_ACKNOWLEDGE, json.dumps({"anomaly_id": str(ANOMALY_ID)}))), "no tenant_id"),
+        (
+            block_actions_payload(
+                button(ACTION_ACKNOWLEDGE, json.dumps({"anomaly_id": "42", "tenant_id": str(TENANT_ID)}))
+            ),
+            "not a UUID",
+        ),
+        (
+            block_actions_payload(
+                button(ACTION_ACKNOWLEDGE, json.dumps({"anomaly_id": str(ANOMALY_ID), "tenant_id": "acme"}))
+            ),
+            "tenant_id is not a UUID",
+        ),
+        (
+            block_actions_payload(button(ACTION_ACKNOWLEDGE, json.dumps({"anomaly_id": str(ANOMALY_ID)}))),
+            "no tenant_id",
+        ),
         (block_actions_payload(button(ACTION_SNOOZE, ref(snooze_seconds=-5))), "snooze_seconds"),
         (block_actions_payload(button(ACTION_SNOOZE, ref(snooze_seconds="1h"))), "snooze_seconds"),
         ({k: v for k, v in block_actions_payload(button(ACTION_ACKNOWLEDGE, ref())).items() if k != "user"}, "user_id"),

@@ -163,8 +163,16 @@ def test_state_round_trips_through_json_with_identical_scores(value_range):
 
 
 def test_state_with_other_params_round_trips():
-    p = DetectorParams(resolutions=(8, 24, 40), kernel=2, avg_window=7, count_halflife_s=3600.0,
-                       w_level=0.3, w_rate=0.2, w_seasonal=0.1, seasonal_period_s=604800.0)
+    p = DetectorParams(
+        resolutions=(8, 24, 40),
+        kernel=2,
+        avg_window=7,
+        count_halflife_s=3600.0,
+        w_level=0.3,
+        w_rate=0.2,
+        w_seasonal=0.1,
+        seasonal_period_s=604800.0,
+    )
     det = StreamingDetector(p)
     xs = stable_then_shift(seed=9)
     feed(det, xs[:2000])

@@ -89,8 +89,7 @@ def load_windows(path: str | os.PathLike, subset: str | None = SUBSET) -> dict[s
 
 
 class _Geometry:
-    __slots__ = ("name", "n", "probation", "win_of_row", "value_of_row", "scored_windows",
-                 "n_windows_total")
+    __slots__ = ("name", "n", "probation", "win_of_row", "value_of_row", "scored_windows", "n_windows_total")
 
     def __init__(self, name: str, timestamps: Sequence[datetime], windows: list, profile: dict):
         import bisect
@@ -120,7 +119,7 @@ class _Geometry:
                 value[i] = profile["fp"] * _sig((i - e) / denom)
         self.win_of_row = win_of_row
         self.value_of_row = value
-        self.scored_windows = sorted({k for k in win_of_row[self.probation:] if k >= 0})
+        self.scored_windows = sorted({k for k in win_of_row[self.probation :] if k >= 0})
         self.n_windows_total = len(windows)
 
 
@@ -153,8 +152,16 @@ def _score_file(g: _Geometry, scores: Sequence[float], threshold: float, profile
             hit += 1
         else:
             raw -= profile["fn"]
-    return {"name": g.name, "raw": raw, "windows": len(g.scored_windows), "windows_hit": hit,
-            "tp_rows": tp, "fp_rows": fp, "fn_rows": fn, "tn_rows": tn}
+    return {
+        "name": g.name,
+        "raw": raw,
+        "windows": len(g.scored_windows),
+        "windows_hit": hit,
+        "tp_rows": tp,
+        "fp_rows": fp,
+        "fn_rows": fn,
+        "tn_rows": tn,
+    }
 
 
 def _best_threshold(geoms: list[_Geometry], arrays: list[Sequence[float]], profile: dict):
@@ -203,8 +210,9 @@ def _best_threshold(geoms: list[_Geometry], arrays: list[Sequence[float]], profi
     return best
 
 
-def score_corpus(detections: dict, windows: dict, profile_name: str = "standard",
-                 threshold: float | None = None) -> dict:
+def score_corpus(
+    detections: dict, windows: dict, profile_name: str = "standard", threshold: float | None = None
+) -> dict:
     """NAB score of ``{relpath: (timestamps, scores)}`` against ``{relpath: windows}``.
 
     With ``threshold=None`` the threshold is optimised over these files, as NAB does.
@@ -267,7 +275,8 @@ def find_data_dir(explicit: str | None = None) -> Path:
             return c
     raise FileNotFoundError(
         "NAB data not found (need labels/combined_windows.json and data/realAWSCloudwatch/); "
-        "tried: " + ", ".join(str(c) for c in cands))
+        "tried: " + ", ".join(str(c) for c in cands)
+    )
 
 
 def read_series(path: str | os.PathLike) -> tuple[list[str], list[float]]:
@@ -288,8 +297,9 @@ def epoch_seconds(ts: str) -> float:
     return parse_ts(ts).replace(tzinfo=timezone.utc).timestamp()
 
 
-def run_detector(values: Sequence[float], times: Sequence[float],
-                 factory: Callable[[float, float], Callable[[float, float], float]]) -> list[float]:
+def run_detector(
+    values: Sequence[float], times: Sequence[float], factory: Callable[[float, float], Callable[[float, float], float]]
+) -> list[float]:
     """Feed one file, one record at a time, to a fresh model; return its scores."""
     step = factory(min(values), max(values))
     return [step(t, x) for t, x in zip(times, values)]
@@ -326,8 +336,9 @@ def welford_factory(lo: float, hi: float) -> Callable[[float, float], float]:
     return step
 
 
-def write_results(out_dir: str | os.PathLike, rel: str, ts: Sequence[str], values: Sequence[float],
-                  scores: Sequence[float]) -> Path:
+def write_results(
+    out_dir: str | os.PathLike, rel: str, ts: Sequence[str], values: Sequence[float], scores: Sequence[float]
+) -> Path:
     """NAB results layout: ``<out>/<category>/<file>.csv`` with timestamp,value,anomaly_score."""
     p = Path(out_dir) / rel
     p.parent.mkdir(parents=True, exist_ok=True)
@@ -348,38 +359,60 @@ def _reference_scores(tool: Path, windows_path: Path, results_dir: str) -> dict[
         exe = "python3"  # the project venv has no numpy; the system one may
     with tempfile.TemporaryDirectory() as td:
         jp = os.path.join(td, "scores.json")
-        subprocess.run([exe, str(tool), "--windows", str(windows_path), "--results", results_dir,
-                        "--subset", SUBSET, "--profile", "all", "--json", jp],
-                       check=True, capture_output=True, text=True)
+        subprocess.run(
+            [
+                exe,
+                str(tool),
+                "--windows",
+                str(windows_path),
+                "--results",
+                results_dir,
+                "--subset",
+                SUBSET,
+                "--profile",
+                "all",
+                "--json",
+                jp,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         with open(jp) as f:
             return json.load(f)
 
 
-JSON_KEYS = {"standard": "standard", "reward_low_FP_rate": "reward_low_fp",
-             "reward_low_FN_rate": "reward_low_fn"}
-REFERENCE_POINTS = {"Numenta HTM (published results)": 73.4,
-                    "expanding Welford z-score": 36.6}
+JSON_KEYS = {"standard": "standard", "reward_low_FP_rate": "reward_low_fp", "reward_low_FN_rate": "reward_low_fn"}
+REFERENCE_POINTS = {"Numenta HTM (published results)": 73.4, "expanding Welford z-score": 36.6}
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="dd0c-cost bench nab",
         description="Run the streaming detector on NAB realAWSCloudwatch (17 files) and score "
-                    "it with the NAB method (standard, reward-low-FP, reward-low-FN).")
-    ap.add_argument("--data", help="NAB folder with data/ and labels/ (default: bundled "
-                                   "benchmarks/nab, else ../shared/benchmarks/nab)")
+        "it with the NAB method (standard, reward-low-FP, reward-low-FN).",
+    )
+    ap.add_argument(
+        "--data",
+        help="NAB folder with data/ and labels/ (default: bundled benchmarks/nab, else ../shared/benchmarks/nab)",
+    )
     ap.add_argument("--out", help="write NAB-format result CSVs (timestamp,value,anomaly_score) here")
-    ap.add_argument("--json", action="store_true",
-                    help='print only {"standard": ..., "reward_low_fp": ..., "reward_low_fn": ...}')
-    ap.add_argument("--scorer", choices=("builtin", "reference"), default="builtin",
-                    help="builtin: pure-Python NAB scorer; reference: run shared/tools/nab_score.py "
-                         "(needs numpy) on the written results")
+    ap.add_argument(
+        "--json", action="store_true", help='print only {"standard": ..., "reward_low_fp": ..., "reward_low_fn": ...}'
+    )
+    ap.add_argument(
+        "--scorer",
+        choices=("builtin", "reference"),
+        default="builtin",
+        help="builtin: pure-Python NAB scorer; reference: run shared/tools/nab_score.py "
+        "(needs numpy) on the written results",
+    )
     ap.add_argument("--reference-tool", help="path of nab_score.py (default: <data>/../../tools/)")
     ap.add_argument("--per-file", action="store_true", help="also print per-file results")
-    ap.add_argument("--no-range", action="store_true",
-                    help="do not tell the detector each file's min and max (product setting)")
-    ap.add_argument("--no-baseline", action="store_true",
-                    help="skip the expanding-Welford baseline run")
+    ap.add_argument(
+        "--no-range", action="store_true", help="do not tell the detector each file's min and max (product setting)"
+    )
+    ap.add_argument("--no-baseline", action="store_true", help="skip the expanding-Welford baseline run")
     a = ap.parse_args(argv)
 
     try:
@@ -396,8 +429,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     factory = streaming_factory_no_range if a.no_range else streaming_factory
-    dets = {rel: (ts, run_detector(vals, ep, factory))
-            for rel, (ts, vals, ep) in series.items()}
+    dets = {rel: (ts, run_detector(vals, ep, factory)) for rel, (ts, vals, ep) in series.items()}
     elapsed = time.perf_counter() - t0
     n_points = sum(len(v[1]) for v in series.values())
 
@@ -413,10 +445,17 @@ def main(argv: list[str] | None = None) -> int:
     if a.scorer == "reference":
         tool = Path(a.reference_tool) if a.reference_tool else data.parent.parent / "tools" / "nab_score.py"
         ref = _reference_scores(tool, windows_path, out_dir)
-        results = {p: {"nab": ref[p]["nab"], "threshold": ref[p]["threshold"],
-                       "windows_hit": ref[p]["windows_hit"], "windows": ref[p]["windows"],
-                       "fp_rows": ref[p]["fp_rows"], "per_file": ref[p]["per_file"]}
-                   for p in PROFILES}
+        results = {
+            p: {
+                "nab": ref[p]["nab"],
+                "threshold": ref[p]["threshold"],
+                "windows_hit": ref[p]["windows_hit"],
+                "windows": ref[p]["windows"],
+                "fp_rows": ref[p]["fp_rows"],
+                "per_file": ref[p]["per_file"],
+            }
+            for p in PROFILES
+        }
     else:
         results = {p: score_corpus(dets, windows, p) for p in PROFILES}
     if tmp is not None:
@@ -429,25 +468,26 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"NAB {SUBSET}: {len(series)} files, {n_points} points, data {data}")
     told = "not told min/max" if a.no_range else "told each file's min/max"
-    print(f"detector: dd0c_cost.scoring.streaming.StreamingDetector (NAB_PARAMS, {told}), "
-          f"{n_points / elapsed:,.0f} points/s incl. harness; scorer: {a.scorer}")
+    print(
+        f"detector: dd0c_cost.scoring.streaming.StreamingDetector (NAB_PARAMS, {told}), "
+        f"{n_points / elapsed:,.0f} points/s incl. harness; scorer: {a.scorer}"
+    )
     print(f"{'profile':20s} {'NAB':>7s}  {'threshold':>9s}  windows  fp_rows")
     for p in PROFILES:
         r = results[p]
         thr = r["threshold"]
         thr_s = "never" if thr is None or thr == NEVER else f"{thr:.4f}"
-        print(f"{p:20s} {r['nab']:7.2f}  {thr_s:>9s}  {r['windows_hit']:>3d}/{r['windows']:<3d}  "
-              f"{r['fp_rows']:>6d}")
+        print(f"{p:20s} {r['nab']:7.2f}  {thr_s:>9s}  {r['windows_hit']:>3d}/{r['windows']:<3d}  {r['fp_rows']:>6d}")
     if a.per_file:
         for f in results["standard"]["per_file"]:
-            print(f"  {f['name']:58s} raw={f['raw']:7.3f} hit={f['windows_hit']}/{f['windows']} "
-                  f"fp={f['fp_rows']}")
+            print(f"  {f['name']:58s} raw={f['raw']:7.3f} hit={f['windows_hit']}/{f['windows']} fp={f['fp_rows']}")
     if not a.no_baseline:
-        base = {rel: (ts, run_detector(vals, ep, welford_factory))
-                for rel, (ts, vals, ep) in series.items()}
+        base = {rel: (ts, run_detector(vals, ep, welford_factory)) for rel, (ts, vals, ep) in series.items()}
         b = {p: score_corpus(base, windows, p)["nab"] for p in PROFILES}
-        print(f"{'baseline (this run)':20s} expanding Welford z: standard {b['standard']:.2f}, "
-              f"low-FP {b['reward_low_FP_rate']:.2f}, low-FN {b['reward_low_FN_rate']:.2f}")
+        print(
+            f"{'baseline (this run)':20s} expanding Welford z: standard {b['standard']:.2f}, "
+            f"low-FP {b['reward_low_FP_rate']:.2f}, low-FN {b['reward_low_FN_rate']:.2f}"
+        )
     print("reference points (standard): " + ", ".join(f"{k} {v}" for k, v in REFERENCE_POINTS.items()))
     if out_dir and not tmp:
         print(f"results written to {out_dir}/{SUBSET}/")

@@ -88,9 +88,13 @@ def outcome_counts(lines: list[bytes], book) -> Counter:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="dd0c-cost bench normalize",
-                                 description="Records/s of the normaliser (no database) vs orjson parsing alone.")
-    ap.add_argument("--corpus", type=Path, default=None, help="CloudTrail corpus directory (default: ../shared/corpora/cloudtrail)")
+    ap = argparse.ArgumentParser(
+        prog="dd0c-cost bench normalize",
+        description="Records/s of the normaliser (no database) vs orjson parsing alone.",
+    )
+    ap.add_argument(
+        "--corpus", type=Path, default=None, help="CloudTrail corpus directory (default: ../shared/corpora/cloudtrail)"
+    )
     ap.add_argument("--repeat", type=int, default=7, help="runs; the best is reported (default 7)")
     ap.add_argument("--json", action="store_true", help='print only {"records_per_s", "parse_only_per_s", "ratio"}')
     a = ap.parse_args(argv)
@@ -113,8 +117,15 @@ def main(argv: list[str] | None = None) -> int:
     records_per_s, parse_per_s = n / norm_s, n / parse_s
     ratio = records_per_s / parse_per_s
     if a.json:
-        print(json.dumps({"records_per_s": round(records_per_s), "parse_only_per_s": round(parse_per_s),
-                          "ratio": round(ratio, 3)}))
+        print(
+            json.dumps(
+                {
+                    "records_per_s": round(records_per_s),
+                    "parse_only_per_s": round(parse_per_s),
+                    "ratio": round(ratio, 3),
+                }
+            )
+        )
         return 0
     print(f"normaliser speed: {n:,} CloudTrail records, best of {a.repeat}, one thread, no database")
     print("  (parse + validate + catalogue + price + build CostEvent; no tenant lookup, no inherited sizing, no I/O)")

@@ -94,8 +94,9 @@ def synthetic_cost_events(n: int, tenants: int = 20, accounts_per_tenant: int = 
 
     rng = random.Random(seed)
     names = [f"bench-{i:03d}" for i in range(tenants)]
-    accounts = {name: [f"{100000000000 + i * 100 + j:012d}" for j in range(accounts_per_tenant)]
-                for i, name in enumerate(names)}
+    accounts = {
+        name: [f"{100000000000 + i * 100 + j:012d}" for j in range(accounts_per_tenant)] for i, name in enumerate(names)
+    }
     streams = [(name, acct) for name in names for acct in accounts[name]]
     start = datetime(2026, 1, 5, tzinfo=UTC)
     per_stream = max(1, n // len(streams))
@@ -105,8 +106,11 @@ def synthetic_cost_events(n: int, tenants: int = 20, accounts_per_tenant: int = 
         t = start
         running: list[tuple[str, float, str]] = []  # (instance id, $/h, type)
         people = [Actor(display_name=p, principal_arn=f"arn:aws:iam::{acct}:user/{p}") for p in ("ana", "bo", "cy")]
-        asg = Actor(display_name="asg/AutoScaling", principal_arn=f"arn:aws:sts::{acct}:assumed-role/asg/AutoScaling",
-                    session_issuer_arn=f"arn:aws:iam::{acct}:role/asg")
+        asg = Actor(
+            display_name="asg/AutoScaling",
+            principal_arn=f"arn:aws:sts::{acct}:assumed-role/asg/AutoScaling",
+            session_issuer_arn=f"arn:aws:iam::{acct}:role/asg",
+        )
         made = 0
         while made < per_stream:
             t += timedelta(minutes=rng.expovariate(1 / 180.0))
@@ -140,15 +144,29 @@ def synthetic_cost_events(n: int, tenants: int = 20, accounts_per_tenant: int = 
             actor = asg if 0.42 <= roll < 0.425 or rng.random() < 0.3 else people[rng.randrange(3)]
             for k, (res, usd, action, itype, unit) in enumerate(items):
                 when = t + timedelta(seconds=10 * k)
-                out.append((when, CostEvent(
-                    tenant_id=uuid.UUID(int=0), account_id=acct, region="us-east-1", event_id=uuid.uuid4().hex,
-                    event_time=when, event_source="ec2.amazonaws.com",
-                    event_name="RunInstances" if action is CostAction.CREATE else "TerminateInstances",
-                    actor=actor, service="ec2", resource_type="ec2:instance", resource_ids=[r[0] for r in res],
-                    action=action, quantity=float(len(res) if action is CostAction.DELETE else max(1, round(usd / unit))),
-                    attributes={"instance_type": itype}, unit_price=PriceQuote(usd_per_hour=unit, source="bench", as_of="2026-01-01"),
-                    estimated_usd_per_hour=round(usd, 6),
-                )))
+                out.append(
+                    (
+                        when,
+                        CostEvent(
+                            tenant_id=uuid.UUID(int=0),
+                            account_id=acct,
+                            region="us-east-1",
+                            event_id=uuid.uuid4().hex,
+                            event_time=when,
+                            event_source="ec2.amazonaws.com",
+                            event_name="RunInstances" if action is CostAction.CREATE else "TerminateInstances",
+                            actor=actor,
+                            service="ec2",
+                            resource_type="ec2:instance",
+                            resource_ids=[r[0] for r in res],
+                            action=action,
+                            quantity=float(len(res) if action is CostAction.DELETE else max(1, round(usd / unit))),
+                            attributes={"instance_type": itype},
+                            unit_price=PriceQuote(usd_per_hour=unit, source="bench", as_of="2026-01-01"),
+                            estimated_usd_per_hour=round(usd, 6),
+                        ),
+                    )
+                )
                 made += 1
     out.sort(key=lambda p: p[0])
     return names, accounts, [e for _, e in out]
@@ -161,7 +179,7 @@ def _batches(bodies: list[tuple[str, str]], mode: str) -> list[list[str]]:
         return [[b] for _, b in bodies]
     if mode == "mixed":
         flat = [b for _, b in bodies]
-        return [flat[i:i + 10] for i in range(0, len(flat), 10)]
+        return [flat[i : i + 10] for i in range(0, len(flat), 10)]
     per_group: dict[str, list[str]] = {}
     for group, body in bodies:
         per_group.setdefault(group, []).append(body)
@@ -229,19 +247,28 @@ def run_pipeline_bench(n_events: int, repeat: int, modes=("group", "mixed", "sin
                         if r.outcome == "anomaly":
                             anomalies += 1
                         if r.anomaly is not None and r.needs_notify:
-                            NotifyMessage(tenant_id=ev.tenant_id, anomaly_id=r.anomaly.id,
-                                          revision=r.revision).model_dump_json()
+                            NotifyMessage(
+                                tenant_id=ev.tenant_id, anomaly_id=r.anomaly.id, revision=r.revision
+                            ).model_dump_json()
                             notified += 1
                 elapsed = time.perf_counter() - t0
                 cpu = time.process_time() - c0
                 if best is None or elapsed < best[0]:
                     best = (elapsed, anomalies, notified, cpu)
-            results[mode] = {"events_per_s": len(events) / best[0], "seconds": best[0], "events": len(events),
-                             "anomalies": best[1], "notify_messages": best[2],
-                             "client_cpu_us_per_event": 1e6 * best[3] / len(events)}
+            results[mode] = {
+                "events_per_s": len(events) / best[0],
+                "seconds": best[0],
+                "events": len(events),
+                "anomalies": best[1],
+                "notify_messages": best[2],
+                "client_cpu_us_per_event": 1e6 * best[3] / len(events),
+            }
             if out:
-                print(f"  {mode:7s} {results[mode]['events_per_s']:10,.0f} events/s "
-                      f"(client CPU {results[mode]['client_cpu_us_per_event']:.0f} us/event)", file=out)
+                print(
+                    f"  {mode:7s} {results[mode]['events_per_s']:10,.0f} events/s "
+                    f"(client CPU {results[mode]['client_cpu_us_per_event']:.0f} us/event)",
+                    file=out,
+                )
         conn.close()
         return results
     finally:
@@ -277,15 +304,18 @@ def time_composite_engine(events) -> tuple[float, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="dd0c-cost bench score",
-                                 description="Points/s of the streaming scoring core on one core, and cost "
-                                             "events/s of the scoring function against PostgreSQL.")
+    ap = argparse.ArgumentParser(
+        prog="dd0c-cost bench score",
+        description="Points/s of the streaming scoring core on one core, and cost "
+        "events/s of the scoring function against PostgreSQL.",
+    )
     ap.add_argument("--points", type=int, default=100_000, help="points per run (default 100000)")
     ap.add_argument("--repeat", type=int, default=3, help="runs; the best is reported (default 3)")
     ap.add_argument("--events", type=int, default=10_000, help="cost events for the pipeline part (default 10000)")
     ap.add_argument("--no-pipeline", action="store_true", help="skip the PostgreSQL part")
-    ap.add_argument("--json", action="store_true",
-                    help='print only {"core_points_per_s": ..., "pipeline_events_per_s": ...}')
+    ap.add_argument(
+        "--json", action="store_true", help='print only {"core_points_per_s": ..., "pipeline_events_per_s": ...}'
+    )
     a = ap.parse_args(argv)
     if a.points < 1 or a.repeat < 1 or a.events < 100:
         ap.error("--points and --repeat must be >= 1, --events >= 100")
@@ -313,8 +343,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'':34s} {'points/s':>12s}  {'us/point':>8s}")
     print(f"{'StreamingDetector.update':34s} {core_pps:12,.0f}  {1e6 / core_pps:8.2f}")
     print(f"{'baseline: expanding Welford z':34s} {base_pps:12,.0f}  {1e6 / base_pps:8.2f}")
-    print(f"ratio core/baseline: {core_pps / base_pps:.3f} "
-          f"(the core costs {base_pps / core_pps:.1f}x the baseline per point)")
+    print(
+        f"ratio core/baseline: {core_pps / base_pps:.3f} "
+        f"(the core costs {base_pps / core_pps:.1f}x the baseline per point)"
+    )
     verdict = "meets" if core_pps >= TARGET_POINTS_PER_S else "MISSES"
     print(f"target >= {TARGET_POINTS_PER_S:,} points/s: {verdict}")
     if a.no_pipeline:
@@ -324,17 +356,26 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     _, _, events = synthetic_cost_events(a.events)
     secs, n = min(time_composite_engine(events) for _ in range(a.repeat))
-    print(f"\nscoring function end to end on PostgreSQL: {pipeline['group']['events']} cost events, "
-          f"best of {max(1, min(a.repeat, 2))}, one process")
+    print(
+        f"\nscoring function end to end on PostgreSQL: {pipeline['group']['events']} cost events, "
+        f"best of {max(1, min(a.repeat, 2))}, one process"
+    )
     print(f"{'':34s} {'events/s':>12s}  {'us/event':>8s}  anomalies  notify")
     print(f"{'composite core only (no DB)':34s} {n / secs:12,.0f}  {1e6 * secs / n:8.1f}")
-    labels = {"group": "batches of 10, one FIFO group", "mixed": "batches of 10, mixed groups",
-              "single": "one message per call"}
+    labels = {
+        "group": "batches of 10, one FIFO group",
+        "mixed": "batches of 10, mixed groups",
+        "single": "one message per call",
+    }
     for mode, r in pipeline.items():
-        print(f"{labels[mode]:34s} {r['events_per_s']:12,.0f}  {1e6 / r['events_per_s']:8.1f}  "
-              f"{r['anomalies']:9d}  {r['notify_messages']:6d}")
+        print(
+            f"{labels[mode]:34s} {r['events_per_s']:12,.0f}  {1e6 / r['events_per_s']:8.1f}  "
+            f"{r['anomalies']:9d}  {r['notify_messages']:6d}"
+        )
     eps = pipeline["group"]["events_per_s"]
-    print(f"target >= {TARGET_EVENTS_PER_S:,} events/s (batches): {'meets' if eps >= TARGET_EVENTS_PER_S else 'MISSES'}")
+    print(
+        f"target >= {TARGET_EVENTS_PER_S:,} events/s (batches): {'meets' if eps >= TARGET_EVENTS_PER_S else 'MISSES'}"
+    )
     return 0
 
 

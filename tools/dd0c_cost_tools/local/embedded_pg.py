@@ -109,7 +109,11 @@ def find_pg_bin() -> Path:
         raise PostgresNotFoundError(f"DD0C_PG_BIN={env!r} does not contain 'postgres' and 'initdb'")
 
     candidates = sorted(
-        (p for p in Path("/usr/lib/postgresql").glob("*/bin") if (p / "postgres").is_file() and (p / "initdb").is_file()),
+        (
+            p
+            for p in Path("/usr/lib/postgresql").glob("*/bin")
+            if (p / "postgres").is_file() and (p / "initdb").is_file()
+        ),
         key=_version_key,
         reverse=True,
     )
@@ -482,7 +486,16 @@ class EmbeddedPostgres:
             return None
         key = hashlib.sha256(
             "|".join(
-                map(str, (self._TEMPLATE_LAYOUT, self.bin_dir.resolve(), st.st_size, st.st_mtime_ns, run_as.uid if run_as else os.geteuid()))
+                map(
+                    str,
+                    (
+                        self._TEMPLATE_LAYOUT,
+                        self.bin_dir.resolve(),
+                        st.st_size,
+                        st.st_mtime_ns,
+                        run_as.uid if run_as else os.geteuid(),
+                    ),
+                )
             ).encode()
         ).hexdigest()[:20]
         base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dd0c-cost" / "pg-templates"
@@ -829,7 +842,9 @@ class EmbeddedPostgres:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def __repr__(self) -> str:

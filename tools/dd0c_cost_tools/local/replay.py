@@ -96,7 +96,13 @@ def replay(
     for item in ordered:
         if item.rejected:
             summary.rejected[item.rejected.reason.value] += 1
-            rejects.append({"reason": item.rejected.reason.value, "detail": item.rejected.detail, **item.origin.model_dump(exclude_none=True)})
+            rejects.append(
+                {
+                    "reason": item.rejected.reason.value,
+                    "detail": item.rejected.detail,
+                    **item.origin.model_dump(exclude_none=True),
+                }
+            )
 
     def tally(stage: str, kind: str, reason: str | None, origin: dict | None) -> None:
         if stage == "normalize":

@@ -18,7 +18,9 @@ def apigw_v2_event(method: str, raw_path: str, headers: dict[str, str], body: by
     """An API Gateway HTTP API (payload v2.0) event, as the api Lambda receives it."""
     parts = urlsplit(raw_path)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    is_text = body == b"" or headers.get("content-type", "").startswith(("application/json", "application/x-www-form-urlencoded", "text/"))
+    is_text = body == b"" or headers.get("content-type", "").startswith(
+        ("application/json", "application/x-www-form-urlencoded", "text/")
+    )
     return {
         "version": "2.0",
         "routeKey": "$default",
@@ -30,7 +32,13 @@ def apigw_v2_event(method: str, raw_path: str, headers: dict[str, str], body: by
             "accountId": "123456789012",
             "apiId": "local",
             "domainName": "localhost",
-            "http": {"method": method, "path": parts.path, "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": headers.get("user-agent", "")},
+            "http": {
+                "method": method,
+                "path": parts.path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": source_ip,
+                "userAgent": headers.get("user-agent", ""),
+            },
             "requestId": str(uuid.uuid4()),
             "routeKey": "$default",
             "stage": "$default",

@@ -194,7 +194,9 @@ RATE_UNITS: dict[str, RateSpec] = {
     "ebs/io1_iops_month": _IOPS_MONTH,
     "ebs/io2_iops_month": _IOPS_MONTH,
     "ebs/gp3_iops_month": _IOPS_MONTH,
-    "ebs/gp3_throughput_mibps_month": RateSpec("MiBps-hour", ("gibps-mo",), HOURS_PER_MONTH, Decimal(1) / Decimal(1024)),
+    "ebs/gp3_throughput_mibps_month": RateSpec(
+        "MiBps-hour", ("gibps-mo",), HOURS_PER_MONTH, Decimal(1) / Decimal(1024)
+    ),
     "ebs/snapshot_gb_month": _GB_MONTH,
     "ebs/standard_io_million_requests": RateSpec("1M requests", ("ios",), scale=Decimal(1_000_000)),
     "elb/alb_hour": _HOURLY,
@@ -435,16 +437,22 @@ def rate_item_of(service_code: str, attrs: dict[str, str]) -> str | None:
         if kind == "clb" and usage == "DataProcessing-Bytes":
             return "elb/clb_data_gb"
     elif service_code == "AmazonEKS":
-        return {"AmazonEKS-Hours:perCluster": "eks/cluster_hour", "AmazonEKS-Hours:extendedSupport": _EKS_SURCHARGE}.get(usage)
+        return {
+            "AmazonEKS-Hours:perCluster": "eks/cluster_hour",
+            "AmazonEKS-Hours:extendedSupport": _EKS_SURCHARGE,
+        }.get(usage)
     elif service_code == "AWSLambda":
         return _LAMBDA_GROUPS.get(attrs.get("group", ""))
     elif service_code == "AmazonDynamoDB":
         if family == "Provisioned IOPS":
-            return {"DDB-WriteUnits": "dynamodb/provisioned_wcu_hour", "DDB-ReadUnits": "dynamodb/provisioned_rcu_hour"}.get(
-                attrs.get("group", "")
-            )
+            return {
+                "DDB-WriteUnits": "dynamodb/provisioned_wcu_hour",
+                "DDB-ReadUnits": "dynamodb/provisioned_rcu_hour",
+            }.get(attrs.get("group", ""))
     elif service_code == "AmazonKinesis":
-        return {"Storage-ShardHour": "kinesis/shard_hour", "OnDemand-StreamHour": "kinesis/on_demand_stream_hour"}.get(usage)
+        return {"Storage-ShardHour": "kinesis/shard_hour", "OnDemand-StreamHour": "kinesis/on_demand_stream_hour"}.get(
+            usage
+        )
     elif service_code == "AmazonMSK":
         m = _MSK_RE.match(usage)
         if m and "serverless" not in m.group(1).lower():
@@ -515,11 +523,20 @@ def plan_queries(regions: list[str], services: Iterable[str]) -> list[_Query]:
             if table == "ec2":
                 out.append(_Query(table, "AmazonEC2", rc + _EC2_FILTERS, region))
             elif table == "rds":
-                out.append(_Query(table, "AmazonRDS", rc + (("productFamily", "Database Instance"), ("deploymentOption", "Single-AZ")), region))
+                out.append(
+                    _Query(
+                        table,
+                        "AmazonRDS",
+                        rc + (("productFamily", "Database Instance"), ("deploymentOption", "Single-AZ")),
+                        region,
+                    )
+                )
             elif table == "elasticache":
                 out.append(_Query(table, "AmazonElastiCache", rc + (("productFamily", "Cache Instance"),), region))
             elif table == "opensearch":
-                out.append(_Query(table, "AmazonES", rc + (("productFamily", "Amazon OpenSearch Service Instance"),), region))
+                out.append(
+                    _Query(table, "AmazonES", rc + (("productFamily", "Amazon OpenSearch Service Instance"),), region)
+                )
             else:
                 out += [_Query(table, code, rc + extra, region) for code, extra in _RATE_QUERIES]
     return out
@@ -811,9 +828,13 @@ def refresh(
     as_ofs: list[str] = []
 
     def source_note(table: str, query_desc: str) -> dict:
-        return {SOURCE: f"AWS Price List Query API (pricing:GetProducts, {PRICING_ENDPOINT_REGION} endpoint): {query_desc}"}
+        return {
+            SOURCE: f"AWS Price List Query API (pricing:GetProducts, {PRICING_ENDPOINT_REGION} endpoint): {query_desc}"
+        }
 
-    def refreshed_common(table: str, c: _Collector, n_regions: int, query_desc: str, decisions: dict) -> tuple[str, dict]:
+    def refreshed_common(
+        table: str, c: _Collector, n_regions: int, query_desc: str, decisions: dict
+    ) -> tuple[str, dict]:
         as_of = _max_date(c.published.values(), run_date)
         if c.values:  # an empty table (no Wavelength rows, say) says nothing about the data's date
             as_ofs.append(as_of)
@@ -852,12 +873,23 @@ def refresh(
         ec2_prices = _regional(c, 1)
         require_base_region("ec2", ec2_prices)
         as_of, prov_tables["ec2"] = refreshed_common(
-            "ec2", c, len(ec2_prices), "AmazonEC2, regionCode=<region>, " + ", ".join(f"{k}={v}" for k, v in _EC2_FILTERS),
-            {"rows": "BoxUsage rows with operation RunInstances, licence 'No License required', marketoption OnDemand",
-             "duplicates": "lower price kept; listed under conflicts"},
+            "ec2",
+            c,
+            len(ec2_prices),
+            "AmazonEC2, regionCode=<region>, " + ", ".join(f"{k}={v}" for k, v in _EC2_FILTERS),
+            {
+                "rows": "BoxUsage rows with operation RunInstances, licence 'No License required', marketoption OnDemand",
+                "duplicates": "lower price kept; listed under conflicts",
+            },
         )
-        ec2_header = {"schema": SCHEMA, "table": "ec2", "unit": "hour", "bases": basis(as_of),
-                      "region_basis": {r: SOURCE for r in sorted(ec2_prices)}, "basis_overrides": {}}
+        ec2_header = {
+            "schema": SCHEMA,
+            "table": "ec2",
+            "unit": "hour",
+            "bases": basis(as_of),
+            "region_basis": {r: SOURCE for r in sorted(ec2_prices)},
+            "basis_overrides": {},
+        }
     else:
         ec2_header, ec2_prices = base.table("ec2", report)
     ec2_ratio = {}
@@ -882,13 +914,25 @@ def refresh(
             if rs:
                 lz_ratio[loc] = _ratio4(statistics.median(rs))
         as_of, prov_tables["ec2_local_zones"] = refreshed_common(
-            "ec2_local_zones", c, len(lz_prices),
-            "AmazonEC2, locationType=" + "|".join(_LOCAL_ZONE_TYPES) + ", " + ", ".join(f"{k}={v}" for k, v in _EC2_FILTERS),
+            "ec2_local_zones",
+            c,
+            len(lz_prices),
+            "AmazonEC2, locationType="
+            + "|".join(_LOCAL_ZONE_TYPES)
+            + ", "
+            + ", ".join(f"{k}={v}" for k, v in _EC2_FILTERS),
             {"parent_ratio": "median of location price / parent-region price over common types"},
         )
-        lz_header = {"schema": SCHEMA, "table": "ec2_local_zones", "unit": "hour", "bases": basis(as_of),
-                     "default_basis": SOURCE, "parent_region": dict(sorted(parent.items())),
-                     "parent_ratio": lz_ratio, "basis_overrides": {}}
+        lz_header = {
+            "schema": SCHEMA,
+            "table": "ec2_local_zones",
+            "unit": "hour",
+            "bases": basis(as_of),
+            "default_basis": SOURCE,
+            "parent_region": dict(sorted(parent.items())),
+            "parent_ratio": lz_ratio,
+            "basis_overrides": {},
+        }
         tables["ec2_local_zones"] = {"header": lz_header, "big": {"prices": lz_prices}}
     else:
         lz_header, lz_prices = base.table("ec2_local_zones", report)
@@ -900,16 +944,30 @@ def refresh(
         rds_prices = _regional(c, 2)
         require_base_region("rds", rds_prices)
         as_of, prov_tables["rds"] = refreshed_common(
-            "rds", c, len(rds_prices), "AmazonRDS, regionCode=<region>, productFamily=Database Instance, deploymentOption=Single-AZ",
-            {"engines": {code: eng for code, eng in sorted(RDS_ENGINE_CODES.items(), key=lambda kv: kv[1])},
-             "rows": "usagetype InstanceUsage:db.* (no I/O-Optimized), no deploymentModel, no BYOL",
-             "multi_az": "not stored: the price book keeps Multi-AZ = 2 x Single-AZ (estimated)"},
+            "rds",
+            c,
+            len(rds_prices),
+            "AmazonRDS, regionCode=<region>, productFamily=Database Instance, deploymentOption=Single-AZ",
+            {
+                "engines": {code: eng for code, eng in sorted(RDS_ENGINE_CODES.items(), key=lambda kv: kv[1])},
+                "rows": "usagetype InstanceUsage:db.* (no I/O-Optimized), no deploymentModel, no BYOL",
+                "multi_az": "not stored: the price book keeps Multi-AZ = 2 x Single-AZ (estimated)",
+            },
         )
-        rds_header = {"schema": SCHEMA, "table": "rds", "unit": "hour", "deployment": "single-az", "bases": basis(as_of),
-                      "default_basis": SOURCE, "region_ratio": _table_ratios(rds_prices, min_common_types),
-                      "engine_aliases": dict(RDS_ENGINE_ALIASES)}
-        tables["rds"] = {"header": rds_header,
-                         "big": {"prices": rds_prices, "markup_over_ec2": _rds_markups(rds_prices, ec2_prices)}}
+        rds_header = {
+            "schema": SCHEMA,
+            "table": "rds",
+            "unit": "hour",
+            "deployment": "single-az",
+            "bases": basis(as_of),
+            "default_basis": SOURCE,
+            "region_ratio": _table_ratios(rds_prices, min_common_types),
+            "engine_aliases": dict(RDS_ENGINE_ALIASES),
+        }
+        tables["rds"] = {
+            "header": rds_header,
+            "big": {"prices": rds_prices, "markup_over_ec2": _rds_markups(rds_prices, ec2_prices)},
+        }
     else:
         rds_header, rds_prices = base.table("rds", report)
         markup = rds_header.pop("markup_over_ec2", {})
@@ -917,17 +975,33 @@ def refresh(
 
     # ---- ElastiCache / OpenSearch
     for name, depth, desc, extra in (
-        ("elasticache", 2, "AmazonElastiCache, regionCode=<region>, productFamily=Cache Instance; usagetype NodeUsage:cache.*", {}),
-        ("opensearch", 1, "AmazonES, regionCode=<region>, productFamily=Amazon OpenSearch Service Instance; usagetype *ESInstance*",
-         {"key_note": "instance types are stored without the '.search' suffix"}),
+        (
+            "elasticache",
+            2,
+            "AmazonElastiCache, regionCode=<region>, productFamily=Cache Instance; usagetype NodeUsage:cache.*",
+            {},
+        ),
+        (
+            "opensearch",
+            1,
+            "AmazonES, regionCode=<region>, productFamily=Amazon OpenSearch Service Instance; usagetype *ESInstance*",
+            {"key_note": "instance types are stored without the '.search' suffix"},
+        ),
     ):
         if name in services:
             c = collected[name]
             prices = _regional(c, depth)
             require_base_region(name, prices)
             as_of, prov_tables[name] = refreshed_common(name, c, len(prices), desc, {})
-            header = {"schema": SCHEMA, "table": name, "unit": "hour", "bases": basis(as_of), "default_basis": SOURCE,
-                      "region_ratio": _table_ratios(prices, min_common_types), **extra}
+            header = {
+                "schema": SCHEMA,
+                "table": name,
+                "unit": "hour",
+                "bases": basis(as_of),
+                "default_basis": SOURCE,
+                "region_ratio": _table_ratios(prices, min_common_types),
+                **extra,
+            }
         else:
             header, prices = base.table(name, report)
         tables[name] = {"header": header, "big": {"prices": prices}}
@@ -936,7 +1010,9 @@ def refresh(
     ec_ratio = tables["elasticache"]["header"].get("region_ratio", {})
     os_ratio = tables["opensearch"]["header"].get("region_ratio", {})
     seen_regions = {
-        r for t in ("ec2", "rds", "elasticache", "opensearch") for r in tables[t]["big"]["prices"]
+        r
+        for t in ("ec2", "rds", "elasticache", "opensearch")
+        for r in tables[t]["big"]["prices"]
         if REGION_RE.match(r) and not r.startswith("cn-")
     }
     ratios: dict[str, dict] = {}
@@ -965,8 +1041,9 @@ def refresh(
     }
 
     # ---- scalar rates
-    rate_items, rate_prov = _build_rates(collected.get("rates") if "rates" in services else None, base, ratios, known,
-                                         run_date, report)
+    rate_items, rate_prov = _build_rates(
+        collected.get("rates") if "rates" in services else None, base, ratios, known, run_date, report
+    )
     base_rates = base.raw("rates")
     aliases = dict(base_rates.get("aliases", RATE_ALIASES)) if base_rates else dict(RATE_ALIASES)
     rates_header = {"schema": SCHEMA, "table": "rates", "hours_per_month": HOURS_PER_MONTH, "aliases": aliases}
@@ -1004,8 +1081,11 @@ def refresh(
         "row_rules": "terms.OnDemand only; lowest beginRange with a positive USD price; rows without USD, priced 0, "
         "another OS/tenancy/licence/capacity status, or an unexpected usage type/unit are skipped",
         "tables": {k: prov_tables[k] for k in ALL_SERVICES if k in prov_tables},
-        "regions": {"file": "regions.json", "ratio_inputs": ratios,
-                    "ratio_crosscheck_elasticache": {k: ec_ratio.get(k) for k in known}},
+        "regions": {
+            "file": "regions.json",
+            "ratio_inputs": ratios,
+            "ratio_crosscheck_elasticache": {k: ec_ratio.get(k) for k in known},
+        },
         "cross_checks": {},
     }
     files["provenance.json"] = (json.dumps(provenance, sort_keys=True, indent=1) + "\n").encode()
@@ -1051,7 +1131,9 @@ def _build_rates(
                 if spec.policy == "flat":
                     derived[region] = values[base_region]
                 elif region in ratios and base_region in ratios:
-                    derived[region] = _sig6(values[base_region] * ratios[region]["ratio"] / ratios[base_region]["ratio"])
+                    derived[region] = _sig6(
+                        values[base_region] * ratios[region]["ratio"] / ratios[base_region]["ratio"]
+                    )
             service_code = item.split("/", 1)[0]
             items[item] = {
                 "unit": spec.unit,
@@ -1061,7 +1143,11 @@ def _build_rates(
                 "base_region": base_region,
                 "as_of": _max_date(published[item], run_date),
                 "source": f"AWS Price List Query API ({service_code})"
-                + ("; = cluster hour + extended-support surcharge" if item == "eks/cluster_extended_support_hour" else "")
+                + (
+                    "; = cluster hour + extended-support surcharge"
+                    if item == "eks/cluster_extended_support_hour"
+                    else ""
+                )
                 + (f"; x {spec.scale} per Price List unit" if spec.scale != 1 else ""),
                 "listed_source": SOURCE,
                 "listed": values,
@@ -1076,8 +1162,10 @@ def _build_rates(
         prov = {
             "file": "rates.json",
             "source": SOURCE,
-            "sources": {SOURCE: "AWS Price List Query API (pricing:GetProducts): per region, "
-                        + "; ".join(f"{code} {dict(extra) or ''}".strip() for code, extra in _RATE_QUERIES)},
+            "sources": {
+                SOURCE: "AWS Price List Query API (pricing:GetProducts): per region, "
+                + "; ".join(f"{code} {dict(extra) or ''}".strip() for code, extra in _RATE_QUERIES)
+            },
             "as_of": {k: v["as_of"] for k, v in sorted(items.items())},
             "as_of_max": max((v["as_of"] for v in items.values()), default=""),
             "items": len(items),
@@ -1102,17 +1190,68 @@ class _Base:
     """The snapshot carried over from (``base_dir``); missing files read as empty tables."""
 
     _EMPTY: dict[str, tuple[dict, str]] = {  # table -> (header, name of the big prices map)
-        "ec2": ({"schema": SCHEMA, "table": "ec2", "unit": "hour", "bases": {}, "region_basis": {}, "basis_overrides": {},
-                 "region_ratio": {}}, "prices"),
-        "ec2_local_zones": ({"schema": SCHEMA, "table": "ec2_local_zones", "unit": "hour", "bases": {}, "default_basis": SOURCE,
-                             "parent_region": {}, "parent_ratio": {}, "basis_overrides": {}}, "prices"),
-        "rds": ({"schema": SCHEMA, "table": "rds", "unit": "hour", "deployment": "single-az", "bases": {},
-                 "default_basis": SOURCE, "region_ratio": {}, "engine_aliases": dict(RDS_ENGINE_ALIASES),
-                 "markup_over_ec2": {}}, "prices"),
-        "elasticache": ({"schema": SCHEMA, "table": "elasticache", "unit": "hour", "bases": {}, "default_basis": SOURCE,
-                         "region_ratio": {}}, "prices"),
-        "opensearch": ({"schema": SCHEMA, "table": "opensearch", "unit": "hour", "bases": {}, "default_basis": SOURCE,
-                        "region_ratio": {}, "key_note": "instance types are stored without the '.search' suffix"}, "prices"),
+        "ec2": (
+            {
+                "schema": SCHEMA,
+                "table": "ec2",
+                "unit": "hour",
+                "bases": {},
+                "region_basis": {},
+                "basis_overrides": {},
+                "region_ratio": {},
+            },
+            "prices",
+        ),
+        "ec2_local_zones": (
+            {
+                "schema": SCHEMA,
+                "table": "ec2_local_zones",
+                "unit": "hour",
+                "bases": {},
+                "default_basis": SOURCE,
+                "parent_region": {},
+                "parent_ratio": {},
+                "basis_overrides": {},
+            },
+            "prices",
+        ),
+        "rds": (
+            {
+                "schema": SCHEMA,
+                "table": "rds",
+                "unit": "hour",
+                "deployment": "single-az",
+                "bases": {},
+                "default_basis": SOURCE,
+                "region_ratio": {},
+                "engine_aliases": dict(RDS_ENGINE_ALIASES),
+                "markup_over_ec2": {},
+            },
+            "prices",
+        ),
+        "elasticache": (
+            {
+                "schema": SCHEMA,
+                "table": "elasticache",
+                "unit": "hour",
+                "bases": {},
+                "default_basis": SOURCE,
+                "region_ratio": {},
+            },
+            "prices",
+        ),
+        "opensearch": (
+            {
+                "schema": SCHEMA,
+                "table": "opensearch",
+                "unit": "hour",
+                "bases": {},
+                "default_basis": SOURCE,
+                "region_ratio": {},
+                "key_note": "instance types are stored without the '.search' suffix",
+            },
+            "prices",
+        ),
     }
 
     def __init__(self, base_dir: Path | None) -> None:
@@ -1156,9 +1295,7 @@ class _Base:
 
 def _notice(as_of: str, run_date: str, carried: list[str], base: _Base) -> str:
     text = (
-        _NOTICE_TITLE
-        + _NOTICE_REFRESHED
-        + " (`dd0c-cost pricing refresh`) from the AWS Price List\n"
+        _NOTICE_TITLE + _NOTICE_REFRESHED + " (`dd0c-cost pricing refresh`) from the AWS Price List\n"
         f"Query API (pricing:GetProducts), AWS's own published list prices, retrieved {run_date}\n"
         f"(newest publicationDate {as_of or 'n/a'}). Tables and rate items taken from it carry source\n"
         '"aws-price-list"; provenance.json lists what was queried, skipped and derived. Prices missing\n'
@@ -1167,7 +1304,9 @@ def _notice(as_of: str, run_date: str, carried: list[str], base: _Base) -> str:
     if carried:
         tables = [c for c in carried if "/" not in c]
         items = [c for c in carried if "/" in c]
-        text += "\nCarried over unchanged from the previous snapshot (names in provenance.json, carried_over_from_base):\n"
+        text += (
+            "\nCarried over unchanged from the previous snapshot (names in provenance.json, carried_over_from_base):\n"
+        )
         text += "".join(f"  {t}.json\n" for t in tables)
         if items:
             text += f"  {len(items)} scalar-rate items of rates.json\n"
@@ -1180,7 +1319,9 @@ def _notice(as_of: str, run_date: str, carried: list[str], base: _Base) -> str:
     return text
 
 
-_NOTICE_TITLE = "dd0c_cost/pricing/data: offline AWS price snapshot\n===================================================\n\n"
+_NOTICE_TITLE = (
+    "dd0c_cost/pricing/data: offline AWS price snapshot\n===================================================\n\n"
+)
 _NOTICE_REFRESHED = "Refreshed by dd0c_cost_tools.pricing.refresh"
 _NOTICE_MARKER = (
     "\nThe notice of that previous snapshot follows verbatim.\n"
@@ -1224,11 +1365,18 @@ def main(argv: list[str] | None = None) -> int:
         description="Rebuild the offline price snapshot from the AWS Price List Query API (needs AWS credentials "
         "allowed pricing:GetProducts and pricing:GetAttributeValues).",
     )
-    ap.add_argument("--out", type=Path, default=DEFAULT_DATA_DIR, help="output directory (default: the package data dir)")
-    ap.add_argument("--regions", help="comma-separated region codes (default: every region the Price List has; "
-                    "us-east-1 is always included)")
-    ap.add_argument("--services", help=f"comma-separated subset of {','.join(ALL_SERVICES)} (default: all); "
-                    "the rest is carried over from the current snapshot")
+    ap.add_argument(
+        "--out", type=Path, default=DEFAULT_DATA_DIR, help="output directory (default: the package data dir)"
+    )
+    ap.add_argument(
+        "--regions",
+        help="comma-separated region codes (default: every region the Price List has; us-east-1 is always included)",
+    )
+    ap.add_argument(
+        "--services",
+        help=f"comma-separated subset of {','.join(ALL_SERVICES)} (default: all); "
+        "the rest is carried over from the current snapshot",
+    )
     ap.add_argument("--dry-run", action="store_true", help="query and print counts only; write nothing")
     ap.add_argument("--quiet", action="store_true", help="no per-query progress on stderr")
     args = ap.parse_args(argv)

@@ -57,6 +57,8 @@ def _fifo_handler(stage: str, make_record_handler: Callable[[dict], Callable[[SQ
     @metrics.log_metrics
     def handler(event: dict, context) -> dict:
         record_handler = tracer.capture_method(make_record_handler(event))
-        return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
 
     return handler

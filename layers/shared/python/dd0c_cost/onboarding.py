@@ -55,8 +55,14 @@ READER_ACTIONS: tuple[str, ...] = (
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-_BUS_ARN = re.compile(r"^arn:(aws[a-z-]*):events:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):event-bus/[A-Za-z0-9._\-/]{1,256}$")
-_CONSOLE = {"aws": "console.aws.amazon.com", "aws-us-gov": "console.amazonaws-us-gov.com", "aws-cn": "console.amazonaws.cn"}
+_BUS_ARN = re.compile(
+    r"^arn:(aws[a-z-]*):events:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):event-bus/[A-Za-z0-9._\-/]{1,256}$"
+)
+_CONSOLE = {
+    "aws": "console.aws.amazon.com",
+    "aws-us-gov": "console.amazonaws-us-gov.com",
+    "aws-cn": "console.amazonaws.cn",
+}
 
 # Placeholders left in quick_create_url_format; the operator's template URL (an S3 https URL
 # where the template is published) fills {template_url}, URL-encoded.
@@ -79,7 +85,9 @@ class OnboardingError(ValueError):
     """The request cannot be honoured as given; the message says what to change."""
 
 
-def _validate(account_id: str, regions: list[str] | tuple[str, ...], central_bus_arn: str, dd0c_account_id: str) -> tuple[list[str], str]:
+def _validate(
+    account_id: str, regions: list[str] | tuple[str, ...], central_bus_arn: str, dd0c_account_id: str
+) -> tuple[list[str], str]:
     if not isinstance(account_id, str) or not _ACCOUNT.match(account_id):
         raise OnboardingError(f"account id {account_id!r} is not a 12-digit AWS account id")
     if not isinstance(dd0c_account_id, str) or not _ACCOUNT.match(dd0c_account_id):
@@ -100,7 +108,9 @@ def _validate(account_id: str, regions: list[str] | tuple[str, ...], central_bus
         )
     partition, _bus_region, bus_account = match.groups()
     if bus_account != dd0c_account_id:
-        raise OnboardingError(f"the central bus belongs to account {bus_account}, not to the dd0c account {dd0c_account_id}")
+        raise OnboardingError(
+            f"the central bus belongs to account {bus_account}, not to the dd0c account {dd0c_account_id}"
+        )
     return wanted, partition
 
 
@@ -152,8 +162,17 @@ def connect_account(
         raise OnboardingError(str(exc)) from None
 
     return describe_onboarding(
-        tenant_id, account_id, connection.external_id, connection.regions, partition, central_bus_arn, dd0c_account_id,
-        tenant_name=tenant_name, created=connection.created, approved=True, template_url=template_url,
+        tenant_id,
+        account_id,
+        connection.external_id,
+        connection.regions,
+        partition,
+        central_bus_arn,
+        dd0c_account_id,
+        tenant_name=tenant_name,
+        created=connection.created,
+        approved=True,
+        template_url=template_url,
     )
 
 
@@ -180,8 +199,16 @@ def request_account_connection(
     except psycopg.errors.UniqueViolation:
         raise OnboardingError(f"account {account_id} is already connected to another tenant") from None
     return describe_onboarding(
-        tenant_id, account_id, row["external_id"], tuple(row["regions"]), partition, central_bus_arn, dd0c_account_id,
-        created=row["created"], approved=row["approved"], template_url=template_url,
+        tenant_id,
+        account_id,
+        row["external_id"],
+        tuple(row["regions"]),
+        partition,
+        central_bus_arn,
+        dd0c_account_id,
+        created=row["created"],
+        approved=row["approved"],
+        template_url=template_url,
     )
 
 
@@ -235,10 +262,15 @@ def describe_onboarding(
         "quick_create_url_format": url_format,
         "template_url": template_url,
         "stacks": stacks,
-        "next_steps": ([] if approved else [
-            f"Waiting for an operator to approve account {account_id} (dd0c-cost accounts connect {account_id} "
-            f"--tenant <tenant> --regions {' '.join(regions)}); until then its events are not attributed to you.",
-        ]) + [
+        "next_steps": (
+            []
+            if approved
+            else [
+                f"Waiting for an operator to approve account {account_id} (dd0c-cost accounts connect {account_id} "
+                f"--tenant <tenant> --regions {' '.join(regions)}); until then its events are not attributed to you.",
+            ]
+        )
+        + [
             f"Allow account {account_id} to put events on the central bus: add it to the dd0c stack's "
             "connectedAccountIds (or deploy with its organizationId) and redeploy.",
             f"The customer launches stack {CUSTOMER_STACK_NAME!r} in each region listed, with the parameters "

@@ -36,7 +36,12 @@ def send(queue_name: str, body: str, *, group: str, deduplication: str, attribut
 
 
 def send_to_url(url: str, body: str, *, group: str, deduplication: str, attributes: dict | None = None) -> str:
-    kwargs = {"QueueUrl": url, "MessageBody": body, "MessageGroupId": group_id(group), "MessageDeduplicationId": deduplication}
+    kwargs = {
+        "QueueUrl": url,
+        "MessageBody": body,
+        "MessageGroupId": group_id(group),
+        "MessageDeduplicationId": deduplication,
+    }
     if attributes:
         kwargs["MessageAttributes"] = {
             k: {"DataType": "String", "StringValue": str(v)[:1024]} for k, v in attributes.items() if v is not None

@@ -72,11 +72,15 @@ class Settings(BaseSettings):
     ingest_max_body_bytes: int = 1_000_000
 
     def queue_url(self, queue_name: str) -> str:
-        url = {INGEST: self.queue_url_ingest, COST_EVENTS: self.queue_url_cost_events, NOTIFY: self.queue_url_notify}.get(
-            queue_name
-        )
+        url = {
+            INGEST: self.queue_url_ingest,
+            COST_EVENTS: self.queue_url_cost_events,
+            NOTIFY: self.queue_url_notify,
+        }.get(queue_name)
         if not url:
-            raise RuntimeError(f"queue URL for {queue_name!r} is not configured (QUEUE_URL_{queue_name.upper().replace('-', '_')})")
+            raise RuntimeError(
+                f"queue URL for {queue_name!r} is not configured (QUEUE_URL_{queue_name.upper().replace('-', '_')})"
+            )
         return url
 
     def resolved_outbox_path(self) -> Path:

@@ -35,7 +35,13 @@ def cmd_accounts(args) -> int:
     conn = operator.open_operator_connection(database_url_for_cli())
     try:
         result = connect_account(
-            conn, args.tenant, args.account_id, args.regions, bus, dd0c_account, template_url=settings.onboarding_template_url
+            conn,
+            args.tenant,
+            args.account_id,
+            args.regions,
+            bus,
+            dd0c_account,
+            template_url=settings.onboarding_template_url,
         )
     except OnboardingError as exc:
         raise SystemExit(f"dd0c-cost: {exc}") from None

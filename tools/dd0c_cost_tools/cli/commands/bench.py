@@ -13,7 +13,9 @@ BENCHMARKS = {
 
 
 def register(sub) -> None:
-    p = sub.add_parser("bench", help="benchmarks: nab, score, normalize (pass --json for machine output)", add_help=False)
+    p = sub.add_parser(
+        "bench", help="benchmarks: nab, score, normalize (pass --json for machine output)", add_help=False
+    )
     p.add_argument("name", choices=sorted(BENCHMARKS))
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_bench)

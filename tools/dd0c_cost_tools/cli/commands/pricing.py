@@ -6,7 +6,9 @@ import argparse
 
 
 def register(sub) -> None:
-    p = sub.add_parser("pricing", help="pricing refresh: rebuild the price snapshot from the AWS Price List API", add_help=False)
+    p = sub.add_parser(
+        "pricing", help="pricing refresh: rebuild the price snapshot from the AWS Price List API", add_help=False
+    )
     p.add_argument("action", choices=["refresh"])
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_pricing)

@@ -8,7 +8,9 @@ from dd0c_cost_tools.cli.output import print_summary, progress_printer
 
 
 def register(sub) -> None:
-    p = sub.add_parser("replay", help="replay CloudTrail files (JSON Lines, envelopes, S3 log files) through the pipeline")
+    p = sub.add_parser(
+        "replay", help="replay CloudTrail files (JSON Lines, envelopes, S3 log files) through the pipeline"
+    )
     p.add_argument("paths", nargs="+")
     p.add_argument("--tenant", required=True)
     p.add_argument("--json", action="store_true")

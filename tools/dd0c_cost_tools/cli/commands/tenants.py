@@ -35,7 +35,11 @@ def cmd_tenants(args) -> int:
             _configure_tenant(conn, args)
         else:
             rows = operator.list_tenants(conn)
-            print(format_table([[r["name"], str(r["id"]), str(r["accounts"])] for r in rows], ["tenant", "id", "accounts"]))
+            print(
+                format_table(
+                    [[r["name"], str(r["id"]), str(r["accounts"])] for r in rows], ["tenant", "id", "accounts"]
+                )
+            )
     finally:
         conn.close()
     return 0

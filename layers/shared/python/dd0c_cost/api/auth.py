@@ -25,7 +25,9 @@ def authenticated_tenant(event: APIGatewayProxyEventV2) -> UUID:
     if not secret and authorization.lower().startswith("bearer "):
         secret = authorization[7:].strip()
     if not secret:
-        raise ApiError(401, "missing_api_key", "send the tenant API key as 'Authorization: Bearer <key>' or 'x-api-key'")
+        raise ApiError(
+            401, "missing_api_key", "send the tenant API key as 'Authorization: Bearer <key>' or 'x-api-key'"
+        )
     tenant_id = tenant_for_api_key(get_connection(), hash_api_key(secret))
     if tenant_id is None:
         raise ApiError(401, "invalid_api_key", "the API key is unknown or revoked")

@@ -29,9 +29,11 @@ def parse_ingest_request(body: bytes, *, max_body_bytes: int, max_records: int) 
     """The records of a request body: ``{"Records": [...]}`` (a CloudTrail log file), a JSON
     array of records/envelopes, or JSON Lines."""
     if len(body) > max_body_bytes:
-        raise IngestRequestError(413, "body_too_large", f"request body is {len(body):,} bytes; the limit is {max_body_bytes:,}")
+        raise IngestRequestError(
+            413, "body_too_large", f"request body is {len(body):,} bytes; the limit is {max_body_bytes:,}"
+        )
     if not body.strip():
-        raise IngestRequestError(400, "empty_body", "request body is empty; send {\"Records\": [...]}")
+        raise IngestRequestError(400, "empty_body", 'request body is empty; send {"Records": [...]}')
     try:
         value = orjson.loads(body)
         records = value["Records"] if isinstance(value, dict) and isinstance(value.get("Records"), list) else value
@@ -43,9 +45,11 @@ def parse_ingest_request(body: bytes, *, max_body_bytes: int, max_records: int) 
         except orjson.JSONDecodeError as exc:
             raise IngestRequestError(400, "malformed_json", f"body is neither JSON nor JSON Lines: {exc}") from None
     if not isinstance(records, list):
-        raise IngestRequestError(400, "bad_shape", "expected {\"Records\": [...]}, a JSON array, or JSON Lines")
+        raise IngestRequestError(400, "bad_shape", 'expected {"Records": [...]}, a JSON array, or JSON Lines')
     if len(records) > max_records:
-        raise IngestRequestError(413, "too_many_records", f"{len(records):,} records; the limit is {max_records:,} per request")
+        raise IngestRequestError(
+            413, "too_many_records", f"{len(records):,} records; the limit is {max_records:,} per request"
+        )
     return records
 
 
@@ -55,7 +59,9 @@ def queue_records(tenant_id: UUID, records: list, request_id: str) -> IngestAcce
     sender = IngestBatchSender(get_settings().queue_url(INGEST))
     rejected: list[IngestRejection] = []
     for index, record in enumerate(records):
-        body = IngestMessage(tenant_id=tenant_id, origin=Origin(source="api", file=request_id, line=index + 1), record=record).model_dump_json()
+        body = IngestMessage(
+            tenant_id=tenant_id, origin=Origin(source="api", file=request_id, line=index + 1), record=record
+        ).model_dump_json()
         if not sender.add(index, body, group=group_of(record), deduplication=queues.dedup_id(tenant_id, body)):
             size = sender.oversized[-1].size
             rejected.append(IngestRejection(index=index, reason="record_too_large", detail=f"{size:,} bytes > 256 KB"))

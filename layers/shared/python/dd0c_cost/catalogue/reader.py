@@ -38,34 +38,36 @@ WARNINGS_KEY = "input_warnings"
 _MAX_TEXT = 256
 
 # Numeric attributes and the largest value believed (anything above is clamped, with a warning).
-NUMERIC_LIMITS: Mapping[str, float] = MappingProxyType({
-    "size_gb": 1_048_576,  # 1 PiB (a sum of volumes can exceed one volume's 64 TiB)
-    "volume_size": 1_048_576,
-    "iops": 1_000_000,
-    "throughput": 100_000,
-    "nodes": 10_000,
-    "instance_count": 10_000,
-    "master_count": 100,
-    "warm_count": 10_000,
-    "num_cache_clusters": 10_000,
-    "shards": 1_000,
-    "replicas": 100,
-    "member_count": 10_000,
-    "wcu": 10_000_000,
-    "rcu": 10_000_000,
-    "gsi_wcu": 10_000_000,
-    "gsi_rcu": 10_000_000,
-    "shard_count": 100_000,
-    "concurrency": 1_000_000,
-    "brokers": 10_000,
-    "desired_size": 10_000,
-    "min_size": 10_000,
-    "max_size": 10_000,
-    "model_units": 10_000,
-    "min_acu": 256,
-    "spot_max_price": 10_000,
-    "min_count": MAX_QUANTITY,
-})
+NUMERIC_LIMITS: Mapping[str, float] = MappingProxyType(
+    {
+        "size_gb": 1_048_576,  # 1 PiB (a sum of volumes can exceed one volume's 64 TiB)
+        "volume_size": 1_048_576,
+        "iops": 1_000_000,
+        "throughput": 100_000,
+        "nodes": 10_000,
+        "instance_count": 10_000,
+        "master_count": 100,
+        "warm_count": 10_000,
+        "num_cache_clusters": 10_000,
+        "shards": 1_000,
+        "replicas": 100,
+        "member_count": 10_000,
+        "wcu": 10_000_000,
+        "rcu": 10_000_000,
+        "gsi_wcu": 10_000_000,
+        "gsi_rcu": 10_000_000,
+        "shard_count": 100_000,
+        "concurrency": 1_000_000,
+        "brokers": 10_000,
+        "desired_size": 10_000,
+        "min_size": 10_000,
+        "max_size": 10_000,
+        "model_units": 10_000,
+        "min_acu": 256,
+        "spot_max_price": 10_000,
+        "min_count": MAX_QUANTITY,
+    }
+)
 BOOLEANS = frozenset({"multi_az", "master_enabled", "warm_enabled", "ebs_enabled"})
 
 
@@ -239,7 +241,9 @@ class CatalogueEntry:
                     previous[name] = value
 
         if self._inherit is not None:
-            inherit_ids = [str(v) for v in self._inherit(record) if isinstance(v, (str, int)) and not isinstance(v, bool)]
+            inherit_ids = [
+                str(v) for v in self._inherit(record) if isinstance(v, (str, int)) and not isinstance(v, bool)
+            ]
         else:
             inherit_ids = ids
         return Reading(ids, quantity, attributes, previous, warnings, inherit_ids)

@@ -10,9 +10,11 @@ def actor_from_record(record: dict) -> Actor:
     identity = identity if isinstance(identity, dict) else {}
     kind = identity.get("type") if isinstance(identity.get("type"), str) else None
     arn = identity.get("arn") if isinstance(identity.get("arn"), str) else None
-    issuer = ((identity.get("sessionContext") or {}).get("sessionIssuer") or {}) if isinstance(
-        identity.get("sessionContext"), dict
-    ) else {}
+    issuer = (
+        ((identity.get("sessionContext") or {}).get("sessionIssuer") or {})
+        if isinstance(identity.get("sessionContext"), dict)
+        else {}
+    )
 
     if kind == "Root":
         name = "root"

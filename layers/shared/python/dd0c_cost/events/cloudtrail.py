@@ -139,7 +139,8 @@ def unwrap(obj: Any) -> tuple[dict, dict | None]:
         detail_type = obj.get("detail-type")
         if not isinstance(detail_type, str) or not detail_type.endswith(CLOUDTRAIL_DETAIL_TYPE_SUFFIX):
             raise RecordRejected(
-                RejectReason.NOT_CLOUDTRAIL, f"EventBridge event with detail-type {detail_type!r} is not from CloudTrail"
+                RejectReason.NOT_CLOUDTRAIL,
+                f"EventBridge event with detail-type {detail_type!r} is not from CloudTrail",
             )
         detail = obj.get("detail")
         if not isinstance(detail, dict):

@@ -35,7 +35,13 @@ NOT_IN_CATALOGUE = "not_in_catalogue"
 NO_BILLABLE_CHANGE = "no_billable_change"  # a modify call that touched no priced attribute
 
 _INHERITABLE = frozenset({CostAction.CREATE, CostAction.START, CostAction.MODIFY})
-_SIGN = {CostAction.CREATE: 1.0, CostAction.START: 1.0, CostAction.MODIFY: 1.0, CostAction.STOP: -1.0, CostAction.DELETE: -1.0}
+_SIGN = {
+    CostAction.CREATE: 1.0,
+    CostAction.START: 1.0,
+    CostAction.MODIFY: 1.0,
+    CostAction.STOP: -1.0,
+    CostAction.DELETE: -1.0,
+}
 
 
 class OutcomeKind(StrEnum):
@@ -88,7 +94,9 @@ class MemoryHistory:
     def record(self, event: CostEvent) -> None:
         if event.action in _INHERITABLE and event.attributes:
             for rid in event.resource_ids:
-                self._events.setdefault((event.resource_type, rid), []).append((event.event_time, dict(event.attributes)))
+                self._events.setdefault((event.resource_type, rid), []).append(
+                    (event.event_time, dict(event.attributes))
+                )
 
 
 def classify(event: CloudTrailEvent) -> tuple[catalogue.CatalogueEntry | None, str | None, str | None]:
@@ -122,8 +130,10 @@ def build_cost_event(
     if entry.inherit_attributes and reading.inherit_ids:
         lookup = history
         if lookup is None and conn is not None:
+
             def lookup(resource_type, ids, before):
                 return store.inherited_attributes(conn, resource_type, ids, before)
+
         if lookup is not None:
             inherited = entry.inheritable(lookup(entry.inherits_from_type, reading.inherit_ids, event.event_time))
 
@@ -192,7 +202,9 @@ _NOT_IN_CATALOGUE = _not_cost_relevant(NOT_IN_CATALOGUE, None)
 _CATALOGUE_GET = catalogue.CATALOGUE.get
 
 
-def normalize_record(obj: Any, tenant_id: UUID, book, history: MemoryHistory | Lookup | None = None) -> NormalizeOutcome:
+def normalize_record(
+    obj: Any, tenant_id: UUID, book, history: MemoryHistory | Lookup | None = None
+) -> NormalizeOutcome:
     """The pure normaliser: parse, validate, catalogue, price and build, with no database (no
     tenant lookup, nothing stored, nothing forwarded). ``history`` supplies inherited sizing; a
     :class:`MemoryHistory` also records each cost event built, so feed records in event-time order."""
@@ -220,7 +232,9 @@ def normalize(message: IngestMessage, conn: psycopg.Connection, book) -> Normali
         event = parse(message.record)
         tenant_id = tenant_for_account(conn, event.account_id)
         if tenant_id is None:
-            raise RecordRejected(RejectReason.UNKNOWN_ACCOUNT, f"account {event.account_id} is not connected to any tenant")
+            raise RecordRejected(
+                RejectReason.UNKNOWN_ACCOUNT, f"account {event.account_id} is not connected to any tenant"
+            )
         if message.tenant_id is not None and message.tenant_id != tenant_id:
             raise RecordRejected(
                 RejectReason.ACCOUNT_NOT_CONNECTED, f"account {event.account_id} is not connected to this tenant"
@@ -240,7 +254,10 @@ def normalize(message: IngestMessage, conn: psycopg.Connection, book) -> Normali
         # Stored before but never scored (a crash between commit and send): send it again;
         # the scorer's own once-only guard makes that safe.
         return NormalizeOutcome(
-            OutcomeKind.REJECTED, RejectReason.DUPLICATE.value, f"eventID {event.event_id} already processed",
-            cost_event=cost_event, forward=not stored.scored,
+            OutcomeKind.REJECTED,
+            RejectReason.DUPLICATE.value,
+            f"eventID {event.event_id} already processed",
+            cost_event=cost_event,
+            forward=not stored.scored,
         )
     return NormalizeOutcome(OutcomeKind.COST_EVENT, cost_event=cost_event, forward=True)

@@ -100,8 +100,15 @@ def set_mode(
     if now == new and (rule is not None or current.tenant_mode_since is not None):
         return None
     return store.append(
-        conn, tenant_id, store.MODE_ACTION, actor=actor, source=source, at=at,
-        subject=store.rule_subject(rule) if rule else store.TENANT_SUBJECT, state=new, reason=reason,
+        conn,
+        tenant_id,
+        store.MODE_ACTION,
+        actor=actor,
+        source=source,
+        at=at,
+        subject=store.rule_subject(rule) if rule else store.TENANT_SUBJECT,
+        state=new,
+        reason=reason,
         detail={"from": now, **(detail or {})},
     )
 
@@ -115,19 +122,33 @@ def set_panic(
     if state_at(conn, tenant_id, at).tenant_panic == on:
         return None
     return store.append(
-        conn, tenant_id, store.PANIC_ACTION, actor=actor, source=source, at=at, state="on" if on else "off",
+        conn,
+        tenant_id,
+        store.PANIC_ACTION,
+        actor=actor,
+        source=source,
+        at=at,
+        state="on" if on else "off",
         reason=reason,
     )
 
 
-def set_global_panic(operator_conn: psycopg.Connection, on: bool, *, actor: str, reason: str) -> store.AuditEntry | None:
+def set_global_panic(
+    operator_conn: psycopg.Connection, on: bool, *, actor: str, reason: str
+) -> store.AuditEntry | None:
     """Operator only (a ``dd0c_operator`` connection): stop or resume everything, for every tenant."""
     with operator_conn.transaction():
         if store.global_panic(operator_conn) == on:
             return None
         return store.append(
-            operator_conn, None, store.PANIC_ACTION, actor=actor, source="cli", subject=store.GLOBAL_SUBJECT,
-            state="on" if on else "off", reason=reason,
+            operator_conn,
+            None,
+            store.PANIC_ACTION,
+            actor=actor,
+            source="cli",
+            subject=store.GLOBAL_SUBJECT,
+            state="on" if on else "off",
+            reason=reason,
         )
 
 
@@ -141,11 +162,19 @@ def withhold_notification(
     if not store.mark_withheld(conn, anomaly_id, revision, why):
         return False
     store.append(
-        conn, tenant_id, "notify.withheld", actor="dd0c-cost", source="system", at=decision.state.at,
-        subject=f"anomaly:{anomaly_id}", state=decision.reason,
-        reason={"shadow": "shadow mode: scored and recorded, nobody notified",
-                "panic": "panic: notifications halted for this tenant",
-                "global_panic": "global panic: notifications halted for every tenant"}.get(decision.reason, decision.reason),
+        conn,
+        tenant_id,
+        "notify.withheld",
+        actor="dd0c-cost",
+        source="system",
+        at=decision.state.at,
+        subject=f"anomaly:{anomaly_id}",
+        state=decision.reason,
+        reason={
+            "shadow": "shadow mode: scored and recorded, nobody notified",
+            "panic": "panic: notifications halted for this tenant",
+            "global_panic": "global panic: notifications halted for every tenant",
+        }.get(decision.reason, decision.reason),
         detail={"revision": revision, "mode": decision.mode.value},
     )
     return True

@@ -87,8 +87,10 @@ class Evidence:
         return self.false_positives / self.reviewed if self.reviewed else 0.0
 
     def describe(self) -> str:
-        return (f"{self.false_positives} false positive(s) of {self.reviewed} reviewed anomalies "
-                f"({self.fp_rate:.0%}) detected {self.since:%Y-%m-%d %H:%M} – {self.until:%Y-%m-%d %H:%M} UTC")
+        return (
+            f"{self.false_positives} false positive(s) of {self.reviewed} reviewed anomalies "
+            f"({self.fp_rate:.0%}) detected {self.since:%Y-%m-%d %H:%M} – {self.until:%Y-%m-%d %H:%M} UTC"
+        )
 
 
 def evidence(conn: psycopg.Connection, since: datetime, until: datetime) -> Evidence:
@@ -130,15 +132,21 @@ def evaluate(conn: psycopg.Connection, tenant_id: UUID, at: datetime) -> store.A
         seen = evidence(conn, window_start, at)
         if seen.reviewed >= policy.demote_min_reviewed and seen.fp_rate > policy.demote_fp_rate:
             target = mode.demoted()
-            reason = (f"automatic demotion: {seen.describe()}; above the {policy.demote_fp_rate:.0%} "
-                      f"demotion threshold")
-    if target is None and policy.auto_promote and mode.promoted() is not None and mode.rank < policy.promote_max_mode.rank:
+            reason = f"automatic demotion: {seen.describe()}; above the {policy.demote_fp_rate:.0%} demotion threshold"
+    if (
+        target is None
+        and policy.auto_promote
+        and mode.promoted() is not None
+        and mode.rank < policy.promote_max_mode.rank
+    ):
         if at - started >= timedelta(days=policy.promote_after_days):
             seen = evidence(conn, started, at)
             if seen.reviewed >= policy.min_reviewed and seen.fp_rate <= policy.fp_rate_ceiling:
                 target = mode.promoted()
-                reason = (f"automatic promotion after {(at - started).total_seconds() / 86400:.1f} days in "
-                          f"{mode.value}: {seen.describe()}; within the {policy.fp_rate_ceiling:.0%} ceiling")
+                reason = (
+                    f"automatic promotion after {(at - started).total_seconds() / 86400:.1f} days in "
+                    f"{mode.value}: {seen.describe()}; within the {policy.fp_rate_ceiling:.0%} ceiling"
+                )
     if target is None:
         return None
     # one transition per tenant at a time: serialise and look again
@@ -146,8 +154,18 @@ def evaluate(conn: psycopg.Connection, tenant_id: UUID, at: datetime) -> store.A
     if state_at(conn, tenant_id, at).tenant_mode is not mode:
         return None
     return store.append(
-        conn, tenant_id, store.MODE_ACTION, actor=PROMOTION_ACTOR, source="system", at=at, state=target.value,
+        conn,
+        tenant_id,
+        store.MODE_ACTION,
+        actor=PROMOTION_ACTOR,
+        source="system",
+        at=at,
+        state=target.value,
         reason=reason,
-        detail={"from": mode.value, "reviewed": seen.reviewed, "false_positives": seen.false_positives,
-                "policy": policy.as_dict()},
+        detail={
+            "from": mode.value,
+            "reviewed": seen.reviewed,
+            "false_positives": seen.false_positives,
+            "policy": policy.as_dict(),
+        },
     )

@@ -128,7 +128,9 @@ def objects_from_event(event: Any) -> list[S3Object]:
         if not isinstance(bucket, str) or not isinstance(obj.get("key"), str):
             raise ValueError("S3 notification record without bucket name or object key")
         size = obj.get("size")
-        found.append(S3Object(bucket=bucket, key=unquote_plus(obj["key"]), size=size if isinstance(size, int) else None))
+        found.append(
+            S3Object(bucket=bucket, key=unquote_plus(obj["key"]), size=size if isinstance(size, int) else None)
+        )
     return found
 
 
@@ -192,12 +194,22 @@ def _record_account(record: Any) -> str | None:
 # --- rejects -------------------------------------------------------------------------------
 
 
-def report_reject(obj: S3Object, reason: str, detail: str, *, index: int | None = None, extra: dict | None = None) -> None:
+def report_reject(
+    obj: S3Object, reason: str, detail: str, *, index: int | None = None, extra: dict | None = None
+) -> None:
     """Send a reject to the rejects queue (the ingest DLQ): the body points at the object (and
     record index); attributes as ``queues.send_reject`` sets them. No queue configured raises:
     the invocation fails and is retried, then kept in the failure queue."""
     body = orjson.dumps(
-        {"source": "s3", "bucket": obj.bucket, "key": obj.key, "index": index, "reason": reason, "detail": detail, **(extra or {})}
+        {
+            "source": "s3",
+            "bucket": obj.bucket,
+            "key": obj.key,
+            "index": index,
+            "reason": reason,
+            "detail": detail,
+            **(extra or {}),
+        }
     ).decode()
     queues.send_reject(body, reason, detail, {"file": obj.uri, "line": None if index is None else index + 1})
 
@@ -230,7 +242,10 @@ def ingest_object(obj: S3Object, *, client=None, ingest_url: str | None = None, 
         records = parse_log_object(response["Body"].read())
     except ObjectRejected as rejected:
         log.error(
-            "rejected S3 object %s: %s: %s", obj.uri, rejected.reason, rejected.detail,
+            "rejected S3 object %s: %s: %s",
+            obj.uri,
+            rejected.reason,
+            rejected.detail,
             extra={"bucket": obj.bucket, "key": obj.key, "reject_reason": rejected.reason},
         )
         report_reject(obj, rejected.reason, rejected.detail)
@@ -259,7 +274,10 @@ def ingest_object(obj: S3Object, *, client=None, ingest_url: str | None = None, 
     result.queued = sender.accepted
     if result.rejected:
         log.error(
-            "%s: %d of %d records rejected (see the rejects queue)", obj.uri, len(result.rejected), len(records),
+            "%s: %d of %d records rejected (see the rejects queue)",
+            obj.uri,
+            len(result.rejected),
+            len(records),
             extra={"bucket": obj.bucket, "key": obj.key},
         )
         for item in result.rejected:

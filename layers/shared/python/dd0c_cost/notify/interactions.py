@@ -107,7 +107,8 @@ def _check_signature_headers(
     if abs(skew) > MAX_TIMESTAMP_SKEW_S:
         when = "old" if skew > 0 else "in the future"
         raise InteractionRejected(
-            f"stale request: X-Slack-Request-Timestamp is {abs(int(skew))} s {when} (limit {MAX_TIMESTAMP_SKEW_S} s)", 401
+            f"stale request: X-Slack-Request-Timestamp is {abs(int(skew))} s {when} (limit {MAX_TIMESTAMP_SKEW_S} s)",
+            401,
         )
     return signature, timestamp, current
 
@@ -200,7 +201,11 @@ def parse_interaction(
     snooze_seconds: int | None = None
     if action_id == ACTION_SNOOZE:
         raw_seconds = ref.get("snooze_seconds", DEFAULT_SNOOZE_SECONDS)
-        if isinstance(raw_seconds, bool) or not isinstance(raw_seconds, int) or not 0 < raw_seconds <= MAX_SNOOZE_SECONDS:
+        if (
+            isinstance(raw_seconds, bool)
+            or not isinstance(raw_seconds, int)
+            or not 0 < raw_seconds <= MAX_SNOOZE_SECONDS
+        ):
             raise InteractionRejected(f"snooze_seconds must be 1..{MAX_SNOOZE_SECONDS}, got {raw_seconds!r}", 400)
         snooze_seconds = raw_seconds
 
@@ -214,8 +219,10 @@ def parse_interaction(
             user_id=user.get("id") or "",
             user_name=_str_or_none(user.get("username")) or _str_or_none(user.get("name")),
             team_id=team_id or "",
-            channel_id=_str_or_none(_dig(payload, "channel", "id")) or _str_or_none(_dig(payload, "container", "channel_id")),
-            message_ts=_str_or_none(_dig(payload, "container", "message_ts")) or _str_or_none(_dig(payload, "message", "ts")),
+            channel_id=_str_or_none(_dig(payload, "channel", "id"))
+            or _str_or_none(_dig(payload, "container", "channel_id")),
+            message_ts=_str_or_none(_dig(payload, "container", "message_ts"))
+            or _str_or_none(_dig(payload, "message", "ts")),
             snooze_seconds=snooze_seconds,
             response_url=_str_or_none(payload.get("response_url")),
         )

@@ -252,9 +252,7 @@ def _actions(anomaly: Anomaly) -> ActionsBlock | None:
     elements: list[Any] = []
     if anomaly.status is not AnomalyStatus.ACKNOWLEDGED:
         elements.append(
-            ButtonElement(
-                text="Acknowledge", action_id=ACTION_ACKNOWLEDGE, value=_value(anomaly), style="primary"
-            )
+            ButtonElement(text="Acknowledge", action_id=ACTION_ACKNOWLEDGE, value=_value(anomaly), style="primary")
         )
     elements.append(
         StaticSelectElement(
@@ -300,7 +298,9 @@ def build_blocks(anomaly: Anomaly, *, dashboard_url: str | None = None, status_b
     blocks: list[Block | None] = [
         _header(anomaly),
         _status(anomaly, status_by),
-        SectionBlock(block_id="anomaly_summary", text=MarkdownTextObject(text=clip(escape_mrkdwn(anomaly.summary), MAX_TEXT)))
+        SectionBlock(
+            block_id="anomaly_summary", text=MarkdownTextObject(text=clip(escape_mrkdwn(anomaly.summary), MAX_TEXT))
+        )
         if anomaly.summary
         else None,
         _facts(anomaly),

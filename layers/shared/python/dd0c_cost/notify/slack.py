@@ -120,7 +120,9 @@ class SlackNotifier:
                 raise SlackRateLimited(
                     method, retry_after=int(retry_after) if str(retry_after or "").isdigit() else None, detail=data
                 ) from exc
-            raise SlackNotifyError(method, str(data.get("error") or "unknown_error"), status=status, detail=data) from exc
+            raise SlackNotifyError(
+                method, str(data.get("error") or "unknown_error"), status=status, detail=data
+            ) from exc
         return dict(response.data) if isinstance(response.data, dict) else {}
 
     def _append_outbox(self, record: dict[str, Any]) -> None:
@@ -130,7 +132,9 @@ class SlackNotifier:
         with path.open("a", encoding="utf-8") as fh:
             fh.write(line)  # one write per line: concurrent appenders do not interleave lines
 
-    def _outbox_record(self, kind: str, anomaly: Anomaly, channel: str, ts: str, message: dict[str, Any]) -> dict[str, Any]:
+    def _outbox_record(
+        self, kind: str, anomaly: Anomaly, channel: str, ts: str, message: dict[str, Any]
+    ) -> dict[str, Any]:
         return {
             "kind": kind,
             "at": datetime.now(UTC).isoformat(),
@@ -172,7 +176,9 @@ class SlackNotifier:
             self._append_outbox(self._outbox_record("update", anomaly, channel, ts, message))
             return PostResult(channel=channel, ts=ts, destination="outbox")
         data = self._call("chat.update", channel=channel, ts=ts, text=message["text"], blocks=message["blocks"])
-        return PostResult(channel=str(data.get("channel") or channel), ts=str(data.get("ts") or ts), destination="slack")
+        return PostResult(
+            channel=str(data.get("channel") or channel), ts=str(data.get("ts") or ts), destination="slack"
+        )
 
 
 _notifier: SlackNotifier | None = None

@@ -14,7 +14,9 @@ def slack_message_of(conn: psycopg.Connection, anomaly_id: UUID) -> tuple[str | 
     return (row["slack_channel"], row["slack_ts"]) if row else (None, None)
 
 
-def mark_notified(conn: psycopg.Connection, anomaly_id: UUID, revision: int, channel: str | None, ts: str | None) -> bool:
+def mark_notified(
+    conn: psycopg.Connection, anomaly_id: UUID, revision: int, channel: str | None, ts: str | None
+) -> bool:
     """Record a post; False if this revision was already posted (redelivered notify message)."""
     row = conn.execute(
         """UPDATE dd0c.anomalies SET notified_revision = %s, notify_withheld = NULL,

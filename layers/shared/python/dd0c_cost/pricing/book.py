@@ -74,7 +74,9 @@ class PriceBook:
         key = ("rds", region, instance_class, engine, bool(multi_az))
         quote = self._quotes.get(key)
         if quote is None:
-            quote = self._remember(key, self._rds(self._norm_region(region), instance_class, engine, bool(multi_az)), "hour")
+            quote = self._remember(
+                key, self._rds(self._norm_region(region), instance_class, engine, bool(multi_az)), "hour"
+            )
         return quote
 
     def elasticache_node(self, region: str, node_type: str, engine: str = "redis") -> PriceQuote:
@@ -227,7 +229,9 @@ class PriceBook:
             return single
         return _Price(single.usd * 2, f"{single.source};multi-az=2x-single-az", single.as_of, True)
 
-    def _rds_single(self, t: dict[str, Any], region: str, cls: str, engine: str, derive_region: bool = True) -> _Price | None:
+    def _rds_single(
+        self, t: dict[str, Any], region: str, cls: str, engine: str, derive_region: bool = True
+    ) -> _Price | None:
         by_engine = t["prices"].get(region)
         base_basis = t["bases"][t["default_basis"]]
         if by_engine is not None:

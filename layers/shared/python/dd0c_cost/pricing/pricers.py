@@ -170,6 +170,7 @@ class Pricer:
 
 # --- parts ---------------------------------------------------------------------------------------
 
+
 def _ec2_instance(book, region: str, a: Mapping[str, Any]) -> Quote:
     itype = _str(a, "instance_type")
     notes: list[str] = []
@@ -232,8 +233,12 @@ def _ebs_storage(book, region: str, a: Mapping[str, Any]) -> Quote:
     if size is None:
         return UNKNOWN
     vt, defaulted = _ebs_type(a)
-    return _q(book.rate("ebs", f"{vt}_gb_month", region), size, estimated=defaulted,
-              note="default-type-gp2" if defaulted else None)
+    return _q(
+        book.rate("ebs", f"{vt}_gb_month", region),
+        size,
+        estimated=defaulted,
+        note="default-type-gp2" if defaulted else None,
+    )
 
 
 def _ebs_iops(book, region: str, a: Mapping[str, Any]) -> Quote:
@@ -246,8 +251,12 @@ def _ebs_iops(book, region: str, a: Mapping[str, Any]) -> Quote:
         if iops is None:
             return UNKNOWN
         tiered = vt == "io2" and iops > 32_000  # io2 is tiered above 32,000: tier-1 rate is an upper bound
-        return _q(book.rate("ebs", f"{vt}_iops_month", region), iops, estimated=tiered,
-                  note="io2-tier1-rate-upper-bound" if tiered else None)
+        return _q(
+            book.rate("ebs", f"{vt}_iops_month", region),
+            iops,
+            estimated=tiered,
+            note="io2-tier1-rate-upper-bound" if tiered else None,
+        )
     return zero("iops-included")
 
 
@@ -256,7 +265,9 @@ def _ebs_throughput(book, region: str, a: Mapping[str, Any]) -> Quote:
     if vt != "gp3":
         return zero("throughput-included")
     extra = max(0.0, (_num(a, "throughput") or 125.0) - 125.0)  # 125 MiB/s included
-    return _q(book.rate("ebs", "gp3_throughput_mibps_month", region), extra) if extra else zero("gp3-baseline-throughput")
+    return (
+        _q(book.rate("ebs", "gp3_throughput_mibps_month", region), extra) if extra else zero("gp3-baseline-throughput")
+    )
 
 
 def _ebs_snapshot(book, region: str, a: Mapping[str, Any]) -> Quote:
@@ -299,7 +310,9 @@ def _load_balancer(book, region: str, a: Mapping[str, Any]) -> Quote:
     item = _ELB_ITEMS.get(lb_type)
     if item is None:
         return UNKNOWN  # gateway load balancers: no licensed price
-    return _q(book.rate("elb", item, region), estimated=estimated, note="default-type-application" if estimated else None)
+    return _q(
+        book.rate("elb", item, region), estimated=estimated, note="default-type-application" if estimated else None
+    )
 
 
 def _rds_instance(book, region: str, a: Mapping[str, Any]) -> Quote:
@@ -308,8 +321,12 @@ def _rds_instance(book, region: str, a: Mapping[str, Any]) -> Quote:
         return UNKNOWN
     if cls.lower() == "db.serverless":
         acu = _num(a, "min_acu")
-        return _q(book.rate("rds", "aurora_serverless_v2_acu_hour", region), 0.5 if acu is None else acu,
-                  estimated=True, note="serverless-v2-minimum-acu")
+        return _q(
+            book.rate("rds", "aurora_serverless_v2_acu_hour", region),
+            0.5 if acu is None else acu,
+            estimated=True,
+            note="serverless-v2-minimum-acu",
+        )
     engine = _str(a, "engine")
     if engine is None:
         return UNKNOWN
@@ -335,11 +352,19 @@ def _rds_storage(book, region: str, a: Mapping[str, Any]) -> Quote:
     if st in ("gp2", "gp3", "standard"):
         item = "gp2_multi_az_gb_month" if multi else "gp2_gb_month"
         # gp3 lists at the gp2 GB price; magnetic ("standard") is approximated by it.
-        return _q(book.rate("rds", item, region), size, estimated=st != "gp2",
-                  note=None if st == "gp2" else f"{st}-priced-as-gp2")
+        return _q(
+            book.rate("rds", item, region),
+            size,
+            estimated=st != "gp2",
+            note=None if st == "gp2" else f"{st}-priced-as-gp2",
+        )
     if st in ("io1", "io2"):
-        return _q(book.rate("rds", "io1_gb_month", region), size * (2 if multi else 1),
-                  estimated=multi or st == "io2", note="multi-az=2x" if multi else None)
+        return _q(
+            book.rate("rds", "io1_gb_month", region),
+            size * (2 if multi else 1),
+            estimated=multi or st == "io2",
+            note="multi-az=2x" if multi else None,
+        )
     return UNKNOWN
 
 
@@ -352,8 +377,12 @@ def _rds_iops(book, region: str, a: Mapping[str, Any]) -> Quote:
     if iops is None:
         return UNKNOWN
     multi = bool(_bool(a, "multi_az"))
-    return _q(book.rate("rds", "io1_iops_month", region), iops * (2 if multi else 1),
-              estimated=multi or st == "io2", note="multi-az=2x" if multi else None)
+    return _q(
+        book.rate("rds", "io1_iops_month", region),
+        iops * (2 if multi else 1),
+        estimated=multi or st == "io2",
+        note="multi-az=2x" if multi else None,
+    )
 
 
 def _rds_cluster_compute(book, region: str, a: Mapping[str, Any]) -> Quote:
@@ -472,12 +501,20 @@ def _opensearch_ebs(book, region: str, a: Mapping[str, Any]) -> Quote:
     per_node = size * (_num(a, "instance_count") or 1.0)
     vt = (_str(a, "volume_type") or "gp2").lower()
     if vt in ("gp2", "gp3"):
-        return _q(book.rate("opensearch", "gp2_gb_month", region), per_node, estimated=vt == "gp3",
-                  note="gp3-priced-as-gp2-upper-bound" if vt == "gp3" else None)
+        return _q(
+            book.rate("opensearch", "gp2_gb_month", region),
+            per_node,
+            estimated=vt == "gp3",
+            note="gp3-priced-as-gp2-upper-bound" if vt == "gp3" else None,
+        )
     if vt == "io1":
         iops = (_num(a, "iops") or 0.0) * (_num(a, "instance_count") or 1.0)
-        return _combine([_q(book.rate("opensearch", "io1_gb_month", region), per_node),
-                         _q(book.rate("opensearch", "io1_iops_month", region), iops)])
+        return _combine(
+            [
+                _q(book.rate("opensearch", "io1_gb_month", region), per_node),
+                _q(book.rate("opensearch", "io1_iops_month", region), iops),
+            ]
+        )
     if vt == "standard":
         return _q(book.rate("opensearch", "magnetic_gb_month", region), per_node)
     return UNKNOWN
@@ -493,52 +530,96 @@ def _unpriced(book, region: str, a: Mapping[str, Any]) -> Quote:
 
 _NO_SOURCE = (Part((), _unpriced),)
 
-PRICERS: Mapping[str, Pricer] = MappingProxyType({p.name: p for p in (
-    Pricer("ec2_instance", (Part(("instance_type", "tenancy", "platform", "market", "spot_max_price", "launch_template"),
-                                 _ec2_instance),)),
-    Pricer("ec2_instance_resize", (Part(("instance_type",), _ec2_instance),), change_applies_at_start=True),
-    Pricer("ebs_volume", (
-        Part(("volume_type", "size_gb"), _ebs_storage),
-        Part(("volume_type", "iops"), _ebs_iops),
-        Part(("volume_type", "throughput"), _ebs_throughput),
-    )),
-    Pricer("ebs_snapshot", (Part(("size_gb",), _ebs_snapshot),)),
-    Pricer("public_ipv4", (Part(("pool",), _public_ipv4),)),
-    Pricer("nat_gateway", (Part((), _nat_gateway),)),
-    Pricer("load_balancer", (Part(("lb_type", "arn", "classic_name"), _load_balancer),)),
-    Pricer("rds_instance", (
-        Part(("instance_type", "engine", "multi_az", "min_acu"), _rds_instance),
-        Part(("engine", "instance_type", "storage_gb", "storage_type", "iops", "multi_az"), _rds_storage),
-        Part(("engine", "storage_type", "iops", "multi_az"), _rds_iops),
-    )),
-    # Start/stop: a stopped DB instance still pays for its storage.
-    Pricer("rds_instance_hours", (Part(("instance_type", "engine", "multi_az", "min_acu"), _rds_instance),)),
-    Pricer("rds_cluster", (
-        Part(("engine", "engine_mode", "instance_type"), _rds_cluster_compute),
-        Part(("engine", "storage_gb", "storage_type", "iops"), _rds_cluster_storage),
-    )),
-    Pricer("rds_cluster_hours", (Part(("engine", "engine_mode", "instance_type"), _rds_cluster_compute),)),
-    Pricer("rds_snapshot", (Part(("storage_gb",), _rds_snapshot),)),
-    Pricer("dynamodb_table", (
-        Part(("billing_mode", "wcu", "gsi_wcu"), _ddb_units("provisioned_wcu_hour", "wcu", "gsi_wcu")),
-        Part(("billing_mode", "rcu", "gsi_rcu"), _ddb_units("provisioned_rcu_hour", "rcu", "gsi_rcu")),
-    )),
-    Pricer("elasticache_nodes", (Part(("instance_type", "engine", "nodes", "num_cache_clusters", "shards", "replicas",
-                                       "member_count"), _elasticache_nodes),)),
-    Pricer("redshift_nodes", (Part(("instance_type", "nodes"), _redshift_nodes),)),
-    Pricer("opensearch_domain", (
-        Part(("instance_type", "instance_count"), _opensearch_data),
-        Part(("master_enabled", "master_type", "master_count"), _opensearch_master),
-        Part(("warm_enabled", "warm_type", "warm_count"), _opensearch_warm),
-        Part(("ebs_enabled", "volume_type", "volume_size", "iops", "instance_count"), _opensearch_ebs),
-    )),
-    Pricer("eks_cluster", (Part((), _eks_cluster),)),
-    Pricer("eks_nodegroup", (Part(("instance_type", "desired_size", "min_size", "capacity_type"), _ec2_nodes),)),
-    # No licensed price source (see docs/pricing.md, "Known gaps"): cost events with price_unknown.
-    Pricer("sagemaker", _NO_SOURCE, price_source=False),
-    Pricer("msk", _NO_SOURCE, price_source=False),
-    Pricer("kinesis", _NO_SOURCE, price_source=False),
-    Pricer("lambda_provisioned_concurrency", _NO_SOURCE, price_source=False),
-    Pricer("bedrock", _NO_SOURCE, price_source=False),
-    Pricer("transit_gateway", _NO_SOURCE, price_source=False),
-)})
+PRICERS: Mapping[str, Pricer] = MappingProxyType(
+    {
+        p.name: p
+        for p in (
+            Pricer(
+                "ec2_instance",
+                (
+                    Part(
+                        ("instance_type", "tenancy", "platform", "market", "spot_max_price", "launch_template"),
+                        _ec2_instance,
+                    ),
+                ),
+            ),
+            Pricer("ec2_instance_resize", (Part(("instance_type",), _ec2_instance),), change_applies_at_start=True),
+            Pricer(
+                "ebs_volume",
+                (
+                    Part(("volume_type", "size_gb"), _ebs_storage),
+                    Part(("volume_type", "iops"), _ebs_iops),
+                    Part(("volume_type", "throughput"), _ebs_throughput),
+                ),
+            ),
+            Pricer("ebs_snapshot", (Part(("size_gb",), _ebs_snapshot),)),
+            Pricer("public_ipv4", (Part(("pool",), _public_ipv4),)),
+            Pricer("nat_gateway", (Part((), _nat_gateway),)),
+            Pricer("load_balancer", (Part(("lb_type", "arn", "classic_name"), _load_balancer),)),
+            Pricer(
+                "rds_instance",
+                (
+                    Part(("instance_type", "engine", "multi_az", "min_acu"), _rds_instance),
+                    Part(("engine", "instance_type", "storage_gb", "storage_type", "iops", "multi_az"), _rds_storage),
+                    Part(("engine", "storage_type", "iops", "multi_az"), _rds_iops),
+                ),
+            ),
+            # Start/stop: a stopped DB instance still pays for its storage.
+            Pricer("rds_instance_hours", (Part(("instance_type", "engine", "multi_az", "min_acu"), _rds_instance),)),
+            Pricer(
+                "rds_cluster",
+                (
+                    Part(("engine", "engine_mode", "instance_type"), _rds_cluster_compute),
+                    Part(("engine", "storage_gb", "storage_type", "iops"), _rds_cluster_storage),
+                ),
+            ),
+            Pricer("rds_cluster_hours", (Part(("engine", "engine_mode", "instance_type"), _rds_cluster_compute),)),
+            Pricer("rds_snapshot", (Part(("storage_gb",), _rds_snapshot),)),
+            Pricer(
+                "dynamodb_table",
+                (
+                    Part(("billing_mode", "wcu", "gsi_wcu"), _ddb_units("provisioned_wcu_hour", "wcu", "gsi_wcu")),
+                    Part(("billing_mode", "rcu", "gsi_rcu"), _ddb_units("provisioned_rcu_hour", "rcu", "gsi_rcu")),
+                ),
+            ),
+            Pricer(
+                "elasticache_nodes",
+                (
+                    Part(
+                        (
+                            "instance_type",
+                            "engine",
+                            "nodes",
+                            "num_cache_clusters",
+                            "shards",
+                            "replicas",
+                            "member_count",
+                        ),
+                        _elasticache_nodes,
+                    ),
+                ),
+            ),
+            Pricer("redshift_nodes", (Part(("instance_type", "nodes"), _redshift_nodes),)),
+            Pricer(
+                "opensearch_domain",
+                (
+                    Part(("instance_type", "instance_count"), _opensearch_data),
+                    Part(("master_enabled", "master_type", "master_count"), _opensearch_master),
+                    Part(("warm_enabled", "warm_type", "warm_count"), _opensearch_warm),
+                    Part(("ebs_enabled", "volume_type", "volume_size", "iops", "instance_count"), _opensearch_ebs),
+                ),
+            ),
+            Pricer("eks_cluster", (Part((), _eks_cluster),)),
+            Pricer(
+                "eks_nodegroup", (Part(("instance_type", "desired_size", "min_size", "capacity_type"), _ec2_nodes),)
+            ),
+            # No licensed price source (see docs/pricing.md, "Known gaps"): cost events with price_unknown.
+            Pricer("sagemaker", _NO_SOURCE, price_source=False),
+            Pricer("msk", _NO_SOURCE, price_source=False),
+            Pricer("kinesis", _NO_SOURCE, price_source=False),
+            Pricer("lambda_provisioned_concurrency", _NO_SOURCE, price_source=False),
+            Pricer("bedrock", _NO_SOURCE, price_source=False),
+            Pricer("transit_gateway", _NO_SOURCE, price_source=False),
+        )
+    }
+)

@@ -30,8 +30,16 @@ class LevelBaseline:
 
     __slots__ = ("n", "mean", "m2", "w", "level", "t_last", "first_t")
 
-    def __init__(self, n: int = 0, mean: float = 0.0, m2: float = 0.0, w: float = 0.0, level: float = 0.0,
-                 t_last: float | None = None, first_t: float | None = None) -> None:
+    def __init__(
+        self,
+        n: int = 0,
+        mean: float = 0.0,
+        m2: float = 0.0,
+        w: float = 0.0,
+        level: float = 0.0,
+        t_last: float | None = None,
+        first_t: float | None = None,
+    ) -> None:
         self.n = int(n)
         self.mean = float(mean)
         self.m2 = max(0.0, float(m2))

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 import bisect
 import math
-from functools import lru_cache
 import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from dd0c_cost.events.models import CostAction, CostEvent
@@ -142,8 +142,11 @@ def sanitize(event: CostEvent) -> Observation | Ignored:
     action = event.action
     # create/start add spend, stop/delete remove it; a modify is priced as the change (either sign)
     if action is not CostAction.MODIFY and ((x < 0) if action in _INCREASES else (x > 0)):
-        return Ignored("sign_mismatch", f"{action.value} with a {'negative' if x < 0 else 'positive'} "
-                                        f"rate change ({x!r} $/h) contradicts itself: ignored")
+        return Ignored(
+            "sign_mismatch",
+            f"{action.value} with a {'negative' if x < 0 else 'positive'} "
+            f"rate change ({x!r} $/h) contradicts itself: ignored",
+        )
     if q > MAX_QUANTITY:
         # The normaliser clamps requests at 10,000; more than that here is a malformed message.
         return Ignored("absurd_quantity", f"quantity {q:g} exceeds {MAX_QUANTITY:g}: ignored")
@@ -157,8 +160,10 @@ def sanitize(event: CostEvent) -> Observation | Ignored:
     if unit is not None and unit > MAX_UNIT_USD_PER_HOUR:
         return Ignored("absurd_price", f"unit price ${unit:,.2f}/h exceeds ${MAX_UNIT_USD_PER_HOUR:,.0f}/h: ignored")
     if q > 0 and abs(x) > MAX_UNIT_USD_PER_HOUR * q:
-        return Ignored("absurd_price", f"${abs(x):,.2f}/h for {q:g} resources exceeds "
-                                       f"${MAX_UNIT_USD_PER_HOUR:,.0f}/h each: ignored")
+        return Ignored(
+            "absurd_price",
+            f"${abs(x):,.2f}/h for {q:g} resources exceeds ${MAX_UNIT_USD_PER_HOUR:,.0f}/h each: ignored",
+        )
     if abs(x) > MAX_EVENT_USD_PER_HOUR:
         x = math.copysign(MAX_EVENT_USD_PER_HOUR, x)
         note = f"rate change clamped to ${MAX_EVENT_USD_PER_HOUR:,.0f}/h"
@@ -166,9 +171,23 @@ def sanitize(event: CostEvent) -> Observation | Ignored:
     it = it if isinstance(it, str) and it else None
     actor = event.actor
     return Observation(
-        event.event_id, event_epoch(event.event_time), float(x), float(q), unit, event.account_id, event.region,
-        event.service, event.resource_type, actor_key_of(event),
-        actor.display_name, actor.principal_arn, it, family_of(it), tuple(event.resource_ids), _VERBS[action], note,
+        event.event_id,
+        event_epoch(event.event_time),
+        float(x),
+        float(q),
+        unit,
+        event.account_id,
+        event.region,
+        event.service,
+        event.resource_type,
+        actor_key_of(event),
+        actor.display_name,
+        actor.principal_arn,
+        it,
+        family_of(it),
+        tuple(event.resource_ids),
+        _VERBS[action],
+        note,
     )
 
 
@@ -203,10 +222,15 @@ class SeriesState(LevelBaseline):
             return False
         # Written only by this module; checked cheaply so that a damaged row restarts, never crashes.
         seasonal, bursts, bs = state.get("ss"), state.get("b"), state.get("bs")
-        if not (isinstance(seasonal, list) and len(seasonal) == SEASONAL_SLOTS and isinstance(bursts, dict)
-                and isinstance(bs, list) and len(bs) == 5
-                and all(r is None or (isinstance(r, list) and len(r) == 4) for r in seasonal)
-                and all(isinstance(b, dict) for b in bursts.values())):
+        if not (
+            isinstance(seasonal, list)
+            and len(seasonal) == SEASONAL_SLOTS
+            and isinstance(bursts, dict)
+            and isinstance(bs, list)
+            and len(bs) == 5
+            and all(r is None or (isinstance(r, list) and len(r) == 4) for r in seasonal)
+            and all(isinstance(b, dict) for b in bursts.values())
+        ):
             return False
         self.seasonal, self.bursts, self.bstats = seasonal, bursts, bs
         self.ignored = int(state.get("ig", 0))
@@ -241,8 +265,9 @@ class TenantState(LevelBaseline):
         nov = state.get("nov")
         if isinstance(nov, dict):
             try:
-                self.novelty = {d: {str(k): [float(a), float(b)] for k, (a, b) in nov.get(d, {}).items()}
-                                for d in NOVELTY_WEIGHTS}
+                self.novelty = {
+                    d: {str(k): [float(a), float(b)] for k, (a, b) in nov.get(d, {}).items()} for d in NOVELTY_WEIGHTS
+                }
             except (TypeError, ValueError, AttributeError):
                 self.novelty = {d: {} for d in NOVELTY_WEIGHTS}
         self.ignored = int(state.get("ig", 0))
@@ -308,8 +333,9 @@ class Evaluation:
     @property
     def components(self) -> tuple[ScoreComponent, ...]:
         if self._components is None:
-            self._components = tuple(ScoreComponent.model_construct(name=n, value=v, reason=r())
-                                     for n, v, r in self.parts)
+            self._components = tuple(
+                ScoreComponent.model_construct(name=n, value=v, reason=r()) for n, v, r in self.parts
+            )
         return self._components
 
 
@@ -355,9 +381,24 @@ def _join_burst(series: SeriesState, obs: Observation) -> dict[str, Any]:
     b = series.bursts.get(obs.actor_key)
     if b is None:
         b = series.bursts[obs.actor_key] = {
-            "t0": obs.t, "t1": obs.t, "q": 0.0, "u": 0.0, "n": 0, "ids": [], "res": [],
-            "nv": 0.0, "nvr": "", "aid": None, "un": 0.0, "sn": 0, "ty": {}, "rg": [],
-            "nm": obs.actor_name, "arn": obs.actor_arn, "vb": obs.verb, "fam": [],
+            "t0": obs.t,
+            "t1": obs.t,
+            "q": 0.0,
+            "u": 0.0,
+            "n": 0,
+            "ids": [],
+            "res": [],
+            "nv": 0.0,
+            "nvr": "",
+            "aid": None,
+            "un": 0.0,
+            "sn": 0,
+            "ty": {},
+            "rg": [],
+            "nm": obs.actor_name,
+            "arn": obs.actor_arn,
+            "vb": obs.verb,
+            "fam": [],
         }
     if obs.t > b["t1"]:
         b["t1"] = obs.t
@@ -387,8 +428,9 @@ def _z_value(z: float, half: float) -> float:
     return z * z / (z * z + half * half)
 
 
-def zscore_part(obs: Observation, series: SeriesState, tenant: TenantState, cfg: ScoringConfig,
-                tenant_warm: bool) -> Part:
+def zscore_part(
+    obs: Observation, series: SeriesState, tenant: TenantState, cfg: ScoringConfig, tenant_warm: bool
+) -> Part:
     """Max over the series' and the tenant's baseline of z -> z^2 / (z^2 + z_half^2)."""
     best, facts, learning = -1.0, None, []
     for label, base, ok in (("series", series, True), ("tenant", tenant, tenant_warm)):
@@ -403,13 +445,23 @@ def zscore_part(obs: Observation, series: SeriesState, tenant: TenantState, cfg:
             best, facts = v, (label, base.level, new_level, z, base.mean, sd, hours)
     note = f" (input: {obs.note})" if obs.note else ""
     if facts is None:
-        return _part("zscore", 0.0, lambda: "; ".join(
-            f"{lb}: learning ({n} events over {h:.0f} h)" for lb, n, h in learning) + ": no z-score yet" + note)
+        return _part(
+            "zscore",
+            0.0,
+            lambda: (
+                "; ".join(f"{lb}: learning ({n} events over {h:.0f} h)" for lb, n, h in learning)
+                + ": no z-score yet"
+                + note
+            ),
+        )
 
     def reason(f=facts):
         label, level, new_level, z, mean, sd, hours = f
-        return (f"{label} spend rate {_money(level)} -> {_money(new_level)} is {z:,.1f} sd above its usual "
-                f"{_money(mean)} (sd {_money(sd)}, {_days(hours * 3600)} of history){note}")
+        return (
+            f"{label} spend rate {_money(level)} -> {_money(new_level)} is {z:,.1f} sd above its usual "
+            f"{_money(mean)} (sd {_money(sd)}, {_days(hours * 3600)} of history){note}"
+        )
+
     return _part("zscore", best, reason)
 
 
@@ -420,14 +472,18 @@ def rate_part(b: dict[str, Any], series: SeriesState, cfg: ScoringConfig) -> Par
 
     def here():
         return f"burst of {q:g} resources (+{_money(u)}) in {minutes:.1f} min by {who}"
+
     if n < cfg.burst_min_history:
         return _part("rate", 0.0, lambda: f"{here()}; too few earlier bursts ({n:.0f}) to compare")
     typical_q = max(1.0, mq + 2.0 * math.sqrt(max(vq, 0.0)))
     typical_u = max(0.01, mu + 2.0 * math.sqrt(max(vu, 0.0)))
     ratio = max(q / typical_q, u / typical_u)
     value = (ratio - 1.0) / (ratio + 1.0) if ratio > 1.0 else 0.0
-    return _part("rate", value, lambda: f"{here()}; usual bursts here: ~{mq:.1f} resources (+{_money(mu)}), "
-                                        f"{ratio:.1f}x the usual upper end")
+    return _part(
+        "rate",
+        value,
+        lambda: f"{here()}; usual bursts here: ~{mq:.1f} resources (+{_money(mu)}), {ratio:.1f}x the usual upper end",
+    )
 
 
 def _slot_keys(t: float) -> tuple[int, int, int]:
@@ -499,14 +555,22 @@ def pattern_part(obs: Observation, b: dict[str, Any], series: SeriesState, cfg: 
             if fam > best:
                 best, facts = fam, (base, (slot + offset) % period, amt, k, current, explained, confidence)
     if facts is None:
-        return _part("pattern", 0.0, lambda: f"no recurring increase of this series at "
-                                             f"{_slot_name(0, week_slot)} (+{_money(week_total)} so far)")
+        return _part(
+            "pattern",
+            0.0,
+            lambda: (
+                f"no recurring increase of this series at {_slot_name(0, week_slot)} (+{_money(week_total)} so far)"
+            ),
+        )
 
     def reason(f=facts):
         base, slot, amt, k, current, explained, confidence = f
-        return (f"recurring: {_slot_name(base, slot)} saw ~+{_money(amt)} on {k:.1f} earlier "
-                f"{'days' if base else 'weeks'}; this one is +{_money(current)} so far "
-                f"({explained:.0%} explained, confidence {confidence:.0%})")
+        return (
+            f"recurring: {_slot_name(base, slot)} saw ~+{_money(amt)} on {k:.1f} earlier "
+            f"{'days' if base else 'weeks'}; this one is +{_money(current)} so far "
+            f"({explained:.0%} explained, confidence {confidence:.0%})"
+        )
+
     return _part("pattern", best, reason)
 
 
@@ -521,12 +585,21 @@ def _tier_label(tier: int) -> str:
 
 def _novelty_keys(obs: Observation) -> tuple[tuple[str, str | None], ...]:
     tier = _tier(obs.unit_usd)
-    return (("region", obs.region), ("family", obs.family), ("service", obs.service),
-            ("principal", obs.actor_key), ("tier", None if tier is None else str(tier)))
+    return (
+        ("region", obs.region),
+        ("family", obs.family),
+        ("service", obs.service),
+        ("principal", obs.actor_key),
+        ("tier", None if tier is None else str(tier)),
+    )
 
 
-_NOVELTY_LABELS = {"region": "use of region", "family": "instance family", "service": "use of service",
-                   "principal": "spend by principal"}
+_NOVELTY_LABELS = {
+    "region": "use of region",
+    "family": "instance family",
+    "service": "use of service",
+    "principal": "spend by principal",
+}
 
 
 def novelty_raw(keys, burst_usd: float, tenant: TenantState, cfg: ScoringConfig) -> tuple[float, str]:
@@ -570,13 +643,20 @@ def _remember(obs: Observation, keys, burst_usd: float, tenant: TenantState) -> 
 def novelty_part(b: dict[str, Any], cfg: ScoringConfig, tenant_age_s: float) -> Part:
     """The burst's novelty (noisy-OR of new dimensions) x cost weight u / (u + scale)."""
     if tenant_age_s < cfg.cold_start_days * 86400.0:
-        return _part("novelty", 0.0, lambda: f"tenant has {_days(tenant_age_s)} of history: everything is new, "
-                                              f"novelty counts from {cfg.cold_start_days:g} days "
-                                              f"(cold-start rules apply)")
+        return _part(
+            "novelty",
+            0.0,
+            lambda: (
+                f"tenant has {_days(tenant_age_s)} of history: everything is new, "
+                f"novelty counts from {cfg.cold_start_days:g} days "
+                f"(cold-start rules apply)"
+            ),
+        )
     raw, why, u = b["nv"], b["nvr"], b["u"]
     if raw <= 0:
-        return _part("novelty", 0.0, lambda: "nothing new for this tenant "
-                                              "(region, family, service, principal, price tier)")
+        return _part(
+            "novelty", 0.0, lambda: "nothing new for this tenant (region, family, service, principal, price tier)"
+        )
     weight = u / (u + cfg.novelty_cost_scale_usd_per_hour) if u > 0 else 0.0
     return _part("novelty", raw * weight, lambda: f"{why}; weighted by cost +{_money(u)} ({weight:.0%})")
 
@@ -599,8 +679,13 @@ def cold_start_part(b: dict[str, Any], cfg: ScoringConfig, series_age_s: float, 
     """While the series or the tenant is young: noisy-OR of absolute rules on the burst."""
     limit = cfg.cold_start_days * 86400.0
     if series_age_s >= limit and tenant_age_s >= limit:
-        return _part("cold_start", 0.0, lambda: f"series has {_days(series_age_s)} and tenant "
-                                                f"{_days(tenant_age_s)} of history: cold-start rules off")
+        return _part(
+            "cold_start",
+            0.0,
+            lambda: (
+                f"series has {_days(series_age_s)} and tenant {_days(tenant_age_s)} of history: cold-start rules off"
+            ),
+        )
     u, q = b["u"], b["q"]
     fired, keep = [], 1.0
     keep *= 1.0 - (u / (u + cfg.cold_start_usd_per_hour) if u > 0 else 0.0)
@@ -618,9 +703,14 @@ def cold_start_part(b: dict[str, Any], cfg: ScoringConfig, series_age_s: float, 
             fired.append(f"{q:g} resources at once (>= {cfg.cold_start_resources:g})")
     who = "tenant" if tenant_age_s < limit else "series"
     age = min(tenant_age_s, series_age_s) if who == "tenant" else series_age_s
-    return _part("cold_start", 1.0 - keep, lambda: (
-        f"cold start ({who} has {_days(age)} of history): "
-        + ("; ".join(fired) if fired else f"+{_money(u)}, {q:g} resources: under the absolute rules")))
+    return _part(
+        "cold_start",
+        1.0 - keep,
+        lambda: (
+            f"cold start ({who} has {_days(age)} of history): "
+            + ("; ".join(fired) if fired else f"+{_money(u)}, {q:g} resources: under the absolute rules")
+        ),
+    )
 
 
 def feedback_part(obs: Observation, b: dict[str, Any], rules: list[FeedbackRule], cfg: ScoringConfig) -> Part:
@@ -642,17 +732,28 @@ def feedback_part(obs: Observation, b: dict[str, Any], rules: list[FeedbackRule]
     if best_rule is None:
         return _part("feedback", 0.0, lambda: "no earlier feedback on similar activity")
     r, s = best_rule, best
-    return _part("feedback", best, lambda: (
-        f"{r.by} marked a similar +{_money(r.hourly_usd)} by this principal on "
-        f"{datetime.fromtimestamp(r.t, UTC):%Y-%m-%d} {r.status.replace('_', ' ')}: score lowered by {s:.0%}"))
+    return _part(
+        "feedback",
+        best,
+        lambda: (
+            f"{r.by} marked a similar +{_money(r.hourly_usd)} by this principal on "
+            f"{datetime.fromtimestamp(r.t, UTC):%Y-%m-%d} {r.status.replace('_', ' ')}: score lowered by {s:.0%}"
+        ),
+    )
 
 
 def combine(values: dict[str, float]) -> float:
     """The documented combination (module docstring)."""
     p = values.get("pattern", 0.0)
     keep = 1.0 - p
-    evidence = _noisy_or((values.get("zscore", 0.0) * keep, values.get("rate", 0.0) * keep,
-                          values.get("cold_start", 0.0) * keep, values.get("novelty", 0.0)))
+    evidence = _noisy_or(
+        (
+            values.get("zscore", 0.0) * keep,
+            values.get("rate", 0.0) * keep,
+            values.get("cold_start", 0.0) * keep,
+            values.get("novelty", 0.0),
+        )
+    )
     return min(1.0, max(0.0, evidence * (1.0 - values.get("feedback", 0.0))))
 
 
@@ -663,14 +764,22 @@ def _decrease_parts(x: float) -> tuple[Part, ...]:
 
     def skipped():
         return "not evaluated for a decrease"
+
     return tuple((name, 0.0, down if name == "zscore" else skipped) for name in COMPONENT_ORDER)
 
 
 _SEVERITIES = (Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL)
 
 
-def step(obs: Observation, series: SeriesState, tenant: TenantState, cfg: ScoringConfig,
-         rules: list[FeedbackRule] | None = None, *, new_id=uuid.uuid4) -> Evaluation:
+def step(
+    obs: Observation,
+    series: SeriesState,
+    tenant: TenantState,
+    cfg: ScoringConfig,
+    rules: list[FeedbackRule] | None = None,
+    *,
+    new_id=uuid.uuid4,
+) -> Evaluation:
     """Score one observation and update ``series`` and ``tenant`` (exactly once per call)."""
     halflife_h = cfg.baseline_halflife_days * 24.0
     t, x = obs.t, obs.x
@@ -734,9 +843,16 @@ def burst_summary(b: dict[str, Any], account_id: str) -> str:
     if len(types) == 1:
         what = f"{q:g} × {types[0][0]}" if q != 1 else types[0][0]
     else:
-        what = f"{q:g} resources (" + ", ".join(f"{n:g} × {t}" for t, n in types[:3]) + (", …" if len(types) > 3 else "") + ")"
+        what = (
+            f"{q:g} resources ("
+            + ", ".join(f"{n:g} × {t}" for t, n in types[:3])
+            + (", …" if len(types) > 3 else "")
+            + ")"
+        )
     where = ", ".join(b["rg"][:3]) + (" …" if len(b["rg"]) > 3 else "")
     minutes = (b["t1"] - b["t0"]) / 60.0
     span = f" in {b['n']} calls over {minutes:.0f} min" if b["n"] > 1 else ""
-    return (f"{b['nm']} {b['vb']} {what} in {where} (account {account_id}){span}: +${b['u']:,.2f}/h "
-            f"(~${b['u'] * HOURS_PER_MONTH:,.0f}/month)")
+    return (
+        f"{b['nm']} {b['vb']} {what} in {where} (account {account_id}){span}: +${b['u']:,.2f}/h "
+        f"(~${b['u'] * HOURS_PER_MONTH:,.0f}/month)"
+    )

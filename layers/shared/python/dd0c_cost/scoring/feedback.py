@@ -52,8 +52,19 @@ def record_feedback(
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
            ON CONFLICT (anomaly_id) DO UPDATE SET status = EXCLUDED.status, created_by = EXCLUDED.created_by,
                hourly_usd = EXCLUDED.hourly_usd, families = EXCLUDED.families, created_at = now()""",
-        [anomaly.id, anomaly.tenant_id, status.value, anomaly.account_id, anomaly.resource_type, actor_key,
-         anomaly.region, families, max(0.0, anomaly.estimated_hourly_usd), anomaly.detected_at, by],
+        [
+            anomaly.id,
+            anomaly.tenant_id,
+            status.value,
+            anomaly.account_id,
+            anomaly.resource_type,
+            actor_key,
+            anomaly.region,
+            families,
+            max(0.0, anomaly.estimated_hourly_usd),
+            anomaly.detected_at,
+            by,
+        ],
     )
     return anomaly
 

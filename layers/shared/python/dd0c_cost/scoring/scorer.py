@@ -80,8 +80,9 @@ def score_cost_event(conn: psycopg.Connection, event: CostEvent, config: Scoring
     return result
 
 
-def score_cost_events(conn: psycopg.Connection, events: Sequence[CostEvent],
-                      config: ScoringConfig | None = None) -> list[ScoreResult]:
+def score_cost_events(
+    conn: psycopg.Connection, events: Sequence[CostEvent], config: ScoringConfig | None = None
+) -> list[ScoreResult]:
     """Score a batch (e.g. one SQS batch): events in the given order (keep each FIFO group's
     order), all tenants in one transaction. If that fails, each tenant is retried in a
     transaction of its own, so one tenant's failure cannot hold back the others: a failed
@@ -130,16 +131,30 @@ def _load(cls, row: dict | None):
 
 
 def _baseline_row(b, state: dict[str, Any]) -> dict[str, Any]:
-    return {"n": b.n, "mean": b.mean, "m2": b.m2, "w": b.w, "level": b.level, "first": b.first_t, "last": b.t_last,
-            "state": state}
+    return {
+        "n": b.n,
+        "mean": b.mean,
+        "m2": b.m2,
+        "w": b.w,
+        "level": b.level,
+        "first": b.first_t,
+        "last": b.t_last,
+        "state": state,
+    }
 
 
 def _rules(rows: list[dict[str, Any]] | None) -> list[FeedbackRule]:
     return [
         FeedbackRule(
-            anomaly_id=r["anomaly_id"], status=r["status"], account_id=r["account_id"],
-            resource_type=r["resource_type"], actor_key=r["actor_key"], region=r["region"],
-            families=tuple(r["families"] or ()), hourly_usd=float(r["hourly_usd"]), t=float(r["t"]),
+            anomaly_id=r["anomaly_id"],
+            status=r["status"],
+            account_id=r["account_id"],
+            resource_type=r["resource_type"],
+            actor_key=r["actor_key"],
+            region=r["region"],
+            families=tuple(r["families"] or ()),
+            hourly_usd=float(r["hourly_usd"]),
+            t=float(r["t"]),
             by=r["created_by"],
         )
         for r in rows or ()
@@ -169,17 +184,19 @@ def _attributes(p: _Pending) -> dict[str, Any]:
     b = p.burst
     types = b["ty"]
     attrs: dict[str, Any] = {k: v for k, v in p.event.attributes.items() if k != "instance_type"}
-    attrs.update({
-        "quantity": b["q"],
-        "actor_name": b["nm"],
-        "actor_key": p.obs.actor_key,
-        "event_time": p.event.event_time.isoformat(),
-        "first_event_time": _ts(b["t0"]).isoformat(),
-        "burst_events": b["n"],
-        "regions": list(b["rg"]),
-        "families": list(b["fam"]),
-        "instance_types": dict(types),
-    })
+    attrs.update(
+        {
+            "quantity": b["q"],
+            "actor_name": b["nm"],
+            "actor_key": p.obs.actor_key,
+            "event_time": p.event.event_time.isoformat(),
+            "first_event_time": _ts(b["t0"]).isoformat(),
+            "burst_events": b["n"],
+            "regions": list(b["rg"]),
+            "families": list(b["fam"]),
+            "instance_types": dict(types),
+        }
+    )
     if len(types) == 1 and p.obs.instance_type:
         attrs["instance_type"] = next(iter(types))
     return attrs
@@ -232,8 +249,15 @@ def _assign(results: list, p: _Pending, anomaly: Anomaly, *, revision: int, noti
     for i in p.indexes:
         prev = results[i]
         outcome = "anomaly" if (p.created and i == p.indexes[0]) else "grouped"
-        results[i] = ScoreResult(anomaly, revision=revision, needs_notify=notify and i == last, outcome=outcome,
-                                 score=prev.score, values=prev.values, components=p.components)
+        results[i] = ScoreResult(
+            anomaly,
+            revision=revision,
+            needs_notify=notify and i == last,
+            outcome=outcome,
+            score=prev.score,
+            values=prev.values,
+            components=p.components,
+        )
 
 
 # ------------------------------------------------------------------------------------ one tenant
@@ -260,25 +284,35 @@ class _Tenant:
                 if obs.family:
                     novelty["family"].add(obs.family)
         events = self.events
-        return orjson.dumps({
-            "series": sorted({f"{e.account_id}:{e.resource_type}" for e in events}),
-            "events": [e.event_id for e in events],
-            "accounts": sorted({e.account_id for e in events}), "types": sorted({e.resource_type for e in events}),
-            "novelty": {d: sorted(k) for d, k in novelty.items()},
-        }).decode()
+        return orjson.dumps(
+            {
+                "series": sorted({f"{e.account_id}:{e.resource_type}" for e in events}),
+                "events": [e.event_id for e in events],
+                "accounts": sorted({e.account_id for e in events}),
+                "types": sorted({e.resource_type for e in events}),
+                "novelty": {d: sorted(k) for d, k in novelty.items()},
+            }
+        ).decode()
 
     def save_payload(self) -> str:
         series, tenant = self.series, self.tenant
-        return orjson.dumps({
-            "series": [{"k": k, **_baseline_row(series[k], series[k].state_json())} for k in sorted(self.touched)],
-            "tenant": _baseline_row(tenant, tenant.state_json(novelty=False)),
-            "novelty": tenant.novelty_rows(),
-            "events": self.scores,
-        }).decode()
+        return orjson.dumps(
+            {
+                "series": [{"k": k, **_baseline_row(series[k], series[k].state_json())} for k in sorted(self.touched)],
+                "tenant": _baseline_row(tenant, tenant.state_json(novelty=False)),
+                "novelty": tenant.novelty_rows(),
+                "events": self.scores,
+            }
+        ).decode()
 
 
-def _score_tenants(conn: psycopg.Connection, events: Sequence[CostEvent], groups: list[tuple[UUID, list[int]]],
-                   config: ScoringConfig, results: list) -> None:
+def _score_tenants(
+    conn: psycopg.Connection,
+    events: Sequence[CostEvent],
+    groups: list[tuple[UUID, list[int]]],
+    config: ScoringConfig,
+    results: list,
+) -> None:
     """Score ``groups`` (tenant, event indexes) in one transaction, driven by hand in two round
     trips: ``BEGIN; SELECT dd0c.scoring_load(...); ...`` and ``SELECT dd0c.scoring_save(...); ...;
     COMMIT`` (simple-protocol statements with quoted literals; anomaly rows, when there are any,
@@ -291,10 +325,15 @@ def _score_tenants(conn: psycopg.Connection, events: Sequence[CostEvent], groups
     out: list = list(results)
     try:
         work = [_Tenant(t, indexes, events) for t, indexes in groups]
-        cur = conn.execute(sql.SQL("BEGIN; ") + sql.SQL("; ").join(
-            sql.SQL("SELECT dd0c.scoring_load({}::uuid, {}::json) AS loaded").format(
-                sql.Literal(str(w.tenant_id)), sql.Literal(w.load_payload()))
-            for w in work))
+        cur = conn.execute(
+            sql.SQL("BEGIN; ")
+            + sql.SQL("; ").join(
+                sql.SQL("SELECT dd0c.scoring_load({}::uuid, {}::json) AS loaded").format(
+                    sql.Literal(str(w.tenant_id)), sql.Literal(w.load_payload())
+                )
+                for w in work
+            )
+        )
         loaded = []
         for _ in work:
             cur.nextset()
@@ -302,16 +341,26 @@ def _score_tenants(conn: psycopg.Connection, events: Sequence[CostEvent], groups
         active = [work[-1].tenant_id]  # each scoring_load set its tenant; the last one is in force
 
         for w, got in zip(work, loaded, strict=True):
+
             def as_tenant(tenant_id=w.tenant_id) -> None:
                 """Before a statement of this tenant's: make it the transaction's tenant."""
                 if active[0] != tenant_id:
                     conn.execute("SELECT set_config('dd0c.tenant_id', %s, true)", [str(tenant_id)])
                     active[0] = tenant_id
+
             _score_one_tenant(conn, w, got, config, out, as_tenant)
-        conn.execute(sql.SQL("; ").join(
-            [sql.SQL("SELECT dd0c.scoring_save({}::uuid, {}::jsonb)").format(
-                sql.Literal(str(w.tenant_id)), sql.Literal(w.save_payload())) for w in work if w.scores]
-            + [sql.SQL("COMMIT")]))
+        conn.execute(
+            sql.SQL("; ").join(
+                [
+                    sql.SQL("SELECT dd0c.scoring_save({}::uuid, {}::jsonb)").format(
+                        sql.Literal(str(w.tenant_id)), sql.Literal(w.save_payload())
+                    )
+                    for w in work
+                    if w.scores
+                ]
+                + [sql.SQL("COMMIT")]
+            )
+        )
     except BaseException:
         if not conn.closed and not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
             conn.execute("ROLLBACK")
@@ -322,8 +371,9 @@ def _score_tenants(conn: psycopg.Connection, events: Sequence[CostEvent], groups
     results[:] = out
 
 
-def _score_one_tenant(conn: psycopg.Connection, w: _Tenant, loaded: dict, config: ScoringConfig,
-                      out: list, as_tenant) -> None:
+def _score_one_tenant(
+    conn: psycopg.Connection, w: _Tenant, loaded: dict, config: ScoringConfig, out: list, as_tenant
+) -> None:
     """Run the core over one tenant's events; write its anomalies (``as_tenant()`` first)."""
     w.series = series = {row["k"]: _load(SeriesState, row) for row in loaded["series"]}
     w.tenant = tenant = _load(TenantState, loaded["tenant"])
@@ -358,8 +408,9 @@ def _score_one_tenant(conn: psycopg.Connection, w: _Tenant, loaded: dict, config
             continue
         p = pending.get(ev.anomaly_id)
         if p is None:
-            p = pending[ev.anomaly_id] = _Pending(ev.anomaly_id, ev.action == "create", event, obs, ev.burst,
-                                                  ev.score, (), ev.severity)
+            p = pending[ev.anomaly_id] = _Pending(
+                ev.anomaly_id, ev.action == "create", event, obs, ev.burst, ev.score, (), ev.severity
+            )
         p.event, p.obs, p.score, p.severity, p.burst = event, obs, ev.score, ev.severity, ev.burst
         p.components = ev.components
         p.bump = p.bump or ev.bump
@@ -378,13 +429,22 @@ def _score_one_tenant(conn: psycopg.Connection, w: _Tenant, loaded: dict, config
             _assign(results, p, anomaly, revision=1, notify=True)
             continue
         a = _anomaly_of(p)
-        row = conn.execute(_GROW, {
-            "id": a.id, "event_ids": p.event_ids, "resource_ids": p.resource_ids,
-            "detected_at": a.detected_at, "score": a.score, "severity": a.severity.value,
-            "usd": a.estimated_hourly_usd, "summary": a.summary,
-            "components": _json([c.model_dump() for c in a.components]),
-            "attributes": _json(a.attributes), "bump": p.bump,
-        }).fetchone()
+        row = conn.execute(
+            _GROW,
+            {
+                "id": a.id,
+                "event_ids": p.event_ids,
+                "resource_ids": p.resource_ids,
+                "detected_at": a.detected_at,
+                "score": a.score,
+                "severity": a.severity.value,
+                "usd": a.estimated_hourly_usd,
+                "summary": a.summary,
+                "components": _json([c.model_dump() for c in a.components]),
+                "attributes": _json(a.attributes),
+                "bump": p.bump,
+            },
+        ).fetchone()
         if row is None:
             # The anomaly row is gone (deleted by an operator): raise a fresh one for the rest.
             p.anomaly_id = p.burst["aid"] = str(uuid.uuid4())
@@ -416,8 +476,9 @@ def _redelivered(conn: psycopg.Connection, events: Sequence[CostEvent], indexes:
     for i in indexes:
         match = next((f for f in found if events[i].event_id in f[0].event_ids), None)
         if match and match[2] < match[1]:
-            results[i] = ScoreResult(match[0], revision=match[1], needs_notify=True, already_scored=True,
-                                     outcome="already_scored")
+            results[i] = ScoreResult(
+                match[0], revision=match[1], needs_notify=True, already_scored=True, outcome="already_scored"
+            )
         else:
             results[i] = ScoreResult(None, already_scored=True, outcome="already_scored")
 

@@ -21,10 +21,23 @@ def insert_anomaly(conn: psycopg.Connection, anomaly: Anomaly) -> None:
                attributes)
            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
         [
-            anomaly.id, anomaly.tenant_id, anomaly.account_id, anomaly.region, anomaly.service,
-            anomaly.resource_type, anomaly.resource_ids, anomaly.event_ids, anomaly.actor, anomaly.detected_at,
-            anomaly.score, anomaly.severity.value, anomaly.estimated_hourly_usd, anomaly.status.value,
-            anomaly.summary, Jsonb([c.model_dump() for c in anomaly.components]), Jsonb(anomaly.attributes),
+            anomaly.id,
+            anomaly.tenant_id,
+            anomaly.account_id,
+            anomaly.region,
+            anomaly.service,
+            anomaly.resource_type,
+            anomaly.resource_ids,
+            anomaly.event_ids,
+            anomaly.actor,
+            anomaly.detected_at,
+            anomaly.score,
+            anomaly.severity.value,
+            anomaly.estimated_hourly_usd,
+            anomaly.status.value,
+            anomaly.summary,
+            Jsonb([c.model_dump() for c in anomaly.components]),
+            Jsonb(anomaly.attributes),
         ],
     )
 

@@ -224,20 +224,44 @@ class StreamingDetector:
     """
 
     __slots__ = (
-        "p", "allow_negative", "value_range",
-        "n", "n_ignored", "t_last", "origin", "grid_span",
-        "lo_seen", "hi_seen",
-        "b_mean", "b_var", "r_mean", "r_var", "u_prev",
+        "p",
+        "allow_negative",
+        "value_range",
+        "n",
+        "n_ignored",
+        "t_last",
+        "origin",
+        "grid_span",
+        "lo_seen",
+        "hi_seen",
+        "b_mean",
+        "b_var",
+        "r_mean",
+        "r_var",
+        "u_prev",
         "seasonal",
-        "grids", "inc", "t_inc",
-        "ring", "ring_i", "ring_sum",
-        "l_n", "l_mean", "l_m2", "prev_red",
-        "_dt", "_a_base", "_a_count",
+        "grids",
+        "inc",
+        "t_inc",
+        "ring",
+        "ring_i",
+        "ring_sum",
+        "l_n",
+        "l_mean",
+        "l_m2",
+        "prev_red",
+        "_dt",
+        "_a_base",
+        "_a_count",
     )
 
-    def __init__(self, params: DetectorParams | None = None, *,
-                 value_range: tuple[float, float] | None = None,
-                 allow_negative: bool = True) -> None:
+    def __init__(
+        self,
+        params: DetectorParams | None = None,
+        *,
+        value_range: tuple[float, float] | None = None,
+        allow_negative: bool = True,
+    ) -> None:
         self.p = params or NAB_PARAMS
         self.allow_negative = allow_negative
         if value_range is not None:
@@ -301,8 +325,7 @@ class StreamingDetector:
         if dt != self._dt:
             self._dt = dt
             self._a_base = _decay(dt, p.baseline_halflife_s)
-            self._a_count = (2.0 ** (dt / p.count_halflife_s)
-                             if p.count_halflife_s and dt > 0.0 else 1.0)
+            self._a_count = 2.0 ** (dt / p.count_halflife_s) if p.count_halflife_s and dt > 0.0 else 1.0
         if t_last is None or t > t_last:
             self.t_last = t
 
@@ -397,8 +420,12 @@ class StreamingDetector:
         if wsum == p.w_novelty:
             raw = novelty
         else:
-            raw = (p.w_novelty * novelty + p.w_level * level + p.w_rate * rate
-                   + p.w_seasonal * (seasonal if seasonal >= 0.0 else 0.0)) / wsum
+            raw = (
+                p.w_novelty * novelty
+                + p.w_level * level
+                + p.w_rate * rate
+                + p.w_seasonal * (seasonal if seasonal >= 0.0 else 0.0)
+            ) / wsum
         if n < p.warmup:
             raw = 0.0
         ring = self.ring
@@ -461,15 +488,19 @@ class StreamingDetector:
                 best, reason = rate, REASON_RATE
             if seasonal > best and seasonal > 0.9999:
                 reason = REASON_SEASONAL
-        return DetectorResult(score, {
-            "novelty": novelty,
-            "raw": avg,
-            "likelihood": lik,
-            "spatial": spatial,
-            "level": level,
-            "rate": rate,
-            "seasonal": seasonal if seasonal >= 0.0 else 0.0,
-        }, reason)
+        return DetectorResult(
+            score,
+            {
+                "novelty": novelty,
+                "raw": avg,
+                "likelihood": lik,
+                "spatial": spatial,
+                "level": level,
+                "rate": rate,
+                "seasonal": seasonal if seasonal >= 0.0 else 0.0,
+            },
+            reason,
+        )
 
     def _seasonal(self, t: float, u: float, floor2: float) -> float:
         """Probability-scaled deviation from this slot's history; -1 if not ready."""
@@ -570,9 +601,10 @@ class StreamingDetector:
             "baseline": [self.b_mean, self.b_var, self.r_mean, self.r_var, self.u_prev],
             "seasonal": [[k, *v] for k, v in sorted(self.seasonal.items())],
             "grids": [
-                {"prev": g.prev,
-                 "rows": [[pv, [[b, c] for b, c in sorted(row.items())]]
-                          for pv, row in sorted(g.rows.items())]}
+                {
+                    "prev": g.prev,
+                    "rows": [[pv, [[b, c] for b, c in sorted(row.items())]] for pv, row in sorted(g.rows.items())],
+                }
                 for g in self.grids
             ],
             "count_scale": self.inc,
@@ -587,9 +619,11 @@ class StreamingDetector:
         if state.get("version") != STATE_VERSION:
             raise ValueError(f"unsupported detector state version {state.get('version')!r}")
         vr = state.get("value_range")
-        det = cls(DetectorParams.from_dict(state["params"]),
-                  value_range=tuple(vr) if vr else None,
-                  allow_negative=bool(state["allow_negative"]))
+        det = cls(
+            DetectorParams.from_dict(state["params"]),
+            value_range=tuple(vr) if vr else None,
+            allow_negative=bool(state["allow_negative"]),
+        )
         det.n = int(state["n"])
         det.n_ignored = int(state["n_ignored"])
         det.t_last = state["t_last"]

@@ -21,13 +21,22 @@ def request_account(request: AccountRequest) -> Response[dict]:
     tenant_id = authenticated_tenant(router.current_event)
     settings = get_settings()
     if not settings.central_bus_arn or not settings.dd0c_account_id:
-        raise ApiError(503, "onboarding_not_configured", "DD0C_CENTRAL_BUS_ARN and DD0C_ACCOUNT_ID are not set on this deployment")
+        raise ApiError(
+            503, "onboarding_not_configured", "DD0C_CENTRAL_BUS_ARN and DD0C_ACCOUNT_ID are not set on this deployment"
+        )
     try:
         result = request_account_connection(
-            get_connection(), tenant_id, request.account_id, request.regions, settings.central_bus_arn,
-            settings.dd0c_account_id, template_url=settings.onboarding_template_url,
+            get_connection(),
+            tenant_id,
+            request.account_id,
+            request.regions,
+            settings.central_bus_arn,
+            settings.dd0c_account_id,
+            template_url=settings.onboarding_template_url,
         )
     except OnboardingError as exc:
         status = 409 if "another tenant" in str(exc) else 400
         raise ApiError(status, "account_refused", str(exc)) from None
-    return Response(status_code=201 if result["created"] else 200, content_type=content_types.APPLICATION_JSON, body=result)
+    return Response(
+        status_code=201 if result["created"] else 200, content_type=content_types.APPLICATION_JSON, body=result
+    )

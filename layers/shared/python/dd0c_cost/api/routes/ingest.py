@@ -20,7 +20,9 @@ def ingest() -> Response[IngestAccepted]:
     settings = get_settings()
     try:
         records = parse_ingest_request(
-            raw_body(router.current_event), max_body_bytes=settings.ingest_max_body_bytes, max_records=settings.ingest_max_records
+            raw_body(router.current_event),
+            max_body_bytes=settings.ingest_max_body_bytes,
+            max_records=settings.ingest_max_records,
         )
     except IngestRequestError as exc:
         raise ApiError(exc.status, exc.error, exc.message) from None

@@ -18,9 +18,29 @@ _LB_ATTRS = {
 
 ENTRIES = (
     # --- ELB v1 and v2 ---------------------------------------------------------------------------
-    e(_ELB, "CreateLoadBalancer", "elb", "elasticloadbalancing:loadbalancer", C, resource_ids=_LB_IDS_CREATE,
-       attributes=_LB_ATTRS, pricer="load_balancer", note="hourly charge only; LCUs are usage"),
-    e(_ELB, "DeleteLoadBalancer", "elb", "elasticloadbalancing:loadbalancer", D, resource_ids=_LB_IDS_DELETE,
-       attributes={"arn": ("requestParameters.loadBalancerArn",), "classic_name": ("requestParameters.loadBalancerName",)},
-       pricer="load_balancer", inherit_attributes=True),
+    e(
+        _ELB,
+        "CreateLoadBalancer",
+        "elb",
+        "elasticloadbalancing:loadbalancer",
+        C,
+        resource_ids=_LB_IDS_CREATE,
+        attributes=_LB_ATTRS,
+        pricer="load_balancer",
+        note="hourly charge only; LCUs are usage",
+    ),
+    e(
+        _ELB,
+        "DeleteLoadBalancer",
+        "elb",
+        "elasticloadbalancing:loadbalancer",
+        D,
+        resource_ids=_LB_IDS_DELETE,
+        attributes={
+            "arn": ("requestParameters.loadBalancerArn",),
+            "classic_name": ("requestParameters.loadBalancerName",),
+        },
+        pricer="load_balancer",
+        inherit_attributes=True,
+    ),
 )

@@ -8,11 +8,13 @@ from dd0c_cost.catalogue.reader import CatalogueEntry
 _ES = "es.amazonaws.com"
 _OPENSEARCH = "opensearch.amazonaws.com"
 
+
 # OpenSearch / Elasticsearch: the same fields under clusterConfig (OpenSearch API) or
 # elasticsearchClusterConfig (legacy API); responses carry them under domainStatus, and an
 # Update*DomainConfig response under domainConfig.<option>.options.
-def _domain_paths(field_name: str, *, ebs: bool = False, request: bool = True, status: bool = True,
-                  config: bool = False) -> tuple[str, ...]:
+def _domain_paths(
+    field_name: str, *, ebs: bool = False, request: bool = True, status: bool = True, config: bool = False
+) -> tuple[str, ...]:
     groups = ("eBSOptions",) if ebs else ("clusterConfig", "elasticsearchClusterConfig")
     out: list[str] = []
     if request:
@@ -54,11 +56,24 @@ def _domain_entries(source: str) -> list[CatalogueEntry]:
     deletes = ("DeleteDomain", "DeleteElasticsearchDomain") if source == _ES else ("DeleteDomain",)
     updates = ("UpdateDomainConfig", "UpdateElasticsearchDomainConfig") if source == _ES else ("UpdateDomainConfig",)
     out = [CatalogueEntry(source, n, action=C, attributes=_DOMAIN_CREATE, **common) for n in creates]
-    out += [CatalogueEntry(source, n, action=D, attributes=_DOMAIN_DELETE, inherit_attributes=True, **common)
-            for n in deletes]
-    out += [CatalogueEntry(source, n, action=M, attributes=_DOMAIN_UPDATE, previous=_DOMAIN_UPDATE_PREVIOUS,
-                           inherit_attributes=True, **common) for n in updates]
+    out += [
+        CatalogueEntry(source, n, action=D, attributes=_DOMAIN_DELETE, inherit_attributes=True, **common)
+        for n in deletes
+    ]
+    out += [
+        CatalogueEntry(
+            source,
+            n,
+            action=M,
+            attributes=_DOMAIN_UPDATE,
+            previous=_DOMAIN_UPDATE_PREVIOUS,
+            inherit_attributes=True,
+            **common,
+        )
+        for n in updates
+    ]
     return out
+
 
 ENTRIES = (
     # --- OpenSearch / Elasticsearch (both event sources and both API generations) -----------------
