@@ -13,9 +13,9 @@ import sys
 # (e.g. CfnEventBusPolicy#principal, which we never set); don't print a warning for each.
 os.environ.setdefault("JSII_DEPRECATED", "quiet")
 
-from dd0c_cost_cdk.app import build_app  # noqa: E402
-from dd0c_cost_cdk.config import ConfigError  # noqa: E402
-from dd0c_cost_cdk.layers import DepsLayerMissing  # noqa: E402
+from dd0c_cost_cdk.app import build_app
+from dd0c_cost_cdk.config import ConfigError
+from dd0c_cost_cdk.layers import DepsLayerMissing
 
 if __name__ == "__main__":
     try:

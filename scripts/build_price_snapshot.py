@@ -235,7 +235,7 @@ def family_of(instance_type: str) -> str:
 # --------------------------------------------------------------------------- EC2
 
 
-def build_ec2(src: Path, prov: dict) -> tuple[dict, dict[str, dict[str, float]], dict]:
+def build_ec2(src: Path, prov: dict) -> tuple[dict, dict[str, dict[str, float]], dict]:  # noqa: C901 - one-off snapshot builder; moves to the one snapshot writer (issue 8 step 2)
     rows = read_csv(src / "ec2_ondemand_linux.csv")
     as_of = {
         s: one({r["as_of"] for r in rows if r["source"] == s}, f"as_of for {s}") for s in ("karpenter", "ec2instances")
@@ -752,7 +752,7 @@ def build(source: Path, out: Path) -> list[str]:
     }
     prov["regions"] = {
         "file": "regions.json",
-        "ratio_inputs": {k: v for k, v in ratios.items()},
+        "ratio_inputs": dict(ratios.items()),
         "ratio_crosscheck_elasticache": {k: ec_table["region_ratio"].get(k) for k in regions},
     }
     prov["cross_checks"] = cross_checks(source, ec2_prices, rds_prices, ec_prices, os_prices)

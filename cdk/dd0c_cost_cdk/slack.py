@@ -32,7 +32,7 @@ class SlackSecret(Construct):
             secret_name=f"{config.name_prefix}/slack",
             description="Slack app: bot_token (xoxb-...) and signing_secret. Fill in after the first deploy.",
             generate_secret_string=secretsmanager.SecretStringGenerator(
-                secret_string_template=json.dumps({key: "" for key in SLACK_SECRET_KEYS}),
+                secret_string_template=json.dumps(dict.fromkeys(SLACK_SECRET_KEYS, "")),
                 # A throwaway generated key: CloudFormation requires one; the functions ignore it.
                 generate_string_key="unused",
                 password_length=16,

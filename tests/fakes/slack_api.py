@@ -22,6 +22,7 @@ Requests are accepted as JSON (what slack_sdk sends for chat.*) or form-encoded.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -81,13 +82,13 @@ class FakeSlackAPI:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+            def do_POST(self) -> None:
                 fake._handle(self)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 fake._handle(self)
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - keep test output quiet
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         server = ThreadingHTTPServer((self.host, 0), Handler)
@@ -154,7 +155,7 @@ class FakeSlackAPI:
         method = url.path.rsplit("/", 1)[-1]
         length = int(request.headers.get("Content-Length") or 0)
         raw = request.rfile.read(length) if length else b""
-        headers = {k: v for k, v in request.headers.items()}
+        headers = dict(request.headers.items())
         params = self._decode(raw, request.headers.get("Content-Type", ""), url.query)
 
         status, extra_headers, response = self._respond(method, params, headers)
@@ -181,10 +182,8 @@ class FakeSlackAPI:
             else:
                 params.update({k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()})
         if isinstance(params.get("blocks"), str):  # form-encoded callers send blocks as a JSON string
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 params["blocks"] = json.loads(params["blocks"])
-            except json.JSONDecodeError:
-                pass
         return params
 
     def _authorised(self, params: dict[str, Any], headers: dict[str, str]) -> str | None:

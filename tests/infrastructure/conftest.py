@@ -28,11 +28,7 @@ ALARM_EMAIL = "oncall@example.com"
 def scrubbed_environment(tmp: Path) -> dict[str, str]:
     """The process environment minus anything that could give AWS credentials or a default
     account/region, and with Docker made unusable."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not (k.startswith("AWS_") or k.startswith("CDK_") or k in {"JSII_RUNTIME"})
-    }
+    env = {k: v for k, v in os.environ.items() if not (k.startswith(("AWS_", "CDK_")) or k in {"JSII_RUNTIME"})}
     env.update(
         {
             "AWS_CONFIG_FILE": str(tmp / "no-aws-config"),

@@ -150,7 +150,7 @@ def test_disabling_deletion_protection_is_acknowledged_not_silently_allowed(tmp_
     from dd0c_cost_cdk.app import build_app
 
     context = {**synth_context(tmp_path), "dbDeletionProtection": "false"}
-    app, stack = build_app(context, outdir=tmp_path / "cdk.out", nag=False)
+    _app, stack = build_app(context, outdir=tmp_path / "cdk.out", nag=False)
     cluster = stack.database.cluster.node.default_child
     assert stack.resolve(cluster.deletion_protection) is False
     acknowledged = [

@@ -246,7 +246,7 @@ def test_forwarder_role_may_only_put_events_on_the_central_bus_for_these_rules(c
 
 
 def test_reader_role_trusts_only_the_dd0c_account_with_the_external_id(customer: CustomerSynth) -> None:
-    role_id, role = reader_role(customer.template)
+    _role_id, role = reader_role(customer.template)
     props = role["Properties"]
     assert role["Condition"] == "CreateReaderRoleHere"
     assert customer.template["Conditions"]["CreateReaderRoleHere"] == {

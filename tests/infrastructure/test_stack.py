@@ -463,7 +463,7 @@ def test_migrate_runs_on_deploy_after_the_database_and_before_other_functions(sy
     database = synth.stack.database
     for construct in (database.cluster, database.app_secret_attachment):
         assert synth.logical_id(construct) in depends_on
-    writer = [k for k in synth.of_type("AWS::RDS::DBInstance")]
+    writer = list(synth.of_type("AWS::RDS::DBInstance"))
     assert set(writer) <= depends_on
     for spec in TOPOLOGY.functions:
         if spec.name != MIGRATE:

@@ -85,7 +85,7 @@ def test_ingest_limits_answer_with_specific_4xx(api, tenants):
 
 
 def test_ingested_records_flow_through_the_pipeline(api, tenants, local_pipeline, db_url):
-    tenant, key = tenants["a"]
+    _tenant, key = tenants["a"]
     # Different people: a burst by one person would be grouped into one growing anomaly.
     records = [
         run_instances("111111111111", instance_type="p4d.24xlarge", count=8),
@@ -179,7 +179,7 @@ def test_slack_acknowledge_and_event_time_snooze(api, tenants, local_pipeline):
 
 
 def test_slack_action_naming_another_tenant_is_not_found(api, tenants, local_pipeline):
-    tenant_a, key_a = tenants["a"]
+    _tenant_a, key_a = tenants["a"]
     tenant_b, _ = tenants["b"]
     anomaly = _one_anomaly(api, key_a, local_pipeline, "111111111111")
     body, headers = slack_request("anomaly_acknowledge", anomaly["id"], str(tenant_b))
@@ -189,7 +189,7 @@ def test_slack_action_naming_another_tenant_is_not_found(api, tenants, local_pip
 
 
 def test_marking_expected_through_the_api_feeds_the_scorer(api, tenants, local_pipeline):
-    tenant, key = tenants["a"]
+    _tenant, key = tenants["a"]
     anomaly = _one_anomaly(api, key, local_pipeline, "111111111111")
     status, body = api(
         "POST",

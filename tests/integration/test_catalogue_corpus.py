@@ -162,7 +162,7 @@ def test_every_successful_cost_relevant_call_is_a_priced_cost_event() -> None:
     assert sum(tally.values()) == 174
     # Most successful billable calls are priced; the rest have a reason named above.
     assert tally["cost_event:priced"] >= 80, (tally, unknown_reasons)
-    assert set(k for k in tally if k.startswith("rejected:")) <= {
+    assert {k for k in tally if k.startswith("rejected:")} <= {
         f"rejected:{r.value}"
         for r in (RejectReason.BAD_ACCOUNT_ID, RejectReason.BAD_REGION, RejectReason.BAD_EVENT_TIME)
     }

@@ -61,7 +61,7 @@ def two_tenants(db_url, operator_conn):
 
 
 def test_tenant_a_cannot_see_tenant_b_rows(two_tenants):
-    a, b, conn = two_tenants
+    a, _b, conn = two_tenants
     for table in TABLES:
         with tenant_transaction(conn, a):
             rows = conn.execute(f"SELECT * FROM dd0c.{table}").fetchall()
@@ -79,9 +79,8 @@ def test_without_a_tenant_nothing_is_visible(two_tenants):
 
 def test_writing_another_tenants_row_is_refused(two_tenants):
     a, b, conn = two_tenants
-    with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        with tenant_transaction(conn, a):
-            insert_cost_event(conn, _event(b, "222222222222", "e-2"))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), tenant_transaction(conn, a):
+        insert_cost_event(conn, _event(b, "222222222222", "e-2"))
     with tenant_transaction(conn, a):
         # An UPDATE aimed at B's anomaly silently matches nothing.
         changed = conn.execute(
@@ -97,13 +96,11 @@ def test_runtime_role_cannot_bypass_or_disable_rls(two_tenants, db_url):
             "SELECT current_user AS u, rolbypassrls, rolsuper FROM pg_roles WHERE rolname = current_user"
         ).fetchone()
     assert role == {"u": "dd0c_app", "rolbypassrls": False, "rolsuper": False}
-    with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        with conn.transaction():
-            conn.execute("SET LOCAL row_security = off")
-            conn.execute("SELECT * FROM dd0c.cost_events").fetchall()
-    with pytest.raises(psycopg.errors.InsufficientPrivilege):
-        with conn.transaction():
-            conn.execute("ALTER TABLE dd0c.cost_events DISABLE ROW LEVEL SECURITY")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+        conn.execute("SET LOCAL row_security = off")
+        conn.execute("SELECT * FROM dd0c.cost_events").fetchall()
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+        conn.execute("ALTER TABLE dd0c.cost_events DISABLE ROW LEVEL SECURITY")
 
 
 def test_runtime_login_cannot_reach_the_operator_role(db_url):
@@ -121,9 +118,8 @@ def test_runtime_login_cannot_reach_the_operator_role(db_url):
     conn = open_connection(make_conninfo(**params))
     try:
         for attempt in ("SET ROLE dd0c_operator", "SET ROLE postgres"):
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                with conn.transaction():
-                    conn.execute(attempt)
+            with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+                conn.execute(attempt)
         with conn.transaction():
             conn.execute("RESET ROLE")  # back to the login itself, which is no better off
             assert conn.execute("SELECT count(*) AS n FROM dd0c.cost_events").fetchone()["n"] == 0

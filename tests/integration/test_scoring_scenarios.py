@@ -476,7 +476,7 @@ def _stored(db_url, tenant_id, events):
 def test_one_batch_of_several_tenants_is_scored_each_under_its_own_tenant(operator_conn, db_url):
     a = tenant(operator_conn, "tenant-a", ("111111111111",))
     b = tenant(operator_conn, "tenant-b", ("222222222222",))
-    gpu = dict(usd=8 * 32.77, itype="p4d.24xlarge", quantity=8.0)
+    gpu = {"usd": 8 * 32.77, "itype": "p4d.24xlarge", "quantity": 8.0}
     ea = [
         _cost_event(a, f"a{k}", MONDAY + timedelta(minutes=k), 0.096).model_copy(update={"account_id": "111111111111"})
         for k in range(3)

@@ -21,7 +21,7 @@ class FakeSqs:
         self.batches: list[list[dict]] = []
         self.fail_ids = fail_ids
 
-    def send_message_batch(self, QueueUrl, Entries):  # noqa: N803 - boto3's names
+    def send_message_batch(self, QueueUrl, Entries):
         self.batches.append([dict(e) for e in Entries])
         return {"Failed": [{"Id": e["Id"], "Message": "no"} for e in Entries if e["Id"] in self.fail_ids]}
 

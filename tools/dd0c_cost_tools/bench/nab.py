@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 SUBSET = "realAWSCloudwatch"
@@ -89,7 +89,7 @@ def load_windows(path: str | os.PathLike, subset: str | None = SUBSET) -> dict[s
 
 
 class _Geometry:
-    __slots__ = ("name", "n", "probation", "win_of_row", "value_of_row", "scored_windows", "n_windows_total")
+    __slots__ = ("n", "n_windows_total", "name", "probation", "scored_windows", "value_of_row", "win_of_row")
 
     def __init__(self, name: str, timestamps: Sequence[datetime], windows: list, profile: dict):
         import bisect
@@ -170,7 +170,7 @@ def _best_threshold(geoms: list[_Geometry], arrays: list[Sequence[float]], profi
     sc: list[float] = []
     offset = 0
     n_win = 0
-    for g, s in zip(geoms, arrays):
+    for g, s in zip(geoms, arrays, strict=True):
         for i in range(g.probation, g.n):
             w = g.win_of_row[i]
             keys.append(w + offset if w >= 0 else -1)
@@ -230,7 +230,7 @@ def score_corpus(
         arrays.append(s)
     if threshold is None:
         threshold, _ = _best_threshold(geoms, arrays, profile)
-    per_file = [_score_file(g, s, threshold, profile) for g, s in zip(geoms, arrays)]
+    per_file = [_score_file(g, s, threshold, profile) for g, s in zip(geoms, arrays, strict=True)]
     raw = sum(r["raw"] for r in per_file)
     n_win = sum(r["windows"] for r in per_file)
     hit = sum(r["windows_hit"] for r in per_file)
@@ -294,7 +294,7 @@ def read_series(path: str | os.PathLike) -> tuple[list[str], list[float]]:
 
 def epoch_seconds(ts: str) -> float:
     """NAB timestamps are naive; read them as UTC."""
-    return parse_ts(ts).replace(tzinfo=timezone.utc).timestamp()
+    return parse_ts(ts).replace(tzinfo=UTC).timestamp()
 
 
 def run_detector(
@@ -302,7 +302,7 @@ def run_detector(
 ) -> list[float]:
     """Feed one file, one record at a time, to a fresh model; return its scores."""
     step = factory(min(values), max(values))
-    return [step(t, x) for t, x in zip(times, values)]
+    return [step(t, x) for t, x in zip(times, values, strict=True)]
 
 
 def streaming_factory(lo: float, hi: float) -> Callable[[float, float], float]:
@@ -345,7 +345,7 @@ def write_results(
     with open(p, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["timestamp", "value", "anomaly_score"])
-        for t, x, s in zip(ts, values, scores):
+        for t, x, s in zip(ts, values, scores, strict=True):
             w.writerow([t, repr(x), repr(float(s))])
     return p
 

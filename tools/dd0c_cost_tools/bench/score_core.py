@@ -59,7 +59,7 @@ def time_detector(ts: list[float], xs: list[float]) -> float:
     det = StreamingDetector()
     upd = det.update
     t0 = time.perf_counter()
-    for t, x in zip(ts, xs):
+    for t, x in zip(ts, xs, strict=True):
         upd(t, x)
     return time.perf_counter() - t0
 
@@ -69,7 +69,7 @@ def time_welford(ts: list[float], xs: list[float]) -> float:
     w = Welford()
     add, z = w.add, w.zscore
     t0 = time.perf_counter()
-    for t, x in zip(ts, xs):
+    for _t, x in zip(ts, xs, strict=True):
         s = abs(z(x))
         s = s / (1.0 + s)
         add(x)
@@ -102,7 +102,7 @@ def synthetic_cost_events(n: int, tenants: int = 20, accounts_per_tenant: int = 
     per_stream = max(1, n // len(streams))
     out: list[tuple[datetime, CostEvent]] = []
     seq = 0
-    for name, acct in streams:
+    for _name, acct in streams:
         t = start
         running: list[tuple[str, float, str]] = []  # (instance id, $/h, type)
         people = [Actor(display_name=p, principal_arn=f"arn:aws:iam::{acct}:user/{p}") for p in ("ana", "bo", "cy")]
@@ -183,10 +183,10 @@ def _batches(bodies: list[tuple[str, str]], mode: str) -> list[list[str]]:
     per_group: dict[str, list[str]] = {}
     for group, body in bodies:
         per_group.setdefault(group, []).append(body)
-    queues = [(g, q) for g, q in per_group.items()]
+    queues = list(per_group.items())
     out, i = [], 0
     while queues:  # round robin over groups, as concurrent pollers would drain them
-        g, q = queues[i % len(queues)]
+        _g, q = queues[i % len(queues)]
         out.append(q[:10])
         del q[:10]
         if not q:

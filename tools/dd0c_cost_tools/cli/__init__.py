@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     try:
         return _run(argv)
-    except Exception as exc:  # noqa: BLE001 - the operator gets one clear line, not a traceback
+    except Exception as exc:  # the operator gets one clear line, not a traceback
         import psycopg
 
         from dd0c_cost.db.migrate import MigrationDrift

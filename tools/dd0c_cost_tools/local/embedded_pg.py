@@ -196,7 +196,7 @@ def _user_env(run_as: _RunAs | None) -> dict[str, str]:
 
 def _can_reach(run_as: _RunAs, path: Path) -> bool:
     """Whether ``run_as`` can traverse into ``path`` (checked by the kernel, ACLs included)."""
-    r = subprocess.run(["test", "-x", str(path)], env=_user_env(run_as), **run_as.popen_kwargs())  # noqa: S603, S607
+    r = subprocess.run(["test", "-x", str(path)], env=_user_env(run_as), **run_as.popen_kwargs())
     return r.returncode == 0
 
 
@@ -505,7 +505,7 @@ class EmbeddedPostgres:
         cache = self._template_cache_dir()
         if cache is None or not (cache / ".complete").is_file():
             return False
-        r = subprocess.run(["cp", "-a", f"{cache}/.", str(self.pgdata)], capture_output=True)  # noqa: S603, S607
+        r = subprocess.run(["cp", "-a", f"{cache}/.", str(self.pgdata)], capture_output=True)
         if r.returncode != 0 or not (self.pgdata / "PG_VERSION").is_file():
             for child in self.pgdata.iterdir():  # leave pgdata empty for initdb
                 shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
@@ -521,7 +521,7 @@ class EmbeddedPostgres:
         try:
             cache.parent.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=cache.parent))
-            r = subprocess.run(["cp", "-a", f"{self.pgdata}/.", str(tmp)], capture_output=True)  # noqa: S603, S607
+            r = subprocess.run(["cp", "-a", f"{self.pgdata}/.", str(tmp)], capture_output=True)
             if r.returncode == 0:
                 (tmp / ".complete").write_text("")
                 try:
@@ -548,7 +548,7 @@ class EmbeddedPostgres:
         ]
         if self.is_ephemeral:
             cmd.append("--no-sync")
-        r = subprocess.run(  # noqa: S603
+        r = subprocess.run(
             cmd,
             capture_output=True,
             text=True,
@@ -672,7 +672,7 @@ class EmbeddedPostgres:
         run_as = self._get_run_as()
         log = open(self.data_dir / _LOG_NAME, "ab")  # noqa: SIM115  # opened by us: works for any server user
         try:
-            self._proc = subprocess.Popen(  # noqa: S603
+            self._proc = subprocess.Popen(
                 self._server_args(),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -680,7 +680,7 @@ class EmbeddedPostgres:
                 cwd="/",
                 env=_user_env(run_as),
                 close_fds=True,
-                preexec_fn=_die_with_parent if self.is_ephemeral and _can_die_with_parent() else None,  # noqa: PLW1509
+                preexec_fn=_die_with_parent if self.is_ephemeral and _can_die_with_parent() else None,
                 **(run_as.popen_kwargs() if run_as else {}),
             )
         finally:
@@ -706,7 +706,7 @@ class EmbeddedPostgres:
         ]
         if opts:
             cmd += ["-o", opts]
-        r = subprocess.run(  # noqa: S603
+        r = subprocess.run(
             cmd,
             capture_output=True,
             text=True,

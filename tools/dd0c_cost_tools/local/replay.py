@@ -67,7 +67,7 @@ def _sort_key(indexed: tuple[int, FileItem]):
     return (when is None, when.replace(tzinfo=None) if when else _FAR_FUTURE, index)
 
 
-def replay(
+def replay(  # noqa: C901 - replay orchestration; to be split with the CLI work (issue 8 step 4)
     paths: list[Path],
     tenant_name: str,
     database_url: str,

@@ -57,10 +57,10 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import dd0c_cost.pricing as _runtime_pricing
 
@@ -403,7 +403,7 @@ def _opensearch_key(attrs: dict[str, str]) -> tuple[str | None, str]:
     return None, "usage_type"
 
 
-def rate_item_of(service_code: str, attrs: dict[str, str]) -> str | None:
+def rate_item_of(service_code: str, attrs: dict[str, str]) -> str | None:  # noqa: C901 - a mapping table written as code: one branch per Price List usage type
     """The ``rates.json`` item a Price List row prices, or None if it is not one we map."""
     usage = strip_usage_prefix(attrs.get("usagetype", ""))
     family = attrs.get("productFamily", "")
@@ -777,7 +777,7 @@ def _regional(c: _Collector, depth: int) -> dict:
 # --------------------------------------------------------------------------- refresh
 
 
-def refresh(
+def refresh(  # noqa: C901 - being split into plan -> collect -> derive -> write (issue 8 step 2)
     client: Any,
     out_dir: Path,
     *,
@@ -805,7 +805,7 @@ def refresh(
     if unknown:
         raise ValueError(f"unknown services {unknown}; choose from {list(ALL_SERVICES)}")
     services = tuple(s for s in ALL_SERVICES if s in requested)
-    run_date = (today or datetime.now(timezone.utc).date()).isoformat()
+    run_date = (today or datetime.now(UTC).date()).isoformat()
     api = _Api(client, log)
     if regions is None:
         regions = api.regions()
@@ -887,7 +887,7 @@ def refresh(
             "table": "ec2",
             "unit": "hour",
             "bases": basis(as_of),
-            "region_basis": {r: SOURCE for r in sorted(ec2_prices)},
+            "region_basis": dict.fromkeys(sorted(ec2_prices), SOURCE),
             "basis_overrides": {},
         }
     else:
@@ -949,7 +949,7 @@ def refresh(
             len(rds_prices),
             "AmazonRDS, regionCode=<region>, productFamily=Database Instance, deploymentOption=Single-AZ",
             {
-                "engines": {code: eng for code, eng in sorted(RDS_ENGINE_CODES.items(), key=lambda kv: kv[1])},
+                "engines": dict(sorted(RDS_ENGINE_CODES.items(), key=lambda kv: kv[1])),
                 "rows": "usagetype InstanceUsage:db.* (no I/O-Optimized), no deploymentModel, no BYOL",
                 "multi_az": "not stored: the price book keeps Multi-AZ = 2 x Single-AZ (estimated)",
             },
@@ -1189,7 +1189,7 @@ def _build_rates(
 class _Base:
     """The snapshot carried over from (``base_dir``); missing files read as empty tables."""
 
-    _EMPTY: dict[str, tuple[dict, str]] = {  # table -> (header, name of the big prices map)
+    _EMPTY: ClassVar[dict[str, tuple[dict, str]]] = {  # table -> (header, name of the big prices map)
         "ec2": (
             {
                 "schema": SCHEMA,

@@ -32,7 +32,7 @@ def sqs_fifo_batch_handler(
 
     def whole_batch(event: dict) -> Callable[[SQSRecord], None]:
         records = event.get("Records", [])
-        errors = dict(zip((r["messageId"] for r in records), batch_function([r["body"] for r in records])))
+        errors = dict(zip((r["messageId"] for r in records), batch_function([r["body"] for r in records]), strict=True))
 
         def record_handler(record: SQSRecord) -> None:
             error = errors.get(record.message_id)

@@ -62,7 +62,7 @@ def score_bodies(bodies: list[str]) -> list[BaseException | None]:
         except ValueError as exc:  # a poison message: retried, then moved to the DLQ
             errors[index] = exc
     results = score_cost_events(get_connection(), events, thresholds_from(get_settings())) if events else []
-    for index, event, result in zip(positions, events, results):
+    for index, event, result in zip(positions, events, results, strict=True):
         if result.outcome == "error":
             errors[index] = result.error or RuntimeError(result.detail or "scoring failed")
             continue

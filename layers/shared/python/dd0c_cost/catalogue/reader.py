@@ -187,7 +187,7 @@ class CatalogueEntry:
             return True
         return any(read(record) is not None for _, read in self._attrs)
 
-    def read(self, record: dict) -> Reading:
+    def read(self, record: dict) -> Reading:  # noqa: C901 - ids, quantity, attributes, assumptions, previous and inheritance read in one pass; to be split into named readers (issue 8)
         warnings: list[str] = []
         ids: list[str] = []
         for value in self._ids(record):

@@ -138,15 +138,14 @@ def evaluate(conn: psycopg.Connection, tenant_id: UUID, at: datetime) -> store.A
         and policy.auto_promote
         and mode.promoted() is not None
         and mode.rank < policy.promote_max_mode.rank
-    ):
-        if at - started >= timedelta(days=policy.promote_after_days):
-            seen = evidence(conn, started, at)
-            if seen.reviewed >= policy.min_reviewed and seen.fp_rate <= policy.fp_rate_ceiling:
-                target = mode.promoted()
-                reason = (
-                    f"automatic promotion after {(at - started).total_seconds() / 86400:.1f} days in "
-                    f"{mode.value}: {seen.describe()}; within the {policy.fp_rate_ceiling:.0%} ceiling"
-                )
+    ) and at - started >= timedelta(days=policy.promote_after_days):
+        seen = evidence(conn, started, at)
+        if seen.reviewed >= policy.min_reviewed and seen.fp_rate <= policy.fp_rate_ceiling:
+            target = mode.promoted()
+            reason = (
+                f"automatic promotion after {(at - started).total_seconds() / 86400:.1f} days in "
+                f"{mode.value}: {seen.describe()}; within the {policy.fp_rate_ceiling:.0%} ceiling"
+            )
     if target is None:
         return None
     # one transition per tenant at a time: serialise and look again

@@ -299,7 +299,7 @@ def handle_s3_event(event: dict, *, log: Any = logger) -> dict:
     for obj in objects_from_event(event):
         try:
             results.append(ingest_object(obj, log=log))
-        except Exception as exc:  # noqa: BLE001 - logged here, re-raised below so Lambda retries
+        except Exception as exc:  # logged here, re-raised below so Lambda retries
             log.exception("could not ingest %s; the invocation will be retried", obj.uri)
             failures.append((obj, exc))
     if failures:

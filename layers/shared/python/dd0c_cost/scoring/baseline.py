@@ -28,7 +28,7 @@ SECONDS_PER_HOUR = 3600.0
 class LevelBaseline:
     """Running level ($/h) and its time-weighted, forgetting Welford statistics."""
 
-    __slots__ = ("n", "mean", "m2", "w", "level", "t_last", "first_t")
+    __slots__ = ("first_t", "level", "m2", "mean", "n", "t_last", "w")
 
     def __init__(
         self,

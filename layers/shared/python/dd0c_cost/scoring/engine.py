@@ -202,7 +202,7 @@ class SeriesState(LevelBaseline):
     """One (tenant, account, resource type) series: level + statistics, seasonal profile of
     increases, open bursts per actor, statistics of closed bursts."""
 
-    __slots__ = ("seasonal", "bursts", "bstats", "ignored")
+    __slots__ = ("bstats", "bursts", "ignored", "seasonal")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -244,7 +244,7 @@ class TenantState(LevelBaseline):
     loads only the keys a batch can touch and writes back the ``dirty`` ones; in memory (tests,
     benchmarks) ``state_json()`` carries them whole."""
 
-    __slots__ = ("novelty", "ignored", "dirty")
+    __slots__ = ("dirty", "ignored", "novelty")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

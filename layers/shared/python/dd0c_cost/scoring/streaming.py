@@ -60,9 +60,9 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, NamedTuple
 
 __all__ = [
+    "NAB_PARAMS",
     "DetectorParams",
     "DetectorResult",
-    "NAB_PARAMS",
     "StreamingDetector",
     "Welford",
 ]
@@ -164,7 +164,7 @@ class Welford:
     exponentially weighted forms of the same update.
     """
 
-    __slots__ = ("n", "mean", "m2", "shift")
+    __slots__ = ("m2", "mean", "n", "shift")
 
     def __init__(self) -> None:
         self.n = 0
@@ -204,7 +204,7 @@ def _decay(dt: float, halflife: float | None) -> float:
 class _Grid:
     """Transition counts on one quantisation grid: rows[prev][bin] -> count."""
 
-    __slots__ = ("bins", "rows", "rowmax", "prev")
+    __slots__ = ("bins", "prev", "rowmax", "rows")
 
     def __init__(self, bins: int) -> None:
         self.bins = bins
@@ -224,35 +224,35 @@ class StreamingDetector:
     """
 
     __slots__ = (
-        "p",
+        "_a_base",
+        "_a_count",
+        "_dt",
         "allow_negative",
-        "value_range",
-        "n",
-        "n_ignored",
-        "t_last",
-        "origin",
-        "grid_span",
-        "lo_seen",
-        "hi_seen",
         "b_mean",
         "b_var",
+        "grid_span",
+        "grids",
+        "hi_seen",
+        "inc",
+        "l_m2",
+        "l_mean",
+        "l_n",
+        "lo_seen",
+        "n",
+        "n_ignored",
+        "origin",
+        "p",
+        "prev_red",
         "r_mean",
         "r_var",
-        "u_prev",
-        "seasonal",
-        "grids",
-        "inc",
-        "t_inc",
         "ring",
         "ring_i",
         "ring_sum",
-        "l_n",
-        "l_mean",
-        "l_m2",
-        "prev_red",
-        "_dt",
-        "_a_base",
-        "_a_count",
+        "seasonal",
+        "t_inc",
+        "t_last",
+        "u_prev",
+        "value_range",
     )
 
     def __init__(
@@ -302,7 +302,7 @@ class StreamingDetector:
         self._a_count = 1.0
 
     # ------------------------------------------------------------------ update
-    def update(self, t: float, x: float) -> DetectorResult:
+    def update(self, t: float, x: float) -> DetectorResult:  # noqa: C901 - the detector's hot loop; being split into named steps (issue 8 step 2)
         """Score one observation and learn from it."""
         if not (x == x and x not in (math.inf, -math.inf)):  # NaN or inf
             self.n_ignored += 1
@@ -340,10 +340,7 @@ class StreamingDetector:
             self.lo_seen = lo = u
         if u > hi:
             self.hi_seen = hi = u
-        if self.value_range is not None:
-            span = self.value_range[1] - self.value_range[0]
-        else:
-            span = hi - lo
+        span = self.value_range[1] - self.value_range[0] if self.value_range is not None else hi - lo
         floor2 = (span * p.resolution_fraction) ** 2
         if floor2 <= 0.0:
             floor2 = (abs(x) * 1e-9 + 1e-12) ** 2

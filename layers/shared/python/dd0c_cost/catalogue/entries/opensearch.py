@@ -51,7 +51,12 @@ _DOMAIN_UPDATE_PREVIOUS = _domain_attrs(request=False, status=False, config=True
 
 
 def _domain_entries(source: str) -> list[CatalogueEntry]:
-    common = dict(service="opensearch", resource_type="es:domain", resource_ids=_DOMAIN_ID, pricer="opensearch_domain")
+    common = {
+        "service": "opensearch",
+        "resource_type": "es:domain",
+        "resource_ids": _DOMAIN_ID,
+        "pricer": "opensearch_domain",
+    }
     creates = ("CreateDomain", "CreateElasticsearchDomain") if source == _ES else ("CreateDomain",)
     deletes = ("DeleteDomain", "DeleteElasticsearchDomain") if source == _ES else ("DeleteDomain",)
     updates = ("UpdateDomainConfig", "UpdateElasticsearchDomainConfig") if source == _ES else ("UpdateDomainConfig",)
