@@ -26,10 +26,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 LAMBDA_ARCHITECTURE = "arm64"
 LAMBDA_RUNTIME = "python3.11"  # Amazon Linux 2; the deps layer is built for cp311
 
-# The function CDK runs on every deploy (aws_cdk.triggers) and the only one given the admin
-# (schema owner) database secret. The topology has no field for this yet; see docs/deploy.md.
-MIGRATE_FUNCTION = "migrate"
-
 DATABASE_NAME = "dd0c"  # matches the default in dd0c_cost.db.connection.resolve_database_url
 DATABASE_ADMIN_USER = "dd0c_admin"
 DATABASE_APP_LOGIN = "dd0c_app_login"

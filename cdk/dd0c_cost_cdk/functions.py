@@ -13,9 +13,10 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from dd0c_cost.observability import METRICS_NAMESPACE, service_name
+from dd0c_cost.settings import env_var
 from dd0c_cost.topology import INGEST, FunctionSpec, queue_url_env_var
 
-from .config import MIGRATE_FUNCTION, DeployConfig
+from .config import DeployConfig
 from .database import Database
 from .layers import ASSET_EXCLUDES, Layers
 from .nag import acknowledge
@@ -23,15 +24,6 @@ from .network import Network
 from .queues import PipelineQueues
 from .runtime import ARCHITECTURE, RUNTIME
 from .slack import SlackSecret
-
-# Environment variable names; the values come from dd0c_cost.settings (pydantic-settings).
-ENV_DATABASE_SECRET_ARN = "DATABASE_SECRET_ARN"
-ENV_DATABASE_ADMIN_SECRET_ARN = "DATABASE_ADMIN_SECRET_ARN"
-ENV_REJECTS_QUEUE_URL = "REJECTS_QUEUE_URL"
-ENV_SLACK_SECRET_ARN = "SLACK_SECRET_ARN"
-ENV_SLACK_CHANNEL = "SLACK_CHANNEL"
-ENV_CENTRAL_BUS_ARN = "DD0C_CENTRAL_BUS_ARN"
-ENV_DD0C_ACCOUNT_ID = "DD0C_ACCOUNT_ID"
 
 # Actions that AWS does not scope to resources; the only "Resource": "*" statements we allow.
 # Lambda needs the EC2 ones to manage the function's ENIs in the VPC; X-Ray has no resources.
@@ -108,19 +100,19 @@ class PipelineFunctions(Construct):
             for queue_name in spec.output_queues:
                 environment[queue_url_env_var(queue_name)] = queues[queue_name].queue.queue_url
             if spec.sends_rejects:
-                environment[ENV_REJECTS_QUEUE_URL] = queues[INGEST].dlq.queue_url
+                environment[env_var("rejects_queue_url")] = queues[INGEST].dlq.queue_url
             if spec.needs_database:
-                environment[ENV_DATABASE_SECRET_ARN] = database.app_secret.secret_arn
-            if spec.name == MIGRATE_FUNCTION:
-                environment[ENV_DATABASE_ADMIN_SECRET_ARN] = database.admin_secret.secret_arn
+                environment[env_var("database_secret_arn")] = database.app_secret.secret_arn
+            if spec.needs_admin_database:
+                environment[env_var("database_admin_secret_arn")] = database.admin_secret.secret_arn
             if spec.needs_slack:
-                environment[ENV_SLACK_SECRET_ARN] = slack.secret.secret_arn
-                environment[ENV_SLACK_CHANNEL] = config.slack_channel
+                environment[env_var("slack_secret_arn")] = slack.secret.secret_arn
+                environment[env_var("slack_channel")] = config.slack_channel
             if spec.needs_onboarding:
                 # What POST /v1/accounts hands a tenant: the bus its rules forward to, and whom
                 # its dd0c-reader role trusts.
-                environment[ENV_CENTRAL_BUS_ARN] = bus.event_bus_arn
-                environment[ENV_DD0C_ACCOUNT_ID] = Stack.of(self).account
+                environment[env_var("central_bus_arn")] = bus.event_bus_arn
+                environment[env_var("dd0c_account_id")] = Stack.of(self).account
 
             in_vpc = spec.needs_database
             if in_vpc:
@@ -163,7 +155,7 @@ class PipelineFunctions(Construct):
                 queues[INGEST].dlq.grant_send_messages(function)
             if spec.needs_database:
                 database.app_secret.grant_read(function)
-            if spec.name == MIGRATE_FUNCTION:
+            if spec.needs_admin_database:
                 database.admin_secret.grant_read(function)
             if spec.needs_slack:
                 slack.secret.grant_read(function)

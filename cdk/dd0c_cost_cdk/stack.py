@@ -6,7 +6,7 @@ from aws_cdk import CfnOutput, Duration, Stack
 from constructs import Construct
 
 from .alarms import AlarmTopic
-from .config import MIGRATE_FUNCTION, DeployConfig
+from .config import DeployConfig
 from .database import Database
 from .functions import PipelineFunctions
 from .http_api import HttpApi
@@ -54,14 +54,14 @@ class Dd0cCostStack(Stack):
             functions={name: f.function for name, f in self.functions.by_name.items()},
         )
 
-        migrate = self.functions[MIGRATE_FUNCTION]
+        migrate = self.functions[topology.deploy_function().name]
         self.migrations = MigrationsOnDeploy(
             self,
             "Migrations",
             handler=migrate.function,
             handler_timeout=Duration.seconds(migrate.spec.timeout_s),
             execute_after=[self.database, self.network],
-            execute_before=[f.function for name, f in self.functions.by_name.items() if name != MIGRATE_FUNCTION],
+            execute_before=[f.function for f in self.functions.by_name.values() if not f.spec.runs_on_deploy],
         )
 
         CfnOutput(self, "ApiUrl", value=self.http_api.url, description="HTTP API base URL")

@@ -196,7 +196,7 @@ def test_function_environment(synth: Synth, spec) -> None:
         expected["REJECTS_QUEUE_URL"] = ref(queue_ids(synth, INGEST)[1])
     if spec.needs_database:
         expected["DATABASE_SECRET_ARN"] = ref(synth.logical_id(database.app_secret))
-    if spec.name == MIGRATE:
+    if spec.needs_admin_database:
         expected["DATABASE_ADMIN_SECRET_ARN"] = ref(synth.logical_id(database.admin_secret))
     if spec.needs_slack:
         expected["SLACK_SECRET_ARN"] = ref(synth.logical_id(synth.stack.slack.secret))
@@ -213,14 +213,25 @@ def test_the_ingest_consumer_sends_rejects() -> None:
     assert TOPOLOGY.consumer_of(INGEST).sends_rejects
 
 
-def test_settings_know_every_queue_url_variable() -> None:
-    """The queue URL variables CDK sets are the ones dd0c_cost.settings reads."""
-    from dd0c_cost.settings import Settings
+def test_every_variable_the_stack_sets_is_one_the_runtime_reads(synth: Synth) -> None:
+    """Each environment variable of each function is a Settings field's, a topology queue's URL, or
+    Powertools' own: a name typed differently in the CDK would fail here."""
+    from dd0c_cost.settings import Settings, env_var
 
-    fields = {name.upper() for name in Settings.model_fields}
-    for spec in TOPOLOGY.queues:
-        assert queue_url_env_var(spec.name) in fields
-    assert {"DATABASE_SECRET_ARN", "DATABASE_ADMIN_SECRET_ARN", "REJECTS_QUEUE_URL", "SLACK_CHANNEL"} <= fields
+    read = {env_var(name) for name in Settings.model_fields}
+    read |= {queue_url_env_var(q.name) for q in TOPOLOGY.queues}
+    read |= {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
+    for spec in TOPOLOGY.functions:
+        variables = synth.resources[function_id(synth, spec.name)]["Properties"]["Environment"]["Variables"]
+        assert set(variables) <= read, spec.name
+
+
+def test_exactly_the_deploy_function_runs_on_deploy_with_the_admin_secret(synth: Synth) -> None:
+    deploy = TOPOLOGY.deploy_function()
+    assert [f.name for f in TOPOLOGY.functions if f.needs_admin_database] == [deploy.name]
+    for spec in TOPOLOGY.functions:
+        variables = synth.resources[function_id(synth, spec.name)]["Properties"]["Environment"]["Variables"]
+        assert ("DATABASE_ADMIN_SECRET_ARN" in variables) == (spec.name == deploy.name)
 
 
 # --- least privilege -----------------------------------------------------------------------

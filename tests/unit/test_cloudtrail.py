@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from dd0c_cost.events.cloudtrail import RecordRejected, iter_file, normalise_event_name, parse, parse_event_time
-from dd0c_cost.events.paths import extract
+from dd0c_cost.events.paths import compile_path
 from tests.records import envelope, run_instances
 
 
@@ -98,7 +98,7 @@ def test_paths_unwrap_request_and_response_wrappers():
         "requestParameters": {"CreateNatGatewayRequest": {"SubnetId": "subnet-1"}},
         "responseElements": {"CreateNatGatewayResponse": {"xmlns": "x", "natGateway": {"natGatewayId": "nat-1"}}},
     }
-    assert extract(record, "requestParameters.SubnetId") == ["subnet-1"]
-    assert extract(record, "responseElements.natGateway.natGatewayId") == ["nat-1"]
-    assert extract({"a": {"items": [{"id": 1}, {"id": 2}]}}, "a.items[*].id") == [1, 2]
-    assert extract({"a": None}, "a.b") == []
+    assert compile_path("requestParameters.SubnetId")(record) == ["subnet-1"]
+    assert compile_path("responseElements.natGateway.natGatewayId")(record) == ["nat-1"]
+    assert compile_path("a.items[*].id")({"a": {"items": [{"id": 1}, {"id": 2}]}}) == [1, 2]
+    assert compile_path("a.b")({"a": None}) == []

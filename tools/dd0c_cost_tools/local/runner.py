@@ -21,6 +21,7 @@ from types import ModuleType
 
 from aws_lambda_powertools import Metrics
 
+from dd0c_cost.settings import env_var
 from dd0c_cost.topology import (
     TOPOLOGY,
     FunctionSpec,
@@ -166,7 +167,7 @@ class LocalPipeline:
             arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
             self.queues[spec.name] = QueuePair(url, arn, dlq_url, dlq_arn)
         env = {queue_url_env_var(name): pair.url for name, pair in self.queues.items()}
-        env["REJECTS_QUEUE_URL"] = self.queues[TOPOLOGY.consumer_of("ingest").source_queue].dlq_url
+        env[env_var("rejects_queue_url")] = self.queues[TOPOLOGY.consumer_of("ingest").source_queue].dlq_url
         self._set_env(env)
         self._reset_cached_clients()
         return self

@@ -1,5 +1,7 @@
 """The one shape every SQS FIFO consumer shares: Powertools batch processing with partial
-failures, logging, tracing and metrics around a per-record domain function."""
+failures, logging, tracing and metrics around a domain function of one record's body
+(``sqs_fifo_handler``: normalize, notify) or of a whole batch's bodies (``sqs_fifo_batch_handler``:
+score)."""
 
 from __future__ import annotations
 

@@ -18,7 +18,8 @@ from dd0c_cost.events.normalize import (
 from dd0c_cost.notify import store as slack_store
 from dd0c_cost.notify.slack import get_notifier
 from dd0c_cost.scoring import store as anomaly_store
-from dd0c_cost.scoring.scorer import score_cost_events, thresholds_from
+from dd0c_cost.scoring.config import config_from_settings
+from dd0c_cost.scoring.scorer import score_cost_events
 from dd0c_cost.settings import get_settings
 from dd0c_cost.topology import COST_EVENTS, NOTIFY
 
@@ -61,7 +62,7 @@ def score_bodies(bodies: list[str]) -> list[BaseException | None]:
             positions.append(index)
         except ValueError as exc:  # a poison message: retried, then moved to the DLQ
             errors[index] = exc
-    results = score_cost_events(get_connection(), events, thresholds_from(get_settings())) if events else []
+    results = score_cost_events(get_connection(), events, config_from_settings(get_settings())) if events else []
     for index, event, result in zip(positions, events, results, strict=True):
         if result.outcome == "error":
             errors[index] = result.error or RuntimeError(result.detail or "scoring failed")

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from dd0c_cost.topology import COST_EVENTS, INGEST, NOTIFY
+from dd0c_cost.topology import TOPOLOGY, queue_url_env_var
 
 
 def default_data_dir() -> Path:
     """Per-user data directory (XDG) for the embedded database, outbox and rejects."""
-    import os
-
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "dd0c-cost"
 
@@ -34,10 +33,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=default_data_dir, alias="DD0C_DATA_DIR")
 
-    # Queues (set by CDK from the topology; the local runner sets them to moto queue URLs).
-    queue_url_ingest: str | None = None
-    queue_url_cost_events: str | None = None
-    queue_url_notify: str | None = None
+    # Queue URLs come from QUEUE_URL_<NAME> for every queue of the topology (queue_url_env_var):
+    # the CDK sets them for a function's output queues, the local runner to moto queue URLs.
+    _queue_urls: dict[str, str] = PrivateAttr(default_factory=dict)
     # Where deterministic rejects go in AWS: the ingest queue's DLQ, with the reason attached.
     rejects_queue_url: str | None = None
 
@@ -50,7 +48,8 @@ class Settings(BaseSettings):
     slack_channel: str = "#cost-alerts"
     outbox_path: Path | None = Field(default=None, alias="DD0C_OUTBOX_PATH")
 
-    # Scoring (tenant-level overrides live in the database later).
+    # Scoring: process-wide defaults (scoring.config.config_from_settings); per-tenant overrides
+    # live in dd0c.tenant_settings (`dd0c-cost tenants configure`).
     min_samples_for_zscore: int = Field(default=5, alias="DD0C_MIN_SAMPLES")
     zscore_threshold: float = Field(default=3.0, alias="DD0C_ZSCORE_THRESHOLD")
     alert_floor_usd_per_hour: float = Field(default=1.0, alias="DD0C_ALERT_FLOOR_USD_PER_HOUR")
@@ -71,16 +70,17 @@ class Settings(BaseSettings):
     ingest_max_records: int = 500
     ingest_max_body_bytes: int = 1_000_000
 
+    def model_post_init(self, context: object, /) -> None:
+        environ = {key.upper(): value for key, value in os.environ.items()}
+        for queue in TOPOLOGY.queues:
+            url = environ.get(queue_url_env_var(queue.name))
+            if url:
+                self._queue_urls[queue.name] = url
+
     def queue_url(self, queue_name: str) -> str:
-        url = {
-            INGEST: self.queue_url_ingest,
-            COST_EVENTS: self.queue_url_cost_events,
-            NOTIFY: self.queue_url_notify,
-        }.get(queue_name)
+        url = self._queue_urls.get(queue_name)
         if not url:
-            raise RuntimeError(
-                f"queue URL for {queue_name!r} is not configured (QUEUE_URL_{queue_name.upper().replace('-', '_')})"
-            )
+            raise RuntimeError(f"queue URL for {queue_name!r} is not configured ({queue_url_env_var(queue_name)})")
         return url
 
     def resolved_outbox_path(self) -> Path:
@@ -107,6 +107,13 @@ def _with_slack_secret(settings: Settings) -> Settings:
             "slack_signing_secret": settings.slack_signing_secret or secret.get("signing_secret"),
         }
     )
+
+
+def env_var(field: str) -> str:
+    """The environment variable that sets a ``Settings`` field: the one name the CDK, the local
+    runner and the settings share (queue URLs: ``topology.queue_url_env_var``)."""
+    info = Settings.model_fields[field]
+    return info.alias or field.upper()
 
 
 def reset_settings() -> None:

@@ -40,6 +40,11 @@ class FunctionSpec:
     timeout_s: int = 10
     memory_mb: int = 512
     needs_database: bool = True
+    # Gets the admin (schema owner) database secret as well: only what changes the schema.
+    needs_admin_database: bool = False
+    # Run by the deployment itself (CDK trigger) after the database exists and before every other
+    # function is updated; exactly one function may say so.
+    runs_on_deploy: bool = False
     needs_slack: bool = False
     needs_onboarding: bool = False  # gets the central bus ARN and dd0c account id (POST /v1/accounts)
     reserved_concurrency: int | None = None
@@ -122,6 +127,11 @@ class Topology:
                 return b
         raise KeyError(f"no bucket trigger named {name!r} in the topology")
 
+    def deploy_function(self) -> FunctionSpec:
+        """The one function the deployment runs (``runs_on_deploy``): the migrations."""
+        (spec,) = (f for f in self.functions if f.runs_on_deploy)
+        return spec
+
     def consumer_of(self, queue_name: str) -> FunctionSpec:
         for f in self.functions:
             if f.source_queue == queue_name:
@@ -180,6 +190,8 @@ TOPOLOGY = Topology(
         FunctionSpec(
             name="migrate",
             purpose="apply the numbered SQL migrations; run by CDK on every deploy",
+            needs_admin_database=True,
+            runs_on_deploy=True,
             timeout_s=300,
             batch_size=0,
         ),

@@ -24,7 +24,6 @@ from dd0c_cost.catalogue.patterns import (
     CLOUDTRAIL_API_CALL,
     VERSION_SUFFIXED_SOURCES,
     cost_relevant_event_names,
-    event_pattern,
     event_patterns,
 )
 from dd0c_cost.catalogue.reader import (
@@ -63,7 +62,6 @@ __all__ = [
     "CatalogueEntry",
     "Reading",
     "cost_relevant_event_names",
-    "event_pattern",
     "event_patterns",
     "lookup",
 ]

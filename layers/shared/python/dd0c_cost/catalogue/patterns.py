@@ -17,7 +17,7 @@ def cost_relevant_event_names() -> dict[str, list[str]]:
 
     Names are the base names. For the sources in :data:`VERSION_SUFFIXED_SOURCES` (Lambda)
     CloudTrail appends an API version (``…20150331``, ``…20150331v2``): match those by prefix
-    (:func:`event_pattern` does).
+    (:func:`event_patterns` does).
     """
     out: dict[str, list[str]] = {}
     for entry in ENTRIES:
@@ -33,34 +33,15 @@ def _name_matchers(source: str, names: list[str]) -> list:
     return list(names)
 
 
-def event_pattern() -> dict:
-    """The EventBridge pattern for every catalogue entry.
-
-    eventSource and eventName are matched independently (a cross product), so the rule also
-    lets through a few (source, name) pairs that are not in the catalogue; the normaliser
-    drops those as ``not_in_catalogue``. EventBridge's default pattern size limit is 2,048
-    characters (adjustable to 4,096); :func:`event_patterns` splits by source under a limit.
-    """
-    names = cost_relevant_event_names()
-    exact: list[str] = []
-    prefixes: list[dict] = []
-    for source, source_names in names.items():
-        for matcher in _name_matchers(source, source_names):
-            if isinstance(matcher, dict):
-                if matcher not in prefixes:
-                    prefixes.append(matcher)
-            elif matcher not in exact:
-                exact.append(matcher)
-    return {
-        "source": sorted({"aws." + source.split(".", 1)[0] for source in names}),
-        "detail-type": [CLOUDTRAIL_API_CALL],
-        "detail": {"eventSource": sorted(names), "eventName": sorted(exact) + prefixes},
-    }
-
-
 def event_patterns(max_chars: int = 2048) -> list[dict]:
-    """The same coverage as :func:`event_pattern`, split into patterns of at most ``max_chars``
-    (compact JSON) by grouping event sources; one EventBridge rule per pattern."""
+    """The EventBridge patterns that match every catalogue entry, each at most ``max_chars``
+    (compact JSON; EventBridge's default limit is 2,048, adjustable to 4,096), grouping event
+    sources; one EventBridge rule per pattern.
+
+    eventSource and eventName are matched independently within a pattern (a cross product), so a
+    rule also lets through a few (source, name) pairs that are not in the catalogue; the
+    normaliser drops those as ``not_in_catalogue``.
+    """
     import json
 
     def pattern(group: dict[str, list[str]]) -> dict:

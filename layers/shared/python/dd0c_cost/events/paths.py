@@ -210,14 +210,3 @@ def compile_all(specs: tuple[Spec, ...]) -> Reader:
 
     return read_all
 
-
-# --- uncompiled conveniences (tests, tools) ---------------------------------------------------
-
-
-def extract(record: Any, path: str) -> list[Any]:
-    """All values at ``path`` (empty when absent, null or redacted along the way)."""
-    return compile_path(path)(record)
-
-
-def first(record: Any, paths: tuple[Spec, ...]) -> Any:
-    return compile_first(tuple(paths))(record)

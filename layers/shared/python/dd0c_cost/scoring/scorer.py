@@ -12,7 +12,7 @@ updates state exactly once: the claim (``scored_at``) and all state are committe
 Batching. ``score_cost_events(conn, events)`` scores a whole SQS batch in one transaction of two
 round trips (``dd0c.scoring_load`` for every tenant, then ``dd0c.scoring_save`` + COMMIT; anomaly
 rows in between when there are any), falling back to one transaction per tenant if it fails.
-``score_cost_event`` is the one-event form the per-record handler uses.
+The score function's handler hands it every SQS batch (``pipeline.score_bodies``).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from psycopg.pq import TransactionStatus
 
 from dd0c_cost.events.models import CostEvent
 from dd0c_cost.scoring import store
-from dd0c_cost.scoring.config import DEFAULT_CONFIG, ScoringConfig, config_from_settings
+from dd0c_cost.scoring.config import DEFAULT_CONFIG, ScoringConfig
 from dd0c_cost.scoring.engine import (
     COMPONENT_ORDER,
     FeedbackRule,
@@ -45,8 +45,6 @@ from dd0c_cost.scoring.engine import (
 )
 from dd0c_cost.scoring.models import Anomaly, ScoreComponent, Severity
 
-# Kept for callers of the first slice: the scorer's parameters.
-Thresholds = ScoringConfig
 MAX_ANOMALY_EVENT_IDS = 1_000
 MAX_ANOMALY_RESOURCE_IDS = 2_000
 
@@ -65,19 +63,6 @@ class ScoreResult:
     values: dict[str, float] | None = None  # every component's value (also stored on the cost event)
     components: tuple[ScoreComponent, ...] = ()  # with reasons: for events that raised or grew an anomaly
     error: BaseException | None = None
-
-
-def thresholds_from(settings) -> ScoringConfig:
-    """Process-wide defaults from Settings (tenant rows in dd0c.tenant_settings override them)."""
-    return config_from_settings(settings)
-
-
-def score_cost_event(conn: psycopg.Connection, event: CostEvent, config: ScoringConfig | None = None) -> ScoreResult:
-    """Score one cost event (one transaction). Raises if the database work failed (so SQS retries)."""
-    result = score_cost_events(conn, [event], config)[0]
-    if result.error is not None:
-        raise result.error
-    return result
 
 
 def score_cost_events(
@@ -483,4 +468,4 @@ def _redelivered(conn: psycopg.Connection, events: Sequence[CostEvent], indexes:
             results[i] = ScoreResult(None, already_scored=True, outcome="already_scored")
 
 
-__all__ = ["COMPONENT_ORDER", "ScoreResult", "Thresholds", "score_cost_event", "score_cost_events", "thresholds_from"]
+__all__ = ["COMPONENT_ORDER", "ScoreResult", "score_cost_events"]
