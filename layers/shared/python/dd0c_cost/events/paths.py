@@ -209,4 +209,3 @@ def compile_all(specs: tuple[Spec, ...]) -> Reader:
         return []
 
     return read_all
-

@@ -302,24 +302,61 @@ class StreamingDetector:
         self._a_count = 1.0
 
     # ------------------------------------------------------------------ update
-    def update(self, t: float, x: float) -> DetectorResult:  # noqa: C901 - the detector's hot loop; being split into named steps (issue 8 step 2)
-        """Score one observation and learn from it."""
-        if not (x == x and x not in (math.inf, -math.inf)):  # NaN or inf
+    def update(self, t: float, x: float) -> DetectorResult:
+        """Score one observation and learn from it.
+
+        The steps, in order (each learns from ``x`` after using the state it had before):
+        refuse bad input; advance the clock; the value range and the noise floor (a point far
+        outside the range seen is a spatial anomaly); the level and rate-of-change z-scores; the
+        seasonal slot; sequence novelty on the quantisation grids; their weighted raw score,
+        averaged over a window; the likelihood of that average; the score; the reason.
+        """
+        ignored = self._ignored_reason(t, x)
+        if ignored is not None:
             self.n_ignored += 1
-            return DetectorResult(0.0, {}, REASON_IGNORED_NONFINITE)
-        if not (t == t and t not in (math.inf, -math.inf)):
-            self.n_ignored += 1
-            return DetectorResult(0.0, {}, REASON_IGNORED_TIME)
-        if x < 0.0 and not self.allow_negative:
-            self.n_ignored += 1
-            return DetectorResult(0.0, {}, REASON_IGNORED_NEGATIVE)
-        p = self.p
+            return DetectorResult(0.0, {}, ignored)
         n = self.n
         if self.origin is None:
             self.origin = x
         u = x - self.origin
+        self._advance_clock(t)
+        spatial, floor2 = self._observe_range(u, x, n)
+        level, rate = self._level_and_rate(u, n, floor2)
+        seasonal = self._seasonal(t, u, floor2)
+        q = self._grid_span_for(n)
+        novelty = self._novelty(u, q) if q is not None else 0.0
+        avg = self._averaged(self._raw_score(n, novelty, level, rate, seasonal), n)
+        lik = self._likelihood(avg, n)
+        score, lik, repeat = self._score(lik, spatial)
+        self.n = n + 1
+        seasonal_value = seasonal if seasonal >= 0.0 else 0.0
+        return DetectorResult(
+            score,
+            {
+                "novelty": novelty,
+                "raw": avg,
+                "likelihood": lik,
+                "spatial": spatial,
+                "level": level,
+                "rate": rate,
+                "seasonal": seasonal_value,
+            },
+            self._reason(n, spatial, score, repeat, novelty, level, rate, seasonal),
+        )
 
-        # --- time step and decay weights (cached for regular sampling)
+    def _ignored_reason(self, t: float, x: float) -> str | None:
+        """Why the point is not scored (NaN/inf value or time, a negative cost), or None."""
+        if not (x == x and x not in (math.inf, -math.inf)):  # NaN or inf
+            return REASON_IGNORED_NONFINITE
+        if not (t == t and t not in (math.inf, -math.inf)):
+            return REASON_IGNORED_TIME
+        if x < 0.0 and not self.allow_negative:
+            return REASON_IGNORED_NEGATIVE
+        return None
+
+    def _advance_clock(self, t: float) -> None:
+        """The time step's decay weights (cached: regular sampling repeats the same step)."""
+        p = self.p
         t_last = self.t_last
         dt = t - t_last if t_last is not None and t > t_last else 0.0
         if dt != self._dt:
@@ -329,7 +366,10 @@ class StreamingDetector:
         if t_last is None or t > t_last:
             self.t_last = t
 
-        # --- range, noise floor
+    def _observe_range(self, u: float, x: float, n: int) -> tuple[float, float]:
+        """(spatial, floor2): 1.0 if ``u`` is well outside the range seen so far (after learning),
+        and the squared noise floor; then widen the range to include ``u``."""
+        p = self.p
         lo, hi = self.lo_seen, self.hi_seen
         spatial = 0.0
         if hi > lo and n >= p.learning:  # no alarms while the range is still being learnt
@@ -344,8 +384,12 @@ class StreamingDetector:
         floor2 = (span * p.resolution_fraction) ** 2
         if floor2 <= 0.0:
             floor2 = (abs(x) * 1e-9 + 1e-12) ** 2
+        return spatial, floor2
 
-        # --- level: robust z against the decayed baseline (West/Welford EW form)
+    def _level_and_rate(self, u: float, n: int, floor2: float) -> tuple[float, float]:
+        """Two-sided probabilities of the level z (against the decayed baseline, West/Welford EW
+        form, winsorised) and of the rate-of-change z (this step against the usual steps)."""
+        p = self.p
         a = self._a_base
         if n == 0:
             self.b_mean = u
@@ -367,7 +411,6 @@ class StreamingDetector:
                 d = -c
             self.b_mean = m + a * d
             self.b_var = (1.0 - a) * (self.b_var + a * d * d)
-            # --- rate of change against the usual steps
             step = u - self.u_prev
             rm = self.r_mean
             rvar = self.r_var + floor2
@@ -385,13 +428,12 @@ class StreamingDetector:
                 self.r_mean = rm + a * e
                 self.r_var = (1.0 - a) * (self.r_var + a * e * e)
         self.u_prev = u
-        level = math.erf(abs(z_level) * _SQRT1_2)
-        rate = math.erf(abs(z_rate) * _SQRT1_2)
+        return math.erf(abs(z_level) * _SQRT1_2), math.erf(abs(z_rate) * _SQRT1_2)
 
-        # --- seasonal slot
-        seasonal = self._seasonal(t, u, floor2)
-
-        # --- sequence novelty on the grids
+    def _grid_span_for(self, n: int) -> float | None:
+        """The value span the grids divide, or None while it is not known yet."""
+        p = self.p
+        lo, hi = self.lo_seen, self.hi_seen
         q = self.grid_span
         if q is None and n + 1 >= max(p.warmup, 2):
             # no range given: lay the grids out over the range seen in warm-up,
@@ -408,23 +450,25 @@ class StreamingDetector:
                 q *= 2.0
                 self._coarsen()
             self.grid_span = q
-        novelty = 0.0
-        if q is not None:
-            novelty = self._novelty(u, q)
+        return q
 
-        # --- raw score, averaged; anomaly likelihood
+    def _raw_score(self, n: int, novelty: float, level: float, rate: float, seasonal: float) -> float:
+        """The weighted mean of the components (0 during warm-up)."""
+        p = self.p
+        if n < p.warmup:
+            return 0.0
         wsum = p.w_novelty + p.w_level + p.w_rate + p.w_seasonal
         if wsum == p.w_novelty:
-            raw = novelty
-        else:
-            raw = (
-                p.w_novelty * novelty
-                + p.w_level * level
-                + p.w_rate * rate
-                + p.w_seasonal * (seasonal if seasonal >= 0.0 else 0.0)
-            ) / wsum
-        if n < p.warmup:
-            raw = 0.0
+            return novelty
+        return (
+            p.w_novelty * novelty
+            + p.w_level * level
+            + p.w_rate * rate
+            + p.w_seasonal * (seasonal if seasonal >= 0.0 else 0.0)
+        ) / wsum
+
+    def _averaged(self, raw: float, n: int) -> float:
+        """The raw score averaged over the last ``avg_window`` points (a ring buffer)."""
         ring = self.ring
         i = self.ring_i
         self.ring_sum += raw - ring[i]
@@ -432,8 +476,12 @@ class StreamingDetector:
         w = len(ring)
         self.ring_i = i + 1 if i + 1 < w else 0
         avg = self.ring_sum / (n + 1 if n + 1 < w else w)
-        if avg < 0.0:  # rounding in the running sum
-            avg = 0.0
+        return 0.0 if avg < 0.0 else avg  # rounding in the running sum
+
+    def _likelihood(self, avg: float, n: int) -> float:
+        """1 - the tail probability of ``avg`` under the averages seen so far (0.5 while
+        learning); then learn ``avg`` once the window is full of scored points."""
+        p = self.p
         if n < p.learning:
             lik = 0.5
         else:
@@ -443,9 +491,8 @@ class StreamingDetector:
             lvar = self.l_m2 / (self.l_n - 1) if self.l_n > 1 else 0.0
             if lvar < p.var_floor:
                 lvar = p.var_floor
-            # 1 - tail probability of the averaged raw score
             lik = 1.0 - 0.5 * math.erfc((avg - mean) / math.sqrt(lvar) * _SQRT1_2)
-        if n >= p.warmup + w:
+        if n >= p.warmup + len(self.ring):
             ln = self.l_n + 1
             self.l_n = ln
             d = avg - self.l_mean
@@ -453,6 +500,13 @@ class StreamingDetector:
             inc = d * (avg - self.l_mean)
             if inc > 0.0:
                 self.l_m2 += inc
+        return lik
+
+    def _score(self, lik: float, spatial: float) -> tuple[float, float, bool]:
+        """(score in [0, 1], the likelihood it was scored from, repeat): a red likelihood right
+        after a red one is scored (and reported) as yellow (one event, one alarm); a spatial
+        anomaly scores 1."""
+        p = self.p
         red = lik >= p.red
         repeat = red and self.prev_red
         self.prev_red = red
@@ -465,39 +519,37 @@ class StreamingDetector:
             score = 1.0
         if spatial:
             score = 1.0
-        self.n = n + 1
+        return score, lik, repeat
 
-        # --- reason: the component that explains the score
+    def _reason(
+        self,
+        n: int,
+        spatial: float,
+        score: float,
+        repeat: bool,
+        novelty: float,
+        level: float,
+        rate: float,
+        seasonal: float,
+    ) -> str:
+        """The component that explains the score."""
         if spatial:
-            reason = REASON_SPATIAL
-        elif n < p.learning:
-            reason = REASON_WARMUP
-        elif score < 0.5:
-            reason = REASON_NORMAL
-        elif repeat:
-            reason = REASON_REPEAT
-        else:
-            best = novelty
-            reason = REASON_SEQUENCE
-            if level > best and level > 0.9999:
-                best, reason = level, REASON_LEVEL
-            if rate > best and rate > 0.9999:
-                best, reason = rate, REASON_RATE
-            if seasonal > best and seasonal > 0.9999:
-                reason = REASON_SEASONAL
-        return DetectorResult(
-            score,
-            {
-                "novelty": novelty,
-                "raw": avg,
-                "likelihood": lik,
-                "spatial": spatial,
-                "level": level,
-                "rate": rate,
-                "seasonal": seasonal if seasonal >= 0.0 else 0.0,
-            },
-            reason,
-        )
+            return REASON_SPATIAL
+        if n < self.p.learning:
+            return REASON_WARMUP
+        if score < 0.5:
+            return REASON_NORMAL
+        if repeat:
+            return REASON_REPEAT
+        best = novelty
+        reason = REASON_SEQUENCE
+        if level > best and level > 0.9999:
+            best, reason = level, REASON_LEVEL
+        if rate > best and rate > 0.9999:
+            best, reason = rate, REASON_RATE
+        if seasonal > best and seasonal > 0.9999:
+            reason = REASON_SEASONAL
+        return reason
 
     def _seasonal(self, t: float, u: float, floor2: float) -> float:
         """Probability-scaled deviation from this slot's history; -1 if not ready."""
