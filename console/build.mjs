@@ -30,11 +30,20 @@ export function sourceDigest() {
   for (const f of files) h.update(f + "\0").update(readFileSync(join(here, f))).update("\0");
   return h.digest("hex");
 }
+// /docs: the OpenAPI document in Swagger UI (vendored and pinned by package-lock; no CDN).
+const docs = join(out, "docs");
+mkdirSync(docs, { recursive: true });
+const sw = join(here, "node_modules", "swagger-ui-dist");
+for (const f of ["swagger-ui-bundle.js", "swagger-ui.css", "LICENSE", "NOTICE"]) writeFileSync(join(docs, f), readFileSync(join(sw, f)));
+writeFileSync(join(docs, "index.html"), readFileSync(join(here, "src", "docs.html"), "utf8"));
+writeFileSync(join(docs, "init.js"), readFileSync(join(here, "src", "docs-init.js"), "utf8"));
+
 const manifest = {
   sources_sha256: sourceDigest(),
   bundle: { "app.js": js.length, "app.css": Buffer.byteLength(css), "index.html": Buffer.byteLength(html) },
   versions: { preact: JSON.parse(readFileSync(join(here, "node_modules", "preact", "package.json"))).version,
-              uplot: JSON.parse(readFileSync(join(here, "node_modules", "uplot", "package.json"))).version },
+              uplot: JSON.parse(readFileSync(join(here, "node_modules", "uplot", "package.json"))).version,
+              "swagger-ui-dist": JSON.parse(readFileSync(join(sw, "package.json"))).version },
 };
 writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
 console.log(`console: app.js ${js.length} B, app.css ${Buffer.byteLength(css)} B -> ${out}`);

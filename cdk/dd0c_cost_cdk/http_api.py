@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import jsii
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigateway as apigw_v1
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -17,11 +18,12 @@ from .config import DeployConfig
 from .nag import acknowledge
 
 _AUTH_REASONS = {
-    "api_key": (
-        "Authenticated in the api function: tenant API keys are hashed and looked up in PostgreSQL "
-        "(HTTP APIs have no API-key authorizer, and a Lambda authorizer would add a second cold "
-        "start and a second database round trip per request)."
+    "api_key": "Lambda authorizer (functions/authorizer): tenant API keys and console sessions.",
+    "sign_in": (
+        "Console sign-in: the tenant API key is in the request body; the api function checks it "
+        "and answers with a session cookie (HttpOnly, SameSite=Strict, Secure)."
     ),
+    "static": "The web console's and the API viewer's static files: no data.",
     "slack_signature": (
         "Slack cannot present AWS credentials or tokens; the api function verifies the Slack "
         "request signature (HMAC-SHA256 with the signing secret, 5-minute replay window)."
@@ -79,6 +81,18 @@ class HttpApi(Construct):
             ),
         )
 
+        # One Lambda authorizer for every api_key route: it runs dd0c_cost.auth.check_credentials, the
+        # check the api function runs locally. API keys come as a header and console sessions as a
+        # cookie, and API Gateway caches only on identity sources that are all present, so its cache
+        # is off; the authorizer keeps a 60 s in-process cache instead (dd0c_cost.auth.CACHE).
+        self.authorizer = authorizers.HttpLambdaAuthorizer(
+            "Authorizer",
+            functions[config.topology.function("authorizer").name],
+            authorizer_name=f"{config.name_prefix}-credentials",
+            response_types=[authorizers.HttpLambdaResponseType.SIMPLE],
+            results_cache_ttl=Duration.seconds(0),
+            identity_source=[],
+        )
         integrations_by_function: dict[str, integrations.HttpLambdaIntegration] = {}
         for spec in config.topology.routes:
             if spec.auth not in _AUTH_REASONS:
@@ -89,10 +103,13 @@ class HttpApi(Construct):
                     f"{spec.function}-integration", functions[spec.function]
                 )
                 integrations_by_function[spec.function] = integration
+            authorizer = self.authorizer if spec.auth == "api_key" else None
             for route in self.api.add_routes(
-                path=spec.path, methods=[apigw.HttpMethod[spec.method]], integration=integration
+                path=spec.path, methods=[apigw.HttpMethod[spec.method]], integration=integration,
+                authorizer=authorizer,
             ):
-                acknowledge(route, "AwsSolutions-APIG4", _AUTH_REASONS[spec.auth])
+                if authorizer is None:
+                    acknowledge(route, "AwsSolutions-APIG4", _AUTH_REASONS[spec.auth])
 
     @property
     def url(self) -> str:

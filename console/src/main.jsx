@@ -277,7 +277,13 @@ function Settings({ scope }) {
 function App() {
   const [session, setSession] = useState(undefined);
   const route = useRoute();
-  useEffect(() => { api("GET", "/v1/session").then((s) => { csrf = s.csrf_token; setSession(s); }, () => setSession(null)); }, []);
+  useEffect(() => {
+    // `dd0c-cost demo` prints a link with a key in the fragment (never sent to a server): sign in, forget it
+    const m = location.hash.match(/^#\/signin\?key=([A-Za-z0-9_-]+)$/);
+    const start = m ? api("POST", "/v1/session", { key: m[1] }) : api("GET", "/v1/session");
+    if (m) history.replaceState(null, "", location.pathname + "#/");
+    start.then((s) => { csrf = s.csrf_token; setSession(s); }, () => setSession(null));
+  }, []);
   if (session === undefined) return <p class="loading">Loading…</p>;
   if (!session) return <SignIn onSession={setSession} />;
   const signOut = () => api("DELETE", "/v1/session").finally(() => { csrf = null; setSession(null); });

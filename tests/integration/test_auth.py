@@ -53,7 +53,7 @@ def test_sessions_need_the_csrf_token_for_writes_and_die_with_their_key(setup, o
     tenant, conn = setup
     secret, made = keys.create_key(operator_conn, tenant)
     session = auth.open_session(conn, secret)
-    cookie = auth.session_cookie(session.secret, max_age=3600, secure=True)
+    cookie = str(auth.session_cookie(session.secret, max_age=3600, secure=True))
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Secure" in cookie
     principal = auth.check_credentials(conn, {"cookie": f"other=1; dd0c_session={session.secret}"})
     assert (principal.tenant_id, principal.via) == (tenant, "session")

@@ -12,6 +12,8 @@ from dd0c_cost_tools.cli.commands import (
     contracts,
     db,
     demo,
+    governance,
+    keys,
     pricing,
     replay,
     serve,
@@ -19,7 +21,7 @@ from dd0c_cost_tools.cli.commands import (
 )
 
 # Order of the sub-commands in ``--help``.
-COMMAND_GROUPS = (demo, db, replay, anomalies, serve, tenants, accounts, contracts, pricing, bench)
+COMMAND_GROUPS = (demo, db, replay, anomalies, serve, tenants, keys, governance, accounts, contracts, pricing, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:

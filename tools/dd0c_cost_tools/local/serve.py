@@ -28,6 +28,8 @@ def apigw_v2_event(method: str, raw_path: str, headers: dict[str, str], body: by
         "rawQueryString": parts.query,
         "headers": {k.lower(): v for k, v in headers.items()},
         "queryStringParameters": query or None,
+        # API Gateway hands cookies over separately (payload 2.0)
+        "cookies": [c.strip() for c in headers.get("cookie", headers.get("Cookie", "")).split(";") if c.strip()] or None,
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "local",
@@ -66,6 +68,11 @@ def make_handler_class(pipeline: LocalPipeline):
             self.send_response(result.get("statusCode", 200))
             for key, value in (result.get("headers") or {}).items():
                 self.send_header(key, value)
+            for key, values in (result.get("multiValueHeaders") or {}).items():
+                for value in values:
+                    self.send_header(key, value)
+            for cookie in result.get("cookies") or []:  # API Gateway turns these into Set-Cookie headers
+                self.send_header("set-cookie", cookie)
             self.send_header("content-length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
@@ -85,7 +92,8 @@ def serve(port: int = 8080, *, max_requests: int | None = None, ready=None) -> i
     with LocalPipeline(extra_env={"DATABASE_URL": url}) as pipeline:
         server = HTTPServer(("127.0.0.1", port), make_handler_class(pipeline))
         server.timeout = 0.2
-        print(f"dd0c-cost API on http://127.0.0.1:{server.server_port} (Ctrl-C to stop)", file=sys.stderr)
+        print(f"dd0c-cost API and console on http://127.0.0.1:{server.server_port}/ (API viewer: /docs; Ctrl-C to stop)",
+              file=sys.stderr)
         if ready:
             ready(server.server_port)
         handled = 0

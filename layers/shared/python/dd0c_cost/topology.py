@@ -60,8 +60,10 @@ class RouteSpec:
     method: str
     path: str
     function: str
-    auth: str  # "api_key" (tenant API key), "slack_signature" or "none"
+    auth: str  # "api_key" (tenant API key or console session: the Lambda authorizer), "slack_signature",
+    #            "sign_in" (the API key is in the body), "static" (console files) or "none"
     purpose: str
+    in_openapi: bool = True  # static console and viewer files are not API operations
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,13 @@ TOPOLOGY = Topology(
             batch_size=0,
         ),
         FunctionSpec(
+            name="authorizer",
+            purpose="Lambda authorizer of the HTTP API: API keys and console sessions (dd0c_cost.auth), cached",
+            batch_size=0,
+            timeout_s=5,
+            memory_mb=256,
+        ),
+        FunctionSpec(
             name="api",
             purpose="HTTP API: batch ingest, dashboard reads, Slack interactions",
             output_queues=(INGEST,),
@@ -217,24 +226,32 @@ TOPOLOGY = Topology(
     ),
     routes=(
         RouteSpec("POST", "/v1/ingest", "api", "api_key", "batch ingest of CloudTrail records"),
-        RouteSpec("GET", "/v1/anomalies", "api", "api_key", "list the tenant's anomalies"),
+        RouteSpec("GET", "/v1/anomalies", "api", "api_key", "the tenant's anomalies: filters, sort, cursor pagination"),
         RouteSpec("GET", "/v1/anomalies/{anomaly_id}", "api", "api_key", "one anomaly"),
-        RouteSpec(
-            "POST",
-            "/v1/anomalies/{anomaly_id}/status",
-            "api",
-            "api_key",
-            "acknowledge, or mark expected / false positive (feeds the scorer)",
-        ),
-        RouteSpec(
-            "POST",
-            "/v1/accounts",
-            "api",
-            "api_key",
-            "ask to connect an AWS account (pending until an operator approves)",
-        ),
+        RouteSpec("GET", "/v1/anomalies/{anomaly_id}/detail", "api", "api_key", "one anomaly with its cost events, timeline, links and audit trail"),
+        RouteSpec("POST", "/v1/anomalies/{anomaly_id}/status", "api", "api_key", "acknowledge, snooze, or mark expected / false positive (feeds the scorer)"),
+        RouteSpec("GET", "/v1/spend/now", "api", "api_key", "current estimated $/h by service, account or region"),
+        RouteSpec("GET", "/v1/spend/series", "api", "api_key", "hourly spend-rate series with the anomalies in range"),
+        RouteSpec("GET", "/v1/spend/baselines", "api", "api_key", "baselines per series with their statistics"),
+        RouteSpec("GET", "/v1/accounts", "api", "api_key", "connected accounts with event-flow health"),
+        RouteSpec("POST", "/v1/accounts", "api", "api_key", "ask to connect an AWS account (pending until an operator approves)"),
+        RouteSpec("GET", "/v1/summary", "api", "api_key", "open anomalies by severity, spend caught, money saved"),
+        RouteSpec("GET", "/v1/governance", "api", "api_key", "mode, rule modes, panic, promotion policy"),
+        RouteSpec("POST", "/v1/governance/mode", "api", "api_key", "set the tenant's (or a rule's) mode"),
+        RouteSpec("POST", "/v1/governance/panic", "api", "api_key", "panic: halt every notification and remediation (or lift it)"),
+        RouteSpec("GET", "/v1/settings", "api", "api_key", "scoring thresholds, governance, routing"),
+        RouteSpec("PUT", "/v1/settings", "api", "api_key", "change scoring thresholds and the promotion policy"),
+        RouteSpec("GET", "/v1/audit", "api", "api_key", "the append-only audit log, newest first"),
+        RouteSpec("POST", "/v1/session", "api", "sign_in", "console sign-in: an API key for a session cookie"),
+        RouteSpec("GET", "/v1/session", "api", "api_key", "the current session (and its CSRF token)"),
+        RouteSpec("DELETE", "/v1/session", "api", "api_key", "sign out"),
         RouteSpec("POST", "/slack/interactions", "api", "slack_signature", "Slack button clicks"),
         RouteSpec("GET", "/health", "api", "none", "liveness"),
+        RouteSpec("GET", "/", "api", "static", "the web console", in_openapi=False),
+        RouteSpec("GET", "/console/{name}", "api", "static", "the web console's files", in_openapi=False),
+        RouteSpec("GET", "/docs", "api", "static", "the API viewer (vendored Swagger UI)", in_openapi=False),
+        RouteSpec("GET", "/docs/{name}", "api", "static", "the API viewer's files", in_openapi=False),
+        RouteSpec("GET", "/openapi.json", "api", "static", "the OpenAPI document", in_openapi=False),
     ),
     rules=(
         EventRuleSpec(

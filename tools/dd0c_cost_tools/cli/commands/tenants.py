@@ -1,8 +1,6 @@
-"""``tenants`` and ``keys``: operator actions on tenants and their API keys."""
+"""``tenants``: operator actions on tenants."""
 
 from __future__ import annotations
-
-import sys
 
 from dd0c_cost_tools.cli.output import format_table
 
@@ -16,11 +14,6 @@ def register(sub) -> None:
     for setting in TENANT_SETTING_COLUMNS:
         p.add_argument(f"--{setting.replace('_', '-')}", dest=setting, metavar="VALUE|default")
     p.set_defaults(func=cmd_tenants, needs_name=("create", "configure"))
-
-    p = sub.add_parser("keys", help="create a tenant API key for POST /v1/ingest and the dashboard API")
-    p.add_argument("action", choices=["create"])
-    p.add_argument("--tenant", required=True)
-    p.set_defaults(func=cmd_keys)
 
 
 def cmd_tenants(args) -> int:
@@ -68,20 +61,3 @@ def _configure_tenant(conn, args) -> None:
     for name in TENANT_SETTING_COLUMNS:
         value = overrides.get(name, getattr(DEFAULT_CONFIG, name, None))
         print(f"{name:<26}{value}{'' if name in overrides else '  (default)'}")
-
-
-def cmd_keys(args) -> int:
-    from dd0c_cost.db import operator
-    from dd0c_cost_tools.local.database import database_url_for_cli
-
-    conn = operator.open_operator_connection(database_url_for_cli())
-    try:
-        tenant_id = operator.find_tenant(conn, args.tenant)
-        if tenant_id is None:
-            raise SystemExit(f"dd0c-cost: no tenant named {args.tenant!r}")
-        secret = operator.create_api_key(conn, tenant_id)
-    finally:
-        conn.close()
-    print(secret)
-    print("store it now: only its hash is kept", file=sys.stderr)
-    return 0

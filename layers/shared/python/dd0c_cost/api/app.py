@@ -13,30 +13,79 @@ from aws_lambda_powertools.event_handler import (
     content_types,
 )
 
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from dd0c_cost.api.auth import MAX_JSON_BODY_BYTES
 from dd0c_cost.api.errors import ApiError
 from dd0c_cost.api.models import ErrorBody
-from dd0c_cost.api.routes import accounts, anomalies, health, ingest, slack
+from dd0c_cost.api.routes import accounts, anomalies, console, governance, health, ingest, overview, session, slack, spend
 
-app = APIGatewayHttpResolver(enable_validation=True)
+class _Resolver(APIGatewayHttpResolver):
+    """Refuses oversized bodies (413) before anything parses them; ingest has its own limits."""
+
+    def resolve(self, event, context):
+        method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "GET")
+        path = event.get("rawPath") or ""
+        if method in ("POST", "PUT", "PATCH", "DELETE") and path != "/v1/ingest":
+            size = len(event.get("body") or "")
+            if size > MAX_JSON_BODY_BYTES * (4 / 3 if event.get("isBase64Encoded") else 1):
+                body = ErrorBody(error="body_too_large", message=f"the body is limited to {MAX_JSON_BODY_BYTES} bytes")
+                return {"statusCode": 413, "headers": {"Content-Type": "application/json"},
+                        "body": body.model_dump_json(), "isBase64Encoded": False}
+        return super().resolve(event, context)
+
+
+app = _Resolver(enable_validation=True)
 
 # Order is the OpenAPI document's order.
-for _routes in (health, ingest, anomalies, accounts, slack):
+for _routes in (health, session, ingest, anomalies, spend, overview, accounts, governance, slack, console):
     app.include_router(_routes.router)
 
 
 @app.exception_handler(ApiError)
-def _api_error(exc: ApiError) -> Response:
+def _api_error(exc: ApiError):
     return Response(
         status_code=exc.status,
         content_type=content_types.APPLICATION_JSON,
-        body=ErrorBody(error=exc.error, message=exc.message).model_dump_json(),
+        body=ErrorBody(error=exc.error, message=exc.message, detail=exc.detail).model_dump_json(),
     )
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid_request(exc: RequestValidationError):
+    """Bad query parameters or bodies: 400 with the fields that were wrong (never a 500)."""
+    detail = []
+    for error in list(exc.errors())[:20]:
+        loc = [str(part) for part in error.get("loc", ()) if part != "model"]
+        detail.append({"field": ".".join(loc) or "body", "message": str(error.get("msg", "invalid"))[:200]})
+    return _api_error(ApiError(400, "invalid_request", "the request has invalid fields", detail))
+
+
+@app.not_found
+def _not_found(exc: Exception):
+    return _api_error(ApiError(404, "not_found", "no such route"))
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def _openapi():
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document(),
+                    headers={"cache-control": "public, max-age=300"})
+
+
+_document: str | None = None
 
 
 def openapi_document() -> str:
-    return app.get_openapi_json_schema(
-        title="dd0c/cost API", version="1", description="Ingest CloudTrail, read anomalies, receive Slack actions."
-    )
+    global _document
+    if _document is None:
+        _document = app.get_openapi_json_schema(
+            title="dd0c/cost API", version="1",
+            description="Ingest CloudTrail; read anomalies, spend, accounts and the audit log; govern "
+                        "(shadow / audit / enforce, panic); receive Slack actions. Authenticate with a tenant "
+                        "API key (Authorization: Bearer) or the console's session cookie (writes then need "
+                        "x-csrf-token). Errors: {error, message, detail[]} with a stable error code.",
+        )
+    return _document
 
 
 __all__ = ["ApiError", "app", "openapi_document"]

@@ -5,6 +5,6 @@ from __future__ import annotations
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, error: str, message: str):
+    def __init__(self, status: int, error: str, message: str, detail: list[dict] | None = None):
         super().__init__(message)
-        self.status, self.error, self.message = status, error, message
+        self.status, self.error, self.message, self.detail = status, error, message, detail or []

@@ -36,6 +36,15 @@ class AccountRequest(BaseModel):
     regions: list[str] = Field(min_length=1, max_length=40, description="regions whose CloudTrail events to forward")
 
 
-class ErrorBody(BaseModel):
-    error: str
+class FieldError(BaseModel):
+    field: str = Field(description="where: e.g. 'query.limit' or 'body.reason'")
     message: str
+
+
+class ErrorBody(BaseModel):
+    """The one error shape of every route: a stable machine code, words for people, and for
+    invalid input which fields were wrong."""
+
+    error: str = Field(description="stable code, e.g. invalid_request, not_found, read_only_key")
+    message: str
+    detail: list[FieldError] = Field(default_factory=list)

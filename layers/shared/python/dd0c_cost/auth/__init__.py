@@ -179,8 +179,10 @@ def end_session(conn: psycopg.Connection, secret: str) -> None:
     CACHE.clear()
 
 
-def session_cookie(value: str, *, max_age: int, secure: bool) -> str:
-    attrs = [f"{SESSION_COOKIE}={value}", "Path=/", f"Max-Age={max_age}", "HttpOnly", "SameSite=Strict"]
-    if secure:
-        attrs.append("Secure")
-    return "; ".join(attrs)
+def session_cookie(value: str, *, max_age: int, secure: bool):
+    """The session cookie: HttpOnly (scripts cannot read it), SameSite=Strict (no cross-site
+    requests carry it), Secure over HTTPS, one hour."""
+    from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+
+    return Cookie(SESSION_COOKIE, value, path="/", secure=secure, http_only=True, max_age=max_age,
+                  same_site=SameSite.STRICT_MODE)

@@ -78,7 +78,8 @@ def summary(conn: psycopg.Connection, tenant_id) -> Summary:
                    SELECT least(a.estimated_hourly_usd, -sum(e.estimated_usd_per_hour)) AS stopped, max(e.event_time) AS at
                    FROM dd0c.cost_events e
                    WHERE e.resource_ids && a.resource_ids AND e.event_time > a.detected_at
-                     AND e.action IN ('stop', 'delete') AND e.estimated_usd_per_hour < 0) s ON s.stopped > 0
+                     AND e.action IN ('stop', 'delete') AND e.estimated_usd_per_hour < 0
+                   HAVING count(*) > 0) s ON s.stopped > 0
                WHERE a.detected_at > %s - interval '90 days' AND cardinality(a.resource_ids) > 0""",
             [clock],
         ).fetchone()

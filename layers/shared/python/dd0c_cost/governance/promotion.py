@@ -97,7 +97,7 @@ def evidence(conn: psycopg.Connection, since: datetime, until: datetime) -> Evid
     row = conn.execute(
         """SELECT count(*) FILTER (WHERE status <> 'open') AS reviewed,
                   count(*) FILTER (WHERE status = 'false_positive') AS fp
-           FROM dd0c.anomalies WHERE detected_at >= %s AND detected_at <= %s""",
+           FROM dd0c.anomalies WHERE tenant_id = dd0c.current_tenant() AND detected_at >= %s AND detected_at <= %s""",
         [since, until],
     ).fetchone()
     return Evidence(since, until, int(row["reviewed"]), int(row["fp"]))
@@ -108,7 +108,9 @@ def _mode_started(conn: psycopg.Connection, state_since: datetime | None) -> dat
     tenant's first event."""
     if state_since is not None:
         return state_since
-    row = conn.execute("SELECT min(event_time) AS t FROM dd0c.cost_events").fetchone()
+    row = conn.execute(
+        "SELECT min(event_time) AS t FROM dd0c.cost_events WHERE tenant_id = dd0c.current_tenant()"
+    ).fetchone()
     return row["t"] if row else None
 
 

@@ -49,7 +49,9 @@ def rule_subject(rule: str) -> str:
 
 def tenant_clock(conn: psycopg.Connection) -> datetime | None:
     """The tenant's clock: event time of the newest record seen from any of its accounts."""
-    row = conn.execute("SELECT max(last_event_at) AS t FROM dd0c.connected_accounts").fetchone()
+    row = conn.execute(
+        "SELECT max(last_event_at) AS t FROM dd0c.connected_accounts WHERE tenant_id = dd0c.current_tenant()"
+    ).fetchone()
     return row["t"] if row else None
 
 
@@ -147,7 +149,7 @@ def list_entries(
     action_prefix: str | None = None,
 ) -> list[AuditEntry]:
     """Newest first (the tenant's entries and the global ones), keyset-paginated by id."""
-    clauses, params = [], []
+    clauses, params = ["(tenant_id = dd0c.current_tenant() OR tenant_id IS NULL)"], []
     if before_id is not None:
         clauses.append("id < %s")
         params.append(before_id)
@@ -157,9 +159,9 @@ def list_entries(
     if action_prefix is not None:
         clauses.append("action LIKE %s")
         params.append(action_prefix.replace("%", r"\%").replace("_", r"\_") + "%")
-    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     rows = conn.execute(
-        f"SELECT {_ENTRY_COLUMNS} FROM dd0c.audit_log {where} ORDER BY id DESC LIMIT %s", [*params, limit]
+        f"SELECT {_ENTRY_COLUMNS} FROM dd0c.audit_log WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT %s",
+        [*params, limit]
     ).fetchall()
     return [AuditEntry(**r) for r in rows]
 

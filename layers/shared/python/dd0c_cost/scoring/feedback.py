@@ -28,6 +28,7 @@ def record_feedback(
     by: str,
     *,
     snoozed_until: datetime | None = None,
+    source: str = "api",
 ) -> Anomaly | None:
     """Set the anomaly's status (``store.set_status``) and learn from it; None if it is not the
     tenant's. Call it inside the tenant's transaction (``tenant_transaction``), like ``set_status``.
@@ -38,6 +39,7 @@ def record_feedback(
     anomaly = store.set_status(conn, anomaly_id, status, by=by, snoozed_until=snoozed_until)
     if anomaly is None:
         return None
+    _audit_status(conn, anomaly, by, source)
     _evaluate_governance(conn, anomaly)
     if status not in FEEDBACK_STATUSES:
         conn.execute("DELETE FROM dd0c.scoring_feedback WHERE anomaly_id = %s", [anomaly.id])
@@ -74,3 +76,15 @@ def _evaluate_governance(conn: psycopg.Connection, anomaly: Anomaly) -> None:
     from dd0c_cost import governance
 
     governance.evaluate(conn, anomaly.tenant_id, governance.decision_time(conn, anomaly.detected_at))
+
+
+def _audit_status(conn: psycopg.Connection, anomaly: Anomaly, by: str, source: str) -> None:
+    """Every status change is in the audit log (the anomaly's trail in the console)."""
+    from dd0c_cost import governance
+
+    governance.audit(
+        conn, anomaly.tenant_id, "anomaly.status", actor=by or "unknown", source=source,
+        at=governance.decision_time(conn, anomaly.detected_at), subject=f"anomaly:{anomaly.id}",
+        state=anomaly.status.value,
+        detail={"snoozed_until": anomaly.snoozed_until.isoformat()} if anomaly.snoozed_until else None,
+    )

@@ -18,7 +18,7 @@ router = APIGatewayHttpRouter()
 def request_account(request: AccountRequest) -> Response[dict]:
     from dd0c_cost.onboarding import OnboardingError, request_account_connection
 
-    tenant_id = authenticated_tenant(router.current_event)
+    tenant_id = authenticated_tenant(router.current_event, write=True)
     settings = get_settings()
     if not settings.central_bus_arn or not settings.dd0c_account_id:
         raise ApiError(

@@ -1,65 +1,136 @@
-"""The dashboard's anomaly routes: list, one, and status changes (which feed the scorer).
+"""Anomalies: the filtered, sorted, cursor-paginated list; one anomaly; its detail (score
+components, cost events, timeline, links, audit trail); status changes (acknowledge, snooze,
+resolve as expected / false positive: the last two teach the scorer).
 
-Each read runs in a transaction scoped to the key's tenant, so row-level security decides what
+Each read runs in a transaction scoped to the caller's tenant, so row-level security decides what
 exists: another tenant's anomaly id is simply not found.
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import Annotated
 from uuid import UUID
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from dd0c_cost.api.auth import authenticated_tenant
+from dd0c_cost import governance
+from dd0c_cost.api.auth import check_body_size, principal
 from dd0c_cost.api.errors import ApiError
-from dd0c_cost.api.models import AnomalyList, StatusChange
+from dd0c_cost.dashboard import anomalies as queries
+from dd0c_cost.dashboard.models import AnomalyDetail, AnomalyPage, SortKey, StatusChangeBody
 from dd0c_cost.db.connection import get_connection, tenant_transaction
 from dd0c_cost.scoring import store
-from dd0c_cost.scoring.models import Anomaly, AnomalyStatus
+from dd0c_cost.scoring.models import Anomaly, AnomalyStatus, Severity
 
 router = APIGatewayHttpRouter()
 
+_STATUSES = {s.value for s in AnomalyStatus}
+_SEVERITIES = {s.value for s in Severity}
 
-def _anomaly_uuid(text: str) -> UUID:
+
+def anomaly_uuid(text: str) -> UUID:
     try:
         return UUID(text)
     except ValueError:
-        raise ApiError(400, "bad_anomaly_id", f"{text!r} is not a UUID") from None
+        raise ApiError(400, "bad_anomaly_id", f"{text[:80]!r} is not a UUID",
+                       [{"field": "path.anomaly_id", "message": "not a UUID"}]) from None
+
+
+def _csv(name: str, value: str | None, allowed: set[str] | None = None, pattern: str | None = None) -> tuple[str, ...]:
+    import re
+
+    if not value:
+        return ()
+    items = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
+    if len(items) > 20:
+        raise ApiError(400, "invalid_request", f"at most 20 values for {name}", [{"field": f"query.{name}", "message": "too many values"}])
+    for item in items:
+        if (allowed is not None and item not in allowed) or (pattern and not re.fullmatch(pattern, item)) or len(item) > 100:
+            hint = f"one of {', '.join(sorted(allowed))}" if allowed else "a valid value"
+            raise ApiError(400, "invalid_request", f"{name}={item[:80]!r} is not {hint}",
+                           [{"field": f"query.{name}", "message": f"expected {hint}"}])
+    return items
 
 
 @router.get("/v1/anomalies")
-def list_anomalies(limit: int = 100, status: str | None = None) -> AnomalyList:
-    tenant_id = authenticated_tenant(router.current_event)
-    if status is not None and status not in {s.value for s in AnomalyStatus}:
-        raise ApiError(400, "bad_status", f"status must be one of {', '.join(s.value for s in AnomalyStatus)}")
+def list_anomalies(
+    status: Annotated[str | None, Query(description="comma-separated: open,acknowledged,snoozed,expected,false_positive")] = None,
+    severity: Annotated[str | None, Query(description="comma-separated: low,medium,high,critical")] = None,
+    account: Annotated[str | None, Query(description="comma-separated 12-digit account ids")] = None,
+    service: Annotated[str | None, Query(description="comma-separated, e.g. ec2,rds")] = None,
+    kind: Annotated[str | None, Query(description="comma-separated resource types, e.g. ec2:instance")] = None,
+    actor: Annotated[str | None, Query(max_length=200, description="who: case-insensitive substring")] = None,
+    since: Annotated[datetime | None, Query(description="detected at or after (ISO 8601)")] = None,
+    until: Annotated[datetime | None, Query(description="detected before (ISO 8601)")] = None,
+    sort: Annotated[SortKey, Query(description="'-' for descending")] = "-detected_at",
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=400, description="next_cursor of the previous page")] = None,
+) -> AnomalyPage:
+    who = principal(router.current_event)
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise ApiError(400, "invalid_request", f"{name} needs a time zone (e.g. Z)", [{"field": f"query.{name}", "message": "no time zone"}])
+    filters = queries.Filters(
+        status=_csv("status", status, _STATUSES), severity=_csv("severity", severity, _SEVERITIES),
+        account=_csv("account", account, pattern=r"\d{12}"), service=_csv("service", service, pattern=r"[a-z0-9-]+"),
+        kind=_csv("kind", kind, pattern=r"[a-z0-9-]+:[A-Za-z0-9:_-]+"), actor=actor, since=since, until=until,
+    )
     conn = get_connection()
-    with tenant_transaction(conn, tenant_id):
-        return AnomalyList(anomalies=store.list_anomalies(conn, limit=max(1, min(limit, 500)), status=status))
+    try:
+        with tenant_transaction(conn, who.tenant_id):
+            return queries.list_anomalies(conn, filters, sort=sort, limit=limit, cursor=cursor)
+    except queries.BadQuery as exc:
+        raise ApiError(400, "invalid_request", str(exc), [{"field": f"query.{exc.field}", "message": str(exc)}]) from None
 
 
 @router.get("/v1/anomalies/<anomaly_id>")
 def get_anomaly(anomaly_id: str) -> Anomaly:
-    tenant_id = authenticated_tenant(router.current_event)
-    wanted = _anomaly_uuid(anomaly_id)
+    who = principal(router.current_event)
+    wanted = anomaly_uuid(anomaly_id)
     conn = get_connection()
-    with tenant_transaction(conn, tenant_id):
+    with tenant_transaction(conn, who.tenant_id):
         anomaly = store.get_anomaly(conn, wanted)
     if anomaly is None:
         raise ApiError(404, "not_found", f"no anomaly {wanted} for this tenant")
     return anomaly
 
 
+@router.get("/v1/anomalies/<anomaly_id>/detail")
+def get_anomaly_detail(anomaly_id: str) -> AnomalyDetail:
+    who = principal(router.current_event)
+    wanted = anomaly_uuid(anomaly_id)
+    conn = get_connection()
+    with tenant_transaction(conn, who.tenant_id):
+        detail = queries.get_detail(conn, wanted)
+    if detail is None:
+        raise ApiError(404, "not_found", f"no anomaly {wanted} for this tenant")
+    return detail
+
+
 @router.post("/v1/anomalies/<anomaly_id>/status")
-def change_status(anomaly_id: str, change: StatusChange) -> Anomaly:
+def change_status(anomaly_id: str, change: StatusChangeBody) -> Anomaly:
     from dd0c_cost.scoring.feedback import record_feedback
 
-    tenant_id = authenticated_tenant(router.current_event)
-    wanted = _anomaly_uuid(anomaly_id)
-    if change.status is AnomalyStatus.SNOOZED:
-        raise ApiError(400, "bad_status", "snooze from Slack, or choose open, acknowledged, expected or false_positive")
+    check_body_size(router.current_event)
+    who = principal(router.current_event, write=True)
+    wanted = anomaly_uuid(anomaly_id)
+    if (change.status is AnomalyStatus.SNOOZED) != (change.snooze_hours is not None):
+        raise ApiError(400, "invalid_request", "snooze_hours goes with status=snoozed, and only with it",
+                       [{"field": "body.snooze_hours", "message": "required with snoozed, refused otherwise"}])
     conn = get_connection()
-    with tenant_transaction(conn, tenant_id):
-        anomaly = record_feedback(conn, wanted, change.status, change.by)
-    if anomaly is None:
-        raise ApiError(404, "not_found", f"no anomaly {wanted} for this tenant")
+    with tenant_transaction(conn, who.tenant_id):
+        current = store.get_anomaly(conn, wanted)
+        if current is None:
+            raise ApiError(404, "not_found", f"no anomaly {wanted} for this tenant")
+        until = None
+        if change.snooze_hours is not None:
+            # event time: from the tenant's newest event, like Slack's snooze
+            until = governance.decision_time(conn, current.detected_at) + timedelta(hours=change.snooze_hours)
+        anomaly = record_feedback(conn, wanted, change.status, change.by, snoozed_until=until, source=_source(who))
     return anomaly
+
+
+def _source(who) -> str:
+    return "console" if who.via == "session" else "api"

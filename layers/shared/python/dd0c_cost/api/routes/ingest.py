@@ -16,7 +16,7 @@ router = APIGatewayHttpRouter()
 
 @router.post("/v1/ingest")
 def ingest() -> Response[IngestAccepted]:
-    tenant_id = authenticated_tenant(router.current_event)
+    tenant_id = authenticated_tenant(router.current_event, write=True)
     settings = get_settings()
     try:
         records = parse_ingest_request(
