@@ -6,9 +6,9 @@ import json
 
 import jsii
 from aws_cdk import Duration, RemovalPolicy
-from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigateway as apigw_v1
 from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -105,7 +105,9 @@ class HttpApi(Construct):
                 integrations_by_function[spec.function] = integration
             authorizer = self.authorizer if spec.auth == "api_key" else None
             for route in self.api.add_routes(
-                path=spec.path, methods=[apigw.HttpMethod[spec.method]], integration=integration,
+                path=spec.path,
+                methods=[apigw.HttpMethod[spec.method]],
+                integration=integration,
                 authorizer=authorizer,
             ):
                 if authorizer is None:

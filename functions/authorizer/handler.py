@@ -12,7 +12,9 @@ logger = observability.logger("authorizer")
 @logger.inject_lambda_context
 def handler(event: dict, context) -> dict:
     try:
-        principal = check_credentials(get_connection(), event.get("headers") or {}, event.get("cookies"), use_cache=True)
+        principal = check_credentials(
+            get_connection(), event.get("headers") or {}, event.get("cookies"), use_cache=True
+        )
     except AuthError as exc:
         logger.info("refused", extra={"reason": exc.error})
         return {"isAuthorized": False}

@@ -37,8 +37,13 @@ def server(module_db, tmp_path_factory):
     data = tmp_path_factory.mktemp("serve")
     env = {**os.environ, "DATABASE_URL": module_db, "DD0C_DATA_DIR": str(data)}
     env.pop("SLACK_BOT_TOKEN", None)
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "dd0c-cost"), "serve", "--port", "0"], env=env,
-                            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dd0c-cost"), "serve", "--port", "0"],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     port = None
     deadline = time.monotonic() + 120
     while port is None and time.monotonic() < deadline:
@@ -75,9 +80,19 @@ def browser():
     profile = tempfile.mkdtemp(prefix="dd0c-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1280,900"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,900",
+    ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(driver_path), options=options)
     driver.set_page_load_timeout(60)

@@ -47,11 +47,23 @@ def tenant(module_db):
                    event_ids, actor, detected_at, score, severity, estimated_hourly_usd, summary, components)
                    VALUES (%s, '111111111111', 'us-east-1', 'ec2', 'ec2:instance', %s, %s, %s, %s, %s, %s, %s, %s, %s)
                    RETURNING id""",
-                [tenant_id, [f"<b>i-{i:04d}</b>" if xss else f"i-{i:04d}"], [f"e{i}"], XSS_ACTOR if xss else f"dev{i}",
-                 when, 0.6 + i / 20, ["low", "medium", "high", "critical"][i % 4], 2.0 + i,
-                 XSS_SUMMARY if xss else f"dev{i} launched 1 × m5.large",
-                 json.dumps([{"name": "zscore", "value": 0.9, "reason": "far above the level"},
-                             {"name": "novelty", "value": 0.4, "reason": "new instance family"}])],
+                [
+                    tenant_id,
+                    [f"<b>i-{i:04d}</b>" if xss else f"i-{i:04d}"],
+                    [f"e{i}"],
+                    XSS_ACTOR if xss else f"dev{i}",
+                    when,
+                    0.6 + i / 20,
+                    ["low", "medium", "high", "critical"][i % 4],
+                    2.0 + i,
+                    XSS_SUMMARY if xss else f"dev{i} launched 1 × m5.large",
+                    json.dumps(
+                        [
+                            {"name": "zscore", "value": 0.9, "reason": "far above the level"},
+                            {"name": "novelty", "value": 0.4, "reason": "new instance family"},
+                        ]
+                    ),
+                ],
             ).fetchone()
             ids.append(str(row["id"]))
         conn.execute("UPDATE dd0c.connected_accounts SET last_event_at = %s", [T0 + timedelta(days=8)])
@@ -146,8 +158,10 @@ def test_console_end_to_end(server, browser, tenant, module_db):
         entries = governance.list_entries(conn, action_prefix="governance.")
     conn.close()
     assert decision.reason == "panic"
-    assert [(e.action, e.state, e.source) for e in entries[:2]] == [("governance.panic", "on", "console"),
-                                                                     ("governance.mode", "shadow", "console")]
+    assert [(e.action, e.state, e.source) for e in entries[:2]] == [
+        ("governance.panic", "on", "console"),
+        ("governance.mode", "shadow", "console"),
+    ]
 
     # --- phone-sized and dark ---------------------------------------------------------------------
     d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})

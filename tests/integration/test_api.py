@@ -57,7 +57,11 @@ def test_health_needs_no_key(api):
 
 @pytest.mark.parametrize(
     ("headers", "error"),
-    [({}, "missing_credentials"), ({"authorization": "Bearer dd0c_not-a-real-key"}, "invalid_api_key"), ({"x-api-key": "nope"}, "invalid_api_key")],
+    [
+        ({}, "missing_credentials"),
+        ({"authorization": "Bearer dd0c_not-a-real-key"}, "invalid_api_key"),
+        ({"x-api-key": "nope"}, "invalid_api_key"),
+    ],
 )
 def test_ingest_without_a_valid_key_is_refused(api, tenants, headers, error):
     status, body = api(
@@ -231,7 +235,9 @@ def test_marking_expected_through_the_api_feeds_the_scorer(api, tenants, local_p
         headers=bearer(key_b),
     )
     assert (status, body["error"]) == (404, "not_found")
-    status, _ = api("POST", f"/v1/anomalies/{anomaly['id']}/status", body=json.dumps({"status": "bogus"}), headers=bearer(key))
+    status, _ = api(
+        "POST", f"/v1/anomalies/{anomaly['id']}/status", body=json.dumps({"status": "bogus"}), headers=bearer(key)
+    )
     assert status == 400  # invalid_request, with the field in detail
 
 

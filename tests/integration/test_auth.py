@@ -40,8 +40,9 @@ def test_expired_keys_are_refused(setup, operator_conn):
     tenant, conn = setup
     secret, made = keys.create_key(operator_conn, tenant, expires_in_days=1)
     with operator_conn.transaction():
-        operator_conn.execute("UPDATE dd0c.api_keys SET expires_at = now() - interval '1 second' WHERE id = %s",
-                              [made["id"]])
+        operator_conn.execute(
+            "UPDATE dd0c.api_keys SET expires_at = now() - interval '1 second' WHERE id = %s", [made["id"]]
+        )
     with pytest.raises(auth.AuthError) as refused:
         auth.check_credentials(conn, {"Authorization": f"Bearer {secret}"})
     assert refused.value.error == "invalid_api_key"

@@ -22,7 +22,10 @@ def cli_env(app_env, db_url, operator_conn):
 
 
 def test_keys_create_list_revoke(cli_env, capsys):
-    assert main(["keys", "create", "--tenant", "acme", "--scope", "read", "--name", "grafana", "--expires-in-days", "30"]) == 0
+    assert (
+        main(["keys", "create", "--tenant", "acme", "--scope", "read", "--name", "grafana", "--expires-in-days", "30"])
+        == 0
+    )
     secret = capsys.readouterr().out.strip()
     conn = open_connection(cli_env)
     assert auth.check_credentials(conn, {"authorization": f"Bearer {secret}"}).scope == "read"

@@ -40,8 +40,19 @@ def _seed(conn, tenant, account, n, actor_prefix):
                    event_ids, actor, detected_at, score, severity, estimated_hourly_usd, summary, components, status)
                    VALUES (%s, %s, 'us-east-1', 'ec2', 'ec2:instance', %s, %s, %s, %s, %s, %s, %s, %s,
                            '[{"name": "zscore", "value": 0.8, "reason": "far above the level"}]', %s) RETURNING id""",
-                [tenant, account, [f"i-{account}{i}"], [event_id], f"{actor_prefix}{i}", when, round(0.5 + i / (2 * n), 3),
-                 SEVERITIES[i % 4], 1.0 + i, f"{actor_prefix}{i} launched 1 × m5.large", "open" if i % 3 else "acknowledged"],
+                [
+                    tenant,
+                    account,
+                    [f"i-{account}{i}"],
+                    [event_id],
+                    f"{actor_prefix}{i}",
+                    when,
+                    round(0.5 + i / (2 * n), 3),
+                    SEVERITIES[i % 4],
+                    1.0 + i,
+                    f"{actor_prefix}{i} launched 1 × m5.large",
+                    "open" if i % 3 else "acknowledged",
+                ],
             ).fetchone()
             ids.append(str(row["id"]))
         # the resource of the first anomaly was terminated 2 hours later: money saved
@@ -53,8 +64,10 @@ def _seed(conn, tenant, account, n, actor_prefix):
                        %s, 'delete', 1, 'ops', -1.0, '{}')""",
             [tenant, f"{account}-stop", account, T0 + timedelta(hours=2), [f"i-{account}0"]],
         )
-        conn.execute("UPDATE dd0c.connected_accounts SET last_event_at = %s WHERE account_id = %s",
-                     [T0 + timedelta(hours=n), account])
+        conn.execute(
+            "UPDATE dd0c.connected_accounts SET last_event_at = %s WHERE account_id = %s",
+            [T0 + timedelta(hours=n), account],
+        )
     return ids
 
 
@@ -69,7 +82,8 @@ def env(app_env, db_url, operator_conn):
     conn.close()
     auth.CACHE.clear()
     keyset = {
-        "a_write": keys.create_key(operator_conn, a)[0], "a_read": keys.create_key(operator_conn, a, scope="read")[0],
+        "a_write": keys.create_key(operator_conn, a)[0],
+        "a_read": keys.create_key(operator_conn, a, scope="read")[0],
         "b_write": keys.create_key(operator_conn, b)[0],
     }
     from dd0c_cost.api.app import app
@@ -103,25 +117,50 @@ def test_lists_filter_sort_and_page_with_a_cursor_that_visits_every_row_once(env
     assert times == sorted(times, reverse=True)
     by_usd = call("GET", "/v1/anomalies", key="a_read", query={"sort": "-estimated_hourly_usd", "limit": 3})[1]
     assert [r["estimated_hourly_usd"] for r in by_usd["anomalies"]] == [12.0, 11.0, 10.0]
-    nxt = call("GET", "/v1/anomalies", key="a_read", query={"sort": "-estimated_hourly_usd", "limit": 3,
-                                                            "cursor": by_usd["next_cursor"]})[1]
+    nxt = call(
+        "GET",
+        "/v1/anomalies",
+        key="a_read",
+        query={"sort": "-estimated_hourly_usd", "limit": 3, "cursor": by_usd["next_cursor"]},
+    )[1]
     assert [r["estimated_hourly_usd"] for r in nxt["anomalies"]] == [9.0, 8.0, 7.0]
-    only = call("GET", "/v1/anomalies", key="a_read", query={"severity": "critical,high", "status": "open"})[1]["anomalies"]
+    only = call("GET", "/v1/anomalies", key="a_read", query={"severity": "critical,high", "status": "open"})[1][
+        "anomalies"
+    ]
     assert only and all(r["severity"] in ("critical", "high") and r["status"] == "open" for r in only)
-    assert [r["actor"] for r in call("GET", "/v1/anomalies", key="a_read", query={"actor": "ALICE11"})[1]["anomalies"]] == ["alice11"]
-    ranged = call("GET", "/v1/anomalies", key="a_read",
-                  query={"since": (T0 + timedelta(hours=2)).isoformat(), "until": (T0 + timedelta(hours=4)).isoformat()})[1]
+    assert [
+        r["actor"] for r in call("GET", "/v1/anomalies", key="a_read", query={"actor": "ALICE11"})[1]["anomalies"]
+    ] == ["alice11"]
+    ranged = call(
+        "GET",
+        "/v1/anomalies",
+        key="a_read",
+        query={"since": (T0 + timedelta(hours=2)).isoformat(), "until": (T0 + timedelta(hours=4)).isoformat()},
+    )[1]
     assert len(ranged["anomalies"]) == 2
     assert call("GET", "/v1/anomalies", key="a_read", query={"account": "222222222222"})[1]["anomalies"] == []
-    assert len(call("GET", "/v1/anomalies", key="a_read", query={"kind": "ec2:instance", "service": "ec2"})[1]["anomalies"]) == 12
+    assert (
+        len(
+            call("GET", "/v1/anomalies", key="a_read", query={"kind": "ec2:instance", "service": "ec2"})[1]["anomalies"]
+        )
+        == 12
+    )
 
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [({"status": "bogus"}, "query.status"), ({"severity": "huge"}, "query.severity"), ({"limit": 1000}, "query.limit"),
-     ({"limit": 0}, "query.limit"), ({"sort": "actor"}, "query.sort"), ({"cursor": "not-a-cursor"}, "query.cursor"),
-     ({"since": "yesterday"}, "query.since"), ({"since": "2026-11-02T09:00:00"}, "query.since"),
-     ({"account": "12"}, "query.account"), ({"kind": "<script>"}, "query.kind")],
+    [
+        ({"status": "bogus"}, "query.status"),
+        ({"severity": "huge"}, "query.severity"),
+        ({"limit": 1000}, "query.limit"),
+        ({"limit": 0}, "query.limit"),
+        ({"sort": "actor"}, "query.sort"),
+        ({"cursor": "not-a-cursor"}, "query.cursor"),
+        ({"since": "yesterday"}, "query.since"),
+        ({"since": "2026-11-02T09:00:00"}, "query.since"),
+        ({"account": "12"}, "query.account"),
+        ({"kind": "<script>"}, "query.kind"),
+    ],
 )
 def test_invalid_filters_are_400_with_the_field(env, query, field):
     status, body, _ = env["call"]("GET", "/v1/anomalies", key="a_read", query=query)
@@ -139,7 +178,12 @@ def test_a_cursor_for_another_sort_is_refused(env):
 def test_detail_has_components_events_timeline_links_and_audit(env):
     call = env["call"]
     first = env["ids"]["a"][0]
-    assert call("POST", f"/v1/anomalies/{first}/status", key="a_write", body={"status": "false_positive", "by": "carol"})[0] == 200
+    assert (
+        call("POST", f"/v1/anomalies/{first}/status", key="a_write", body={"status": "false_positive", "by": "carol"})[
+            0
+        ]
+        == 200
+    )
     status, detail, _ = call("GET", f"/v1/anomalies/{first}/detail", key="a_read")
     assert status == 200
     assert detail["anomaly"]["components"][0]["name"] == "zscore"
@@ -148,35 +192,52 @@ def test_detail_has_components_events_timeline_links_and_audit(env):
     assert [t["kind"] for t in detail["timeline"]][:2] == ["event", "detected"]
     assert any(t["kind"] == "status" and "false_positive" in t["text"] for t in detail["timeline"])
     assert detail["links"]["resources"][0]["url"].endswith("instanceId=i-1111111111110")
-    assert [(e["action"], e["state"], e["actor"], e["source"]) for e in detail["audit"]] == \
-        [("anomaly.status", "false_positive", "carol", "api")]
+    assert [(e["action"], e["state"], e["actor"], e["source"]) for e in detail["audit"]] == [
+        ("anomaly.status", "false_positive", "carol", "api")
+    ]
     assert detail["monthly_usd"] == 730.0
 
 
 def test_snooze_runs_in_event_time(env):
     first = env["ids"]["a"][1]
-    status, body, _ = env["call"]("POST", f"/v1/anomalies/{first}/status", key="a_write",
-                                  body={"status": "snoozed", "snooze_hours": 4})
+    status, body, _ = env["call"](
+        "POST", f"/v1/anomalies/{first}/status", key="a_write", body={"status": "snoozed", "snooze_hours": 4}
+    )
     # from the tenant's clock (its newest event, 21:00), not from the wall clock
     assert status == 200 and body["status"] == "snoozed" and body["snoozed_until"].startswith("2026-11-03T01:00")
     status, body, _ = env["call"]("POST", f"/v1/anomalies/{first}/status", key="a_write", body={"status": "snoozed"})
     assert (status, body["detail"][0]["field"]) == (400, "body.snooze_hours")
 
 
-READS = ["/v1/anomalies", "/v1/spend/now", "/v1/spend/series", "/v1/spend/baselines", "/v1/accounts", "/v1/summary",
-         "/v1/governance", "/v1/settings", "/v1/audit", "/v1/session"]
-WRITES = [("POST", "/v1/anomalies/{id}/status", {"status": "acknowledged"}),
-          ("POST", "/v1/governance/mode", {"mode": "shadow", "reason": "r"}),
-          ("POST", "/v1/governance/panic", {"on": True, "reason": "r"}),
-          ("PUT", "/v1/settings", {"scoring": {"score_threshold": 0.5}}),
-          ("POST", "/v1/accounts", {"account_id": "333333333333", "regions": ["us-east-1"]}),
-          ("POST", "/v1/ingest", {"Records": []})]
+READS = [
+    "/v1/anomalies",
+    "/v1/spend/now",
+    "/v1/spend/series",
+    "/v1/spend/baselines",
+    "/v1/accounts",
+    "/v1/summary",
+    "/v1/governance",
+    "/v1/settings",
+    "/v1/audit",
+    "/v1/session",
+]
+WRITES = [
+    ("POST", "/v1/anomalies/{id}/status", {"status": "acknowledged"}),
+    ("POST", "/v1/governance/mode", {"mode": "shadow", "reason": "r"}),
+    ("POST", "/v1/governance/panic", {"on": True, "reason": "r"}),
+    ("PUT", "/v1/settings", {"scoring": {"score_threshold": 0.5}}),
+    ("POST", "/v1/accounts", {"account_id": "333333333333", "regions": ["us-east-1"]}),
+    ("POST", "/v1/ingest", {"Records": []}),
+]
 
 
 def test_every_api_key_route_is_covered_here():
     covered = {("GET", p) for p in READS} | {(m, p.replace("{id}", "{anomaly_id}")) for m, p, _ in WRITES}
-    covered |= {("GET", "/v1/anomalies/{anomaly_id}"), ("GET", "/v1/anomalies/{anomaly_id}/detail"),
-                ("DELETE", "/v1/session")}  # (test_console_session_cookie_and_csrf)
+    covered |= {
+        ("GET", "/v1/anomalies/{anomaly_id}"),
+        ("GET", "/v1/anomalies/{anomaly_id}/detail"),
+        ("DELETE", "/v1/session"),
+    }  # (test_console_session_cookie_and_csrf)
     declared = {(r.method, r.path) for r in TOPOLOGY.routes if r.auth == "api_key"}
     assert declared == covered
 
@@ -206,16 +267,24 @@ def test_every_write_route_refuses_a_read_key_and_changes_nothing(env):
 def test_another_tenants_ids_are_not_found_and_its_data_never_shows(env):
     call = env["call"]
     theirs = env["ids"]["b"][1]  # open
-    for method, path, body in [("GET", "/v1/anomalies/{id}", None), ("GET", "/v1/anomalies/{id}/detail", None),
-                               ("POST", "/v1/anomalies/{id}/status", {"status": "false_positive"})]:
+    for method, path, body in [
+        ("GET", "/v1/anomalies/{id}", None),
+        ("GET", "/v1/anomalies/{id}/detail", None),
+        ("POST", "/v1/anomalies/{id}/status", {"status": "false_positive"}),
+    ]:
         status, answer, _ = call(method, path.format(id=theirs), key="a_write", body=body)
         assert (status, answer["error"]) == (404, "not_found"), path
     assert call("GET", f"/v1/anomalies/{theirs}", key="b_write")[1]["status"] == "open"
     listed = {r["id"] for r in call("GET", "/v1/anomalies", key="a_read", query={"limit": 200})[1]["anomalies"]}
     assert listed == set(env["ids"]["a"])
     assert [a["account_id"] for a in call("GET", "/v1/accounts", key="a_read")[1]["accounts"]] == ["111111111111"]
-    assert {g["key"] for g in call("GET", "/v1/spend/now", key="a_read", query={"by": "account"})[1]["groups"]} == {"111111111111"}
-    assert call("GET", "/v1/spend/series", key="a_read", query={"by": "account", "key": "222222222222"})[1]["anomalies"] == []
+    assert {g["key"] for g in call("GET", "/v1/spend/now", key="a_read", query={"by": "account"})[1]["groups"]} == {
+        "111111111111"
+    }
+    assert (
+        call("GET", "/v1/spend/series", key="a_read", query={"by": "account", "key": "222222222222"})[1]["anomalies"]
+        == []
+    )
     assert call("GET", "/v1/audit", key="a_read", query={"subject": f"anomaly:{theirs}"})[1]["entries"] == []
     # b's governance is b's own: a's panic does not touch it
     call("POST", "/v1/governance/panic", key="a_write", body={"on": True, "reason": "a only"})
@@ -226,8 +295,12 @@ def test_spend_summary_and_accounts(env):
     call = env["call"]
     now = call("GET", "/v1/spend/now", key="a_read", query={"by": "service"})[1]
     assert now["total_usd_per_hour"] == pytest.approx(sum(1.0 + i for i in range(12)) - 1.0)
-    series = call("GET", "/v1/spend/series", key="a_read",
-                  query={"start": T0.isoformat(), "end": (T0 + timedelta(hours=12)).isoformat()})[1]
+    series = call(
+        "GET",
+        "/v1/spend/series",
+        key="a_read",
+        query={"start": T0.isoformat(), "end": (T0 + timedelta(hours=12)).isoformat()},
+    )[1]
     assert len(series["points"]) == 12 and series["points"][0]["usd_per_hour"] == 1.0
     assert series["points"][2]["usd_per_hour"] == 1.0 + 2.0 + 3.0 - 1.0  # the first was terminated at +2 h
     assert len(series["anomalies"]) == 12
@@ -238,22 +311,35 @@ def test_spend_summary_and_accounts(env):
     assert (accounts[0]["flow"], accounts[0]["events_last_24h"]) == ("flowing", 13)
     status, body, _ = call("GET", "/v1/spend/series", key="a_read", query={"by": "service"})
     assert (status, body["error"]) == (400, "invalid_request")
-    status, body, _ = call("GET", "/v1/spend/series", key="a_read",
-                           query={"start": "2020-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"})
+    status, body, _ = call(
+        "GET", "/v1/spend/series", key="a_read", query={"start": "2020-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"}
+    )
     assert status == 400 and "narrow" in body["message"]
 
 
 def test_governance_and_settings_changes_are_audited(env):
     call = env["call"]
-    view = call("POST", "/v1/governance/mode", key="a_write", body={"mode": "shadow", "reason": "quiet start", "by": "dana"})[1]
+    view = call(
+        "POST", "/v1/governance/mode", key="a_write", body={"mode": "shadow", "reason": "quiet start", "by": "dana"}
+    )[1]
     assert (view["mode"], view["default_mode"]) == ("shadow", False)
-    view = call("POST", "/v1/governance/mode", key="a_write",
-                body={"mode": "enforce", "rule": "stop-idle-gpu", "reason": "trusted rule"})[1]
+    view = call(
+        "POST",
+        "/v1/governance/mode",
+        key="a_write",
+        body={"mode": "enforce", "rule": "stop-idle-gpu", "reason": "trusted rule"},
+    )[1]
     assert view["rules"] == {"stop-idle-gpu": "enforce"}
     assert call("POST", "/v1/governance/mode", key="a_write", body={"mode": None, "reason": "x"})[0] == 400
-    assert call("POST", "/v1/governance/panic", key="a_write", body={"on": True, "reason": "runaway"})[1]["panic"] is True
-    settings = call("PUT", "/v1/settings", key="a_write",
-                    body={"scoring": {"score_threshold": 0.7}, "governance_policy": {"min_reviewed": 5}, "reason": "tune"})[1]
+    assert (
+        call("POST", "/v1/governance/panic", key="a_write", body={"on": True, "reason": "runaway"})[1]["panic"] is True
+    )
+    settings = call(
+        "PUT",
+        "/v1/settings",
+        key="a_write",
+        body={"scoring": {"score_threshold": 0.7}, "governance_policy": {"min_reviewed": 5}, "reason": "tune"},
+    )[1]
     assert settings["scoring"]["score_threshold"] == 0.7 and settings["governance"]["policy"]["min_reviewed"] == 5
     settings = call("PUT", "/v1/settings", key="a_write", body={"reset": ["score_threshold"]})[1]
     assert "score_threshold" not in settings["scoring"]
@@ -262,7 +348,9 @@ def test_governance_and_settings_changes_are_audited(env):
     log = call("GET", "/v1/audit", key="a_read", query={"limit": 3})[1]
     assert [e["action"] for e in log["entries"]] == ["settings.changed", "settings.changed", "governance.panic"]
     rest = call("GET", "/v1/audit", key="a_read", query={"limit": 10, "before": log["next_before"]})[1]
-    assert [e["action"] for e in rest["entries"]] == ["governance.mode", "governance.mode"] and rest["next_before"] is None
+    assert [e["action"] for e in rest["entries"]] == ["governance.mode", "governance.mode"] and rest[
+        "next_before"
+    ] is None
 
 
 def test_console_session_cookie_and_csrf(env):
@@ -277,10 +365,16 @@ def test_console_session_cookie_and_csrf(env):
     with_cookie = {"cookie": secret}
     assert call("GET", "/v1/summary", headers=with_cookie)[0] == 200
     target = env["ids"]["a"][2]
-    status, body, _ = call("POST", f"/v1/anomalies/{target}/status", headers=with_cookie, body={"status": "acknowledged"})
+    status, body, _ = call(
+        "POST", f"/v1/anomalies/{target}/status", headers=with_cookie, body={"status": "acknowledged"}
+    )
     assert (status, body["error"]) == (403, "csrf_token_mismatch")
-    status, body, _ = call("POST", f"/v1/anomalies/{target}/status", body={"status": "acknowledged"},
-                           headers={**with_cookie, "x-csrf-token": session["csrf_token"]})
+    status, body, _ = call(
+        "POST",
+        f"/v1/anomalies/{target}/status",
+        body={"status": "acknowledged"},
+        headers={**with_cookie, "x-csrf-token": session["csrf_token"]},
+    )
     assert status == 200 and body["status"] == "acknowledged"
     entry = call("GET", "/v1/audit", key="a_read", query={"limit": 1})[1]["entries"][0]
     assert (entry["action"], entry["source"]) == ("anomaly.status", "console")
@@ -294,12 +388,16 @@ def test_bad_bodies_ids_and_sizes_are_4xx_never_500(env):
     call = env["call"]
     target = env["ids"]["a"][0]
     cases = [
-        ("POST", f"/v1/anomalies/{target}/status", b"{not json"), ("POST", f"/v1/anomalies/{target}/status", b"[]"),
+        ("POST", f"/v1/anomalies/{target}/status", b"{not json"),
+        ("POST", f"/v1/anomalies/{target}/status", b"[]"),
         ("POST", f"/v1/anomalies/{target}/status", {"status": "open", "extra": 1}),
-        ("POST", "/v1/governance/mode", {"mode": "yolo", "reason": "r"}), ("POST", "/v1/governance/mode", {"mode": "audit"}),
+        ("POST", "/v1/governance/mode", {"mode": "yolo", "reason": "r"}),
+        ("POST", "/v1/governance/mode", {"mode": "audit"}),
         ("POST", "/v1/governance/mode", {"mode": "audit", "reason": "r", "rule": "<b>x</b>"}),
-        ("POST", "/v1/governance/panic", {"on": "maybe", "reason": "r"}), ("PUT", "/v1/settings", {"scoring": {"nope": 1}}),
-        ("POST", "/v1/session", {"key": 5}), ("POST", "/v1/governance/panic", {"on": True, "reason": "x" * 70_000}),
+        ("POST", "/v1/governance/panic", {"on": "maybe", "reason": "r"}),
+        ("PUT", "/v1/settings", {"scoring": {"nope": 1}}),
+        ("POST", "/v1/session", {"key": 5}),
+        ("POST", "/v1/governance/panic", {"on": True, "reason": "x" * 70_000}),
     ]
     for method, path, body in cases:
         status, answer, _ = call(method, path, key="a_write", body=body)
@@ -307,7 +405,10 @@ def test_bad_bodies_ids_and_sizes_are_4xx_never_500(env):
     assert call("POST", "/v1/governance/panic", key="a_write", body={"on": True, "reason": "x" * 70_000})[0] == 413
     status, body, _ = call("GET", "/v1/anomalies/not-a-uuid/detail", key="a_read")
     assert (status, body["error"], body["detail"][0]["field"]) == (400, "bad_anomaly_id", "path.anomaly_id")
-    assert call("GET", "/v1/nothing-here", key="a_read")[:2] == (404, {"error": "not_found", "message": "no such route", "detail": []})
+    assert call("GET", "/v1/nothing-here", key="a_read")[:2] == (
+        404,
+        {"error": "not_found", "message": "no such route", "detail": []},
+    )
 
 
 def test_console_and_docs_are_served_with_a_strict_policy(env):

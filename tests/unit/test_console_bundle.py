@@ -14,7 +14,12 @@ DIST = ROOT / "layers" / "shared" / "python" / "dd0c_cost" / "console" / "dist"
 
 def _sources_digest() -> str:  # the same digest as console/build.mjs sourceDigest()
     h = hashlib.sha256()
-    files = ["package.json", "package-lock.json", "build.mjs", *(f"src/{p.name}" for p in sorted((CONSOLE / "src").iterdir()))]
+    files = [
+        "package.json",
+        "package-lock.json",
+        "build.mjs",
+        *(f"src/{p.name}" for p in sorted((CONSOLE / "src").iterdir())),
+    ]
     for name in files:
         h.update(name.encode() + b"\0")
         h.update((CONSOLE / name).read_bytes())
@@ -24,7 +29,9 @@ def _sources_digest() -> str:  # the same digest as console/build.mjs sourceDige
 
 def test_bundle_matches_its_sources():
     manifest = json.loads((DIST / "manifest.json").read_text())
-    assert manifest["sources_sha256"] == _sources_digest(), "console sources changed: run `cd console && npm ci && npm run build`"
+    assert manifest["sources_sha256"] == _sources_digest(), (
+        "console sources changed: run `cd console && npm ci && npm run build`"
+    )
     for name, size in manifest["bundle"].items():
         assert (DIST / name).stat().st_size == size, name
 
@@ -37,4 +44,6 @@ def test_nothing_is_loaded_from_another_origin():
 
 def test_the_console_never_renders_markup_from_data():
     source = (CONSOLE / "src" / "main.jsx").read_text()
-    assert "dangerouslySetInnerHTML" not in source and "innerHTML" not in source.replace("nothing here sets innerHTML", "")
+    assert "dangerouslySetInnerHTML" not in source and "innerHTML" not in source.replace(
+        "nothing here sets innerHTML", ""
+    )

@@ -29,7 +29,8 @@ def apigw_v2_event(method: str, raw_path: str, headers: dict[str, str], body: by
         "headers": {k.lower(): v for k, v in headers.items()},
         "queryStringParameters": query or None,
         # API Gateway hands cookies over separately (payload 2.0)
-        "cookies": [c.strip() for c in headers.get("cookie", headers.get("Cookie", "")).split(";") if c.strip()] or None,
+        "cookies": [c.strip() for c in headers.get("cookie", headers.get("Cookie", "")).split(";") if c.strip()]
+        or None,
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "local",
@@ -92,8 +93,10 @@ def serve(port: int = 8080, *, max_requests: int | None = None, ready=None) -> i
     with LocalPipeline(extra_env={"DATABASE_URL": url}) as pipeline:
         server = HTTPServer(("127.0.0.1", port), make_handler_class(pipeline))
         server.timeout = 0.2
-        print(f"dd0c-cost API and console on http://127.0.0.1:{server.server_port}/ (API viewer: /docs; Ctrl-C to stop)",
-              file=sys.stderr)
+        print(
+            f"dd0c-cost API and console on http://127.0.0.1:{server.server_port}/ (API viewer: /docs; Ctrl-C to stop)",
+            file=sys.stderr,
+        )
         if ready:
             ready(server.server_port)
         handled = 0

@@ -29,7 +29,9 @@ def cmd_governance(args) -> int:
         if args.everyone:
             if args.action not in ("panic", "lift"):
                 raise SystemExit("dd0c-cost: --global goes with panic or lift")
-            entry = governance.set_global_panic(conn, args.action == "panic", actor=actor, reason=args.reason or "operator")
+            entry = governance.set_global_panic(
+                conn, args.action == "panic", actor=actor, reason=args.reason or "operator"
+            )
             print(f"global panic {'on' if args.action == 'panic' else 'off'}" + ("" if entry else " (already)"))
             return 0
         if not args.tenant:
@@ -44,19 +46,23 @@ def cmd_governance(args) -> int:
                 mode = None if args.mode == "inherit" else args.mode
                 if mode is None and not args.rule:
                     raise SystemExit("dd0c-cost: inherit is for a --rule")
-                governance.set_mode(conn, tenant_id, mode, actor=actor, source="cli", reason=args.reason or "operator",
-                                    rule=args.rule)
+                governance.set_mode(
+                    conn, tenant_id, mode, actor=actor, source="cli", reason=args.reason or "operator", rule=args.rule
+                )
             elif args.action in ("panic", "lift"):
-                governance.set_panic(conn, tenant_id, args.action == "panic", actor=actor, source="cli",
-                                     reason=args.reason or "operator")
+                governance.set_panic(
+                    conn, tenant_id, args.action == "panic", actor=actor, source="cli", reason=args.reason or "operator"
+                )
             at = governance.decision_time(conn)
             state = governance.state_at(conn, tenant_id, at)
             from dd0c_cost.governance.store import rule_modes
 
             rules = rule_modes(conn, tenant_id, at)
-        print(f"tenant {args.tenant}: mode {state.tenant_mode.value}"
-              f"{' (default)' if state.tenant_mode_since is None else ''}, panic {'ON' if state.tenant_panic else 'off'}"
-              f"{', GLOBAL PANIC' if state.global_panic else ''}")
+        print(
+            f"tenant {args.tenant}: mode {state.tenant_mode.value}"
+            f"{' (default)' if state.tenant_mode_since is None else ''}, panic {'ON' if state.tenant_panic else 'off'}"
+            f"{', GLOBAL PANIC' if state.global_panic else ''}"
+        )
         for rule, mode in sorted(rules.items()):
             print(f"  rule {rule}: {mode.value}")
     finally:

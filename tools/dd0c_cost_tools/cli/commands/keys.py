@@ -34,18 +34,35 @@ def cmd_keys(args) -> int:
         if tenant_id is None:
             raise SystemExit(f"dd0c-cost: no tenant named {args.tenant!r}")
         if args.action == "create":
-            secret, made = keys.create_key(conn, tenant_id, scope=args.scope, name=args.name,
-                                           expires_in_days=args.expires_in_days)
+            secret, made = keys.create_key(
+                conn, tenant_id, scope=args.scope, name=args.name, expires_in_days=args.expires_in_days
+            )
             print(secret)
-            print(f"{made['scope']} key {made['prefix']}… expires {_when(made['expires_at'])}; "
-                  "store it now: only its hash is kept", file=sys.stderr)
+            print(
+                f"{made['scope']} key {made['prefix']}… expires {_when(made['expires_at'])}; "
+                "store it now: only its hash is kept",
+                file=sys.stderr,
+            )
         elif args.action == "list":
             rows = keys.list_keys(conn, tenant_id)
-            print(format_table(
-                [[r["prefix"], str(r["id"]), r["scope"], r["name"] or "", _when(r["created_at"]), _when(r["expires_at"]),
-                  _when(r["last_used_at"]), "revoked " + _when(r["revoked_at"]) if r["revoked_at"] else "active"]
-                 for r in rows],
-                ["prefix", "id", "scope", "name", "created", "expires", "last used", "state"]))
+            print(
+                format_table(
+                    [
+                        [
+                            r["prefix"],
+                            str(r["id"]),
+                            r["scope"],
+                            r["name"] or "",
+                            _when(r["created_at"]),
+                            _when(r["expires_at"]),
+                            _when(r["last_used_at"]),
+                            "revoked " + _when(r["revoked_at"]) if r["revoked_at"] else "active",
+                        ]
+                        for r in rows
+                    ],
+                    ["prefix", "id", "scope", "name", "created", "expires", "last used", "state"],
+                )
+            )
         else:
             if not args.key:
                 raise SystemExit("dd0c-cost: keys revoke needs the key's id or prefix")

@@ -12,13 +12,24 @@ from aws_lambda_powertools.event_handler import (
     Response,
     content_types,
 )
-
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from dd0c_cost.api.auth import MAX_JSON_BODY_BYTES
 from dd0c_cost.api.errors import ApiError
 from dd0c_cost.api.models import ErrorBody
-from dd0c_cost.api.routes import accounts, anomalies, console, governance, health, ingest, overview, session, slack, spend
+from dd0c_cost.api.routes import (
+    accounts,
+    anomalies,
+    console,
+    governance,
+    health,
+    ingest,
+    overview,
+    session,
+    slack,
+    spend,
+)
+
 
 class _Resolver(APIGatewayHttpResolver):
     """Refuses oversized bodies (413) before anything parses them; ingest has its own limits."""
@@ -30,8 +41,12 @@ class _Resolver(APIGatewayHttpResolver):
             size = len(event.get("body") or "")
             if size > MAX_JSON_BODY_BYTES * (4 / 3 if event.get("isBase64Encoded") else 1):
                 body = ErrorBody(error="body_too_large", message=f"the body is limited to {MAX_JSON_BODY_BYTES} bytes")
-                return {"statusCode": 413, "headers": {"Content-Type": "application/json"},
-                        "body": body.model_dump_json(), "isBase64Encoded": False}
+                return {
+                    "statusCode": 413,
+                    "headers": {"Content-Type": "application/json"},
+                    "body": body.model_dump_json(),
+                    "isBase64Encoded": False,
+                }
         return super().resolve(event, context)
 
 
@@ -68,8 +83,12 @@ def _not_found(exc: Exception):
 
 @app.get("/openapi.json", include_in_schema=False)
 def _openapi():
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=openapi_document(),
-                    headers={"cache-control": "public, max-age=300"})
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=openapi_document(),
+        headers={"cache-control": "public, max-age=300"},
+    )
 
 
 _document: str | None = None
@@ -79,11 +98,12 @@ def openapi_document() -> str:
     global _document
     if _document is None:
         _document = app.get_openapi_json_schema(
-            title="dd0c/cost API", version="1",
+            title="dd0c/cost API",
+            version="1",
             description="Ingest CloudTrail; read anomalies, spend, accounts and the audit log; govern "
-                        "(shadow / audit / enforce, panic); receive Slack actions. Authenticate with a tenant "
-                        "API key (Authorization: Bearer) or the console's session cookie (writes then need "
-                        "x-csrf-token). Errors: {error, message, detail[]} with a stable error code.",
+            "(shadow / audit / enforce, panic); receive Slack actions. Authenticate with a tenant "
+            "API key (Authorization: Bearer) or the console's session cookie (writes then need "
+            "x-csrf-token). Errors: {error, message, detail[]} with a stable error code.",
         )
     return _document
 

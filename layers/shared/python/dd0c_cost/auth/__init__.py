@@ -41,8 +41,13 @@ class Principal:
 
     def context(self) -> dict[str, str]:
         """What the authorizer hands the API function (``requestContext.authorizer.lambda``)."""
-        return {"tenant_id": str(self.tenant_id), "scope": self.scope, "key_id": str(self.key_id), "via": self.via,
-                "csrf_token": self.csrf_token or ""}
+        return {
+            "tenant_id": str(self.tenant_id),
+            "scope": self.scope,
+            "key_id": str(self.key_id),
+            "via": self.via,
+            "csrf_token": self.csrf_token or "",
+        }
 
     @classmethod
     def from_context(cls, ctx: dict) -> Principal:
@@ -127,8 +132,9 @@ def check_credentials(
     else:
         secret = session_secret(headers, cookies)
         if not secret:
-            raise AuthError(401, "missing_credentials",
-                            "send an API key as 'Authorization: Bearer <key>' or sign in to the console")
+            raise AuthError(
+                401, "missing_credentials", "send an API key as 'Authorization: Bearer <key>' or sign in to the console"
+            )
         kind, lookup = "s", _lookup_session
     cache_key = kind.encode() + digest(secret)
     hit = CACHE.get(cache_key) if use_cache else None
@@ -136,9 +142,13 @@ def check_credentials(
     if use_cache and not hit:
         CACHE.put(cache_key, principal)
     if principal is None:
-        raise AuthError(401, "invalid_api_key" if kind == "k" else "invalid_session",
-                        "the API key is unknown, revoked or expired" if kind == "k"
-                        else "the console session ended or expired; sign in again")
+        raise AuthError(
+            401,
+            "invalid_api_key" if kind == "k" else "invalid_session",
+            "the API key is unknown, revoked or expired"
+            if kind == "k"
+            else "the console session ended or expired; sign in again",
+        )
     return principal
 
 
@@ -166,8 +176,9 @@ def open_session(conn: psycopg.Connection, key_secret: str, *, ttl_s: int = SESS
     secret = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
     with conn.transaction():
-        row = conn.execute("SELECT * FROM dd0c.open_console_session(%s, %s, %s, %s)",
-                           [digest(key_secret), digest(secret), csrf, ttl_s]).fetchone()
+        row = conn.execute(
+            "SELECT * FROM dd0c.open_console_session(%s, %s, %s, %s)", [digest(key_secret), digest(secret), csrf, ttl_s]
+        ).fetchone()
     if row is None:
         raise AuthError(401, "invalid_api_key", "the API key is unknown, revoked or expired")
     return Session(secret, csrf, row["tenant_id"], row["scope"], row["expires_at"])
@@ -184,5 +195,6 @@ def session_cookie(value: str, *, max_age: int, secure: bool):
     requests carry it), Secure over HTTPS, one hour."""
     from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 
-    return Cookie(SESSION_COOKIE, value, path="/", secure=secure, http_only=True, max_age=max_age,
-                  same_site=SameSite.STRICT_MODE)
+    return Cookie(
+        SESSION_COOKIE, value, path="/", secure=secure, http_only=True, max_age=max_age, same_site=SameSite.STRICT_MODE
+    )

@@ -13,8 +13,14 @@ from dd0c_cost.auth import digest
 API_KEY_PREFIX = "dd0c_"
 
 
-def create_key(conn: psycopg.Connection, tenant_id: UUID, *, scope: str = "write", name: str | None = None,
-               expires_in_days: float | None = None) -> tuple[str, dict]:
+def create_key(
+    conn: psycopg.Connection,
+    tenant_id: UUID,
+    *,
+    scope: str = "write",
+    name: str | None = None,
+    expires_in_days: float | None = None,
+) -> tuple[str, dict]:
     """A new key; only its hash is stored, so the secret is returned (and shown) once."""
     if scope not in ("read", "write"):
         raise ValueError("scope is read or write")

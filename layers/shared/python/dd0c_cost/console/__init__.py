@@ -7,10 +7,27 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib import resources
 
-_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-          ".html": "text/html; charset=utf-8", ".json": "application/json", "": "text/plain; charset=utf-8"}
-ASSETS = frozenset({"index.html", "app.js", "app.css", "manifest.json", "docs/index.html", "docs/init.js",
-                    "docs/swagger-ui-bundle.js", "docs/swagger-ui.css", "docs/LICENSE", "docs/NOTICE"})
+_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    "": "text/plain; charset=utf-8",
+}
+ASSETS = frozenset(
+    {
+        "index.html",
+        "app.js",
+        "app.css",
+        "manifest.json",
+        "docs/index.html",
+        "docs/init.js",
+        "docs/swagger-ui-bundle.js",
+        "docs/swagger-ui.css",
+        "docs/LICENSE",
+        "docs/NOTICE",
+    }
+)
 
 
 @lru_cache(maxsize=16)
@@ -22,4 +39,4 @@ def asset(name: str) -> tuple[bytes, str] | None:
     if not path.is_file():
         return None
     leaf = name.rsplit("/", 1)[-1]
-    return path.read_bytes(), _TYPES[leaf[leaf.rfind("."):] if "." in leaf else ""]
+    return path.read_bytes(), _TYPES[leaf[leaf.rfind(".") :] if "." in leaf else ""]

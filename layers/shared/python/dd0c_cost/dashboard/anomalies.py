@@ -74,7 +74,12 @@ def decode_cursor(cursor: str, sort: str) -> tuple[object, UUID]:
 
 
 def list_anomalies(
-    conn: psycopg.Connection, filters: Filters, *, sort: str = "-detected_at", limit: int = 50, cursor: str | None = None
+    conn: psycopg.Connection,
+    filters: Filters,
+    *,
+    sort: str = "-detected_at",
+    limit: int = 50,
+    cursor: str | None = None,
 ) -> AnomalyPage:
     column = _SORT_COLUMNS.get(sort.lstrip("-"))
     if column is None:
@@ -82,8 +87,13 @@ def list_anomalies(
     descending = sort.startswith("-")
     clauses: list[str] = []
     params: list[object] = []
-    for name, values in (("status", filters.status), ("severity", filters.severity), ("account_id", filters.account),
-                         ("service", filters.service), ("resource_type", filters.kind)):
+    for name, values in (
+        ("status", filters.status),
+        ("severity", filters.severity),
+        ("account_id", filters.account),
+        ("service", filters.service),
+        ("resource_type", filters.kind),
+    ):
         if values:
             clauses.append(f"{name} = ANY(%s)")
             params.append(list(values))
@@ -122,7 +132,9 @@ def cloudtrail_url(region: str, event_id: str) -> str:
 
 def resource_url(region: str, resource_type: str, resource_id: str) -> str | None:
     if resource_type == "ec2:instance" and resource_id.startswith("i-"):
-        return f"https://{region}.console.aws.amazon.com/ec2/home?region={region}#InstanceDetails:instanceId={resource_id}"
+        return (
+            f"https://{region}.console.aws.amazon.com/ec2/home?region={region}#InstanceDetails:instanceId={resource_id}"
+        )
     if resource_type.startswith("ec2:volume") and resource_id.startswith("vol-"):
         return f"https://{region}.console.aws.amazon.com/ec2/home?region={region}#VolumeDetails:volumeId={resource_id}"
     if resource_type.startswith("rds:"):
@@ -149,32 +161,49 @@ def get_detail(conn: psycopg.Connection, anomaly_id: UUID, *, console_base: str 
     ).fetchall()
     events = [CostEventView(**r, cloudtrail_url=cloudtrail_url(r["region"], r["event_id"])) for r in event_rows]
     # what happened to its resources afterwards (stopped, deleted): the rest of the story
-    later = conn.execute(
-        """SELECT event_id, event_time, event_name, event_source, account_id, region, service, resource_type,
+    later = (
+        conn.execute(
+            """SELECT event_id, event_time, event_name, event_source, account_id, region, service, resource_type,
                   resource_ids, action, quantity, actor_name AS actor, estimated_usd_per_hour, score
            FROM dd0c.cost_events
            WHERE resource_ids && %s AND event_time > %s AND NOT event_id = ANY(%s)
            ORDER BY event_time, id LIMIT 50""",
-        [anomaly.resource_ids, anomaly.detected_at - timedelta(seconds=1), anomaly.event_ids],
-    ).fetchall() if anomaly.resource_ids else []
+            [anomaly.resource_ids, anomaly.detected_at - timedelta(seconds=1), anomaly.event_ids],
+        ).fetchall()
+        if anomaly.resource_ids
+        else []
+    )
     later_events = [CostEventView(**r, cloudtrail_url=cloudtrail_url(r["region"], r["event_id"])) for r in later]
     trail = governance.list_entries(conn, subject=f"anomaly:{anomaly.id}", limit=200)
     audit = [audit_view(e) for e in trail]
     timeline: list[TimelineEntry] = []
     for e in events:
         usd = f", {e.estimated_usd_per_hour:+.2f} $/h" if e.estimated_usd_per_hour is not None else ""
-        timeline.append(TimelineEntry(at=e.event_time, kind="event", text=f"{e.event_name} ×{e.quantity:g}{usd}",
-                                      actor=e.actor))
-    timeline.append(TimelineEntry(at=anomaly.detected_at, kind="detected",
-                                  text=f"detected: {anomaly.severity.value}, score {anomaly.score:.2f}"))
+        timeline.append(
+            TimelineEntry(at=e.event_time, kind="event", text=f"{e.event_name} ×{e.quantity:g}{usd}", actor=e.actor)
+        )
+    timeline.append(
+        TimelineEntry(
+            at=anomaly.detected_at,
+            kind="detected",
+            text=f"detected: {anomaly.severity.value}, score {anomaly.score:.2f}",
+        )
+    )
     for e in later_events:
         usd = f", {e.estimated_usd_per_hour:+.2f} $/h" if e.estimated_usd_per_hour is not None else ""
-        timeline.append(TimelineEntry(at=e.event_time, kind="event", text=f"{e.event_name} ×{e.quantity:g}{usd}",
-                                      actor=e.actor))
+        timeline.append(
+            TimelineEntry(at=e.event_time, kind="event", text=f"{e.event_name} ×{e.quantity:g}{usd}", actor=e.actor)
+        )
     if channel and ts:
         timeline.append(TimelineEntry(at=created_at, kind="notified", text=f"posted to Slack {channel}"))
     for entry in reversed(trail):
-        kind = "withheld" if entry.action == "notify.withheld" else "status" if entry.action == "anomaly.status" else "audit"
+        kind = (
+            "withheld"
+            if entry.action == "notify.withheld"
+            else "status"
+            if entry.action == "anomaly.status"
+            else "audit"
+        )
         text = entry.reason or f"{entry.action} {entry.state or ''}".strip()
         if kind == "status":
             text = f"status → {entry.state}" + (f" ({entry.reason})" if entry.reason else "")
@@ -189,13 +218,27 @@ def get_detail(conn: psycopg.Connection, anomaly_id: UUID, *, console_base: str 
         slack={"channel": channel, "ts": ts} if channel and ts else None,
         resources=resources,
     )
-    return AnomalyDetail(anomaly=anomaly, monthly_usd=round(anomaly.estimated_hourly_usd * 730, 2),
-                         events=events + later_events, timeline=timeline, links=links, audit=audit)
+    return AnomalyDetail(
+        anomaly=anomaly,
+        monthly_usd=round(anomaly.estimated_hourly_usd * 730, 2),
+        events=events + later_events,
+        timeline=timeline,
+        links=links,
+        audit=audit,
+    )
 
 
 def audit_view(entry) -> AuditEntryView:
     return AuditEntryView(
-        id=entry.id, at=entry.at, recorded_at=entry.recorded_at, actor=entry.actor, source=entry.source,
-        action=entry.action, subject=entry.subject, state=entry.state, reason=entry.reason, detail=entry.detail,
+        id=entry.id,
+        at=entry.at,
+        recorded_at=entry.recorded_at,
+        actor=entry.actor,
+        source=entry.source,
+        action=entry.action,
+        subject=entry.subject,
+        state=entry.state,
+        reason=entry.reason,
+        detail=entry.detail,
         scope="global" if entry.tenant_id is None else "tenant",
     )

@@ -16,7 +16,8 @@ Dimension = Literal["service", "account", "region"]
 
 class AnomalyRow(Anomaly):
     notify_withheld: Literal["shadow", "panic"] | None = Field(
-        default=None, description="why nobody was notified (governance), if so")
+        default=None, description="why nobody was notified (governance), if so"
+    )
 
 
 class AnomalyPage(BaseModel):
@@ -102,7 +103,9 @@ class SpendSeries(BaseModel):
     start: datetime
     end: datetime
     points: list[SpendPoint]
-    anomalies: list[dict] = Field(description="anomalies in the range, to mark on the plot: id, t, severity, usd_per_hour")
+    anomalies: list[dict] = Field(
+        description="anomalies in the range, to mark on the plot: id, t, severity, usd_per_hour"
+    )
 
 
 class BaselineView(BaseModel):
@@ -126,7 +129,8 @@ class AccountView(BaseModel):
     events_per_day_7d: float
     flow: Literal["flowing", "quiet", "stale", "never", "pending"] = Field(
         description="flowing: an event in the last 24 h of the tenant's clock; quiet: in 7 days; stale: older; "
-                    "never: no event yet; pending: awaiting operator approval")
+        "never: no event yet; pending: awaiting operator approval"
+    )
 
 
 class AccountList(BaseModel):
@@ -139,8 +143,10 @@ class Summary(BaseModel):
     open_by_severity: dict[str, int]
     open_usd_per_hour: float = Field(description="$/h of open and acknowledged anomalies")
     caught_usd_per_month: float = Field(description="$/h of every anomaly in the last 30 days x 730")
-    saved_usd: float = Field(description="projected 30-day savings: anomalies whose resources were stopped or "
-                                         "deleted after detection, $/h x hours of the 30 days left")
+    saved_usd: float = Field(
+        description="projected 30-day savings: anomalies whose resources were stopped or "
+        "deleted after detection, $/h x hours of the 30 days left"
+    )
     saved_anomalies: int
     anomalies_30d: int
     spend_usd_per_hour: float

@@ -40,11 +40,18 @@ def accounts(conn: psycopg.Connection) -> AccountList:
             flow = "quiet"
         else:
             flow = "stale"
-        out.append(AccountView(
-            account_id=r["account_id"], regions=r["regions"], approved=r["approved"], requested_via=r["requested_via"],
-            last_event_at=r["last_event_at"], events_last_24h=r["day"], events_per_day_7d=round(r["week"] / 7, 2),
-            flow=flow,
-        ))
+        out.append(
+            AccountView(
+                account_id=r["account_id"],
+                regions=r["regions"],
+                approved=r["approved"],
+                requested_via=r["requested_via"],
+                last_event_at=r["last_event_at"],
+                events_last_24h=r["day"],
+                events_per_day_7d=round(r["week"] / 7, 2),
+                flow=flow,
+            )
+        )
     return AccountList(clock=clock, accounts=out)
 
 
@@ -86,9 +93,15 @@ def summary(conn: psycopg.Connection, tenant_id) -> Summary:
         saved_usd, saved_n = float(row["usd"]), int(row["n"])
     state = governance.state_at(conn, tenant_id, clock or governance.decision_time(conn))
     return Summary(
-        clock=clock, open_by_severity=by_severity, open_usd_per_hour=round(open_usd, 2),
-        caught_usd_per_month=round(float(caught["usd"]) * HOURS_PER_MONTH, 2), saved_usd=round(saved_usd, 2),
-        saved_anomalies=saved_n, anomalies_30d=int(caught["n"]),
-        spend_usd_per_hour=spend_now(conn, "service").total_usd_per_hour, mode=state.tenant_mode.value,
-        panic=state.tenant_panic, global_panic=state.global_panic,
+        clock=clock,
+        open_by_severity=by_severity,
+        open_usd_per_hour=round(open_usd, 2),
+        caught_usd_per_month=round(float(caught["usd"]) * HOURS_PER_MONTH, 2),
+        saved_usd=round(saved_usd, 2),
+        saved_anomalies=saved_n,
+        anomalies_30d=int(caught["n"]),
+        spend_usd_per_hour=spend_now(conn, "service").total_usd_per_hour,
+        mode=state.tenant_mode.value,
+        panic=state.tenant_panic,
+        global_panic=state.global_panic,
     )

@@ -31,8 +31,9 @@ def spend_now(conn: psycopg.Connection, by: str) -> SpendNow:
         (SpendGroup(key=r["key"], usd_per_hour=round(max(0.0, r["usd"] or 0.0), 6)) for r in rows),
         key=lambda g: (-g.usd_per_hour, g.key),
     )
-    return SpendNow(at=_clock(conn), total_usd_per_hour=round(sum(g.usd_per_hour for g in groups), 6), by=by,
-                    groups=groups)
+    return SpendNow(
+        at=_clock(conn), total_usd_per_hour=round(sum(g.usd_per_hour for g in groups), 6), by=by, groups=groups
+    )
 
 
 def spend_series(
@@ -75,12 +76,13 @@ def spend_series(
         a_params.append(key)
     marks = conn.execute(
         f"""SELECT id, detected_at AS t, severity, estimated_hourly_usd AS usd_per_hour, summary, status
-            FROM dd0c.anomalies WHERE {' AND '.join(a_where)} ORDER BY detected_at LIMIT 500""",
+            FROM dd0c.anomalies WHERE {" AND ".join(a_where)} ORDER BY detected_at LIMIT 500""",
         a_params,
     ).fetchall()
     anomalies = [{**m, "id": str(m["id"]), "t": m["t"].isoformat()} for m in marks]
-    return SpendSeries(by=by, key=key, start=start_h, end=start_h + timedelta(hours=hours), points=points,
-                       anomalies=anomalies)
+    return SpendSeries(
+        by=by, key=key, start=start_h, end=start_h + timedelta(hours=hours), points=points, anomalies=anomalies
+    )
 
 
 def baselines(conn: psycopg.Connection, *, limit: int = 200) -> list[BaselineView]:
@@ -91,10 +93,13 @@ def baselines(conn: psycopg.Connection, *, limit: int = 200) -> list[BaselineVie
     ).fetchall()
     return [
         BaselineView(
-            series_key=r["series_key"], level_usd_per_hour=round(r["level_usd_per_hour"], 6),
+            series_key=r["series_key"],
+            level_usd_per_hour=round(r["level_usd_per_hour"], 6),
             mean_usd_per_hour=round(r["mean"], 6),
             stddev_usd_per_hour=round(math.sqrt(r["m2"] / r["weight"]) if r["weight"] > 0 else 0.0, 6),
-            samples=r["n"], weight_hours=round(r["weight"], 3), first_event_at=r["first_event_at"],
+            samples=r["n"],
+            weight_hours=round(r["weight"], 3),
+            first_event_at=r["first_event_at"],
             last_event_at=r["last_event_at"],
         )
         for r in rows

@@ -161,7 +161,7 @@ def list_entries(
         params.append(action_prefix.replace("%", r"\%").replace("_", r"\_") + "%")
     rows = conn.execute(
         f"SELECT {_ENTRY_COLUMNS} FROM dd0c.audit_log WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT %s",
-        [*params, limit]
+        [*params, limit],
     ).fetchall()
     return [AuditEntry(**r) for r in rows]
 

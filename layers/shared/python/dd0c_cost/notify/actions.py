@@ -34,7 +34,9 @@ def apply_slack_action(action: SlackAction) -> Anomaly | None:
             start = max(filter(None, [slack_store.newest_event_time(conn), current.detected_at]))
             snoozed_until = start + timedelta(seconds=action.snooze_seconds or 86_400)
         # "expected" teaches the scorer; every status change goes through the same door.
-        updated = record_feedback(conn, action.anomaly_id, status, action.user_id, snoozed_until=snoozed_until, source="slack")
+        updated = record_feedback(
+            conn, action.anomaly_id, status, action.user_id, snoozed_until=snoozed_until, source="slack"
+        )
         channel, ts = slack_store.slack_message_of(conn, action.anomaly_id)
     if channel and ts:
         get_notifier().update(updated, channel, ts, status_by=action.user_mention)

@@ -83,8 +83,13 @@ def _audit_status(conn: psycopg.Connection, anomaly: Anomaly, by: str, source: s
     from dd0c_cost import governance
 
     governance.audit(
-        conn, anomaly.tenant_id, "anomaly.status", actor=by or "unknown", source=source,
-        at=governance.decision_time(conn, anomaly.detected_at), subject=f"anomaly:{anomaly.id}",
+        conn,
+        anomaly.tenant_id,
+        "anomaly.status",
+        actor=by or "unknown",
+        source=source,
+        at=governance.decision_time(conn, anomaly.detected_at),
+        subject=f"anomaly:{anomaly.id}",
         state=anomaly.status.value,
         detail={"snoozed_until": anomaly.snoozed_until.isoformat()} if anomaly.snoozed_until else None,
     )

@@ -34,8 +34,12 @@ def anomaly_uuid(text: str) -> UUID:
     try:
         return UUID(text)
     except ValueError:
-        raise ApiError(400, "bad_anomaly_id", f"{text[:80]!r} is not a UUID",
-                       [{"field": "path.anomaly_id", "message": "not a UUID"}]) from None
+        raise ApiError(
+            400,
+            "bad_anomaly_id",
+            f"{text[:80]!r} is not a UUID",
+            [{"field": "path.anomaly_id", "message": "not a UUID"}],
+        ) from None
 
 
 def _csv(name: str, value: str | None, allowed: set[str] | None = None, pattern: str | None = None) -> tuple[str, ...]:
@@ -45,18 +49,33 @@ def _csv(name: str, value: str | None, allowed: set[str] | None = None, pattern:
         return ()
     items = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
     if len(items) > 20:
-        raise ApiError(400, "invalid_request", f"at most 20 values for {name}", [{"field": f"query.{name}", "message": "too many values"}])
+        raise ApiError(
+            400,
+            "invalid_request",
+            f"at most 20 values for {name}",
+            [{"field": f"query.{name}", "message": "too many values"}],
+        )
     for item in items:
-        if (allowed is not None and item not in allowed) or (pattern and not re.fullmatch(pattern, item)) or len(item) > 100:
+        if (
+            (allowed is not None and item not in allowed)
+            or (pattern and not re.fullmatch(pattern, item))
+            or len(item) > 100
+        ):
             hint = f"one of {', '.join(sorted(allowed))}" if allowed else "a valid value"
-            raise ApiError(400, "invalid_request", f"{name}={item[:80]!r} is not {hint}",
-                           [{"field": f"query.{name}", "message": f"expected {hint}"}])
+            raise ApiError(
+                400,
+                "invalid_request",
+                f"{name}={item[:80]!r} is not {hint}",
+                [{"field": f"query.{name}", "message": f"expected {hint}"}],
+            )
     return items
 
 
 @router.get("/v1/anomalies")
 def list_anomalies(
-    status: Annotated[str | None, Query(description="comma-separated: open,acknowledged,snoozed,expected,false_positive")] = None,
+    status: Annotated[
+        str | None, Query(description="comma-separated: open,acknowledged,snoozed,expected,false_positive")
+    ] = None,
     severity: Annotated[str | None, Query(description="comma-separated: low,medium,high,critical")] = None,
     account: Annotated[str | None, Query(description="comma-separated 12-digit account ids")] = None,
     service: Annotated[str | None, Query(description="comma-separated, e.g. ec2,rds")] = None,
@@ -71,18 +90,30 @@ def list_anomalies(
     who = principal(router.current_event)
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
-            raise ApiError(400, "invalid_request", f"{name} needs a time zone (e.g. Z)", [{"field": f"query.{name}", "message": "no time zone"}])
+            raise ApiError(
+                400,
+                "invalid_request",
+                f"{name} needs a time zone (e.g. Z)",
+                [{"field": f"query.{name}", "message": "no time zone"}],
+            )
     filters = queries.Filters(
-        status=_csv("status", status, _STATUSES), severity=_csv("severity", severity, _SEVERITIES),
-        account=_csv("account", account, pattern=r"\d{12}"), service=_csv("service", service, pattern=r"[a-z0-9-]+"),
-        kind=_csv("kind", kind, pattern=r"[a-z0-9-]+:[A-Za-z0-9:_-]+"), actor=actor, since=since, until=until,
+        status=_csv("status", status, _STATUSES),
+        severity=_csv("severity", severity, _SEVERITIES),
+        account=_csv("account", account, pattern=r"\d{12}"),
+        service=_csv("service", service, pattern=r"[a-z0-9-]+"),
+        kind=_csv("kind", kind, pattern=r"[a-z0-9-]+:[A-Za-z0-9:_-]+"),
+        actor=actor,
+        since=since,
+        until=until,
     )
     conn = get_connection()
     try:
         with tenant_transaction(conn, who.tenant_id):
             return queries.list_anomalies(conn, filters, sort=sort, limit=limit, cursor=cursor)
     except queries.BadQuery as exc:
-        raise ApiError(400, "invalid_request", str(exc), [{"field": f"query.{exc.field}", "message": str(exc)}]) from None
+        raise ApiError(
+            400, "invalid_request", str(exc), [{"field": f"query.{exc.field}", "message": str(exc)}]
+        ) from None
 
 
 @router.get("/v1/anomalies/<anomaly_id>")
@@ -117,8 +148,12 @@ def change_status(anomaly_id: str, change: StatusChangeBody) -> Anomaly:
     who = principal(router.current_event, write=True)
     wanted = anomaly_uuid(anomaly_id)
     if (change.status is AnomalyStatus.SNOOZED) != (change.snooze_hours is not None):
-        raise ApiError(400, "invalid_request", "snooze_hours goes with status=snoozed, and only with it",
-                       [{"field": "body.snooze_hours", "message": "required with snoozed, refused otherwise"}])
+        raise ApiError(
+            400,
+            "invalid_request",
+            "snooze_hours goes with status=snoozed, and only with it",
+            [{"field": "body.snooze_hours", "message": "required with snoozed, refused otherwise"}],
+        )
     conn = get_connection()
     with tenant_transaction(conn, who.tenant_id):
         current = store.get_anomaly(conn, wanted)

@@ -12,8 +12,10 @@ from dd0c_cost.console import asset
 router = APIGatewayHttpRouter()
 
 # The console talks only to its own origin; nothing is loaded from elsewhere.
-_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 
 
 def _serve(name: str, *, cache: str) -> Response:
@@ -23,8 +25,13 @@ def _serve(name: str, *, cache: str) -> Response:
     body, content_type = found
     if content_type.startswith(("text/", "application/json")):
         body = body.decode()  # text as text (bytes would be base64-encoded for API Gateway)
-    headers = {"cache-control": cache, "x-content-type-options": "nosniff", "content-security-policy": _CSP,
-               "referrer-policy": "no-referrer", "x-frame-options": "DENY"}
+    headers = {
+        "cache-control": cache,
+        "x-content-type-options": "nosniff",
+        "content-security-policy": _CSP,
+        "referrer-policy": "no-referrer",
+        "x-frame-options": "DENY",
+    }
     return Response(status_code=200, content_type=content_type, body=body, headers=headers)
 
 

@@ -41,8 +41,12 @@ def governance_view(conn, tenant_id) -> GovernanceView:
     from dd0c_cost.governance.store import rule_modes
 
     return GovernanceView(
-        clock=governance.tenant_clock(conn), mode=state.tenant_mode.value, mode_since=state.tenant_mode_since,
-        default_mode=state.tenant_mode_since is None, panic=state.tenant_panic, global_panic=state.global_panic,
+        clock=governance.tenant_clock(conn),
+        mode=state.tenant_mode.value,
+        mode_since=state.tenant_mode_since,
+        default_mode=state.tenant_mode_since is None,
+        panic=state.tenant_panic,
+        global_panic=state.global_panic,
         rules={k: v.value for k, v in rule_modes(conn, tenant_id, at).items()},
         policy=governance.load_policy(conn, tenant_id).as_dict(),
     )
@@ -61,12 +65,23 @@ def set_mode(change: ModeChange) -> GovernanceView:
     check_body_size(router.current_event)
     who = principal(router.current_event, write=True)
     if change.mode is None and change.rule is None:
-        raise ApiError(400, "invalid_request", "the tenant always has a mode; null is for a rule that inherits",
-                       [{"field": "body.mode", "message": "required without rule"}])
+        raise ApiError(
+            400,
+            "invalid_request",
+            "the tenant always has a mode; null is for a rule that inherits",
+            [{"field": "body.mode", "message": "required without rule"}],
+        )
     conn = get_connection()
     with tenant_transaction(conn, who.tenant_id):
-        governance.set_mode(conn, who.tenant_id, change.mode, actor=change.by, source=_source(who),
-                            reason=change.reason, rule=change.rule)
+        governance.set_mode(
+            conn,
+            who.tenant_id,
+            change.mode,
+            actor=change.by,
+            source=_source(who),
+            reason=change.reason,
+            rule=change.rule,
+        )
         return governance_view(conn, who.tenant_id)
 
 
@@ -115,12 +130,20 @@ def change_settings(change: SettingsChange) -> SettingsView:
     who = principal(router.current_event, write=True)
     unknown = set(change.reset) - set(TENANT_SETTING_COLUMNS) - set(POLICY_FIELDS)
     if unknown:
-        raise ApiError(400, "invalid_request", f"unknown settings: {', '.join(sorted(unknown))[:200]}",
-                       [{"field": "body.reset", "message": "unknown setting"}])
-    scoring = {**(change.scoring.model_dump(exclude_none=True) if change.scoring else {}),
-               **{k: None for k in change.reset if k in TENANT_SETTING_COLUMNS}}
-    policy = {**(change.governance_policy.model_dump(exclude_none=True) if change.governance_policy else {}),
-              **{k: None for k in change.reset if k in POLICY_FIELDS}}
+        raise ApiError(
+            400,
+            "invalid_request",
+            f"unknown settings: {', '.join(sorted(unknown))[:200]}",
+            [{"field": "body.reset", "message": "unknown setting"}],
+        )
+    scoring = {
+        **(change.scoring.model_dump(exclude_none=True) if change.scoring else {}),
+        **{k: None for k in change.reset if k in TENANT_SETTING_COLUMNS},
+    }
+    policy = {
+        **(change.governance_policy.model_dump(exclude_none=True) if change.governance_policy else {}),
+        **{k: None for k in change.reset if k in POLICY_FIELDS},
+    }
     conn = get_connection()
     with tenant_transaction(conn, who.tenant_id):
         try:
@@ -131,8 +154,16 @@ def change_settings(change: SettingsChange) -> SettingsView:
         except ValueError as exc:
             raise ApiError(400, "invalid_request", str(exc)[:300]) from None
         if scoring or policy:
-            governance.audit(conn, who.tenant_id, "settings.changed", actor=change.by, source=_source(who),
-                             subject="settings", reason=change.reason, detail={"scoring": scoring, "policy": policy})
+            governance.audit(
+                conn,
+                who.tenant_id,
+                "settings.changed",
+                actor=change.by,
+                source=_source(who),
+                subject="settings",
+                reason=change.reason,
+                detail={"scoring": scoring, "policy": policy},
+            )
         return settings_view(conn, who.tenant_id)
 
 
@@ -147,5 +178,4 @@ def audit_log(
     with tenant_transaction(conn, who.tenant_id):
         entries = governance.list_entries(conn, limit=limit + 1, before_id=before, subject=subject)
     page = entries[:limit]
-    return AuditPage(entries=[audit_view(e) for e in page],
-                     next_before=page[-1].id if len(entries) > limit else None)
+    return AuditPage(entries=[audit_view(e) for e in page], next_before=page[-1].id if len(entries) > limit else None)

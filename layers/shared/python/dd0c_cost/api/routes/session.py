@@ -53,18 +53,34 @@ def sign_in(body: SignIn) -> Response[SessionView]:
         session = auth.open_session(get_connection(), body.key)
     except auth.AuthError as exc:
         raise ApiError(exc.status, exc.error, exc.message) from None
-    view = SessionView(tenant_id=session.tenant_id, tenant_name=_tenant_name(session.tenant_id), scope=session.scope,
-                       via="session", csrf_token=session.csrf_token, expires_at=session.expires_at)
+    view = SessionView(
+        tenant_id=session.tenant_id,
+        tenant_name=_tenant_name(session.tenant_id),
+        scope=session.scope,
+        via="session",
+        csrf_token=session.csrf_token,
+        expires_at=session.expires_at,
+    )
     cookie = auth.session_cookie(session.secret, max_age=auth.SESSION_TTL_S, secure=_secure(router.current_event))
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON, body=view.model_dump(mode="json"),
-                    headers={"cache-control": "no-store"}, cookies=[cookie])
+    return Response(
+        status_code=201,
+        content_type=content_types.APPLICATION_JSON,
+        body=view.model_dump(mode="json"),
+        headers={"cache-control": "no-store"},
+        cookies=[cookie],
+    )
 
 
 @router.get("/v1/session")
 def current_session() -> SessionView:
     who = principal(router.current_event)
-    return SessionView(tenant_id=who.tenant_id, tenant_name=_tenant_name(who.tenant_id), scope=who.scope, via=who.via,
-                       csrf_token=who.csrf_token)
+    return SessionView(
+        tenant_id=who.tenant_id,
+        tenant_name=_tenant_name(who.tenant_id),
+        scope=who.scope,
+        via=who.via,
+        csrf_token=who.csrf_token,
+    )
 
 
 @router.delete("/v1/session")
@@ -75,7 +91,9 @@ def sign_out() -> Response[dict]:
     who = principal(event)
     if secret and who.via == "session":
         # a cross-site page may not end someone's session either (any scope may sign out)
-        if not who.csrf_token or not hmac.compare_digest(headers.get("x-csrf-token", "").encode(), who.csrf_token.encode()):
+        if not who.csrf_token or not hmac.compare_digest(
+            headers.get("x-csrf-token", "").encode(), who.csrf_token.encode()
+        ):
             raise ApiError(403, "csrf_token_mismatch", "send the session's CSRF token as x-csrf-token")
         auth.end_session(get_connection(), secret)
     expired = auth.session_cookie("", max_age=0, secure=_secure(event))

@@ -40,11 +40,20 @@ def spend_series(
 ) -> SpendSeries:
     who = principal(router.current_event)
     if (by is None) != (key is None):
-        raise ApiError(400, "invalid_request", "by and key go together",
-                       [{"field": "query.key" if by else "query.by", "message": "required with the other"}])
+        raise ApiError(
+            400,
+            "invalid_request",
+            "by and key go together",
+            [{"field": "query.key" if by else "query.by", "message": "required with the other"}],
+        )
     for name, value in (("start", start), ("end", end)):
         if value is not None and value.tzinfo is None:
-            raise ApiError(400, "invalid_request", f"{name} needs a time zone", [{"field": f"query.{name}", "message": "no time zone"}])
+            raise ApiError(
+                400,
+                "invalid_request",
+                f"{name} needs a time zone",
+                [{"field": f"query.{name}", "message": "no time zone"}],
+            )
     conn = get_connection()
     try:
         with tenant_transaction(conn, who.tenant_id):
