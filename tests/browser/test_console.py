@@ -141,14 +141,14 @@ def test_console_end_to_end(server, browser, tenant, module_db):
     d.get(server + "/#/settings")
     _wait(d, lambda d: _css(d, "[data-testid=mode]"))
     assert _css(d, "[data-testid=mode]")[0].text == "audit"
-    [b for b in _css(d, ".modes button") if b.text == "shadow"][0].click()
+    next(b for b in _css(d, ".modes button") if b.text == "shadow").click()
     d.switch_to.alert.accept()
     _wait(d, lambda d: _css(d, "[data-testid=mode]")[0].text == "shadow")
     _wait(d, lambda d: "governance.mode" in _css(d, "[data-testid=audit-table]")[0].text)
     shot(d, "07-settings-shadow")
 
     # --- panic: press it, confirm, see it take effect ----------------------------------------------
-    [b for b in _css(d, "button.danger")][0].click()
+    next(iter(_css(d, "button.danger"))).click()
     d.switch_to.alert.accept()
     _wait(d, lambda d: _css(d, "[data-testid=panic-banner]"))
     shot(d, "08-panic")

@@ -416,7 +416,7 @@ def test_console_and_docs_are_served_with_a_strict_policy(env):
     status, html, raw = call("GET", "/")
     assert status == 200 and '<div id="app">' in html and "https://" not in html  # nothing from a CDN
     assert "script-src 'self'" in raw["headers"]["content-security-policy"]
-    status, js, raw = call("GET", "/console/app.js")
+    status, _js, raw = call("GET", "/console/app.js")
     assert status == 200 and raw["headers"]["Content-Type"].startswith("text/javascript")
     assert call("GET", "/console/..%2Fapp.py")[0] == 404 and call("GET", "/console/secret.txt")[0] == 404
     status, docs, _ = call("GET", "/docs")

@@ -60,7 +60,7 @@ def summary(conn: psycopg.Connection, tenant_id) -> Summary:
     from dd0c_cost.dashboard.spend import spend_now
 
     clock = governance.tenant_clock(conn)
-    by_severity = {s: 0 for s in ("critical", "high", "medium", "low")}
+    by_severity = dict.fromkeys(("critical", "high", "medium", "low"), 0)
     open_usd = 0.0
     for r in conn.execute(
         """SELECT severity, count(*) AS n, sum(estimated_hourly_usd) AS usd FROM dd0c.anomalies
