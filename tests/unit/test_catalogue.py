@@ -32,7 +32,7 @@ from dd0c_cost.events.normalize import (
 )
 from dd0c_cost.events.paths import Count, Join, Sum, compile_first, compile_path
 from dd0c_cost.pricing import get_price_book
-from dd0c_cost.pricing.pricers import PRICERS
+from dd0c_cost.pricing.pricers import NO_PRICE_REASONS, PRICERS
 from tests.conftest import shared_path
 
 TENANT = uuid.UUID("11111111-2222-4333-8444-555555555555")
@@ -137,6 +137,22 @@ def case(source: str, name: str, record: dict, ids, price, **kw) -> Case:
 
 
 # Shared hand-written history.
+# CreateEndpointConfig: no corpus record; written on cr:149's (CreateEndpoint) envelope with the
+# API's documented request shape (productionVariants[].instanceType/initialInstanceCount).
+ENDPOINT_CONFIG = hand(
+    149,
+    SAGEMAKER,
+    "CreateEndpointConfig",
+    {
+        "endpointConfigName": "ExampleEndpointConfig",
+        "productionVariants": [
+            {"variantName": "a", "instanceType": "ml.p4d.24xlarge", "initialInstanceCount": 2, "modelName": "m"},
+            {"variantName": "b", "instanceType": "ml.p4d.24xlarge", "initialInstanceCount": 1, "modelName": "m"},
+        ],
+    },
+    {"endpointConfigArn": "arn:aws:sagemaker:us-west-2:444455556666:endpoint-config/exampleendpointconfig"},
+    when="2018-01-02T13:30:00Z",
+)
 RUN_I_EBEAF9E2 = hand(
     155,
     EC2,
@@ -1124,9 +1140,11 @@ CASES: list[Case] = [
         "PutProvisionedConcurrencyConfig",
         PC_CONFIG,
         ["checkout:live"],
-        UNKNOWN,
+        # memory not in the record: 128 MB (the API default) as a lower bound, estimated
+        mul(rate("lambda", "provisioned_concurrency_gb_second"), 50 * 128 / 1024 * 3600),
         attrs={"concurrency": 50},
-        id="suffixed name, no licensed price",
+        estimated=True,
+        id="suffixed name, memory unknown: 128 MB lower bound",
     ),
     case(
         LAMBDA,
@@ -1139,7 +1157,7 @@ CASES: list[Case] = [
             None,
         ),
         ["checkout:live"],
-        UNKNOWN,
+        mul(rate("lambda", "provisioned_concurrency_gb_second"), 50 * 128 / 1024 * 3600),
         history=(PC_CONFIG,),
         attrs={"concurrency": 50},
         id="inherits the concurrency",
@@ -1557,6 +1575,25 @@ CASES: list[Case] = [
     ),
     case(
         SAGEMAKER,
+        "CreateEndpointConfig",
+        ENDPOINT_CONFIG,
+        ["ExampleEndpointConfig"],
+        ZERO,
+        attrs={"instance_type": "ml.p4d.24xlarge", "instance_count": 3, "variants": 2},
+        id="config on cr:149's envelope: bills nothing itself",
+    ),
+    case(
+        SAGEMAKER,
+        "CreateEndpoint",
+        cr(149),
+        ["ExampleEndpoint"],
+        UNKNOWN,
+        history=(ENDPOINT_CONFIG,),
+        attrs={"endpoint_config": "ExampleEndpointConfig", "instance_type": "ml.p4d.24xlarge", "instance_count": 3},
+        id="cr:149 joined with its endpoint config",
+    ),
+    case(
+        SAGEMAKER,
         "DeleteEndpoint",
         hand(149, SAGEMAKER, "DeleteEndpoint", {"endpointName": "ExampleEndpoint"}, None),
         ["ExampleEndpoint"],
@@ -1627,7 +1664,7 @@ CASES: list[Case] = [
         UNKNOWN,
         id="stop training",
     ),
-    # --- MSK, Kinesis, Bedrock (no licensed price) -----------------------------------------------
+    # --- MSK, Kinesis (priced), Bedrock (no licensed price) -------------------------------------
     case(
         KAFKA,
         "CreateCluster",
@@ -1647,9 +1684,44 @@ CASES: list[Case] = [
             {"clusterArn": "arn:aws:kafka:us-east-1:012345678901:cluster/events/abc", "state": "CREATING"},
         ),
         ["arn:aws:kafka:us-east-1:012345678901:cluster/events/abc"],
-        UNKNOWN,
+        # kafka.m5.large is not listed: kafka.m5.24xlarge x EC2 (m5.large / m5.24xlarge); storage per broker
+        add(
+            mul(
+                lambda b, r: (
+                    b.rate("msk", "kafka.m5.24xlarge", r).usd_per_hour
+                    * b.ec2_instance(r, "m5.large").usd_per_hour
+                    / b.ec2_instance(r, "m5.24xlarge").usd_per_hour
+                ),
+                3,
+            ),
+            mul(rate("msk", "storage_gb_month"), 3 * 1000),
+        ),
         attrs={"instance_type": "kafka.m5.large", "brokers": 3, "volume_size": 1000},
-        id="MSK",
+        estimated=True,
+        id="MSK: broker by size ratio within kafka.m5",
+    ),
+    case(
+        KAFKA,
+        "CreateCluster",
+        hand(
+            142,
+            KAFKA,
+            "CreateCluster",
+            {
+                "clusterName": "small",
+                "numberOfBrokerNodes": 2,
+                "brokerNodeGroupInfo": {
+                    "instanceType": "kafka.t3.small",
+                    "storageInfo": {"ebsStorageInfo": {"volumeSize": 100}},
+                },
+            },
+            {"clusterArn": "arn:aws:kafka:us-east-1:012345678901:cluster/small/abc", "state": "CREATING"},
+        ),
+        ["arn:aws:kafka:us-east-1:012345678901:cluster/small/abc"],
+        add(mul(rate("msk", "kafka.t3.small"), 2), mul(rate("msk", "storage_gb_month"), 2 * 100)),
+        attrs={"instance_type": "kafka.t3.small", "brokers": 2},
+        estimated=False,
+        id="MSK: listed broker (the golden file's kafka.t3.small x 2)",
     ),
     case(
         KAFKA,
@@ -1667,7 +1739,7 @@ CASES: list[Case] = [
         ["arn:aws:kafka:us-east-1:012345678901:cluster/events2/def"],
         UNKNOWN,
         attrs={"instance_type": "kafka.m7g.large", "brokers": 3},
-        id="MSK v2",
+        id="MSK v2: no listed broker of the m7g family",
     ),
     case(
         KAFKA,
@@ -1677,7 +1749,18 @@ CASES: list[Case] = [
         UNKNOWN,
         id="cr:142",
     ),
-    case(KINESIS, "CreateStream", cr(140), ["GoodStream"], UNKNOWN, attrs={"shard_count": 1}, id="cr:140"),
+    case(
+        KINESIS, "CreateStream", cr(140), ["GoodStream"], rate("kinesis", "shard_hour"), attrs={"shard_count": 1}, id="cr:140"
+    ),
+    case(
+        KINESIS,
+        "CreateStream",
+        hand(140, KINESIS, "CreateStream", {"streamName": "od", "streamModeDetails": {"streamMode": "ON_DEMAND"}}, None),
+        ["od"],
+        rate("kinesis", "on_demand_stream_hour"),
+        attrs={"stream_mode": "ON_DEMAND"},
+        id="on-demand stream hour",
+    ),
     case(
         KINESIS,
         "UpdateShardCount",
@@ -1689,7 +1772,7 @@ CASES: list[Case] = [
             {"streamName": "GoodStream", "currentShardCount": 1, "targetShardCount": 4},
         ),
         ["GoodStream"],
-        UNKNOWN,
+        mul(rate("kinesis", "shard_hour"), 3),  # 1 -> 4 shards
         attrs={"shard_count": 4},
         id="reshard",
     ),
@@ -1698,7 +1781,7 @@ CASES: list[Case] = [
         "DeleteStream",
         cr(141),
         ["GoodStream"],
-        UNKNOWN,
+        rate("kinesis", "shard_hour"),
         history=(cr(140),),
         attrs={"shard_count": 1},
         id="cr:141 after cr:140",
@@ -1928,7 +2011,7 @@ def test_documented_sanity_prices() -> None:
 
 def test_unpriced_services_are_the_documented_ones() -> None:
     unpriced = {name for name, p in PRICERS.items() if not p.price_source}
-    assert unpriced == {"sagemaker", "msk", "kinesis", "lambda_provisioned_concurrency", "bedrock", "transit_gateway"}
+    assert unpriced == {"sagemaker", "bedrock", "transit_gateway"} == set(NO_PRICE_REASONS)
     for entry in ENTRIES:
         assert entry.pricer is not None, entry.event_name  # every entry prices (or knowingly cannot)
 

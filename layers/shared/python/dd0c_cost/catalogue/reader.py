@@ -58,6 +58,8 @@ NUMERIC_LIMITS: Mapping[str, float] = MappingProxyType(
         "gsi_rcu": 10_000_000,
         "shard_count": 100_000,
         "concurrency": 1_000_000,
+        "memory_mb": 10_240,
+        "variants": 100,
         "brokers": 10_000,
         "desired_size": 10_000,
         "min_size": 10_000,

@@ -79,6 +79,7 @@ lambda                duration_arm_gb_second               GB-second     (first 
 lambda                duration_arm_gb_second_next_11_25b   GB-second
 lambda                duration_arm_gb_second_over_18_75b   GB-second
 lambda                ephemeral_storage_gb_second          GB-second
+lambda                provisioned_concurrency_gb_second    GB-second     (pricing-extra; x86 or arm unstated)
 dynamodb              provisioned_wcu_hour                 WCU-hour
 dynamodb              provisioned_rcu_hour                 RCU-hour
 dynamodb              on_demand_wru                        WRU
@@ -97,6 +98,14 @@ redshift              ra3.4xlarge                          hour          (one no
 redshift              ra3.16xlarge                         hour          (one node)
 redshift              ds2.8xlarge                          hour          (one node)
 redshift              managed_storage_gb_month             GB-hour
+msk                   kafka.m5.24xlarge                    hour          (one broker; pricing-extra)
+msk                   kafka.t3.small                       hour          (one broker; pricing-extra)
+msk                   storage_gb_month                     GB-hour       (pricing-extra)
+kinesis               shard_hour                           hour          (pricing-extra)
+kinesis               on_demand_stream_hour                hour          (pricing-extra)
+kinesis               put_payload_unit                     PUT payload unit
+kinesis               on_demand_ingest_gb                  GB
+kinesis               on_demand_retrieval_gb               GB
 opensearch            gp2_gb_month                         GB-hour
 opensearch            io1_gb_month                         GB-hour
 opensearch            io1_iops_month                       IOPS-hour
@@ -110,9 +119,13 @@ data_transfer         inter_region_out_gb                  GB
 data_transfer         intra_region_gb                      GB
 ====================  ===================================  ============
 
-Not covered (unknown): Lambda provisioned concurrency, Kinesis, MSK, SageMaker, Redshift
-Serverless / ra3.xlplus, ElastiCache/OpenSearch Serverless, Windows/RHEL/SUSE, dedicated
-tenancy, spot, China regions.
+MSK, Kinesis and Lambda provisioned concurrency come from ``shared/pricing-extra`` (Infracost
+golden files, us-east-1; same regional derivation). A kafka broker type without a listed rate is
+priced by the pricer as the listed broker of its family x the EC2 size ratio (estimated).
+
+Not covered (unknown): SageMaker ml.* instances, Bedrock provisioned throughput, Redshift
+Serverless / ra3.xlplus, MSK Serverless, ElastiCache/OpenSearch Serverless, Transit Gateway,
+Windows/RHEL/SUSE, dedicated tenancy, spot, China regions.
 """
 
 from dd0c_cost.pricing.book import UNKNOWN_SOURCE, PriceBook, get_price_book

@@ -11,6 +11,7 @@ how to add one: docs/catalogue.md.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -524,11 +525,109 @@ def _eks_cluster(book, region: str, a: Mapping[str, Any]) -> Quote:
     return _q(book.rate("eks", "cluster_hour", region))
 
 
+_MSK_TYPE = re.compile(r"^kafka\.([a-z0-9-]+)\.([a-z0-9-]+)$")
+
+
+def _msk_broker_rate(book, region: str, btype: str) -> Quote:
+    """One MSK broker: the listed rate, else the listed broker of the same family scaled by the
+    EC2 price ratio of the two sizes (MSK prices a family linearly in size, as EC2 does; estimated)."""
+    listed = book.rate("msk", btype, region)
+    if listed.usd_per_hour is not None:
+        return _q(listed)
+    m = _MSK_TYPE.match(btype)
+    if m is None:
+        return UNKNOWN
+    family = m.group(1)
+    for service, item in sorted(book.rate_items()):
+        if service != "msk" or not item.startswith(f"kafka.{family}."):
+            continue
+        anchor = book.rate("msk", item, region)
+        ec2_new = book.ec2_instance(region, btype[len("kafka.") :])
+        ec2_anchor = book.ec2_instance(region, item[len("kafka.") :])
+        if anchor.usd_per_hour is None or not ec2_new.usd_per_hour or not ec2_anchor.usd_per_hour:
+            continue
+        return _q(
+            anchor,
+            ec2_new.usd_per_hour / ec2_anchor.usd_per_hour,
+            estimated=True,
+            note=f"{item}*ec2-size-ratio",
+        )
+    return UNKNOWN
+
+
+def _msk_brokers(book, region: str, a: Mapping[str, Any]) -> Quote:
+    if _str(a, "serverless"):
+        return UNKNOWN  # MSK Serverless cluster-hours and partition-hours: no licensed price
+    btype = (_str(a, "instance_type") or "").lower()
+    brokers = _num(a, "brokers")
+    if not btype or brokers is None:
+        return UNKNOWN
+    q = _msk_broker_rate(book, region, btype)
+    return q if q.usd is None else q._replace(usd=q.usd * brokers)
+
+
+def _msk_storage(book, region: str, a: Mapping[str, Any]) -> Quote:
+    if _str(a, "serverless"):
+        return zero("serverless-storage-billed-by-use")
+    size, brokers = _num(a, "volume_size"), _num(a, "brokers")
+    if size is None or brokers is None:
+        return UNKNOWN
+    return _q(book.rate("msk", "storage_gb_month", region), size * brokers)  # volumeSize is per broker
+
+
+def _kinesis_stream(book, region: str, a: Mapping[str, Any]) -> Quote:
+    mode = (_str(a, "stream_mode") or "PROVISIONED").upper()
+    if mode == "ON_DEMAND":
+        # The stream-hour is the standing charge; data in/out is usage (the usage path sees it).
+        return _q(book.rate("kinesis", "on_demand_stream_hour", region))
+    shards = _num(a, "shard_count")
+    if shards is None:
+        return UNKNOWN
+    return _q(book.rate("kinesis", "shard_hour", region), shards)
+
+
+LAMBDA_DEFAULT_MEMORY_MB = 128  # CreateFunction's default MemorySize
+
+
+def _lambda_provisioned_concurrency(book, region: str, a: Mapping[str, Any]) -> Quote:
+    """Provisioned concurrency bills GB-seconds of configured memory x concurrency, whether used or
+    not. The record does not state the function's memory: without it (from the account or an
+    earlier event), the API default 128 MB gives a lower bound (estimated)."""
+    concurrency = _num(a, "concurrency")
+    if concurrency is None:
+        return UNKNOWN
+    memory = _num(a, "memory_mb")
+    note = "x86-or-arm-rate"  # the listed rate does not say which architecture
+    estimated = memory is None
+    if memory is None:
+        memory, note = float(LAMBDA_DEFAULT_MEMORY_MB), "memory-unknown:128mb-lower-bound"
+    return _q(
+        book.rate("lambda", "provisioned_concurrency_gb_second", region),
+        concurrency * memory / 1024.0 * 3600.0,
+        estimated=estimated,
+        note=note,
+    )
+
+
 def _unpriced(book, region: str, a: Mapping[str, Any]) -> Quote:
     return UNKNOWN
 
 
 _NO_SOURCE = (Part((), _unpriced),)
+# SageMaker: the sizing is still read (and inherited) so that shape-based scoring can use it.
+_SAGEMAKER_SHAPE = (Part(("instance_type", "instance_count", "volume_size"), _unpriced),)
+_BEDROCK_SHAPE = (Part(("model_units", "model_id"), _unpriced),)
+
+# Why each unpriced pricer has no price (docs/pricing.md "Known gaps"; listed by the corpus test).
+NO_PRICE_REASONS: Mapping[str, str] = MappingProxyType(
+    {
+        "sagemaker": "SageMaker ml.* instance rates are in no permissively licensed source we hold "
+        "(shared/pricing, shared/pricing-extra); `pricing refresh` reads them from the AWS Price List API",
+        "bedrock": "Bedrock provisioned throughput is priced per model and term on the console only; "
+        "no public list-price source",
+        "transit_gateway": "Transit Gateway attachment hours are in no permissively licensed source we hold",
+    }
+)
 
 PRICERS: Mapping[str, Pricer] = MappingProxyType(
     {
@@ -613,12 +712,22 @@ PRICERS: Mapping[str, Pricer] = MappingProxyType(
             Pricer(
                 "eks_nodegroup", (Part(("instance_type", "desired_size", "min_size", "capacity_type"), _ec2_nodes),)
             ),
-            # No licensed price source (see docs/pricing.md, "Known gaps"): cost events with price_unknown.
-            Pricer("sagemaker", _NO_SOURCE, price_source=False),
-            Pricer("msk", _NO_SOURCE, price_source=False),
-            Pricer("kinesis", _NO_SOURCE, price_source=False),
-            Pricer("lambda_provisioned_concurrency", _NO_SOURCE, price_source=False),
-            Pricer("bedrock", _NO_SOURCE, price_source=False),
+            Pricer(
+                "msk",
+                (
+                    Part(("instance_type", "brokers", "serverless"), _msk_brokers),
+                    Part(("volume_size", "brokers", "serverless"), _msk_storage),
+                ),
+            ),
+            Pricer("kinesis", (Part(("shard_count", "stream_mode"), _kinesis_stream),)),
+            Pricer(
+                "lambda_provisioned_concurrency",
+                (Part(("concurrency", "memory_mb"), _lambda_provisioned_concurrency),),
+            ),
+            Pricer("sagemaker_endpoint_config", (Part((), lambda b, r, a: zero("endpoint-config-bills-nothing-itself")),)),
+            # No licensed price source (NO_PRICE_REASONS): cost events with price_unknown, scored on their shape.
+            Pricer("sagemaker", _SAGEMAKER_SHAPE, price_source=False),
+            Pricer("bedrock", _BEDROCK_SHAPE, price_source=False),
             Pricer("transit_gateway", _NO_SOURCE, price_source=False),
         )
     }

@@ -1,4 +1,4 @@
-"""Lambda: provisioned concurrency (no licensed price source)."""
+"""Lambda: provisioned concurrency (priced per GB-second of configured memory; see pricers)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,13 @@
-"""SageMaker, MSK, Kinesis and Bedrock: cost events with no licensed price source (``price_unknown``)."""
+"""SageMaker, MSK, Kinesis and Bedrock.
+
+MSK and Kinesis are priced (shared/pricing-extra rates); SageMaker and Bedrock have no licensed
+price source (``price_unknown``) but their sizing is read, and an endpoint's sizing is joined from
+its ``CreateEndpointConfig``, so that the scorer can judge them by their shape."""
 
 from __future__ import annotations
 
 from dd0c_cost.catalogue.entries._build import C, D, M, P, S, e
+from dd0c_cost.events.paths import Count, Sum
 
 _SAGEMAKER = "sagemaker.amazonaws.com"
 _KAFKA = "kafka.amazonaws.com"
@@ -36,6 +41,23 @@ _STREAM_ID = ("requestParameters.streamName", "requestParameters.streamARN", "re
 
 ENTRIES = (
     # --- SageMaker (no licensed price source) ----------------------------------------------------
+    # An endpoint config bills nothing itself; it is kept (a $0 cost event) so that the endpoint
+    # created from it inherits its instance type and count (first variant's type, all variants' count).
+    e(
+        _SAGEMAKER,
+        "CreateEndpointConfig",
+        "sagemaker",
+        "sagemaker:endpoint-config",
+        C,
+        resource_ids=("requestParameters.endpointConfigName",),
+        attributes={
+            "instance_type": ("requestParameters.productionVariants[*].instanceType",),
+            "instance_count": (Sum("requestParameters.productionVariants[*].initialInstanceCount"),),
+            "variants": (Count("requestParameters.productionVariants[*].variantName"),),
+        },
+        pricer="sagemaker_endpoint_config",
+        note="bills nothing itself; its endpoint inherits its sizing",
+    ),
     e(
         _SAGEMAKER,
         "CreateEndpoint",
@@ -45,6 +67,9 @@ ENTRIES = (
         resource_ids=("requestParameters.endpointName", "responseElements.endpointArn"),
         attributes={"endpoint_config": ("requestParameters.endpointConfigName",)},
         pricer="sagemaker",
+        inherit_attributes=True,
+        inherit_from=("requestParameters.endpointConfigName",),
+        inherit_type="sagemaker:endpoint-config",
     ),
     e(
         _SAGEMAKER,
@@ -121,7 +146,7 @@ ENTRIES = (
         pricer="sagemaker",
         inherit_attributes=True,
     ),
-    # --- MSK, Kinesis, Bedrock (no licensed price source) ----------------------------------------
+    # --- MSK, Kinesis (priced), Bedrock (no licensed price source) ------------------------------
     e(_KAFKA, "CreateCluster", "msk", "kafka:cluster", C, resource_ids=_MSK_ID, attributes=_MSK_ATTRS, pricer="msk"),
     e(_KAFKA, "CreateClusterV2", "msk", "kafka:cluster", C, resource_ids=_MSK_ID, attributes=_MSK_ATTRS, pricer="msk"),
     e(_KAFKA, "DeleteCluster", "msk", "kafka:cluster", D, resource_ids=_MSK_ID, pricer="msk", inherit_attributes=True),
