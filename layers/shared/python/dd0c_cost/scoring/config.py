@@ -51,6 +51,9 @@ class ScoringConfig:
     daily_halflife_days: float = 14.0
     pattern_slack: float = 1.5  # an occurrence up to 1.5x the usual amount is fully explained
 
+    # --- unknown price (scoring/shape.py) ---------------------------------------------------------
+    unpriced_alert_score: float = 0.6  # an unpriced increase alerts when its shape score reaches this
+
     # --- feedback -----------------------------------------------------------------------------------
     feedback_expected: float = 0.9  # suppression of a matching situation marked "expected"
     feedback_false_positive: float = 0.8  # ... marked "false_positive"
@@ -63,6 +66,8 @@ class ScoringConfig:
                 raise ValueError(f"scoring setting {f.name} must be a finite number >= 0, got {value!r}")
         if not 0 < self.score_threshold <= 1:
             raise ValueError("score_threshold must be in (0, 1]")
+        if not 0 < self.unpriced_alert_score <= 1:
+            raise ValueError("unpriced_alert_score must be in (0, 1]")
         if self.burst_gap_s <= 0 or self.burst_max_s < self.burst_gap_s:
             raise ValueError("burst_gap_s must be > 0 and <= burst_max_s")
 
@@ -85,6 +90,7 @@ TENANT_SETTING_COLUMNS = (
     "cold_start_usd_per_hour",
     "cold_start_resources",
     "burst_gap_s",
+    "unpriced_alert_score",
 )
 
 

@@ -34,6 +34,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from dd0c_cost.events.models import CostAction, CostEvent
+from dd0c_cost.scoring import recurrence
 from dd0c_cost.scoring.baseline import LevelBaseline, composite_severity, severity_rank
 from dd0c_cost.scoring.config import HOURS_PER_MONTH, ScoringConfig
 from dd0c_cost.scoring.models import ScoreComponent, Severity
@@ -202,7 +203,7 @@ class SeriesState(LevelBaseline):
     """One (tenant, account, resource type) series: level + statistics, seasonal profile of
     increases, open bursts per actor, statistics of closed bursts."""
 
-    __slots__ = ("bstats", "bursts", "ignored", "seasonal")
+    __slots__ = ("bstats", "bursts", "ignored", "occurrences", "seasonal", "unpriced")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -212,9 +213,18 @@ class SeriesState(LevelBaseline):
         self.bursts: dict[str, dict[str, Any]] = {}
         self.bstats: list[float] = [0.0, 0.0, 0.0, 0.0, 0.0]  # n, mean q, var q, mean $, var $
         self.ignored = 0
+        # recent bursts for calendar recurrence (scoring/recurrence.py)
+        self.occurrences: list[list] = []
+        # open unpriced bursts per actor (scoring/shape.py): {actor: {t0, t1, aid, s, q}}
+        self.unpriced: dict[str, dict[str, Any]] = {}
 
     def state_json(self) -> dict[str, Any]:
-        return {"v": STATE_VERSION, "ss": self.seasonal, "b": self.bursts, "bs": self.bstats, "ig": self.ignored}
+        out = {"v": STATE_VERSION, "ss": self.seasonal, "b": self.bursts, "bs": self.bstats, "ig": self.ignored}
+        if self.occurrences:
+            out["oc"] = self.occurrences
+        if self.unpriced:
+            out["ub"] = self.unpriced
+        return out
 
     def load_json(self, state: dict[str, Any] | None) -> bool:
         """Restore the JSON part; False (and a fresh state) if it is missing or of another version."""
@@ -234,6 +244,9 @@ class SeriesState(LevelBaseline):
             return False
         self.seasonal, self.bursts, self.bstats = seasonal, bursts, bs
         self.ignored = int(state.get("ig", 0))
+        self.occurrences = recurrence.valid(state.get("oc"))
+        ub = state.get("ub")
+        self.unpriced = {k: v for k, v in ub.items() if isinstance(v, dict)} if isinstance(ub, dict) else {}
         return True
 
 
@@ -554,6 +567,9 @@ def pattern_part(obs: Observation, b: dict[str, Any], series: SeriesState, cfg: 
             fam = weight * confidence * explained
             if fam > best:
                 best, facts = fam, (base, (slot + offset) % period, amt, k, current, explained, confidence)
+    calendar = recurrence.match(series.occurrences, b["t0"], obs.actor_key, b["ty"], b["q"], b["u"], cfg.pattern_slack)
+    if calendar is not None and calendar[0] > best:
+        return _part("pattern", calendar[0], calendar[1])
     if facts is None:
         return _part(
             "pattern",
@@ -816,6 +832,7 @@ def step(
     series.apply(x)
     tenant.apply(x)
     _remember(obs, keys, b["u"], tenant)
+    series.occurrences = recurrence.remember(series.occurrences, b, obs.actor_key)
 
     ev = Evaluation(score, parts, burst=b)
     severity = composite_severity(b["u"], score, cfg.score_threshold)
@@ -838,6 +855,10 @@ def step(
 
 
 def burst_summary(b: dict[str, Any], account_id: str) -> str:
+    if b.get("pu"):  # an unpriced burst (scoring/shape.py)
+        from dd0c_cost.scoring.shape import summary
+
+        return summary(b, account_id)
     types = sorted(b["ty"].items(), key=lambda kv: -kv[1])
     q = b["q"]
     if len(types) == 1:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -39,11 +39,13 @@ from dd0c_cost.scoring.engine import (
     Observation,
     SeriesState,
     TenantState,
+    actor_key_of,
     burst_summary,
     sanitize,
     step,
 )
 from dd0c_cost.scoring.models import Anomaly, ScoreComponent, Severity
+from dd0c_cost.scoring.shape import step_unpriced
 
 MAX_ANOMALY_EVENT_IDS = 1_000
 MAX_ANOMALY_RESOURCE_IDS = 2_000
@@ -184,6 +186,9 @@ def _attributes(p: _Pending) -> dict[str, Any]:
     )
     if len(types) == 1 and p.obs.instance_type:
         attrs["instance_type"] = next(iter(types))
+    if b.get("pu"):  # scored on its shape: the $/h is unknown, not 0
+        attrs["price_unknown"] = True
+        attrs["price_unknown_reason"] = b["pu"]
     return attrs
 
 
@@ -261,13 +266,17 @@ class _Tenant:
 
     def load_payload(self) -> str:
         novelty: dict[str, set[str]] = {"region": set(), "family": set(), "service": set(), "principal": set()}
-        for obs in self.observations:
+        for obs, event in zip(self.observations, self.events, strict=True):
             if isinstance(obs, Observation):
                 novelty["region"].add(obs.region)
                 novelty["service"].add(obs.service)
                 novelty["principal"].add(obs.actor_key)
                 if obs.family:
                     novelty["family"].add(obs.family)
+            elif obs.code == "price_unknown":  # scored on its shape (scoring/shape.py)
+                novelty["region"].add(event.region)
+                novelty["service"].add(event.service)
+                novelty["principal"].add(actor_key_of(event))
         events = self.events
         return orjson.dumps(
             {
@@ -368,6 +377,7 @@ def _score_one_tenant(
     cfg = config.with_overrides(loaded["settings"])
     rules = _rules(loaded["rules"])
     events, scores, touched = w.events, w.scores, w.touched
+    unpriced_line: dict | None = None  # read once, only when the batch has an unpriced event
     results: list[ScoreResult | None] = [None] * len(events)
     pending: dict[str, _Pending] = {}
     redelivered: list[int] = []
@@ -379,13 +389,22 @@ def _score_one_tenant(
         obs = w.observations[i]
         key = f"{event.account_id}:{event.resource_type}"
         touched.add(key)
-        if isinstance(obs, Ignored):
+        shaped = None
+        if isinstance(obs, Ignored) and obs.code == "price_unknown":
+            if unpriced_line is None:
+                as_tenant()
+                unpriced_line = _unpriced_line(conn, w.tenant_id)
+            shaped = step_unpriced(event, series[key], tenant, replace(cfg, **unpriced_line))
+        if isinstance(obs, Ignored) and shaped is None:
             series[key].ignored += 1
             tenant.ignored += 1
             scores.append({"e": event.event_id, "s": None, "c": None})
             results[i] = ScoreResult(None, outcome="ignored", reason=obs.code, detail=obs.detail)
             continue
-        ev = step(obs, series[key], tenant, cfg, rules)
+        if shaped is not None:
+            ev, obs = shaped
+        else:
+            ev = step(obs, series[key], tenant, cfg, rules)
         values = ev.values
         scores.append({"e": event.event_id, "s": ev.score, "c": values})
         results[i] = ScoreResult(None, outcome="scored", score=ev.score, values=values)
@@ -444,6 +463,15 @@ def _score_one_tenant(
         _redelivered(conn, events, redelivered, results)
     for i, r in zip(w.indexes, results, strict=True):
         out[i] = r
+
+
+def _unpriced_line(conn: psycopg.Connection, tenant_id: UUID) -> dict:
+    """The tenant's line for unpriced shapes (migration 011); {} when it keeps the default.
+    Read only for a batch holding an unpriced event, so that priced batches keep two round trips."""
+    row = conn.execute(
+        "SELECT unpriced_alert_score FROM dd0c.tenant_settings WHERE tenant_id = %s", [tenant_id]
+    ).fetchone()
+    return {"unpriced_alert_score": row["unpriced_alert_score"]} if row and row["unpriced_alert_score"] else {}
 
 
 def _redelivered(conn: psycopg.Connection, events: Sequence[CostEvent], indexes: list[int], results: list) -> None:
