@@ -31,6 +31,7 @@ import csv
 import filecmp
 import hashlib
 import json
+import math
 import re
 import shutil
 import statistics
@@ -237,7 +238,7 @@ def check_rows(name: str, rows: list[dict[str, str]]) -> None:
         except ValueError:
             bad.append(f"{name}:{line} {_row_key(row)}: {column} {raw!r} is missing or not a number")
             continue
-        if not usd == usd or usd in (float("inf"), float("-inf")) or usd <= 0:  # NaN, inf, negative, zero
+        if not math.isfinite(usd) or usd <= 0:  # NaN, inf, negative, zero
             bad.append(f"{name}:{line} {_row_key(row)}: {column} {raw!r} is not a positive price")
             continue
         parsed.append((line, row, usd))
@@ -246,7 +247,9 @@ def check_rows(name: str, rows: list[dict[str, str]]) -> None:
     for line, row, usd in parsed:
         med = medians[family(row)]
         if usd >= ABSURD_FACTOR * med:
-            bad.append(f"{name}:{line} {_row_key(row)}: {column} {usd:g} is >= {ABSURD_FACTOR:g} x its family median {med:g}")
+            bad.append(
+                f"{name}:{line} {_row_key(row)}: {column} {usd:g} is >= {ABSURD_FACTOR:g} x its family median {med:g}"
+            )
     if bad:
         raise BuildError(f"{len(bad)} bad price row(s): " + "; ".join(bad[:20]) + (" ..." if len(bad) > 20 else ""))
 

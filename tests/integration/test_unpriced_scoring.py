@@ -28,9 +28,16 @@ def _template() -> dict:
 
 def _call(name: str, request: dict, when: str, who: str = "intern") -> dict:
     r = _template()
-    r.update(eventName=name, requestParameters=request, responseElements=None, eventTime=when, eventID=str(uuid.uuid4()))
+    r.update(
+        eventName=name, requestParameters=request, responseElements=None, eventTime=when, eventID=str(uuid.uuid4())
+    )
     r["recipientAccountId"] = ACCOUNT
-    r["userIdentity"] = {**r["userIdentity"], "accountId": ACCOUNT, "userName": who, "arn": f"arn:aws:iam::{ACCOUNT}:user/{who}"}
+    r["userIdentity"] = {
+        **r["userIdentity"],
+        "accountId": ACCOUNT,
+        "userName": who,
+        "arn": f"arn:aws:iam::{ACCOUNT}:user/{who}",
+    }
     return r
 
 
@@ -60,7 +67,11 @@ def _gpu_endpoint(suffix: str, when: str) -> list[dict]:
     }
     return [
         _call("CreateEndpointConfig", config, when.replace(":00Z", ":00Z")),
-        _call("CreateEndpoint", {"endpointName": f"llm-{suffix}", "endpointConfigName": f"llm-{suffix}"}, when.replace("00:00Z", "05:00Z")),
+        _call(
+            "CreateEndpoint",
+            {"endpointName": f"llm-{suffix}", "endpointConfigName": f"llm-{suffix}"},
+            when.replace("00:00Z", "05:00Z"),
+        ),
     ]
 
 
@@ -73,7 +84,7 @@ def test_two_eight_gpu_endpoints_alert_as_price_unknown(operator_conn, db_url):
         who="dev",
     )
     events = _events(acme, [notebook, *_gpu_endpoint("a", "2026-11-02T10:00:00Z")])
-    nb, config, endpoint = events
+    _notebook, config, endpoint = events
     assert endpoint.price_unknown and endpoint.attributes["instance_type"] == "ml.p4d.24xlarge"
     assert endpoint.attributes["instance_count"] == 2  # joined from CreateEndpointConfig
     assert config.estimated_usd_per_hour == 0.0  # a config bills nothing itself
@@ -96,7 +107,9 @@ def test_the_tenant_line_decides(operator_conn, db_url):
     acme = tenant(operator_conn, accounts=(ACCOUNT,))
     conn = open_connection(db_url)
     with tenant_transaction(conn, acme):
-        assert store.set_tenant_settings(conn, acme, by="test", unpriced_alert_score=0.99) == {"unpriced_alert_score": 0.99}
+        assert store.set_tenant_settings(conn, acme, by="test", unpriced_alert_score=0.99) == {
+            "unpriced_alert_score": 0.99
+        }
     conn.close()
     results = _score(db_url, acme, _events(acme, _gpu_endpoint("b", "2026-11-02T10:00:00Z")))
     assert [r.outcome for r in results] == ["scored", "scored"]

@@ -1750,12 +1750,20 @@ CASES: list[Case] = [
         id="cr:142",
     ),
     case(
-        KINESIS, "CreateStream", cr(140), ["GoodStream"], rate("kinesis", "shard_hour"), attrs={"shard_count": 1}, id="cr:140"
+        KINESIS,
+        "CreateStream",
+        cr(140),
+        ["GoodStream"],
+        rate("kinesis", "shard_hour"),
+        attrs={"shard_count": 1},
+        id="cr:140",
     ),
     case(
         KINESIS,
         "CreateStream",
-        hand(140, KINESIS, "CreateStream", {"streamName": "od", "streamModeDetails": {"streamMode": "ON_DEMAND"}}, None),
+        hand(
+            140, KINESIS, "CreateStream", {"streamName": "od", "streamModeDetails": {"streamMode": "ON_DEMAND"}}, None
+        ),
         ["od"],
         rate("kinesis", "on_demand_stream_hour"),
         attrs={"stream_mode": "ON_DEMAND"},

@@ -456,6 +456,25 @@ JSON_KEYS = {"standard": "standard", "reward_low_FP_rate": "reward_low_fp", "rew
 REFERENCE_POINTS = {"Numenta HTM (published results)": 73.4, "expanding Welford z-score": 36.6}
 
 
+def _print_held_out(ho: dict) -> None:
+    print(
+        "HELD-OUT (2-fold; parameters from a grid of "
+        f"{len(HOLDOUT_GRID)} and the threshold chosen on one half, reported on the other, both ways):"
+    )
+    for i, f in enumerate(ho["folds"], start=1):
+        thr = "never" if f["threshold"] == NEVER else f"{f['threshold']:.4f}"
+        print(
+            f"  fold {i}: tuned on {f['tuned_on']} files (NAB {f['tuned_nab']:.2f}) -> held-out "
+            f"{f['reported_on']} files: standard {f['held_out_nab']:.2f} "
+            f"({f['windows_hit']}/{f['windows']} windows, threshold {thr}, params {f['params']})"
+        )
+    print(f"  mean held-out standard NAB: {ho['mean_held_out_nab']:.2f}")
+    print(
+        "  (honest for the grid's choices only: the parameters outside the grid were themselves set "
+        "looking at all 17 files)"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="dd0c-cost bench nab",
@@ -566,23 +585,7 @@ def main(argv: list[str] | None = None) -> int:
             f"low-FP {b['reward_low_FP_rate']:.2f}, low-FN {b['reward_low_FN_rate']:.2f}"
         )
     if not a.no_holdout:
-        ho = held_out(series, windows, told_range=not a.no_range)
-        print(
-            "HELD-OUT (2-fold; parameters from a grid of "
-            f"{len(HOLDOUT_GRID)} and the threshold chosen on one half, reported on the other, both ways):"
-        )
-        for i, f in enumerate(ho["folds"], start=1):
-            thr = "never" if f["threshold"] == NEVER else f"{f['threshold']:.4f}"
-            print(
-                f"  fold {i}: tuned on {f['tuned_on']} files (NAB {f['tuned_nab']:.2f}) -> held-out "
-                f"{f['reported_on']} files: standard {f['held_out_nab']:.2f} "
-                f"({f['windows_hit']}/{f['windows']} windows, threshold {thr}, params {f['params']})"
-            )
-        print(f"  mean held-out standard NAB: {ho['mean_held_out_nab']:.2f}")
-        print(
-            "  (honest for the grid's choices only: the parameters outside the grid were themselves set "
-            "looking at all 17 files)"
-        )
+        _print_held_out(held_out(series, windows, told_range=not a.no_range))
     print("reference points (standard): " + ", ".join(f"{k} {v}" for k, v in REFERENCE_POINTS.items()))
     if out_dir and not tmp:
         print(f"results written to {out_dir}/{SUBSET}/")

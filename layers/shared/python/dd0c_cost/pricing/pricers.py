@@ -724,7 +724,9 @@ PRICERS: Mapping[str, Pricer] = MappingProxyType(
                 "lambda_provisioned_concurrency",
                 (Part(("concurrency", "memory_mb"), _lambda_provisioned_concurrency),),
             ),
-            Pricer("sagemaker_endpoint_config", (Part((), lambda b, r, a: zero("endpoint-config-bills-nothing-itself")),)),
+            Pricer(
+                "sagemaker_endpoint_config", (Part((), lambda b, r, a: zero("endpoint-config-bills-nothing-itself")),)
+            ),
             # No licensed price source (NO_PRICE_REASONS): cost events with price_unknown, scored on their shape.
             Pricer("sagemaker", _SAGEMAKER_SHAPE, price_source=False),
             Pricer("bedrock", _BEDROCK_SHAPE, price_source=False),

@@ -103,9 +103,7 @@ def match(
     occurrences: list[Occurrence], t0: float, actor_key: str, types: dict[str, float], q: float, u: float, slack: float
 ) -> tuple[float, Callable[[], str]] | None:
     """(value, reason) of the best calendar rule explaining this burst, or None."""
-    earlier = [
-        o for o in occurrences if o[1] == actor_key and o[0] < t0 - MIN_GAP_S + 1 and _same_shape(types, q, o)
-    ]
+    earlier = [o for o in occurrences if o[1] == actor_key and o[0] < t0 - MIN_GAP_S + 1 and _same_shape(types, q, o)]
     if not earlier:
         return None
     best: tuple[float, Callable[[], str]] | None = None
@@ -120,10 +118,7 @@ def match(
         candidates.append(("every N days", o, f"every {days} days"))
     for rule, o, label in candidates:
         amount = float(o[4])
-        if amount <= 0 or u <= 0:
-            explained = 1.0 if u <= amount else 0.0
-        else:
-            explained = min(1.0, slack * amount / u)
+        explained = min(1.0, slack * amount / u) if amount > 0 and u > 0 else float(u <= amount)
         value = CONFIDENCE[rule] * explained
         if best is None or value > best[0]:
 

@@ -391,11 +391,9 @@ def _score_one_tenant(
         touched.add(key)
         shaped = None
         if isinstance(obs, Ignored) and obs.code == "price_unknown":
-            if unpriced_line is None:
-                as_tenant()
-                unpriced_line = _unpriced_line(conn, w.tenant_id)
+            unpriced_line = unpriced_line if unpriced_line is not None else _unpriced_line(conn, w.tenant_id, as_tenant)
             shaped = step_unpriced(event, series[key], tenant, replace(cfg, **unpriced_line))
-        if isinstance(obs, Ignored) and shaped is None:
+        if shaped is None and isinstance(obs, Ignored):
             series[key].ignored += 1
             tenant.ignored += 1
             scores.append({"e": event.event_id, "s": None, "c": None})
@@ -465,9 +463,10 @@ def _score_one_tenant(
         out[i] = r
 
 
-def _unpriced_line(conn: psycopg.Connection, tenant_id: UUID) -> dict:
+def _unpriced_line(conn: psycopg.Connection, tenant_id: UUID, as_tenant) -> dict:
     """The tenant's line for unpriced shapes (migration 011); {} when it keeps the default.
     Read only for a batch holding an unpriced event, so that priced batches keep two round trips."""
+    as_tenant()
     row = conn.execute(
         "SELECT unpriced_alert_score FROM dd0c.tenant_settings WHERE tenant_id = %s", [tenant_id]
     ).fetchone()

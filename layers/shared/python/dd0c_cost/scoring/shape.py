@@ -102,11 +102,8 @@ def observe(event: CostEvent) -> Observation:
 
 
 def _increase(event: CostEvent) -> bool:
-    if event.action in (CostAction.CREATE, CostAction.START):
-        return True
-    if event.action is CostAction.MODIFY:
-        return True  # an unpriced modify: the new shape is what matters (a lower count scores low)
-    return False
+    # an unpriced modify counts too: the new shape is what matters (a lower count scores low)
+    return event.action in (CostAction.CREATE, CostAction.START, CostAction.MODIFY)
 
 
 def shape_parts(
