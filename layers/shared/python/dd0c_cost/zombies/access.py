@@ -1,0 +1,62 @@
+"""Cross-account access: assume the customer's ``dd0c-reader`` role with the account's ExternalId.
+
+The hunter's own role may assume only ``arn:<partition>:iam::*:role/dd0c-reader`` (CDK); the
+customer's role trusts only the dd0c account presenting that account's ExternalId (onboarding
+template). Sessions last 15 minutes, the shortest STS allows, and are never cached across
+invocations.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from botocore.config import Config
+
+from dd0c_cost.onboarding import READER_ROLE_NAME
+
+SESSION_NAME = "dd0c-zombie-hunter"
+SESSION_SECONDS = 900
+# Standard retry mode: exponential backoff with jitter on throttling, up to 4 attempts per call;
+# what is still throttled after that is recorded and retried by the queue.
+CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5, read_timeout=30)
+
+
+@lru_cache(maxsize=1)
+def _shared_loader():
+    from botocore.loaders import create_loader
+
+    return create_loader()
+
+
+def new_session(**credentials):
+    """A boto3 Session that shares one botocore data loader with every other session made here:
+    each new Session would otherwise parse the service models (EC2's is megabytes of JSON) again,
+    which costs more than the scan of a small region."""
+    import boto3
+    import botocore.session
+
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _shared_loader())
+    return boto3.Session(botocore_session=core, **credentials)
+
+
+def reader_role_arn(account_id: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:iam::{account_id}:role/{READER_ROLE_NAME}"
+
+
+def reader_session(account_id: str, external_id: str, *, partition: str = "aws", base_session=None):
+    """A boto3 Session acting as the customer's ``dd0c-reader`` role. Raises botocore's
+    ClientError (AccessDenied when the role is missing or the ExternalId does not match)."""
+    base = base_session or new_session()
+    sts = base.client("sts", config=CLIENT_CONFIG)
+    credentials = sts.assume_role(
+        RoleArn=reader_role_arn(account_id, partition),
+        RoleSessionName=SESSION_NAME,
+        ExternalId=external_id,
+        DurationSeconds=SESSION_SECONDS,
+    )["Credentials"]
+    return new_session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+    )
