@@ -212,9 +212,9 @@ class Dd0cCostCustomerStack(Stack):
         acknowledge(
             self.reader_role,
             "AwsSolutions-IAM5[Resource::*]",
-            "Only read-only Describe/GetMetricStatistics actions, listed one by one: EC2, ELB and "
-            "CloudWatch have no resource-level permissions for them, and the scan must see every "
-            "RDS resource in the account.",
+            "Only read-only Describe/List actions and cloudwatch:GetMetricData, listed one by one: EC2, "
+            "ELB and CloudWatch have no resource-level permissions for them, and the zombie scan must "
+            "see every resource of the account (RDS, ElastiCache, Redshift, OpenSearch, SageMaker).",
         )
 
         CfnOutput(self, "ForwardingRuleArns", value=Fn.join(",", [rule.rule_arn for rule in self.rules]))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -14,6 +14,7 @@ from constructs import Construct
 
 from dd0c_cost.observability import METRICS_NAMESPACE, service_name
 from dd0c_cost.settings import env_var
+from dd0c_cost.onboarding import READER_ROLE_NAME
 from dd0c_cost.topology import INGEST, FunctionSpec, queue_url_env_var
 
 from .config import DeployConfig
@@ -35,6 +36,10 @@ VPC_ENI_ACTIONS = [
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
 ]
+
+
+def reader_role_arn_pattern() -> str:
+    return f"arn:{Aws.PARTITION}:iam::*:role/{READER_ROLE_NAME}"
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,21 @@ class PipelineFunctions(Construct):
                 database.admin_secret.grant_read(function)
             if spec.needs_slack:
                 slack.secret.grant_read(function)
+            if spec.assumes_reader_role:
+                # The customers' read-only role, in whichever connected account; each role trusts
+                # only the dd0c account presenting that account's ExternalId (onboarding template).
+                role.add_to_principal_policy(
+                    iam.PolicyStatement(
+                        actions=["sts:AssumeRole"], resources=[reader_role_arn_pattern()]
+                    )
+                )
+                acknowledge(
+                    role,
+                    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/{READER_ROLE_NAME}]",
+                    "sts:AssumeRole on the customers' dd0c-reader role in any account: connected accounts "
+                    "change at run time (they are rows in the database, not deploy-time parameters), and each "
+                    "role admits dd0c only with that account's ExternalId.",
+                )
 
             acknowledge(
                 role,

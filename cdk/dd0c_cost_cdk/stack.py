@@ -16,6 +16,7 @@ from .log_buckets import BucketTriggers
 from .migrations import MigrationsOnDeploy
 from .network import Network
 from .queues import PipelineQueues
+from .schedules import Schedules
 from .slack import SlackSecret
 
 
@@ -46,7 +47,10 @@ class Dd0cCostStack(Stack):
             slack=self.slack,
             bus=self.ingress.bus,
         )
-        self.buckets = BucketTriggers(self, "Buckets", config=config, functions=self.functions, alarms=self.alarms)
+        self.buckets = BucketTriggers(
+            self, "Buckets", config=config, functions=self.functions, alarms=self.alarms
+        )
+        self.schedules = Schedules(self, "Schedules", config=config, functions=self.functions, alarms=self.alarms)
         self.http_api = HttpApi(
             self,
             "HttpApi",

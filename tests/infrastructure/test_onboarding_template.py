@@ -19,7 +19,7 @@ from .conftest import REPO_ROOT, only_scrubbed_environment
 TEMPLATE_FILE = REPO_ROOT / "docs" / "onboarding" / onboarding.TEMPLATE_FILE_NAME
 CORPORA = REPO_ROOT.parent / "shared" / "corpora" / "cloudtrail"
 READ_ONLY_VERBS = ("Describe", "Get", "List")
-SCANNED_SERVICES = {"ec2", "rds", "elasticloadbalancing", "cloudwatch"}
+SCANNED_SERVICES = {"ec2", "rds", "elasticloadbalancing", "cloudwatch", "elasticache", "redshift", "es", "sagemaker"}
 
 
 @dataclass
@@ -278,7 +278,8 @@ def test_reader_role_is_read_only_least_privilege(customer: CustomerSynth) -> No
         assert "*" not in action, action
         assert verb.startswith(READ_ONLY_VERBS), action
         assert service in SCANNED_SERVICES, action  # no data-plane services (s3, dynamodb, ...)
-    assert "cloudwatch:GetMetricStatistics" in actions
+    # metrics only through batched GetMetricData (500 statistics a call), never one call per metric
+    assert "cloudwatch:GetMetricData" in actions and "cloudwatch:GetMetricStatistics" not in actions
 
 
 def test_no_wildcard_or_write_actions_anywhere(customer: CustomerSynth) -> None:

@@ -253,6 +253,8 @@ def test_function_sends_only_to_its_output_queues(synth: Synth, spec) -> None:
     for trigger in TOPOLOGY.bucket_triggers:
         if trigger.function == spec.name:  # its asynchronous invocations' on-failure destination
             expected.add(json.dumps(arn(synth.logical_id(synth.stack.buckets[trigger.name].failure_queue))))
+    if any(s.function == spec.name for s in TOPOLOGY.schedules):  # same, for scheduled invocations
+        expected.add(json.dumps(arn(synth.logical_id(synth.stack.schedules.failure_queues[spec.name]))))
     statements = role_statements(synth, spec.name)
     assert {json.dumps(r) for r in resources_for_action(statements, "sqs:SendMessage")} == expected
 
@@ -532,3 +534,48 @@ def test_shared_layer_asset_is_the_domain_package_without_caches(synth: Synth) -
     staged = synth.outdir / f"asset.{asset_hash}"
     assert (staged / "python" / "dd0c_cost" / "topology.py").is_file()
     assert not [p for p in staged.rglob("*") if p.name == "__pycache__" or p.suffix == ".pyc"]
+
+
+# --- zombie hunter: schedules and the customers' reader role --------------------------------
+
+
+@pytest.mark.parametrize("spec", TOPOLOGY.functions, ids=lambda f: f.name)
+def test_only_the_hunter_may_assume_roles_and_only_the_customers_reader_role(synth: Synth, spec) -> None:
+    from dd0c_cost.onboarding import READER_ROLE_NAME
+
+    assumable = resources_for_action(role_statements(synth, spec.name), "sts:AssumeRole")
+    if not spec.assumes_reader_role:
+        assert assumable == []
+        return
+    assert assumable == [{"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":iam::*:role/{READER_ROLE_NAME}"]]}]
+
+
+@pytest.mark.parametrize("spec", TOPOLOGY.schedules, ids=lambda s: s.name)
+def test_schedule_invokes_its_function_with_its_kind_and_the_event_time(synth: Synth, spec) -> None:
+    function_id = synth.logical_id(synth.stack.functions[spec.function].function)
+    _, rule = find_resource(synth, "AWS::Events::Rule", ScheduleExpression=spec.expression)
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    transformer = target["InputTransformer"]
+    assert transformer["InputPathsMap"] == {"time": "$.time"}
+    assert json.loads(transformer["InputTemplate"].replace("<time>", '"2026-11-20T05:00:00Z"')) == {
+        "kind": spec.kind, "time": "2026-11-20T05:00:00Z"}
+    permissions = [p["Properties"] for p in synth.of_type("AWS::Lambda::Permission").values()
+                   if p["Properties"]["Principal"] == "events.amazonaws.com"
+                   and p["Properties"]["SourceArn"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.schedules[spec.name].rule), "Arn"]}]
+    assert [p["FunctionName"] for p in permissions] == [{"Fn::GetAtt": [function_id, "Arn"]}]
+
+
+@pytest.mark.parametrize("function", sorted({s.function for s in TOPOLOGY.schedules}))
+def test_scheduled_functions_retry_then_fail_to_an_alarmed_queue(synth: Synth, function: str) -> None:
+    function_id = synth.logical_id(synth.stack.functions[function].function)
+    spec = next(s for s in TOPOLOGY.schedules if s.function == function)
+    failure_id = synth.logical_id(synth.stack.schedules.failure_queues[function])
+    (config,) = [c["Properties"] for c in synth.of_type("AWS::Lambda::EventInvokeConfig").values()
+                 if c["Properties"]["FunctionName"] == {"Ref": function_id}]
+    assert config["MaximumRetryAttempts"] == spec.retry_attempts
+    assert config["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [failure_id, "Arn"]}}}
+    assert any(
+        a["Properties"].get("Dimensions") == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [failure_id, "QueueName"]}}]
+        for a in synth.of_type("AWS::CloudWatch::Alarm").values()
+    )

@@ -566,6 +566,14 @@ def test_opensearch_domain_without_search_or_indexing_is_a_zombie(world: World) 
 # --- batching and determinism -------------------------------------------------------------------
 
 
+def test_the_scan_makes_exactly_the_calls_the_reader_role_allows(world: World) -> None:
+    """onboarding.READER_ACTIONS (the dd0c-reader role's policy) is exactly what a scan of an
+    account holding every resource type calls: nothing missing (AccessDenied), nothing spare."""
+    from dd0c_cost.onboarding import READER_ACTIONS
+
+    assert sorted(world.result.api_calls) == sorted(READER_ACTIONS)
+
+
 def test_the_region_needs_one_get_metric_data_call(world: World) -> None:
     assert world.result.metric_calls == 1
     assert 100 < world.result.metric_queries <= metrics.MAX_QUERIES_PER_CALL

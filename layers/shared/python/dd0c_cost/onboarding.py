@@ -28,29 +28,37 @@ CUSTOMER_STACK_NAME = "dd0c-cost"
 TEMPLATE_FILE_NAME = "dd0c-cost-customer.template.json"
 EXTERNAL_ID_PATTERN = r"^[\w+=,.@:/-]{16,1224}$"  # IAM's ExternalId alphabet; dd0c issues 32 characters
 
-# What dd0c-reader may do: the read-only control-plane calls the zombie scan makes, listed one
-# by one (no wildcards, no data-plane reads). Resource "*": these Describe/metric calls either
-# have no resource-level permissions (EC2, ELB, CloudWatch) or must see every resource (RDS).
+# What dd0c-reader may do: exactly the read-only control-plane calls the zombie scan makes
+# (dd0c_cost.zombies.inventory and its batched cloudwatch:GetMetricData), listed one by one: no
+# wildcards, no data-plane reads. A test scans an account holding every resource type and checks
+# the calls made are this list, no more and no less. Resource "*": these Describe/List/metric
+# calls either have no resource-level permissions (EC2, ELB, CloudWatch) or must see every
+# resource of the account.
 READER_ACTIONS: tuple[str, ...] = (
-    "ec2:DescribeRegions",
     "ec2:DescribeInstances",
-    "ec2:DescribeInstanceStatus",
     "ec2:DescribeVolumes",
+    "ec2:DescribeAddresses",
     "ec2:DescribeSnapshots",
     "ec2:DescribeImages",
-    "ec2:DescribeAddresses",
     "ec2:DescribeNatGateways",
-    "ec2:DescribeVpcEndpoints",
-    "rds:DescribeDBInstances",
-    "rds:DescribeDBClusters",
-    "rds:DescribeDBSnapshots",
-    "rds:DescribeDBClusterSnapshots",
+    "ec2:DescribeRouteTables",
     "elasticloadbalancing:DescribeLoadBalancers",
     "elasticloadbalancing:DescribeListeners",
     "elasticloadbalancing:DescribeTargetGroups",
     "elasticloadbalancing:DescribeTargetHealth",
     "elasticloadbalancing:DescribeTags",
-    "cloudwatch:GetMetricStatistics",
+    "rds:DescribeDBInstances",
+    "elasticache:DescribeCacheClusters",
+    "elasticache:ListTagsForResource",
+    "redshift:DescribeClusters",
+    "es:ListDomainNames",
+    "es:DescribeDomains",
+    "es:ListTags",
+    "sagemaker:ListEndpoints",
+    "sagemaker:DescribeEndpoint",
+    "sagemaker:DescribeEndpointConfig",
+    "sagemaker:ListTags",
+    "cloudwatch:GetMetricData",
 )
 
 _ACCOUNT = re.compile(r"^\d{12}$")

@@ -51,6 +51,9 @@ class FunctionSpec:
     # May send deterministic rejects (with their reason) straight to the ingest DLQ, whose URL
     # it gets as REJECTS_QUEUE_URL: rejected data is kept, never dropped, and skips the retries.
     sends_rejects: bool = False
+    # May assume the customers' read-only role (onboarding.READER_ROLE_NAME) in any account,
+    # with each account's ExternalId (the zombie hunter).
+    assumes_reader_role: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,20 @@ class BucketTriggerSpec:
 
 
 @dataclass(frozen=True)
+class ScheduleSpec:
+    """An EventBridge schedule that invokes a function (asynchronously) with
+    ``{"kind": kind, "time": <the event's time>}``; the event time is the work's natural key."""
+
+    name: str
+    expression: str  # EventBridge schedule expression, e.g. "cron(0 5 * * ? *)"
+    function: str  # FunctionSpec.name invoked
+    kind: str
+    purpose: str
+    retry_attempts: int = 2  # Lambda async retries (0-2), then the failure queue (alarmed)
+    max_event_age_s: int = 3600
+
+
+@dataclass(frozen=True)
 class Topology:
     bus_name: str
     queues: tuple[QueueSpec, ...]
@@ -108,6 +125,7 @@ class Topology:
     routes: tuple[RouteSpec, ...]
     rules: tuple[EventRuleSpec, ...]
     bucket_triggers: tuple[BucketTriggerSpec, ...] = ()
+    schedules: tuple[ScheduleSpec, ...] = ()
     api_function: str = "api"
     extra: dict = field(default_factory=dict)
 
@@ -122,6 +140,12 @@ class Topology:
             if f.name == name:
                 return f
         raise KeyError(f"no function named {name!r} in the topology")
+
+    def schedule(self, name: str) -> ScheduleSpec:
+        for sch in self.schedules:
+            if sch.name == name:
+                return sch
+        raise KeyError(f"no schedule named {name!r} in the topology")
 
     def bucket_trigger(self, name: str) -> BucketTriggerSpec:
         for b in self.bucket_triggers:
@@ -144,7 +168,10 @@ class Topology:
 INGEST = "ingest"
 COST_EVENTS = "cost-events"
 NOTIFY = "notify"
+ZOMBIES = "zombies"
 S3_INGEST = "s3_ingest"
+ZOMBIE_FANOUT = "zombie_fanout"
+ZOMBIE_HUNTER = "zombie_hunter"
 
 TOPOLOGY = Topology(
     bus_name="dd0c-cost",
@@ -167,6 +194,15 @@ TOPOLOGY = Topology(
             purpose="anomalies waiting to be posted to Slack",
             message_group="tenant",
             deduplication="anomaly id + revision",
+        ),
+        QueueSpec(
+            name=ZOMBIES,
+            purpose="zombie scans (one customer account and region) and weekly zombie digests (one tenant)",
+            message_group="account:region for scans (the customer's API limits are per account and region), digest:tenant",
+            deduplication="kind + tenant + account + region + the schedule's event time",
+            # The hunter's timeout is 300 s: 6x that before a message is retried (a throttled
+            # scan is raised back to the queue on purpose and retried after this long).
+            visibility_timeout_s=1800,
         ),
     ),
     functions=(
@@ -211,6 +247,23 @@ TOPOLOGY = Topology(
             needs_slack=True,
             needs_onboarding=True,
             batch_size=0,
+        ),
+        FunctionSpec(
+            name=ZOMBIE_FANOUT,
+            purpose="on schedule: one zombie-queue message per connected account and region (daily scan) or per tenant (weekly digest)",
+            output_queues=(ZOMBIES,),
+            timeout_s=120,
+            batch_size=0,
+        ),
+        FunctionSpec(
+            name=ZOMBIE_HUNTER,
+            purpose="scan one customer account and region for zombie resources through its dd0c-reader role; post weekly zombie digests",
+            source_queue=ZOMBIES,
+            needs_slack=True,
+            assumes_reader_role=True,
+            timeout_s=300,
+            memory_mb=1024,
+            batch_size=1,  # one scan per invocation: a large region takes minutes
         ),
         FunctionSpec(
             name=S3_INGEST,
@@ -295,6 +348,22 @@ TOPOLOGY = Topology(
             # (digest and Insights files share the prefix and suffix; the function skips them).
             prefix="AWSLogs/",
             suffix=".json.gz",
+        ),
+    ),
+    schedules=(
+        ScheduleSpec(
+            name="zombie-scan",
+            expression="cron(0 5 * * ? *)",
+            function=ZOMBIE_FANOUT,
+            kind="scan",
+            purpose="daily zombie scan of every connected account and region",
+        ),
+        ScheduleSpec(
+            name="zombie-digest",
+            expression="cron(0 8 ? * MON *)",
+            function=ZOMBIE_FANOUT,
+            kind="digest",
+            purpose="weekly zombie digest per tenant, largest waste first",
         ),
     ),
 )

@@ -22,11 +22,11 @@ from uuid import UUID
 
 from dd0c_cost import outcomes, queues
 from dd0c_cost.db.connection import get_connection, tenant_transaction
+from dd0c_cost.topology import ZOMBIES as ZOMBIES_QUEUE
 from dd0c_cost.zombies import access, dal, scan
 from dd0c_cost.zombies.inventory import classify_error, error_detail
 from dd0c_cost.zombies.models import DIGEST, SCAN, ZombieMessage, utc
 
-ZOMBIES_QUEUE = "zombies"
 MAX_SCAN_ATTEMPTS = 3  # the queue's max_receive_count: the last delivery never raises for throttling
 
 SessionFactory = Callable[[str, str], object]

@@ -55,6 +55,10 @@ THROTTLED_CODES = frozenset(
 )
 
 
+# boto3 service name -> IAM action prefix
+IAM_PREFIX = {"elbv2": "elasticloadbalancing", "elb": "elasticloadbalancing", "opensearch": "es"}
+
+
 def classify_error(exc: BaseException) -> str:
     """``access_denied`` | ``throttled`` | ``error`` for an AWS call's exception."""
     code = ""
@@ -88,7 +92,7 @@ class Inventory:
     region: str
     resources: list[Resource] = field(default_factory=list)
     errors: dict[str, SectionError] = field(default_factory=dict)  # section -> error
-    calls: dict[str, int] = field(default_factory=dict)  # API operation -> count
+    calls: dict[str, int] = field(default_factory=dict)  # IAM action ("ec2:DescribeVolumes") -> requests
 
     def unchecked_types(self) -> set[ResourceType]:
         return {t for section in self.errors for t in SECTION_TYPES[section]}
@@ -137,7 +141,7 @@ class _Reader:
         return self._clients[service]
 
     def call(self, service: str, operation: str, **kwargs) -> dict:
-        self._count(operation)
+        self._count(service, operation)
         return getattr(self.client(service), _snake(operation))(**kwargs)
 
     def pages(self, service: str, operation: str, key: str, **kwargs) -> list[dict]:
@@ -145,15 +149,16 @@ class _Reader:
         items: list[dict] = []
         if client.can_paginate(_snake(operation)):
             for page in client.get_paginator(_snake(operation)).paginate(**kwargs):
-                self._count(operation)
+                self._count(service, operation)
                 items.extend(page.get(key, []))
         else:
-            self._count(operation)
+            self._count(service, operation)
             items.extend(getattr(client, _snake(operation))(**kwargs).get(key, []))
         return items
 
-    def _count(self, operation: str) -> None:
-        self._inventory.calls[operation] = self._inventory.calls.get(operation, 0) + 1
+    def _count(self, service: str, operation: str) -> None:
+        action = f"{IAM_PREFIX.get(service, service)}:{operation}"
+        self._inventory.calls[action] = self._inventory.calls.get(action, 0) + 1
 
 
 def _snake(operation: str) -> str:

@@ -100,7 +100,7 @@ def scan_region(
         cloudwatch = session.client("cloudwatch", region_name=region, config=client_config)
         fetched = metrics.fetch_daily(cloudwatch, all_queries, Window(scan_time, criteria.WINDOW_DAYS), on_error=inventory.classify_error)
     result.metric_queries, result.metric_calls = fetched.queries, fetched.calls
-    result.api_calls["GetMetricData"] = fetched.calls
+    result.api_calls["cloudwatch:GetMetricData"] = fetched.calls
     if fetched.failed:
         kinds = sorted(set(fetched.failed.values()))
         kind = "throttled" if "throttled" in kinds else "access_denied" if kinds == ["access_denied"] else "error"
