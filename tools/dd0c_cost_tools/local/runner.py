@@ -284,6 +284,16 @@ class LocalPipeline:
                 )
         return len(messages)
 
+    def fire_schedule(self, name: str, at) -> dict:
+        """What an EventBridge schedule does: invoke its function with ``{"kind", "time"}`` (the
+        rule's input transformer) at event time ``at``."""
+        spec = TOPOLOGY.schedule(name)
+        function = TOPOLOGY.function(spec.function)
+        event = {"kind": spec.kind, "time": at.isoformat().replace("+00:00", "Z")}
+        context = LambdaContext(function.name, memory_limit_in_mb=function.memory_mb, timeout_s=function.timeout_s)
+        self.invocations[function.name] = self.invocations.get(function.name, 0) + 1
+        return self.handler(function.name)(event, context)
+
     def drain(self, *, on_progress: Callable[[str, int], None] | None = None, max_rounds: int = 1_000_000) -> None:
         """Pump every consumer, upstream first, until all queues are empty."""
         consumers = [f for f in TOPOLOGY.functions if f.source_queue]
