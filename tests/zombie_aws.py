@@ -59,7 +59,9 @@ def _aws_like_get_metric_data(self, queries, start_time, end_time, scan_by="Time
     from moto.cloudwatch.exceptions import ValidationError
 
     if len(queries) > GET_METRIC_DATA_LIMIT:
-        raise ValidationError(f"The collection MetricDataQueries must not have a size greater than {GET_METRIC_DATA_LIMIT}.")
+        raise ValidationError(
+            f"The collection MetricDataQueries must not have a size greater than {GET_METRIC_DATA_LIMIT}."
+        )
     start, end = _aware(start_time).replace(microsecond=0), _aware(end_time).replace(microsecond=0)
     if start >= end:
         raise ValidationError("The parameter EndTime must be greater than StartTime.")
@@ -75,15 +77,26 @@ def _aws_like_get_metric_data(self, queries, start_time, end_time, scan_by="Time
             raise ValidationError("the test adapter answers MetricStat queries only")
         stat = query["MetricStat"]
         metric = stat["Metric"]
-        key = (metric["Namespace"], metric["MetricName"], frozenset((d["Name"], d["Value"]) for d in metric.get("Dimensions", [])))
+        key = (
+            metric["Namespace"],
+            metric["MetricName"],
+            frozenset((d["Name"], d["Value"]) for d in metric.get("Dimensions", [])),
+        )
         period = timedelta(seconds=int(stat["Period"]))
         buckets: dict[datetime, list] = defaultdict(list)
         for ts, datum in index.get(key, []):
             buckets[start + period * ((ts - start) // period)].append(datum)
         stamps = sorted(buckets, reverse=scan_by != "TimestampAscending")
         values = [_stat(buckets[t], stat["Stat"]) for t in stamps]
-        results.append({"id": query["Id"], "label": query.get("Label") or f"{metric['MetricName']} {stat['Stat']}",
-                        "values": values, "timestamps": stamps, "status_code": "Complete"})
+        results.append(
+            {
+                "id": query["Id"],
+                "label": query.get("Label") or f"{metric['MetricName']} {stat['Stat']}",
+                "values": values,
+                "timestamps": stamps,
+                "status_code": "Complete",
+            }
+        )
     return [r for r, q in zip(results, queries) if q.get("ReturnData", True)]
 
 
@@ -119,12 +132,19 @@ def put_daily(
     data = []
     for day, value in items:
         peak = (maximum or {}).get(day, value)
-        data.append({
-            "MetricName": metric,
-            "Dimensions": dims,
-            "Timestamp": datetime(day.year, day.month, day.day, 12, tzinfo=UTC),
-            "StatisticValues": {"SampleCount": 1, "Sum": float(value), "Minimum": float(min(value, peak)), "Maximum": float(peak)},
-        })
+        data.append(
+            {
+                "MetricName": metric,
+                "Dimensions": dims,
+                "Timestamp": datetime(day.year, day.month, day.day, 12, tzinfo=UTC),
+                "StatisticValues": {
+                    "SampleCount": 1,
+                    "Sum": float(value),
+                    "Minimum": float(min(value, peak)),
+                    "Maximum": float(peak),
+                },
+            }
+        )
     for start in range(0, len(data), 1000):
         cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start : start + 1000])
 
@@ -152,7 +172,9 @@ def backdate(kind: str, resource_id: str, when: datetime, *, account: str, regio
         backend("ec2", account, region).snapshots[resource_id].start_time = when
     elif kind == "instance":
         instance = backend("ec2", account, region).get_instance(resource_id)
-        instance.launch_time = when.strftime("%Y-%m-%dT%H:%M:%S.000Z") if isinstance(instance.launch_time, str) else when
+        instance.launch_time = (
+            when.strftime("%Y-%m-%dT%H:%M:%S.000Z") if isinstance(instance.launch_time, str) else when
+        )
     elif kind == "stopped":
         instance = backend("ec2", account, region).get_instance(resource_id)
         instance._reason = f"User initiated ({when.strftime('%Y-%m-%d %H:%M:%S')} GMT)"
@@ -184,5 +206,9 @@ def session_for(account: str, region: str = REGION) -> boto3.Session:
     """A session whose calls land in ``account`` (moto keys its backends by the caller's account)."""
     sts = boto3.client("sts", region_name=region)
     creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/seed", RoleSessionName="seed")["Credentials"]
-    return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                         aws_session_token=creds["SessionToken"], region_name=region)
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=region,
+    )

@@ -168,9 +168,7 @@ class PipelineFunctions(Construct):
                 # The customers' read-only role, in whichever connected account; each role trusts
                 # only the dd0c account presenting that account's ExternalId (onboarding template).
                 role.add_to_principal_policy(
-                    iam.PolicyStatement(
-                        actions=["sts:AssumeRole"], resources=[reader_role_arn_pattern()]
-                    )
+                    iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[reader_role_arn_pattern()])
                 )
                 acknowledge(
                     role,

@@ -37,7 +37,13 @@ class ScheduledRule:
 
 class Schedules(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, config: DeployConfig, functions: PipelineFunctions, alarms: AlarmTopic
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: DeployConfig,
+        functions: PipelineFunctions,
+        alarms: AlarmTopic,
     ) -> None:
         super().__init__(scope, construct_id)
         self.by_name: dict[str, ScheduledRule] = {}

@@ -47,9 +47,7 @@ class Dd0cCostStack(Stack):
             slack=self.slack,
             bus=self.ingress.bus,
         )
-        self.buckets = BucketTriggers(
-            self, "Buckets", config=config, functions=self.functions, alarms=self.alarms
-        )
+        self.buckets = BucketTriggers(self, "Buckets", config=config, functions=self.functions, alarms=self.alarms)
         self.schedules = Schedules(self, "Schedules", config=config, functions=self.functions, alarms=self.alarms)
         self.http_api = HttpApi(
             self,

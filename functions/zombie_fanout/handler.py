@@ -1,11 +1,10 @@
 """zombie_fanout Lambda: an EventBridge schedule ({"kind", "time"}) -> dd0c_cost.zombies.hunter.fan_out,
 one zombie-queue message per connected account and region (or per tenant for the digest)."""
 
-from aws_lambda_powertools import Logger
-
+from dd0c_cost import observability
 from dd0c_cost.zombies import hunter
 
-logger = Logger(service="dd0c-cost-zombie_fanout")
+logger = observability.logger("zombie_fanout")
 
 
 @logger.inject_lambda_context

@@ -266,7 +266,9 @@ def test_new_log_files_invoke_the_topology_function_with_retries_and_a_failure_q
     assert permission_id in synth.resources[bucket_id]["DependsOn"]  # S3 checks it when configuring
 
     (invoke_config,) = [
-        c for c in synth.of_type("AWS::Lambda::EventInvokeConfig").values() if c["Properties"]["FunctionName"] == {"Ref": function_id}
+        c
+        for c in synth.of_type("AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": function_id}
     ]
     failure_id = synth.logical_id(triggered.failure_queue)
     assert invoke_config["Properties"] == {

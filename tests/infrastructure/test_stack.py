@@ -559,10 +559,16 @@ def test_schedule_invokes_its_function_with_its_kind_and_the_event_time(synth: S
     transformer = target["InputTransformer"]
     assert transformer["InputPathsMap"] == {"time": "$.time"}
     assert json.loads(transformer["InputTemplate"].replace("<time>", '"2026-11-20T05:00:00Z"')) == {
-        "kind": spec.kind, "time": "2026-11-20T05:00:00Z"}
-    permissions = [p["Properties"] for p in synth.of_type("AWS::Lambda::Permission").values()
-                   if p["Properties"]["Principal"] == "events.amazonaws.com"
-                   and p["Properties"]["SourceArn"] == {"Fn::GetAtt": [synth.logical_id(synth.stack.schedules[spec.name].rule), "Arn"]}]
+        "kind": spec.kind,
+        "time": "2026-11-20T05:00:00Z",
+    }
+    permissions = [
+        p["Properties"]
+        for p in synth.of_type("AWS::Lambda::Permission").values()
+        if p["Properties"]["Principal"] == "events.amazonaws.com"
+        and p["Properties"]["SourceArn"]
+        == {"Fn::GetAtt": [synth.logical_id(synth.stack.schedules[spec.name].rule), "Arn"]}
+    ]
     assert [p["FunctionName"] for p in permissions] == [{"Fn::GetAtt": [function_id, "Arn"]}]
 
 
@@ -571,8 +577,11 @@ def test_scheduled_functions_retry_then_fail_to_an_alarmed_queue(synth: Synth, f
     function_id = synth.logical_id(synth.stack.functions[function].function)
     spec = next(s for s in TOPOLOGY.schedules if s.function == function)
     failure_id = synth.logical_id(synth.stack.schedules.failure_queues[function])
-    (config,) = [c["Properties"] for c in synth.of_type("AWS::Lambda::EventInvokeConfig").values()
-                 if c["Properties"]["FunctionName"] == {"Ref": function_id}]
+    (config,) = [
+        c["Properties"]
+        for c in synth.of_type("AWS::Lambda::EventInvokeConfig").values()
+        if c["Properties"]["FunctionName"] == {"Ref": function_id}
+    ]
     assert config["MaximumRetryAttempts"] == spec.retry_attempts
     assert config["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [failure_id, "Arn"]}}}
     assert any(

@@ -45,22 +45,34 @@ class World:
         self.elb = boto3.client("elbv2", region_name=REGION)
         vpc = self.ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
         self.vpc = vpc
-        self.subnet = self.ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone=REGION + "a")["Subnet"]["SubnetId"]
+        self.subnet = self.ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone=REGION + "a")[
+            "Subnet"
+        ]["SubnetId"]
         self.ids: dict[str, str] = {}
         self.result: scan.RegionScan | None = None
 
     # --- helpers for seeding ---
     def volume(self, name: str, *, days: float, size=10, vtype="gp2", tags=None, **kwargs) -> str:
-        spec = [{"ResourceType": "volume", "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()]}] if tags else []
-        vid = self.ec2.create_volume(AvailabilityZone=REGION + "a", Size=size, VolumeType=vtype, TagSpecifications=spec, **kwargs)["VolumeId"]
+        spec = (
+            [{"ResourceType": "volume", "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()]}]
+            if tags
+            else []
+        )
+        vid = self.ec2.create_volume(
+            AvailabilityZone=REGION + "a", Size=size, VolumeType=vtype, TagSpecifications=spec, **kwargs
+        )["VolumeId"]
         backdate("volume", vid, ago(days), account=ACCOUNT)
         self.ids[name] = vid
         return vid
 
     def instance(self, name: str, *, days: float, itype="m5.large", tags=None, **kwargs) -> str:
         if tags:
-            kwargs["TagSpecifications"] = [{"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
-        iid = self.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, InstanceType=itype, SubnetId=self.subnet, **kwargs)["Instances"][0]["InstanceId"]
+            kwargs["TagSpecifications"] = [
+                {"ResourceType": "instance", "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+            ]
+        iid = self.ec2.run_instances(
+            ImageId=AMI, MinCount=1, MaxCount=1, InstanceType=itype, SubnetId=self.subnet, **kwargs
+        )["Instances"][0]["InstanceId"]
         backdate("instance", iid, ago(days), account=ACCOUNT)
         self.ids[name] = iid
         return iid
@@ -74,8 +86,16 @@ class World:
     def rds(self, name: str, *, days=30, multi_az=False, storage="gp2", size=100, iops=None) -> str:
         kwargs = {"Iops": iops} if iops else {}
         boto3.client("rds", region_name=REGION).create_db_instance(
-            DBInstanceIdentifier=name, DBInstanceClass="db.m5.large", Engine="postgres", MultiAZ=multi_az,
-            AllocatedStorage=size, StorageType=storage, MasterUsername="u", MasterUserPassword="password1", **kwargs)
+            DBInstanceIdentifier=name,
+            DBInstanceClass="db.m5.large",
+            Engine="postgres",
+            MultiAZ=multi_az,
+            AllocatedStorage=size,
+            StorageType=storage,
+            MasterUsername="u",
+            MasterUserPassword="password1",
+            **kwargs,
+        )
         backdate("rds", name, ago(days), account=ACCOUNT)
         self.ids[name] = name
         return name
@@ -94,17 +114,38 @@ class World:
         return lb
 
     def target_group(self, name: str) -> str:
-        return self.elb.create_target_group(Name=name, Protocol="TCP", Port=80, VpcId=self.vpc, TargetType="instance")["TargetGroups"][0]["TargetGroupArn"]
+        return self.elb.create_target_group(Name=name, Protocol="TCP", Port=80, VpcId=self.vpc, TargetType="instance")[
+            "TargetGroups"
+        ][0]["TargetGroupArn"]
 
     def listener(self, lb: dict, tg: str | None) -> None:
-        action = {"Type": "forward", "TargetGroupArn": tg} if tg else {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200"}}
-        self.elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="TCP", Port=80, DefaultActions=[action])
+        action = (
+            {"Type": "forward", "TargetGroupArn": tg}
+            if tg
+            else {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200"}}
+        )
+        self.elb.create_listener(
+            LoadBalancerArn=lb["LoadBalancerArn"], Protocol="TCP", Port=80, DefaultActions=[action]
+        )
 
     def endpoint(self, name: str, *, days: float) -> str:
         sm = boto3.client("sagemaker", region_name=REGION)
-        sm.create_model(ModelName=f"{name}-model", ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/sm", PrimaryContainer={"Image": "img"})
-        sm.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=[
-            {"VariantName": "AllTraffic", "ModelName": f"{name}-model", "InitialInstanceCount": 2, "InstanceType": "ml.p3.2xlarge"}])
+        sm.create_model(
+            ModelName=f"{name}-model",
+            ExecutionRoleArn=f"arn:aws:iam::{ACCOUNT}:role/sm",
+            PrimaryContainer={"Image": "img"},
+        )
+        sm.create_endpoint_config(
+            EndpointConfigName=f"{name}-config",
+            ProductionVariants=[
+                {
+                    "VariantName": "AllTraffic",
+                    "ModelName": f"{name}-model",
+                    "InitialInstanceCount": 2,
+                    "InstanceType": "ml.p3.2xlarge",
+                }
+            ],
+        )
         sm.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
         backdate("sagemaker", name, ago(days), account=ACCOUNT)
         self.ids[name] = name
@@ -112,14 +153,20 @@ class World:
 
     def cache(self, name: str, *, nodes=1, days=30, engine="redis") -> str:
         boto3.client("elasticache", region_name=REGION).create_cache_cluster(
-            CacheClusterId=name, Engine=engine, CacheNodeType="cache.m5.large", NumCacheNodes=nodes)
+            CacheClusterId=name, Engine=engine, CacheNodeType="cache.m5.large", NumCacheNodes=nodes
+        )
         backdate("elasticache", name, ago(days), account=ACCOUNT)
         self.ids[name] = name
         return name
 
     def redshift(self, name: str, node_type: str, *, nodes=2, days=30) -> str:
         boto3.client("redshift", region_name=REGION).create_cluster(
-            ClusterIdentifier=name, NodeType=node_type, MasterUsername="admin", MasterUserPassword="Password1", NumberOfNodes=nodes)
+            ClusterIdentifier=name,
+            NodeType=node_type,
+            MasterUsername="admin",
+            MasterUserPassword="Password1",
+            NumberOfNodes=nodes,
+        )
         backdate("redshift", name, ago(days), account=ACCOUNT)
         self.ids[name] = name
         return name
@@ -162,8 +209,11 @@ def seed(w: World) -> None:
     # EC2 ---------------------------------------------------------------------------------------
     w.cpu(w.instance("ec2-idle", days=20), avg=2.0, peak=15.0, network=4_000_000)
     w.cpu(w.instance("ec2-at-thresholds", days=20), avg=5.0, peak=20.0, network=5_000_000.0)
-    for name, (avg, peak, network) in {"ec2-busy-avg": (5.5, 10.0, 1_000.0), "ec2-busy-max": (3.0, 21.0, 1_000.0),
-                                       "ec2-busy-net": (3.0, 10.0, 5_000_001.0)}.items():
+    for name, (avg, peak, network) in {
+        "ec2-busy-avg": (5.5, 10.0, 1_000.0),
+        "ec2-busy-max": (3.0, 21.0, 1_000.0),
+        "ec2-busy-net": (3.0, 10.0, 5_000_001.0),
+    }.items():
         iid = w.instance(name, days=20)
         w.cpu(iid, avg=1.0, peak=2.0, network=1_000.0, days=DAYS[:-1])
         w.cpu(iid, avg=avg, peak=peak, network=network, days=DAYS[-1:])
@@ -179,15 +229,38 @@ def seed(w: World) -> None:
     w.cpu(w.instance("ec2-eks", days=20, tags={"kubernetes.io/cluster/prod": "owned"}), avg=0.5, peak=1.0, network=0)
 
     # RDS ---------------------------------------------------------------------------------------
-    put_daily(w.cw, "AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": w.rds("rds-idle", multi_az=True)}, {d: 0.0 for d in DAYS})
+    put_daily(
+        w.cw,
+        "AWS/RDS",
+        "DatabaseConnections",
+        {"DBInstanceIdentifier": w.rds("rds-idle", multi_az=True)},
+        {d: 0.0 for d in DAYS},
+    )
     daily_max = {d: 0.0 for d in DAYS}
     daily_max[DAYS[6]] = 1.0  # one connection on one day; that day's average rounds to 0
-    put_daily(w.cw, "AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": w.rds("rds-one-busy-day")},
-              {d: 0.0 for d in DAYS}, maximum=daily_max)
+    put_daily(
+        w.cw,
+        "AWS/RDS",
+        "DatabaseConnections",
+        {"DBInstanceIdentifier": w.rds("rds-one-busy-day")},
+        {d: 0.0 for d in DAYS},
+        maximum=daily_max,
+    )
     w.rds("rds-silent")
-    put_daily(w.cw, "AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": w.rds("rds-13d", days=13)}, {d: 0.0 for d in DAYS})
-    put_daily(w.cw, "AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": w.rds("rds-io1", storage="io1", size=200, iops=2000)},
-              {d: 0.0 for d in DAYS})
+    put_daily(
+        w.cw,
+        "AWS/RDS",
+        "DatabaseConnections",
+        {"DBInstanceIdentifier": w.rds("rds-13d", days=13)},
+        {d: 0.0 for d in DAYS},
+    )
+    put_daily(
+        w.cw,
+        "AWS/RDS",
+        "DatabaseConnections",
+        {"DBInstanceIdentifier": w.rds("rds-io1", storage="io1", size=200, iops=2000)},
+        {d: 0.0 for d in DAYS},
+    )
 
     # Elastic IPs -------------------------------------------------------------------------------
     w.ids["eip-free"] = w.ec2.allocate_address(Domain="vpc")["AllocationId"]
@@ -201,8 +274,14 @@ def seed(w: World) -> None:
     # NAT gateways ------------------------------------------------------------------------------
     w.nat("nat-no-datapoints")
     put_daily(w.cw, "AWS/NATGateway", "BytesOutToDestination", {"NatGatewayId": w.nat("nat-busy")}, {DAYS[3]: 1e6})
-    put_daily(w.cw, "AWS/NATGateway", "ActiveConnectionCount", {"NatGatewayId": w.nat("nat-connections-only")},
-              {DAYS[9]: 0.0}, maximum={DAYS[9]: 2.0})
+    put_daily(
+        w.cw,
+        "AWS/NATGateway",
+        "ActiveConnectionCount",
+        {"NatGatewayId": w.nat("nat-connections-only")},
+        {DAYS[9]: 0.0},
+        maximum={DAYS[9]: 2.0},
+    )
     routed = w.nat("nat-routed")
     table = w.ec2.create_route_table(VpcId=w.vpc)["RouteTable"]["RouteTableId"]
     w.ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=routed)
@@ -233,7 +312,9 @@ def seed(w: World) -> None:
     kept = w.volume("vol-kept", days=1, size=20)
     w.ids["snap-live-volume"] = w.ec2.create_snapshot(VolumeId=kept)["SnapshotId"]
     ami = w.ec2.create_image(InstanceId=w.instance("ami-source", days=200), Name="golden")["ImageId"]
-    w.ids["snap-of-ami"] = w.ec2.describe_images(ImageIds=[ami])["Images"][0]["BlockDeviceMappings"][0]["Ebs"]["SnapshotId"]
+    w.ids["snap-of-ami"] = w.ec2.describe_images(ImageIds=[ami])["Images"][0]["BlockDeviceMappings"][0]["Ebs"][
+        "SnapshotId"
+    ]
     for name in ("snap-orphan", "snap-live-volume", "snap-of-ami"):
         backdate("snapshot", w.ids[name], ago(91), account=ACCOUNT)
     backdate("snapshot", w.ids["snap-89d"], ago(89), account=ACCOUNT)
@@ -251,21 +332,38 @@ def seed(w: World) -> None:
     w.cache("redis-silent")
     memc = w.cache("memc-one-busy-node", nodes=3, engine="memcached")
     for n in ("0001", "0002", "0003"):
-        put_daily(w.cw, "AWS/ElastiCache", "CurrConnections", node(memc, n), {d: (4.0 if n == "0003" and d == DAYS[7] else 0.0) for d in DAYS})
+        put_daily(
+            w.cw,
+            "AWS/ElastiCache",
+            "CurrConnections",
+            node(memc, n),
+            {d: (4.0 if n == "0003" and d == DAYS[7] else 0.0) for d in DAYS},
+        )
 
     # Redshift ----------------------------------------------------------------------------------
     for name, node_type in (("dw-idle", "ra3.4xlarge"), ("dw-paused", "ra3.4xlarge"), ("dw-unpriced", "ra3.xlplus")):
-        put_daily(w.cw, "AWS/Redshift", "DatabaseConnections", {"ClusterIdentifier": w.redshift(name, node_type)}, {d: 0.0 for d in DAYS})
+        put_daily(
+            w.cw,
+            "AWS/Redshift",
+            "DatabaseConnections",
+            {"ClusterIdentifier": w.redshift(name, node_type)},
+            {d: 0.0 for d in DAYS},
+        )
     boto3.client("redshift", region_name=REGION).pause_cluster(ClusterIdentifier="dw-paused")
 
     # OpenSearch --------------------------------------------------------------------------------
     search = boto3.client("opensearch", region_name=REGION)
     es = lambda n: {"ClientId": ACCOUNT, "DomainName": n}  # noqa: E731
     for name in ("os-idle", "os-busy", "os-new"):
-        search.create_domain(DomainName=name, ClusterConfig={"InstanceType": "m5.large.search", "InstanceCount": 2},
-                             EBSOptions={"EBSEnabled": True, "VolumeSize": 100, "VolumeType": "gp2"})
+        search.create_domain(
+            DomainName=name,
+            ClusterConfig={"InstanceType": "m5.large.search", "InstanceCount": 2},
+            EBSOptions={"EBSEnabled": True, "VolumeSize": 100, "VolumeType": "gp2"},
+        )
         w.ids[name] = name
-        put_daily(w.cw, "AWS/ES", "CPUUtilization", es(name), {d: 3.0 for d in (DAYS[-5:] if name == "os-new" else DAYS)})
+        put_daily(
+            w.cw, "AWS/ES", "CPUUtilization", es(name), {d: 3.0 for d in (DAYS[-5:] if name == "os-new" else DAYS)}
+        )
     put_daily(w.cw, "AWS/ES", "IndexingRate", es("os-busy"), {DAYS[10]: 0.5})
 
 
@@ -274,9 +372,15 @@ def world():
     from moto import mock_aws
 
     with pytest.MonkeyPatch.context() as mp:
-        for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-                           "AWS_DEFAULT_REGION": REGION, "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
-                           "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull}.items():
+        for key, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": REGION,
+            "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        }.items():
             mp.setenv(key, value)
         with mock_aws(), cloudwatch_like_aws():
             w = World()
@@ -449,10 +553,23 @@ def test_busy_nat_gateway_is_read_from_the_correctly_cased_namespace(world: Worl
     assert criteria.NAT_NAMESPACE == "AWS/NATGateway"
     assert world.found("nat-busy") is None
     wrong = world.cw.get_metric_data(
-        MetricDataQueries=[{"Id": "q", "MetricStat": {"Metric": {"Namespace": "AWS/NatGateway", "MetricName": "BytesOutToDestination",
-                                                                  "Dimensions": [{"Name": "NatGatewayId", "Value": world.ids["nat-busy"]}]},
-                                                       "Period": 86400, "Stat": "Sum"}}],
-        StartTime=SCAN - timedelta(days=14), EndTime=SCAN)
+        MetricDataQueries=[
+            {
+                "Id": "q",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/NatGateway",
+                        "MetricName": "BytesOutToDestination",
+                        "Dimensions": [{"Name": "NatGatewayId", "Value": world.ids["nat-busy"]}],
+                    },
+                    "Period": 86400,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+        StartTime=SCAN - timedelta(days=14),
+        EndTime=SCAN,
+    )
     assert wrong["MetricDataResults"][0]["Values"] == []  # as on AWS: nothing there
 
 
@@ -523,10 +640,23 @@ def test_busy_cache_cluster_is_read_per_node_and_not_flagged(world: World) -> No
     CacheNodeId; and an empty answer is never taken for zero connections."""
     assert world.found("redis-busy") is None
     wrong = world.cw.get_metric_data(
-        MetricDataQueries=[{"Id": "q", "MetricStat": {"Metric": {"Namespace": "AWS/ElastiCache", "MetricName": "CurrConnections",
-                                                                  "Dimensions": [{"Name": "CacheClusterId", "Value": "redis-busy"}]},
-                                                       "Period": 86400, "Stat": "Maximum"}}],
-        StartTime=SCAN - timedelta(days=14), EndTime=SCAN)
+        MetricDataQueries=[
+            {
+                "Id": "q",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/ElastiCache",
+                        "MetricName": "CurrConnections",
+                        "Dimensions": [{"Name": "CacheClusterId", "Value": "redis-busy"}],
+                    },
+                    "Period": 86400,
+                    "Stat": "Maximum",
+                },
+            }
+        ],
+        StartTime=SCAN - timedelta(days=14),
+        EndTime=SCAN,
+    )
     assert wrong["MetricDataResults"][0]["Values"] == []  # as on AWS
     assert verdict(world, "redis-silent") == ("elasticache_no_connections", Verdict.INSUFFICIENT_DATA)
 
@@ -534,7 +664,9 @@ def test_busy_cache_cluster_is_read_per_node_and_not_flagged(world: World) -> No
 def test_cache_cluster_with_zero_connections_on_every_node_is_a_zombie(world: World) -> None:
     f = world.finding("redis-idle")
     assert (f.evaluation.criterion, f.evaluation.verdict) == ("elasticache_no_connections", Verdict.ZOMBIE)
-    assert f.waste.monthly_usd == pytest.approx(get_price_book().elasticache_node(REGION, "cache.m5.large").usd_per_hour * 730)
+    assert f.waste.monthly_usd == pytest.approx(
+        get_price_book().elasticache_node(REGION, "cache.m5.large").usd_per_hour * 730
+    )
     assert world.found("memc-one-busy-node") is None  # idle only if every node is
 
 
@@ -582,9 +714,14 @@ def test_the_region_needs_one_get_metric_data_call(world: World) -> None:
 def test_metrics_are_read_in_batches_of_at_most_500_queries(world: World) -> None:
     sizes: list[int] = []
     session = new_session()
-    session.events.register("provide-client-params.cloudwatch.GetMetricData", lambda params, **_: sizes.append(len(params["MetricDataQueries"])))
+    session.events.register(
+        "provide-client-params.cloudwatch.GetMetricData",
+        lambda params, **_: sizes.append(len(params["MetricDataQueries"])),
+    )
     queries = [MetricQuery("AWS/EBS", "VolumeReadOps", (("VolumeId", f"vol-{i:05d}"),), "Sum") for i in range(1001)]
-    fetched = metrics.fetch_daily(session.client("cloudwatch", region_name=REGION), queries + queries[:10], Window(SCAN))
+    fetched = metrics.fetch_daily(
+        session.client("cloudwatch", region_name=REGION), queries + queries[:10], Window(SCAN)
+    )
     assert sizes == [500, 500, 1]
     assert (fetched.queries, fetched.calls, fetched.failed) == (1001, 3, {})
 

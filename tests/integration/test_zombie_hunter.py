@@ -33,7 +33,9 @@ REGION, OTHER_REGION = "us-east-1", "eu-west-1"
 
 def _error(status: int, code: str, message: str):
     return AWSResponse("https://fault.invalid", status, {}, None), {
-        "Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": status}}
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
 
 
 class TrustPolicies:
@@ -121,9 +123,14 @@ class Hunt:
         return {(r["account_id"], r["region"], r["scan_time"]): r for r in self.rows("SELECT * FROM dd0c.zombie_scans")}
 
     def history(self, resource_id: str) -> list[tuple]:
-        return [(r["from_status"], r["to_status"], r["changed_by"]) for r in self.rows(
-            """SELECT h.* FROM dd0c.zombie_finding_history h JOIN dd0c.zombie_findings f ON f.id = h.finding_id
-               WHERE f.resource_id = %s ORDER BY h.id""", [resource_id])]
+        return [
+            (r["from_status"], r["to_status"], r["changed_by"])
+            for r in self.rows(
+                """SELECT h.* FROM dd0c.zombie_finding_history h JOIN dd0c.zombie_findings f ON f.id = h.finding_id
+               WHERE f.resource_id = %s ORDER BY h.id""",
+                [resource_id],
+            )
+        ]
 
 
 def _idle_volume(account: str, region: str = REGION, *, size=100, days=30) -> str:
@@ -212,7 +219,9 @@ def test_a_redelivered_scan_changes_nothing_and_an_older_scan_cannot_undo_a_newe
     # Deleted, then a newer scan closes it; a late delivery of an older scan time must not reopen it.
     session_for(GOOD).client("ec2", region_name=REGION).delete_volume(VolumeId=vid)
     hunt.schedule(SCAN + timedelta(days=2))
-    late = ZombieMessage(kind="scan", tenant_id=hunt.tenant, scan_time=SCAN + timedelta(days=1), account_id=GOOD, region=REGION)
+    late = ZombieMessage(
+        kind="scan", tenant_id=hunt.tenant, scan_time=SCAN + timedelta(days=1), account_id=GOOD, region=REGION
+    )
     hunter.handle_body(late.model_dump_json())
     assert hunt.findings()[vid]["status"] == "gone"
 
@@ -233,7 +242,9 @@ def test_waste_so_far_grows_with_scan_time_and_first_seen_idle_never_moves_later
 def test_a_busy_again_resource_closes_as_in_use_and_the_opt_out_tag_ignores(hunt: Hunt) -> None:
     s = session_for(GOOD)
     ec2, cw = s.client("ec2", region_name=REGION), s.client("cloudwatch", region_name=REGION)
-    iid = ec2.run_instances(ImageId="ami-00000001", MinCount=1, MaxCount=1, InstanceType="t3.large")["Instances"][0]["InstanceId"]
+    iid = ec2.run_instances(ImageId="ami-00000001", MinCount=1, MaxCount=1, InstanceType="t3.large")["Instances"][0][
+        "InstanceId"
+    ]
     backdate("instance", iid, SCAN - timedelta(days=40), account=GOOD)
     vid = _idle_volume(GOOD)
     dims = {"InstanceId": iid}
@@ -275,7 +286,9 @@ def test_people_acknowledge_and_snooze_and_a_snooze_ends_at_event_time(hunt: Hun
 
 def test_a_poison_message_fails_only_itself_and_ends_in_the_dlq(hunt: Hunt) -> None:
     url = hunt.pipeline.queues[ZOMBIES].url
-    hunt.pipeline.sqs.send_message(QueueUrl=url, MessageBody='{"kind": "scan"}', MessageGroupId="x", MessageDeduplicationId="poison")
+    hunt.pipeline.sqs.send_message(
+        QueueUrl=url, MessageBody='{"kind": "scan"}', MessageGroupId="x", MessageDeduplicationId="poison"
+    )
     vid = _idle_volume(GOOD)
     hunt.schedule(SCAN)
     assert vid in hunt.findings()
@@ -288,11 +301,14 @@ def test_fan_out_gives_each_account_and_region_one_message_keyed_by_the_event_ti
 
     targets = hunter.scan_targets(get_connection())
     messages = hunter.messages_for("scan", SCAN, targets)
-    assert sorted((m.account_id, m.region) for m in messages) == [(GOOD, OTHER_REGION), (GOOD, REGION), (DENIED, REGION)]
+    assert sorted((m.account_id, m.region) for m in messages) == [
+        (GOOD, OTHER_REGION),
+        (GOOD, REGION),
+        (DENIED, REGION),
+    ]
     again = hunter.messages_for("scan", SCAN, targets)
     assert [m.natural_key for m in messages] == [m.natural_key for m in again]
     assert {m.group for m in messages} == {f"{GOOD}:{REGION}", f"{GOOD}:{OTHER_REGION}", f"{DENIED}:{REGION}"}
     digests = hunter.messages_for("digest", SCAN, targets)
     assert [(m.kind, m.tenant_id) for m in digests] == [("digest", hunt.tenant)]
     assert json.loads(messages[0].model_dump_json())["scan_time"] == "2026-11-20T05:00:00Z"
-

@@ -127,7 +127,10 @@ def owner_of(resource: Resource) -> tuple[str, str] | None:
         if match:
             return ("kubernetes", match.group(1))
     if "kubernetes.io/created-for/pvc/name" in tags:
-        return ("kubernetes", tags.get("kubernetes.io/created-for/pvc/namespace", "") + "/" + tags["kubernetes.io/created-for/pvc/name"])
+        return (
+            "kubernetes",
+            tags.get("kubernetes.io/created-for/pvc/namespace", "") + "/" + tags["kubernetes.io/created-for/pvc/name"],
+        )
     if "aws:ecs:clusterName" in tags or "AmazonECSManaged" in tags:
         return ("ecs", tags.get("aws:ecs:clusterName", "ECS capacity provider"))
     if "aws:dlm:lifecycle-policy-id" in tags:
@@ -218,7 +221,9 @@ def evaluate_ebs_volume(resource: Resource, metrics: Metrics, ctx: Context) -> O
     attachments = resource.attributes.get("attachments") or []
     if not attachments or any(a.get("instance_state") != "running" for a in attachments):
         return None  # on a stopped instance: the instance's finding holds its volumes
-    attached_at = min((utc(datetime.fromisoformat(a["attach_time"])) for a in attachments if a.get("attach_time")), default=None)
+    attached_at = min(
+        (utc(datetime.fromisoformat(a["attach_time"])) for a in attachments if a.get("attach_time")), default=None
+    )
     if not _age_at_least(resource, ctx, WINDOW_DAYS) or (
         attached_at is not None and utc(ctx.scan_time) - attached_at < timedelta(days=WINDOW_DAYS)
     ):
@@ -281,8 +286,12 @@ def evaluate_ec2_instance(resource: Resource, metrics: Metrics, ctx: Context) ->
                 criterion="ec2_stopped",
                 verdict=Verdict.INSUFFICIENT_DATA,
                 idle_since=utc(ctx.scan_time),
-                evidence={"state": "stopped", "stopped_at": None, "rule": f"stopped for >= {EC2_STOPPED_DAYS} days",
-                          "why": "StateTransitionReason names no stop time; this scan starts the clock"},
+                evidence={
+                    "state": "stopped",
+                    "stopped_at": None,
+                    "rule": f"stopped for >= {EC2_STOPPED_DAYS} days",
+                    "why": "StateTransitionReason names no stop time; this scan starts the clock",
+                },
             )
         if utc(ctx.scan_time) - utc(since_dt) < timedelta(days=EC2_STOPPED_DAYS):
             return None
@@ -357,7 +366,9 @@ def _connections_zero(
 
 
 def _rds_query(resource: Resource) -> MetricQuery:
-    return MetricQuery("AWS/RDS", "DatabaseConnections", _dims(("DBInstanceIdentifier", resource.resource_id)), "Maximum")
+    return MetricQuery(
+        "AWS/RDS", "DatabaseConnections", _dims(("DBInstanceIdentifier", resource.resource_id)), "Maximum"
+    )
 
 
 def queries_rds_instance(resource: Resource) -> list[MetricQuery]:
@@ -372,7 +383,9 @@ def evaluate_rds_instance(resource: Resource, metrics: Metrics, ctx: Context) ->
 
 
 def _redshift_query(resource: Resource) -> MetricQuery:
-    return MetricQuery("AWS/Redshift", "DatabaseConnections", _dims(("ClusterIdentifier", resource.resource_id)), "Maximum")
+    return MetricQuery(
+        "AWS/Redshift", "DatabaseConnections", _dims(("ClusterIdentifier", resource.resource_id)), "Maximum"
+    )
 
 
 def queries_redshift_cluster(resource: Resource) -> list[MetricQuery]:
@@ -402,16 +415,27 @@ def evaluate_elastic_ip(resource: Resource, metrics: Metrics, ctx: Context) -> O
         since_dt = utc(datetime.fromisoformat(since)) if since else ctx.prior_idle_since
         if since_dt is None:
             return Evaluation(
-                "eip_on_stopped_instance", Verdict.INSUFFICIENT_DATA, utc(ctx.scan_time),
-                {"instance_id": attrs.get("instance_id"), "instance_stopped_at": None,
-                 "why": "the instance's StateTransitionReason names no stop time; this scan starts the clock"},
+                "eip_on_stopped_instance",
+                Verdict.INSUFFICIENT_DATA,
+                utc(ctx.scan_time),
+                {
+                    "instance_id": attrs.get("instance_id"),
+                    "instance_stopped_at": None,
+                    "why": "the instance's StateTransitionReason names no stop time; this scan starts the clock",
+                },
             )
         if utc(ctx.scan_time) - utc(since_dt) < EIP_IDLE:
             return None
         return Evaluation(
-            "eip_on_stopped_instance", Verdict.ZOMBIE, utc(since_dt),
-            {"instance_id": attrs.get("instance_id"), "instance_stopped_at": utc(since_dt).isoformat(),
-             "public_ip": attrs.get("public_ip"), "rule": "associated with an instance stopped for >= 24 h"},
+            "eip_on_stopped_instance",
+            Verdict.ZOMBIE,
+            utc(since_dt),
+            {
+                "instance_id": attrs.get("instance_id"),
+                "instance_stopped_at": utc(since_dt).isoformat(),
+                "public_ip": attrs.get("public_ip"),
+                "rule": "associated with an instance stopped for >= 24 h",
+            },
         )
     first_seen = ctx.prior_idle_since or utc(ctx.scan_time)
     evidence = {
@@ -468,12 +492,23 @@ def evaluate_nat_gateway(resource: Resource, metrics: Metrics, ctx: Context) -> 
 def _lb_traffic_queries(resource: Resource) -> list[MetricQuery]:
     kind = resource.attributes.get("lb_type")
     if kind == "application":
-        return [MetricQuery("AWS/ApplicationELB", "RequestCount", _dims(("LoadBalancer", resource.attributes["dimension"])), "Sum")]
+        return [
+            MetricQuery(
+                "AWS/ApplicationELB", "RequestCount", _dims(("LoadBalancer", resource.attributes["dimension"])), "Sum"
+            )
+        ]
     if kind == "network":
-        return [MetricQuery("AWS/NetworkELB", "NewFlowCount", _dims(("LoadBalancer", resource.attributes["dimension"])), "Sum")]
+        return [
+            MetricQuery(
+                "AWS/NetworkELB", "NewFlowCount", _dims(("LoadBalancer", resource.attributes["dimension"])), "Sum"
+            )
+        ]
     if kind == "classic":
         dims = _dims(("LoadBalancerName", resource.resource_id))
-        return [MetricQuery("AWS/ELB", "RequestCount", dims, "Sum"), MetricQuery("AWS/ELB", "EstimatedProcessedBytes", dims, "Sum")]
+        return [
+            MetricQuery("AWS/ELB", "RequestCount", dims, "Sum"),
+            MetricQuery("AWS/ELB", "EstimatedProcessedBytes", dims, "Sum"),
+        ]
     return []
 
 
@@ -492,22 +527,44 @@ def evaluate_load_balancer(resource: Resource, metrics: Metrics, ctx: Context) -
     traffic = sum(_zero_filled(metrics, queries, days).values())
     listeners = resource.attributes.get("listeners") or 0
     groups = resource.attributes.get("target_groups") or []
-    targets = sum(int(g.get("targets", 0)) for g in groups) if kind != "classic" else int(resource.attributes.get("instances", 0))
-    base = {"lb_type": kind, "listeners": listeners, "target_groups": len(groups), "registered_targets": targets,
-            "traffic_metric": [q.metric for q in queries], "traffic_14d": traffic}
+    targets = (
+        sum(int(g.get("targets", 0)) for g in groups)
+        if kind != "classic"
+        else int(resource.attributes.get("instances", 0))
+    )
+    base = {
+        "lb_type": kind,
+        "listeners": listeners,
+        "target_groups": len(groups),
+        "registered_targets": targets,
+        "traffic_metric": [q.metric for q in queries],
+        "traffic_14d": traffic,
+    }
     since = _later(ctx.window.start, resource.created_at)
     if kind != "classic" and listeners == 0:
         return Evaluation("lb_no_listeners", Verdict.ZOMBIE, since, {**base, "rule": "no listeners"})
     if kind != "classic" and not groups:
         if traffic > 0:  # an ALB answering with redirect / fixed-response rules only
-            return Evaluation("lb_no_target_groups", Verdict.IDLE_SUSPECT, since,
-                              {**base, "rule": "no target groups", "why_suspect": "it still answers requests (redirect or fixed-response rules)"})
+            return Evaluation(
+                "lb_no_target_groups",
+                Verdict.IDLE_SUSPECT,
+                since,
+                {
+                    **base,
+                    "rule": "no target groups",
+                    "why_suspect": "it still answers requests (redirect or fixed-response rules)",
+                },
+            )
         return Evaluation("lb_no_target_groups", Verdict.ZOMBIE, since, {**base, "rule": "no target groups"})
     if targets == 0:
         return Evaluation("lb_no_targets", Verdict.ZOMBIE, since, {**base, "rule": "no registered targets"})
     if traffic == 0:
-        return Evaluation("lb_no_traffic", Verdict.ZOMBIE, since,
-                          {**base, "rule": "zero requests / new flows for 14 days (no datapoints = zero)"})
+        return Evaluation(
+            "lb_no_traffic",
+            Verdict.ZOMBIE,
+            since,
+            {**base, "rule": "zero requests / new flows for 14 days (no datapoints = zero)"},
+        )
     return None
 
 
@@ -547,7 +604,12 @@ def evaluate_ebs_snapshot(resource: Resource, metrics: Metrics, ctx: Context) ->
 
 def _sagemaker_queries(resource: Resource) -> list[MetricQuery]:
     return [
-        MetricQuery("AWS/SageMaker", "Invocations", _dims(("EndpointName", resource.resource_id), ("VariantName", v["name"])), "Sum")
+        MetricQuery(
+            "AWS/SageMaker",
+            "Invocations",
+            _dims(("EndpointName", resource.resource_id), ("VariantName", v["name"])),
+            "Sum",
+        )
         for v in resource.attributes.get("variants") or []
     ]
 
@@ -573,7 +635,10 @@ def evaluate_sagemaker_endpoint(resource: Resource, metrics: Metrics, ctx: Conte
         Verdict.ZOMBIE,
         since,
         {
-            "variants": [{"name": v["name"], "instance_type": v.get("instance_type"), "instances": v.get("instances")} for v in variants],
+            "variants": [
+                {"name": v["name"], "instance_type": v.get("instance_type"), "instances": v.get("instances")}
+                for v in variants
+            ],
             "invocations_7d": 0,
             "zero_days": sum(1 for d in days if totals[d] == 0),
             "rule": "zero Invocations on every variant for 7 days (no datapoints = zero)",
@@ -586,7 +651,12 @@ def evaluate_sagemaker_endpoint(resource: Resource, metrics: Metrics, ctx: Conte
 
 def _elasticache_queries(resource: Resource) -> list[MetricQuery]:
     return [
-        MetricQuery("AWS/ElastiCache", "CurrConnections", _dims(("CacheClusterId", n["cluster_id"]), ("CacheNodeId", n["node_id"])), "Maximum")
+        MetricQuery(
+            "AWS/ElastiCache",
+            "CurrConnections",
+            _dims(("CacheClusterId", n["cluster_id"]), ("CacheNodeId", n["node_id"])),
+            "Maximum",
+        )
         for n in resource.attributes.get("nodes") or []
     ]
 
@@ -604,8 +674,14 @@ def evaluate_elasticache_cluster(resource: Resource, metrics: Metrics, ctx: Cont
         values = {d: v for d, v in _series(metrics, query).items() if d in days}
         if any(v > ELASTICACHE_IDLE_CONNECTIONS for v in values.values()):
             return None
-        per_node.append({"cluster_id": dict(query.dimensions)["CacheClusterId"], "node_id": dict(query.dimensions)["CacheNodeId"],
-                         "days_with_data": len(values), "max_connections": max(values.values(), default=None)})
+        per_node.append(
+            {
+                "cluster_id": dict(query.dimensions)["CacheClusterId"],
+                "node_id": dict(query.dimensions)["CacheNodeId"],
+                "days_with_data": len(values),
+                "max_connections": max(values.values(), default=None),
+            }
+        )
     if not per_node:
         return None
     covered = all(n["days_with_data"] >= MIN_DAYS_WITH_DATA for n in per_node)

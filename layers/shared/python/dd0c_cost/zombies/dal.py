@@ -74,8 +74,16 @@ def record_scan(conn: psycopg.Connection, tenant_id: UUID, scan: RegionScan, fin
                metric_queries = EXCLUDED.metric_queries, metric_calls = EXCLUDED.metric_calls, updated_at = now()
            RETURNING attempts""",
         [
-            tenant_id, scan.account_id, scan.region, scan.scan_time, scan.status, json.dumps(scan.errors, sort_keys=True),
-            scan.resources, len(scan.findings) if findings is None else findings, scan.metric_queries, scan.metric_calls,
+            tenant_id,
+            scan.account_id,
+            scan.region,
+            scan.scan_time,
+            scan.status,
+            json.dumps(scan.errors, sort_keys=True),
+            scan.resources,
+            len(scan.findings) if findings is None else findings,
+            scan.metric_queries,
+            scan.metric_calls,
         ],
     ).fetchone()
     return int(row["attempts"])
@@ -140,8 +148,8 @@ def apply_scan(conn: psycopg.Connection, tenant_id: UUID, scan: RegionScan) -> d
         if row is None:
             new = conn.execute(
                 f"""INSERT INTO dd0c.zombie_findings (tenant_id, account_id, region, resource_type, resource_id,
-                        {', '.join(values)}, status, status_changed_by, status_changed_at)
-                    VALUES (%s, %s, %s, %s, %s, {', '.join(['%s'] * len(values))}, 'open', 'scan', %s) RETURNING id""",
+                        {", ".join(values)}, status, status_changed_by, status_changed_at)
+                    VALUES (%s, %s, %s, %s, %s, {", ".join(["%s"] * len(values))}, 'open', 'scan', %s) RETURNING id""",
                 [tenant_id, scan.account_id, scan.region, key[0], key[1], *values.values(), at],
             ).fetchone()
             _history(conn, tenant_id, new["id"], at, None, "open", ev.verdict.value, "scan", ev.criterion)
@@ -160,7 +168,15 @@ def apply_scan(conn: psycopg.Connection, tenant_id: UUID, scan: RegionScan) -> d
                     status_changed_at = CASE WHEN %s THEN %s ELSE status_changed_at END,
                     updated_at = now()
                 WHERE id = %s""",
-            [*values.values(), new_status.value, new_status.value, new_status != status, new_status != status, at, row["id"]],
+            [
+                *values.values(),
+                new_status.value,
+                new_status.value,
+                new_status != status,
+                new_status != status,
+                at,
+                row["id"],
+            ],
         )
         if new_status != status:
             note = "reopened: idle again" if reopen else "snooze ended"
@@ -168,8 +184,17 @@ def apply_scan(conn: psycopg.Connection, tenant_id: UUID, scan: RegionScan) -> d
             counts["reopened" if reopen else "updated"] += 1
         else:
             if row["verdict"] != ev.verdict.value:
-                _history(conn, tenant_id, row["id"], at, status.value, status.value, ev.verdict.value, "scan",
-                         f"verdict {row['verdict']} -> {ev.verdict.value}")
+                _history(
+                    conn,
+                    tenant_id,
+                    row["id"],
+                    at,
+                    status.value,
+                    status.value,
+                    ev.verdict.value,
+                    "scan",
+                    f"verdict {row['verdict']} -> {ev.verdict.value}",
+                )
             counts["updated"] += 1
 
     excluded = {r.key: e for r, e in scan.exclusions}
@@ -234,7 +259,7 @@ def list_findings(
         where.append("verdict = ANY(%s)")
         args.append([str(v) for v in verdicts])
     rows = conn.execute(
-        f"""SELECT {_COLUMNS} FROM dd0c.zombie_findings {'WHERE ' + ' AND '.join(where) if where else ''}
+        f"""SELECT {_COLUMNS} FROM dd0c.zombie_findings {"WHERE " + " AND ".join(where) if where else ""}
             ORDER BY monthly_waste_usd DESC NULLS LAST, account_id, region, resource_type, resource_id
             LIMIT %s OFFSET %s""",
         [*args, limit, offset],
@@ -276,7 +301,9 @@ def set_status(
         raise StatusChangeRefused(f"status {status.value!r} is set by scans only")
     if status is FindingStatus.SNOOZED and snoozed_until is None:
         raise StatusChangeRefused("snoozing needs snoozed_until")
-    row = conn.execute("SELECT status, verdict FROM dd0c.zombie_findings WHERE id = %s FOR UPDATE", [finding_id]).fetchone()
+    row = conn.execute(
+        "SELECT status, verdict FROM dd0c.zombie_findings WHERE id = %s FOR UPDATE", [finding_id]
+    ).fetchone()
     if row is None:
         return None
     current = FindingStatus(row["status"])
@@ -307,7 +334,8 @@ def newest_scan_time(conn: psycopg.Connection) -> datetime | None:
 
 def set_slack_message(conn: psycopg.Connection, finding_ids: Iterable[UUID], channel: str, ts: str) -> None:
     conn.execute(
-        "UPDATE dd0c.zombie_findings SET slack_channel = %s, slack_ts = %s WHERE id = ANY(%s)", [channel, ts, list(finding_ids)]
+        "UPDATE dd0c.zombie_findings SET slack_channel = %s, slack_ts = %s WHERE id = ANY(%s)",
+        [channel, ts, list(finding_ids)],
     )
 
 
@@ -318,7 +346,9 @@ def digest_posted(conn: psycopg.Connection, week_start) -> bool:
     return conn.execute("SELECT 1 FROM dd0c.zombie_digests WHERE week_start = %s", [week_start]).fetchone() is not None
 
 
-def record_digest(conn, tenant_id: UUID, week_start, findings: int, monthly_waste: float | None, channel: str | None, ts: str | None) -> bool:
+def record_digest(
+    conn, tenant_id: UUID, week_start, findings: int, monthly_waste: float | None, channel: str | None, ts: str | None
+) -> bool:
     """Record the digest as posted; False if it already was (a redelivered message)."""
     row = conn.execute(
         """INSERT INTO dd0c.zombie_digests (tenant_id, week_start, findings, monthly_waste_usd, slack_channel, slack_ts)

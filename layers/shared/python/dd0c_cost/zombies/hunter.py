@@ -54,14 +54,21 @@ def messages_for(kind: str, scan_time: datetime, targets: list[dict]) -> list[Zo
         tenants = sorted({t["tenant_id"] for t in targets}, key=str)
         return [ZombieMessage(kind=DIGEST, tenant_id=t, scan_time=scan_time) for t in tenants]
     return [
-        ZombieMessage(kind=SCAN, tenant_id=t["tenant_id"], scan_time=scan_time, account_id=t["account_id"], region=region)
+        ZombieMessage(
+            kind=SCAN, tenant_id=t["tenant_id"], scan_time=scan_time, account_id=t["account_id"], region=region
+        )
         for t in targets
         for region in sorted(set(t["regions"] or []))
     ]
 
 
 def send(message: ZombieMessage) -> None:
-    queues.send(ZOMBIES_QUEUE, message.model_dump_json(), group=message.group, deduplication=queues.dedup_id(*message.natural_key))
+    queues.send(
+        ZOMBIES_QUEUE,
+        message.model_dump_json(),
+        group=message.group,
+        deduplication=queues.dedup_id(*message.natural_key),
+    )
 
 
 def fan_out(event: dict) -> dict:
@@ -85,12 +92,16 @@ def handle_body(body: str | bytes) -> str:
 
         result = post_weekly_digest(get_connection(), message.tenant_id, message.scan_time)
     else:
-        result = scan_account_region(message.tenant_id, message.account_id or "", message.region or "", message.scan_time)
+        result = scan_account_region(
+            message.tenant_id, message.account_id or "", message.region or "", message.scan_time
+        )
     outcomes.record("zombies", result)
     return result
 
 
-def scan_account_region(tenant_id: UUID, account_id: str, region: str, scan_time: datetime, *, session_factory: SessionFactory | None = None) -> str:
+def scan_account_region(
+    tenant_id: UUID, account_id: str, region: str, scan_time: datetime, *, session_factory: SessionFactory | None = None
+) -> str:
     from dd0c_cost.pricing import get_price_book
 
     conn = get_connection()
@@ -116,8 +127,15 @@ def scan_account_region(tenant_id: UUID, account_id: str, region: str, scan_time
         except Exception as exc:  # noqa: BLE001 - recorded per account and region
             result = scan.denied(account_id, region, scan_time, classify_error(exc), error_detail(exc))
         else:
-            result = scan.scan_region(session, account_id, region, scan_time, book=get_price_book(),
-                                      prior_idle_since=prior, client_config=access.CLIENT_CONFIG)
+            result = scan.scan_region(
+                session,
+                account_id,
+                region,
+                scan_time,
+                book=get_price_book(),
+                prior_idle_since=prior,
+                client_config=access.CLIENT_CONFIG,
+            )
     with tenant_transaction(conn, tenant_id):
         if result.status != scan.ACCESS_DENIED or result.checked:
             dal.apply_scan(conn, tenant_id, result)

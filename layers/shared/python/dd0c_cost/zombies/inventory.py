@@ -178,7 +178,9 @@ def _read_ec2(r: _Reader, inv: Inventory, shared: dict) -> list[Resource]:
 
     instance_state = {i["InstanceId"]: i.get("State", {}).get("Name", "") for i in instances}
     instance_stopped = {
-        i["InstanceId"]: stopped_at(i.get("StateTransitionReason")) for i in instances if i.get("State", {}).get("Name") == "stopped"
+        i["InstanceId"]: stopped_at(i.get("StateTransitionReason"))
+        for i in instances
+        if i.get("State", {}).get("Name") == "stopped"
     }
     volume_facts: dict[str, dict] = {}
     out: list[Resource] = []
@@ -190,20 +192,38 @@ def _read_ec2(r: _Reader, inv: Inventory, shared: dict) -> list[Resource]:
             "iops": v.get("Iops"),
             "throughput": v.get("Throughput"),
             "attachments": [
-                {"instance_id": a.get("InstanceId"), "instance_state": instance_state.get(a.get("InstanceId"), "unknown"),
-                 "attach_time": _iso(a.get("AttachTime")), "device": a.get("Device")}
+                {
+                    "instance_id": a.get("InstanceId"),
+                    "instance_state": instance_state.get(a.get("InstanceId"), "unknown"),
+                    "attach_time": _iso(a.get("AttachTime")),
+                    "device": a.get("Device"),
+                }
                 for a in v.get("Attachments", [])
             ],
         }
         volume_facts[v["VolumeId"]] = facts
-        out.append(Resource(ResourceType.EBS_VOLUME, v["VolumeId"], inv.account_id, inv.region, _time(v.get("CreateTime")),
-                            v.get("State", ""), _tags(v.get("Tags")).get("Name"), _tags(v.get("Tags")), facts))
+        out.append(
+            Resource(
+                ResourceType.EBS_VOLUME,
+                v["VolumeId"],
+                inv.account_id,
+                inv.region,
+                _time(v.get("CreateTime")),
+                v.get("State", ""),
+                _tags(v.get("Tags")).get("Name"),
+                _tags(v.get("Tags")),
+                facts,
+            )
+        )
     for i in instances:
         state = i.get("State", {}).get("Name", "")
         if state in {"terminated", "shutting-down"}:
             continue
-        vols = [volume_facts[b["Ebs"]["VolumeId"]] for b in i.get("BlockDeviceMappings", [])
-                if b.get("Ebs", {}).get("VolumeId") in volume_facts]
+        vols = [
+            volume_facts[b["Ebs"]["VolumeId"]]
+            for b in i.get("BlockDeviceMappings", [])
+            if b.get("Ebs", {}).get("VolumeId") in volume_facts
+        ]
         stop = instance_stopped.get(i["InstanceId"])
         attrs = {
             "instance_type": i.get("InstanceType"),
@@ -212,11 +232,24 @@ def _read_ec2(r: _Reader, inv: Inventory, shared: dict) -> list[Resource]:
             "public_ip": i.get("PublicIpAddress"),
             "state_transition_reason": i.get("StateTransitionReason"),
             "stopped_at": stop.isoformat() if stop else None,
-            "volumes": [{k: vf[k] for k in ("volume_id", "volume_type", "size_gb", "iops", "throughput")} for vf in vols],
+            "volumes": [
+                {k: vf[k] for k in ("volume_id", "volume_type", "size_gb", "iops", "throughput")} for vf in vols
+            ],
         }
         tags = _tags(i.get("Tags"))
-        out.append(Resource(ResourceType.EC2_INSTANCE, i["InstanceId"], inv.account_id, inv.region, _time(i.get("LaunchTime")),
-                            state, tags.get("Name"), tags, attrs))
+        out.append(
+            Resource(
+                ResourceType.EC2_INSTANCE,
+                i["InstanceId"],
+                inv.account_id,
+                inv.region,
+                _time(i.get("LaunchTime")),
+                state,
+                tags.get("Name"),
+                tags,
+                attrs,
+            )
+        )
     for a in addresses:
         rid = a.get("AllocationId") or a.get("PublicIp")
         instance = a.get("InstanceId") or None
@@ -230,7 +263,19 @@ def _read_ec2(r: _Reader, inv: Inventory, shared: dict) -> list[Resource]:
             "instance_stopped_at": stop.isoformat() if stop else None,
         }
         tags = _tags(a.get("Tags"))
-        out.append(Resource(ResourceType.ELASTIC_IP, rid, inv.account_id, inv.region, None, "allocated", tags.get("Name"), tags, attrs))
+        out.append(
+            Resource(
+                ResourceType.ELASTIC_IP,
+                rid,
+                inv.account_id,
+                inv.region,
+                None,
+                "allocated",
+                tags.get("Name"),
+                tags,
+                attrs,
+            )
+        )
     return out
 
 
@@ -239,8 +284,13 @@ def _read_snapshots(r: _Reader, inv: Inventory, shared: dict) -> list[Resource]:
         raise _DependsOn("ec2")
     # owner-id repeats OwnerIds=self: the same answer on AWS, and moto (which lists every public
     # snapshot under OwnerIds=self) then answers with the account's own too.
-    snapshots = r.pages("ec2", "DescribeSnapshots", "Snapshots", OwnerIds=["self"],
-                        Filters=[{"Name": "owner-id", "Values": [inv.account_id]}])
+    snapshots = r.pages(
+        "ec2",
+        "DescribeSnapshots",
+        "Snapshots",
+        OwnerIds=["self"],
+        Filters=[{"Name": "owner-id", "Values": [inv.account_id]}],
+    )
     images = r.pages("ec2", "DescribeImages", "Images", Owners=["self"])
     used: dict[str, list[str]] = {}
     for image in images:
@@ -261,8 +311,19 @@ def _read_snapshots(r: _Reader, inv: Inventory, shared: dict) -> list[Resource]:
             "source_volume_exists": s.get("VolumeId") in shared["volume_ids"],
             "used_by_images": sorted(used.get(s["SnapshotId"], [])),
         }
-        out.append(Resource(ResourceType.EBS_SNAPSHOT, s["SnapshotId"], inv.account_id, inv.region, _time(s.get("StartTime")),
-                            s.get("State", ""), tags.get("Name"), tags, attrs))
+        out.append(
+            Resource(
+                ResourceType.EBS_SNAPSHOT,
+                s["SnapshotId"],
+                inv.account_id,
+                inv.region,
+                _time(s.get("StartTime")),
+                s.get("State", ""),
+                tags.get("Name"),
+                tags,
+                attrs,
+            )
+        )
     return out
 
 
@@ -277,10 +338,24 @@ def _read_nat(r: _Reader, inv: Inventory, shared: dict) -> list[Resource]:
     out = []
     for g in gateways:
         tags = _tags(g.get("Tags"))
-        attrs = {"route_tables": sorted(set(routed.get(g["NatGatewayId"], []))), "vpc_id": g.get("VpcId"),
-                 "connectivity": g.get("ConnectivityType", "public")}
-        out.append(Resource(ResourceType.NAT_GATEWAY, g["NatGatewayId"], inv.account_id, inv.region, _time(g.get("CreateTime")),
-                            g.get("State", ""), tags.get("Name"), tags, attrs))
+        attrs = {
+            "route_tables": sorted(set(routed.get(g["NatGatewayId"], []))),
+            "vpc_id": g.get("VpcId"),
+            "connectivity": g.get("ConnectivityType", "public"),
+        }
+        out.append(
+            Resource(
+                ResourceType.NAT_GATEWAY,
+                g["NatGatewayId"],
+                inv.account_id,
+                inv.region,
+                _time(g.get("CreateTime")),
+                g.get("State", ""),
+                tags.get("Name"),
+                tags,
+                attrs,
+            )
+        )
     return out
 
 
@@ -314,11 +389,24 @@ def _read_elbv2(r: _Reader, inv: Inventory, shared: dict) -> list[Resource]:
             "arn": arn,
             "dimension": _elbv2_dimension(lb),
             "listeners": len(listeners),
-            "target_groups": [{"arn": g["TargetGroupArn"], "targets": targets.get(g["TargetGroupArn"], 0)} for g in mine],
+            "target_groups": [
+                {"arn": g["TargetGroupArn"], "targets": targets.get(g["TargetGroupArn"], 0)} for g in mine
+            ],
         }
         t = tags.get(arn, {})
-        out.append(Resource(ResourceType.LOAD_BALANCER, lb["LoadBalancerName"], inv.account_id, inv.region, _time(lb.get("CreatedTime")),
-                            lb.get("State", {}).get("Code", ""), lb["LoadBalancerName"], t, attrs))
+        out.append(
+            Resource(
+                ResourceType.LOAD_BALANCER,
+                lb["LoadBalancerName"],
+                inv.account_id,
+                inv.region,
+                _time(lb.get("CreatedTime")),
+                lb.get("State", {}).get("Code", ""),
+                lb["LoadBalancerName"],
+                t,
+                attrs,
+            )
+        )
     return out
 
 
@@ -332,9 +420,24 @@ def _read_elb(r: _Reader, inv: Inventory, shared: dict) -> list[Resource]:
     out = []
     for lb in lbs:
         name = lb["LoadBalancerName"]
-        attrs = {"lb_type": "classic", "listeners": len(lb.get("ListenerDescriptions", [])), "instances": len(lb.get("Instances", []))}
-        out.append(Resource(ResourceType.LOAD_BALANCER, name, inv.account_id, inv.region, _time(lb.get("CreatedTime")),
-                            "active", name, tags.get(name, {}), attrs))
+        attrs = {
+            "lb_type": "classic",
+            "listeners": len(lb.get("ListenerDescriptions", [])),
+            "instances": len(lb.get("Instances", [])),
+        }
+        out.append(
+            Resource(
+                ResourceType.LOAD_BALANCER,
+                name,
+                inv.account_id,
+                inv.region,
+                _time(lb.get("CreatedTime")),
+                "active",
+                name,
+                tags.get(name, {}),
+                attrs,
+            )
+        )
     return out
 
 
@@ -351,8 +454,19 @@ def _read_rds(r: _Reader, inv: Inventory, shared: dict) -> list[Resource]:
             "iops": db.get("Iops"),
             "cluster": db.get("DBClusterIdentifier"),
         }
-        out.append(Resource(ResourceType.RDS_INSTANCE, db["DBInstanceIdentifier"], inv.account_id, inv.region,
-                            _time(db.get("InstanceCreateTime")), db.get("DBInstanceStatus", ""), db["DBInstanceIdentifier"], tags, attrs))
+        out.append(
+            Resource(
+                ResourceType.RDS_INSTANCE,
+                db["DBInstanceIdentifier"],
+                inv.account_id,
+                inv.region,
+                _time(db.get("InstanceCreateTime")),
+                db.get("DBInstanceStatus", ""),
+                db["DBInstanceIdentifier"],
+                tags,
+                attrs,
+            )
+        )
     return out
 
 
@@ -361,7 +475,10 @@ def _cache_nodes(cluster: Mapping[str, Any]) -> list[dict[str, str]]:
     if nodes:
         return [{"cluster_id": cluster["CacheClusterId"], "node_id": n["CacheNodeId"]} for n in nodes]
     # moto omits CacheNodes; AWS numbers a cluster's nodes 0001, 0002, ...
-    return [{"cluster_id": cluster["CacheClusterId"], "node_id": f"{i:04d}"} for i in range(1, int(cluster.get("NumCacheNodes") or 1) + 1)]
+    return [
+        {"cluster_id": cluster["CacheClusterId"], "node_id": f"{i:04d}"}
+        for i in range(1, int(cluster.get("NumCacheNodes") or 1) + 1)
+    ]
 
 
 def _read_elasticache(r: _Reader, inv: Inventory, shared: dict) -> list[Resource]:
@@ -378,18 +495,49 @@ def _read_elasticache(r: _Reader, inv: Inventory, shared: dict) -> list[Resource
         return _tags(r.call("elasticache", "ListTagsForResource", ResourceName=arn).get("TagList"))
 
     for c in singles:
-        attrs = {"engine": c.get("Engine"), "node_type": c.get("CacheNodeType"), "nodes": _cache_nodes(c), "replication_group": None}
-        out.append(Resource(ResourceType.ELASTICACHE_CLUSTER, c["CacheClusterId"], inv.account_id, inv.region,
-                            _time(c.get("CacheClusterCreateTime")), c.get("CacheClusterStatus", ""), c["CacheClusterId"], tags_of(c.get("ARN")), attrs))
+        attrs = {
+            "engine": c.get("Engine"),
+            "node_type": c.get("CacheNodeType"),
+            "nodes": _cache_nodes(c),
+            "replication_group": None,
+        }
+        out.append(
+            Resource(
+                ResourceType.ELASTICACHE_CLUSTER,
+                c["CacheClusterId"],
+                inv.account_id,
+                inv.region,
+                _time(c.get("CacheClusterCreateTime")),
+                c.get("CacheClusterStatus", ""),
+                c["CacheClusterId"],
+                tags_of(c.get("ARN")),
+                attrs,
+            )
+        )
     for group_id, members in sorted(groups.items()):
         members.sort(key=lambda c: c["CacheClusterId"])
         created = [t for t in (_time(c.get("CacheClusterCreateTime")) for c in members) if t]
         states = {c.get("CacheClusterStatus", "") for c in members}
-        attrs = {"engine": members[0].get("Engine"), "node_type": members[0].get("CacheNodeType"),
-                 "nodes": [n for c in members for n in _cache_nodes(c)], "replication_group": group_id,
-                 "member_clusters": [c["CacheClusterId"] for c in members]}
-        out.append(Resource(ResourceType.ELASTICACHE_CLUSTER, group_id, inv.account_id, inv.region, min(created) if created else None,
-                            "available" if states == {"available"} else ",".join(sorted(states)), group_id, tags_of(members[0].get("ARN")), attrs))
+        attrs = {
+            "engine": members[0].get("Engine"),
+            "node_type": members[0].get("CacheNodeType"),
+            "nodes": [n for c in members for n in _cache_nodes(c)],
+            "replication_group": group_id,
+            "member_clusters": [c["CacheClusterId"] for c in members],
+        }
+        out.append(
+            Resource(
+                ResourceType.ELASTICACHE_CLUSTER,
+                group_id,
+                inv.account_id,
+                inv.region,
+                min(created) if created else None,
+                "available" if states == {"available"} else ",".join(sorted(states)),
+                group_id,
+                tags_of(members[0].get("ARN")),
+                attrs,
+            )
+        )
     return out
 
 
@@ -398,8 +546,19 @@ def _read_redshift(r: _Reader, inv: Inventory, shared: dict) -> list[Resource]:
     for c in r.pages("redshift", "DescribeClusters", "Clusters"):
         tags = _tags(c.get("Tags"))
         attrs = {"node_type": c.get("NodeType"), "nodes": c.get("NumberOfNodes")}
-        out.append(Resource(ResourceType.REDSHIFT_CLUSTER, c["ClusterIdentifier"], inv.account_id, inv.region,
-                            _time(c.get("ClusterCreateTime")), c.get("ClusterStatus", ""), c["ClusterIdentifier"], tags, attrs))
+        out.append(
+            Resource(
+                ResourceType.REDSHIFT_CLUSTER,
+                c["ClusterIdentifier"],
+                inv.account_id,
+                inv.region,
+                _time(c.get("ClusterCreateTime")),
+                c.get("ClusterStatus", ""),
+                c["ClusterIdentifier"],
+                tags,
+                attrs,
+            )
+        )
     return out
 
 
@@ -407,7 +566,9 @@ def _read_opensearch(r: _Reader, inv: Inventory, shared: dict) -> list[Resource]
     names = [d["DomainName"] for d in r.call("opensearch", "ListDomainNames").get("DomainNames", [])]
     out = []
     for start in range(0, len(names), 5):
-        for d in r.call("opensearch", "DescribeDomains", DomainNames=names[start : start + 5]).get("DomainStatusList", []):
+        for d in r.call("opensearch", "DescribeDomains", DomainNames=names[start : start + 5]).get(
+            "DomainStatusList", []
+        ):
             cfg, ebs = d.get("ClusterConfig", {}), d.get("EBSOptions", {})
             tags = _tags(r.call("opensearch", "ListTags", ARN=d["ARN"]).get("TagList"))
             attrs = {
@@ -420,9 +581,24 @@ def _read_opensearch(r: _Reader, inv: Inventory, shared: dict) -> list[Resource]
                 "ebs_volume_size_gb": ebs.get("VolumeSize") if ebs.get("EBSEnabled") else 0,
                 "ebs_volume_type": ebs.get("VolumeType"),
             }
-            state = "active" if d.get("Created") and not d.get("Deleted") else ("deleted" if d.get("Deleted") else "creating")
-            out.append(Resource(ResourceType.OPENSEARCH_DOMAIN, d["DomainName"], inv.account_id, inv.region, None, state,
-                                d["DomainName"], tags, attrs))
+            state = (
+                "active"
+                if d.get("Created") and not d.get("Deleted")
+                else ("deleted" if d.get("Deleted") else "creating")
+            )
+            out.append(
+                Resource(
+                    ResourceType.OPENSEARCH_DOMAIN,
+                    d["DomainName"],
+                    inv.account_id,
+                    inv.region,
+                    None,
+                    state,
+                    d["DomainName"],
+                    tags,
+                    attrs,
+                )
+            )
     return out
 
 
@@ -435,15 +611,28 @@ def _read_sagemaker(r: _Reader, inv: Inventory, shared: dict) -> list[Resource]:
         variants = []
         for v in detail.get("ProductionVariants") or config.get("ProductionVariants", []):
             c = configured.get(v["VariantName"], {})
-            variants.append({
-                "name": v["VariantName"],
-                "instance_type": c.get("InstanceType"),
-                "instances": v.get("CurrentInstanceCount", c.get("InitialInstanceCount")),
-                "serverless": bool(c.get("ServerlessConfig") or v.get("CurrentServerlessConfig")),
-            })
+            variants.append(
+                {
+                    "name": v["VariantName"],
+                    "instance_type": c.get("InstanceType"),
+                    "instances": v.get("CurrentInstanceCount", c.get("InitialInstanceCount")),
+                    "serverless": bool(c.get("ServerlessConfig") or v.get("CurrentServerlessConfig")),
+                }
+            )
         tags = _tags(r.call("sagemaker", "ListTags", ResourceArn=e["EndpointArn"]).get("Tags"))
-        out.append(Resource(ResourceType.SAGEMAKER_ENDPOINT, e["EndpointName"], inv.account_id, inv.region, _time(e.get("CreationTime")),
-                            e.get("EndpointStatus", ""), e["EndpointName"], tags, {"variants": variants}))
+        out.append(
+            Resource(
+                ResourceType.SAGEMAKER_ENDPOINT,
+                e["EndpointName"],
+                inv.account_id,
+                inv.region,
+                _time(e.get("CreationTime")),
+                e.get("EndpointStatus", ""),
+                e["EndpointName"],
+                tags,
+                {"variants": variants},
+            )
+        )
     return out
 
 
@@ -467,7 +656,9 @@ SECTIONS: dict[str, Callable[[_Reader, Inventory, dict], list[Resource]]] = {
 }
 
 
-def read_region(session, account_id: str, region: str, *, client_config=None, sections: Iterable[str] | None = None) -> Inventory:
+def read_region(
+    session, account_id: str, region: str, *, client_config=None, sections: Iterable[str] | None = None
+) -> Inventory:
     """Describe every section of ``region`` with ``session`` (a boto3 Session for the customer's
     role); errors are recorded per section, never raised."""
     inv = Inventory(account_id, region)

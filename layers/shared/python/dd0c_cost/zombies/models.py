@@ -55,7 +55,13 @@ LIVE_STATUSES = frozenset({FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED, Findi
 CLOSED_STATUSES = frozenset({FindingStatus.GONE, FindingStatus.IN_USE})
 # What a person (Slack, API) may set.
 SETTABLE_STATUSES = frozenset(
-    {FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED, FindingStatus.SNOOZED, FindingStatus.REMEDIATED, FindingStatus.IGNORED}
+    {
+        FindingStatus.OPEN,
+        FindingStatus.ACKNOWLEDGED,
+        FindingStatus.SNOOZED,
+        FindingStatus.REMEDIATED,
+        FindingStatus.IGNORED,
+    }
 )
 
 

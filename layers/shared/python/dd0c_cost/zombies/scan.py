@@ -49,8 +49,11 @@ class RegionScan:
         if not kinds:
             return COMPLETE
         if "assume_role" in self.errors:
-            return ACCESS_DENIED if self.errors["assume_role"]["kind"] == "access_denied" else (
-                THROTTLED if self.errors["assume_role"]["kind"] == "throttled" else FAILED)
+            return (
+                ACCESS_DENIED
+                if self.errors["assume_role"]["kind"] == "access_denied"
+                else (THROTTLED if self.errors["assume_role"]["kind"] == "throttled" else FAILED)
+            )
         if not self.complete_types and not self.checked:
             return ACCESS_DENIED if kinds == {"access_denied"} else THROTTLED if "throttled" in kinds else FAILED
         return PARTIAL
@@ -98,13 +101,18 @@ def scan_region(
     all_queries = [q for qs in wanted.values() for q in qs]
     if all_queries:
         cloudwatch = session.client("cloudwatch", region_name=region, config=client_config)
-        fetched = metrics.fetch_daily(cloudwatch, all_queries, Window(scan_time, criteria.WINDOW_DAYS), on_error=inventory.classify_error)
+        fetched = metrics.fetch_daily(
+            cloudwatch, all_queries, Window(scan_time, criteria.WINDOW_DAYS), on_error=inventory.classify_error
+        )
     result.metric_queries, result.metric_calls = fetched.queries, fetched.calls
     result.api_calls["cloudwatch:GetMetricData"] = fetched.calls
     if fetched.failed:
         kinds = sorted(set(fetched.failed.values()))
         kind = "throttled" if "throttled" in kinds else "access_denied" if kinds == ["access_denied"] else "error"
-        result.errors["metrics"] = {"kind": kind, "detail": f"{len(fetched.failed)} of {fetched.queries} statistics unanswered: {', '.join(kinds)}"}
+        result.errors["metrics"] = {
+            "kind": kind,
+            "detail": f"{len(fetched.failed)} of {fetched.queries} statistics unanswered: {', '.join(kinds)}",
+        }
 
     for resource in resources:
         queries = wanted[resource.key]

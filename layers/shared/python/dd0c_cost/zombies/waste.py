@@ -40,18 +40,55 @@ def ebs_volume_components(book: PriceBook, region: str, volume: Mapping[str, Any
     size = float(volume.get("size_gb") or 0)
     iops = float(volume.get("iops") or 0)
     throughput = float(volume.get("throughput") or 0)
-    parts = [_priced(book, "storage", size, "GB-month", book.rate("ebs", f"{vtype}_gb_month", region), f"EBS {vtype} storage")]
+    parts = [
+        _priced(
+            book, "storage", size, "GB-month", book.rate("ebs", f"{vtype}_gb_month", region), f"EBS {vtype} storage"
+        )
+    ]
     if vtype in {"io1", "io2"} and iops:
         tier1 = min(iops, IO2_TIER1_MAX_IOPS) if vtype == "io2" else iops
-        parts.append(_priced(book, "provisioned_iops", tier1, "IOPS-month", book.rate("ebs", f"{vtype}_iops_month", region), f"EBS {vtype} IOPS"))
+        parts.append(
+            _priced(
+                book,
+                "provisioned_iops",
+                tier1,
+                "IOPS-month",
+                book.rate("ebs", f"{vtype}_iops_month", region),
+                f"EBS {vtype} IOPS",
+            )
+        )
         if vtype == "io2" and iops > IO2_TIER1_MAX_IOPS:
-            parts.append(_unpriced("provisioned_iops", iops - IO2_TIER1_MAX_IOPS, "IOPS-month", "io2 IOPS above 32,000 (tiers 2-3) are not in the snapshot"))
+            parts.append(
+                _unpriced(
+                    "provisioned_iops",
+                    iops - IO2_TIER1_MAX_IOPS,
+                    "IOPS-month",
+                    "io2 IOPS above 32,000 (tiers 2-3) are not in the snapshot",
+                )
+            )
     if vtype == "gp3":
         if iops > GP3_FREE_IOPS:
-            parts.append(_priced(book, "provisioned_iops", iops - GP3_FREE_IOPS, "IOPS-month", book.rate("ebs", "gp3_iops_month", region), "gp3 IOPS"))
+            parts.append(
+                _priced(
+                    book,
+                    "provisioned_iops",
+                    iops - GP3_FREE_IOPS,
+                    "IOPS-month",
+                    book.rate("ebs", "gp3_iops_month", region),
+                    "gp3 IOPS",
+                )
+            )
         if throughput > GP3_FREE_THROUGHPUT:
-            parts.append(_priced(book, "throughput", throughput - GP3_FREE_THROUGHPUT, "MiBps-month",
-                                 book.rate("ebs", "gp3_throughput_mibps_month", region), "gp3 throughput"))
+            parts.append(
+                _priced(
+                    book,
+                    "throughput",
+                    throughput - GP3_FREE_THROUGHPUT,
+                    "MiBps-month",
+                    book.rate("ebs", "gp3_throughput_mibps_month", region),
+                    "gp3 throughput",
+                )
+            )
     return parts
 
 
@@ -62,13 +99,40 @@ def _ebs_volume(book: PriceBook, r: Resource) -> list[PriceComponent]:
 def _ebs_snapshot(book: PriceBook, r: Resource) -> list[PriceComponent]:
     full_bytes = r.attributes.get("full_snapshot_size_bytes")
     if r.attributes.get("storage_tier") == "archive":
-        return [_unpriced("snapshot_storage", float(r.attributes.get("volume_size_gb") or 0), "GB-month", "archive-tier snapshot price is not in the snapshot")]
+        return [
+            _unpriced(
+                "snapshot_storage",
+                float(r.attributes.get("volume_size_gb") or 0),
+                "GB-month",
+                "archive-tier snapshot price is not in the snapshot",
+            )
+        ]
     quote = book.rate("ebs", "snapshot_gb_month", r.region)
     if full_bytes:
-        return [_priced(book, "snapshot_storage", round(float(full_bytes) / 1e9, 3), "GB-month", quote, "EBS snapshot storage")]
-    part = _priced(book, "snapshot_storage", float(r.attributes.get("volume_size_gb") or 0), "GB-month", quote, "EBS snapshot storage")
+        return [
+            _priced(
+                book, "snapshot_storage", round(float(full_bytes) / 1e9, 3), "GB-month", quote, "EBS snapshot storage"
+            )
+        ]
+    part = _priced(
+        book,
+        "snapshot_storage",
+        float(r.attributes.get("volume_size_gb") or 0),
+        "GB-month",
+        quote,
+        "EBS snapshot storage",
+    )
     # Snapshots are incremental: the source volume's size is an upper bound of what this one stores.
-    return [PriceComponent(part.component, part.quantity, part.unit, part.usd_per_month, part.source + "; upper bound: volume size", part.reason)]
+    return [
+        PriceComponent(
+            part.component,
+            part.quantity,
+            part.unit,
+            part.usd_per_month,
+            part.source + "; upper bound: volume size",
+            part.reason,
+        )
+    ]
 
 
 # --- EC2 / EIP / NAT / ELB ----------------------------------------------------------------------
@@ -80,28 +144,52 @@ def _ec2_instance(book: PriceBook, r: Resource) -> list[PriceComponent]:
         parts: list[PriceComponent] = []
         for volume in r.attributes.get("volumes") or []:
             for part in ebs_volume_components(book, r.region, volume):
-                parts.append(PriceComponent(f"volume {volume.get('volume_id')} {part.component}", part.quantity, part.unit,
-                                            part.usd_per_month, part.source, part.reason))
+                parts.append(
+                    PriceComponent(
+                        f"volume {volume.get('volume_id')} {part.component}",
+                        part.quantity,
+                        part.unit,
+                        part.usd_per_month,
+                        part.source,
+                        part.reason,
+                    )
+                )
         return parts
     itype = str(r.attributes.get("instance_type") or "")
     parts = [_priced(book, "instance_hours", 1, "instance-month", book.ec2_instance(r.region, itype), f"EC2 {itype}")]
     if r.attributes.get("public_ip"):
-        parts.append(_priced(book, "public_ipv4", 1, "address-month", book.rate("ec2", "public_ipv4_hour", r.region), "public IPv4"))
+        parts.append(
+            _priced(
+                book, "public_ipv4", 1, "address-month", book.rate("ec2", "public_ipv4_hour", r.region), "public IPv4"
+            )
+        )
     return parts
 
 
 def _elastic_ip(book: PriceBook, r: Resource) -> list[PriceComponent]:
-    return [_priced(book, "public_ipv4", 1, "address-month", book.rate("ec2", "public_ipv4_hour", r.region), "public IPv4")]
+    return [
+        _priced(book, "public_ipv4", 1, "address-month", book.rate("ec2", "public_ipv4_hour", r.region), "public IPv4")
+    ]
 
 
 def _nat_gateway(book: PriceBook, r: Resource) -> list[PriceComponent]:
-    return [_priced(book, "nat_hours", 1, "gateway-month", book.rate("ec2", "nat_gateway_hour", r.region), "NAT gateway hours")]
+    return [
+        _priced(
+            book, "nat_hours", 1, "gateway-month", book.rate("ec2", "nat_gateway_hour", r.region), "NAT gateway hours"
+        )
+    ]
 
 
 def _load_balancer(book: PriceBook, r: Resource) -> list[PriceComponent]:
-    item = {"application": "alb_hour", "network": "nlb_hour", "classic": "clb_hour"}.get(str(r.attributes.get("lb_type")))
+    item = {"application": "alb_hour", "network": "nlb_hour", "classic": "clb_hour"}.get(
+        str(r.attributes.get("lb_type"))
+    )
     if item is None:
-        return [_unpriced("lb_hours", 1, "load-balancer-month", f"{r.attributes.get('lb_type')} load balancers are not priced")]
+        return [
+            _unpriced(
+                "lb_hours", 1, "load-balancer-month", f"{r.attributes.get('lb_type')} load balancers are not priced"
+            )
+        ]
     return [_priced(book, "lb_hours", 1, "load-balancer-month", book.rate("elb", item, r.region), f"ELB {item}")]
 
 
@@ -125,12 +213,32 @@ def _rds_instance(book: PriceBook, r: Resource) -> list[PriceComponent]:
         parts.append(_priced(book, "storage", size, "GB-month", book.rate("rds", item, r.region), f"RDS {item}"))
     elif storage_type == "io1":
         factor = 2 if multi_az else 1
-        parts.append(_priced(book, "storage", size * factor, "GB-month", book.rate("rds", "io1_gb_month", r.region), "RDS io1 storage"))
+        parts.append(
+            _priced(
+                book,
+                "storage",
+                size * factor,
+                "GB-month",
+                book.rate("rds", "io1_gb_month", r.region),
+                "RDS io1 storage",
+            )
+        )
         iops = float(a.get("iops") or 0)
         if iops:
-            parts.append(_priced(book, "provisioned_iops", iops * factor, "IOPS-month", book.rate("rds", "io1_iops_month", r.region), "RDS io1 IOPS"))
+            parts.append(
+                _priced(
+                    book,
+                    "provisioned_iops",
+                    iops * factor,
+                    "IOPS-month",
+                    book.rate("rds", "io1_iops_month", r.region),
+                    "RDS io1 IOPS",
+                )
+            )
     else:
-        parts.append(_unpriced("storage", size, "GB-month", f"RDS {storage_type or 'unknown'} storage is not in the snapshot"))
+        parts.append(
+            _unpriced("storage", size, "GB-month", f"RDS {storage_type or 'unknown'} storage is not in the snapshot")
+        )
     return parts
 
 
@@ -141,15 +249,30 @@ def _sagemaker_endpoint(book: PriceBook, r: Resource) -> list[PriceComponent]:
     parts = []
     for v in r.attributes.get("variants") or []:
         count = float(v.get("instances") or 0)
-        parts.append(_unpriced(f"variant {v.get('name')} instance_hours", count, f"{v.get('instance_type')} instance-month",
-                               "SageMaker hosting is not in the price snapshot"))
+        parts.append(
+            _unpriced(
+                f"variant {v.get('name')} instance_hours",
+                count,
+                f"{v.get('instance_type')} instance-month",
+                "SageMaker hosting is not in the price snapshot",
+            )
+        )
     return parts or [_unpriced("instance_hours", 0, "instance-month", "SageMaker hosting is not in the price snapshot")]
 
 
 def _elasticache_cluster(book: PriceBook, r: Resource) -> list[PriceComponent]:
     node_type, engine = str(r.attributes.get("node_type") or ""), str(r.attributes.get("engine") or "redis")
     count = len(r.attributes.get("nodes") or [])
-    return [_priced(book, "node_hours", count, "node-month", book.elasticache_node(r.region, node_type, engine), f"ElastiCache {engine} {node_type}")]
+    return [
+        _priced(
+            book,
+            "node_hours",
+            count,
+            "node-month",
+            book.elasticache_node(r.region, node_type, engine),
+            f"ElastiCache {engine} {node_type}",
+        )
+    ]
 
 
 def _redshift_cluster(book: PriceBook, r: Resource) -> list[PriceComponent]:
@@ -164,12 +287,23 @@ def _redshift_cluster(book: PriceBook, r: Resource) -> list[PriceComponent]:
 def _opensearch_domain(book: PriceBook, r: Resource) -> list[PriceComponent]:
     a = r.attributes
     parts = []
-    for role, type_key, count_key in (("data_nodes", "instance_type", "instance_count"),
-                                      ("master_nodes", "master_type", "master_count"),
-                                      ("warm_nodes", "warm_type", "warm_count")):
+    for role, type_key, count_key in (
+        ("data_nodes", "instance_type", "instance_count"),
+        ("master_nodes", "master_type", "master_count"),
+        ("warm_nodes", "warm_type", "warm_count"),
+    ):
         count = float(a.get(count_key) or 0)
         if count and a.get(type_key):
-            parts.append(_priced(book, role, count, "node-month", book.opensearch_instance(r.region, str(a[type_key])), f"OpenSearch {a[type_key]}"))
+            parts.append(
+                _priced(
+                    book,
+                    role,
+                    count,
+                    "node-month",
+                    book.opensearch_instance(r.region, str(a[type_key])),
+                    f"OpenSearch {a[type_key]}",
+                )
+            )
     size = float(a.get("ebs_volume_size_gb") or 0) * float(a.get("instance_count") or 0)
     if size:
         vtype = str(a.get("ebs_volume_type") or "gp2")
@@ -177,7 +311,16 @@ def _opensearch_domain(book: PriceBook, r: Resource) -> list[PriceComponent]:
         if item is None:
             parts.append(_unpriced("storage", size, "GB-month", f"OpenSearch {vtype} storage is not in the snapshot"))
         else:
-            parts.append(_priced(book, "storage", size, "GB-month", book.rate("opensearch", item, r.region), f"OpenSearch {vtype} storage"))
+            parts.append(
+                _priced(
+                    book,
+                    "storage",
+                    size,
+                    "GB-month",
+                    book.rate("opensearch", item, r.region),
+                    f"OpenSearch {vtype} storage",
+                )
+            )
     return parts
 
 
