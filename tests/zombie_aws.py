@@ -97,7 +97,7 @@ def _aws_like_get_metric_data(self, queries, start_time, end_time, scan_by="Time
                 "status_code": "Complete",
             }
         )
-    return [r for r, q in zip(results, queries) if q.get("ReturnData", True)]
+    return [r for r, q in zip(results, queries, strict=True) if q.get("ReturnData", True)]
 
 
 @contextmanager
@@ -161,45 +161,58 @@ def backend(service: str, account: str, region: str = REGION):
     return get_backend(service)[account][region]
 
 
+def _set_instance_launch(b, rid, when):
+    instance = b.get_instance(rid)
+    instance.launch_time = when.strftime("%Y-%m-%dT%H:%M:%S.000Z") if isinstance(instance.launch_time, str) else when
+
+
+def _set_instance_stopped(b, rid, when):
+    b.get_instance(rid)._reason = f"User initiated ({when.strftime('%Y-%m-%d %H:%M:%S')} GMT)"
+
+
+def _set_elbv2_created(b, rid, when):
+    for lb in b.load_balancers.values():
+        if lb.name == rid:
+            lb.created_time = when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _set_rds_created(b, rid, when):
+    db = b.databases[rid]
+    db.created = when
+    db.instance_create_time = when
+
+
+def _set_sagemaker_created(b, rid, when):
+    for endpoint in b.endpoints.values():
+        if endpoint.endpoint_name == rid:
+            endpoint.creation_time = when
+
+
+_BACKDATE = {
+    "volume": ("ec2", lambda b, rid, when: setattr(b.volumes[rid], "create_time", when)),
+    "attachment": ("ec2", lambda b, rid, when: setattr(b.volumes[rid].attachment, "attach_time", when)),
+    "snapshot": ("ec2", lambda b, rid, when: setattr(b.snapshots[rid], "start_time", when)),
+    "instance": ("ec2", _set_instance_launch),
+    "stopped": ("ec2", _set_instance_stopped),
+    "nat": ("ec2", lambda b, rid, when: setattr(b.nat_gateways[rid], "_created_at", when)),
+    "elbv2": ("elbv2", _set_elbv2_created),
+    "elb": ("elb", lambda b, rid, when: setattr(b.load_balancers[rid], "created_time", when)),
+    "rds": ("rds", _set_rds_created),
+    "elasticache": (
+        "elasticache",
+        lambda b, rid, when: setattr(b.cache_clusters[rid], "cache_cluster_create_time", when),
+    ),
+    "redshift": ("redshift", lambda b, rid, when: setattr(b.clusters[rid], "create_time", when)),
+    "sagemaker": ("sagemaker", _set_sagemaker_created),
+}
+
+
 def backdate(kind: str, resource_id: str, when: datetime, *, account: str, region: str = REGION) -> None:
     """Set a moto resource's creation (or launch / stop) time."""
-    when = _aware(when)
-    if kind == "volume":
-        backend("ec2", account, region).volumes[resource_id].create_time = when
-    elif kind == "attachment":
-        backend("ec2", account, region).volumes[resource_id].attachment.attach_time = when
-    elif kind == "snapshot":
-        backend("ec2", account, region).snapshots[resource_id].start_time = when
-    elif kind == "instance":
-        instance = backend("ec2", account, region).get_instance(resource_id)
-        instance.launch_time = (
-            when.strftime("%Y-%m-%dT%H:%M:%S.000Z") if isinstance(instance.launch_time, str) else when
-        )
-    elif kind == "stopped":
-        instance = backend("ec2", account, region).get_instance(resource_id)
-        instance._reason = f"User initiated ({when.strftime('%Y-%m-%d %H:%M:%S')} GMT)"
-    elif kind == "nat":
-        backend("ec2", account, region).nat_gateways[resource_id]._created_at = when
-    elif kind == "elbv2":
-        for lb in backend("elbv2", account, region).load_balancers.values():
-            if lb.name == resource_id:
-                lb.created_time = when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    elif kind == "elb":
-        backend("elb", account, region).load_balancers[resource_id].created_time = when
-    elif kind == "rds":
-        db = backend("rds", account, region).databases[resource_id]
-        db.created = when
-        db.instance_create_time = when
-    elif kind == "elasticache":
-        backend("elasticache", account, region).cache_clusters[resource_id].cache_cluster_create_time = when
-    elif kind == "redshift":
-        backend("redshift", account, region).clusters[resource_id].create_time = when
-    elif kind == "sagemaker":
-        for endpoint in backend("sagemaker", account, region).endpoints.values():
-            if endpoint.endpoint_name == resource_id:
-                endpoint.creation_time = when
-    else:
+    if kind not in _BACKDATE:
         raise ValueError(f"backdate: unknown kind {kind!r}")
+    service, setter = _BACKDATE[kind]
+    setter(backend(service, account, region), resource_id, _aware(when))
 
 
 def session_for(account: str, region: str = REGION) -> boto3.Session:

@@ -79,9 +79,11 @@ class World:
 
     def cpu(self, iid: str, *, avg=1.0, peak=4.0, network=100_000.0, days=DAYS) -> None:
         dims = {"InstanceId": iid}
-        put_daily(self.cw, "AWS/EC2", "CPUUtilization", dims, {d: avg for d in days}, maximum={d: peak for d in days})
-        put_daily(self.cw, "AWS/EC2", "NetworkIn", dims, {d: network / 2 for d in days})
-        put_daily(self.cw, "AWS/EC2", "NetworkOut", dims, {d: network / 2 for d in days})
+        put_daily(
+            self.cw, "AWS/EC2", "CPUUtilization", dims, dict.fromkeys(days, avg), maximum=dict.fromkeys(days, peak)
+        )
+        put_daily(self.cw, "AWS/EC2", "NetworkIn", dims, dict.fromkeys(days, network / 2))
+        put_daily(self.cw, "AWS/EC2", "NetworkOut", dims, dict.fromkeys(days, network / 2))
 
     def rds(self, name: str, *, days=30, multi_az=False, storage="gp2", size=100, iops=None) -> str:
         kwargs = {"Iops": iops} if iops else {}
@@ -193,7 +195,7 @@ def seed(w: World) -> None:
     w.volume("vol-7d", days=7, size=500)
     w.volume("vol-6.9d", days=6.9, size=500)
     detached = w.volume("vol-detached-3d", days=60, vtype="gp3")
-    put_daily(w.cw, "AWS/EBS", "VolumeReadOps", {"VolumeId": detached}, {d: 5.0 for d in DAYS[:-3]})
+    put_daily(w.cw, "AWS/EBS", "VolumeReadOps", {"VolumeId": detached}, dict.fromkeys(DAYS[:-3], 5.0))
     w.volume("vol-io2", days=30, size=100, vtype="io2", Iops=5000)
     w.volume("vol-gp3", days=30, size=100, vtype="gp3", Iops=6000, Throughput=250)
     w.volume("vol-ignored", days=30, tags={"dd0c:ignore": "true"})
@@ -234,16 +236,16 @@ def seed(w: World) -> None:
         "AWS/RDS",
         "DatabaseConnections",
         {"DBInstanceIdentifier": w.rds("rds-idle", multi_az=True)},
-        {d: 0.0 for d in DAYS},
+        dict.fromkeys(DAYS, 0.0),
     )
-    daily_max = {d: 0.0 for d in DAYS}
+    daily_max = dict.fromkeys(DAYS, 0.0)
     daily_max[DAYS[6]] = 1.0  # one connection on one day; that day's average rounds to 0
     put_daily(
         w.cw,
         "AWS/RDS",
         "DatabaseConnections",
         {"DBInstanceIdentifier": w.rds("rds-one-busy-day")},
-        {d: 0.0 for d in DAYS},
+        dict.fromkeys(DAYS, 0.0),
         maximum=daily_max,
     )
     w.rds("rds-silent")
@@ -252,14 +254,14 @@ def seed(w: World) -> None:
         "AWS/RDS",
         "DatabaseConnections",
         {"DBInstanceIdentifier": w.rds("rds-13d", days=13)},
-        {d: 0.0 for d in DAYS},
+        dict.fromkeys(DAYS, 0.0),
     )
     put_daily(
         w.cw,
         "AWS/RDS",
         "DatabaseConnections",
         {"DBInstanceIdentifier": w.rds("rds-io1", storage="io1", size=200, iops=2000)},
-        {d: 0.0 for d in DAYS},
+        dict.fromkeys(DAYS, 0.0),
     )
 
     # Elastic IPs -------------------------------------------------------------------------------
@@ -327,8 +329,8 @@ def seed(w: World) -> None:
 
     # ElastiCache -------------------------------------------------------------------------------
     node = lambda c, n="0001": {"CacheClusterId": c, "CacheNodeId": n}  # noqa: E731
-    put_daily(w.cw, "AWS/ElastiCache", "CurrConnections", node(w.cache("redis-busy")), {d: 12.0 for d in DAYS})
-    put_daily(w.cw, "AWS/ElastiCache", "CurrConnections", node(w.cache("redis-idle")), {d: 0.0 for d in DAYS})
+    put_daily(w.cw, "AWS/ElastiCache", "CurrConnections", node(w.cache("redis-busy")), dict.fromkeys(DAYS, 12.0))
+    put_daily(w.cw, "AWS/ElastiCache", "CurrConnections", node(w.cache("redis-idle")), dict.fromkeys(DAYS, 0.0))
     w.cache("redis-silent")
     memc = w.cache("memc-one-busy-node", nodes=3, engine="memcached")
     for n in ("0001", "0002", "0003"):
@@ -347,7 +349,7 @@ def seed(w: World) -> None:
             "AWS/Redshift",
             "DatabaseConnections",
             {"ClusterIdentifier": w.redshift(name, node_type)},
-            {d: 0.0 for d in DAYS},
+            dict.fromkeys(DAYS, 0.0),
         )
     boto3.client("redshift", region_name=REGION).pause_cluster(ClusterIdentifier="dw-paused")
 
@@ -362,7 +364,7 @@ def seed(w: World) -> None:
         )
         w.ids[name] = name
         put_daily(
-            w.cw, "AWS/ES", "CPUUtilization", es(name), {d: 3.0 for d in (DAYS[-5:] if name == "os-new" else DAYS)}
+            w.cw, "AWS/ES", "CPUUtilization", es(name), dict.fromkeys(DAYS[-5:] if name == "os-new" else DAYS, 3.0)
         )
     put_daily(w.cw, "AWS/ES", "IndexingRate", es("os-busy"), {DAYS[10]: 0.5})
 

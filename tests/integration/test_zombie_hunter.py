@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
 
@@ -88,7 +87,7 @@ def hunt(local_pipeline, operator_conn, monkeypatch):
     hunter.set_session_factory(factory)
     tenant = operator.ensure_tenant(operator_conn, "acme")
     good = operator.connect_account(operator_conn, tenant, GOOD, [REGION, OTHER_REGION])
-    denied = operator.connect_account(operator_conn, tenant, DENIED, [REGION])
+    operator.connect_account(operator_conn, tenant, DENIED, [REGION])
     trust.external_ids[GOOD] = good.external_id
     trust.external_ids[DENIED] = "the-customer-launched-the-template-with-another-id"
     with cloudwatch_like_aws():
@@ -249,7 +248,9 @@ def test_a_busy_again_resource_closes_as_in_use_and_the_opt_out_tag_ignores(hunt
     vid = _idle_volume(GOOD)
     dims = {"InstanceId": iid}
     days = days_before(SCAN + timedelta(days=1), 15)
-    put_daily(cw, "AWS/EC2", "CPUUtilization", dims, {d: 1.0 for d in days[:-1]}, maximum={d: 2.0 for d in days[:-1]})
+    put_daily(
+        cw, "AWS/EC2", "CPUUtilization", dims, dict.fromkeys(days[:-1], 1.0), maximum=dict.fromkeys(days[:-1], 2.0)
+    )
     hunt.schedule(SCAN)
     assert hunt.findings()[iid]["criterion"] == "ec2_idle"
     put_daily(cw, "AWS/EC2", "CPUUtilization", dims, {days[-1]: 60.0}, maximum={days[-1]: 95.0})

@@ -64,7 +64,7 @@ def fetch_daily(cloudwatch, queries: Iterable[MetricQuery], window: Window, *, o
                         continue
                     series = result.series.setdefault(query, {})
                     first, last = window.start.date(), window.end.date()
-                    for ts, value in zip(item.get("Timestamps", []), item.get("Values", [])):
+                    for ts, value in zip(item.get("Timestamps", []), item.get("Values", []), strict=True):
                         day = _day(ts)
                         if first <= day < last:
                             series[day] = float(value)
