@@ -13,8 +13,8 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from dd0c_cost.observability import METRICS_NAMESPACE, service_name
-from dd0c_cost.settings import env_var
 from dd0c_cost.onboarding import READER_ROLE_NAME
+from dd0c_cost.settings import env_var
 from dd0c_cost.topology import INGEST, FunctionSpec, queue_url_env_var
 
 from .config import DeployConfig
