@@ -11,6 +11,9 @@ import pytest
 
 from tests.pg_fixture import _url_for, fresh_database, make_database, pg_server  # noqa: F401  (fixtures)
 
+# The Slack end-to-end world (fixtures ``slack_fake`` and ``world``).
+pytest_plugins = ["tests.slack_world"]
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
 
@@ -54,14 +57,32 @@ def app_env(db_url: str, tmp_path: Path, monkeypatch) -> Path:
 
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("DD0C_DATA_DIR", str(tmp_path))
-    for var in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"):
+    for var in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_TENANT",
+        "SLACK_TEAM_ID",
+        "SLACK_CLIENT_ID",
+        "SLACK_CLIENT_SECRET",
+        "SLACK_API_BASE_URL",
+        "SLACK_AUTHORIZE_URL",
+        "DD0C_KMS_KEY_ID",
+        "DD0C_PUBLIC_URL",
+    ):
         monkeypatch.delenv(var, raising=False)
+    from dd0c_cost.crypto import reset_sealers
+    from dd0c_cost.notify.delivery import reset_caches
+
     close_connection()
     reset_settings()
+    reset_sealers()
+    reset_caches()
     reset_notifier()
     yield tmp_path
     close_connection()
     reset_settings()
+    reset_sealers()
+    reset_caches()
     reset_notifier()
 
 

@@ -24,6 +24,7 @@ from .nag import acknowledge
 from .network import Network
 from .queues import PipelineQueues
 from .runtime import ARCHITECTURE, RUNTIME
+from .secrets_key import SecretsKey
 from .slack import SlackSecret
 
 # Actions that AWS does not scope to resources; the only "Resource": "*" statements we allow.
@@ -71,6 +72,7 @@ class PipelineFunctions(Construct):
         database: Database,
         slack: SlackSecret,
         bus: events.IEventBus,
+        secrets_key: SecretsKey,
     ) -> None:
         super().__init__(scope, construct_id)
         topology = config.topology
@@ -113,6 +115,8 @@ class PipelineFunctions(Construct):
             if spec.needs_slack:
                 environment[env_var("slack_secret_arn")] = slack.secret.secret_arn
                 environment[env_var("slack_channel")] = config.slack_channel
+            if spec.kms_access != "none":
+                environment[env_var("kms_key_id")] = secrets_key.key.key_arn
             if spec.needs_onboarding:
                 # What POST /v1/accounts hands a tenant: the bus its rules forward to, and whom
                 # its dd0c-reader role trusts.
@@ -177,6 +181,7 @@ class PipelineFunctions(Construct):
                     "change at run time (they are rows in the database, not deploy-time parameters), and each "
                     "role admits dd0c only with that account's ExternalId.",
                 )
+            secrets_key.grant(function, spec.kms_access)
 
             acknowledge(
                 role,

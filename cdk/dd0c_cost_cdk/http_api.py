@@ -28,6 +28,11 @@ _AUTH_REASONS = {
         "Slack cannot present AWS credentials or tokens; the api function verifies the Slack "
         "request signature (HMAC-SHA256 with the signing secret, 5-minute replay window)."
     ),
+    "oauth_state": (
+        "Browser steps of Slack's OAuth install: the credential is the one-time, 10-minute install "
+        "state a tenant's API key (or an operator) asked for, pinned to the browser in a cookie; the "
+        "api function checks it in PostgreSQL before redirecting or saving anything."
+    ),
     "none": "Public liveness probe: returns no data.",
 }
 

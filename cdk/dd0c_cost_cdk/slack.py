@@ -10,12 +10,14 @@ from constructs import Construct
 from .config import DeployConfig
 from .nag import acknowledge
 
-# The JSON keys the functions read from the secret named by SLACK_SECRET_ARN.
-SLACK_SECRET_KEYS = ("bot_token", "signing_secret")
+# The JSON keys the functions read from the secret named by SLACK_SECRET_ARN: the Slack app's
+# signing secret and OAuth credentials (one installation per tenant), or, for a single
+# workspace, a bot token and the one tenant it serves (dd0c_cost.settings).
+SLACK_SECRET_KEYS = ("signing_secret", "client_id", "client_secret", "bot_token", "tenant")
 
 
 class SlackSecret(Construct):
-    """Created empty (``{"bot_token": "", "signing_secret": ""}``) unless context slackSecretArn
+    """Created empty (every key of SLACK_SECRET_KEYS set to "") unless context slackSecretArn
     names an existing secret. CloudFormation never overwrites the value after creation, so the
     operator's ``put-secret-value`` survives later deploys (docs/deploy.md)."""
 
@@ -30,7 +32,7 @@ class SlackSecret(Construct):
             self,
             "Secret",
             secret_name=f"{config.name_prefix}/slack",
-            description="Slack app: bot_token (xoxb-...) and signing_secret. Fill in after the first deploy.",
+            description="Slack app: signing_secret, client_id, client_secret (or bot_token + tenant). Fill in after the first deploy.",
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 secret_string_template=json.dumps(dict.fromkeys(SLACK_SECRET_KEYS, "")),
                 # A throwaway generated key: CloudFormation requires one; the functions ignore it.

@@ -17,6 +17,7 @@ from .migrations import MigrationsOnDeploy
 from .network import Network
 from .queues import PipelineQueues
 from .schedules import Schedules
+from .secrets_key import SecretsKey
 from .slack import SlackSecret
 
 
@@ -35,6 +36,7 @@ class Dd0cCostStack(Stack):
         self.network = Network(self, "Network", config=config)
         self.database = Database(self, "Database", config=config, network=self.network)
         self.slack = SlackSecret(self, "Slack", config=config)
+        self.secrets_key = SecretsKey(self, "SecretsKey", config=config)
         self.layers = Layers(self, "Layers", config=config)
         self.functions = PipelineFunctions(
             self,
@@ -46,6 +48,7 @@ class Dd0cCostStack(Stack):
             database=self.database,
             slack=self.slack,
             bus=self.ingress.bus,
+            secrets_key=self.secrets_key,
         )
         self.buckets = BucketTriggers(self, "Buckets", config=config, functions=self.functions, alarms=self.alarms)
         self.schedules = Schedules(self, "Schedules", config=config, functions=self.functions, alarms=self.alarms)
@@ -74,7 +77,7 @@ class Dd0cCostStack(Stack):
             self,
             "SlackSecretArn",
             value=self.slack.secret.secret_arn,
-            description="Fill in bot_token and signing_secret",
+            description="Fill in signing_secret, client_id and client_secret (or bot_token and tenant for one workspace)",
         )
         CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)
         CfnOutput(self, "DatabaseAdminSecretArn", value=self.database.admin_secret.secret_arn)

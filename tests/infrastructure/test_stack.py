@@ -201,6 +201,8 @@ def test_function_environment(synth: Synth, spec) -> None:
     if spec.needs_slack:
         expected["SLACK_SECRET_ARN"] = ref(synth.logical_id(synth.stack.slack.secret))
         expected["SLACK_CHANNEL"] = "#cost-alerts"
+    if spec.kms_access != "none":
+        expected["DD0C_KMS_KEY_ID"] = {"Fn::GetAtt": [synth.logical_id(synth.stack.secrets_key.key), "Arn"]}
     if spec.needs_onboarding:
         expected["DD0C_CENTRAL_BUS_ARN"] = {"Fn::GetAtt": [synth.logical_id(synth.stack.ingress.bus), "Arn"]}
         expected["DD0C_ACCOUNT_ID"] = {"Ref": "AWS::AccountId"}
@@ -279,6 +281,23 @@ def test_function_reads_only_its_secrets(synth: Synth, spec) -> None:
         expected.add(json.dumps(ref(synth.logical_id(synth.stack.slack.secret))))
     readable = resources_for_action(role_statements(synth, spec.name), "secretsmanager:GetSecretValue")
     assert {json.dumps(r) for r in readable} == expected
+
+
+@pytest.mark.parametrize("spec", TOPOLOGY.functions, ids=lambda f: f.name)
+def test_function_uses_the_secrets_key_only_as_its_spec_says(synth: Synth, spec) -> None:
+    key = {"Fn::GetAtt": [synth.logical_id(synth.stack.secrets_key.key), "Arn"]}
+    statements = role_statements(synth, spec.name)
+    decrypt = resources_for_action(statements, "kms:Decrypt")
+    seal = resources_for_action(statements, "kms:GenerateDataKey")
+    assert decrypt == ([key] if spec.kms_access in ("decrypt", "encrypt_decrypt") else [])
+    assert seal == ([key] if spec.kms_access == "encrypt_decrypt" else [])
+    assert resources_for_action(statements, "kms:Encrypt") == []
+
+
+def test_secrets_key_rotates_and_outlives_the_stack(synth: Synth) -> None:
+    key = synth.resources[synth.logical_id(synth.stack.secrets_key.key)]
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"
 
 
 @pytest.mark.parametrize("spec", TOPOLOGY.functions, ids=lambda f: f.name)

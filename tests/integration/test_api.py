@@ -13,16 +13,28 @@ from dd0c_cost.db import operator
 from dd0c_cost.db.connection import open_connection, tenant_transaction
 from dd0c_cost_tools.local.runner import LambdaContext
 from dd0c_cost_tools.local.serve import apigw_v2_event
+from tests.fakes.slack_api import FakeSlackAPI
 from tests.records import run_instances
 
 SIGNING_SECRET = "test-signing-secret"
 
 
 @pytest.fixture
-def api(local_pipeline, monkeypatch):
+def slack():
+    with FakeSlackAPI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def api(local_pipeline, monkeypatch, slack):
     from dd0c_cost.settings import reset_settings
 
     monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+    # Single-workspace mode: the env token is tenant-a's, in workspace T0ACME.
+    monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+    monkeypatch.setenv("SLACK_TENANT", "tenant-a")
+    monkeypatch.setenv("SLACK_TEAM_ID", "T0ACME")
+    monkeypatch.setenv("SLACK_API_BASE_URL", slack.base_url)
     monkeypatch.setenv("INGEST_MAX_RECORDS", "5")
     monkeypatch.setenv("INGEST_MAX_BODY_BYTES", "20000")
     reset_settings()
@@ -178,13 +190,14 @@ def test_slack_acknowledge_and_event_time_snooze(api, tenants, local_pipeline):
     assert snoozed["snoozed_until"].startswith("2026-11-02T10:00:00")
 
 
-def test_slack_action_naming_another_tenant_is_not_found(api, tenants, local_pipeline):
+def test_slack_action_naming_another_tenant_changes_nothing(api, tenants, local_pipeline):
     _tenant_a, key_a = tenants["a"]
     tenant_b, _ = tenants["b"]
     anomaly = _one_anomaly(api, key_a, local_pipeline, "111111111111")
+    # tenant-b has no Slack workspace, so T0ACME is foreign to it (and it has no such anomaly either)
     body, headers = slack_request("anomaly_acknowledge", anomaly["id"], str(tenant_b))
     status, response = api("POST", "/slack/interactions", body=body, headers=headers)
-    assert (status, response["error"]) == (404, "not_found")
+    assert (status, response["ok"], response["error"]) == (200, False, "foreign_workspace")
     assert api("GET", f"/v1/anomalies/{anomaly['id']}", headers=bearer(key_a))[1]["status"] == "open"
 
 

@@ -28,6 +28,7 @@ def test_anomaly_is_posted_to_slack_with_buttons(app_env, operator_conn, monkeyp
     operator.attach_accounts(operator_conn, tenant, {"111122223333"})
     with FakeSlackAPI() as slack:
         monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+        monkeypatch.setenv("SLACK_TENANT", "acme")  # the env token serves this one tenant
         monkeypatch.setenv("SLACK_API_BASE_URL", slack.base_url)
         with LocalPipeline() as pipeline:
             record = _launch_gpus(pipeline, tenant)
@@ -48,6 +49,7 @@ def test_slack_rate_limit_leaves_the_notification_queued_for_retry(app_env, oper
     operator.attach_accounts(operator_conn, tenant, {"111122223333"})
     with FakeSlackAPI() as slack:
         monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+        monkeypatch.setenv("SLACK_TENANT", "acme")  # the env token serves this one tenant
         monkeypatch.setenv("SLACK_API_BASE_URL", slack.base_url)
         slack.rate_limit_next("chat.postMessage", retry_after=1)
         with LocalPipeline() as pipeline:
@@ -106,6 +108,7 @@ def test_a_growing_burst_updates_its_slack_message_instead_of_posting_again(app_
     ]
     with FakeSlackAPI() as slack:
         monkeypatch.setenv("SLACK_BOT_TOKEN", slack.token)
+        monkeypatch.setenv("SLACK_TENANT", "acme")  # the env token serves this one tenant
         monkeypatch.setenv("SLACK_API_BASE_URL", slack.base_url)
         with LocalPipeline() as pipeline:
             for record in launches:  # one at a time, as they would arrive

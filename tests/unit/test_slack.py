@@ -15,6 +15,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 from slack_sdk.signature import Clock, SignatureVerifier
 
+from dd0c_cost.crypto import Redacted
 from dd0c_cost.notify import (
     ACTION_ACKNOWLEDGE,
     ACTION_EXPECTED,
@@ -27,6 +28,8 @@ from dd0c_cost.notify import (
     build_anomaly_message,
     parse_interaction,
 )
+from dd0c_cost.notify.delivery import Workspace
+from dd0c_cost.notify.message import MessageContext
 from dd0c_cost.scoring.models import Anomaly, AnomalyStatus, ScoreComponent
 from dd0c_cost.settings import Settings
 from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackAPI, channel_id_for
@@ -241,9 +244,16 @@ def slack_settings(fake: FakeSlackAPI, tmp_path: Path, **overrides: Any) -> Sett
     return Settings(**values)
 
 
+def workspace(token: str = DEFAULT_TOKEN) -> Workspace:
+    return Workspace(tenant_id=TENANT_ID, kind="slack", source="env", token=Redacted(token), team_id="T0FAKE")
+
+
+OUTBOX = Workspace(tenant_id=TENANT_ID, kind="outbox", source="outbox")
+
+
 def test_post_sends_blocks_to_slack(fake_slack: FakeSlackAPI, tmp_path: Path) -> None:
     anomaly = make_anomaly()
-    result = SlackNotifier(slack_settings(fake_slack, tmp_path)).post(anomaly)
+    result = SlackNotifier(slack_settings(fake_slack, tmp_path)).post(anomaly, workspace(), "#cost-alerts")
 
     assert result.destination == "slack"
     assert result.channel == channel_id_for("#cost-alerts")  # Slack answers with the channel ID
@@ -259,9 +269,13 @@ def test_post_sends_blocks_to_slack(fake_slack: FakeSlackAPI, tmp_path: Path) ->
 
 def test_update_rewrites_message(fake_slack: FakeSlackAPI, tmp_path: Path) -> None:
     notifier = SlackNotifier(slack_settings(fake_slack, tmp_path))
-    posted = notifier.post(make_anomaly())
+    posted = notifier.post(make_anomaly(), workspace(), "#cost-alerts")
     updated = notifier.update(
-        make_anomaly(status=AnomalyStatus.ACKNOWLEDGED), posted.channel, posted.ts, status_by="<@U42>"
+        make_anomaly(status=AnomalyStatus.ACKNOWLEDGED),
+        workspace(),
+        posted.channel,
+        posted.ts,
+        context=MessageContext(status_by="<@U42>"),
     )
 
     assert (updated.channel, updated.ts, updated.destination) == (posted.channel, posted.ts, "slack")
@@ -274,36 +288,39 @@ def test_update_rewrites_message(fake_slack: FakeSlackAPI, tmp_path: Path) -> No
 def test_client_is_created_once_and_reused(fake_slack: FakeSlackAPI, tmp_path: Path) -> None:
     settings = slack_settings(fake_slack, tmp_path)
     first = SlackNotifier(settings)
-    assert first.client is first.client
-    assert SlackNotifier(settings).client is first.client  # a warm Lambda reuses it across invocations
+    assert first.client(workspace()) is first.client(workspace())
+    assert SlackNotifier(settings).client(workspace()) is first.client(workspace())  # a warm Lambda reuses it
+    assert SlackNotifier(settings).client(workspace("xoxb-other")) is not first.client(workspace())  # one per workspace
 
 
 def test_base_url_without_trailing_slash(fake_slack: FakeSlackAPI, tmp_path: Path) -> None:
     settings = slack_settings(fake_slack, tmp_path, slack_api_base_url=fake_slack.base_url.rstrip("/"))
-    assert SlackNotifier(settings).post(make_anomaly()).destination == "slack"
+    assert SlackNotifier(settings).post(make_anomaly(), workspace(), "#cost-alerts").destination == "slack"
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
 
 def test_slack_error_surfaces_with_code(fake_slack: FakeSlackAPI, tmp_path: Path) -> None:
     fake_slack.fail_next("chat.postMessage", "channel_not_found")
     with pytest.raises(SlackNotifyError) as info:
-        SlackNotifier(slack_settings(fake_slack, tmp_path)).post(make_anomaly())
+        SlackNotifier(slack_settings(fake_slack, tmp_path)).post(make_anomaly(), workspace(), "#cost-alerts")
     assert info.value.error == "channel_not_found"
     assert info.value.method == "chat.postMessage"
     assert not info.value.retryable
-    assert "channel_not_found" in str(info.value) and "SLACK_CHANNEL" in str(info.value)
+    assert "channel_not_found" in str(info.value) and "route" in str(info.value)
 
 
 def test_wrong_token_is_invalid_auth(fake_slack: FakeSlackAPI, tmp_path: Path) -> None:
     with pytest.raises(SlackNotifyError) as info:
-        SlackNotifier(slack_settings(fake_slack, tmp_path, slack_bot_token="xoxb-wrong")).post(make_anomaly())
+        SlackNotifier(slack_settings(fake_slack, tmp_path)).post(
+            make_anomaly(), workspace("xoxb-wrong"), "#cost-alerts"
+        )
     assert info.value.error == "invalid_auth"
 
 
 def test_rate_limit_raises_for_sqs_retry(fake_slack: FakeSlackAPI, tmp_path: Path) -> None:
     fake_slack.rate_limit_next("chat.postMessage", retry_after=7)
     with pytest.raises(SlackRateLimited) as info:
-        SlackNotifier(slack_settings(fake_slack, tmp_path)).post(make_anomaly())
+        SlackNotifier(slack_settings(fake_slack, tmp_path)).post(make_anomaly(), workspace(), "#cost-alerts")
     assert info.value.retry_after == 7
     assert info.value.retryable and info.value.status == 429
     assert len(fake_slack.calls_to("chat.postMessage")) == 1  # no sleeping retry inside the Lambda
@@ -315,9 +332,9 @@ def test_outbox_without_token(tmp_path: Path) -> None:
     notifier = SlackNotifier(settings)
     anomaly = make_anomaly()
 
-    posted = notifier.post(anomaly)
+    posted = notifier.post(anomaly, OUTBOX, "#cost-alerts")
     assert posted.destination == "outbox" and posted.channel == "#cost-alerts"
-    notifier.update(make_anomaly(status=AnomalyStatus.SNOOZED), posted.channel, posted.ts)
+    notifier.update(make_anomaly(status=AnomalyStatus.SNOOZED), OUTBOX, posted.channel, posted.ts)
 
     lines = [json.loads(line) for line in outbox.read_text(encoding="utf-8").splitlines()]
     assert [line["kind"] for line in lines] == ["post", "update"]
@@ -330,7 +347,7 @@ def test_outbox_without_token(tmp_path: Path) -> None:
 
 def test_outbox_default_path_is_in_data_dir(tmp_path: Path) -> None:
     settings = Settings(slack_bot_token=None, DD0C_DATA_DIR=tmp_path / "data")
-    SlackNotifier(settings).post(make_anomaly())
+    SlackNotifier(settings).post(make_anomaly(), OUTBOX, "#cost-alerts")
     assert (tmp_path / "data" / "slack-outbox.jsonl").read_text().count("\n") == 1
 
 
@@ -394,8 +411,10 @@ def test_acknowledge_click_is_accepted() -> None:
     action = parse_interaction(headers, body, SECRET, now=NOW + 10)
     assert action == SlackAction(
         action_id=ACTION_ACKNOWLEDGE,
-        anomaly_id=ANOMALY_ID,
+        subject_kind="anomaly",
+        subject_id=str(ANOMALY_ID),
         tenant_id=TENANT_ID,
+        value={"anomaly_id": str(ANOMALY_ID), "tenant_id": str(TENANT_ID)},
         user_id="U0ALICE",
         user_name="alice",
         team_id="T0ACME",
@@ -403,7 +422,9 @@ def test_acknowledge_click_is_accepted() -> None:
         message_ts="1714533165.000100",
         snooze_seconds=None,
         response_url="https://hooks.slack.com/actions/T0ACME/1/abc",
+        trigger_id="123.456.abc",
     )
+    assert action.anomaly_id == ANOMALY_ID
     assert action.user_mention == "<@U0ALICE>"
 
 
@@ -500,8 +521,12 @@ def signed_raw_body(body: str) -> tuple[dict[str, str], str]:
         ("{not json", "not JSON"),
         ([1, 2], "not a JSON object"),
         (
-            {**block_actions_payload(button(ACTION_ACKNOWLEDGE, ref())), "type": "view_submission"},
+            {**block_actions_payload(button(ACTION_ACKNOWLEDGE, ref())), "type": "shortcut"},
             "unsupported interaction type",
+        ),
+        (
+            {**block_actions_payload(button(ACTION_ACKNOWLEDGE, ref())), "type": "view_submission"},
+            "unknown modal callback_id",
         ),
         ({**block_actions_payload(button(ACTION_ACKNOWLEDGE, ref())), "actions": []}, "no actions"),
         (block_actions_payload(button("anomaly_remediate", ref())), "unknown action_id"),

@@ -81,8 +81,19 @@ def score_bodies(bodies: list[str]) -> list[BaseException | None]:
 
 
 def notify_body(body: str | bytes) -> None:
+    """Post (or update) one anomaly's message in its tenant's own Slack, on the tenant's route.
+
+    Governance first (shadow mode and panic withhold it). No workspace or no route: the anomaly is
+    kept, marked undelivered with the reason, and not retried (nothing would change by retrying).
+    A Slack refusal that needs a human (channel not found, bot not in channel, token revoked) is
+    recorded the same way; throttling and Slack outages raise, so SQS redelivers."""
+    from dd0c_cost.notify import delivery
+    from dd0c_cost.notify.slack import SlackNotifyError
+
     message = NotifyMessage.model_validate(orjson.loads(body))
     conn = get_connection()
+    settings = get_settings()
+    target = context = None
     with tenant_transaction(conn, message.tenant_id):
         anomaly = anomaly_store.get_anomaly(conn, message.anomaly_id)
         already = slack_store.notified_revision(conn, message.anomaly_id)
@@ -97,6 +108,9 @@ def notify_body(body: str | bytes) -> None:
             )
             if not decision:
                 governance.withhold_notification(conn, message.tenant_id, anomaly.id, message.revision, decision)
+            else:
+                target = delivery.target_for(conn, anomaly, settings)
+                context = delivery.message_context(conn, anomaly, settings)
     if anomaly is None:
         raise LookupError(f"anomaly {message.anomaly_id} does not exist for tenant {message.tenant_id}")
     if already is not None and already >= message.revision:
@@ -105,9 +119,35 @@ def notify_body(body: str | bytes) -> None:
     if decision is not None and not decision:
         outcomes.record("notify", "withheld", decision.reason)
         return
-    # A grown anomaly (a burst that kept going) updates its message instead of posting another.
+
+    def undelivered(reason: str) -> None:
+        with tenant_transaction(conn, message.tenant_id):
+            slack_store.set_delivery(conn, anomaly.id, "undelivered", reason)
+            slack_store.mark_notified(conn, anomaly.id, message.revision, None, None)
+        outcomes.record("notify", "undelivered", reason)
+
+    if isinstance(target, delivery.Undelivered):
+        undelivered(target.reason)
+        return
     notifier = get_notifier()
-    posted = notifier.update(anomaly, channel, ts) if channel and ts else notifier.post(anomaly)
+    posted = None
+    if channel and ts:
+        # A grown anomaly (a burst that kept going) updates its message instead of posting another.
+        try:
+            posted = notifier.update(anomaly, target.workspace, channel, ts, context=context)
+        except SlackNotifyError as exc:
+            if exc.retryable:
+                raise
+            posted = None  # the old message is gone or unreachable (e.g. a reinstall elsewhere): post anew
+    if posted is None:
+        try:
+            posted = notifier.post(anomaly, target.workspace, target.channel, context=context)
+        except SlackNotifyError as exc:
+            if exc.retryable:
+                raise
+            undelivered(f"slack:{exc.error}")
+            return
     with tenant_transaction(conn, message.tenant_id):
         slack_store.mark_notified(conn, anomaly.id, message.revision, posted.channel, posted.ts)
+        slack_store.set_delivery(conn, anomaly.id, posted.destination, target.route)
     outcomes.record("notify", posted.destination)

@@ -39,14 +39,31 @@ class Settings(BaseSettings):
     # Where deterministic rejects go in AWS: the ingest queue's DLQ, with the reason attached.
     rejects_queue_url: str | None = None
 
-    # Slack. No bot token: notifications go to the outbox file instead.
+    # Slack. With neither a bot token nor an OAuth app configured, messages go to the outbox file.
     slack_api_base_url: str = "https://slack.com/api/"
     slack_bot_token: str | None = None
     slack_signing_secret: str | None = None
-    # In AWS: a Secrets Manager secret {"bot_token": ..., "signing_secret": ...}, read on first use.
+    # In AWS: a Secrets Manager secret {"signing_secret", "client_id", "client_secret"} (and, for
+    # single-workspace mode, "bot_token" and "tenant"), read on first use.
     slack_secret_arn: str | None = None
     slack_channel: str = "#cost-alerts"
     outbox_path: Path | None = Field(default=None, alias="DD0C_OUTBOX_PATH")
+    # Single-workspace mode (demo, self-hosters): SLACK_BOT_TOKEN serves this one tenant (by
+    # name) and no other; SLACK_TEAM_ID (else auth.test) is the workspace its clicks come from.
+    slack_tenant: str | None = None
+    slack_team_id: str | None = None
+    slack_enterprise_id: str | None = None
+    # Multi-workspace mode: the Slack app's OAuth credentials (GET /slack/install).
+    slack_client_id: str | None = None
+    slack_client_secret: str | None = None
+    slack_authorize_url: str = "https://slack.com/oauth/v2/authorize"
+    # The public base URL of the HTTP API (redirect URL, links back); else the request's host.
+    public_url: str | None = Field(default=None, alias="DD0C_PUBLIC_URL")
+    dashboard_url: str | None = Field(default=None, alias="DD0C_DASHBOARD_URL")
+
+    # Secrets at rest (bot tokens, ticket credentials): a KMS key in AWS, else a key file in the
+    # data directory (crypto.LocalKeySealer).
+    kms_key_id: str | None = Field(default=None, alias="DD0C_KMS_KEY_ID")
 
     # Scoring: process-wide defaults (scoring.config.config_from_settings); per-tenant overrides
     # live in dd0c.tenant_settings (`dd0c-cost tenants configure`).
@@ -86,11 +103,17 @@ class Settings(BaseSettings):
     def resolved_outbox_path(self) -> Path:
         return self.outbox_path or (self.data_dir / "slack-outbox.jsonl")
 
+    @property
+    def slack_configured(self) -> bool:
+        """True when this deployment talks to Slack at all (an env token or an OAuth app); False
+        (the demo): every message goes to the outbox file."""
+        return bool(self.slack_bot_token or self.slack_client_id)
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     settings = Settings()
-    if settings.slack_secret_arn and not (settings.slack_bot_token and settings.slack_signing_secret):
+    if settings.slack_secret_arn:
         settings = _with_slack_secret(settings)
     return settings
 
@@ -103,8 +126,11 @@ def _with_slack_secret(settings: Settings) -> Settings:
     secret = json.loads(get_secret(settings.slack_secret_arn, max_age=300))
     return settings.model_copy(
         update={
-            "slack_bot_token": settings.slack_bot_token or secret.get("bot_token"),
+            "slack_bot_token": settings.slack_bot_token or secret.get("bot_token") or None,
             "slack_signing_secret": settings.slack_signing_secret or secret.get("signing_secret"),
+            "slack_client_id": settings.slack_client_id or secret.get("client_id") or None,
+            "slack_client_secret": settings.slack_client_secret or secret.get("client_secret") or None,
+            "slack_tenant": settings.slack_tenant or secret.get("tenant") or None,
         }
     )
 

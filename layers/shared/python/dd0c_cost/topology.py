@@ -46,6 +46,9 @@ class FunctionSpec:
     # function is updated; exactly one function may say so.
     runs_on_deploy: bool = False
     needs_slack: bool = False
+    # Tenants' sealed secrets (Slack bot tokens, ticket credentials): "decrypt" opens them,
+    # "encrypt_decrypt" also seals new ones (dd0c_cost.crypto; the stack's KMS key).
+    kms_access: str = "none"
     needs_onboarding: bool = False  # gets the central bus ARN and dd0c account id (POST /v1/accounts)
     reserved_concurrency: int | None = None
     # May send deterministic rejects (with their reason) straight to the ingest DLQ, whose URL
@@ -64,7 +67,8 @@ class RouteSpec:
     path: str
     function: str
     auth: str  # "api_key" (tenant API key or console session: the Lambda authorizer), "slack_signature",
-    #            "sign_in" (the API key is in the body), "static" (console files) or "none"
+    #            "sign_in" (the API key is in the body), "oauth_state" (a one-time Slack install state),
+    #            "static" (console files) or "none"
     purpose: str
     in_openapi: bool = True  # static console and viewer files are not API operations
 
@@ -224,6 +228,7 @@ TOPOLOGY = Topology(
             purpose="post anomalies to Slack with action buttons",
             source_queue=NOTIFY,
             needs_slack=True,
+            kms_access="decrypt",
         ),
         FunctionSpec(
             name="migrate",
@@ -245,6 +250,7 @@ TOPOLOGY = Topology(
             purpose="HTTP API: batch ingest, dashboard reads, Slack interactions",
             output_queues=(INGEST,),
             needs_slack=True,
+            kms_access="encrypt_decrypt",
             needs_onboarding=True,
             batch_size=0,
         ),
@@ -322,7 +328,29 @@ TOPOLOGY = Topology(
         RouteSpec("POST", "/v1/session", "api", "sign_in", "console sign-in: an API key for a session cookie"),
         RouteSpec("GET", "/v1/session", "api", "api_key", "the current session (and its CSRF token)"),
         RouteSpec("DELETE", "/v1/session", "api", "api_key", "sign out"),
-        RouteSpec("POST", "/slack/interactions", "api", "slack_signature", "Slack button clicks"),
+        RouteSpec(
+            "POST",
+            "/slack/interactions",
+            "api",
+            "slack_signature",
+            "Slack button clicks, selects and modal submissions",
+        ),
+        RouteSpec("POST", "/slack/events", "api", "slack_signature", "Slack events: app_uninstalled, tokens_revoked"),
+        RouteSpec(
+            "GET", "/slack/install", "api", "oauth_state", "start installing the Slack app for a tenant (302 to Slack)"
+        ),
+        RouteSpec(
+            "GET",
+            "/slack/oauth_redirect",
+            "api",
+            "oauth_state",
+            "Slack's OAuth redirect: save the tenant's installation",
+        ),
+        RouteSpec("POST", "/v1/slack/install", "api", "api_key", "an install link for the tenant's Slack workspace"),
+        RouteSpec("GET", "/v1/slack", "api", "api_key", "the tenant's Slack installation, delivery and routes"),
+        RouteSpec("DELETE", "/v1/slack", "api", "api_key", "forget the tenant's Slack installation"),
+        RouteSpec("PUT", "/v1/slack/routes", "api", "api_key", "replace the tenant's Slack routes"),
+        RouteSpec("PATCH", "/v1/accounts/{account_id}", "api", "api_key", "name an account (shown in alerts)"),
         RouteSpec("GET", "/health", "api", "none", "liveness"),
         RouteSpec("GET", "/", "api", "static", "the web console", in_openapi=False),
         RouteSpec("GET", "/console/{name}", "api", "static", "the web console's files", in_openapi=False),

@@ -1,4 +1,4 @@
-"""``accounts``: connect a customer AWS account to a tenant."""
+"""``accounts``: connect a customer AWS account to a tenant, or name it (the name shows in alerts)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import json
 
 
 def register(sub) -> None:
-    p = sub.add_parser("accounts", help="connect an AWS account to a tenant and print its onboarding links")
-    p.add_argument("action", choices=["connect"])
+    p = sub.add_parser("accounts", help="connect an AWS account to a tenant (onboarding links), or name it")
+    p.add_argument("action", choices=["connect", "name"])
     p.add_argument("account_id")
     p.add_argument("--tenant", required=True)
-    p.add_argument("--regions", nargs="+", required=True, help="regions whose CloudTrail events to forward")
+    p.add_argument("--regions", nargs="+", help="connect: regions whose CloudTrail events to forward")
+    p.add_argument("--display-name", help="name: the account's name in alerts ('none' removes it)")
     p.add_argument("--central-bus-arn")
     p.add_argument("--dd0c-account-id")
     p.add_argument("--json", action="store_true")
@@ -19,6 +20,10 @@ def register(sub) -> None:
 
 def cmd_accounts(args) -> int:
     """Connect an account: record it for the tenant and print what the customer launches."""
+    if args.action == "name":
+        return _name_account(args)
+    if not args.regions:
+        raise SystemExit("dd0c-cost: accounts connect needs --regions")
     from dd0c_cost.db import operator
     from dd0c_cost.onboarding import OnboardingError, connect_account
     from dd0c_cost.settings import get_settings
@@ -57,4 +62,32 @@ def cmd_accounts(args) -> int:
         print(f"  {stack['region']}: {stack['quick_create_url']}")
     for step in result.get("next_steps", []):
         print(f"- {step}")
+    return 0
+
+
+def _name_account(args) -> int:
+    from dd0c_cost.db import operator
+    from dd0c_cost.db.connection import open_connection, tenant_transaction
+    from dd0c_cost.notify.store import set_account_name
+    from dd0c_cost_tools.local.database import database_url_for_cli
+
+    if not args.display_name or len(args.display_name) > 100:
+        raise SystemExit("dd0c-cost: accounts name needs --display-name NAME (1-100 characters, or 'none')")
+    url = database_url_for_cli()
+    op = operator.open_operator_connection(url)
+    try:
+        tenant_id = operator.find_tenant(op, args.tenant)
+    finally:
+        op.close()
+    if tenant_id is None:
+        raise SystemExit(f"dd0c-cost: no tenant named {args.tenant!r}")
+    conn = open_connection(url)
+    try:
+        with tenant_transaction(conn, tenant_id):
+            name = None if args.display_name == "none" else args.display_name
+            if not set_account_name(conn, args.account_id, name):
+                raise SystemExit(f"dd0c-cost: account {args.account_id} is not connected to tenant {args.tenant}")
+    finally:
+        conn.close()
+    print(f"{args.account_id}  {name or '(no name)'}")
     return 0

@@ -1,5 +1,6 @@
 """The HTTP API behind API Gateway: the resolver, its error shape, and one router per concern
-(``dd0c_cost.api.routes``): health, ingest, anomalies, accounts, Slack interactions.
+(``dd0c_cost.api.routes``): health, ingest, anomalies, accounts, Slack (install, events,
+interactions, routes).
 
 Tenant API keys authenticate ingest and dashboard routes (``api.auth``); Slack interactions are
 verified by Slack's signature instead.
@@ -101,7 +102,7 @@ def openapi_document() -> str:
             title="dd0c/cost API",
             version="1",
             description="Ingest CloudTrail; read anomalies, spend, accounts and the audit log; govern "
-            "(shadow / audit / enforce, panic); receive Slack actions. Authenticate with a tenant "
+            "(shadow / audit / enforce, panic); install Slack per tenant and receive its actions; ticket targets. Authenticate with a tenant "
             "API key (Authorization: Bearer) or the console's session cookie (writes then need "
             "x-csrf-token). Errors: {error, message, detail[]} with a stable error code.",
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from dd0c_cost.scoring.models import Anomaly, AnomalyStatus
@@ -16,6 +18,23 @@ class IngestRejection(BaseModel):
 class IngestAccepted(BaseModel):
     accepted: int = Field(description="records queued for normalisation")
     rejected: list[IngestRejection] = Field(default_factory=list)
+
+
+class Delivery(BaseModel):
+    """What became of the anomaly's Slack message."""
+
+    status: Literal["pending", "slack", "outbox", "undelivered"]
+    detail: str | None = Field(
+        default=None,
+        description="delivered: the route that chose the channel; undelivered: why (slack_not_installed, "
+        "slack_uninstalled, slack_tokens_revoked, no_route, slack:<error>)",
+    )
+    channel: str | None = None
+    ts: str | None = Field(default=None, description="the Slack message timestamp")
+
+
+class AnomalyView(Anomaly):
+    delivery: Delivery
 
 
 class AnomalyList(BaseModel):
@@ -34,6 +53,12 @@ class AccountRequest(BaseModel):
 
     account_id: str = Field(pattern=r"^\d{12}$")
     regions: list[str] = Field(min_length=1, max_length=40, description="regions whose CloudTrail events to forward")
+
+
+class AccountName(BaseModel):
+    """The tenant's name for one of its accounts, shown in alerts ("prod-payments (111122223333)")."""
+
+    display_name: str | None = Field(default=None, min_length=1, max_length=100, description="null removes it")
 
 
 class FieldError(BaseModel):

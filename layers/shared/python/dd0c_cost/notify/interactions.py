@@ -4,15 +4,16 @@
 payload, and returns a typed ``SlackAction`` or raises ``InteractionRejected`` with the HTTP
 status to answer (401: not provably from Slack; 400: from Slack but not something we handle).
 
-It does not decide whether ``team_id`` may act on ``tenant_id``: the caller must check that
-the Slack workspace is the one installed for that tenant before changing anything.
+It does not decide whether ``team_id`` may act on ``tenant_id``: the caller checks that the Slack
+workspace is the one installed for that tenant (``notify.delivery.authorize_workspace``) before
+changing anything.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, Literal
 from urllib.parse import parse_qs
 from uuid import UUID
@@ -32,8 +33,6 @@ MAX_TIMESTAMP_SKEW_S = 5 * 60
 MAX_SNOOZE_SECONDS = 30 * 24 * 3600
 MAX_BODY_BYTES = 1_000_000  # Slack interaction payloads are a few kB; refuse anything absurd before hashing it
 
-ActionId = Literal["anomaly_acknowledge", "anomaly_snooze", "anomaly_expected"]
-
 
 class InteractionRejected(Exception):
     """The request is refused. ``status`` is the HTTP status to answer, ``reason`` says why."""
@@ -45,24 +44,39 @@ class InteractionRejected(Exception):
 
 
 class SlackAction(BaseModel):
-    """One verified action a person took on an anomaly message."""
+    """One verified action a person took: a click on one of our messages (``block_actions``) or
+    the submission of one of our modals (``view_submission``). Verified means Slack sent it; it
+    does not mean the workspace may act on the tenant (``notify.delivery.authorize_workspace``)."""
 
     model_config = ConfigDict(frozen=True)
 
-    action_id: ActionId
-    anomaly_id: UUID
+    kind: Literal["block_actions", "view_submission"] = "block_actions"
+    action_id: str = Field(min_length=1)
+    subject_kind: str = "anomaly"
+    subject_id: str = Field(min_length=1)
     tenant_id: UUID
+    value: dict = Field(default_factory=dict, description="the element's JSON value, or the modal's private metadata")
     user_id: str = Field(min_length=1)
     user_name: str | None = None
     team_id: str = Field(min_length=1)
+    enterprise_id: str | None = None
     channel_id: str | None = None
     message_ts: str | None = None
     snooze_seconds: int | None = Field(default=None, gt=0, le=MAX_SNOOZE_SECONDS)
     response_url: str | None = None
+    trigger_id: str | None = None
+    view_id: str | None = None
+    view_values: dict = Field(default_factory=dict)
+
+    @property
+    def anomaly_id(self) -> UUID:
+        if self.subject_kind != "anomaly":
+            raise AttributeError(f"{self.action_id} acts on a {self.subject_kind}, not an anomaly")
+        return UUID(self.subject_id)
 
     @property
     def user_mention(self) -> str:
-        """``<@U123>``: renders as the person's name in Slack (for ``SlackNotifier.update(status_by=...)``)."""
+        """``<@U123>``: renders as the person's name in Slack (for ``MessageContext.status_by``)."""
         return f"<@{self.user_id}>"
 
 
@@ -135,17 +149,37 @@ def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def parse_interaction(  # noqa: C901 - each Slack payload check is one early return; to be split into verify/parse steps (issue 8)
-    headers: Mapping[str, Any] | None,
-    body: str | bytes,
-    signing_secret: str,
-    now: float | None = None,
-) -> SlackAction:
-    """Verify a Slack interaction request and return the action it carries.
+def _subject(ref: dict, action_id: str, kinds: Collection[str]) -> tuple[str, str]:
+    """(kind, id) of the thing the element acts on: its value names it as ``<kind>_id``."""
+    for kind in kinds:
+        key = f"{kind}_id"
+        if key in ref:
+            raw = str(ref[key])
+            if kind == "anomaly":  # anomaly ids are UUIDs; other kinds define their own ids
+                try:
+                    raw = str(UUID(raw))
+                except ValueError:
+                    raise InteractionRejected(f"action value {key} is not a UUID: {raw[:64]!r}", 400) from None
+            if not raw or len(raw) > 200:
+                raise InteractionRejected(f"action value {key} is empty or too long", 400)
+            return kind, raw
+    wanted = " or ".join(f"{k}_id" for k in kinds)
+    raise InteractionRejected(f"action value has no {wanted}", 400)
 
-    ``body`` is the raw request body exactly as received (``application/x-www-form-urlencoded``,
-    ``payload=<json>``); base64-decode it first if API Gateway marked it ``isBase64Encoded``.
-    """
+
+def _json_object(text: Any, what: str) -> dict:
+    if not isinstance(text, str) or not text:
+        raise InteractionRejected(f"{what} carries no value", 400)
+    try:
+        ref = json.loads(text)
+    except json.JSONDecodeError:
+        raise InteractionRejected(f"{what} value is not JSON", 400) from None
+    if not isinstance(ref, dict):
+        raise InteractionRejected(f"{what} value is not a JSON object", 400)
+    return ref
+
+
+def _verified_text(headers: Mapping[str, Any] | None, body: str | bytes, signing_secret: str, now: float | None) -> str:
     raw = body.encode("utf-8") if isinstance(body, str) else bytes(body or b"")
     if len(raw) > MAX_BODY_BYTES:
         raise InteractionRejected(f"body too large ({len(raw)} bytes)", 413)
@@ -155,8 +189,10 @@ def parse_interaction(  # noqa: C901 - each Slack payload check is one early ret
     except UnicodeDecodeError:
         raise InteractionRejected("body is not UTF-8 (Slack always sends UTF-8)", 400) from None
     verify_signature(headers, text, signing_secret, now=now)
+    return text
 
-    # --- from here on the request is from Slack; problems are 400s ---
+
+def _payload(text: str) -> dict:
     form = parse_qs(text, keep_blank_values=True, max_num_fields=20)
     payloads = form.get("payload")
     if not payloads or len(payloads) != 1:
@@ -167,64 +203,109 @@ def parse_interaction(  # noqa: C901 - each Slack payload check is one early ret
         raise InteractionRejected(f"payload is not JSON: {exc.msg}", 400) from None
     if not isinstance(payload, dict):
         raise InteractionRejected("payload is not a JSON object", 400)
-    if payload.get("type") != "block_actions":
-        raise InteractionRejected(f"unsupported interaction type {payload.get('type')!r} (want 'block_actions')", 400)
+    if payload.get("type") not in ("block_actions", "view_submission"):
+        raise InteractionRejected(
+            f"unsupported interaction type {payload.get('type')!r} (want 'block_actions' or 'view_submission')", 400
+        )
+    return payload
 
-    actions = payload.get("actions")
-    if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
-        raise InteractionRejected("payload has no actions", 400)
-    action = actions[0]
-    action_id = action.get("action_id")
-    if action_id not in ACTION_IDS:
-        raise InteractionRejected(f"unknown action_id {action_id!r}", 400)
 
-    # Buttons carry "value"; selects/overflows carry "selected_option": {"value": ...}.
-    value = action.get("value") if "value" in action else _dig(action, "selected_option", "value")
-    if not isinstance(value, str) or not value:
-        raise InteractionRejected(f"action {action_id!r} carries no value", 400)
+def _element(payload: dict, known: Mapping[str, Collection[str]]) -> tuple[str, dict, str | None, dict]:
+    """(action id, the element's JSON value, view id, view state values) of a click or a submission."""
+    if payload["type"] == "block_actions":
+        elements = payload.get("actions")
+        if not isinstance(elements, list) or not elements or not isinstance(elements[0], dict):
+            raise InteractionRejected("payload has no actions", 400)
+        element = elements[0]
+        action_id = element.get("action_id")
+        if action_id not in known:
+            raise InteractionRejected(f"unknown action_id {action_id!r}", 400)
+        # Buttons carry "value"; selects/overflows carry "selected_option": {"value": ...}.
+        value = element.get("value") if "value" in element else _dig(element, "selected_option", "value")
+        return action_id, _json_object(value, f"action {action_id!r}"), None, {}
+    view = payload.get("view") if isinstance(payload.get("view"), dict) else {}
+    action_id = view.get("callback_id")
+    if action_id not in known:
+        raise InteractionRejected(f"unknown modal callback_id {action_id!r}", 400)
+    ref = _json_object(view.get("private_metadata"), f"modal {action_id!r}")
+    view_values = _dig(view, "state", "values") or {}
+    if not isinstance(view_values, dict):
+        raise InteractionRejected("modal state is not an object", 400)
+    return action_id, ref, _str_or_none(view.get("id")), view_values
+
+
+def _tenant(ref: dict) -> UUID:
     try:
-        ref = json.loads(value)
-    except json.JSONDecodeError:
-        raise InteractionRejected(f"action {action_id!r} value is not JSON", 400) from None
-    if not isinstance(ref, dict):
-        raise InteractionRejected(f"action {action_id!r} value is not a JSON object", 400)
+        return UUID(str(ref["tenant_id"]))
+    except KeyError:
+        raise InteractionRejected("action value has no tenant_id", 400) from None
+    except ValueError:
+        raise InteractionRejected(
+            f"action value tenant_id is not a UUID: {str(ref['tenant_id'])[:64]!r}", 400
+        ) from None
 
-    ids: dict[str, UUID] = {}
-    for key in ("anomaly_id", "tenant_id"):
-        try:
-            ids[key] = UUID(str(ref[key]))
-        except KeyError:
-            raise InteractionRejected(f"action value has no {key}", 400) from None
-        except ValueError:
-            raise InteractionRejected(f"action value {key} is not a UUID: {str(ref[key])[:64]!r}", 400) from None
 
-    snooze_seconds: int | None = None
-    if action_id == ACTION_SNOOZE:
-        raw_seconds = ref.get("snooze_seconds", DEFAULT_SNOOZE_SECONDS)
-        if (
-            isinstance(raw_seconds, bool)
-            or not isinstance(raw_seconds, int)
-            or not 0 < raw_seconds <= MAX_SNOOZE_SECONDS
-        ):
-            raise InteractionRejected(f"snooze_seconds must be 1..{MAX_SNOOZE_SECONDS}, got {raw_seconds!r}", 400)
-        snooze_seconds = raw_seconds
+def _snooze_seconds(action_id: str, ref: dict) -> int | None:
+    if action_id != ACTION_SNOOZE:
+        return None
+    raw_seconds = ref.get("snooze_seconds", DEFAULT_SNOOZE_SECONDS)
+    if isinstance(raw_seconds, bool) or not isinstance(raw_seconds, int) or not 0 < raw_seconds <= MAX_SNOOZE_SECONDS:
+        raise InteractionRejected(f"snooze_seconds must be 1..{MAX_SNOOZE_SECONDS}, got {raw_seconds!r}", 400)
+    return raw_seconds
+
+
+def parse_interaction(
+    headers: Mapping[str, Any] | None,
+    body: str | bytes,
+    signing_secret: str,
+    now: float | None = None,
+    *,
+    actions: Mapping[str, Collection[str]] | None = None,
+) -> SlackAction:
+    """Verify a Slack interaction request and return the action it carries.
+
+    ``body`` is the raw request body exactly as received (``application/x-www-form-urlencoded``,
+    ``payload=<json>``); base64-decode it first if API Gateway marked it ``isBase64Encoded``.
+    ``actions`` maps each action id (button/select ``action_id`` or modal ``callback_id``) we
+    handle to the subject kinds it acts on; the default is the three status actions.
+    """
+    known = dict(actions) if actions is not None else dict.fromkeys(ACTION_IDS, ("anomaly",))
+    text = _verified_text(headers, body, signing_secret, now)
+    # --- from here on the request is from Slack; problems are 400s ---
+    payload = _payload(text)
+    kind = payload["type"]
+    action_id, ref, view_id, view_values = _element(payload, known)
+    tenant_id = _tenant(ref)
+    subject_kind, subject_id = _subject(ref, action_id, known[action_id])
+    snooze_seconds = _snooze_seconds(action_id, ref)
 
     user = payload.get("user") if isinstance(payload.get("user"), dict) else {}
     team_id = _str_or_none(_dig(payload, "team", "id")) or _str_or_none(user.get("team_id"))
+    enterprise_id = _str_or_none(_dig(payload, "enterprise", "id")) or _str_or_none(user.get("enterprise_id"))
+    channel_id = _str_or_none(_dig(payload, "channel", "id")) or _str_or_none(_dig(payload, "container", "channel_id"))
+    message_ts = _str_or_none(_dig(payload, "container", "message_ts")) or _str_or_none(_dig(payload, "message", "ts"))
+    if kind == "view_submission":  # a modal has no message: we carry it in private_metadata
+        channel_id = channel_id or _str_or_none(ref.get("channel"))
+        message_ts = message_ts or _str_or_none(ref.get("ts"))
     try:
         return SlackAction(
+            kind=kind,
             action_id=action_id,
-            anomaly_id=ids["anomaly_id"],
-            tenant_id=ids["tenant_id"],
+            subject_kind=subject_kind,
+            subject_id=subject_id,
+            tenant_id=tenant_id,
+            value=ref,
             user_id=user.get("id") or "",
             user_name=_str_or_none(user.get("username")) or _str_or_none(user.get("name")),
             team_id=team_id or "",
-            channel_id=_str_or_none(_dig(payload, "channel", "id"))
-            or _str_or_none(_dig(payload, "container", "channel_id")),
-            message_ts=_str_or_none(_dig(payload, "container", "message_ts"))
-            or _str_or_none(_dig(payload, "message", "ts")),
+            enterprise_id=enterprise_id,
+            channel_id=channel_id,
+            message_ts=message_ts,
             snooze_seconds=snooze_seconds,
             response_url=_str_or_none(payload.get("response_url")),
+            trigger_id=_str_or_none(payload.get("trigger_id")),
+            view_id=view_id,
+            view_values=view_values,
         )
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

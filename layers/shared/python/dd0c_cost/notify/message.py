@@ -12,6 +12,7 @@ buttons are rendered for them until the handlers exist.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -71,6 +72,15 @@ STATUS_LINE: Final = {
     AnomalyStatus.EXPECTED: "🙈 Marked as expected",
     AnomalyStatus.FALSE_POSITIVE: "🚫 Marked as a false positive",
 }
+
+
+@dataclass(frozen=True)
+class MessageContext:
+    """What the message shows beyond the anomaly itself (all optional)."""
+
+    dashboard_url: str | None = None
+    status_by: str | None = None  # "<@U123>" or a plain name, shown next to the status
+    account_name: str | None = None  # the tenant's friendly name for the account
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -195,13 +205,16 @@ def _header(anomaly: Anomaly) -> HeaderBlock:
     return HeaderBlock(block_id="anomaly_header", text=PlainTextObject(text=clip(text, MAX_HEADER), emoji=True))
 
 
-def _facts(anomaly: Anomaly) -> SectionBlock:
+def _facts(anomaly: Anomaly, account_name: str | None = None) -> SectionBlock:
     actor = actor_name(anomaly)
     who = f"*Who*\n{escape_mrkdwn(actor)}"
     if actor != anomaly.actor:
         who += f"\n{_code(anomaly.actor)}"
     what = f"*What*\n{escape_mrkdwn(what_line(anomaly))}\nservice {_code(anomaly.service)}"
-    where = f"*Where*\naccount {_code(anomaly.account_id)}\nregion {_code(anomaly.region)}"
+    account = (
+        f"{escape_mrkdwn(account_name)} {_code(anomaly.account_id)}" if account_name else _code(anomaly.account_id)
+    )
+    where = f"*Where*\naccount {account}\nregion {_code(anomaly.region)}"
     when = f"*When*\ndetected {format_utc(anomaly.detected_at)}"
     event_time = _parse_time(anomaly.attributes.get("event_time"))
     if event_time is not None and event_time != anomaly.detected_at:
@@ -294,20 +307,21 @@ def _context(anomaly: Anomaly, dashboard_url: str | None) -> ContextBlock:
     return ContextBlock(block_id="anomaly_context", elements=elements)
 
 
-def build_blocks(anomaly: Anomaly, *, dashboard_url: str | None = None, status_by: str | None = None) -> list[Block]:
+def build_blocks(anomaly: Anomaly, *, context: MessageContext | None = None) -> list[Block]:
+    context = context or MessageContext()
     blocks: list[Block | None] = [
         _header(anomaly),
-        _status(anomaly, status_by),
+        _status(anomaly, context.status_by),
         SectionBlock(
             block_id="anomaly_summary", text=MarkdownTextObject(text=clip(escape_mrkdwn(anomaly.summary), MAX_TEXT))
         )
         if anomaly.summary
         else None,
-        _facts(anomaly),
+        _facts(anomaly, context.account_name),
         _why(anomaly),
         _resources(anomaly),
         _actions(anomaly),
-        _context(anomaly, dashboard_url),
+        _context(anomaly, context.dashboard_url),
     ]
     result = [b for b in blocks if b is not None]
     if len(result) > MAX_BLOCKS:  # cannot happen with today's layout; guard future additions
@@ -316,12 +330,23 @@ def build_blocks(anomaly: Anomaly, *, dashboard_url: str | None = None, status_b
 
 
 def build_anomaly_message(
-    anomaly: Anomaly, *, dashboard_url: str | None = None, status_by: str | None = None
+    anomaly: Anomaly,
+    *,
+    dashboard_url: str | None = None,
+    status_by: str | None = None,
+    context: MessageContext | None = None,
 ) -> dict[str, Any]:
     """``{"text": fallback, "blocks": [...]}`` ready for chat.postMessage / chat.update.
 
     ``status_by`` (e.g. ``"<@U123>"``) is shown next to the status once someone has acted.
     ``to_dict()`` runs slack_sdk's validators, so a block over a Slack limit fails here, not in Slack.
     """
-    blocks = build_blocks(anomaly, dashboard_url=dashboard_url, status_by=status_by)
+    context = context or MessageContext()
+    if dashboard_url is not None or status_by is not None:
+        context = replace(
+            context,
+            dashboard_url=dashboard_url if dashboard_url is not None else context.dashboard_url,
+            status_by=status_by if status_by is not None else context.status_by,
+        )
+    blocks = build_blocks(anomaly, context=context)
     return {"text": fallback_text(anomaly), "blocks": [block.to_dict() for block in blocks]}

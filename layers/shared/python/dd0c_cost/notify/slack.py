@@ -1,7 +1,8 @@
-"""Post anomalies to Slack, or to the outbox file when no bot token is configured.
+"""Post to a tenant's Slack workspace, or to the outbox file when the deployment has no Slack.
 
-With ``SLACK_BOT_TOKEN`` set, messages go to ``settings.slack_channel`` through the Web API at
-``settings.slack_api_base_url`` (tests point it at a local fake). Without a token, each message
+Every call names its ``Workspace`` (``notify.delivery``): the tenant's own installation or the
+env token bound to that one tenant; there is no global token. Calls go through the Web API at
+``settings.slack_api_base_url`` (tests point it at a local fake). In outbox mode, each message
 is appended as one JSON line to ``settings.resolved_outbox_path()``, so a newcomer running the
 pipeline locally sees exactly what would have been posted.
 """
@@ -16,12 +17,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from dd0c_cost.notify.message import build_anomaly_message
+from dd0c_cost.crypto import Redacted
+from dd0c_cost.notify.message import MessageContext, build_anomaly_message
 from dd0c_cost.scoring.models import Anomaly
 from dd0c_cost.settings import Settings, get_settings
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
+
+    from dd0c_cost.notify.delivery import Workspace
 
 # Below the notify function's 10 s Lambda timeout, leaving room for the built-in
 # connection-error retry and for the SQS batch bookkeeping.
@@ -42,10 +46,10 @@ class SlackNotifyError(RuntimeError):
         self.status = status
         self.detail = detail
         hint = {
-            "channel_not_found": " (check SLACK_CHANNEL; the bot must be able to see it)",
+            "channel_not_found": " (check the route's channel; the bot must be able to see it)",
             "not_in_channel": " (invite the bot to the channel: /invite @dd0c-cost)",
-            "invalid_auth": " (check SLACK_BOT_TOKEN)",
-            "not_authed": " (check SLACK_BOT_TOKEN)",
+            "invalid_auth": " (the workspace's token is not valid: reinstall the app)",
+            "not_authed": " (the workspace's token is missing: reinstall the app)",
             "invalid_blocks": " (a block broke a Slack rule; see detail)",
         }.get(error, "")
         super().__init__(f"Slack {method} failed: {error}{hint}" + (f" [HTTP {status}]" if status else ""))
@@ -71,12 +75,15 @@ class PostResult:
     destination: Literal["slack", "outbox"]
 
 
-@lru_cache(maxsize=4)
-def _web_client(token: str, base_url: str) -> WebClient:
-    """One WebClient per (token, base URL), kept for the life of the process (warm Lambdas reuse it)."""
+@lru_cache(maxsize=64)
+def _web_client(token: Redacted, base_url: str) -> WebClient:
+    """One WebClient per (workspace token, base URL), kept for the life of the process (warm
+    Lambdas reuse it). Its logger never logs response bodies."""
     from slack_sdk import WebClient  # imported lazily: outbox mode never needs it
 
-    return WebClient(token=token, base_url=base_url, timeout=SLACK_HTTP_TIMEOUT_S)
+    from dd0c_cost.notify.oauth import quiet_logger
+
+    return WebClient(token=token.reveal(), base_url=base_url, timeout=SLACK_HTTP_TIMEOUT_S, logger=quiet_logger())
 
 
 def _normalise_base_url(url: str) -> str:
@@ -90,28 +97,26 @@ class SlackNotifier:
         self.settings = settings or get_settings()
 
     # -- plumbing -------------------------------------------------------------------------------
-    @property
-    def uses_outbox(self) -> bool:
-        return not self.settings.slack_bot_token
-
-    @property
-    def client(self) -> WebClient:
-        token = self.settings.slack_bot_token
-        if not token:
-            raise RuntimeError("SLACK_BOT_TOKEN is not set; SlackNotifier is in outbox mode")
-        return _web_client(token, _normalise_base_url(self.settings.slack_api_base_url))
+    def client(self, workspace: Workspace) -> WebClient:
+        if workspace.token is None:
+            raise RuntimeError(f"workspace of tenant {workspace.tenant_id} has no token ({workspace.source})")
+        return _web_client(workspace.token, _normalise_base_url(self.settings.slack_api_base_url))
 
     @property
     def outbox_path(self) -> Path:
         return self.settings.resolved_outbox_path()
 
-    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+    def call(self, workspace: Workspace, method: str, **kwargs: Any) -> dict[str, Any]:
+        """One Web API call in the tenant's workspace; Slack's refusals become SlackNotifyError."""
         from slack_sdk.errors import SlackApiError
 
-        client = self.client
-        call = {"chat.postMessage": client.chat_postMessage, "chat.update": client.chat_update}[method]
+        client = self.client(workspace)
         try:
-            response = call(**kwargs)
+            response = (
+                client.api_call(method, json=kwargs)
+                if method in _JSON_METHODS
+                else client.api_call(method, data=kwargs)
+            )
         except SlackApiError as exc:
             status = exc.response.status_code
             data = exc.response.data if isinstance(exc.response.data, dict) else {"raw": exc.response.data}
@@ -148,44 +153,120 @@ class SlackNotifier:
         }
 
     # -- API ------------------------------------------------------------------------------------
-    def post(self, anomaly: Anomaly, *, dashboard_url: str | None = None) -> PostResult:
+    def post(
+        self, anomaly: Anomaly, workspace: Workspace, channel: str, *, context: MessageContext | None = None
+    ) -> PostResult:
         """Post a new anomaly message. Raises SlackNotifyError / SlackRateLimited on Slack errors."""
-        message = build_anomaly_message(anomaly, dashboard_url=dashboard_url)
-        channel = self.settings.slack_channel
-        if self.uses_outbox:
+        message = build_anomaly_message(anomaly, context=context)
+        if workspace.is_outbox:
             ts = f"{time.time():.6f}"
             self._append_outbox(self._outbox_record("post", anomaly, channel, ts, message))
             return PostResult(channel=channel, ts=ts, destination="outbox")
-        data = self._call(
-            "chat.postMessage", channel=channel, text=message["text"], blocks=message["blocks"], unfurl_links=False
+        data = self.call(
+            workspace,
+            "chat.postMessage",
+            channel=channel,
+            text=message["text"],
+            blocks=message["blocks"],
+            unfurl_links=False,
         )
         return PostResult(channel=str(data.get("channel") or channel), ts=str(data["ts"]), destination="slack")
 
     def update(
-        self,
-        anomaly: Anomaly,
-        channel: str,
-        ts: str,
-        *,
-        status_by: str | None = None,
-        dashboard_url: str | None = None,
+        self, anomaly: Anomaly, workspace: Workspace, channel: str, ts: str, *, context: MessageContext | None = None
     ) -> PostResult:
-        """Re-render the message at (channel, ts) after an action, e.g. ``status_by="<@U123>"``."""
-        message = build_anomaly_message(anomaly, dashboard_url=dashboard_url, status_by=status_by)
-        if self.uses_outbox:
+        """Re-render the message at (channel, ts), e.g. after an action (``context.status_by="<@U123>"``)."""
+        message = build_anomaly_message(anomaly, context=context)
+        if workspace.is_outbox:
             self._append_outbox(self._outbox_record("update", anomaly, channel, ts, message))
             return PostResult(channel=channel, ts=ts, destination="outbox")
-        data = self._call("chat.update", channel=channel, ts=ts, text=message["text"], blocks=message["blocks"])
+        data = self.call(
+            workspace, "chat.update", channel=channel, ts=ts, text=message["text"], blocks=message["blocks"]
+        )
         return PostResult(
             channel=str(data.get("channel") or channel), ts=str(data.get("ts") or ts), destination="slack"
         )
+
+    def reply(
+        self,
+        workspace: Workspace,
+        channel: str,
+        thread_ts: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        anomaly_id: str | None = None,
+    ) -> PostResult:
+        """A message in the alert's thread (ticket links, remediation results, errors)."""
+        if workspace.is_outbox:
+            ts = f"{time.time():.6f}"
+            self._append_outbox(
+                {
+                    "kind": "reply",
+                    "at": datetime.now(UTC).isoformat(),
+                    "channel": channel,
+                    "ts": ts,
+                    "thread_ts": thread_ts,
+                    "anomaly_id": anomaly_id,
+                    "tenant_id": str(workspace.tenant_id),
+                    "text": text,
+                    "blocks": blocks or [],
+                }
+            )
+            return PostResult(channel=channel, ts=ts, destination="outbox")
+        kwargs: dict[str, Any] = {"channel": channel, "thread_ts": thread_ts, "text": text, "unfurl_links": False}
+        if blocks:
+            kwargs["blocks"] = blocks
+        data = self.call(workspace, "chat.postMessage", **kwargs)
+        return PostResult(
+            channel=str(data.get("channel") or channel), ts=str(data.get("ts") or ""), destination="slack"
+        )
+
+    def post_text(
+        self,
+        workspace: Workspace,
+        channel: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        kind: str = "digest",
+    ) -> PostResult:
+        """A message that is not an anomaly (the daily digest)."""
+        if workspace.is_outbox:
+            ts = f"{time.time():.6f}"
+            self._append_outbox(
+                {
+                    "kind": kind,
+                    "at": datetime.now(UTC).isoformat(),
+                    "channel": channel,
+                    "ts": ts,
+                    "tenant_id": str(workspace.tenant_id),
+                    "text": text,
+                    "blocks": blocks or [],
+                }
+            )
+            return PostResult(channel=channel, ts=ts, destination="outbox")
+        kwargs: dict[str, Any] = {"channel": channel, "text": text, "unfurl_links": False}
+        if blocks:
+            kwargs["blocks"] = blocks
+        data = self.call(workspace, "chat.postMessage", **kwargs)
+        return PostResult(
+            channel=str(data.get("channel") or channel), ts=str(data.get("ts") or ""), destination="slack"
+        )
+
+
+# Methods whose arguments slack_sdk sends as JSON (nested blocks / views); the rest as form fields.
+_JSON_METHODS = frozenset(
+    {"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "views.update", "views.push"}
+)
 
 
 _notifier: SlackNotifier | None = None
 
 
 def get_notifier() -> SlackNotifier:
-    """The process's notifier (one HTTP client per warm Lambda), built from the settings on first use."""
+    """The process's notifier (its HTTP clients are kept per workspace for a warm Lambda), built
+    from the settings on first use."""
     global _notifier
     if _notifier is None:
         _notifier = SlackNotifier(get_settings())

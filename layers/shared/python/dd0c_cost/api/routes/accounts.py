@@ -1,4 +1,5 @@
-"""POST /v1/accounts: a tenant asks to connect an AWS account (pending until an operator approves)."""
+"""POST /v1/accounts: a tenant asks to connect an AWS account (pending until an operator approves);
+PATCH /v1/accounts/{account_id}: the tenant names one of its accounts (the name is shown in alerts)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from dd0c_cost.api.auth import authenticated_tenant
 from dd0c_cost.api.errors import ApiError
-from dd0c_cost.api.models import AccountRequest
-from dd0c_cost.db.connection import get_connection
+from dd0c_cost.api.models import AccountName, AccountRequest
+from dd0c_cost.db.connection import get_connection, tenant_transaction
 from dd0c_cost.settings import get_settings
 
 router = APIGatewayHttpRouter()
@@ -40,3 +41,16 @@ def request_account(request: AccountRequest) -> Response[dict]:
     return Response(
         status_code=201 if result["created"] else 200, content_type=content_types.APPLICATION_JSON, body=result
     )
+
+
+@router.patch("/v1/accounts/<account_id>")
+def name_account(account_id: str, change: AccountName) -> AccountName:
+    from dd0c_cost.notify import store
+
+    tenant_id = authenticated_tenant(router.current_event, write=True)
+    conn = get_connection()
+    with tenant_transaction(conn, tenant_id):
+        found = store.set_account_name(conn, account_id, change.display_name)
+    if not found:
+        raise ApiError(404, "not_found", f"account {account_id} is not connected to this tenant")
+    return change

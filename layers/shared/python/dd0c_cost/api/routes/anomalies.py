@@ -18,6 +18,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from dd0c_cost import governance
 from dd0c_cost.api.auth import check_body_size, principal
 from dd0c_cost.api.errors import ApiError
+from dd0c_cost.api.models import AnomalyView, Delivery
 from dd0c_cost.dashboard import anomalies as queries
 from dd0c_cost.dashboard.models import AnomalyDetail, AnomalyPage, SortKey, StatusChangeBody
 from dd0c_cost.db.connection import get_connection, tenant_transaction
@@ -123,9 +124,9 @@ def get_anomaly(anomaly_id: str) -> Anomaly:
     conn = get_connection()
     with tenant_transaction(conn, who.tenant_id):
         anomaly = store.get_anomaly(conn, wanted)
-    if anomaly is None:
-        raise ApiError(404, "not_found", f"no anomaly {wanted} for this tenant")
-    return anomaly
+        if anomaly is None:
+            raise ApiError(404, "not_found", f"no anomaly {wanted} for this tenant")
+        return _view(conn, anomaly)
 
 
 @router.get("/v1/anomalies/<anomaly_id>/detail")
