@@ -22,7 +22,21 @@ from dd0c_cost_tools.cli.commands import (
 )
 
 # Order of the sub-commands in ``--help``.
-COMMAND_GROUPS = (demo, db, replay, anomalies, serve, tenants, keys, governance, accounts, slack, contracts, pricing, bench)
+COMMAND_GROUPS = (
+    demo,
+    db,
+    replay,
+    anomalies,
+    serve,
+    tenants,
+    keys,
+    governance,
+    accounts,
+    slack,
+    contracts,
+    pricing,
+    bench,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

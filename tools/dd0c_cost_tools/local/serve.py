@@ -21,15 +21,12 @@ def apigw_v2_event(method: str, raw_path: str, headers: dict[str, str], body: by
     is_text = body == b"" or headers.get("content-type", "").startswith(
         ("application/json", "application/x-www-form-urlencoded", "text/")
     )
-    lowered = {k.lower(): v for k, v in headers.items()}
-    cookie_header = lowered.pop("cookie", None)  # API Gateway v2 moves cookies into "cookies"
     return {
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": parts.path,
         "rawQueryString": parts.query,
-        "cookies": [c.strip() for c in cookie_header.split(";") if c.strip()] if cookie_header else None,
-        "headers": lowered,
+        "headers": {k.lower(): v for k, v in headers.items()},
         "queryStringParameters": query or None,
         # API Gateway hands cookies over separately (payload 2.0)
         "cookies": [c.strip() for c in headers.get("cookie", headers.get("Cookie", "")).split(";") if c.strip()]

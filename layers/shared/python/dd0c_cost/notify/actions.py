@@ -108,9 +108,7 @@ def _status_action(action: SlackAction, ctx: ActionContext) -> Reply:
             start = max(filter(None, [slack_store.newest_event_time(conn), current.detected_at]))
             snoozed_until = start + timedelta(seconds=action.snooze_seconds or 86_400)
         # "expected" teaches the scorer; every status change goes through the same door.
-        record_feedback(
-            conn, action.anomaly_id, status, action.user_id, snoozed_until=snoozed_until, source="slack"
-        )
+        record_feedback(conn, action.anomaly_id, status, action.user_id, snoozed_until=snoozed_until, source="slack")
     refresh_anomaly_message(ctx, action.anomaly_id, status_by=action.user_mention)
     return Reply()
 

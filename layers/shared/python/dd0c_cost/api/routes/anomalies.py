@@ -118,15 +118,19 @@ def list_anomalies(
 
 
 @router.get("/v1/anomalies/<anomaly_id>")
-def get_anomaly(anomaly_id: str) -> Anomaly:
+def get_anomaly(anomaly_id: str) -> AnomalyView:
+    """The anomaly, with what became of its Slack message (``delivery``)."""
+    from dd0c_cost.notify.store import delivery_of
+
     who = principal(router.current_event)
     wanted = anomaly_uuid(anomaly_id)
     conn = get_connection()
     with tenant_transaction(conn, who.tenant_id):
         anomaly = store.get_anomaly(conn, wanted)
-        if anomaly is None:
-            raise ApiError(404, "not_found", f"no anomaly {wanted} for this tenant")
-        return _view(conn, anomaly)
+        delivery = delivery_of(conn, wanted) if anomaly is not None else None
+    if anomaly is None:
+        raise ApiError(404, "not_found", f"no anomaly {wanted} for this tenant")
+    return AnomalyView(**anomaly.model_dump(), delivery=Delivery(**(delivery or {"status": "pending"})))
 
 
 @router.get("/v1/anomalies/<anomaly_id>/detail")
