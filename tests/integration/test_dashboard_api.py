@@ -220,6 +220,7 @@ READS = [
     "/v1/settings",
     "/v1/audit",
     "/v1/session",
+    "/v1/slack",
 ]
 WRITES = [
     ("POST", "/v1/anomalies/{id}/status", {"status": "acknowledged"}),
@@ -228,6 +229,10 @@ WRITES = [
     ("PUT", "/v1/settings", {"scoring": {"score_threshold": 0.5}}),
     ("POST", "/v1/accounts", {"account_id": "333333333333", "regions": ["us-east-1"]}),
     ("POST", "/v1/ingest", {"Records": []}),
+    ("POST", "/v1/slack/install", {}),
+    ("DELETE", "/v1/slack", None),
+    ("PUT", "/v1/slack/routes", {"default": "#cost"}),
+    ("PATCH", "/v1/accounts/{account_id}", {"display_name": "prod"}),
 ]
 
 
@@ -257,7 +262,7 @@ def test_every_write_route_refuses_a_read_key_and_changes_nothing(env):
     call = env["call"]
     target = env["ids"]["a"][1]
     for method, path, body in WRITES:
-        status, answer, _ = call(method, path.format(id=target), key="a_read", body=body)
+        status, answer, _ = call(method, path.format(id=target, account_id="111111111111"), key="a_read", body=body)
         assert (status, answer["error"]) == (403, "read_only_key"), path
     assert call("GET", f"/v1/anomalies/{target}", key="a_read")[1]["status"] == "open"
     assert call("GET", "/v1/governance", key="a_read")[1]["panic"] is False
