@@ -228,13 +228,18 @@ function Accounts() {
 }
 
 function Zombies() {
+  // GET /v1/zombies (the zombie hunter, issue 11): {zombies|findings: [ZombieFinding]}
   const [s] = useLoad(() => api("GET", "/v1/zombies"), []);
   if (s.error) return <div class="panel"><p class="muted">{s.error.status === 404 ? "The zombie hunter is not enabled on this deployment yet." : s.error.message}</p></div>;
   if (!s.data) return <p class="muted">Loading…</p>;
   const items = s.data.zombies || s.data.findings || [];
+  const total = items.reduce((n, z) => n + (z.monthly_waste_usd || 0), 0);
   return (
-    <div class="panel"><table data-testid="zombies-table"><thead><tr><th>Resource</th><th>Kind</th><th class="num">$/month</th><th>Why</th></tr></thead>
-      <tbody>{items.map((z, i) => <tr key={z.id || i}><td>{z.resource_id}</td><td>{z.kind || z.resource_type}</td><td class="num">{usd(z.estimated_monthly_usd ?? z.monthly_usd, 0)}</td><td>{z.reason || z.summary}</td></tr>)}</tbody></table>
+    <div class="panel"><p>{items.length} idle resources, {usd(total, 0)}/month of waste.</p>
+      <table data-testid="zombies-table"><thead><tr><th>Resource</th><th>Type</th><th class="hide-sm">Account · region</th><th class="num">$/month</th><th>Why</th><th class="hide-sm">Owner</th><th>Status</th></tr></thead>
+      <tbody>{items.map((z) => <tr key={z.id}><td>{z.resource_name ? `${z.resource_name} (${z.resource_id})` : z.resource_id}</td><td>{z.resource_type}</td>
+        <td class="hide-sm">{z.account_id} · {z.region}</td><td class="num">{usd(z.monthly_waste_usd, 0)}</td><td>{z.criterion}{z.verdict === "idle_suspect" ? " (suspect)" : ""}</td>
+        <td class="hide-sm">{z.owner_name || ""}</td><td>{z.status}</td></tr>)}</tbody></table>
       {!items.length && <p class="muted">No zombies found.</p>}</div>
   );
 }

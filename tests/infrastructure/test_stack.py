@@ -402,6 +402,23 @@ def test_routes_match_the_topology_exactly(synth: Synth) -> None:
         assert uri == arn(function_id(synth, spec.function))
 
 
+def test_credential_routes_go_through_the_lambda_authorizer_and_no_others(synth: Synth) -> None:
+    (authorizer_id, authorizer), *rest = synth.of_type("AWS::ApiGatewayV2::Authorizer").items()
+    assert rest == []
+    props = authorizer["Properties"]
+    assert props["AuthorizerType"] == "REQUEST" and props["EnableSimpleResponses"] is True
+    assert props["AuthorizerPayloadFormatVersion"] == "2.0" and props.get("AuthorizerResultTtlInSeconds", 0) == 0
+    assert function_id(synth, "authorizer") in json.dumps(props["AuthorizerUri"])
+    for route in synth.of_type("AWS::ApiGatewayV2::Route").values():
+        key = route["Properties"]["RouteKey"]
+        spec = next(r for r in TOPOLOGY.routes if f"{r.method} {r.path}" == key)
+        if spec.auth == "api_key":
+            assert route["Properties"]["AuthorizationType"] == "CUSTOM", key
+            assert route["Properties"]["AuthorizerId"] == {"Ref": authorizer_id}, key
+        else:
+            assert route["Properties"].get("AuthorizationType", "NONE") == "NONE", key
+
+
 def test_api_stage_logs_access_and_throttles(synth: Synth) -> None:
     (stage,) = synth.of_type("AWS::ApiGatewayV2::Stage").values()
     props = stage["Properties"]

@@ -9,12 +9,16 @@ BENCHMARKS = {
     "nab": "dd0c_cost_tools.bench.nab",
     "score": "dd0c_cost_tools.bench.score_core",
     "normalize": "dd0c_cost_tools.bench.normalize",
+    "dashboard": "dd0c_cost_tools.bench.dashboard",
+    "console": "dd0c_cost_tools.bench.dashboard:main_console",
 }
 
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "bench", help="benchmarks: nab, score, normalize (pass --json for machine output)", add_help=False
+        "bench",
+        help="benchmarks: nab, score, normalize, dashboard, console (pass --json for machine output)",
+        add_help=False,
     )
     p.add_argument("name", choices=sorted(BENCHMARKS))
     p.add_argument("rest", nargs=argparse.REMAINDER)
@@ -22,4 +26,5 @@ def register(sub) -> None:
 
 
 def cmd_bench(args) -> int:
-    return importlib.import_module(BENCHMARKS[args.name]).main(args.rest)
+    module, _, function = BENCHMARKS[args.name].partition(":")
+    return getattr(importlib.import_module(module), function or "main")(args.rest)

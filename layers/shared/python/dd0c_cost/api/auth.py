@@ -33,7 +33,7 @@ def principal(event: APIGatewayProxyEventV2, *, write: bool = False) -> auth.Pri
         if context.get("tenant_id"):
             who = auth.Principal.from_context(context)
         else:
-            who = auth.check_credentials(get_connection(), headers, event.get("cookies"))
+            who = auth.check_credentials(get_connection(), headers, event.get("cookies"), use_cache=True)
         if write:
             auth.require_write(who, headers)
     except auth.AuthError as exc:

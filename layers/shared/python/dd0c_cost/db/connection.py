@@ -10,6 +10,7 @@ never leak into the next tenant's work on a warm Lambda.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from uuid import UUID
@@ -20,7 +21,9 @@ from psycopg.rows import dict_row
 
 from dd0c_cost.settings import Settings, get_settings
 
-_connection: psycopg.Connection | None = None
+# One connection per thread: a Lambda process has one; a threaded local server (the dashboard
+# benchmark) gives each request thread its own.
+_local = threading.local()
 
 
 def resolve_database_url(settings: Settings, *, admin: bool = False) -> str:
@@ -56,19 +59,19 @@ def open_connection(url: str, app_role: str = "dd0c_app") -> psycopg.Connection:
 
 
 def get_connection(settings: Settings | None = None) -> psycopg.Connection:
-    """The process's connection, reused across warm invocations; reopened if it broke."""
-    global _connection
-    if _connection is None or _connection.closed or _connection.broken:
+    """The thread's connection, reused across warm invocations; reopened if it broke."""
+    conn = getattr(_local, "connection", None)
+    if conn is None or conn.closed or conn.broken:
         settings = settings or get_settings()
-        _connection = open_connection(resolve_database_url(settings), settings.database_app_role)
-    return _connection
+        conn = _local.connection = open_connection(resolve_database_url(settings), settings.database_app_role)
+    return conn
 
 
 def close_connection() -> None:
-    global _connection
-    if _connection is not None and not _connection.closed:
-        _connection.close()
-    _connection = None
+    conn = getattr(_local, "connection", None)
+    if conn is not None and not conn.closed:
+        conn.close()
+    _local.connection = None
 
 
 @contextmanager

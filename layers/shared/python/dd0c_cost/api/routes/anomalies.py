@@ -109,7 +109,8 @@ def list_anomalies(
     )
     conn = get_connection()
     try:
-        with tenant_transaction(conn, who.tenant_id):
+        # pipeline mode: BEGIN, the tenant, the page and COMMIT in two round trips instead of four
+        with conn.pipeline(), tenant_transaction(conn, who.tenant_id):
             return queries.list_anomalies(conn, filters, sort=sort, limit=limit, cursor=cursor)
     except queries.BadQuery as exc:
         raise ApiError(

@@ -1,0 +1,384 @@
+"""``dd0c-cost bench dashboard``: GET /v1/anomalies with 1,000,000 anomalies across 100 tenants.
+
+A fresh embedded PostgreSQL is seeded in one statement (10,000 anomalies per tenant over 90
+days), the API is served by a threaded local HTTP server in its own process (one connection per
+thread, as one Lambda has one), and a load generator in this process keeps ``--concurrency``
+requests in flight: first pages, status and severity filters, a largest-$/h sort and second pages
+through a cursor, with random tenants' keys. Prints p50 / p99 / req/s per round (median next to
+best), the machine load, and the query plans of each request shape (index use).
+
+``dd0c-cost bench console`` measures the console's first load on the demo data in headless
+Chromium (navigation to the overview's plot drawn) and reports the bundle size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+SHAPES = [
+    ("first page", "/v1/anomalies?limit=50"),
+    ("status=open", "/v1/anomalies?limit=50&status=open"),
+    ("severity=critical,high", "/v1/anomalies?limit=50&severity=critical,high"),
+    ("largest $/h", "/v1/anomalies?limit=50&sort=-estimated_hourly_usd"),
+    ("second page (cursor)", None),  # filled per tenant from a first page
+]
+
+SEED_SQL = """
+INSERT INTO dd0c.anomalies (tenant_id, account_id, region, service, resource_type, resource_ids, event_ids, actor,
+    detected_at, score, severity, estimated_hourly_usd, status, summary, components, attributes)
+SELECT t.id,
+       lpad((100000000000 + t.n * 10 + g %% 3)::text, 12, '0'),
+       (ARRAY['us-east-1','eu-west-1','ap-southeast-2','us-west-2'])[1 + g %% 4],
+       (ARRAY['ec2','rds','ebs','sagemaker'])[1 + g %% 4],
+       (ARRAY['ec2:instance','rds:db-instance','ec2:volume','sagemaker:endpoint'])[1 + g %% 4],
+       ARRAY['i-' || md5(t.n || ':' || g)::text],
+       ARRAY[md5(g || ':' || t.n)::text],
+       'arn:aws:iam::' || lpad((100000000000 + t.n * 10)::text, 12, '0') || ':user/dev' || (g %% 37),
+       timestamptz '2026-08-01 00:00Z' + (g * interval '777 seconds'),
+       ((g * 7919) %% 1000) / 1000.0,
+       (ARRAY['low','medium','high','critical'])[1 + (g * 31) %% 4],
+       round((((g * 104729) %% 50000) / 100.0)::numeric, 2),
+       (ARRAY['open','open','acknowledged','expected','false_positive','snoozed'])[1 + (g * 13) %% 6],
+       'dev' || (g %% 37) || ' launched ' || (1 + g %% 8) || ' × m5.large',
+       '[{"name": "zscore", "value": 0.8, "reason": "far above the level"}]'::jsonb,
+       '{}'::jsonb
+FROM (SELECT id, row_number() OVER (ORDER BY name) AS n FROM dd0c.tenants) t, generate_series(1, %(per)s) AS g
+"""
+
+
+def _serve_forever(url: str, port_file: str) -> None:
+    """The bench server process: the API resolver behind a threaded HTTP/1.1 server."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    from dd0c_cost.api.app import app
+    from dd0c_cost_tools.local.runner import LambdaContext
+    from dd0c_cost_tools.local.serve import apigw_v2_event
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            event = apigw_v2_event("GET", self.path, dict(self.headers.items()), b"", self.client_address[0])
+            result = app.resolve(event, LambdaContext("api"))
+            data = (result.get("body") or "").encode()
+            self.send_response(result.get("statusCode", 200))
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    Path(port_file).write_text(str(server.server_port))
+    server.serve_forever()
+
+
+def _seed(url: str, tenants: int, per_tenant: int) -> dict[str, str]:
+    import psycopg
+
+    from dd0c_cost.auth import keys
+    from dd0c_cost.db import operator
+
+    op = operator.open_operator_connection(url)
+    ids = [operator.ensure_tenant(op, f"bench-{i:03d}") for i in range(tenants)]
+    secrets = {str(t): keys.create_key(op, t, scope="read")[0] for t in ids}
+    op.close()
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(SEED_SQL, {"per": per_tenant})
+        admin.execute("VACUUM ANALYZE dd0c.anomalies")
+    return secrets
+
+
+def _plans(url: str, tenant_id: str) -> list[tuple[str, str]]:
+    """EXPLAIN ANALYZE of each request shape, as the API runs it (dd0c_app, the tenant set)."""
+    from dd0c_cost.dashboard import anomalies as queries
+    from dd0c_cost.db.connection import open_connection, tenant_transaction
+
+    conn = open_connection(url)
+    shapes = {
+        "first page": (queries.Filters(), "-detected_at"),
+        "status=open": (queries.Filters(status=("open",)), "-detected_at"),
+        "severity=critical,high": (queries.Filters(severity=("critical", "high")), "-detected_at"),
+        "largest $/h": (queries.Filters(), "-estimated_hourly_usd"),
+    }
+    out = []
+    captured: list[str] = []
+    real_execute = conn.execute
+
+    def capture(sql, params=None, **kw):
+        if "FROM dd0c.anomalies" in str(sql) and "ORDER BY" in str(sql):
+            rows = real_execute("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + str(sql), params).fetchall()
+            captured.append("\n".join(r["QUERY PLAN"] for r in rows))
+        return real_execute(sql, params, **kw)
+
+    conn.execute = capture  # type: ignore[method-assign]
+    for name, (filters, sort) in shapes.items():
+        captured.clear()
+        with tenant_transaction(conn, tenant_id):
+            page = queries.list_anomalies(conn, filters, sort=sort, limit=50)
+            if name == "first page":
+                queries.list_anomalies(conn, filters, sort=sort, limit=50, cursor=page.next_cursor)
+        out.append((name, captured[0]))
+        if name == "first page":
+            out.append(("second page (cursor)", captured[1]))
+    conn.close()
+    return out
+
+
+def _load(port: int, requests: list[tuple[str, str]], concurrency: int) -> tuple[list[float], float, int]:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    it = iter(requests)
+
+    def worker() -> None:
+        nonlocal errors
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine: list[float] = []
+        bad = 0
+        while True:
+            with lock:
+                item = next(it, None)
+            if item is None:
+                break
+            path, key = item
+            t0 = time.perf_counter()
+            conn.request("GET", path, headers={"authorization": f"Bearer {key}"})
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - t0)
+            bad += response.status != 200
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            errors += bad
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, time.perf_counter() - t0, errors
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def run(tenants: int, per_tenant: int, n_requests: int, concurrency: int, rounds: int, as_json: bool) -> int:
+    from dd0c_cost.db.migrate import migrate
+    from dd0c_cost_tools.local.embedded_pg import EmbeddedPostgres
+
+    server = EmbeddedPostgres.ephemeral(prefix="dd0c-bench-dash-")
+    url = server.start()
+    proc = None
+    try:
+        migrate(url)
+        t0 = time.perf_counter()
+        keys_by_tenant = _seed(url, tenants, per_tenant)
+        seeded_s = time.perf_counter() - t0
+        port_file = Path(server.data_dir if hasattr(server, "data_dir") else "/tmp") / f"bench-port-{os.getpid()}"
+        port_file.unlink(missing_ok=True)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                f"from dd0c_cost_tools.bench.dashboard import _serve_forever; "
+                f"_serve_forever({url!r}, {str(port_file)!r})",
+            ]
+        )
+        deadline = time.monotonic() + 60
+        while not port_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        port = int(port_file.read_text())
+        rng = random.Random(13)
+        tenant_keys = list(keys_by_tenant.values())
+        # second pages: a cursor per tenant from its first page
+        cursors = {}
+        warm = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for key in tenant_keys:
+            warm.request("GET", "/v1/anomalies?limit=50", headers={"authorization": f"Bearer {key}"})
+            cursors[key] = json.loads(warm.getresponse().read())["next_cursor"]
+        warm.close()
+        results = []
+        for _ in range(rounds):
+            plan = []
+            for _ in range(n_requests):
+                key = rng.choice(tenant_keys)
+                name, path = rng.choices(SHAPES, weights=[40, 20, 15, 15, 10])[0]
+                plan.append((path or f"/v1/anomalies?limit=50&cursor={cursors[key]}", key))
+            lat, wall, errors = _load(port, plan, concurrency)
+            results.append(
+                {
+                    "p50_ms": _pct(lat, 50) * 1000,
+                    "p99_ms": _pct(lat, 99) * 1000,
+                    "rps": len(lat) / wall,
+                    "errors": errors,
+                    "load": os.getloadavg()[0],
+                }
+            )
+        tenant_id = next(iter(keys_by_tenant))
+        plans = _plans(url, tenant_id)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=20)
+        server.stop()
+    summary = {
+        "anomalies": tenants * per_tenant,
+        "tenants": tenants,
+        "seed_s": round(seeded_s, 1),
+        "requests": n_requests,
+        "concurrency": concurrency,
+        "rounds": results,
+        "p50_ms": {
+            "median": statistics.median(r["p50_ms"] for r in results),
+            "best": min(r["p50_ms"] for r in results),
+        },
+        "p99_ms": {
+            "median": statistics.median(r["p99_ms"] for r in results),
+            "best": min(r["p99_ms"] for r in results),
+        },
+        "rps": {"median": statistics.median(r["rps"] for r in results), "best": max(r["rps"] for r in results)},
+        "cpus": os.cpu_count(),
+    }
+    if as_json:
+        print(json.dumps({**summary, "plans": dict(plans)}, indent=2))
+        return 0
+    print(
+        f"GET /v1/anomalies: {summary['anomalies']:,} anomalies across {tenants} tenants (seeded in {seeded_s:.0f} s), "
+        f"{n_requests} requests per round at concurrency {concurrency}, {os.cpu_count()} cores"
+    )
+    for i, r in enumerate(results, 1):
+        print(
+            f"  round {i}: p50 {r['p50_ms']:.1f} ms  p99 {r['p99_ms']:.1f} ms  {r['rps']:.0f} req/s  "
+            f"errors {r['errors']}  load avg {r['load']:.1f}"
+        )
+    print(
+        f"  p50 {summary['p50_ms']['median']:.1f} ms (best {summary['p50_ms']['best']:.1f})   "
+        f"p99 {summary['p99_ms']['median']:.1f} ms (best {summary['p99_ms']['best']:.1f})   "
+        f"{summary['rps']['median']:.0f} req/s (best {summary['rps']['best']:.0f})   [median of {rounds} rounds]"
+    )
+    print("\nquery plans (as dd0c_app, one tenant, EXPLAIN ANALYZE):")
+    for name, text in plans:
+        print(f"--- {name}")
+        print("\n".join("    " + line for line in text.splitlines()))
+    return 0
+
+
+def console(port: int, runs: int) -> int:
+    """First load of the console on the demo data: navigation until the overview's plot is drawn."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from dd0c_cost.console import asset
+
+    sizes = {name: len(asset(name)[0]) for name in ("index.html", "app.js", "app.css")}
+    gz = {name: len(gzip.compress(asset(name)[0], 9)) for name in sizes}
+    link = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"from dd0c_cost_tools.cli.commands.demo import console_link; print(console_link('demo', {port}))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    key = link.split("key=", 1)[1]
+    env = {**os.environ}
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dd0c-cost"), "serve", "--port", str(port)],
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
+    import tempfile
+
+    times = []
+    try:
+        time.sleep(3)
+        options = webdriver.ChromeOptions()
+        for flag in (
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tempfile.mkdtemp(prefix='dd0c-bench-chromium-')}",
+            "--window-size=1280,900",
+        ):
+            options.add_argument(flag)
+        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+        try:
+            driver.get(f"http://127.0.0.1:{port}/")
+            driver.execute_script(
+                "return fetch('/v1/session', {method: 'POST', headers: {'content-type': 'application/json'}, "
+                "body: JSON.stringify({key: arguments[0]})}).then(r => r.status)",
+                key,
+            )
+            for _ in range(runs):
+                driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+                t0 = time.perf_counter()
+                driver.get(f"http://127.0.0.1:{port}/#/")
+                WebDriverWait(driver, 30, poll_frequency=0.01).until(
+                    lambda d: d.execute_script("return !!document.querySelector('[data-testid=spend-chart] canvas')")
+                )
+                times.append(time.perf_counter() - t0)
+        finally:
+            driver.quit()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    print(
+        f"console first load on the demo data (navigation until the overview's spend plot is drawn, cold cache, "
+        f"{runs} runs): median {statistics.median(times) * 1000:.0f} ms, best {min(times) * 1000:.0f} ms; "
+        f"load avg {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        "bundle: "
+        + ", ".join(f"{n} {sizes[n] / 1024:.1f} KiB ({gz[n] / 1024:.1f} KiB gzip)" for n in sizes)
+        + f"; total {sum(sizes.values()) / 1024:.1f} KiB ({sum(gz.values()) / 1024:.1f} KiB gzip)"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dd0c-cost bench dashboard")
+    parser.add_argument("--tenants", type=int, default=100)
+    parser.add_argument("--per-tenant", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=4000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    return run(args.tenants, args.per_tenant, args.requests, args.concurrency, args.rounds, args.json)
+
+
+def main_console(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dd0c-cost bench console")
+    parser.add_argument("--port", type=int, default=18080)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    return console(args.port, args.runs)
