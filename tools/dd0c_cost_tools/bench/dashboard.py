@@ -1,8 +1,8 @@
 """``dd0c-cost bench dashboard``: GET /v1/anomalies with 1,000,000 anomalies across 100 tenants.
 
 A fresh embedded PostgreSQL is seeded in one statement (10,000 anomalies per tenant over 90
-days), the API is served by a threaded local HTTP server in its own process (one connection per
-thread, as one Lambda has one), and a load generator in this process keeps ``--concurrency``
+days), the API is served by a local HTTP server of ``--workers`` pre-forked processes (each one
+request at a time with its own connection, as concurrent Lambdas), and a load generator in this process keeps ``--concurrency``
 requests in flight: first pages, status and severity filters, a largest-$/h sort and second pages
 through a cursor, with random tenants' keys. Prints p50 / p99 / req/s per round (median next to
 best), the machine load, and the query plans of each request shape (index use).
@@ -14,6 +14,7 @@ Chromium (navigation to the overview's plot drawn) and reports the bundle size.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import http.client
 import json
@@ -57,9 +58,11 @@ FROM (SELECT id, row_number() OVER (ORDER BY name) AS n FROM dd0c.tenants) t, ge
 """
 
 
-def _serve_forever(url: str, port_file: str) -> None:
-    """The bench server process: the API resolver behind a threaded HTTP/1.1 server."""
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+def _serve_forever(url: str, port_file: str, workers: int) -> None:
+    """The bench server: the API resolver in ``workers`` pre-forked processes sharing one listening
+    socket, each serving one request at a time (as concurrent Lambda executions do; the
+    Powertools resolver keeps per-request state and is not thread-safe)."""
+    from http.server import BaseHTTPRequestHandler, HTTPServer
 
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
@@ -68,8 +71,6 @@ def _serve_forever(url: str, port_file: str) -> None:
     from dd0c_cost_tools.local.serve import apigw_v2_event
 
     class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
         def do_GET(self) -> None:
             event = apigw_v2_event("GET", self.path, dict(self.headers.items()), b"", self.client_address[0])
             result = app.resolve(event, LambdaContext("api"))
@@ -83,10 +84,26 @@ def _serve_forever(url: str, port_file: str) -> None:
         def log_message(self, *args) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    server.request_queue_size = 256
+    server.socket.listen(256)
+    children = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                server.serve_forever()
+            finally:
+                os._exit(0)
+        children.append(pid)
     Path(port_file).write_text(str(server.server_port))
-    server.serve_forever()
+    try:
+        for pid in children:
+            os.waitpid(pid, 0)
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 15)
 
 
 def _seed(url: str, tenants: int, per_tenant: int) -> dict[str, str]:
@@ -149,7 +166,6 @@ def _load(port: int, requests: list[tuple[str, str]], concurrency: int) -> tuple
 
     def worker() -> None:
         nonlocal errors
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         mine: list[float] = []
         bad = 0
         while True:
@@ -159,12 +175,17 @@ def _load(port: int, requests: list[tuple[str, str]], concurrency: int) -> tuple
                 break
             path, key = item
             t0 = time.perf_counter()
-            conn.request("GET", path, headers={"authorization": f"Bearer {key}"})
-            response = conn.getresponse()
-            response.read()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            try:
+                conn.request("GET", path, headers={"authorization": f"Bearer {key}"})
+                response = conn.getresponse()
+                response.read()
+                bad += response.status != 200
+            except OSError:
+                bad += 1
+            finally:
+                conn.close()
             mine.append(time.perf_counter() - t0)
-            bad += response.status != 200
-        conn.close()
         with lock:
             latencies.extend(mine)
             errors += bad
@@ -183,7 +204,9 @@ def _pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def run(tenants: int, per_tenant: int, n_requests: int, concurrency: int, rounds: int, as_json: bool) -> int:
+def run(
+    tenants: int, per_tenant: int, n_requests: int, concurrency: int, rounds: int, as_json: bool, workers: int = 4
+) -> int:
     from dd0c_cost.db.migrate import migrate
     from dd0c_cost_tools.local.embedded_pg import EmbeddedPostgres
 
@@ -202,8 +225,9 @@ def run(tenants: int, per_tenant: int, n_requests: int, concurrency: int, rounds
                 sys.executable,
                 "-c",
                 f"from dd0c_cost_tools.bench.dashboard import _serve_forever; "
-                f"_serve_forever({url!r}, {str(port_file)!r})",
-            ]
+                f"_serve_forever({url!r}, {str(port_file)!r}, {workers})",
+            ],
+            start_new_session=True,
         )
         deadline = time.monotonic() + 60
         while not port_file.exists() and time.monotonic() < deadline:
@@ -213,11 +237,11 @@ def run(tenants: int, per_tenant: int, n_requests: int, concurrency: int, rounds
         tenant_keys = list(keys_by_tenant.values())
         # second pages: a cursor per tenant from its first page
         cursors = {}
-        warm = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         for key in tenant_keys:
+            warm = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             warm.request("GET", "/v1/anomalies?limit=50", headers={"authorization": f"Bearer {key}"})
             cursors[key] = json.loads(warm.getresponse().read())["next_cursor"]
-        warm.close()
+            warm.close()
         results = []
         for _ in range(rounds):
             plan = []
@@ -239,7 +263,9 @@ def run(tenants: int, per_tenant: int, n_requests: int, concurrency: int, rounds
         plans = _plans(url, tenant_id)
     finally:
         if proc is not None:
-            proc.terminate()
+            import signal
+
+            os.killpg(proc.pid, signal.SIGTERM)  # the server and its workers
             proc.wait(timeout=20)
         server.stop()
     summary = {
@@ -371,9 +397,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=4, help="server processes (like concurrent Lambdas)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    return run(args.tenants, args.per_tenant, args.requests, args.concurrency, args.rounds, args.json)
+    return run(args.tenants, args.per_tenant, args.requests, args.concurrency, args.rounds, args.json, args.workers)
 
 
 def main_console(argv: list[str] | None = None) -> int:
