@@ -19,7 +19,17 @@ from .conftest import REPO_ROOT, only_scrubbed_environment
 TEMPLATE_FILE = REPO_ROOT / "docs" / "onboarding" / onboarding.TEMPLATE_FILE_NAME
 CORPORA = REPO_ROOT.parent / "shared" / "corpora" / "cloudtrail"
 READ_ONLY_VERBS = ("Describe", "Get", "List")
-SCANNED_SERVICES = {"ec2", "rds", "elasticloadbalancing", "cloudwatch", "elasticache", "redshift", "es", "sagemaker"}
+SCANNED_SERVICES = {
+    "ec2",
+    "rds",
+    "elasticloadbalancing",
+    "cloudwatch",
+    "elasticache",
+    "redshift",
+    "es",
+    "sagemaker",
+    "ce",
+}
 
 
 @dataclass

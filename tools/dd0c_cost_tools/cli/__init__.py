@@ -19,6 +19,7 @@ from dd0c_cost_tools.cli.commands import (
     serve,
     slack,
     tenants,
+    usage,
 )
 
 # Order of the sub-commands in ``--help``.
@@ -33,6 +34,7 @@ COMMAND_GROUPS = (
     governance,
     accounts,
     slack,
+    usage,
     contracts,
     pricing,
     bench,

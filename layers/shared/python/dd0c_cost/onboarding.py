@@ -28,13 +28,15 @@ CUSTOMER_STACK_NAME = "dd0c-cost"
 TEMPLATE_FILE_NAME = "dd0c-cost-customer.template.json"
 EXTERNAL_ID_PATTERN = r"^[\w+=,.@:/-]{16,1224}$"  # IAM's ExternalId alphabet; dd0c issues 32 characters
 
-# What dd0c-reader may do: exactly the read-only control-plane calls the zombie scan makes
-# (dd0c_cost.zombies.inventory and its batched cloudwatch:GetMetricData), listed one by one: no
-# wildcards, no data-plane reads. A test scans an account holding every resource type and checks
-# the calls made are this list, no more and no less. Resource "*": these Describe/List/metric
-# calls either have no resource-level permissions (EC2, ELB, CloudWatch) or must see every
-# resource of the account.
-READER_ACTIONS: tuple[str, ...] = (
+# What dd0c-reader may do: exactly the read-only control-plane calls the zombie scan and the usage
+# poller make, listed one by one: no wildcards, no data-plane reads. Resource "*": these
+# Describe/List/metric/cost calls either have no resource-level permissions (EC2, ELB,
+# CloudWatch, Cost Explorer) or must see every resource of the account.
+#
+# The zombie scan (dd0c_cost.zombies.inventory and its batched cloudwatch:GetMetricData). A test
+# scans an account holding every resource type and checks the calls made are this list, no more
+# and no less.
+ZOMBIE_SCAN_ACTIONS: tuple[str, ...] = (
     "ec2:DescribeInstances",
     "ec2:DescribeVolumes",
     "ec2:DescribeAddresses",
@@ -60,6 +62,15 @@ READER_ACTIONS: tuple[str, ...] = (
     "sagemaker:ListTags",
     "cloudwatch:GetMetricData",
 )
+# The usage poller (dd0c_cost.usage.sources): the account's per-service AWS/Billing EstimatedCharges
+# metrics (ListMetrics finds them, GetMetricData reads them) and, where the tenant enables it, Cost
+# Explorer's hourly cost by service and usage type. A test checks a poll calls exactly these.
+USAGE_POLL_ACTIONS: tuple[str, ...] = (
+    "cloudwatch:ListMetrics",
+    "cloudwatch:GetMetricData",
+    "ce:GetCostAndUsage",
+)
+READER_ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(ZOMBIE_SCAN_ACTIONS + USAGE_POLL_ACTIONS))
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")

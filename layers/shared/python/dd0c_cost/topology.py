@@ -173,9 +173,12 @@ INGEST = "ingest"
 COST_EVENTS = "cost-events"
 NOTIFY = "notify"
 ZOMBIES = "zombies"
+USAGE = "usage"
 S3_INGEST = "s3_ingest"
 ZOMBIE_FANOUT = "zombie_fanout"
 ZOMBIE_HUNTER = "zombie_hunter"
+USAGE_FANOUT = "usage_fanout"
+USAGE_POLL = "usage_poll"
 
 TOPOLOGY = Topology(
     bus_name="dd0c-cost",
@@ -207,6 +210,13 @@ TOPOLOGY = Topology(
             # The hunter's timeout is 300 s: 6x that before a message is retried (a throttled
             # scan is raised back to the queue on purpose and retried after this long).
             visibility_timeout_s=1800,
+        ),
+        QueueSpec(
+            name=USAGE,
+            purpose="connected accounts whose billing series are due to be polled (usage-driven spend)",
+            message_group="tenant + account (one poll of an account at a time, in order)",
+            deduplication="tenant + account + the schedule's hour",
+            visibility_timeout_s=720,  # 6x the poller's 120 s
         ),
     ),
     functions=(
@@ -270,6 +280,23 @@ TOPOLOGY = Topology(
             timeout_s=300,
             memory_mb=1024,
             batch_size=1,  # one scan per invocation: a large region takes minutes
+        ),
+        FunctionSpec(
+            name=USAGE_FANOUT,
+            purpose="on schedule: one usage-queue message per connected account whose tenant polls usage",
+            output_queues=(USAGE,),
+            timeout_s=60,
+            batch_size=0,
+        ),
+        FunctionSpec(
+            name=USAGE_POLL,
+            purpose="read one account's billing series (CloudWatch, Cost Explorer) through its dd0c-reader role, "
+            "score them with the streaming detector and raise usage anomalies",
+            source_queue=USAGE,
+            output_queues=(NOTIFY,),
+            assumes_reader_role=True,
+            timeout_s=120,
+            batch_size=5,
         ),
         FunctionSpec(
             name=S3_INGEST,
@@ -392,6 +419,14 @@ TOPOLOGY = Topology(
             function=ZOMBIE_FANOUT,
             kind="digest",
             purpose="weekly zombie digest per tenant, largest waste first",
+        ),
+        ScheduleSpec(
+            name="usage-poll",
+            # five past the hour: the hour's billing samples are published by then
+            expression="cron(5 * * * ? *)",
+            function=USAGE_FANOUT,
+            kind="usage",
+            purpose="hourly poll of every connected account's billing series (usage-driven spend)",
         ),
     ),
 )

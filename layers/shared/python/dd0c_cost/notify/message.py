@@ -153,6 +153,9 @@ def _fmt_quantity(quantity: Any) -> str | None:
 def what_line(anomaly: Anomaly) -> str:
     """'8 × p4d.24xlarge (ec2:instance)', '8 × ec2:instance' or just 'ec2:instance'."""
     attrs = anomaly.attributes
+    if attrs.get("kind") == "usage":  # usage-driven spend (dd0c_cost.usage): a billing series, no resource
+        cur = attrs.get("currency", "USD")
+        return f"usage of {anomaly.service}: {attrs.get('rate_before', 0):,.2f} → {attrs.get('rate_after', 0):,.2f} {cur}/h"
     quantity = _fmt_quantity(attrs.get("quantity"))
     size = attrs.get("instance_type") or attrs.get("instance_class") or attrs.get("node_type")
     if size:
