@@ -121,3 +121,19 @@ def test_a_stop_of_an_unsized_resource_is_a_decrease_never_an_alert(operator_con
     stop = _call("StopNotebookInstance", {"notebookInstanceName": "never-seen"}, "2026-11-02T10:00:00Z")
     results = _score(db_url, acme, _events(acme, [stop]))
     assert results[0].outcome == "ignored" and results[0].reason == "price_unknown"
+
+
+def test_bedrock_provisioned_throughput_is_accelerator_capacity(operator_conn, db_url):
+    """Found by bench detect: 4 Bedrock model units (no instance type named) scored under the line;
+    provisioned model units are dedicated accelerator capacity by definition."""
+    acme = tenant(operator_conn, accounts=(ACCOUNT,))
+    pt = _call(
+        "CreateProvisionedModelThroughput",
+        {"provisionedModelName": "chat-pt", "modelId": "anthropic.claude-v2", "modelUnits": 4},
+        "2026-11-02T10:00:00Z",
+    )
+    pt.update(eventSource="bedrock.amazonaws.com", responseElements={"provisionedModelArn": "arn:aws:bedrock:x"})
+    (result,) = _score(db_url, acme, _events(acme, [pt]))
+    assert result.outcome == "anomaly"
+    shape = next(c for c in result.anomaly.components if c.name == "shape")
+    assert "accelerator capacity (Bedrock model units)" in shape.reason and shape.value >= 0.6

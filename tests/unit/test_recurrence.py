@@ -107,3 +107,22 @@ def test_another_principal_or_time_of_day_is_not_the_same_job():
 def test_calendar_rules(a, b, rule):
     t = [datetime.fromisoformat(x).replace(tzinfo=UTC).timestamp() for x in (a, b)]
     assert rule_between(*t) == rule
+
+
+def test_many_daily_habits_do_not_push_last_months_job_out():
+    """Found by bench detect: three developers x three instance types x an autoscaling group fill
+    the series' occurrence list every day; the month-end job's one occurrence must survive."""
+    from dd0c_cost.scoring.recurrence import MAX_OCCURRENCES, remember
+
+    occurrences: list = []
+    job = {"t0": START.timestamp(), "ty": {"ec2:instance": 20.0}, "q": 20.0, "u": 13.6}
+    occurrences = remember(occurrences, job, "role:month-end")
+    for d in range(1, 28):
+        for who in ("ana", "bo", "cy", "role:asg"):
+            for k, itype in enumerate(("t3.medium", "t3.large", "m5.large")):
+                t = (START + timedelta(days=d, hours=9 + k)).timestamp()
+                burst = {"t0": t, "ty": {f"ec2:instance:{itype}": 1.0}, "q": 1.0, "u": 0.1}
+                occurrences = remember(occurrences, burst, who)
+    assert len(occurrences) <= MAX_OCCURRENCES
+    assert any(o[1] == "role:month-end" for o in occurrences)
+    assert occurrences == sorted(occurrences, key=lambda o: o[0])

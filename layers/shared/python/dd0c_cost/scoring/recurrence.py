@@ -143,19 +143,23 @@ def remember(occurrences: list[Occurrence], b: dict[str, Any], actor_key: str) -
             break
     else:
         occurrences.append([t0, actor_key, dict(b["ty"]), b["q"], round(b["u"], 6)])
-    kept: list[Occurrence] = []
+    # Rank each occurrence within its shape (0 = the shape's newest), then keep by rank, newest
+    # first within a rank: every shape's newest occurrence survives before any shape's second, so
+    # many daily habits (several people x several types) cannot push last month's job out.
+    ranked: list[tuple[int, float, Occurrence]] = []
     per_shape: dict[tuple, int] = {}
     for o in sorted(occurrences, key=lambda o: -o[0]):  # newest first
         if t0 - o[0] > KEEP_S:
             continue
         shape = (o[1], tuple(sorted(o[2])))
-        if per_shape.get(shape, 0) >= PER_SHAPE:
+        rank = per_shape.get(shape, 0)
+        if rank >= PER_SHAPE:
             continue
-        per_shape[shape] = per_shape.get(shape, 0) + 1
-        kept.append(o)
-        if len(kept) >= MAX_OCCURRENCES:
-            break
-    kept.reverse()
+        per_shape[shape] = rank + 1
+        ranked.append((rank, -o[0], o))
+    ranked.sort(key=lambda r: (r[0], r[1]))
+    kept = [o for _, _, o in ranked[:MAX_OCCURRENCES]]
+    kept.sort(key=lambda o: o[0])
     return kept
 
 

@@ -7,7 +7,8 @@ tenant's line (``ScoringConfig.unpriced_alert_score``, per tenant in ``dd0c.tena
 
     shape = 1 - (1 - a)(1 - v)(1 - c)(1 - n)
     a = 0.7 for an accelerator family (p, g, inf, trn, dl ...; ``ml.``/``kafka.``/``db.`` prefixes
-        dropped, so ml.p4d.24xlarge is p4d)
+        dropped, so ml.p4d.24xlarge is p4d), or a resource that is accelerator capacity by definition
+        (Bedrock provisioned throughput's model units)
     v = 0.5 for a very large size (>= cold_start_large_size xlarge, metal, u-*)
     c = count / (count + cold_start_resources): resources x instances/nodes/brokers/units each
     n = noisy-OR of a first region (0.5), service (0.4) or principal (0.3) for the tenant, once
@@ -46,6 +47,9 @@ from dd0c_cost.scoring.models import Severity
 ACCELERATOR_WEIGHT = 0.7
 LARGE_WEIGHT = 0.5
 NOVELTY = {"region": 0.5, "service": 0.4, "principal": 0.3}
+# Resources that are dedicated accelerator capacity whatever their attributes say: a Bedrock
+# provisioned model unit reserves model-serving accelerators by the hour (no instance type is named).
+ACCELERATOR_RESOURCE_TYPES = {"bedrock:provisioned-model": "dedicated accelerator capacity (Bedrock model units)"}
 COUNT_KEYS = ("instance_count", "nodes", "brokers", "model_units", "desired_size", "shard_count")
 _PREFIX = re.compile(r"^(ml|kafka|db|cache)\.", re.IGNORECASE)
 
@@ -115,6 +119,9 @@ def shape_parts(
     if is_accelerator(obs.family):
         keep *= 1.0 - ACCELERATOR_WEIGHT
         said.append(f"accelerator family {obs.instance_type}")
+    elif event.resource_type in ACCELERATOR_RESOURCE_TYPES:
+        keep *= 1.0 - ACCELERATOR_WEIGHT
+        said.append(ACCELERATOR_RESOURCE_TYPES[event.resource_type])
     if is_very_large(bare, int(cfg.cold_start_large_size)):
         keep *= 1.0 - LARGE_WEIGHT
         said.append(f"very large size {obs.instance_type}")
