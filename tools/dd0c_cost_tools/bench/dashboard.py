@@ -341,7 +341,15 @@ def console(port: int, runs: int) -> int:
 
     times = []
     try:
-        time.sleep(3)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:  # the local pipeline takes a while to start
+            try:
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                probe.request("GET", "/health")
+                if probe.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.5)
         options = webdriver.ChromeOptions()
         for flag in (
             "--headless=new",
@@ -364,10 +372,10 @@ def console(port: int, runs: int) -> int:
                 "body: JSON.stringify({key: arguments[0]})}).then(r => r.status)",
                 key,
             )
-            for _ in range(runs):
+            for run in range(runs):
                 driver.execute_cdp_cmd("Network.clearBrowserCache", {})
                 t0 = time.perf_counter()
-                driver.get(f"http://127.0.0.1:{port}/#/")
+                driver.get(f"http://127.0.0.1:{port}/?run={run}#/")  # a new document every time
                 WebDriverWait(driver, 30, poll_frequency=0.01).until(
                     lambda d: d.execute_script("return !!document.querySelector('[data-testid=spend-chart] canvas')")
                 )

@@ -60,6 +60,11 @@ def make_handler_class(pipeline: LocalPipeline):
         server_version = "dd0c-cost-local"
 
         def _serve(self) -> None:
+            # reads enqueue nothing: only a write needs the pipeline pumped afterwards
+            self.server.pending_writes = getattr(self.server, "pending_writes", False) or self.command not in (
+                "GET",
+                "HEAD",
+            )
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
             event = apigw_v2_event(self.command, self.path, dict(self.headers.items()), body, self.client_address[0])
@@ -104,7 +109,9 @@ def serve(port: int = 8080, *, max_requests: int | None = None, ready=None) -> i
             while max_requests is None or handled < max_requests:
                 server.handle_request()
                 handled += 1
-                pipeline.drain()
+                if getattr(server, "pending_writes", False):
+                    server.pending_writes = False
+                    pipeline.drain()
         except KeyboardInterrupt:
             pass
         finally:
