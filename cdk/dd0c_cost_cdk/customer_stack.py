@@ -9,7 +9,8 @@ bootstrap resources, only parameters:
 - ``CentralBusArn``: dd0c's bus (the central stack's ``EventBusArn`` output);
 - ``DD0CAccountId``: the dd0c account that assumes ``dd0c-reader``;
 - ``ExternalId``: the customer's own external id (``dd0c_cost.onboarding.connect_account``);
-- ``CreateReaderRole``: ``true`` in exactly one region (IAM is global; see below).
+- ``CreateReaderRole``: ``true`` in exactly one region (IAM is global; see below);
+- ``EnableRemediation``: ``false`` unless the customer wants to act from Slack (opt-in).
 
 What it creates, per region it is launched in:
 1. EventBridge rules on the region's default bus (``dd0c-cost-forward-1``, ``-2``, ...) matching
@@ -22,7 +23,12 @@ What it creates, per region it is launched in:
    account on its bus), kept 14 days;
 and once (``CreateReaderRole=true``):
 4. the IAM role ``dd0c-reader``, assumable only by the dd0c account presenting the ExternalId,
-   allowed only the read-only calls in ``dd0c_cost.onboarding.READER_ACTIONS``.
+   allowed only the read-only calls in ``dd0c_cost.onboarding.READER_ACTIONS``;
+5. with ``EnableRemediation=true``, the IAM role ``dd0c-remediator`` (same trust), allowed only
+   the calls of Slack's remediation actions (``dd0c_cost.remediation.actions.IAM_ACTIONS``: stop or
+   terminate instances, stop an RDS instance, snapshot then delete a volume, delete a NAT gateway,
+   release an Elastic IP, scale an Auto Scaling group or EKS node group), and explicitly denied
+   every change to a resource tagged ``dd0c:protect``.
 
 EventBridge rules are regional, so the stack is launched in every region the customer uses
 (one quick-create link per region, or a StackSet with ``CreateReaderRole`` overridden to
@@ -49,11 +55,14 @@ from dd0c_cost.onboarding import (
     PARAM_CENTRAL_BUS_ARN,
     PARAM_CREATE_READER_ROLE,
     PARAM_DD0C_ACCOUNT_ID,
+    PARAM_ENABLE_REMEDIATION,
     PARAM_EXTERNAL_ID,
     READER_ACTIONS,
     READER_ROLE_NAME,
+    REMEDIATOR_ROLE_NAME,
     TEMPLATE_FILE_NAME,
 )
+from dd0c_cost.remediation.actions import IAM_ACTIONS, MUTATING_IAM_ACTIONS, PROTECT_TAG
 
 from .config import REPO_ROOT
 from .nag import acknowledge
@@ -134,6 +143,23 @@ class Dd0cCostCustomerStack(Stack):
         reader_here = CfnCondition(
             self, "CreateReaderRoleHere", expression=Fn.condition_equals(create_reader.value_as_string, "true")
         )
+        enable_remediation = CfnParameter(
+            self,
+            PARAM_ENABLE_REMEDIATION,
+            type="String",
+            allowed_values=["true", "false"],
+            default="false",
+            description="Let people you allow act from Slack (stop, terminate, snapshot+delete, scale back) through "
+            "the dd0c-remediator role; never on resources tagged dd0c:protect",
+        )
+        remediator_here = CfnCondition(
+            self,
+            "CreateRemediatorRoleHere",
+            expression=Fn.condition_and(
+                Fn.condition_equals(create_reader.value_as_string, "true"),
+                Fn.condition_equals(enable_remediation.value_as_string, "true"),
+            ),
+        )
         self.template_options.metadata = {
             "AWS::CloudFormation::Interface": {
                 "ParameterGroups": [
@@ -142,6 +168,7 @@ class Dd0cCostCustomerStack(Stack):
                         "Parameters": [PARAM_CENTRAL_BUS_ARN, PARAM_DD0C_ACCOUNT_ID, PARAM_EXTERNAL_ID],
                     },
                     {"Label": {"default": "Per region"}, "Parameters": [PARAM_CREATE_READER_ROLE]},
+                    {"Label": {"default": "Optional"}, "Parameters": [PARAM_ENABLE_REMEDIATION]},
                 ]
             }
         }
@@ -217,7 +244,43 @@ class Dd0cCostCustomerStack(Stack):
             "see every resource of the account (RDS, ElastiCache, Redshift, OpenSearch, SageMaker).",
         )
 
+        # --- 5: the opt-in remediation role --------------------------------------------------
+        self.remediator_role = iam.Role(
+            self,
+            "RemediatorRole",
+            role_name=REMEDIATOR_ROLE_NAME,
+            description="dd0c/cost: only the remediations a person confirmed in Slack (ExternalId required)",
+            max_session_duration=Duration.hours(1),
+            assumed_by=iam.AccountPrincipal(dd0c_account).with_conditions(
+                {"StringEquals": {"sts:ExternalId": external_id}}
+            ),
+            inline_policies={
+                "dd0c-remediate": iam.PolicyDocument(
+                    statements=[
+                        iam.PolicyStatement(actions=list(IAM_ACTIONS), resources=["*"]),
+                        iam.PolicyStatement(
+                            effect=iam.Effect.DENY,
+                            actions=list(MUTATING_IAM_ACTIONS),
+                            resources=["*"],
+                            conditions={"Null": {f"aws:ResourceTag/{PROTECT_TAG}": "false"}},
+                        ),
+                    ]
+                )
+            },
+        )
+        self.remediator_role.node.default_child.cfn_options.condition = remediator_here  # type: ignore[union-attr]
+        acknowledge(
+            self.remediator_role,
+            "AwsSolutions-IAM5[Resource::*]",
+            "Only the remediation calls listed one by one (stop/terminate instances, stop RDS, snapshot and "
+            "delete volumes, delete NAT gateways, release addresses, scale ASGs and EKS node groups) on the "
+            "resources dd0c alerted about, which are not known in advance; every change to a resource "
+            "tagged dd0c:protect is explicitly denied.",
+        )
+
         CfnOutput(self, "ForwardingRuleArns", value=Fn.join(",", [rule.rule_arn for rule in self.rules]))
+        remediator_arn = CfnOutput(self, "RemediatorRoleArn", value=self.remediator_role.role_arn)
+        remediator_arn.condition = remediator_here
         reader_arn = CfnOutput(self, "ReaderRoleArn", value=self.reader_role.role_arn)
         reader_arn.condition = reader_here
 

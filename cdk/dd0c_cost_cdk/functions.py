@@ -13,7 +13,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from dd0c_cost.observability import METRICS_NAMESPACE, service_name
-from dd0c_cost.onboarding import READER_ROLE_NAME
+from dd0c_cost.onboarding import READER_ROLE_NAME, REMEDIATOR_ROLE_NAME
 from dd0c_cost.settings import env_var
 from dd0c_cost.topology import INGEST, FunctionSpec, queue_url_env_var
 
@@ -41,6 +41,10 @@ VPC_ENI_ACTIONS = [
 
 def reader_role_arn_pattern() -> str:
     return f"arn:{Aws.PARTITION}:iam::*:role/{READER_ROLE_NAME}"
+
+
+def remediator_role_arn_pattern() -> str:
+    return f"arn:{Aws.PARTITION}:iam::*:role/{REMEDIATOR_ROLE_NAME}"
 
 
 @dataclass(frozen=True)
@@ -180,6 +184,20 @@ class PipelineFunctions(Construct):
                     "sts:AssumeRole on the customers' dd0c-reader role in any account: connected accounts "
                     "change at run time (they are rows in the database, not deploy-time parameters), and each "
                     "role admits dd0c only with that account's ExternalId.",
+                )
+            if spec.assumes_remediation_role:
+                # The customers' opt-in remediation role (template parameter EnableRemediation); it
+                # trusts only the dd0c account presenting that account's ExternalId, and denies
+                # everything on resources tagged dd0c:protect.
+                role.add_to_principal_policy(
+                    iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[remediator_role_arn_pattern()])
+                )
+                acknowledge(
+                    role,
+                    f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::*:role/{REMEDIATOR_ROLE_NAME}]",
+                    "sts:AssumeRole on the customers' opt-in dd0c-remediator role in any account: connected "
+                    "accounts are rows in the database, not deploy-time parameters; each role admits dd0c only "
+                    "with that account's ExternalId and only for the actions a person confirmed in Slack.",
                 )
             secrets_key.grant(function, spec.kms_access)
 

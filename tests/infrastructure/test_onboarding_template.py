@@ -75,6 +75,15 @@ def reader_role(template: dict) -> tuple[str, dict]:
     return found
 
 
+def remediator_role(template: dict) -> tuple[str, dict]:
+    (found,) = [
+        (k, v)
+        for k, v in of_type(template, "AWS::IAM::Role").items()
+        if v["Properties"].get("RoleName") == onboarding.REMEDIATOR_ROLE_NAME
+    ]
+    return found
+
+
 def forwarder_role(template: dict) -> tuple[str, dict]:
     (found,) = [
         (k, v)
@@ -105,6 +114,7 @@ def test_template_is_launchable_without_cdk(customer: CustomerSynth) -> None:
         onboarding.PARAM_CENTRAL_BUS_ARN,
         onboarding.PARAM_DD0C_ACCOUNT_ID,
         onboarding.PARAM_EXTERNAL_ID,
+        onboarding.PARAM_ENABLE_REMEDIATION,
         onboarding.PARAM_CREATE_READER_ROLE,
     }
     assert "Rules" not in template
@@ -293,10 +303,14 @@ def test_reader_role_is_read_only_least_privilege(customer: CustomerSynth) -> No
 
 
 def test_no_wildcard_or_write_actions_anywhere(customer: CustomerSynth) -> None:
-    """Identity policies: only read-only actions and the forwarder's PutEvents; resource policies:
-    only EventBridge delivering to the dead-letter queue."""
+    """Identity policies: only read-only actions and the forwarder's PutEvents (the opt-in
+    remediator, tested below, aside); resource policies: only EventBridge delivering to the
+    dead-letter queue."""
     template = customer.template
+    remediator_id, _ = remediator_role(template)
     for role_id in of_type(template, "AWS::IAM::Role"):
+        if role_id == remediator_id:
+            continue
         for statement in role_statements(template, role_id):
             for action in as_list(statement["Action"]):
                 assert "*" not in action, (role_id, action)
@@ -333,3 +347,39 @@ def test_each_pattern_gets_its_own_rule_and_trust(tmp_path) -> None:
         )
         == 3
     )
+
+
+# --- dd0c-remediator (opt-in) ----------------------------------------------------------------
+
+
+def test_remediator_role_is_opt_in_trusts_only_dd0c_with_the_external_id(customer: CustomerSynth) -> None:
+    template = customer.template
+    _role_id, role = remediator_role(template)
+    assert template["Parameters"][onboarding.PARAM_ENABLE_REMEDIATION]["Default"] == "false"
+    assert role["Condition"] == "CreateRemediatorRoleHere"
+    assert template["Conditions"]["CreateRemediatorRoleHere"] == {
+        "Fn::And": [
+            {"Fn::Equals": [{"Ref": onboarding.PARAM_CREATE_READER_ROLE}, "true"]},
+            {"Fn::Equals": [{"Ref": onboarding.PARAM_ENABLE_REMEDIATION}, "true"]},
+        ]
+    }
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": {"Ref": onboarding.PARAM_EXTERNAL_ID}}}
+    assert ":root" in json.dumps(trust["Principal"]) and onboarding.PARAM_DD0C_ACCOUNT_ID in json.dumps(
+        trust["Principal"]
+    )
+
+
+def test_remediator_may_only_remediate_and_never_a_protected_resource(customer: CustomerSynth) -> None:
+    from dd0c_cost.remediation.actions import IAM_ACTIONS, MUTATING_IAM_ACTIONS
+
+    role_id, _ = remediator_role(customer.template)
+    statements = role_statements(customer.template, role_id)
+    allowed = [a for s in statements if s["Effect"] == "Allow" for a in as_list(s["Action"])]
+    assert sorted(allowed) == sorted(IAM_ACTIONS)
+    (deny,) = [s for s in statements if s["Effect"] == "Deny"]
+    assert sorted(as_list(deny["Action"])) == sorted(MUTATING_IAM_ACTIONS)
+    assert deny["Condition"] == {"Null": {"aws:ResourceTag/dd0c:protect": "false"}}
+    # every mutating call is covered by the deny; the rest only read
+    for action in set(IAM_ACTIONS) - set(MUTATING_IAM_ACTIONS):
+        assert action.split(":")[1].startswith(("Describe", "List")), action

@@ -576,14 +576,17 @@ def test_shared_layer_asset_is_the_domain_package_without_caches(synth: Synth) -
 
 
 @pytest.mark.parametrize("spec", TOPOLOGY.functions, ids=lambda f: f.name)
-def test_only_the_hunter_may_assume_roles_and_only_the_customers_reader_role(synth: Synth, spec) -> None:
-    from dd0c_cost.onboarding import READER_ROLE_NAME
+def test_only_the_hunter_and_remediate_may_assume_roles_and_only_the_customers_own(synth: Synth, spec) -> None:
+    from dd0c_cost.onboarding import READER_ROLE_NAME, REMEDIATOR_ROLE_NAME
 
     assumable = resources_for_action(role_statements(synth, spec.name), "sts:AssumeRole")
-    if not spec.assumes_reader_role:
-        assert assumable == []
-        return
-    assert assumable == [{"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":iam::*:role/{READER_ROLE_NAME}"]]}]
+    expected = []
+    if spec.assumes_reader_role:
+        expected.append({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":iam::*:role/{READER_ROLE_NAME}"]]})
+    if spec.assumes_remediation_role:
+        expected.append({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, f":iam::*:role/{REMEDIATOR_ROLE_NAME}"]]})
+    assert assumable == expected
+    assert [f.name for f in TOPOLOGY.functions if f.assumes_remediation_role] == ["remediate"]
 
 
 @pytest.mark.parametrize("spec", TOPOLOGY.schedules, ids=lambda s: s.name)

@@ -221,6 +221,8 @@ READS = [
     "/v1/audit",
     "/v1/session",
     "/v1/slack",
+    "/v1/tickets/targets",
+    "/v1/remediation",
 ]
 WRITES = [
     ("POST", "/v1/anomalies/{id}/status", {"status": "acknowledged"}),
@@ -233,6 +235,13 @@ WRITES = [
     ("DELETE", "/v1/slack", None),
     ("PUT", "/v1/slack/routes", {"default": "#cost"}),
     ("PATCH", "/v1/accounts/{account_id}", {"display_name": "prod"}),
+    (
+        "PUT",
+        "/v1/tickets/targets/{name}",
+        {"config": {"kind": "webhook", "url": "https://x.example"}, "credential": "s"},
+    ),
+    ("DELETE", "/v1/tickets/targets/{name}", None),
+    ("PUT", "/v1/remediation", {"allowed_users": ["U0ALICE"]}),
 ]
 
 
@@ -262,7 +271,9 @@ def test_every_write_route_refuses_a_read_key_and_changes_nothing(env):
     call = env["call"]
     target = env["ids"]["a"][1]
     for method, path, body in WRITES:
-        status, answer, _ = call(method, path.format(id=target, account_id="111111111111"), key="a_read", body=body)
+        status, answer, _ = call(
+            method, path.format(id=target, account_id="111111111111", name="jira"), key="a_read", body=body
+        )
         assert (status, answer["error"]) == (403, "read_only_key"), path
     assert call("GET", f"/v1/anomalies/{target}", key="a_read")[1]["status"] == "open"
     assert call("GET", "/v1/governance", key="a_read")[1]["panic"] is False

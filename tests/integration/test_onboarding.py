@@ -48,6 +48,7 @@ def test_connect_returns_the_external_id_parameters_and_one_stack_per_region(ope
         "CentralBusArn": BUS_ARN,
         "DD0CAccountId": DD0C_ACCOUNT,
         "ExternalId": result["external_id"],
+        "EnableRemediation": "false",  # opt-in: the customer flips it to allow remediation from Slack
     }
 
     # One stack per region; the global reader role only in the first.

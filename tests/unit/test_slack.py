@@ -123,7 +123,7 @@ def test_message_says_who_what_where_when_why() -> None:
     message = build_anomaly_message(make_anomaly())
     facts = " ".join(f["text"] for f in block(message, "anomaly_facts")["fields"])
     assert "intern@acme" in facts and "assumed-role/Developer/intern@acme" in facts
-    assert "8 × p4d.24xlarge (ec2:instance)" in facts
+    assert "8 × p4d.24xlarge (64 A100 GPUs)" in facts and "intern@acme (role Developer)" in facts
     assert "`123456789012`" in facts and "`ap-southeast-2`" in facts
     assert "2024-05-01 03:12:45 UTC" in facts
     why = block(message, "anomaly_why")["text"]["text"]
@@ -204,7 +204,7 @@ def test_minimal_anomaly_renders() -> None:
     message = build_anomaly_message(anomaly)
     assert_within_slack_limits(message)
     assert "2024-05-01 03:00:00 UTC" in all_text(message)
-    assert "ec2:instance" in message["text"]
+    assert "1 EC2 instance" in message["text"]
 
 
 def test_status_after_actions() -> None:
@@ -575,4 +575,5 @@ def test_actor_name_attribute_from_scorer_is_preferred() -> None:
     anomaly = make_anomaly(attributes={"instance_type": "p4d.24xlarge", "quantity": 8, "actor_name": "Intern Ian"})
     message = build_anomaly_message(anomaly)
     assert "Intern Ian" in message["text"]
-    assert "assumed-role/Developer/intern@acme" in block(message, "anomaly_facts")["fields"][0]["text"]
+    who = block(message, "anomaly_facts")["fields"][1]["text"]
+    assert "Intern Ian (role Developer)" in who and "assumed-role/Developer/intern@acme" in who

@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from dd0c_cost.events.models import CostEvent, IngestMessage, NotifyMessage
+from dd0c_cost.events.models import CostEvent, IngestMessage, NotifyMessage, RemediationMessage, TicketMessage
 from dd0c_cost_tools import REPO_ROOT
 
 SCHEMAS = {
     "cost-event.v1.json": CostEvent,
     "ingest-message.v1.json": IngestMessage,
     "notify-message.v1.json": NotifyMessage,
+    "ticket-message.v1.json": TicketMessage,
+    "remediation-message.v1.json": RemediationMessage,
 }
 
 

@@ -15,11 +15,13 @@ from dd0c_cost_tools.cli.commands import (
     governance,
     keys,
     pricing,
+    remediation,
     replay,
     serve,
     slack,
     tenants,
     usage,
+    tickets,
 )
 
 # Order of the sub-commands in ``--help``.
@@ -35,6 +37,8 @@ COMMAND_GROUPS = (
     accounts,
     slack,
     usage,
+    tickets,
+    remediation,
     contracts,
     pricing,
     bench,

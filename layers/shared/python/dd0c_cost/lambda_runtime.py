@@ -1,7 +1,7 @@
 """The one shape every SQS FIFO consumer shares: Powertools batch processing with partial
 failures, logging, tracing and metrics around a domain function of one record's body
-(``sqs_fifo_handler``: normalize, notify) or of a whole batch's bodies (``sqs_fifo_batch_handler``:
-score)."""
+(``sqs_fifo_handler``: normalize, notify), of a whole record (``sqs_fifo_record_handler``: tickets,
+remediate) or of a whole batch's bodies (``sqs_fifo_batch_handler``: score)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,34 @@ def sqs_fifo_handler(stage: str, body_function: Callable[[str], object]) -> Call
         return lambda record: body_function(record.body)
 
     return _fifo_handler(stage, per_record)
+
+
+def sqs_fifo_record_handler(
+    stage: str, record_function: Callable[[SQSRecord], object]
+) -> Callable[[dict, object], dict]:
+    """Build a Lambda handler that hands each whole SQS record to ``record_function`` (tickets,
+    remediate: they need the receive count and the receipt handle to back off)."""
+
+    def per_record(_event: dict) -> Callable[[SQSRecord], object]:
+        return record_function
+
+    return _fifo_handler(stage, per_record)
+
+
+def back_off(record: SQSRecord, queue_name: str, seconds: int) -> None:
+    """Make a failed record visible again only after ``seconds`` (best effort: without it, the
+    queue's visibility timeout applies)."""
+    from dd0c_cost import queues
+    from dd0c_cost.settings import get_settings
+
+    try:
+        queues.sqs_client().change_message_visibility(
+            QueueUrl=get_settings().queue_url(queue_name),
+            ReceiptHandle=record.receipt_handle,
+            VisibilityTimeout=max(0, min(seconds, 43_200)),
+        )
+    except Exception:  # noqa: BLE001 - backing off is an optimisation; the retry happens anyway
+        observability.logger("backoff").warning("could not delay the retry of %s", record.message_id)
 
 
 def sqs_fifo_batch_handler(

@@ -22,7 +22,10 @@ PARAM_CENTRAL_BUS_ARN = "CentralBusArn"
 PARAM_DD0C_ACCOUNT_ID = "DD0CAccountId"
 PARAM_EXTERNAL_ID = "ExternalId"
 PARAM_CREATE_READER_ROLE = "CreateReaderRole"
+PARAM_ENABLE_REMEDIATION = "EnableRemediation"
 READER_ROLE_NAME = "dd0c-reader"
+# The opt-in role dd0c assumes to remediate from Slack (template parameter EnableRemediation).
+REMEDIATOR_ROLE_NAME = "dd0c-remediator"
 FORWARDING_RULE_PREFIX = "dd0c-cost-forward"  # rules dd0c-cost-forward-1, -2, ... (one per pattern)
 CUSTOMER_STACK_NAME = "dd0c-cost"
 TEMPLATE_FILE_NAME = "dd0c-cost-customer.template.json"
@@ -252,6 +255,8 @@ def describe_onboarding(
         PARAM_CENTRAL_BUS_ARN: central_bus_arn,
         PARAM_DD0C_ACCOUNT_ID: dd0c_account_id,
         PARAM_EXTERNAL_ID: external_id,
+        # Opt-in: the customer sets it to true (console or StackSet) to allow remediation from Slack.
+        PARAM_ENABLE_REMEDIATION: "false",
     }
     url_format = quick_create_url_format(partition, parameters)
     filled_template = quote(template_url, safe="") if template_url else TEMPLATE_URL_PLACEHOLDER
@@ -308,9 +313,11 @@ __all__ = [
     "PARAM_CENTRAL_BUS_ARN",
     "PARAM_CREATE_READER_ROLE",
     "PARAM_DD0C_ACCOUNT_ID",
+    "PARAM_ENABLE_REMEDIATION",
     "PARAM_EXTERNAL_ID",
     "READER_ACTIONS",
     "READER_ROLE_NAME",
+    "REMEDIATOR_ROLE_NAME",
     "TEMPLATE_FILE_NAME",
     "OnboardingError",
     "connect_account",

@@ -57,6 +57,9 @@ class FunctionSpec:
     # May assume the customers' read-only role (onboarding.READER_ROLE_NAME) in any account,
     # with each account's ExternalId (the zombie hunter).
     assumes_reader_role: bool = False
+    # May assume the customers' opt-in remediation role (onboarding.REMEDIATOR_ROLE_NAME), with
+    # each account's ExternalId: only what a person confirmed in Slack.
+    assumes_remediation_role: bool = False
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,8 @@ ZOMBIE_FANOUT = "zombie_fanout"
 ZOMBIE_HUNTER = "zombie_hunter"
 USAGE_FANOUT = "usage_fanout"
 USAGE_POLL = "usage_poll"
+TICKETS = "tickets"
+REMEDIATIONS = "remediations"
 
 TOPOLOGY = Topology(
     bus_name="dd0c-cost",
@@ -217,6 +222,22 @@ TOPOLOGY = Topology(
             message_group="tenant + account (one poll of an account at a time, in order)",
             deduplication="tenant + account + the schedule's hour",
             visibility_timeout_s=720,  # 6x the poller's 120 s
+        ),
+        QueueSpec(
+            name=TICKETS,
+            purpose="tickets asked for in Slack, waiting to be created in Jira, GitHub or a webhook",
+            message_group="ticket id (a ticket waiting out its backoff holds back no other)",
+            deduplication="ticket id + the time it was (re)requested",
+            max_receive_count=4,  # then parked in the DLQ, the ticket marked failed
+            visibility_timeout_s=180,
+        ),
+        QueueSpec(
+            name=REMEDIATIONS,
+            purpose="remediations confirmed in Slack, waiting to run in the customer's account",
+            message_group="remediation id",
+            deduplication="remediation id",
+            max_receive_count=10,  # a snapshot or a NAT deletion may take a few rounds
+            visibility_timeout_s=360,
         ),
     ),
     functions=(
@@ -257,8 +278,8 @@ TOPOLOGY = Topology(
         ),
         FunctionSpec(
             name="api",
-            purpose="HTTP API: batch ingest, dashboard reads, Slack interactions",
-            output_queues=(INGEST,),
+            purpose="HTTP API: batch ingest, dashboard reads, Slack install and interactions",
+            output_queues=(INGEST, TICKETS, REMEDIATIONS),
             needs_slack=True,
             kms_access="encrypt_decrypt",
             needs_onboarding=True,
@@ -297,6 +318,25 @@ TOPOLOGY = Topology(
             assumes_reader_role=True,
             timeout_s=120,
             batch_size=5,
+        ),
+        FunctionSpec(
+            name=TICKETS,
+            purpose="create the tickets asked for in Slack (Jira Cloud, GitHub Issues, signed webhook); answer in the thread",
+            source_queue=TICKETS,
+            needs_slack=True,
+            kms_access="decrypt",
+            timeout_s=30,
+            batch_size=1,
+        ),
+        FunctionSpec(
+            name="remediate",
+            purpose="run the remediations confirmed in Slack through the customer's dd0c-remediator role; answer in the thread",
+            source_queue=REMEDIATIONS,
+            needs_slack=True,
+            kms_access="decrypt",
+            assumes_remediation_role=True,
+            timeout_s=60,
+            batch_size=1,
         ),
         FunctionSpec(
             name=S3_INGEST,
@@ -374,6 +414,13 @@ TOPOLOGY = Topology(
             "Slack's OAuth redirect: save the tenant's installation",
         ),
         RouteSpec("POST", "/v1/slack/install", "api", "api_key", "an install link for the tenant's Slack workspace"),
+        RouteSpec("GET", "/v1/tickets/targets", "api", "api_key", "where Create ticket sends tickets"),
+        RouteSpec("PUT", "/v1/tickets/targets/{name}", "api", "api_key", "set a ticket target (credential sealed)"),
+        RouteSpec("DELETE", "/v1/tickets/targets/{name}", "api", "api_key", "remove a ticket target"),
+        RouteSpec(
+            "GET", "/v1/remediation", "api", "api_key", "who may remediate from Slack, and the tenant's requests"
+        ),
+        RouteSpec("PUT", "/v1/remediation", "api", "api_key", "enable remediation for Slack users and user groups"),
         RouteSpec("GET", "/v1/slack", "api", "api_key", "the tenant's Slack installation, delivery and routes"),
         RouteSpec("DELETE", "/v1/slack", "api", "api_key", "forget the tenant's Slack installation"),
         RouteSpec("PUT", "/v1/slack/routes", "api", "api_key", "replace the tenant's Slack routes"),

@@ -26,9 +26,11 @@ from dd0c_cost.api.routes import (
     health,
     ingest,
     overview,
+    remediation,
     session,
     slack,
     spend,
+    tickets,
 )
 
 
@@ -54,7 +56,20 @@ class _Resolver(APIGatewayHttpResolver):
 app = _Resolver(enable_validation=True)
 
 # Order is the OpenAPI document's order.
-for _routes in (health, session, ingest, anomalies, spend, overview, accounts, governance, slack, console):
+for _routes in (
+    health,
+    session,
+    ingest,
+    anomalies,
+    spend,
+    overview,
+    accounts,
+    governance,
+    slack,
+    tickets,
+    remediation,
+    console,
+):
     app.include_router(_routes.router)
 
 

@@ -33,8 +33,36 @@ class Delivery(BaseModel):
     ts: str | None = Field(default=None, description="the Slack message timestamp")
 
 
+class TicketView(BaseModel):
+    """The anomaly's ticket (one per anomaly)."""
+
+    id: str
+    status: Literal["queued", "created", "failed"]
+    target: str
+    kind: str
+    project: str | None = None
+    key: str | None = Field(default=None, description="PROJ-123, owner/repo#42, or what the webhook answered")
+    url: str | None = None
+    error: str | None = Field(default=None, description="the target's last refusal")
+    attempts: int
+
+
+class RemediationRequestView(BaseModel):
+    id: str
+    action: str
+    status: Literal["requested", "confirmed", "running", "succeeded", "failed", "refused", "expired"]
+    step: str | None = None
+    resource_ids: list[str]
+    requested_by: str
+    confirmed_by: str | None = None
+    error: str | None = None
+    summary: str | None = None
+
+
 class AnomalyView(Anomaly):
     delivery: Delivery
+    ticket: TicketView | None = None
+    remediations: list[RemediationRequestView] = Field(default_factory=list)
 
 
 class AnomalyList(BaseModel):

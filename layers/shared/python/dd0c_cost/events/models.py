@@ -110,3 +110,21 @@ class NotifyMessage(BaseModel):
     tenant_id: UUID
     anomaly_id: UUID
     revision: int = 1
+
+
+class TicketMessage(BaseModel):
+    """A ticket someone asked for in Slack, waiting to be created in its target."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: UUID
+    ticket_id: UUID
+
+
+class RemediationMessage(BaseModel):
+    """A remediation someone confirmed in Slack, waiting to run in the customer's account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant_id: UUID
+    remediation_id: UUID

@@ -14,7 +14,15 @@ from dd0c_cost.db.connection import tenant_transaction
 from dd0c_cost.notify import store as slack_store
 from dd0c_cost.notify.delivery import message_context
 from dd0c_cost.notify.interactions import SlackAction
-from dd0c_cost.notify.message import ACTION_ACKNOWLEDGE, ACTION_EXPECTED, ACTION_SNOOZE, actor_name, what_line
+from dd0c_cost.notify.message import (
+    ACTION_ACKNOWLEDGE,
+    ACTION_EXPECTED,
+    ACTION_SNOOZE,
+    ACTION_WHY,
+    actor_name,
+    what_line,
+    who_line,
+)
 from dd0c_cost.notify.registry import ActionContext, Reply, Subject, register_action, register_subject
 from dd0c_cost.notify.slack import SlackNotifyError
 from dd0c_cost.scoring import store
@@ -46,7 +54,7 @@ def load_anomaly(conn: psycopg.Connection, subject_id: str) -> Subject | None:
     where = f"{account} ({anomaly.account_id})" if account else anomaly.account_id
     facts = (
         ("What", what_line(anomaly)),
-        ("Who", f"{actor_name(anomaly)} ({anomaly.actor})" if actor_name(anomaly) != anomaly.actor else anomaly.actor),
+        ("Who", f"{who_line(anomaly)} ({anomaly.actor})" if who_line(anomaly) != anomaly.actor else anomaly.actor),
         ("Where", f"account {where}, region {anomaly.region}"),
         ("Cost", format_rate(anomaly.estimated_hourly_usd)),
         ("Severity", f"{anomaly.severity.value} (score {anomaly.score:.2f})"),
@@ -72,7 +80,7 @@ def load_anomaly(conn: psycopg.Connection, subject_id: str) -> Subject | None:
         service=anomaly.service,
         resource_type=anomaly.resource_type,
         resource_ids=tuple(anomaly.resource_ids),
-        attributes=dict(anomaly.attributes),
+        attributes={**anomaly.attributes, "_actor": anomaly.actor},
         channel=channel,
         ts=ts,
         event_ids=tuple(anomaly.event_ids),
@@ -115,3 +123,19 @@ def _status_action(action: SlackAction, ctx: ActionContext) -> Reply:
 
 for _action_id in _STATUS:
     register_action(_action_id)(_status_action)
+
+
+@register_action(ACTION_WHY)
+def show_why(action: SlackAction, ctx: ActionContext) -> Reply:
+    """ "All N components": every score component with its reason, in a modal (changes nothing)."""
+    from dd0c_cost.notify.message import why_modal
+
+    with tenant_transaction(ctx.conn, action.tenant_id):
+        anomaly = store.get_anomaly(ctx.conn, action.anomaly_id)
+    if anomaly is None:
+        return Reply.refused("not_found", "This alert is not one of your workspace's alerts.")
+    try:
+        ctx.notifier.call(ctx.workspace, "views.open", trigger_id=action.trigger_id, view=why_modal(anomaly))
+    except SlackNotifyError as exc:
+        return Reply.refused("slack_error", f"Slack refused to open the details ({exc.error}).")
+    return Reply()

@@ -187,16 +187,94 @@ def authorize_workspace(
 def message_context(
     conn: psycopg.Connection, anomaly: Anomaly, settings: Settings, *, status_by: str | None = None
 ) -> MessageContext:
-    """Everything the anomaly's message shows beyond the anomaly, inside its tenant's transaction."""
+    """Everything the anomaly's message shows beyond the anomaly, inside its tenant's transaction:
+    who changed its status, the account's name, the ticket and remediations so far, the buttons
+    the tenant has set up (Create ticket, Remediate…), and the explanation if one arrived."""
     if status_by is None:
         row = conn.execute("SELECT status_changed_by FROM dd0c.anomalies WHERE id = %s", [anomaly.id]).fetchone()
         by = row["status_changed_by"] if row else None
         status_by = f"<@{by}>" if by and by[:1] in "UW" and by.isalnum() else by
+    lines, elements = _ticket_parts(conn, anomaly)
+    more_lines, more_elements = _remediation_parts(conn, anomaly)
+    explained = conn.execute(
+        "SELECT text FROM dd0c.explanations WHERE anomaly_id = %s AND status = 'ok'", [anomaly.id]
+    ).fetchone()
     return MessageContext(
         dashboard_url=dashboard_link(settings, anomaly),
         status_by=status_by,
         account_name=store.account_name(conn, anomaly.account_id),
+        status_lines=tuple(lines + more_lines),
+        explanation=explained["text"] if explained else None,
+        extra_elements=tuple(elements + more_elements),
     )
+
+
+def _ticket_parts(conn: psycopg.Connection, anomaly: Anomaly) -> tuple[list[str], list]:
+    from dd0c_cost.notify.message import escape_mrkdwn
+    from dd0c_cost.tickets import store as tickets
+    from dd0c_cost.tickets.slack import link_text, ticket_button
+    from dd0c_cost.tickets.targets import list_targets
+
+    ticket = tickets.ticket_for(conn, "anomaly", str(anomaly.id))
+    lines: list[str] = []
+    if ticket is not None and ticket.status == "created":
+        lines.append(f"🎫 Ticket {link_text(ticket)}")
+    elif ticket is not None and ticket.status == "queued":
+        lines.append(f"🎫 Creating a ticket in {escape_mrkdwn(ticket.target_kind)}…")
+    elif ticket is not None:
+        lines.append(f"⚠️ Ticket failed: {escape_mrkdwn((ticket.last_error or 'no detail')[:300])}")
+    elements = []
+    if (ticket is None or ticket.status == "failed") and list_targets(conn):
+        elements.append(ticket_button("anomaly", str(anomaly.id), anomaly.tenant_id, retry=ticket is not None))
+    return lines, elements
+
+
+REMEDIATION_LINES = {
+    "confirmed": "🛠 {label}: confirmed by <@{by}>, running…",
+    "running": "🛠 {label}: confirmed by <@{by}>, running…",
+    "succeeded": "✅ {summary} — confirmed by <@{by}>",
+    "failed": "❌ {label} failed: {error}",
+    "refused": "⛔ {label} not done: {error}",
+}
+
+
+def _remediation_parts(conn: psycopg.Connection, anomaly: Anomaly) -> tuple[list[str], list]:
+    from dd0c_cost.notify.message import escape_mrkdwn
+    from dd0c_cost.notify.registry import Subject
+    from dd0c_cost.remediation import store as remediation
+    from dd0c_cost.remediation.actions import BY_ID, actions_for
+    from dd0c_cost.remediation.slack import remediation_select
+    from dd0c_cost.scoring.models import AnomalyStatus
+
+    lines = []
+    for request in remediation.for_subject(conn, "anomaly", str(anomaly.id)):
+        template = REMEDIATION_LINES.get(request.status)
+        if template is None:
+            continue
+        lines.append(
+            template.format(
+                label=BY_ID[request.action].label,
+                by=request.confirmed_by or request.requested_by,
+                summary=escape_mrkdwn(str((request.result or {}).get("summary") or BY_ID[request.action].label)),
+                error=escape_mrkdwn((request.error or "no detail")[:300]),
+            )
+        )
+    elements = []
+    closed = anomaly.status in (AnomalyStatus.EXPECTED, AnomalyStatus.FALSE_POSITIVE)
+    if not closed and anomaly.resource_ids and remediation.settings(conn) is not None:
+        attrs = {**anomaly.attributes, "_actor": anomaly.actor}
+        subject = Subject(
+            kind="anomaly",
+            id=str(anomaly.id),
+            tenant_id=anomaly.tenant_id,
+            title="",
+            summary="",
+            resource_ids=tuple(anomaly.resource_ids),
+        )
+        select = remediation_select(subject, actions_for(anomaly.resource_type, attrs))
+        if select is not None:
+            elements.append(select)
+    return lines, elements
 
 
 def dashboard_link(settings: Settings, anomaly: Anomaly) -> str | None:

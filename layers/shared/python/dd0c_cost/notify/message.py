@@ -1,12 +1,12 @@
 """The Slack message for one anomaly, built with ``slack_sdk.models.blocks``.
 
-Written to be read half-asleep: the header says how bad and how expensive, the next
-blocks say who, what, where, when and why, and the buttons let the reader act without
-leaving Slack.
-
-Actions in this slice: acknowledge, snooze (1h/4h/24h/7d) and mark as expected.
-Remediation (stop/terminate) and "create ticket" are *not* part of this slice; no
-buttons are rendered for them until the handlers exist.
+Written to be read at 3 a.m.: the header says how bad and how expensive; then what was bought in
+the resource's own words ("8 × p4d.24xlarge (64 A100 GPUs)"), who did it as people know them
+(the ARN underneath), where (the account's friendly name), when, and why — the strongest score
+components first, the rest one click away. What happened since (acknowledged, ticketed,
+remediated) and the optional explanation sit under the header; the buttons let the reader act
+without leaving Slack: acknowledge, snooze, mark expected, and — supplied by the ticket and
+remediation features through ``MessageContext.extra_elements`` — create ticket and remediate.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from dd0c_cost.scoring.models import Anomaly, AnomalyStatus, Severity
 ACTION_ACKNOWLEDGE: Final = "anomaly_acknowledge"
 ACTION_SNOOZE: Final = "anomaly_snooze"
 ACTION_EXPECTED: Final = "anomaly_expected"
+ACTION_WHY: Final = "anomaly_why"  # opens the full list of score components
 ACTION_IDS: Final = frozenset({ACTION_ACKNOWLEDGE, ACTION_SNOOZE, ACTION_EXPECTED})
 
 # Snooze choices offered in the message: label -> seconds.
@@ -57,7 +58,7 @@ MAX_HEADER: Final = 150
 MAX_FALLBACK_TEXT: Final = 3000  # Slack allows more; a notification preview never needs it
 MAX_RESOURCE_IDS_SHOWN: Final = 10
 MAX_EVENT_IDS_SHOWN: Final = 10
-MAX_REASONS_SHOWN: Final = 10
+MAX_REASONS_SHOWN: Final = 3  # the strongest components; the rest are one click away
 
 SEVERITY_EMOJI: Final = {
     Severity.LOW: "🔵",
@@ -81,6 +82,9 @@ class MessageContext:
     dashboard_url: str | None = None
     status_by: str | None = None  # "<@U123>" or a plain name, shown next to the status
     account_name: str | None = None  # the tenant's friendly name for the account
+    status_lines: tuple[str, ...] = ()  # mrkdwn: the ticket, remediations (already escaped)
+    explanation: str | None = None  # the optional LLM explanation (plain text)
+    extra_elements: tuple[Any, ...] = ()  # more action elements (Create ticket, Remediate…)
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -144,6 +148,24 @@ def actor_name(anomaly: Anomaly) -> str:
     return name if isinstance(name, str) and name else short_actor(anomaly.actor)
 
 
+def who_line(anomaly: Anomaly) -> str:
+    """Who, as people know them: 'intern@acme (role Developer)', 'alice', 'the root user',
+    'Auto Scaling (AWS service)'."""
+    name = actor_name(anomaly)
+    actor = anomaly.actor
+    if actor.startswith("arn:"):
+        resource = actor.split(":", 5)[-1]
+        parts = resource.split("/")
+        if resource == "root":
+            return "the root user"
+        if parts[0] == "assumed-role" and len(parts) >= 3:
+            role = parts[1]
+            if role.startswith("AWSServiceRoleFor"):
+                return f"{role[len('AWSServiceRoleFor') :]} (AWS service)"
+            return f"{name} (role {role})" if name != role else f"role {role}"
+    return name
+
+
 def _fmt_quantity(quantity: Any) -> str | None:
     if isinstance(quantity, bool) or not isinstance(quantity, (int, float)):
         return None
@@ -151,17 +173,14 @@ def _fmt_quantity(quantity: Any) -> str | None:
 
 
 def what_line(anomaly: Anomaly) -> str:
-    """'8 × p4d.24xlarge (ec2:instance)', '8 × ec2:instance' or just 'ec2:instance'."""
+    """What was bought, in the resource's own words (``notify.describe``)."""
+    from dd0c_cost.notify.describe import describe
+
     attrs = anomaly.attributes
     if attrs.get("kind") == "usage":  # usage-driven spend (dd0c_cost.usage): a billing series, no resource
         cur = attrs.get("currency", "USD")
         return f"usage of {anomaly.service}: {attrs.get('rate_before', 0):,.2f} → {attrs.get('rate_after', 0):,.2f} {cur}/h"
-    quantity = _fmt_quantity(attrs.get("quantity"))
-    size = attrs.get("instance_type") or attrs.get("instance_class") or attrs.get("node_type")
-    if size:
-        sized = f"{quantity} × {size}" if quantity else str(size)
-        return f"{sized} ({anomaly.resource_type})"
-    return f"{quantity} × {anomaly.resource_type}" if quantity else anomaly.resource_type
+    return describe(anomaly.resource_type, attrs)
 
 
 def id_list(ids: list[str], *, max_shown: int, budget: int, sep: str = ", ") -> str:
@@ -209,14 +228,14 @@ def _header(anomaly: Anomaly) -> HeaderBlock:
 
 
 def _facts(anomaly: Anomaly, account_name: str | None = None) -> SectionBlock:
-    actor = actor_name(anomaly)
-    who = f"*Who*\n{escape_mrkdwn(actor)}"
-    if actor != anomaly.actor:
+    who = f"*Who*\n{escape_mrkdwn(who_line(anomaly))}"
+    if anomaly.actor != actor_name(anomaly) or anomaly.actor.startswith("arn:"):
         who += f"\n{_code(anomaly.actor)}"
     what = f"*What*\n{escape_mrkdwn(what_line(anomaly))}\nservice {_code(anomaly.service)}"
-    account = (
-        f"{escape_mrkdwn(account_name)} {_code(anomaly.account_id)}" if account_name else _code(anomaly.account_id)
-    )
+    if account_name:
+        account = f"{escape_mrkdwn(account_name)} {_code(anomaly.account_id)}"
+    else:
+        account = _code(anomaly.account_id)
     where = f"*Where*\naccount {account}\nregion {_code(anomaly.region)}"
     when = f"*When*\ndetected {format_utc(anomaly.detected_at)}"
     event_time = _parse_time(anomaly.attributes.get("event_time"))
@@ -225,20 +244,42 @@ def _facts(anomaly: Anomaly, account_name: str | None = None) -> SectionBlock:
     first_seen = _parse_time(anomaly.attributes.get("first_event_time"))
     if first_seen is not None:
         when += f"\nfirst event {format_utc(first_seen)}"
-    fields = [MarkdownTextObject(text=clip(f, MAX_FIELD_TEXT)) for f in (who, what, where, when)]
+    fields = [MarkdownTextObject(text=clip(f, MAX_FIELD_TEXT)) for f in (what, who, where, when)]
     return SectionBlock(block_id="anomaly_facts", fields=fields)
 
 
+def ranked_components(anomaly: Anomaly) -> list:
+    """Score components, strongest first (ties by name, so the order never depends on storage)."""
+    return sorted(anomaly.components, key=lambda c: (-c.value, c.name))
+
+
 def _why(anomaly: Anomaly) -> SectionBlock | None:
-    if not anomaly.components:
+    ranked = ranked_components(anomaly)
+    strong = [c for c in ranked if c.value > 0][:MAX_REASONS_SHOWN]
+    if not strong:
         return None
-    ranked = sorted(anomaly.components, key=lambda c: c.value, reverse=True)
     lines = [f"*Why* (score {anomaly.score:.2f})"]
-    for component in ranked[:MAX_REASONS_SHOWN]:
+    for component in strong:
         lines.append(f"• {escape_mrkdwn(component.reason)} _({escape_mrkdwn(component.name)} {component.value:.2f})_")
-    if len(ranked) > MAX_REASONS_SHOWN:
-        lines.append(f"_+{len(ranked) - MAX_REASONS_SHOWN} more_")
-    return SectionBlock(block_id="anomaly_why", text=MarkdownTextObject(text=clip("\n".join(lines), MAX_TEXT)))
+    text = MarkdownTextObject(text=clip("\n".join(lines), MAX_TEXT))
+    rest = len(ranked) - len(strong)
+    if rest <= 0:
+        return SectionBlock(block_id="anomaly_why", text=text)
+    more = ButtonElement(text=f"All {len(ranked)} components", action_id=ACTION_WHY, value=_value(anomaly))
+    return SectionBlock(block_id="anomaly_why", text=text, accessory=more)
+
+
+def why_modal(anomaly: Anomaly) -> dict:
+    """Every score component with its reason (the "All N components" button)."""
+    lines = [f"*Score {anomaly.score:.2f}* ({anomaly.severity.value})"]
+    for component in ranked_components(anomaly):
+        lines.append(f"• *{escape_mrkdwn(component.name)}* {component.value:.2f} — {escape_mrkdwn(component.reason)}")
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Why this alert"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(lines), MAX_TEXT)}}],
+    }
 
 
 def _resources(anomaly: Anomaly) -> SectionBlock | None:
@@ -249,20 +290,32 @@ def _resources(anomaly: Anomaly) -> SectionBlock | None:
     return SectionBlock(block_id="anomaly_resources", text=MarkdownTextObject(text=label + ids))
 
 
-def _status(anomaly: Anomaly, status_by: str | None) -> SectionBlock | None:
+def _status(anomaly: Anomaly, status_by: str | None, extra: tuple[str, ...] = ()) -> SectionBlock | None:
+    lines = []
     line = STATUS_LINE.get(anomaly.status)
-    if line is None:
+    if line is not None:
+        if anomaly.status is AnomalyStatus.SNOOZED and anomaly.snoozed_until is not None:
+            line += f" until {format_utc(anomaly.snoozed_until)}"
+        if status_by:
+            # status_by is either a Slack mention we built ("<@U123>") or a plain name.
+            by = status_by if status_by.startswith("<@") and status_by.endswith(">") else escape_mrkdwn(status_by)
+            line += f" by {by}"
+        lines.append(line)
+    lines.extend(extra)
+    if not lines:
         return None
-    if anomaly.status is AnomalyStatus.SNOOZED and anomaly.snoozed_until is not None:
-        line += f" until {format_utc(anomaly.snoozed_until)}"
-    if status_by:
-        # status_by is either a Slack mention we built ("<@U123>") or a plain name.
-        by = status_by if status_by.startswith("<@") and status_by.endswith(">") else escape_mrkdwn(status_by)
-        line += f" by {by}"
-    return SectionBlock(block_id="anomaly_status", text=MarkdownTextObject(text=clip(line, MAX_TEXT)))
+    return SectionBlock(block_id="anomaly_status", text=MarkdownTextObject(text=clip("\n".join(lines), MAX_TEXT)))
 
 
-def _actions(anomaly: Anomaly) -> ActionsBlock | None:
+def _explanation(text: str | None) -> ContextBlock | None:
+    if not text:
+        return None
+    return ContextBlock(
+        block_id="anomaly_explanation", elements=[MarkdownTextObject(text=clip("💡 " + escape_mrkdwn(text), MAX_TEXT))]
+    )
+
+
+def _actions(anomaly: Anomaly, extra: tuple[Any, ...] = ()) -> ActionsBlock | None:
     if anomaly.status in (AnomalyStatus.EXPECTED, AnomalyStatus.FALSE_POSITIVE):
         return None  # closed: nothing left to do from Slack
     elements: list[Any] = []
@@ -293,7 +346,8 @@ def _actions(anomaly: Anomaly) -> ActionsBlock | None:
             ),
         )
     )
-    return ActionsBlock(block_id="anomaly_actions", elements=elements)
+    elements.extend(extra)
+    return ActionsBlock(block_id="anomaly_actions", elements=elements[:25])
 
 
 def _context(anomaly: Anomaly, dashboard_url: str | None) -> ContextBlock:
@@ -314,7 +368,8 @@ def build_blocks(anomaly: Anomaly, *, context: MessageContext | None = None) -> 
     context = context or MessageContext()
     blocks: list[Block | None] = [
         _header(anomaly),
-        _status(anomaly, context.status_by),
+        _status(anomaly, context.status_by, context.status_lines),
+        _explanation(context.explanation),
         SectionBlock(
             block_id="anomaly_summary", text=MarkdownTextObject(text=clip(escape_mrkdwn(anomaly.summary), MAX_TEXT))
         )
@@ -323,7 +378,7 @@ def build_blocks(anomaly: Anomaly, *, context: MessageContext | None = None) -> 
         _facts(anomaly, context.account_name),
         _why(anomaly),
         _resources(anomaly),
-        _actions(anomaly),
+        _actions(anomaly, context.extra_elements),
         _context(anomaly, context.dashboard_url),
     ]
     result = [b for b in blocks if b is not None]

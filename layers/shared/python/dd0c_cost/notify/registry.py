@@ -147,7 +147,9 @@ def load_subject(conn: psycopg.Connection, kind: str, subject_id: str) -> Subjec
 
 def load_builtin_actions() -> None:
     """Import the modules that register the built-in actions (idempotent)."""
-    import dd0c_cost.notify.actions  # noqa: F401  (status actions, the anomaly subject)
+    import dd0c_cost.notify.actions
+    import dd0c_cost.remediation.slack
+    import dd0c_cost.tickets.slack  # noqa: F401  (Create ticket, its modal)
 
 
 def known_actions() -> dict[str, tuple[str, ...]]:

@@ -126,12 +126,22 @@ def get_anomaly(anomaly_id: str) -> AnomalyView:
     who = principal(router.current_event)
     wanted = anomaly_uuid(anomaly_id)
     conn = get_connection()
+    from dd0c_cost.remediation import store as remediations
+    from dd0c_cost.tickets import store as tickets
+
     with tenant_transaction(conn, who.tenant_id):
         anomaly = store.get_anomaly(conn, wanted)
-        delivery = delivery_of(conn, wanted) if anomaly is not None else None
-    if anomaly is None:
-        raise ApiError(404, "not_found", f"no anomaly {wanted} for this tenant")
-    return AnomalyView(**anomaly.model_dump(), delivery=Delivery(**(delivery or {"status": "pending"})))
+        if anomaly is None:
+            raise ApiError(404, "not_found", f"no anomaly {wanted} for this tenant")
+        delivery = delivery_of(conn, wanted)
+        ticket = tickets.ticket_for(conn, "anomaly", str(wanted))
+        requests = remediations.for_subject(conn, "anomaly", str(wanted))
+    return AnomalyView(
+        **anomaly.model_dump(),
+        delivery=Delivery(**(delivery or {"status": "pending"})),
+        ticket=ticket.public() if ticket else None,
+        remediations=[r.public() for r in requests],
+    )
 
 
 @router.get("/v1/anomalies/<anomaly_id>/detail")
