@@ -20,8 +20,8 @@ from dd0c_cost_tools.cli.commands import (
     serve,
     slack,
     tenants,
-    usage,
     tickets,
+    usage,
 )
 
 # Order of the sub-commands in ``--help``.
