@@ -180,6 +180,7 @@ def test_accounts_connect_hands_out_a_stable_external_id_and_template_parameters
         "CentralBusArn": "arn:aws:events:us-east-1:123456789012:event-bus/dd0c-cost",
         "DD0CAccountId": "123456789012",
         "ExternalId": first["external_id"],
+        "EnableRemediation": "false",
     }
     assert [s["region"] for s in first["stacks"]] == ["us-east-1", "eu-west-1"]
     refused = subprocess.run(
