@@ -151,3 +151,30 @@ def notify_body(body: str | bytes) -> None:
         slack_store.mark_notified(conn, anomaly.id, message.revision, posted.channel, posted.ts)
         slack_store.set_delivery(conn, anomaly.id, posted.destination, target.route)
     outcomes.record("notify", posted.destination)
+    _explain(conn, anomaly, target.workspace, posted, settings)
+
+
+def _explain(conn, anomaly, workspace, posted, settings) -> None:
+    """The optional explanation, asked for after the alert is out (a hard 2 s deadline), then
+    shown by updating the message. Never raises: the alert is already delivered."""
+    from dd0c_cost.explain import explainer_for
+    from dd0c_cost.notify import delivery
+    from dd0c_cost.notify.slack import SlackNotifyError
+
+    explainer = explainer_for(settings)
+    if explainer is None:
+        return
+    with tenant_transaction(conn, anomaly.tenant_id):
+        if slack_store.explanation_of(conn, anomaly.id) is not None:
+            return  # a grown anomaly keeps its first explanation (shown by the update above)
+    result = explainer.explain(anomaly)
+    with tenant_transaction(conn, anomaly.tenant_id):
+        slack_store.save_explanation(conn, anomaly.tenant_id, anomaly.id, result.status, result.text, result.model)
+        context = delivery.message_context(conn, anomaly, settings) if result.status == "ok" else None
+    outcomes.record("explain", result.status)
+    if context is None:
+        return
+    try:
+        get_notifier().update(anomaly, workspace, posted.channel, posted.ts, context=context)
+    except SlackNotifyError as exc:
+        outcomes.record("explain", "update_refused", exc.error)

@@ -60,6 +60,8 @@ class FunctionSpec:
     # May assume the customers' opt-in remediation role (onboarding.REMEDIATOR_ROLE_NAME), with
     # each account's ExternalId: only what a person confirmed in Slack.
     assumes_remediation_role: bool = False
+    # Asks the deployment's OpenAI-compatible model for explanations (DD0C_LLM_*).
+    explains: bool = False
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,7 @@ TOPOLOGY = Topology(
             purpose="anomalies waiting to be posted to Slack",
             message_group="tenant",
             deduplication="anomaly id + revision",
+            visibility_timeout_s=90,  # 6x notify's 15 s (post, explanation deadline, update)
         ),
         QueueSpec(
             name=ZOMBIES,
@@ -260,6 +263,8 @@ TOPOLOGY = Topology(
             source_queue=NOTIFY,
             needs_slack=True,
             kms_access="decrypt",
+            explains=True,
+            timeout_s=15,  # a Slack post, the explanation's 2 s deadline, a Slack update
         ),
         FunctionSpec(
             name="migrate",
@@ -337,6 +342,14 @@ TOPOLOGY = Topology(
             assumes_remediation_role=True,
             timeout_s=60,
             batch_size=1,
+        ),
+        FunctionSpec(
+            name="digest",
+            purpose="on schedule: each tenant's daily Slack digest (anomalies by status, spend, money saved)",
+            needs_slack=True,
+            kms_access="decrypt",
+            timeout_s=300,
+            batch_size=0,
         ),
         FunctionSpec(
             name=S3_INGEST,
@@ -459,6 +472,13 @@ TOPOLOGY = Topology(
             function=ZOMBIE_FANOUT,
             kind="scan",
             purpose="daily zombie scan of every connected account and region",
+        ),
+        ScheduleSpec(
+            name="slack-digest",
+            expression="cron(0 7 * * ? *)",
+            function="digest",
+            kind="digest",
+            purpose="daily Slack digest per tenant: yesterday's anomalies, their spend, money saved",
         ),
         ScheduleSpec(
             name="zombie-digest",

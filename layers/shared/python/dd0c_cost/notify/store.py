@@ -264,6 +264,21 @@ def delivery_of(conn: psycopg.Connection, anomaly_id: UUID) -> dict | None:
     }
 
 
+def explanation_of(conn: psycopg.Connection, anomaly_id: UUID) -> dict | None:
+    return conn.execute("SELECT status, text FROM dd0c.explanations WHERE anomaly_id = %s", [anomaly_id]).fetchone()
+
+
+def save_explanation(
+    conn: psycopg.Connection, tenant_id: UUID, anomaly_id: UUID, status: str, text: str | None, model: str | None
+) -> None:
+    conn.execute(
+        """INSERT INTO dd0c.explanations (anomaly_id, tenant_id, status, text, model) VALUES (%s, %s, %s, %s, %s)
+           ON CONFLICT (anomaly_id) DO UPDATE SET status = EXCLUDED.status, text = EXCLUDED.text,
+               model = EXCLUDED.model, created_at = now()""",
+        [anomaly_id, tenant_id, status, text, model],
+    )
+
+
 def account_name(conn: psycopg.Connection, account_id: str) -> str | None:
     row = conn.execute(
         "SELECT display_name FROM dd0c.connected_accounts WHERE account_id = %s", [account_id]
