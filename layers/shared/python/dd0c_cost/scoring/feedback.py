@@ -1,5 +1,5 @@
 """Feedback from people: an anomaly marked "expected" or "false_positive" becomes a rule the
-scorer matches (``engine.feedback_component``), so the same situation next time scores lower.
+scorer matches (``components.feedback_part``), so the same situation next time scores lower.
 
 A rule is scoped to the anomaly's account, resource type and principal (``actor_key``: the role
 for assumed roles), and remembers the region, instance families and $/h. It suppresses a later

@@ -31,20 +31,12 @@ from psycopg.pq import TransactionStatus
 
 from dd0c_cost.events.models import CostEvent
 from dd0c_cost.scoring import store
+from dd0c_cost.scoring.components import COMPONENT_ORDER
 from dd0c_cost.scoring.config import DEFAULT_CONFIG, ScoringConfig
-from dd0c_cost.scoring.engine import (
-    COMPONENT_ORDER,
-    FeedbackRule,
-    Ignored,
-    Observation,
-    SeriesState,
-    TenantState,
-    actor_key_of,
-    burst_summary,
-    sanitize,
-    step,
-)
+from dd0c_cost.scoring.engine import burst_summary, step
 from dd0c_cost.scoring.models import Anomaly, ScoreComponent, Severity
+from dd0c_cost.scoring.observation import Ignored, Observation, actor_key_of, sanitize
+from dd0c_cost.scoring.series import FeedbackRule, SeriesState, TenantState
 from dd0c_cost.scoring.shape import step_unpriced
 
 MAX_ANOMALY_EVENT_IDS = 1_000
