@@ -121,7 +121,7 @@ class PriceBook:
     def rate_items(self) -> dict[tuple[str, str], str]:
         """Every ``(service, item)`` accepted by :meth:`rate` (aliases excluded) -> its unit."""
         items = self._table("rates")["items"]
-        return {tuple(k.split("/", 1)): v["unit"] for k, v in items.items()}  # type: ignore[misc]
+        return {(k.split("/", 1)[0], k.split("/", 1)[1]): v["unit"] for k, v in items.items()}
 
     # ------------------------------------------------------------------ loading
 

@@ -6,6 +6,7 @@ score = (1 - (1 - z(1-p)) (1 - r(1-p)) (1 - c(1-p)) (1 - n)) * (1 - f)
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +40,7 @@ class Evaluation:
         return self._components
 
 
-def _noisy_or(values) -> float:
+def _noisy_or(values: Iterable[float]) -> float:
     keep = 1.0
     for v in values:
         keep *= 1.0 - min(1.0, max(0.0, v))
