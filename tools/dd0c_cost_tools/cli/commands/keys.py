@@ -10,9 +10,11 @@ from dd0c_cost_tools.cli.output import format_table
 
 def register(sub) -> None:
     p = sub.add_parser("keys", help="create, list or revoke a tenant's API keys (scope read|write, expiry)")
-    p.add_argument("action", choices=["create", "list", "revoke"])
+    p.add_argument(
+        "action", choices=["create", "list", "revoke"], help="create a key (printed once), list, or revoke one"
+    )
     p.add_argument("key", nargs="?", help="revoke: the key's id or prefix (as `keys list` shows)")
-    p.add_argument("--tenant", required=True)
+    p.add_argument("--tenant", required=True, help="the tenant whose keys these are")
     p.add_argument("--scope", choices=["read", "write"], default="write", help="create: read-only or read-write")
     p.add_argument("--name", help="create: what the key is for")
     p.add_argument("--expires-in-days", type=float, help="create: the key stops working after this many days")

@@ -61,6 +61,31 @@ def attach_accounts(conn: Connection, tenant_id: UUID, account_ids: set[str]) ->
     return added, refused
 
 
+def account_owners(conn: Connection, account_ids: list[str]) -> dict[str, str]:
+    """account id -> name of the tenant it is connected to (operator view, every tenant)."""
+    if not account_ids:
+        return {}
+    with conn.transaction():
+        rows = conn.execute(
+            """SELECT ca.account_id, t.name FROM dd0c.connected_accounts ca JOIN dd0c.tenants t ON t.id = ca.tenant_id
+               WHERE ca.account_id = ANY(%s)""",
+            [list(account_ids)],
+        ).fetchall()
+    return {row["account_id"]: row["name"] for row in rows}
+
+
+def list_accounts(conn: Connection, tenant_name: str | None = None) -> list[dict]:
+    """Connected and requested accounts, with their tenant (operator view)."""
+    with conn.transaction():
+        return conn.execute(
+            """SELECT ca.account_id, t.name AS tenant, ca.regions, ca.last_event_at, ca.approved_at, ca.requested_via
+                 FROM dd0c.connected_accounts ca JOIN dd0c.tenants t ON t.id = ca.tenant_id
+                WHERE %(tenant)s::text IS NULL OR t.name = %(tenant)s
+                ORDER BY t.name, ca.account_id""",
+            {"tenant": tenant_name},
+        ).fetchall()
+
+
 def new_external_id() -> str:
     """The sts:ExternalId dd0c presents when it assumes a customer's role: 32 URL-safe characters
     (within IAM's ExternalId alphabet ``[\\w+=,.@:/-]``)."""
