@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from dd0c_cost_tools.cli import remote
 from dd0c_cost_tools.cli.commands import (
     accounts,
     anomalies,
@@ -59,6 +60,12 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="dd0c-cost", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="on an error, show the traceback instead of one line")
+    parser.add_argument(
+        "--stack",
+        metavar="NAME",
+        help="run against a deployed stack's database through its admin function (tenants list|create, keys "
+        "create, accounts connect|list, db status); AWS credentials and region from the environment",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in COMMAND_GROUPS:
         group.register(sub)
@@ -93,6 +100,7 @@ def _run(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "action", None) in getattr(args, "needs_name", ()) and not args.name:
         parser.error(f"{args.command} {args.action} needs a NAME")
+    args.remote_action = remote.route(args)
     return args.func(args)
 
 

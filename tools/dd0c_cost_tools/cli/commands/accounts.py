@@ -49,6 +49,20 @@ def cmd_connect(args) -> int:
     from dd0c_cost.settings import get_settings
 
     settings = get_settings()
+    if args.remote_action:  # the stack knows its bus and account
+        from dd0c_cost_tools.cli import remote
+
+        result = remote.call(
+            args.stack,
+            args.remote_action,
+            {
+                "tenant": args.tenant,
+                "account_id": args.account_id,
+                "regions": args.regions,
+                "template_url": args.template_url or settings.onboarding_template_url,
+            },
+        )
+        return _print_connection(result, args.json, bool(args.template_url or settings.onboarding_template_url))
     bus = args.central_bus_arn or settings.central_bus_arn
     dd0c_account = args.dd0c_account_id or settings.dd0c_account_id
     if not bus or not dd0c_account:
@@ -66,13 +80,17 @@ def cmd_connect(args) -> int:
             )
         except OnboardingError as exc:
             raise CliError(str(exc)) from None
-    if args.json:
+    return _print_connection(result, args.json, bool(template_url))
+
+
+def _print_connection(result: dict, as_json: bool, has_template: bool) -> int:
+    if as_json:
         print(json.dumps(result, indent=2))
         return 0
     print(f"account      {result['account_id']} -> tenant {result['tenant']}")
     print(f"external id  {result['external_id']}")
     print(f"regions      {', '.join(result['regions'])} (reader role created in {result['home_region']})")
-    if template_url:
+    if has_template:
         for stack in result["stacks"]:
             print(f"  {stack['region']}: {stack['quick_create_url']}")
     else:
@@ -87,12 +105,22 @@ def _when(value) -> str:
 
 
 def cmd_list(args) -> int:
-    from dd0c_cost.db import operator
+    if args.remote_action:
+        from datetime import datetime
 
-    with operator_connection() as conn:
-        if args.tenant:
-            require_tenant(conn, args.tenant)
-        rows = operator.list_accounts(conn, args.tenant)
+        from dd0c_cost_tools.cli import remote
+
+        rows = remote.call(args.stack, args.remote_action, {"tenant": args.tenant})
+        for row in rows:  # timestamps travel as ISO strings
+            for key in ("last_event_at", "approved_at"):
+                row[key] = datetime.fromisoformat(row[key]) if row.get(key) else None
+    else:
+        from dd0c_cost.db import operator
+
+        with operator_connection() as conn:
+            if args.tenant:
+                require_tenant(conn, args.tenant)
+            rows = operator.list_accounts(conn, args.tenant)
     if args.json:
         print(json.dumps([{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows]))
         return 0

@@ -47,18 +47,23 @@ def cmd_status(args) -> int:
 
     settings = get_settings()
     status: dict = {}
-    if settings.database_url:
+    if args.remote_action:
+        from dd0c_cost_tools.cli import remote
+
+        status = remote.call(args.stack, args.remote_action, {})
+        url: str | None = "remote"
+    elif settings.database_url:
         info = conninfo_to_dict(settings.database_url)
         status["database"] = (
             f"DATABASE_URL: {info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
         )
-        url: str | None = settings.database_url
+        url = settings.database_url
     else:
         server = default_server(settings.data_dir)
         running = server.is_running()
         status["database"] = f"embedded PostgreSQL in {server.data_dir} ({'running' if running else 'stopped'})"
         url = server.url if running else None
-    if url is not None:
+    if url is not None and not args.remote_action:
         from dd0c_cost.db import operator
 
         migrations = migration_status(url)

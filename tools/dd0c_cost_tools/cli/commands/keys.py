@@ -26,6 +26,23 @@ def _when(value) -> str:
 
 
 def cmd_keys(args) -> int:
+    if getattr(args, "remote_action", None):
+        from datetime import datetime
+
+        from dd0c_cost_tools.cli import remote
+
+        made = remote.call(
+            args.stack,
+            args.remote_action,
+            {"tenant": args.tenant, "scope": args.scope, "name": args.name, "expires_in_days": args.expires_in_days},
+        )
+        print(made["secret"])
+        expires = datetime.fromisoformat(made["expires_at"]) if made.get("expires_at") else None
+        print(
+            f"{made['scope']} key {made['prefix']}… expires {_when(expires)}; store it now: only its hash is kept",
+            file=sys.stderr,
+        )
+        return 0
     from dd0c_cost.auth import keys
     from dd0c_cost.db import operator
     from dd0c_cost_tools.local.database import database_url_for_cli

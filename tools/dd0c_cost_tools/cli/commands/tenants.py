@@ -60,10 +60,15 @@ def register(sub) -> None:
 
 
 def cmd_list(args) -> int:
-    from dd0c_cost.db import operator
+    if args.remote_action:
+        from dd0c_cost_tools.cli import remote
 
-    with operator_connection() as conn:
-        rows = operator.list_tenants(conn)
+        rows = remote.call(args.stack, args.remote_action, {})
+    else:
+        from dd0c_cost.db import operator
+
+        with operator_connection() as conn:
+            rows = operator.list_tenants(conn)
     if args.json:
         print(json.dumps([{"name": r["name"], "id": str(r["id"]), "accounts": r["accounts"]} for r in rows]))
     elif rows:
@@ -74,6 +79,11 @@ def cmd_list(args) -> int:
 
 
 def cmd_create(args) -> int:
+    if args.remote_action:
+        from dd0c_cost_tools.cli import remote
+
+        print(remote.call(args.stack, args.remote_action, {"name": args.name})["id"])
+        return 0
     from dd0c_cost.db import operator
 
     with operator_connection() as conn:
