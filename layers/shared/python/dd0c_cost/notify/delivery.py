@@ -208,7 +208,7 @@ def message_context(
     )
 
 
-def _ticket_parts(conn: psycopg.Connection, anomaly: Anomaly) -> tuple[list[str], list]:
+def _ticket_parts(conn: Connection, anomaly: Anomaly) -> tuple[list[str], list]:
     from dd0c_cost.notify.message import escape_mrkdwn
     from dd0c_cost.tickets import store as tickets
     from dd0c_cost.tickets.slack import link_text, ticket_button
@@ -237,7 +237,7 @@ REMEDIATION_LINES = {
 }
 
 
-def _remediation_parts(conn: psycopg.Connection, anomaly: Anomaly) -> tuple[list[str], list]:
+def _remediation_parts(conn: Connection, anomaly: Anomaly) -> tuple[list[str], list]:
     from dd0c_cost.notify.message import escape_mrkdwn
     from dd0c_cost.notify.registry import Subject
     from dd0c_cost.remediation import store as remediation
