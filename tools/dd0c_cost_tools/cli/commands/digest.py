@@ -8,27 +8,20 @@ from datetime import date
 
 def register(sub) -> None:
     p = sub.add_parser("digest", help="post a tenant's daily digest to its Slack (once per day)")
-    p.add_argument("--tenant", required=True)
+    p.add_argument("--tenant", required=True, help="the tenant whose digest to post")
     p.add_argument("--day", type=date.fromisoformat, help="YYYY-MM-DD (default: yesterday on the tenant's clock)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the digest's summary and delivery as JSON")
     p.set_defaults(func=cmd_digest)
 
 
 def cmd_digest(args) -> int:
-    from dd0c_cost.db import operator
     from dd0c_cost.db.connection import get_connection
     from dd0c_cost.notify.digest import post_digest
     from dd0c_cost.settings import get_settings
-    from dd0c_cost_tools.local.database import database_url_for_cli
+    from dd0c_cost_tools.cli.tenancy import operator_connection, require_tenant
 
-    url = database_url_for_cli()
-    op = operator.open_operator_connection(url)
-    try:
-        tenant_id = operator.find_tenant(op, args.tenant)
-    finally:
-        op.close()
-    if tenant_id is None:
-        raise SystemExit(f"dd0c-cost: no tenant named {args.tenant!r}")
+    with operator_connection() as op:
+        tenant_id = require_tenant(op, args.tenant)
     result = post_digest(get_connection(), tenant_id, get_settings(), day=args.day)
     if args.json:
         print(json.dumps(result, default=str))

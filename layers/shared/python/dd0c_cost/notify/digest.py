@@ -15,11 +15,10 @@ import logging
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 
-import psycopg
 from psycopg.types.json import Jsonb
 
 from dd0c_cost import governance
-from dd0c_cost.db.connection import tenant_transaction
+from dd0c_cost.db.connection import Connection, tenant_transaction
 from dd0c_cost.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -27,7 +26,7 @@ logger = logging.getLogger(__name__)
 STATUS_ORDER = ("open", "acknowledged", "snoozed", "expected", "false_positive")
 
 
-def yesterday(conn: psycopg.Connection) -> date:
+def yesterday(conn: Connection) -> date:
     """The day before the tenant's clock (inside its transaction)."""
     return (governance.decision_time(conn) - timedelta(days=1)).date()
 
@@ -39,7 +38,7 @@ def _bounds(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def summarize(conn: psycopg.Connection, day: date) -> dict:
+def summarize(conn: Connection, day: date) -> dict:
     """What the digest says about ``day`` (inside the tenant's transaction)."""
     start, end = _bounds(day)
     by_status = {
@@ -74,6 +73,7 @@ def summarize(conn: psycopg.Connection, day: date) -> dict:
            ORDER BY estimated_hourly_usd DESC, id LIMIT 3""",
         [start, end],
     ).fetchall()
+    assert remediated is not None and stopped is not None  # aggregates without GROUP BY: always one row
     total = sum(s["usd_per_hour"] for s in by_status.values())
     return {
         "day": day.isoformat(),
@@ -136,7 +136,7 @@ def render(summary: dict, dashboard_url: str | None) -> dict:
     return {"text": text, "blocks": blocks}
 
 
-def post_digest(conn: psycopg.Connection, tenant_id: UUID, settings: Settings, *, day: date | None = None) -> dict:
+def post_digest(conn: Connection, tenant_id: UUID, settings: Settings, *, day: date | None = None) -> dict:
     """Post the tenant's digest for ``day`` (default: yesterday on its clock), once. Returns
     ``{"day", "delivery", "posted", "summary"}``."""
     from dd0c_cost.notify import delivery, store
@@ -162,13 +162,13 @@ def post_digest(conn: psycopg.Connection, tenant_id: UUID, settings: Settings, *
     posted = None
     if isinstance(workspace, delivery.NoWorkspace):
         outcome = f"undelivered:{workspace.reason}"
-    elif not (channel or workspace.default_channel):
+    elif not (target := channel or workspace.default_channel):
         outcome = "undelivered:no_route"
     else:
         try:
             posted = get_notifier().post_text(
                 workspace,
-                channel or workspace.default_channel,
+                target,
                 message["text"],
                 blocks=message["blocks"],
                 kind="digest",
@@ -194,7 +194,7 @@ def post_digest(conn: psycopg.Connection, tenant_id: UUID, settings: Settings, *
     return {"day": day.isoformat(), "delivery": outcome, "posted": posted is not None, "summary": summary}
 
 
-def post_all(conn: psycopg.Connection, settings: Settings) -> dict:
+def post_all(conn: Connection, settings: Settings) -> dict:
     """The schedule: every tenant's digest for its own yesterday; one tenant's failure is logged
     and counted, never stops the others."""
     with conn.transaction():
