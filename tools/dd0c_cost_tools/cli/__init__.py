@@ -22,6 +22,7 @@ from dd0c_cost_tools.cli.commands import (
     tenants,
     tickets,
     usage,
+    zombies,
 )
 
 # Order of the sub-commands in ``--help``.
@@ -30,6 +31,7 @@ COMMAND_GROUPS = (
     db,
     replay,
     anomalies,
+    zombies,
     serve,
     tenants,
     keys,

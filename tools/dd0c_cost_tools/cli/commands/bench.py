@@ -11,13 +11,14 @@ BENCHMARKS = {
     "normalize": "dd0c_cost_tools.bench.normalize",
     "dashboard": "dd0c_cost_tools.bench.dashboard",
     "console": "dd0c_cost_tools.bench.dashboard:main_console",
+    "zombies": "dd0c_cost_tools.bench.zombies",
 }
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "bench",
-        help="benchmarks: nab, score, normalize, dashboard, console (pass --json for machine output)",
+        help="benchmarks: nab, score, normalize, dashboard, console, zombies (pass --json for machine output)",
         add_help=False,
     )
     p.add_argument("name", choices=sorted(BENCHMARKS))

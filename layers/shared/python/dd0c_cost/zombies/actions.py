@@ -1,0 +1,161 @@
+"""What people can do with a zombie finding from Slack, as one interface the Slack dispatch plugs in.
+
+- Action ids (``ACTION_*``) and the button/select value: ``{"tenant_id": …, "zombie_id": …}``
+  (the subject convention of ``notify.registry``: ``<kind>_id`` next to ``tenant_id``), plus
+  ``snooze_seconds`` for the snooze options.
+- ``apply_action(conn, tenant_id, zombie_id, action_id, user, snooze_seconds)``: the status change,
+  at event time (the tenant's newest scan or event), through ``dal.set_status`` (history kept).
+- ``subject_facts(finding)``: what a ticket or a remediation needs to know about the finding
+  (title, summary, facts, resource), for the "zombie" subject kind of the action registry.
+- ``remediation_plan(finding)``: what "remediate" would do, under the same rules as anomaly
+  remediation: delete only after a final snapshot; RDS "stop" warns that AWS starts a stopped
+  instance again after 7 days; resources managed elsewhere ("fix in owner") are never offered.
+- ``post_digest(tenant_id, message)``: where the digest goes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Final
+from uuid import UUID
+
+from dd0c_cost.zombies.models import FindingStatus, ZombieFinding
+
+ACTION_ACKNOWLEDGE: Final = "zombie_acknowledge"
+ACTION_SNOOZE: Final = "zombie_snooze"
+ACTION_IGNORE: Final = "zombie_ignore"
+ACTION_REMEDIATED: Final = "zombie_remediated"
+ACTION_IDS: Final = frozenset({ACTION_ACKNOWLEDGE, ACTION_SNOOZE, ACTION_IGNORE, ACTION_REMEDIATED})
+SUBJECT_KIND: Final = "zombie"
+
+SNOOZE_OPTIONS: Final[dict[str, int]] = {"7 days": 7 * 86400, "30 days": 30 * 86400, "90 days": 90 * 86400}
+DEFAULT_SNOOZE_SECONDS: Final = 7 * 86400
+_STATUS = {
+    ACTION_ACKNOWLEDGE: FindingStatus.ACKNOWLEDGED,
+    ACTION_SNOOZE: FindingStatus.SNOOZED,
+    ACTION_IGNORE: FindingStatus.IGNORED,
+    ACTION_REMEDIATED: FindingStatus.REMEDIATED,
+}
+
+
+def button_value(finding: ZombieFinding, *, snooze_seconds: int | None = None) -> str:
+    value = {"tenant_id": str(finding.tenant_id), f"{SUBJECT_KIND}_id": str(finding.id)}
+    if snooze_seconds is not None:
+        value["snooze_seconds"] = snooze_seconds
+    return json.dumps(value, separators=(",", ":"))
+
+
+def apply_action(
+    conn, tenant_id: UUID, zombie_id: UUID, action_id: str, user: str, *, snooze_seconds: int | None = None
+):
+    """A verified Slack action on a finding; the updated finding, or None if it is not the tenant's.
+    Raises ``dal.StatusChangeRefused`` for a closed finding (gone / in use)."""
+    from dd0c_cost.db.connection import tenant_transaction
+    from dd0c_cost.zombies import dal
+
+    status = _STATUS[action_id]
+    with tenant_transaction(conn, tenant_id):
+        at = dal.newest_scan_time(conn)
+        if at is None:
+            return None
+        until = (
+            at + timedelta(seconds=snooze_seconds or DEFAULT_SNOOZE_SECONDS)
+            if status is FindingStatus.SNOOZED
+            else None
+        )
+        return dal.set_status(conn, zombie_id, status, by=user, at=at, snoozed_until=until)
+
+
+def subject_facts(f: ZombieFinding) -> dict:
+    """The finding as a ticket / remediation subject (fields of ``notify.registry.Subject``)."""
+    waste = "price unknown" if f.monthly_waste_usd is None else f"${f.monthly_waste_usd:,.2f}/month"
+    return {
+        "kind": SUBJECT_KIND,
+        "id": str(f.id),
+        "tenant_id": f.tenant_id,
+        "title": f"Zombie {f.resource_type.replace('_', ' ')} {f.resource_id}: {waste}",
+        "summary": f"{f.criterion} ({f.verdict.value}) in {f.account_id} {f.region}, idle since {f.first_seen_idle:%Y-%m-%d}.",
+        "facts": (
+            ("Resource", f"{f.resource_type} {f.resource_id}"),
+            ("Account / region", f"{f.account_id} {f.region}"),
+            ("Criterion", f.criterion),
+            ("Monthly waste", waste),
+            ("Idle since", f"{f.first_seen_idle:%Y-%m-%d}"),
+        )
+        + ((("Managed by", f"{f.owner_kind} {f.owner_name}"),) if f.owner_kind else ()),
+        "account_id": f.account_id,
+        "region": f.region,
+        "resource_type": f.resource_type,
+        "resource_ids": (f.resource_id,),
+        "hourly_usd": None if f.monthly_waste_usd is None else f.monthly_waste_usd / 730,
+    }
+
+
+@dataclass(frozen=True)
+class RemediationPlan:
+    action: str | None  # "delete", "stop", "release" ... None: not offered
+    steps: tuple[str, ...]
+    warning: str | None = None
+    reason_not_offered: str | None = None
+
+
+_PLANS = {
+    "ebs_volume": RemediationPlan(
+        "delete", ("create a final snapshot", "wait for it to complete", "delete the volume")
+    ),
+    "ebs_snapshot": RemediationPlan("delete", ("delete the snapshot (its source volume is already gone)",)),
+    "ec2_instance": RemediationPlan("terminate", ("snapshot every attached volume", "terminate the instance")),
+    "rds_instance": RemediationPlan(
+        "stop",
+        ("stop the DB instance (or delete with a final snapshot)",),
+        warning="AWS starts a stopped RDS instance again after 7 days",
+    ),
+    "elastic_ip": RemediationPlan("release", ("disassociate if needed", "release the address")),
+    "nat_gateway": RemediationPlan("delete", ("delete the NAT gateway", "release its Elastic IP")),
+    "load_balancer": RemediationPlan("delete", ("delete the load balancer",)),
+    "sagemaker_endpoint": RemediationPlan("delete", ("delete the endpoint (its configuration and model stay)",)),
+    "elasticache_cluster": RemediationPlan("delete", ("delete with a final snapshot",)),
+    "redshift_cluster": RemediationPlan("pause", ("pause the cluster (or delete with a final snapshot)",)),
+    "opensearch_domain": RemediationPlan("delete", ("take a manual snapshot", "delete the domain")),
+}
+
+
+def remediation_plan(f: ZombieFinding) -> RemediationPlan:
+    if f.owner_kind:
+        return RemediationPlan(None, (), reason_not_offered=f"managed by {f.owner_kind} {f.owner_name}: fix it there")
+    if f.verdict.value != "zombie":
+        return RemediationPlan(None, (), reason_not_offered=f"verdict is {f.verdict.value}, not zombie")
+    return _PLANS.get(f.resource_type, RemediationPlan(None, (), reason_not_offered="no remediation for this type"))
+
+
+def post_digest(tenant_id: UUID, message: dict) -> tuple[str | None, str | None]:
+    """Post the digest with the deployment's notifier (Slack with a bot token, else the outbox
+    file); returns (channel, ts). Per-tenant Slack installations and routes (issue 10) replace
+    this with the tenant's workspace and default route when they land."""
+    import time
+    from datetime import UTC, datetime
+
+    from dd0c_cost.notify.slack import get_notifier
+
+    notifier = get_notifier()
+    channel = notifier.settings.slack_channel
+    if notifier.uses_outbox:
+        ts = f"{time.time():.6f}"
+        notifier._append_outbox(
+            {
+                "kind": "zombie_digest",
+                "at": datetime.now(UTC).isoformat(),
+                "channel": channel,
+                "ts": ts,
+                "tenant_id": str(tenant_id),
+                "text": message["text"],
+                "blocks": message["blocks"],
+            }
+        )
+        return channel, ts
+    data = notifier._call(
+        "chat.postMessage", channel=channel, text=message["text"], blocks=message["blocks"], unfurl_links=False
+    )
+    return str(data.get("channel") or channel), str(data["ts"])
