@@ -10,7 +10,10 @@
 - ``remediation_plan(finding)``: what "remediate" would do, under the same rules as anomaly
   remediation: delete only after a final snapshot; RDS "stop" warns that AWS starts a stopped
   instance again after 7 days; resources managed elsewhere ("fix in owner") are never offered.
-- ``post_digest(tenant_id, message)``: where the digest goes.
+
+The status actions and the "zombie" subject are registered in ``notify.registry`` (loaded with
+the built-in actions), so Slack clicks on the digest go through the same verified dispatch as
+anomaly buttons: the workspace must be the tenant's own.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from datetime import timedelta
 from typing import Final
 from uuid import UUID
 
+from dd0c_cost.notify.registry import ActionContext, Reply, Subject, register_action, register_subject
 from dd0c_cost.zombies.models import FindingStatus, ZombieFinding
 
 ACTION_ACKNOWLEDGE: Final = "zombie_acknowledge"
@@ -130,32 +134,70 @@ def remediation_plan(f: ZombieFinding) -> RemediationPlan:
     return _PLANS.get(f.resource_type, RemediationPlan(None, (), reason_not_offered="no remediation for this type"))
 
 
-def post_digest(tenant_id: UUID, message: dict) -> tuple[str | None, str | None]:
-    """Post the digest with the deployment's notifier (Slack with a bot token, else the outbox
-    file); returns (channel, ts). Per-tenant Slack installations and routes (issue 10) replace
-    this with the tenant's workspace and default route when they land."""
-    import time
-    from datetime import UTC, datetime
+@register_subject(SUBJECT_KIND)
+def load_zombie(conn, subject_id: str) -> Subject | None:
+    """The finding as a registry subject, inside the caller's tenant transaction."""
+    from dd0c_cost.zombies import dal
 
-    from dd0c_cost.notify.slack import get_notifier
-
-    notifier = get_notifier()
-    channel = notifier.settings.slack_channel
-    if notifier.uses_outbox:
-        ts = f"{time.time():.6f}"
-        notifier._append_outbox(
-            {
-                "kind": "zombie_digest",
-                "at": datetime.now(UTC).isoformat(),
-                "channel": channel,
-                "ts": ts,
-                "tenant_id": str(tenant_id),
-                "text": message["text"],
-                "blocks": message["blocks"],
-            }
-        )
-        return channel, ts
-    data = notifier._call(
-        "chat.postMessage", channel=channel, text=message["text"], blocks=message["blocks"], unfurl_links=False
+    try:
+        finding = dal.get_finding(conn, UUID(subject_id))
+    except ValueError:
+        return None
+    if finding is None:
+        return None
+    facts = subject_facts(finding)
+    return Subject(
+        kind=SUBJECT_KIND,
+        id=facts["id"],
+        tenant_id=finding.tenant_id,
+        title=facts["title"],
+        summary=facts["summary"],
+        facts=facts["facts"],
+        account_id=finding.account_id,
+        region=finding.region,
+        resource_type=finding.resource_type,
+        resource_ids=facts["resource_ids"],
+        hourly_usd=facts["hourly_usd"],
+        attributes={"criterion": finding.criterion, "verdict": finding.verdict.value, "owner_kind": finding.owner_kind},
     )
-    return str(data.get("channel") or channel), str(data["ts"])
+
+
+_DONE = {
+    ACTION_ACKNOWLEDGE: "acknowledged",
+    ACTION_SNOOZE: "snoozed",
+    ACTION_IGNORE: "ignored: dd0c will not raise it again",
+    ACTION_REMEDIATED: "marked remediated",
+}
+
+
+def _snooze_seconds(action) -> int | None:
+    """The chosen option's seconds (the select's value carries them), within the snooze options."""
+    raw = action.snooze_seconds or action.value.get("snooze_seconds")
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw <= max(SNOOZE_OPTIONS.values()):
+        return None
+    return raw
+
+
+def _status_action(action, ctx: ActionContext) -> Reply:
+    from dd0c_cost.zombies import dal
+
+    try:
+        finding = apply_action(
+            ctx.conn,
+            action.tenant_id,
+            UUID(action.subject_id),
+            action.action_id,
+            action.user_id,
+            snooze_seconds=_snooze_seconds(action),
+        )
+    except dal.StatusChangeRefused as exc:
+        return Reply.refused("not_allowed", f"Nothing was changed: {exc}.")
+    if finding is None:
+        return Reply.refused("not_found", "This finding is not one of your workspace's. Nothing was changed.")
+    return Reply(
+        message=f"{finding.resource_type.replace('_', ' ')} {finding.resource_id}: {_DONE[action.action_id]} by {action.user_mention}."
+    )
+
+
+for _action_id in _STATUS:
+    register_action(_action_id, subjects=(SUBJECT_KIND,))(_status_action)

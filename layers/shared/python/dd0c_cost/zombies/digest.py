@@ -139,25 +139,51 @@ def build_digest_message(
     return {"text": header, "blocks": [b.to_dict() for b in blocks]}
 
 
-def post_weekly_digest(conn, tenant_id: UUID, at: datetime, *, poster=None) -> str:
-    """Post the tenant's digest for the week of ``at`` once; returns the outcome."""
+def post_weekly_digest(conn, tenant_id: UUID, at: datetime) -> str:
+    """Post the tenant's digest for the week of ``at`` once, to its Slack (its installation, the
+    env workspace bound to it, or the outbox) on its default route; returns the outcome:
+    digest_posted | digest_already_posted | digest_empty | digest_withheld (governance: shadow
+    mode or panic) | digest_undelivered (no workspace or no route). Slack refusing the post
+    raises (SQS retries the message)."""
+    from dd0c_cost import governance
     from dd0c_cost.db.connection import tenant_transaction
+    from dd0c_cost.notify import delivery
+    from dd0c_cost.notify import store as slack_store
+    from dd0c_cost.notify.slack import get_notifier
+    from dd0c_cost.settings import get_settings
     from dd0c_cost.zombies import dal
 
     week = week_start(at)
+    settings = get_settings()
     with tenant_transaction(conn, tenant_id):
         if dal.digest_posted(conn, week):
             return "digest_already_posted"
         findings = dal.digest_candidates(conn, utc(at), limit=200)
+        allowed = governance.may_notify(conn, tenant_id, governance.decision_time(conn, utc(at)), rule="zombie-digest")
+        workspace = delivery.workspace_for(conn, tenant_id, settings)
+        routes = slack_store.list_routes(conn)
+    monthly = round(sum(f.monthly_waste_usd for f in findings if f.monthly_waste_usd is not None), 2)
+    outcome, channel, ts = "digest_posted", None, None
+    default = next((r.channel for r in routes if r.kind == "default"), None)
     if not findings:
-        with tenant_transaction(conn, tenant_id):
-            dal.record_digest(conn, tenant_id, week, 0, None, None, None)
-        return "digest_empty"
-    message = build_digest_message(findings, week=week)
-    channel, ts = (poster or actions.post_digest)(tenant_id, message)
-    monthly = sum(f.monthly_waste_usd for f in findings if f.monthly_waste_usd is not None)
+        outcome = "digest_empty"
+    elif not allowed:
+        outcome = "digest_withheld"
+    elif isinstance(workspace, delivery.NoWorkspace) or not (default or workspace.default_channel):
+        outcome = "digest_undelivered"
+    else:
+        message = build_digest_message(findings, week=week, total=len(findings))
+        posted = get_notifier().post_text(
+            workspace,
+            default or workspace.default_channel,
+            message["text"],
+            blocks=message["blocks"],
+            kind="zombie_digest",
+        )
+        channel, ts = posted.channel, posted.ts
     with tenant_transaction(conn, tenant_id):
-        dal.record_digest(conn, tenant_id, week, len(findings), round(monthly, 2), channel, ts)
+        if not dal.record_digest(conn, tenant_id, week, len(findings), monthly if findings else None, channel, ts):
+            return "digest_already_posted"
         if channel and ts:
             dal.set_slack_message(conn, [f.id for f in findings[:MAX_FINDINGS_SHOWN]], channel, ts)
-    return "digest_posted"
+    return outcome
