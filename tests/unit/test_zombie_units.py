@@ -222,3 +222,15 @@ def test_metric_query_is_the_full_dimension_set() -> None:
         "Period": 86400,
         "Stat": "Sum",
     }
+
+
+def test_the_reader_role_is_assumed_in_the_hunters_own_partition() -> None:
+    from dd0c_cost.zombies.access import partition_of, reader_role_arn
+
+    assert [partition_of(r) for r in ("us-east-1", "cn-north-1", "us-gov-west-1", None)] == [
+        "aws",
+        "aws-cn",
+        "aws-us-gov",
+        "aws",
+    ]
+    assert reader_role_arn("111122223333", "aws-us-gov") == "arn:aws-us-gov:iam::111122223333:role/dd0c-reader"
