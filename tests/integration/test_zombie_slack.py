@@ -108,3 +108,66 @@ def test_digest_is_withheld_in_shadow_mode_and_undelivered_without_slack(world):
     assert hunter.handle_body(body(quiet)) == "digest_withheld"
     assert hunter.handle_body(body(bare)) == "digest_undelivered"  # Slack is configured, but not installed
     assert world.slack.calls_to("chat.postMessage") == []
+
+
+def test_digest_offers_a_ticket_and_only_zombie_safe_remediation_through_the_same_actions(world):
+    from tests.fakes.tickets_api import JIRA_EMAIL, JIRA_TOKEN, FakeTicketTargets
+
+    acme = world.tenant("acme", "111122223333")
+    world.install(acme, "T0ACME")
+    assert world.api("POST", "/v1/governance/mode", acme, json_body={"mode": "enforce", "reason": "test"})[0] == 200
+    assert world.api("PUT", "/v1/remediation", acme, json_body={"allowed_users": ["U0ALICE"]})[0] == 200
+    _store(
+        world.db_url,
+        acme.id,
+        acme.account,
+        [
+            _finding(ResourceType.EC2_INSTANCE, "i-idle", "ec2_idle", Verdict.ZOMBIE, 70.0, account=acme.account),
+            _finding(ResourceType.EBS_VOLUME, "vol-1", "ebs_unattached", Verdict.ZOMBIE, 50.0, account=acme.account),
+            _finding(ResourceType.LOAD_BALANCER, "lb-1", "lb_no_listeners", Verdict.ZOMBIE, 16.4, account=acme.account),
+        ],
+    )
+    with FakeTicketTargets() as targets:
+        config = {"kind": "jira", "base_url": targets.url, "project": "OPS", "email": JIRA_EMAIL}
+        assert (
+            world.api("PUT", "/v1/tickets/targets/jira", acme, json_body={"config": config, "credential": JIRA_TOKEN})[
+                0
+            ]
+            == 200
+        )
+        digest = ZombieMessage(kind="digest", tenant_id=acme.id, scan_time=SCAN).model_dump_json()
+        assert hunter.handle_body(digest) == "digest_posted"
+        (post,) = [c for c in world.posts_in("T0ACME") if "zombie" in c.params.get("text", "")]
+        menus = {}
+        for block in post.params["blocks"]:
+            if block["type"] == "actions":
+                finding_id = block["block_id"].split(":", 1)[1]
+                menus[finding_id] = {e["action_id"]: e for e in block["elements"]}
+        found = _findings(world, acme)
+        inst, vol, lb = (menus[str(found[r].id)] for r in ("i-idle", "vol-1", "lb-1"))
+        assert {"ticket_open", "remediation_request"} <= set(inst) and "ticket_open" in lb
+        options = lambda m: [json.loads(o["value"])["action"] for o in m["remediation_request"]["options"]]  # noqa: E731
+        assert options(inst) == ["ec2_stop"]  # never terminate: no final snapshot
+        assert options(vol) == ["ebs_snapshot_delete"]  # deleted only after its snapshot
+        assert "remediation_request" not in lb  # nothing to run for load balancers
+        # The ticket button opens the ticket dialog, prefilled from the zombie subject.
+        status, _ = world.post_interaction(
+            world.payload(acme, "ticket_open", str(found["vol-1"].id), team_id="T0ACME", subject="zombie")
+        )
+        assert status == 200
+        view = world.slack.calls_to("views.open")[-1].params["view"]
+        assert "vol-1" in json.dumps(view) and "$50.00/month" in json.dumps(view)
+        # The remediation menu asks for confirmation with the snapshot-first warning.
+        status, _ = world.post_interaction(
+            world.payload(
+                acme,
+                "remediation_request",
+                str(found["vol-1"].id),
+                team_id="T0ACME",
+                subject="zombie",
+                value={"action": "ebs_snapshot_delete"},
+            )
+        )
+        assert status == 200
+        confirm = world.slack.calls_to("views.open")[-1].params["view"]
+        assert "snapshot" in json.dumps(confirm).lower()

@@ -134,6 +134,33 @@ def remediation_plan(f: ZombieFinding) -> RemediationPlan:
     return _PLANS.get(f.resource_type, RemediationPlan(None, (), reason_not_offered="no remediation for this type"))
 
 
+# Zombie resource types as the remediation actions name them (remediation.actions.ActionDef.resource_types).
+REMEDIATION_TYPES = {
+    "ec2_instance": "ec2:instance",
+    "ebs_volume": "ec2:volume",
+    "rds_instance": "rds:db",
+    "nat_gateway": "ec2:natgateway",
+    "elastic_ip": "ec2:elastic-ip",
+}
+# What the digest offers for a zombie: nothing that deletes without a final snapshot (no
+# "terminate"), nothing for "fix in owner" resources or for suspects / insufficient data.
+ZOMBIE_REMEDIATIONS = {
+    "ec2_instance": ("ec2_stop",),
+    "ebs_volume": ("ebs_snapshot_delete",),
+    "rds_instance": ("rds_stop",),
+    "nat_gateway": ("nat_delete",),
+    "elastic_ip": ("eip_release",),
+}
+
+
+def allowed_remediations(f: ZombieFinding) -> tuple[str, ...]:
+    if f.owner_kind or f.verdict.value != "zombie" or f.status.value not in ("open", "acknowledged", "snoozed"):
+        return ()
+    if f.resource_type == "ec2_instance" and f.criterion != "ec2_idle":
+        return ()  # a stopped instance: stopping again does nothing, terminating has no final snapshot
+    return ZOMBIE_REMEDIATIONS.get(f.resource_type, ())
+
+
 @register_subject(SUBJECT_KIND)
 def load_zombie(conn, subject_id: str) -> Subject | None:
     """The finding as a registry subject, inside the caller's tenant transaction."""
@@ -155,10 +182,15 @@ def load_zombie(conn, subject_id: str) -> Subject | None:
         facts=facts["facts"],
         account_id=finding.account_id,
         region=finding.region,
-        resource_type=finding.resource_type,
+        resource_type=REMEDIATION_TYPES.get(finding.resource_type, finding.resource_type),
         resource_ids=facts["resource_ids"],
         hourly_usd=facts["hourly_usd"],
-        attributes={"criterion": finding.criterion, "verdict": finding.verdict.value, "owner_kind": finding.owner_kind},
+        attributes={
+            "criterion": finding.criterion,
+            "verdict": finding.verdict.value,
+            "owner_kind": finding.owner_kind,
+            "allowed_remediations": list(allowed_remediations(finding)),
+        },
     )
 
 
@@ -201,3 +233,52 @@ def _status_action(action, ctx: ActionContext) -> Reply:
 
 for _action_id in _STATUS:
     register_action(_action_id, subjects=(SUBJECT_KIND,))(_status_action)
+
+
+def extra_elements(conn, findings: list[ZombieFinding]):
+    """Ticket button (when the tenant has a ticket target) and the zombie-safe "Remediate…" menu
+    (when remediation is set up) for the digest, built by the ticket and remediation modules;
+    call inside the tenant's transaction."""
+    from dd0c_cost.remediation import store as remediation
+    from dd0c_cost.remediation.actions import BY_ID
+    from dd0c_cost.remediation.slack import remediation_select
+    from dd0c_cost.tickets.slack import ticket_button
+    from dd0c_cost.tickets.targets import list_targets
+
+    tickets_on = bool(list_targets(conn))
+    remediation_on = remediation.settings(conn) is not None
+
+    def elements(f: ZombieFinding) -> list:
+        out = []
+        if tickets_on:
+            out.append(ticket_button(SUBJECT_KIND, str(f.id), f.tenant_id))
+        offered = [BY_ID[a] for a in allowed_remediations(f) if a in BY_ID]
+        if remediation_on and offered:
+            subject = Subject(
+                kind=SUBJECT_KIND,
+                id=str(f.id),
+                tenant_id=f.tenant_id,
+                title="",
+                summary="",
+                resource_ids=(f.resource_id,),
+            )
+            select = remediation_select(subject, offered)
+            if select is not None:
+                out.append(select)
+        return out
+
+    return elements
+
+
+def _plug_into_tickets_and_remediation() -> None:
+    """Let the ticket and remediation actions accept the zombie subject."""
+    from dd0c_cost.notify.registry import action_spec, add_subjects
+    from dd0c_cost.remediation.slack import ACTION_REMEDIATE, MODAL_REMEDIATE
+    from dd0c_cost.tickets.slack import ACTION_TICKET, MODAL_TICKET
+
+    for action_id in (ACTION_TICKET, MODAL_TICKET, ACTION_REMEDIATE, MODAL_REMEDIATE):
+        if action_spec(action_id) is not None:
+            add_subjects(action_id, SUBJECT_KIND)
+
+
+_plug_into_tickets_and_remediation()

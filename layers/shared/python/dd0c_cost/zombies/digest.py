@@ -162,6 +162,7 @@ def post_weekly_digest(conn, tenant_id: UUID, at: datetime) -> str:
         allowed = governance.may_notify(conn, tenant_id, governance.decision_time(conn, utc(at)), rule="zombie-digest")
         workspace = delivery.workspace_for(conn, tenant_id, settings)
         routes = slack_store.list_routes(conn)
+        extra = actions.extra_elements(conn, findings)
     monthly = round(sum(f.monthly_waste_usd for f in findings if f.monthly_waste_usd is not None), 2)
     outcome, channel, ts = "digest_posted", None, None
     default = next((r.channel for r in routes if r.kind == "default"), None)
@@ -172,7 +173,7 @@ def post_weekly_digest(conn, tenant_id: UUID, at: datetime) -> str:
     elif isinstance(workspace, delivery.NoWorkspace) or not (default or workspace.default_channel):
         outcome = "digest_undelivered"
     else:
-        message = build_digest_message(findings, week=week, total=len(findings))
+        message = build_digest_message(findings, week=week, total=len(findings), extra_elements=(extra,))
         posted = get_notifier().post_text(
             workspace,
             default or workspace.default_channel,
