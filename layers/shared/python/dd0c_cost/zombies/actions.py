@@ -45,7 +45,7 @@ _STATUS = {
 
 
 def button_value(finding: ZombieFinding, *, snooze_seconds: int | None = None) -> str:
-    value = {"tenant_id": str(finding.tenant_id), f"{SUBJECT_KIND}_id": str(finding.id)}
+    value: dict[str, str | int] = {"tenant_id": str(finding.tenant_id), f"{SUBJECT_KIND}_id": str(finding.id)}
     if snooze_seconds is not None:
         value["snooze_seconds"] = snooze_seconds
     return json.dumps(value, separators=(",", ":"))
@@ -249,7 +249,7 @@ def extra_elements(conn, findings: list[ZombieFinding]):
     remediation_on = remediation.settings(conn) is not None
 
     def elements(f: ZombieFinding) -> list:
-        out = []
+        out: list = []
         if tickets_on:
             out.append(ticket_button(SUBJECT_KIND, str(f.id), f.tenant_id))
         offered = [BY_ID[a] for a in allowed_remediations(f) if a in BY_ID]

@@ -170,13 +170,13 @@ def post_weekly_digest(conn, tenant_id: UUID, at: datetime) -> str:
         outcome = "digest_empty"
     elif not allowed:
         outcome = "digest_withheld"
-    elif isinstance(workspace, delivery.NoWorkspace) or not (default or workspace.default_channel):
+    elif isinstance(workspace, delivery.NoWorkspace) or not (target := default or workspace.default_channel):
         outcome = "digest_undelivered"
     else:
         message = build_digest_message(findings, week=week, total=len(findings), extra_elements=(extra,))
         posted = get_notifier().post_text(
             workspace,
-            default or workspace.default_channel,
+            target,
             message["text"],
             blocks=message["blocks"],
             kind="zombie_digest",
