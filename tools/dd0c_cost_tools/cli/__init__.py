@@ -27,6 +27,7 @@ from dd0c_cost_tools.cli.commands import (
     tenants,
     tickets,
     usage,
+    zombies,
 )
 from dd0c_cost_tools.cli.errors import explain
 
@@ -36,6 +37,7 @@ COMMAND_GROUPS = (
     db,
     replay,
     anomalies,
+    zombies,
     serve,
     tenants,
     keys,

@@ -399,6 +399,17 @@ TOPOLOGY = Topology(
             "api_key",
             "acknowledge, snooze, or mark expected / false positive (feeds the scorer)",
         ),
+        RouteSpec(
+            "GET", "/v1/zombies", "api", "api_key", "zombie findings: filter by status, verdict, type, account, region"
+        ),
+        RouteSpec("GET", "/v1/zombies/{finding_id}", "api", "api_key", "one zombie finding with its status history"),
+        RouteSpec(
+            "POST",
+            "/v1/zombies/{finding_id}/status",
+            "api",
+            "api_key",
+            "acknowledge, snooze, ignore, mark remediated or reopen a zombie finding",
+        ),
         RouteSpec("GET", "/v1/spend/now", "api", "api_key", "current estimated $/h by service, account or region"),
         RouteSpec("GET", "/v1/spend/series", "api", "api_key", "hourly spend-rate series with the anomalies in range"),
         RouteSpec("GET", "/v1/spend/baselines", "api", "api_key", "baselines per series with their statistics"),

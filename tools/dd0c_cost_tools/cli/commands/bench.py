@@ -1,4 +1,4 @@
-"""``bench nab|score|normalize|notify|dashboard|console``: the benchmarks (each takes its own options:
+"""``bench nab|score|normalize|notify|dashboard|console|zombies``: the benchmarks (each takes its own options:
 ``--help`` after the benchmark's name lists them)."""
 
 from __future__ import annotations
@@ -16,13 +16,17 @@ BENCHMARKS = {
     ),
     "dashboard": ("dd0c_cost_tools.bench.dashboard", "the dashboard API on 1 M anomalies / 100 tenants"),
     "console": ("dd0c_cost_tools.bench.dashboard:main_console", "the web console's first load in Chromium"),
+    "zombies": (
+        "dd0c_cost_tools.bench.zombies",
+        "the zombie hunter on 1,000 moto resources (GetMetricData calls, scan time)",
+    ),
 }
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "bench",
-        help="benchmarks: nab, score, normalize, dashboard, console, notify (each prints figures; --json for machines)",
+        help="benchmarks: nab, score, normalize, notify, dashboard, console, zombies (each prints figures; --json for machines)",
     )
     names = p.add_subparsers(dest="bench_name", metavar="BENCHMARK", required=True)
     for name, (_target, purpose) in BENCHMARKS.items():

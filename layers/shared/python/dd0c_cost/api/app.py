@@ -31,6 +31,7 @@ from dd0c_cost.api.routes import (
     slack,
     spend,
     tickets,
+    zombies,
 )
 
 
@@ -61,6 +62,7 @@ for _routes in (
     session,
     ingest,
     anomalies,
+    zombies,
     spend,
     overview,
     accounts,
