@@ -171,3 +171,89 @@ def test_digest_offers_a_ticket_and_only_zombie_safe_remediation_through_the_sam
         assert status == 200
         confirm = world.slack.calls_to("views.open")[-1].params["view"]
         assert "snapshot" in json.dumps(confirm).lower()
+
+
+def test_remediation_of_a_zombie_is_refused_for_any_action_the_finding_does_not_allow(world):
+    """A signed click from the tenant's own workspace by an allowed person asking to terminate a
+    zombie instance (the digest offers only stop) is refused at the click; a dialog confirmed after
+    the finding was ignored is refused; a request that reached the queue anyway is refused by the
+    worker before it assumes any role. Nothing is queued or run, and every refusal is audited."""
+    from dd0c_cost.remediation import store as remediation
+    from dd0c_cost.remediation.queue import enqueue
+
+    acme = world.tenant("acme", "111122223333")
+    world.install(acme, "T0ACME")
+    assert world.api("POST", "/v1/governance/mode", acme, json_body={"mode": "enforce", "reason": "test"})[0] == 200
+    assert world.api("PUT", "/v1/remediation", acme, json_body={"allowed_users": ["U0ALICE"]})[0] == 200
+    _store(
+        world.db_url,
+        acme.id,
+        acme.account,
+        [_finding(ResourceType.EC2_INSTANCE, "i-idle", "ec2_idle", Verdict.ZOMBIE, 70.0, account=acme.account)],
+    )
+    zombie = str(_findings(world, acme)["i-idle"].id)
+
+    def request(action: str):
+        return world.post_interaction(
+            world.payload(
+                acme, "remediation_request", zombie, team_id="T0ACME", subject="zombie", value={"action": action}
+            )
+        )
+
+    def audited() -> list[tuple[str, str]]:
+        conn = open_connection(world.db_url)
+        try:
+            with tenant_transaction(conn, acme.id):
+                rows = conn.execute(
+                    "SELECT action, state FROM dd0c.audit_log WHERE action LIKE 'remediation.%%' ORDER BY id"
+                ).fetchall()
+        finally:
+            conn.close()
+        return [(r["action"], r["state"]) for r in rows]
+
+    def requests() -> list[tuple[str, str]]:
+        conn = open_connection(world.db_url)
+        try:
+            with tenant_transaction(conn, acme.id):
+                return [(r.action, r.status) for r in remediation.for_subject(conn, "zombie", zombie)]
+        finally:
+            conn.close()
+
+    # 1. At the click: terminate is not among the zombie's allowed remediations.
+    status, reply = request("ec2_terminate")
+    assert (status, reply["ok"], reply["error"]) == (200, False, "unknown_action")
+    assert world.slack.calls_to("views.open") == [] and requests() == []
+    # 2. At the confirmation: the allowed stop opens the dialog; the finding is ignored meanwhile.
+    assert request("ec2_stop") == (200, {"ok": True})
+    view = world.slack.calls_to("views.open")[-1].params["view"]
+    assert world.api("POST", f"/v1/zombies/{zombie}/status", acme, json_body={"status": "ignored"})[0] == 200
+    status, reply = world.submit(acme, view, {})
+    assert status == 200 and reply["response_action"] == "errors" and "no longer applies" in json.dumps(reply)
+    assert requests() == [("ec2_stop", "requested")]
+    # 3. At execution: a confirmed terminate in the queue (as if forged past the dialog) is refused.
+    conn = open_connection(world.db_url)
+    try:
+        with tenant_transaction(conn, acme.id):
+            forged, _ = remediation.open_request(
+                conn,
+                acme.id,
+                subject_kind="zombie",
+                subject_id=zombie,
+                action="ec2_terminate",
+                account_id=acme.account,
+                region="us-east-1",
+                resource_ids=["i-idle"],
+                params={},
+                requested_by="U0ALICE",
+                slack_channel=None,
+                slack_ts=None,
+            )
+            confirmed = remediation.confirm(conn, forged.id, by="U0ALICE", params={"remediation_id": str(forged.id)})
+    finally:
+        conn.close()
+    assert confirmed is not None
+    enqueue(confirmed)
+    world.pipeline.drain()
+    assert sorted(requests()) == [("ec2_stop", "requested"), ("ec2_terminate", "refused")]
+    refused = [state for action, state in audited() if action == "remediation.refused"]
+    assert refused == ["unknown_action", "unknown_action", "unknown_action"]
