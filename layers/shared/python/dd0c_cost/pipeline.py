@@ -97,9 +97,12 @@ def notify_body(body: str | bytes) -> None:
     with tenant_transaction(conn, message.tenant_id):
         anomaly = anomaly_store.get_anomaly(conn, message.anomaly_id)
         already = slack_store.notified_revision(conn, message.anomaly_id)
+        # Sent again after an install or a route change: posted only if still undelivered.
+        again = message.redeliver and slack_store.is_undelivered(conn, message.anomaly_id)
+        stale = already is not None and already >= message.revision and not again
         channel, ts = slack_store.slack_message_of(conn, message.anomaly_id)
         decision = None
-        if anomaly is not None and (already is None or already < message.revision):
+        if anomaly is not None and not stale:
             # Governance, read on every decision at the tenant's clock (event time): shadow mode
             # records without notifying; panic halts this notification even though it was queued
             # before the panic.
@@ -113,7 +116,7 @@ def notify_body(body: str | bytes) -> None:
                 context = delivery.message_context(conn, anomaly, settings)
     if anomaly is None:
         raise LookupError(f"anomaly {message.anomaly_id} does not exist for tenant {message.tenant_id}")
-    if already is not None and already >= message.revision:
+    if stale:
         outcomes.record("notify", "already_posted")
         return
     if decision is not None and not decision:
@@ -123,7 +126,7 @@ def notify_body(body: str | bytes) -> None:
     def undelivered(reason: str) -> None:
         with tenant_transaction(conn, message.tenant_id):
             slack_store.set_delivery(conn, anomaly.id, "undelivered", reason)
-            slack_store.mark_notified(conn, anomaly.id, message.revision, None, None)
+            slack_store.mark_notified(conn, anomaly.id, message.revision, None, None, again=again)
         outcomes.record("notify", "undelivered", reason)
 
     if isinstance(target, delivery.Undelivered):
@@ -148,7 +151,7 @@ def notify_body(body: str | bytes) -> None:
             undelivered(f"slack:{exc.error}")
             return
     with tenant_transaction(conn, message.tenant_id):
-        slack_store.mark_notified(conn, anomaly.id, message.revision, posted.channel, posted.ts)
+        slack_store.mark_notified(conn, anomaly.id, message.revision, posted.channel, posted.ts, again=again)
         slack_store.set_delivery(conn, anomaly.id, posted.destination, target.route)
     outcomes.record("notify", posted.destination)
     _explain(conn, anomaly, target.workspace, posted, settings)

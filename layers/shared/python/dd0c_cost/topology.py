@@ -302,7 +302,7 @@ TOPOLOGY = Topology(
         FunctionSpec(
             name="api",
             purpose="HTTP API: batch ingest, dashboard reads, Slack install and interactions",
-            output_queues=(INGEST, TICKETS, REMEDIATIONS),
+            output_queues=(INGEST, NOTIFY, TICKETS, REMEDIATIONS),  # NOTIFY: undelivered alerts sent again
             needs_slack=True,
             kms_access="encrypt_decrypt",
             needs_onboarding=True,
