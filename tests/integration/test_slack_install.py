@@ -282,6 +282,30 @@ def test_alerts_kept_undelivered_go_out_when_slack_is_installed_or_a_route_match
     assert len(world.posts_in("T0ACME")) == 1
 
 
+def test_a_route_is_a_governance_rule_whose_mode_wins_over_the_tenants(world):
+    acme = world.tenant("acme", "111111111111")
+    world.install(acme, "T0ACME", channel_id=None)
+
+    def mode(mode: str, rule: str | None = None) -> None:
+        body = {"mode": mode, "reason": "test", **({"rule": rule} if rule else {})}
+        assert world.api("POST", "/v1/governance/mode", acme, json_body=body)[0] == 200
+
+    # The tenant notifies (audit), but alerts on the default route are only watched (shadow).
+    mode("audit")
+    mode("shadow", "route:default")
+    world.api("PUT", "/v1/slack/routes", acme, json_body={"default": "#cost"})
+    quiet = world.raise_anomaly(acme)
+    assert world.posts_in("T0ACME") == [] and quiet["delivery"]["status"] == "pending"
+    # The tenant is in shadow mode, but critical alerts go to #oncall (that route: audit).
+    world.api("PUT", "/v1/slack/routes", acme, json_body={"default": "#cost", "severity": {"critical": "#oncall"}})
+    mode("shadow")
+    mode("audit", "route:severity:critical")
+    loud = world.raise_anomaly(acme)
+    assert loud["severity"] == "critical"
+    assert [p.params["channel"] for p in world.posts_in("T0ACME")] == ["#oncall"]
+    assert loud["delivery"]["detail"] == "severity:critical"
+
+
 def test_env_token_serves_only_the_tenant_it_names(world, monkeypatch):
     from dd0c_cost.settings import reset_settings
 

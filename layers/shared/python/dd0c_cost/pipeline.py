@@ -105,14 +105,18 @@ def notify_body(body: str | bytes) -> None:
         if anomaly is not None and not stale:
             # Governance, read on every decision at the tenant's clock (event time): shadow mode
             # records without notifying; panic halts this notification even though it was queued
-            # before the panic.
+            # before the panic. The route that takes the alert is a governance rule of its own
+            # ("route:severity:critical", "route:default", …): its mode, when set, wins.
+            target = delivery.target_for(conn, anomaly, settings)
             decision = governance.may_notify(
-                conn, message.tenant_id, governance.decision_time(conn, anomaly.detected_at)
+                conn,
+                message.tenant_id,
+                governance.decision_time(conn, anomaly.detected_at),
+                rule=delivery.governance_rule(target),
             )
             if not decision:
                 governance.withhold_notification(conn, message.tenant_id, anomaly.id, message.revision, decision)
             else:
-                target = delivery.target_for(conn, anomaly, settings)
                 context = delivery.message_context(conn, anomaly, settings)
     if anomaly is None:
         raise LookupError(f"anomaly {message.anomaly_id} does not exist for tenant {message.tenant_id}")
