@@ -23,6 +23,18 @@ from dd0c_cost.db.connection import Connection
 from dd0c_cost.scoring.store import _ANOMALY_COLUMNS
 
 MAX_PAGE = 200
+_DELIVERY_COLUMNS = "notify_withheld, coalesce(delivery_status, 'pending') AS delivery_status, delivery_detail"
+
+
+def _with_ticket(rows_sql: str, order: str) -> str:
+    """``rows_sql`` (anomaly rows) with their ticket's status, key and URL (AnomalyRow's fields)."""
+    return f"""SELECT page.*, t.status AS ticket_status, t.external_key AS ticket_key, t.external_url AS ticket_url
+               FROM ({rows_sql}) AS page
+               LEFT JOIN dd0c.tickets t
+                 ON t.tenant_id = page.tenant_id AND t.subject_kind = 'anomaly' AND t.subject_id = page.id::text
+               ORDER BY {order}"""
+
+
 _SORT_COLUMNS = {"detected_at": "detected_at", "estimated_hourly_usd": "estimated_hourly_usd", "score": "score"}
 
 
@@ -113,9 +125,13 @@ def list_anomalies(
         params.extend([value, after_id])
     order = "DESC" if descending else "ASC"
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    # The page first (index scan + LIMIT), then its tickets: one unique-index lookup per row.
     rows = conn.execute(
-        f"""SELECT {_ANOMALY_COLUMNS}, notify_withheld FROM dd0c.anomalies {where}
-            ORDER BY {column} {order}, id {order} LIMIT %s""",
+        _with_ticket(
+            f"""SELECT {_ANOMALY_COLUMNS}, {_DELIVERY_COLUMNS} FROM dd0c.anomalies {where}
+                ORDER BY {column} {order}, id {order} LIMIT %s""",
+            f"page.{column} {order}, page.id {order}",
+        ),
         [*params, limit + 1],
     ).fetchall()
     page = [AnomalyRow.model_validate(r) for r in rows[:limit]]
@@ -146,7 +162,11 @@ def get_detail(conn: Connection, anomaly_id: UUID, *, console_base: str = "") ->
     from dd0c_cost import governance
 
     row = conn.execute(
-        f"SELECT {_ANOMALY_COLUMNS}, notify_withheld, slack_channel, slack_ts, created_at FROM dd0c.anomalies WHERE id = %s",
+        _with_ticket(
+            f"""SELECT {_ANOMALY_COLUMNS}, {_DELIVERY_COLUMNS}, slack_channel, slack_ts, created_at
+                FROM dd0c.anomalies WHERE id = %s""",
+            "page.id",
+        ),
         [anomaly_id],
     ).fetchone()
     if row is None:
