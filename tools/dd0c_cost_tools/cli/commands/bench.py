@@ -9,6 +9,7 @@ BENCHMARKS = {
     "nab": "dd0c_cost_tools.bench.nab",
     "score": "dd0c_cost_tools.bench.score_core",
     "normalize": "dd0c_cost_tools.bench.normalize",
+    "detect": "dd0c_cost_tools.bench.detect",
     "dashboard": "dd0c_cost_tools.bench.dashboard",
     "console": "dd0c_cost_tools.bench.dashboard:main_console",
 }
@@ -17,7 +18,7 @@ BENCHMARKS = {
 def register(sub) -> None:
     p = sub.add_parser(
         "bench",
-        help="benchmarks: nab, score, normalize, dashboard, console (pass --json for machine output)",
+        help="benchmarks: nab, score, normalize, detect, dashboard, console (pass --json for machine output)",
         add_help=False,
     )
     p.add_argument("name", choices=sorted(BENCHMARKS))
