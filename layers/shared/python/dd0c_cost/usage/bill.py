@@ -17,8 +17,9 @@ import statistics
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
-import psycopg
 from pydantic import BaseModel, Field
+
+from dd0c_cost.db.connection import Connection
 
 BILLING_SERVICE = {
     "ec2": "AmazonEC2",
@@ -73,7 +74,7 @@ def _day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     ) + timedelta(days=1)
 
 
-def estimated(conn: psycopg.Connection, start: date, end: date) -> dict[tuple[date, str, str], float]:
+def estimated(conn: Connection, start: date, end: date) -> dict[tuple[date, str, str], float]:
     """(day, account, billing service) -> estimated spend (inside a tenant transaction)."""
     t0, t1 = _day_bounds(start, end)
     levels: dict[tuple[str, str], float] = defaultdict(float)
@@ -113,7 +114,7 @@ def estimated(conn: psycopg.Connection, start: date, end: date) -> dict[tuple[da
     return out
 
 
-def billed(conn: psycopg.Connection, start: date, end: date) -> dict[tuple[date, str, str], float]:
+def billed(conn: Connection, start: date, end: date) -> dict[tuple[date, str, str], float]:
     """(day, account, billing service) -> billed spend from the usage poller's points: CloudWatch
     month-to-date differences day over day (a new month starts from 0), else Cost Explorer's hours."""
     t0, t1 = _day_bounds(start - timedelta(days=1), end)
@@ -143,7 +144,7 @@ def billed(conn: psycopg.Connection, start: date, end: date) -> dict[tuple[date,
     return out
 
 
-def compare(conn: psycopg.Connection, start: date, end: date) -> BillComparison:
+def compare(conn: Connection, start: date, end: date) -> BillComparison:
     if end < start:
         raise ValueError("end must not be before start")
     if (end - start).days + 1 > MAX_DAYS:

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from dd0c_cost_tools.bench import detect
 from dd0c_cost_tools.bench.detect_stream import FAMILIES, Incident, Stream, generate
+
+pytestmark = pytest.mark.bench
 
 
 def test_stream_is_deterministic_and_labelled():
