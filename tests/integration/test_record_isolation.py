@@ -22,7 +22,7 @@ ACCOUNT = "111122223333"
 
 
 def _replay(paths, db_url, tmp_path, tenant="acme"):
-    from dd0c_cost.local.replay import replay
+    from dd0c_cost_tools.local.replay import replay
 
     return replay([Path(p) for p in paths], tenant, db_url, rejects_path=tmp_path / "rejects" / f"{tenant}.jsonl")
 
