@@ -45,6 +45,9 @@ class FunctionSpec:
     # Run by the deployment itself (CDK trigger) after the database exists and before every other
     # function is updated; exactly one function may say so.
     runs_on_deploy: bool = False
+    # The database role its login is a member of (migration 008): dd0c_app, or dd0c_normalizer for
+    # the one stage that resolves accounts to tenants across tenants.
+    database_role: str = "dd0c_app"
     needs_slack: bool = False
     # Tenants' sealed secrets (Slack bot tokens, ticket credentials): "decrypt" opens them,
     # "encrypt_decrypt" also seals new ones (dd0c_cost.crypto; the stack's KMS key).
@@ -247,6 +250,7 @@ TOPOLOGY = Topology(
             source_queue=INGEST,
             output_queues=(COST_EVENTS,),
             sends_rejects=True,
+            database_role="dd0c_normalizer",
         ),
         FunctionSpec(
             name="score",

@@ -77,8 +77,9 @@ def migrate(admin_url: str) -> list[str]:
     return applied_now
 
 
-def ensure_app_login(admin_url: str, username: str, password: str) -> None:
-    """Create/refresh the runtime login (AWS): a LOGIN role that is a member of dd0c_app only."""
+def ensure_app_login(admin_url: str, username: str, password: str, role: str = "dd0c_app") -> None:
+    """Create/refresh a runtime login (AWS): a LOGIN role that is a member of ``role`` only
+    (dd0c_app, or dd0c_normalizer for the normalize function)."""
     from psycopg import sql
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -89,4 +90,4 @@ def ensure_app_login(admin_url: str, username: str, password: str) -> None:
                 sql.SQL(verb), sql.Identifier(username), sql.Literal(password)
             )
         )
-        conn.execute(sql.SQL("GRANT dd0c_app TO {}").format(sql.Identifier(username)))
+        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(role), sql.Identifier(username)))
