@@ -11,8 +11,8 @@ from constructs import Construct
 from .config import (
     DATABASE_ADMIN_USER,
     DATABASE_APP_LOGIN,
-    DATABASE_NORMALIZER_LOGIN,
     DATABASE_NAME,
+    DATABASE_NORMALIZER_LOGIN,
     DATABASE_PORT,
     DeployConfig,
 )
@@ -134,4 +134,3 @@ class Database(Construct):
                 "function on every deploy. Automatic rotation needs multi-user rotation plus connection "
                 "re-authentication in the functions; tracked as a follow-up in docs/deploy.md.",
             )
-

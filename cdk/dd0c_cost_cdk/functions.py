@@ -114,7 +114,9 @@ class PipelineFunctions(Construct):
                 environment[env_var("rejects_queue_url")] = queues[INGEST].dlq.queue_url
             # Each function logs in as a member of the role the topology gives it (migration 008):
             # only the normaliser's login can resolve accounts to tenants.
-            runtime_secret = database.normalizer_secret if spec.database_role == "dd0c_normalizer" else database.app_secret
+            runtime_secret = (
+                database.normalizer_secret if spec.database_role == "dd0c_normalizer" else database.app_secret
+            )
             if spec.needs_database:
                 environment[env_var("database_secret_arn")] = runtime_secret.secret_arn
             if spec.needs_admin_database:

@@ -461,8 +461,11 @@ def test_the_normaliser_alone_logs_in_as_the_normaliser() -> None:
 
 def test_three_database_secrets_with_the_expected_logins(synth: Synth) -> None:
     database = synth.stack.database
-    for secret, username in ((database.admin_secret, "dd0c_admin"), (database.app_secret, "dd0c_app_login"),
-                             (database.normalizer_secret, "dd0c_normalizer_login")):
+    for secret, username in (
+        (database.admin_secret, "dd0c_admin"),
+        (database.app_secret, "dd0c_app_login"),
+        (database.normalizer_secret, "dd0c_normalizer_login"),
+    ):
         props = synth.resources[synth.logical_id(secret)]["Properties"]
         template = json.loads(props["GenerateSecretString"]["SecretStringTemplate"])
         assert template == {"username": username, "dbname": "dd0c"}

@@ -35,7 +35,15 @@ def _is_error_shape(body) -> bool:
 @pytest.mark.parametrize("levels", [300, 1500], ids=["past-pydantic", "past-orjson"])
 def test_one_deep_record_is_rejected_alone_and_the_others_are_queued(api, tenants, local_pipeline, levels):
     _, key = tenants["a"]
-    body = "[" + json.dumps(run_instances(ACCOUNT)) + "," + _deep_record(levels) + "," + json.dumps(run_instances(ACCOUNT)) + "]"
+    body = (
+        "["
+        + json.dumps(run_instances(ACCOUNT))
+        + ","
+        + _deep_record(levels)
+        + ","
+        + json.dumps(run_instances(ACCOUNT))
+        + "]"
+    )
     status, answer = api("POST", "/v1/ingest", body=body, headers=bearer(key))
     assert status == 202, answer
     assert answer["accepted"] == 2
@@ -67,15 +75,21 @@ def test_non_utf8_and_mis_encoded_bodies_get_a_4xx(api, tenants):
 def test_bad_base64_over_deep_and_malformed_bodies_get_a_4xx_in_the_error_shape(api, tenants, local_pipeline):
     _, key = tenants["a"]
     handler = local_pipeline.handler("api")
-    event = apigw_v2_event("POST", "/v1/accounts", {"content-type": "application/json", **bearer(key)}, b"{}", "127.0.0.1")
+    event = apigw_v2_event(
+        "POST", "/v1/accounts", {"content-type": "application/json", **bearer(key)}, b"{}", "127.0.0.1"
+    )
     event.update(body="!!! not base64 !!!", isBase64Encoded=True)
     result = handler(event, LambdaContext("api"))
     assert (result["statusCode"], json.loads(result["body"])["error"]) == (400, "bad_base64")
 
     deep = '{"status": ' + '{"a": ' * 2000 + "1" + "}" * 2000 + "}"
-    status, answer = api("POST", "/v1/anomalies/00000000-0000-0000-0000-000000000000/status", body=deep, headers=bearer(key))
+    status, answer = api(
+        "POST", "/v1/anomalies/00000000-0000-0000-0000-000000000000/status", body=deep, headers=bearer(key)
+    )
     assert (status, answer["error"]) == (400, "too_deep")
-    status, answer = api("POST", "/v1/anomalies/00000000-0000-0000-0000-000000000000/status", body="{not json", headers=bearer(key))
+    status, answer = api(
+        "POST", "/v1/anomalies/00000000-0000-0000-0000-000000000000/status", body="{not json", headers=bearer(key)
+    )
     assert status == 422 and _is_error_shape(answer) and answer["error"] == "invalid_request"
     status, answer = api("POST", "/v1/accounts", body="x" * 30_000, headers=bearer(key))
     assert (status, answer["error"]) == (413, "body_too_large")
@@ -107,8 +121,14 @@ def _post(port: int, path: str, body: bytes, headers: dict) -> tuple[int, dict]:
 def test_serve_answers_a_non_utf8_body(app_env, tenants, live_server):
     _, port = live_server
     _, key = tenants["a"]
-    status, answer = _post(port, "/v1/ingest", b'{"Records": [{"userAgent": "caf\xe9"}]}',
-                           {"content-type": "application/json", **bearer(key)})
+    status, answer = _post(
+        port,
+        "/v1/ingest",
+        b'{"Records": [{"userAgent": "caf\xe9"}]}',
+        {"content-type": "application/json", **bearer(key)},
+    )
     assert (status, answer["error"]) == (400, "not_utf8")
-    status, answer = _post(port, "/v1/ingest", b"[]", {"content-type": "application/json", "content-length": "nope", **bearer(key)})
+    status, answer = _post(
+        port, "/v1/ingest", b"[]", {"content-type": "application/json", "content-length": "nope", **bearer(key)}
+    )
     assert status == 400 and _is_error_shape(answer)

@@ -21,9 +21,16 @@ from dd0c_cost.db.migrate import ensure_app_login
 
 A_ACCOUNT, B_ACCOUNT = "111111111111", "222222222222"
 EMPTY_LOAD = json.dumps({"series": ["x:ec2:instance"], "events": [], "accounts": [], "types": [], "novelty": {}})
-SAVE = json.dumps({"series": [{"k": "x:ec2:instance", "n": 99, "mean": 1, "m2": 0, "w": 1, "level": 1, "first": 0, "last": 0,
-                               "state": {}}], "tenant": {"n": 99, "mean": 1, "m2": 0, "w": 1, "level": 1, "first": 0, "last": 0,
-                                                         "state": {}}, "novelty": [], "events": []})
+SAVE = json.dumps(
+    {
+        "series": [
+            {"k": "x:ec2:instance", "n": 99, "mean": 1, "m2": 0, "w": 1, "level": 1, "first": 0, "last": 0, "state": {}}
+        ],
+        "tenant": {"n": 99, "mean": 1, "m2": 0, "w": 1, "level": 1, "first": 0, "last": 0, "state": {}},
+        "novelty": [],
+        "events": [],
+    }
+)
 _ANOMALY = """INSERT INTO dd0c.anomalies (tenant_id, account_id, region, service, resource_type, event_ids, actor,
                   detected_at, score, severity, estimated_hourly_usd, summary)
               VALUES (%s, %s, 'us-east-1', 'ec2', 'ec2:instance', '{e-1}', 'alice', now(), 0.9, 'high', 20, 's')"""
@@ -41,7 +48,9 @@ def two_tenants(db_url, operator_conn):
         with tenant_transaction(conn, tenant):
             conn.execute(_ANOMALY, [tenant, account])
             anomalies[tenant] = conn.execute("SELECT id FROM dd0c.anomalies").fetchone()["id"]
-            conn.execute("INSERT INTO dd0c.spend_baselines (tenant_id, series_key, n) VALUES (%s, 'x:ec2:instance', 1)", [tenant])
+            conn.execute(
+                "INSERT INTO dd0c.spend_baselines (tenant_id, series_key, n) VALUES (%s, 'x:ec2:instance', 1)", [tenant]
+            )
     yield a, b, conn, anomalies
     conn.close()
 
@@ -113,8 +122,11 @@ def test_an_api_login_cannot_become_the_normaliser_but_the_normaliser_login_can_
 @pytest.mark.parametrize("function", ["scoring_load", "scoring_save"])
 def test_scoring_functions_refuse_another_tenant_and_no_tenant(two_tenants, function):
     a, b, conn, _ = two_tenants
-    call = (f"SELECT dd0c.{function}(%s::uuid, %s::json)" if function == "scoring_load"
-            else f"SELECT dd0c.{function}(%s::uuid, %s::jsonb)")
+    call = (
+        f"SELECT dd0c.{function}(%s::uuid, %s::json)"
+        if function == "scoring_load"
+        else f"SELECT dd0c.{function}(%s::uuid, %s::jsonb)"
+    )
     payload = EMPTY_LOAD if function == "scoring_load" else SAVE
     _refused(conn, None, call, [str(b), payload])  # no tenant set at all
     _refused(conn, a, call, [str(b), payload])  # another tenant's id

@@ -146,6 +146,8 @@ def test_a_directory_is_replayed_file_by_file(app_env, db_url, tmp_path):
     (folder / "2026" / "11").mkdir(parents=True)
     records = [run_instances(ACCOUNT) for _ in range(3)]
     (folder / "a.jsonl").write_text(json.dumps(records[0]) + "\n")
-    (folder / "2026" / "11" / "b.json.gz").write_bytes(gzip.compress(json.dumps({"Records": records[1:]}).encode(), mtime=0))
+    (folder / "2026" / "11" / "b.json.gz").write_bytes(
+        gzip.compress(json.dumps({"Records": records[1:]}).encode(), mtime=0)
+    )
     summary = _replay([folder], db_url, tmp_path)
     assert (summary.read, summary.cost_events) == (3, 3)

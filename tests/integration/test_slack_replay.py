@@ -32,8 +32,12 @@ def test_a_replayed_slack_request_changes_nothing(api, tenants, local_pipeline, 
     assert answers == [(200, {"ok": True})] * 4
     assert _revision(db_url, tenant, anomaly["id"]) == {"revision": before + 1, "status": "expected"}
     # Someone changes their mind; a replay of the old click must not flip it back.
-    status, _ = api("POST", f"/v1/anomalies/{anomaly['id']}/status", body=json.dumps({"status": "acknowledged"}),
-                    headers=bearer(key))
+    status, _ = api(
+        "POST",
+        f"/v1/anomalies/{anomaly['id']}/status",
+        body=json.dumps({"status": "acknowledged"}),
+        headers=bearer(key),
+    )
     assert status == 200
     assert api("POST", "/slack/interactions", body=body, headers=headers)[0] == 200
     assert _revision(db_url, tenant, anomaly["id"]) == {"revision": before + 2, "status": "acknowledged"}

@@ -55,27 +55,51 @@ def test_a_tenants_own_score_threshold_decides(local_pipeline, operator_conn, db
 
 def _event(tenant_id, event_id: str, account: str = ACCOUNT_A, service_region: str = "us-east-1") -> CostEvent:
     return CostEvent(
-        tenant_id=tenant_id, account_id=account, region=service_region, event_id=event_id,
-        event_time=datetime(2026, 11, 2, 9, tzinfo=UTC), event_source="ec2.amazonaws.com", event_name="RunInstances",
-        actor=Actor(display_name="alice"), service="ec2", resource_type="ec2:instance", resource_ids=[f"i-{event_id}"],
-        action=CostAction.CREATE, quantity=1, attributes={"instance_type": "m5.large"},
-        unit_price=PriceQuote(usd_per_hour=0.096, source="test", as_of="2026-01-01"), estimated_usd_per_hour=0.096,
+        tenant_id=tenant_id,
+        account_id=account,
+        region=service_region,
+        event_id=event_id,
+        event_time=datetime(2026, 11, 2, 9, tzinfo=UTC),
+        event_source="ec2.amazonaws.com",
+        event_name="RunInstances",
+        actor=Actor(display_name="alice"),
+        service="ec2",
+        resource_type="ec2:instance",
+        resource_ids=[f"i-{event_id}"],
+        action=CostAction.CREATE,
+        quantity=1,
+        attributes={"instance_type": "m5.large"},
+        unit_price=PriceQuote(usd_per_hour=0.096, source="test", as_of="2026-01-01"),
+        estimated_usd_per_hour=0.096,
     )
 
 
 def _sqs_event(bodies: list[tuple[str, str, str]]) -> dict:
     """(message id, message group, body) -> the SQS event Lambda delivers."""
-    return {"Records": [
-        {
-            "messageId": mid, "receiptHandle": f"rh-{mid}", "body": body, "md5OfBody": "-",
-            "attributes": {"MessageGroupId": group, "MessageDeduplicationId": mid, "ApproximateReceiveCount": "1",
-                           "SentTimestamp": "0", "SenderId": "test", "ApproximateFirstReceiveTimestamp": "0",
-                           "SequenceNumber": str(n)},
-            "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "us-east-1",
-            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:dd0c-local-cost-events.fifo",
-        }
-        for n, (mid, group, body) in enumerate(bodies)
-    ]}
+    return {
+        "Records": [
+            {
+                "messageId": mid,
+                "receiptHandle": f"rh-{mid}",
+                "body": body,
+                "md5OfBody": "-",
+                "attributes": {
+                    "MessageGroupId": group,
+                    "MessageDeduplicationId": mid,
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "0",
+                    "SenderId": "test",
+                    "ApproximateFirstReceiveTimestamp": "0",
+                    "SequenceNumber": str(n),
+                },
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "awsRegion": "us-east-1",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:dd0c-local-cost-events.fifo",
+            }
+            for n, (mid, group, body) in enumerate(bodies)
+        ]
+    }
 
 
 def _stored(db_url, tenant_id, events):
@@ -92,7 +116,9 @@ def test_a_scorer_error_in_the_sqs_path_is_reported_as_a_batch_item_failure(loca
     good = _event(acme, "good-1")
     _stored(db_url, acme, [good])
     orphan = _event(uuid.UUID(int=7), "orphan-1")  # a tenant that does not exist: the database refuses it
-    event = _sqs_event([("m-good", good.series_key, good.model_dump_json()), ("m-orphan", orphan.series_key, orphan.model_dump_json())])
+    event = _sqs_event(
+        [("m-good", good.series_key, good.model_dump_json()), ("m-orphan", orphan.series_key, orphan.model_dump_json())]
+    )
 
     result = local_pipeline.handler("score")(event, LambdaContext("score"))
 
@@ -123,5 +149,8 @@ def test_one_failing_event_holds_back_only_its_own_group(local_pipeline, operato
     result = local_pipeline.handler("score")(event, LambdaContext("score"))
 
     assert sorted(f["itemIdentifier"] for f in result["batchItemFailures"]) == ["m-e3", "m-poison"]
-    done = {r["event_id"]: r["done"] for r in rows(db_url, acme, "SELECT event_id, scored_at IS NOT NULL AS done FROM dd0c.cost_events")}
+    done = {
+        r["event_id"]: r["done"]
+        for r in rows(db_url, acme, "SELECT event_id, scored_at IS NOT NULL AS done FROM dd0c.cost_events")
+    }
     assert done == {"e1": True, "poison": False, "e3": False, "e4": True}

@@ -131,7 +131,13 @@ def replay(  # noqa: C901 - replay orchestration; to be split with the CLI work 
                     # Never sendable: refused here, by name, like POST /v1/ingest and S3 do.
                     summary.rejected[RejectReason.TOO_LARGE.value] += 1
                     detail = f"{len(body.encode()):,} bytes > SQS's {SQS_MAX_MESSAGE_BYTES:,}"
-                    rejects.append({"reason": RejectReason.TOO_LARGE.value, "detail": detail, **item.origin.model_dump(exclude_none=True)})
+                    rejects.append(
+                        {
+                            "reason": RejectReason.TOO_LARGE.value,
+                            "detail": detail,
+                            **item.origin.model_dump(exclude_none=True),
+                        }
+                    )
                     continue
                 bodies.append((_account_of(item.value) or "unknown", body))
             # Feed the queues a window at a time: moto's FIFO emulation slows down quadratically
@@ -165,7 +171,11 @@ def input_files(paths: list[Path]) -> list[Path]:
     for path in paths:
         if path.is_dir():
             files.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts))
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
             )
         elif path.exists():
             files.append(path)

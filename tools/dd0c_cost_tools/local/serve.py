@@ -23,7 +23,9 @@ def apigw_v2_event(method: str, raw_path: str, headers: dict[str, str], body: by
     headers = {k.lower(): v for k, v in headers.items()}
     parts = urlsplit(raw_path)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    is_text = body == b"" or headers.get("content-type", "").startswith(("application/json", "application/x-www-form-urlencoded", "text/"))
+    is_text = body == b"" or headers.get("content-type", "").startswith(
+        ("application/json", "application/x-www-form-urlencoded", "text/")
+    )
     if is_text:
         try:
             body.decode()
@@ -102,10 +104,14 @@ def make_handler_class(pipeline: LocalPipeline):
                 return self._error(400, "bad_content_length", "Content-Length is not a number of bytes")
             if length > MAX_REQUEST_BYTES:
                 self.close_connection = True  # the unread body must not be taken for the next request
-                return self._error(413, "body_too_large", f"request body is {length:,} bytes; the limit is {MAX_REQUEST_BYTES:,}")
+                return self._error(
+                    413, "body_too_large", f"request body is {length:,} bytes; the limit is {MAX_REQUEST_BYTES:,}"
+                )
             body = self.rfile.read(length) if length else b""
             try:
-                event = apigw_v2_event(self.command, self.path, dict(self.headers.items()), body, self.client_address[0])
+                event = apigw_v2_event(
+                    self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
+                )
                 result = api(event, LambdaContext(TOPOLOGY.api_function))
                 payload = result.get("body") or ""
                 data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()

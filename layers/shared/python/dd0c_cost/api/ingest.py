@@ -46,10 +46,12 @@ def parse_ingest_request(body: bytes, *, max_body_bytes: int, max_records: int) 
     except orjson.JSONDecodeError:
         whole = None
     if whole is not None and not isinstance(whole, (dict, list)):
-        raise IngestRequestError(400, "bad_shape", "expected {\"Records\": [...]}, a JSON array, or JSON Lines")
+        raise IngestRequestError(400, "bad_shape", 'expected {"Records": [...]}, a JSON array, or JSON Lines')
     items = list(iter_document(body))
     if len(items) > max_records:
-        raise IngestRequestError(413, "too_many_records", f"{len(items):,} records; the limit is {max_records:,} per request")
+        raise IngestRequestError(
+            413, "too_many_records", f"{len(items):,} records; the limit is {max_records:,} per request"
+        )
     if items and all(item.problem is not None for item in items):
         first = items[0].problem
         if first.reason == "malformed_json":
@@ -71,7 +73,9 @@ def queue_records(tenant_id: UUID, items: list, request_id: str) -> IngestAccept
             rejected.append(IngestRejection(index=index, reason=item.problem.reason, detail=item.problem.detail))
             continue
         record = item.value
-        body = IngestMessage(tenant_id=tenant_id, origin=Origin(source="api", file=request_id, line=index + 1), record=record).model_dump_json()
+        body = IngestMessage(
+            tenant_id=tenant_id, origin=Origin(source="api", file=request_id, line=index + 1), record=record
+        ).model_dump_json()
         if not sender.add(index, body, group=group_of(record), deduplication=queues.dedup_id(tenant_id, body)):
             size = sender.oversized[-1].size
             rejected.append(IngestRejection(index=index, reason="too_large", detail=f"{size:,} bytes > 256 KB"))

@@ -203,7 +203,9 @@ def _items_of_array(data: bytes, start: int, cut: RecordProblem | None) -> Itera
     elements, closed = split_array(data, start)
     for index, element in enumerate(elements, start=1):
         if not closed and index == len(elements):
-            yield DocumentItem(index, problem=cut or RecordProblem("malformed_json", "the document ends inside this record"))
+            yield DocumentItem(
+                index, problem=cut or RecordProblem("malformed_json", "the document ends inside this record")
+            )
             return
         try:
             yield DocumentItem(index, value=parse_one(element))

@@ -187,7 +187,7 @@ def read_log_records(data: bytes) -> list:
     """The records of a log object, one ``documents.DocumentItem`` each. Like
     ``parse_log_object``, but a stream cut short (or one record nested past every limit) costs
     only the record it breaks: every complete record before it is still read."""
-    from dd0c_cost.events.documents import check_depth, gunzip_partial, iter_document, RecordProblem, DocumentItem
+    from dd0c_cost.events.documents import DocumentItem, RecordProblem, check_depth, gunzip_partial, iter_document
 
     cut = None
     if data[:2] == _GZIP_MAGIC:
@@ -315,7 +315,10 @@ def ingest_object(obj: S3Object, *, client=None, ingest_url: str | None = None, 
     result.queued = sender.accepted
     if result.rejected:
         log.error(
-            "%s: %d of %d records rejected (see the rejects queue)", obj.uri, len(result.rejected), len(items),
+            "%s: %d of %d records rejected (see the rejects queue)",
+            obj.uri,
+            len(result.rejected),
+            len(items),
             extra={"bucket": obj.bucket, "key": obj.key},
         )
         for item in result.rejected:

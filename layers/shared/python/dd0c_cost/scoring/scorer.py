@@ -101,8 +101,13 @@ def score_cost_events(
     return results  # type: ignore[return-value]
 
 
-def _score_one_by_one(conn: psycopg.Connection, events: Sequence[CostEvent], group: tuple[UUID, list[int]],
-                      config: ScoringConfig, results: list) -> None:
+def _score_one_by_one(
+    conn: psycopg.Connection,
+    events: Sequence[CostEvent],
+    group: tuple[UUID, list[int]],
+    config: ScoringConfig,
+    results: list,
+) -> None:
     """A tenant whose batch failed: each event in a transaction of its own, in order. After an
     event fails, the later events of its series (its FIFO message group) are held back unscored,
     so the series is never advanced out of order; they are delivered again behind it."""
@@ -327,8 +332,13 @@ class _Tenant:
 _AS_TENANT = sql.SQL("SELECT set_config('dd0c.tenant_id', {}, true)")
 
 
-def _score_tenants(conn: psycopg.Connection, events: Sequence[CostEvent], groups: list[tuple[UUID, list[int]]],
-                   config: ScoringConfig, results: list) -> None:
+def _score_tenants(
+    conn: psycopg.Connection,
+    events: Sequence[CostEvent],
+    groups: list[tuple[UUID, list[int]]],
+    config: ScoringConfig,
+    results: list,
+) -> None:
     """Score ``groups`` (tenant, event indexes) in one transaction, driven by hand in two round
     trips: ``BEGIN; SELECT dd0c.scoring_load(...); ...`` and ``SELECT dd0c.scoring_save(...); ...;
     COMMIT`` (simple-protocol statements with quoted literals; anomaly rows, when there are any,
@@ -343,11 +353,16 @@ def _score_tenants(conn: psycopg.Connection, events: Sequence[CostEvent], groups
         work = [_Tenant(t, indexes, events) for t, indexes in groups]
         # scoring_load/scoring_save act only for the transaction's tenant (migration 008): each
         # call is preceded by the set_config that makes its tenant the transaction's.
-        cur = conn.execute(sql.SQL("BEGIN; ") + sql.SQL("; ").join(
-            _AS_TENANT.format(sql.Literal(str(w.tenant_id)))
-            + sql.SQL("; SELECT dd0c.scoring_load({}::uuid, {}::json) AS loaded").format(
-                sql.Literal(str(w.tenant_id)), sql.Literal(w.load_payload()))
-            for w in work))
+        cur = conn.execute(
+            sql.SQL("BEGIN; ")
+            + sql.SQL("; ").join(
+                _AS_TENANT.format(sql.Literal(str(w.tenant_id)))
+                + sql.SQL("; SELECT dd0c.scoring_load({}::uuid, {}::json) AS loaded").format(
+                    sql.Literal(str(w.tenant_id)), sql.Literal(w.load_payload())
+                )
+                for w in work
+            )
+        )
         loaded = []
         for _ in work:
             cur.nextset()  # the set_config
@@ -364,11 +379,19 @@ def _score_tenants(conn: psycopg.Connection, events: Sequence[CostEvent], groups
                     active[0] = tenant_id
 
             _score_one_tenant(conn, w, got, config, out, as_tenant)
-        conn.execute(sql.SQL("; ").join(
-            [_AS_TENANT.format(sql.Literal(str(w.tenant_id)))
-             + sql.SQL("; SELECT dd0c.scoring_save({}::uuid, {}::jsonb)").format(
-                sql.Literal(str(w.tenant_id)), sql.Literal(w.save_payload())) for w in work if w.scores]
-            + [sql.SQL("COMMIT")]))
+        conn.execute(
+            sql.SQL("; ").join(
+                [
+                    _AS_TENANT.format(sql.Literal(str(w.tenant_id)))
+                    + sql.SQL("; SELECT dd0c.scoring_save({}::uuid, {}::jsonb)").format(
+                        sql.Literal(str(w.tenant_id)), sql.Literal(w.save_payload())
+                    )
+                    for w in work
+                    if w.scores
+                ]
+                + [sql.SQL("COMMIT")]
+            )
+        )
     except BaseException:
         if not conn.closed and not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
             conn.execute("ROLLBACK")
