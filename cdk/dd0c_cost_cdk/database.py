@@ -19,7 +19,10 @@ from .config import (
 from .nag import acknowledge
 from .network import Network
 
-ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_16_6  # 16.3+ supports scaling to 0 ACU
+# 16.6 is deprecated: RDS no longer creates clusters with it (cfn-lint W3690). 16.13 is the newest
+# 16.x both this aws-cdk-lib and cfn-lint's engine list know; 16.3+ supports scaling to 0 ACU.
+# tests/infrastructure/test_cfn_lint.py fails when the pinned version is deprecated.
+ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_16_13
 
 
 class Database(Construct):
