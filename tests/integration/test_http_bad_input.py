@@ -16,7 +16,7 @@ import pytest
 
 from dd0c_cost_tools.local.runner import LambdaContext
 from dd0c_cost_tools.local.serve import apigw_v2_event, make_handler_class
-from tests.integration.test_api import api, bearer, tenants  # noqa: F401  (fixtures)
+from tests.integration.test_api import bearer
 from tests.records import run_instances
 
 ACCOUNT = "111111111111"

@@ -143,14 +143,13 @@ def test_feedback_cannot_point_at_another_tenants_anomaly(two_tenants):
     from dd0c_cost.scoring.feedback import record_feedback
 
     a, b, conn, anomalies = two_tenants
-    with pytest.raises(psycopg.errors.ForeignKeyViolation):
-        with tenant_transaction(conn, a):
-            conn.execute(
-                """INSERT INTO dd0c.scoring_feedback (anomaly_id, tenant_id, status, account_id, resource_type, actor_key,
-                       region, hourly_usd, event_time, created_by)
-                   VALUES (%s, %s, 'expected', %s, 'ec2:instance', 'alice', 'us-east-1', 1, now(), 'mallory')""",
-                [anomalies[b], a, A_ACCOUNT],
-            )
+    with pytest.raises(psycopg.errors.ForeignKeyViolation), tenant_transaction(conn, a):
+        conn.execute(
+            """INSERT INTO dd0c.scoring_feedback (anomaly_id, tenant_id, status, account_id, resource_type, actor_key,
+                   region, hourly_usd, event_time, created_by)
+               VALUES (%s, %s, 'expected', %s, 'ec2:instance', 'alice', 'us-east-1', 1, now(), 'mallory')""",
+            [anomalies[b], a, A_ACCOUNT],
+        )
     with tenant_transaction(conn, b):  # the victim's own feedback still works
         assert record_feedback(conn, anomalies[b], "expected", "bob") is not None
         assert conn.execute("SELECT created_by FROM dd0c.scoring_feedback").fetchone()["created_by"] == "bob"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from dd0c_cost.db.connection import open_connection, tenant_transaction
-from tests.integration.test_api import _one_anomaly, api, bearer, slack_request, tenants  # noqa: F401  (fixtures)
+from tests.integration.test_api import _one_anomaly, bearer, slack_request
 
 
 def _revision(db_url, tenant, anomaly_id):

@@ -13,8 +13,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-import pytest
-
 from dd0c_cost.db import operator
 from dd0c_cost.db.connection import open_connection, tenant_transaction
 from dd0c_cost.events.models import Actor, CostAction, CostEvent, PriceQuote

@@ -122,7 +122,12 @@ def make_handler_class(pipeline: LocalPipeline):
                 return self._error(500, "internal_error", type(exc).__name__)
             self._answer(result.get("statusCode", 200), data, result.get("headers"), result)
 
-        do_GET = do_POST = do_PUT = do_DELETE = _serve
+        def __getattr__(self, name: str):
+            # Every method reaches the API, as with API Gateway's $default route: the resolver
+            # answers what it does not serve (404/405 in the error shape), never a bare 501.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, fmt: str, *args) -> None:
             print(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", file=sys.stderr)

@@ -40,6 +40,10 @@ def body_problem(event) -> tuple[int, str, str] | None:
     path = event.get("rawPath") or (event.get("requestContext") or {}).get("http", {}).get("path") or ""
     if path in OWN_BODY_ROUTES:
         return None
+    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    media = str(headers.get("content-type") or "application/json").split(";")[0].strip().lower()
+    if media != "application/json" and not media.endswith("+json"):
+        return 415, "unsupported_content_type", f"send the body as application/json, not {media[:100]!r}"
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
