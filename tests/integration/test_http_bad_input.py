@@ -29,7 +29,7 @@ def _deep_record(levels: int) -> str:
 
 
 def _is_error_shape(body) -> bool:
-    return isinstance(body, dict) and set(body) == {"error", "message"}
+    return isinstance(body, dict) and {"error", "message"} <= set(body) <= {"error", "message", "detail"}
 
 
 @pytest.mark.parametrize("levels", [300, 1500], ids=["past-pydantic", "past-orjson"])
@@ -90,7 +90,7 @@ def test_bad_base64_over_deep_and_malformed_bodies_get_a_4xx_in_the_error_shape(
     status, answer = api(
         "POST", "/v1/anomalies/00000000-0000-0000-0000-000000000000/status", body="{not json", headers=bearer(key)
     )
-    assert status == 422 and _is_error_shape(answer) and answer["error"] == "invalid_request"
+    assert status in (400, 422) and _is_error_shape(answer) and answer["error"] == "invalid_request"
     status, answer = api("POST", "/v1/accounts", body="x" * 30_000, headers=bearer(key))
     assert (status, answer["error"]) == (413, "body_too_large")
     status, answer = api("GET", "/v1/no-such-thing", headers=bearer(key))
