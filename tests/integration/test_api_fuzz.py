@@ -29,11 +29,14 @@ def configured(app_env, monkeypatch):
     monkeypatch.setenv("SLACK_SIGNING_SECRET", "fuzz-signing-secret")
     monkeypatch.setenv("DD0C_CENTRAL_BUS_ARN", "arn:aws:events:us-east-1:123456789012:event-bus/dd0c-cost")
     monkeypatch.setenv("DD0C_ACCOUNT_ID", "123456789012")
+    monkeypatch.setenv("SLACK_CLIENT_ID", "1234.5678")
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", "fuzz-client-secret")
+    monkeypatch.setenv("DD0C_PUBLIC_URL", "https://dd0c.example.com")
     reset_settings()
 
 
 @schema.parametrize()
-@settings(max_examples=12, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=5, derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_generated_request_gets_a_server_error(case, configured, tenants, live_server):  # noqa: F811
     base_url, _ = live_server
     _, key = tenants["a"]

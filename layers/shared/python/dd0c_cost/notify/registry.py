@@ -195,8 +195,8 @@ def tell_user(action: SlackAction, text: str, settings: Settings) -> bool:
 def dispatch(action: SlackAction, settings: Settings) -> Reply:
     """Run a verified interaction: the workspace must be the tenant's, then the action's handler."""
     from dd0c_cost.db.connection import get_connection, tenant_transaction
-    from dd0c_cost.notify.delivery import ForeignWorkspace, authorize_workspace
     from dd0c_cost.notify import store as slack_store
+    from dd0c_cost.notify.delivery import ForeignWorkspace, authorize_workspace
     from dd0c_cost.notify.slack import get_notifier
 
     spec = action_spec(action.action_id)
