@@ -160,6 +160,7 @@ def test_feedback_cannot_point_at_another_tenants_anomaly(two_tenants):
 KNOWN_SINGLE_COLUMN_KEYS = {
     "console_sessions_key_id_fkey": "migration 017: dd0c_app cannot write console_sessions; rows come only from "
     "open_console_session, which takes tenant and key from one api_keys row",
+    "explanations_anomaly_id_fkey": "migration 015: OPEN, to include tenant_id (reported in the issue-7 note)",
     "zombie_finding_history_finding_id_fkey": "migration 005: OPEN, to include tenant_id (reported in the issue-7 "
     "note); a history row cannot change another tenant's finding, but the key reveals that a finding id exists",
 }
@@ -235,6 +236,8 @@ OPEN_DOORS = {
     "zombie_scan_targets": "005: lists every tenant's accounts; only the zombie fan-out needs it (own role)",
     "disable_slack_workspace": "010: disables any tenant's Slack install given a team id; only the events "
     "route needs it (own role)",
+    "all_tenant_ids": "015: lists every tenant id; only the digest fan-out needs it (own role)",
+    "usage_poll_targets": "016: lists every tenant's polled accounts; only the usage fan-out needs it (own role)",
 }
 
 
