@@ -121,6 +121,7 @@ class PipelineFunctions(Construct):
                 environment[env_var("database_secret_arn")] = runtime_secret.secret_arn
             if spec.needs_admin_database:
                 environment[env_var("database_admin_secret_arn")] = database.admin_secret.secret_arn
+            if spec.runs_on_deploy:  # the migrate function creates the runtime logins
                 environment[env_var("database_normalizer_secret_arn")] = database.normalizer_secret.secret_arn
             if spec.needs_slack:
                 environment[env_var("slack_secret_arn")] = slack.secret.secret_arn
@@ -176,6 +177,7 @@ class PipelineFunctions(Construct):
                 runtime_secret.grant_read(function)
             if spec.needs_admin_database:
                 database.admin_secret.grant_read(function)
+            if spec.runs_on_deploy:
                 database.normalizer_secret.grant_read(function)
             if spec.needs_slack:
                 slack.secret.grant_read(function)

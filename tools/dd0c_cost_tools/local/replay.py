@@ -42,6 +42,9 @@ class ReplaySummary:
     tenant: str = ""
     rejects_file: str | None = None
     run_id: str = ""
+    tenant_created: bool = False
+    # Accounts in the input that another tenant owns (their records are rejected): account -> tenant.
+    foreign_accounts: dict[str, str] = field(default_factory=dict)
 
     @property
     def processed(self) -> int:
@@ -71,7 +74,7 @@ def _sort_key(indexed: tuple[int, FileItem]):
     return (when is None, when.replace(tzinfo=None) if when else _FAR_FUTURE, index)
 
 
-def replay(  # noqa: C901 - replay orchestration; to be split with the CLI work (issue 8 step 4)
+def replay(
     paths: list[Path],
     tenant_name: str,
     database_url: str,
@@ -79,21 +82,45 @@ def replay(  # noqa: C901 - replay orchestration; to be split with the CLI work 
     rejects_path: Path,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ReplaySummary:
+    """Read ``paths``, connect their accounts to the tenant (creating it if new), feed the records
+    through the local pipeline in event-time order, and append the rejects, with this run's id, to
+    ``rejects_path``."""
     summary = ReplaySummary(tenant=tenant_name, rejects_file=str(rejects_path), run_id=new_run_id())
+    ordered = _read_in_event_time_order(paths, summary)
+    tenant_id = _prepare_tenant(database_url, tenant_name, ordered, summary)
+    rejects = _file_rejects(ordered, summary)
+    _run_pipeline(database_url, tenant_id, ordered, summary, rejects, progress)
+    append_rejects(rejects_path, summary.run_id, rejects)
+    return summary
+
+
+def _read_in_event_time_order(paths: list[Path], summary: ReplaySummary) -> list[FileItem]:
     items: list[FileItem] = []
     for path in input_files(paths):
         items.extend(iter_file(path))
     summary.read = len(items)
-    ordered = [item for _, item in sorted(enumerate(items), key=_sort_key)]
+    return [item for _, item in sorted(enumerate(items), key=_sort_key)]
 
+
+def _prepare_tenant(database_url: str, tenant_name: str, ordered: list[FileItem], summary: ReplaySummary):
+    """The tenant's id (created if new) with the input's accounts connected to it; accounts that
+    another tenant owns are left alone and named in ``summary.foreign_accounts``."""
     conn = operator.open_operator_connection(database_url)
     try:
-        tenant_id = operator.ensure_tenant(conn, tenant_name)
+        tenant_id = operator.find_tenant(conn, tenant_name)
+        if tenant_id is None:
+            tenant_id = operator.ensure_tenant(conn, tenant_name)
+            summary.tenant_created = True
         accounts = {a for item in ordered if not item.rejected and (a := _account_of(item.value))}
-        operator.attach_accounts(conn, tenant_id, accounts)
+        _, refused = operator.attach_accounts(conn, tenant_id, accounts)
+        summary.foreign_accounts = operator.account_owners(conn, refused)
     finally:
         conn.close()
+    return tenant_id
 
+
+def _file_rejects(ordered: list[FileItem], summary: ReplaySummary) -> list[dict]:
+    """Records the reader already refused (bad JSON, not CloudTrail, ...), counted and kept."""
     rejects: list[dict] = []
     for item in ordered:
         if item.rejected:
@@ -105,6 +132,12 @@ def replay(  # noqa: C901 - replay orchestration; to be split with the CLI work 
                     **item.origin.model_dump(exclude_none=True),
                 }
             )
+
+    return rejects
+
+
+def _run_pipeline(database_url, tenant_id, ordered, summary, rejects, progress) -> None:
+    """Feed the records through the local pipeline; count outcomes; keep dead letters as rejects."""
 
     def tally(stage: str, kind: str, reason: str | None, origin: dict | None) -> None:
         if stage == "normalize":
@@ -154,9 +187,6 @@ def replay(  # noqa: C901 - replay orchestration; to be split with the CLI work 
                         summary.rejected[RejectReason.PROCESSING_FAILED.value] += 1
     finally:
         outcomes.remove_listener(tally)
-
-    append_rejects(rejects_path, summary.run_id, rejects)
-    return summary
 
 
 def new_run_id() -> str:
