@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+import psycopg
 
 from dd0c_cost import catalogue
 from dd0c_cost.db.connection import Connection, tenant_for_account, tenant_transaction

@@ -282,7 +282,7 @@ def tenant_name(conn: Connection, tenant_id: UUID) -> str | None:
     return row["name"] if row else None
 
 
-def claim_slack_request(conn: psycopg.Connection, tenant_id: UUID, request_key: str, slack_timestamp: int) -> bool:
+def claim_slack_request(conn: Connection, tenant_id: UUID, request_key: str, slack_timestamp: int) -> bool:
     """True the first time this signed request is seen for the tenant, False on a replay (same
     timestamp and signature). Rows past any timestamp Slack's 5-minute window accepts are pruned."""
     conn.execute("DELETE FROM dd0c.slack_requests WHERE seen_at < now() - interval '1 hour'")
@@ -294,7 +294,7 @@ def claim_slack_request(conn: psycopg.Connection, tenant_id: UUID, request_key: 
     return row is not None
 
 
-def release_slack_request(conn: psycopg.Connection, request_key: str | None) -> None:
+def release_slack_request(conn: Connection, request_key: str | None) -> None:
     """Forget a claimed request whose action failed (inside its tenant transaction)."""
     if request_key:
         conn.execute("DELETE FROM dd0c.slack_requests WHERE request_key = %s", [request_key])

@@ -94,7 +94,7 @@ def score_cost_events(
 
 
 def _score_one_by_one(
-    conn: psycopg.Connection,
+    conn: Connection,
     events: Sequence[CostEvent],
     group: tuple[UUID, list[int]],
     config: ScoringConfig,
