@@ -1,5 +1,5 @@
-"""``bench nab|score|normalize|notify|dashboard|console|zombies``: the benchmarks (each takes its own options:
-``--help`` after the benchmark's name lists them)."""
+"""``bench nab|score|normalize|detect|notify|dashboard|console|zombies``: the benchmarks (each takes its
+own options: ``--help`` after the benchmark's name lists them)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ BENCHMARKS = {
     "nab": ("dd0c_cost_tools.bench.nab", "the streaming detector on NAB realAWSCloudwatch (score and speed)"),
     "score": ("dd0c_cost_tools.bench.score_core", "the scoring core and the score function on PostgreSQL"),
     "normalize": ("dd0c_cost_tools.bench.normalize", "the normaliser on the CloudTrail corpus vs JSON parsing"),
+    "detect": (
+        "dd0c_cost_tools.bench.detect",
+        "recall, precision and delay on a labelled CloudTrail stream vs a daily-billing baseline",
+    ),
     "notify": (
         "dd0c_cost_tools.bench.notify_latency",
         "cost event in the notify queue to the Slack call, p50/p99, with and without the LLM",
@@ -26,7 +30,7 @@ BENCHMARKS = {
 def register(sub) -> None:
     p = sub.add_parser(
         "bench",
-        help="benchmarks: nab, score, normalize, notify, dashboard, console, zombies (each prints figures; --json for machines)",
+        help="benchmarks: nab, score, normalize, detect, notify, dashboard, console, zombies (each prints figures; --json for machines)",
     )
     names = p.add_subparsers(dest="bench_name", metavar="BENCHMARK", required=True)
     for name, (_target, purpose) in BENCHMARKS.items():
