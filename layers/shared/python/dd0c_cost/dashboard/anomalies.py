@@ -160,7 +160,7 @@ def list_anomalies_json(
     orjson, which writes such values exactly as ``json`` does; any other row is made by its model and
     embedded. The API's list route uses this; tests compare both on every kind of row and request."""
     query, params, column = _page_query(filters, sort, limit, cursor, _JSON_LIST_COLUMNS)
-    rows = conn.cursor(row_factory=tuple_row).execute(query, params).fetchall()
+    rows = conn.cursor(row_factory=tuple_row, binary=True).execute(query, params).fetchall()
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -183,35 +183,31 @@ _DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 def _plain_row(row: tuple) -> dict[str, object] | None:
     """The row as ``AnomalyRow`` dumps it in JSON mode, in values orjson writes exactly as ``json`` does
-    (strings json would escape are embedded as json writes them); None if any value is not that plain."""
+    (a summary json would escape is embedded as json writes it); None if any value is not that plain."""
     (id_, tenant, account, region, service, rtype, resource_ids, event_ids, actor, detected) = row[:10]
     (score, severity, usd, status, summary, components, attributes, snoozed, withheld) = row[10:]
+    try:
+        text = "".join((account, region, service, rtype, actor, components, attributes, *resource_ids, *event_ids))
+    except TypeError:  # a NULL: the model decides
+        return None
     if not (
-        _plain_float(score)
-        and 0 <= score <= 1
-        and _plain_float(usd)
+        text.isascii()
+        and "\x7f" not in text
+        and (1e-4 <= score <= 1 or score == 0)
+        and (1e-4 <= abs(usd) < math.inf or usd == 0)
         and severity in _SEVERITIES
         and status in _STATUSES
         and withheld in _WITHHELD
-        and _ascii(attributes)
         and (attributes == "{}" or not _ODD_NUMBER.search(attributes))
     ):
         return None
-    try:
-        if not _ascii("".join((account, region, service, rtype, actor, summary))):
-            account, region, service, rtype, actor, summary = (
-                _text(v) for v in (account, region, service, rtype, actor, summary)
-            )
-        if not _ascii("".join(resource_ids)):
-            resource_ids = [_text(v) for v in resource_ids]
-        if not _ascii("".join(event_ids)):
-            event_ids = [_text(v) for v in event_ids]
-    except TypeError:  # a NULL: the model decides
-        return None
+    if not summary.isascii() or "\x7f" in summary:  # "3 × m5.large": json escapes it, so embed what json writes
+        summary = orjson.Fragment(encode_basestring_ascii(summary))
     parts = _plain_components(components)
     attrs = orjson.loads(attributes)
     if parts is None or type(attrs) is not dict:
         return None
+    when = detected.isoformat()
     return {
         "id": id_,
         "tenant_id": tenant,
@@ -222,7 +218,7 @@ def _plain_row(row: tuple) -> dict[str, object] | None:
         "resource_ids": resource_ids,
         "event_ids": event_ids,
         "actor": actor,
-        "detected_at": _iso(detected),
+        "detected_at": when[:-6] + "Z" if when.endswith("+00:00") else _iso(detected),
         "score": score,
         "severity": severity,
         "estimated_hourly_usd": usd,
@@ -236,9 +232,7 @@ def _plain_row(row: tuple) -> dict[str, object] | None:
 
 
 def _plain_components(text: str) -> list[dict[str, object]] | None:
-    """``ScoreComponent`` dumps (name, value as a float in [0, 1], reason), or None if not plain."""
-    if not _ascii(text):
-        return None
+    """``ScoreComponent`` dumps (name, value as a float in [0, 1], reason) from ASCII jsonb text, or None."""
     parts = orjson.loads(text)
     if type(parts) is not list:
         return None
@@ -249,25 +243,11 @@ def _plain_components(text: str) -> list[dict[str, object]] | None:
         name, value, reason = part.get("name"), part.get("value"), part.get("reason")
         if type(name) is not str or type(reason) is not str or type(value) not in (int, float):
             return None
-        if not (0 <= value <= 1 and _plain_float(value := float(value))):
+        if not (1e-4 <= value <= 1 or value == 0):
             return None
+        value = float(value)
         out.append({"name": name, "value": value, "reason": reason})
     return out
-
-
-def _ascii(text: str) -> bool:
-    """Nothing json would escape as \\uXXXX (non-ASCII, DEL): orjson writes it the same."""
-    return text.isascii() and "\x7f" not in text
-
-
-def _text(value: str) -> str | orjson.Fragment:
-    return value if _ascii(value) else orjson.Fragment(encode_basestring_ascii(value))
-
-
-def _plain_float(value: float) -> bool:
-    """json and orjson write it the same (orjson differs below 1e-4, and writes nan/inf as null)."""
-    magnitude = abs(value)
-    return magnitude == 0 or 1e-4 <= magnitude < math.inf
 
 
 def _model_row(row: tuple) -> orjson.Fragment:
