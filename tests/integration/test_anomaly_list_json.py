@@ -243,3 +243,18 @@ def test_ordinary_rows_build_no_model_and_odd_rows_are_made_by_theirs(world, mon
     assert got == want and fast
     assert len(json.loads(got["body"], parse_constant=str)["anomalies"]) == 24 + len(ODD)
     assert sorted(made) == [_when(24 + j) for j, odd in enumerate(ODD) if odd[2] == "model"]
+
+
+def test_a_body_or_an_error_in_the_fast_path_leaves_the_answer_to_the_route(world, monkeypatch):
+    def with_bad_body(event):
+        event["body"], event["isBase64Encoded"] = "not base64!", True
+
+    got, want, fast = world({"limit": 5}, event_override=with_bad_body)
+    assert got == want and got["statusCode"] == 400 and not fast
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the fast path")
+
+    monkeypatch.setattr(queries, "list_anomalies_json", broken)
+    got, want, fast = world({"limit": 5})
+    assert got == want and got["statusCode"] == 200 and not fast

@@ -8,6 +8,7 @@ exists: another tenant's anomaly id is simply not found.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime, timedelta
 from typing import Annotated, get_args
@@ -30,6 +31,7 @@ from dd0c_cost.scoring import store
 from dd0c_cost.scoring.models import Anomaly, AnomalyStatus, Severity
 
 router = APIGatewayHttpRouter()
+logger = logging.getLogger(__name__)
 
 _STATUSES = {s.value for s in AnomalyStatus}
 _SEVERITIES = {s.value for s in Severity}
@@ -144,10 +146,10 @@ def list_fast(event: dict) -> dict | None:
     """``GET /v1/anomalies`` without the resolver's per-request machinery (parameter models, the page's
     models and their re-validation): the same checks, the same query, the page serialised once from its
     rows. Anything but a plainly valid request (a bad or repeated parameter, no credentials, a foreign
-    cursor...) gets None, and the resolver's route answers it, errors included, exactly as before."""
+    cursor, a body, an error...) gets None, and the resolver's route answers it, errors included, as before."""
     args = event.get("queryStringParameters") or {}
     raw = event.get("rawQueryString")
-    if event.get("multiValueQueryStringParameters") or (raw and _repeats(raw)):
+    if event.get("body") or event.get("multiValueQueryStringParameters") or (raw and _repeats(raw)):
         return None
     try:
         sort = args.get("sort", "-detected_at")
@@ -165,6 +167,9 @@ def list_fast(event: dict) -> dict | None:
         with conn.pipeline(), tenant_transaction(conn, who.tenant_id):
             body = queries.list_anomalies_json(conn, filters, sort=sort, limit=int(limit), cursor=cursor)
     except (ApiError, queries.BadQuery, ValidationError):
+        return None
+    except Exception:  # the route answers (a database outage: 503; else 500; in the error shape)
+        logger.warning("the list's fast path declined after an error", exc_info=True)
         return None
     return {"statusCode": 200, "body": body, "isBase64Encoded": False, "headers": dict(_JSON_HEADERS), "cookies": []}
 
