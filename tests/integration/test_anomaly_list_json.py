@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from dd0c_cost import auth
 from dd0c_cost.api.routes import anomalies as route
@@ -109,9 +108,12 @@ def world(app_env, db_url, operator_conn):
     from dd0c_cost.api.app import app
 
     answered: list[bool] = []
+    generic = [False]
     fast = route.list_fast
 
     def spy(event):
+        if generic[0]:
+            return None
         result = fast(event)
         answered.append(result is not None)
         return result
@@ -119,7 +121,7 @@ def world(app_env, db_url, operator_conn):
     route.list_fast = spy  # the resolver looks it up on every request
 
     def both(query: str | dict | None = None, *, key: str | None = "a", event_override=None):
-        """The response of the app (fast path) and of the resolver's route, for the same event."""
+        """The app's response, and the app's response with the fast path off (the route answers)."""
         raw = query if isinstance(query, str) else urlencode(query or {})
         headers = {"authorization": f"Bearer {secret.get(key, key)}"} if key else {}
         event = apigw_v2_event("GET", "/v1/anomalies" + (f"?{raw}" if raw else ""), headers, b"", "127.0.0.1")
@@ -127,7 +129,11 @@ def world(app_env, db_url, operator_conn):
             event_override(event)
         answered.clear()
         got = app.resolve(copy.deepcopy(event), LambdaContext("api"))
-        want = APIGatewayHttpResolver.resolve(app, copy.deepcopy(event), LambdaContext("api"))
+        generic[0] = True
+        try:
+            want = app.resolve(copy.deepcopy(event), LambdaContext("api"))
+        finally:
+            generic[0] = False
         return got, want, answered[0]
 
     yield both
