@@ -135,6 +135,69 @@ def _seed(url: str, tenants: int, per_tenant: int) -> dict[str, str]:
     return secrets
 
 
+def _breakdown(url: str, tenant_id: str, limit: int, repeat: int = 200) -> dict[str, dict[str, float]]:
+    """One first page at a time, in this process: the query (execute and fetch, as the fast path reads
+    it) against writing the page, by the fast path and by the models (the generic route's work: a model
+    per row, the page dumped in JSON mode, json.dumps). Median CPU and wall milliseconds."""
+    import json as stdlib_json
+
+    from psycopg.rows import tuple_row
+    from pydantic import TypeAdapter
+
+    from dd0c_cost.dashboard import anomalies as queries
+    from dd0c_cost.dashboard.models import AnomalyPage, AnomalyRow
+    from dd0c_cost.db.connection import open_connection, tenant_transaction
+
+    conn = open_connection(url)
+    query, params, _ = queries._page_query(queries.Filters(), "-detected_at", limit, None, queries._JSON_LIST_COLUMNS)
+    dict_query, _, _ = queries._page_query(queries.Filters(), "-detected_at", limit, None)
+    page_adapter = TypeAdapter(AnomalyPage)
+    samples: dict[str, list[tuple[float, float]]] = {"query": [], "write (fast path)": [], "write (models)": []}
+
+    def timed(name: str, fn):
+        c0, w0 = time.thread_time(), time.perf_counter()
+        out = fn()
+        samples[name].append(((time.thread_time() - c0) * 1000, (time.perf_counter() - w0) * 1000))
+        return out
+
+    with tenant_transaction(conn, tenant_id):
+        dict_rows = conn.execute(dict_query, params).fetchall()[:limit]
+        for _ in range(repeat):
+            rows = timed(
+                "query", lambda: conn.cursor(row_factory=tuple_row, binary=True).execute(query, params).fetchall()
+            )
+            timed(
+                "write (fast path)",
+                lambda rows=rows: orjson_dumps(
+                    {
+                        "anomalies": [queries._plain_row(r) or queries._model_row(r) for r in rows[:limit]],
+                        "next_cursor": None,
+                    }
+                ),
+            )
+            timed(
+                "write (models)",
+                lambda: stdlib_json.dumps(
+                    page_adapter.dump_python(
+                        AnomalyPage(anomalies=[AnomalyRow.model_validate(r) for r in dict_rows], next_cursor=None),
+                        mode="json",
+                    ),
+                    separators=(",", ":"),
+                ),
+            )
+    conn.close()
+    return {
+        name: {"cpu_ms": statistics.median(c for c, _ in values), "wall_ms": statistics.median(w for _, w in values)}
+        for name, values in samples.items()
+    }
+
+
+def orjson_dumps(value) -> str:
+    import orjson
+
+    return orjson.dumps(value).decode()
+
+
 def _plans(url: str, tenant_id: str, limit: int = 100) -> list[tuple[str, str]]:
     """EXPLAIN ANALYZE of each request shape, as the API runs it (dd0c_app, the tenant set)."""
     from dd0c_cost.dashboard import anomalies as queries
@@ -319,6 +382,7 @@ def run(
                 _, port, pids = servers[mode]
                 results[mode].append(_round(port, pids, plan, concurrency))
         plans = _plans(url, next(iter(keys_by_tenant)), limit)
+        breakdown = _breakdown(url, next(iter(keys_by_tenant)), limit)
     finally:
         for proc, _, _ in servers.values():
             os.killpg(proc.pid, signal.SIGTERM)  # the server and its workers
@@ -334,6 +398,7 @@ def run(
         "workers": workers,
         "cpus": os.cpu_count(),
         **{mode: _summary(results[mode]) for mode in modes},
+        "in_process_ms": breakdown,
     }
     if as_json:
         print(json.dumps({**summary, "plans": dict(plans)}, indent=2))
@@ -374,6 +439,13 @@ def _print(summary: dict, modes: tuple[str, ...], plans: list[tuple[str, str]]) 
             f"req/s {fast['rps']['median'] / generic['rps']['median']:.1f}x, "
             f"server CPU per request {generic['server_cpu_ms']['median'] / fast['server_cpu_ms']['median']:.1f}x less"
         )
+    b = summary["in_process_ms"]
+    print(
+        f"in process, one first page of {summary['limit']} rows at a time (median CPU / wall ms): "
+        + ", ".join(f"{name} {v['cpu_ms']:.2f} / {v['wall_ms']:.2f}" for name, v in b.items())
+        + f"; writing the page costs {b['write (fast path)']['cpu_ms'] / b['query']['wall_ms']:.2f}x the query's wall time "
+        f"({b['write (models)']['cpu_ms'] / b['query']['wall_ms']:.2f}x by the models)"
+    )
     print("\nquery plans (as dd0c_app, one tenant, EXPLAIN ANALYZE):")
     for name, text in plans:
         print(f"--- {name}")
