@@ -49,6 +49,29 @@ ODD = [
     ("DEL in an attribute", {"attributes": {"s": "a\x7fb"}}, "model"),
     ("withheld (shadow), snoozed with microseconds", {"notify_withheld": "shadow", "status": "snoozed"}, "plain"),
     ("withheld (panic), no resources", {"notify_withheld": "panic", "resource_ids": []}, "plain"),
+    (
+        "delivered to Slack, ticket created",
+        {
+            "delivery_status": "slack",
+            "delivery_detail": "severity:critical",
+            "_ticket": {
+                "status": "created",
+                "external_key": "OPS-7",
+                "external_url": "https://jira.example/browse/OPS-7",
+            },
+        },
+        "plain",
+    ),
+    (
+        "undelivered, ticket queued",
+        {"delivery_status": "undelivered", "delivery_detail": "no_route", "_ticket": {"status": "queued"}},
+        "plain",
+    ),
+    (
+        "non-ASCII ticket key",
+        {"delivery_status": "slack", "_ticket": {"status": "failed", "external_key": "ÖPS-1"}},
+        "model",
+    ),
 ]
 
 
@@ -58,6 +81,7 @@ def _when(i: int) -> datetime:
 
 def _insert(conn, tenant, account, i, **over):
     when = _when(i)
+    ticket = over.pop("_ticket", None)
     values = {
         "account_id": account,
         "region": ["us-east-1", "eu-west-1"][i % 2],
@@ -81,12 +105,30 @@ def _insert(conn, tenant, account, i, **over):
     if values["status"] == "snoozed":
         values["snoozed_until"] = when + timedelta(hours=4, microseconds=123)
     cols = list(values)
-    conn.execute(
-        f"INSERT INTO dd0c.anomalies (tenant_id, {', '.join(cols)}) VALUES (%s, "
-        + ", ".join("%s::jsonb" if c in ("components", "attributes") else "%s" for c in cols)
-        + ")",
-        [tenant, *(json.dumps(values[c]) if c in ("components", "attributes") else values[c] for c in cols)],
+    (anomaly_id,) = (
+        conn.execute(
+            f"INSERT INTO dd0c.anomalies (tenant_id, {', '.join(cols)}) VALUES (%s, "
+            + ", ".join("%s::jsonb" if c in ("components", "attributes") else "%s" for c in cols)
+            + ") RETURNING id",
+            [tenant, *(json.dumps(values[c]) if c in ("components", "attributes") else values[c] for c in cols)],
+        )
+        .fetchone()
+        .values()
     )
+    if ticket:  # its ticket (Create ticket in Slack): the list shows its status, key and URL
+        ticket = {
+            "target_name": "jira",
+            "target_kind": "jira",
+            "title": "t",
+            "body": "b",
+            "requested_by": "U1",
+            **ticket,
+        }
+        conn.execute(
+            f"INSERT INTO dd0c.tickets (tenant_id, subject_kind, subject_id, {', '.join(ticket)}) "
+            f"VALUES (%s, 'anomaly', %s, {', '.join(['%s'] * len(ticket))})",
+            [tenant, str(anomaly_id), *ticket.values()],
+        )
 
 
 @pytest.fixture
@@ -249,6 +291,14 @@ def test_ordinary_rows_build_no_model_and_odd_rows_are_made_by_theirs(world, mon
     assert got == want and fast
     assert len(json.loads(got["body"], parse_constant=str)["anomalies"]) == 24 + len(ODD)
     assert sorted(made) == [_when(24 + j) for j, odd in enumerate(ODD) if odd[2] == "model"]
+    rows = json.loads(got["body"], parse_constant=str)["anomalies"]
+    states = {(r["delivery_status"], r["delivery_detail"], r["ticket_status"], r["ticket_key"]) for r in rows}
+    assert {
+        ("pending", None, None, None),
+        ("slack", "severity:critical", "created", "OPS-7"),
+        ("undelivered", "no_route", "queued", None),
+        ("slack", None, "failed", "ÖPS-1"),
+    } == states
 
 
 def test_a_body_or_an_error_in_the_fast_path_leaves_the_answer_to_the_route(world, monkeypatch):

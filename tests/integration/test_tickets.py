@@ -81,6 +81,20 @@ def test_jira_ticket_from_the_button_is_linked_in_the_thread_and_on_the_anomaly(
     ticket = world.anomaly(acme, anomaly["id"])["ticket"]
     assert ticket["status"] == "created" and ticket["key"] == issue.answer["key"]
     assert ticket["url"] == f"{targets.url}/browse/{issue.answer['key']}"
+    # the dashboard's list and detail carry the same: where the alert went, and its ticket
+    _status, listing = world.api("GET", "/v1/anomalies", acme)
+    [row] = [a for a in listing["anomalies"] if a["id"] == anomaly["id"]]
+    assert (row["delivery_status"], row["ticket_status"], row["ticket_key"], row["ticket_url"]) == (
+        "slack",
+        "created",
+        issue.answer["key"],
+        ticket["url"],
+    )
+    _status, detail = world.api("GET", f"/v1/anomalies/{anomaly['id']}/detail", acme)
+    assert (detail["anomaly"]["delivery_detail"], detail["anomaly"]["ticket_key"]) == (
+        "workspace_default",
+        issue.answer["key"],
+    )
     thread = _thread(world)
     assert any(issue.answer["key"] in t and "created" in t for t in thread)
     assert issue.answer["key"] in json.dumps(world.slack.calls_to("chat.update")[-1].params["blocks"])

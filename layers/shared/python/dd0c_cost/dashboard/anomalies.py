@@ -30,12 +30,25 @@ from dd0c_cost.scoring.models import AnomalyStatus, Severity
 from dd0c_cost.scoring.store import _ANOMALY_COLUMNS
 
 MAX_PAGE = 200
+# What became of the alert (Slack delivery) and its ticket: row columns, and one unique-index
+# lookup per ticket column, computed for the page's rows only (after the LIMIT).
+_TICKET = (
+    "(SELECT t.{} FROM dd0c.tickets t WHERE t.tenant_id = dd0c.anomalies.tenant_id"
+    " AND t.subject_kind = 'anomaly' AND t.subject_id = dd0c.anomalies.id::text)"
+)
+_STATE_COLUMNS = "coalesce(delivery_status, 'pending') AS delivery_status, delivery_detail, " + ", ".join(
+    f"{_TICKET.format(c)} AS ticket_{n}"
+    for c, n in (("status", "status"), ("external_key", "key"), ("external_url", "url"))
+)
+_STATE_NAMES = ["delivery_status", "delivery_detail", "ticket_status", "ticket_key", "ticket_url"]
 # the list's columns; the JSON page reads ids and jsonb as text (orjson parses jsonb faster than psycopg's json)
-_LIST_COLUMNS = f"{_ANOMALY_COLUMNS}, notify_withheld"
-_JSON_LIST_COLUMNS = _LIST_COLUMNS.replace("id, tenant_id", "id::text, tenant_id::text").replace(
+_ROW_COLUMNS = f"{_ANOMALY_COLUMNS}, notify_withheld"
+_JSON_ROW_COLUMNS = _ROW_COLUMNS.replace("id, tenant_id", "id::text, tenant_id::text").replace(
     "components, attributes", "components::text, attributes::text"
 )
-assert _JSON_LIST_COLUMNS.count("::text") == 4
+assert _JSON_ROW_COLUMNS.count("::text") == 4
+_LIST_COLUMNS = f"{_ROW_COLUMNS}, {_STATE_COLUMNS}"
+_JSON_LIST_COLUMNS = f"{_JSON_ROW_COLUMNS}, {_STATE_COLUMNS}"
 _SORT_COLUMNS = {"detected_at": "detected_at", "estimated_hourly_usd": "estimated_hourly_usd", "score": "score"}
 
 
@@ -171,7 +184,9 @@ def list_anomalies_json(
 
 # positions in _JSON_LIST_COLUMNS
 _COLUMN_INDEX = {"detected_at": 9, "score": 10, "estimated_hourly_usd": 12}
-_NAMES = [c.strip().split("::")[0] for c in _LIST_COLUMNS.split(",")]
+_NAMES = [c.strip().split("::")[0] for c in _ROW_COLUMNS.split(",")] + _STATE_NAMES
+_DELIVERY = frozenset({"pending", "slack", "outbox", "undelivered"})
+_TICKETS = frozenset({None, "queued", "created", "failed"})
 _STATUSES = frozenset(s.value for s in AnomalyStatus)
 _SEVERITIES = frozenset(s.value for s in Severity)
 _WITHHELD = frozenset({None, "shadow", "panic"})
@@ -185,7 +200,11 @@ def _plain_row(row: tuple) -> dict[str, object] | None:
     """The row as ``AnomalyRow`` dumps it in JSON mode, in values orjson writes exactly as ``json`` does
     (a summary json would escape is embedded as json writes it); None if any value is not that plain."""
     (id_, tenant, account, region, service, rtype, resource_ids, event_ids, actor, detected) = row[:10]
-    (score, severity, usd, status, summary, components, attributes, snoozed, withheld) = row[10:]
+    (score, severity, usd, status, summary, components, attributes, snoozed, withheld) = row[10:19]
+    (delivery, detail, ticket, ticket_key, ticket_url) = row[19:]
+    optional = "".join(v for v in (detail, ticket_key, ticket_url) if v is not None)
+    if delivery not in _DELIVERY or ticket not in _TICKETS or not optional.isascii() or "\x7f" in optional:
+        return None
     try:
         text = "".join((account, region, service, rtype, actor, components, attributes, *resource_ids, *event_ids))
     except TypeError:  # a NULL: the model decides
@@ -228,6 +247,11 @@ def _plain_row(row: tuple) -> dict[str, object] | None:
         "attributes": attrs,
         "snoozed_until": None if snoozed is None else _iso(snoozed),
         "notify_withheld": withheld,
+        "delivery_status": delivery,
+        "delivery_detail": detail,
+        "ticket_status": ticket,
+        "ticket_key": ticket_key,
+        "ticket_url": ticket_url,
     }
 
 
@@ -285,7 +309,7 @@ def get_detail(conn: Connection, anomaly_id: UUID, *, console_base: str = "") ->
     from dd0c_cost import governance
 
     row = conn.execute(
-        f"SELECT {_ANOMALY_COLUMNS}, notify_withheld, slack_channel, slack_ts, created_at FROM dd0c.anomalies WHERE id = %s",
+        f"SELECT {_LIST_COLUMNS}, slack_channel, slack_ts, created_at FROM dd0c.anomalies WHERE id = %s",
         [anomaly_id],
     ).fetchone()
     if row is None:

@@ -18,6 +18,19 @@ class AnomalyRow(Anomaly):
     notify_withheld: Literal["shadow", "panic"] | None = Field(
         default=None, description="why nobody was notified (governance), if so"
     )
+    delivery_status: Literal["pending", "slack", "outbox", "undelivered"] = Field(
+        default="pending", description="what became of its Slack message (GET /v1/anomalies/{id} has the rest)"
+    )
+    delivery_detail: str | None = Field(
+        default=None,
+        description="delivered: the route that chose the channel; undelivered: why (slack_not_installed, "
+        "slack_uninstalled, slack_tokens_revoked, no_route, slack:<error>)",
+    )
+    ticket_status: Literal["queued", "created", "failed"] | None = Field(
+        default=None, description="its ticket (Create ticket in Slack), if one was asked for"
+    )
+    ticket_key: str | None = Field(default=None, description="PROJ-123, owner/repo#42, or what the webhook answered")
+    ticket_url: str | None = None
 
 
 class AnomalyPage(BaseModel):
