@@ -14,6 +14,7 @@ from .config import (
     DATABASE_NAME,
     DATABASE_NORMALIZER_LOGIN,
     DATABASE_PORT,
+    DATABASE_SWEEPER_LOGIN,
     DeployConfig,
 )
 from .nag import acknowledge
@@ -59,6 +60,14 @@ class Database(Construct):
             dbname=DATABASE_NAME,
             secret_name=f"{prefix}/database/normalizer",
         )
+        # The notify_sweep function's login: dd0c_app plus the list of unsent alerts (migration 013).
+        self.sweeper_secret = rds.DatabaseSecret(
+            self,
+            "SweeperSecret",
+            username=DATABASE_SWEEPER_LOGIN,
+            dbname=DATABASE_NAME,
+            secret_name=f"{prefix}/database/sweeper",
+        )
 
         self.security_group = ec2.SecurityGroup(
             self,
@@ -103,6 +112,7 @@ class Database(Construct):
         # host/port/engine/dbClusterIdentifier are written into the app secret by the attachment.
         self.app_secret_attachment = self.app_secret.attach(self.cluster)
         self.normalizer_secret_attachment = self.normalizer_secret.attach(self.cluster)
+        self.sweeper_secret_attachment = self.sweeper_secret.attach(self.cluster)
 
         # Functions -> database on 5432 only (adds the matching egress rule to the functions SG).
         self.cluster.connections.allow_from(
@@ -129,7 +139,7 @@ class Database(Construct):
                 "Deletion protection was switched off explicitly with context dbDeletionProtection=false "
                 "for a disposable environment; the default is on.",
             )
-        for runtime_secret in (self.app_secret, self.normalizer_secret):
+        for runtime_secret in (self.app_secret, self.normalizer_secret, self.sweeper_secret):
             acknowledge(
                 runtime_secret,
                 "AwsSolutions-SMG4",
@@ -137,3 +147,9 @@ class Database(Construct):
                 "function on every deploy. Automatic rotation needs multi-user rotation plus connection "
                 "re-authentication in the functions; tracked as a follow-up in docs/deploy.md.",
             )
+
+    def runtime_secret(self, role: str):
+        """The secret of the runtime login that is a member of ``role`` (FunctionSpec.database_role)."""
+        return {"dd0c_normalizer": self.normalizer_secret, "dd0c_sweeper": self.sweeper_secret}.get(
+            role, self.app_secret
+        )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -114,14 +115,13 @@ class PipelineFunctions(Construct):
                 environment[env_var("rejects_queue_url")] = queues[INGEST].dlq.queue_url
             # Each function logs in as a member of the role the topology gives it (migration 008):
             # only the normaliser's login can resolve accounts to tenants.
-            runtime_secret = (
-                database.normalizer_secret if spec.database_role == "dd0c_normalizer" else database.app_secret
-            )
+            runtime_secret = database.runtime_secret(spec.database_role)
             if spec.needs_database:
                 environment[env_var("database_secret_arn")] = runtime_secret.secret_arn
             if spec.needs_admin_database:
                 environment[env_var("database_admin_secret_arn")] = database.admin_secret.secret_arn
                 environment[env_var("database_normalizer_secret_arn")] = database.normalizer_secret.secret_arn
+                environment[env_var("database_sweeper_secret_arn")] = database.sweeper_secret.secret_arn
             if spec.needs_slack:
                 environment[env_var("slack_secret_arn")] = slack.secret.secret_arn
                 environment[env_var("slack_channel")] = config.slack_channel
@@ -177,6 +177,15 @@ class PipelineFunctions(Construct):
             if spec.needs_admin_database:
                 database.admin_secret.grant_read(function)
                 database.normalizer_secret.grant_read(function)
+                database.sweeper_secret.grant_read(function)
+            if spec.schedule:
+                events.Rule(
+                    scope_,
+                    "Schedule",
+                    description=f"dd0c-cost {spec.name}: {spec.schedule}",
+                    schedule=events.Schedule.expression(spec.schedule),
+                    targets=[events_targets.LambdaFunction(function, retry_attempts=2)],
+                )
             if spec.needs_slack:
                 slack.secret.grant_read(function)
             if spec.assumes_reader_role:

@@ -199,6 +199,7 @@ def test_function_environment(synth: Synth, spec) -> None:
     if spec.needs_admin_database:
         expected["DATABASE_ADMIN_SECRET_ARN"] = ref(synth.logical_id(database.admin_secret))
         expected["DATABASE_NORMALIZER_SECRET_ARN"] = ref(synth.logical_id(database.normalizer_secret))
+        expected["DATABASE_SWEEPER_SECRET_ARN"] = ref(synth.logical_id(database.sweeper_secret))
     if spec.needs_slack:
         expected["SLACK_SECRET_ARN"] = ref(synth.logical_id(synth.stack.slack.secret))
         expected["SLACK_CHANNEL"] = "#cost-alerts"
@@ -279,6 +280,7 @@ def test_function_reads_only_its_secrets(synth: Synth, spec) -> None:
     if spec.name == MIGRATE:
         expected.add(json.dumps(ref(synth.logical_id(database.admin_secret))))
         expected.add(json.dumps(ref(synth.logical_id(database.normalizer_secret))))
+        expected.add(json.dumps(ref(synth.logical_id(database.sweeper_secret))))
     if spec.needs_slack:
         expected.add(json.dumps(ref(synth.logical_id(synth.stack.slack.secret))))
     readable = resources_for_action(role_statements(synth, spec.name), "secretsmanager:GetSecretValue")
@@ -452,11 +454,19 @@ def test_aurora_postgresql_serverless_v2_in_isolated_subnets(synth: Synth) -> No
 
 def runtime_secret(database, spec):
     """The secret of the login a function uses: the normaliser has its own (migration 008)."""
-    return database.normalizer_secret if spec.database_role == "dd0c_normalizer" else database.app_secret
+    return database.runtime_secret(spec.database_role)
 
 
-def test_the_normaliser_alone_logs_in_as_the_normaliser() -> None:
-    assert [f.name for f in TOPOLOGY.functions if f.database_role != "dd0c_app"] == ["normalize"]
+def test_the_cross_tenant_roles_each_have_one_function() -> None:
+    roles = {f.name: f.database_role for f in TOPOLOGY.functions if f.database_role != "dd0c_app"}
+    assert roles == {"normalize": "dd0c_normalizer", "notify_sweep": "dd0c_sweeper"}
+
+
+def test_the_sweeper_runs_on_a_schedule(synth: Synth) -> None:
+    sweep = function_id(synth, "notify_sweep")
+    rules = [r for r in synth.of_type("AWS::Events::Rule").values() if "ScheduleExpression" in r["Properties"]]
+    assert [r["Properties"]["ScheduleExpression"] for r in rules] == ["rate(5 minutes)"]
+    assert rules[0]["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [sweep, "Arn"]}
 
 
 def test_three_database_secrets_with_the_expected_logins(synth: Synth) -> None:
@@ -465,6 +475,7 @@ def test_three_database_secrets_with_the_expected_logins(synth: Synth) -> None:
         (database.admin_secret, "dd0c_admin"),
         (database.app_secret, "dd0c_app_login"),
         (database.normalizer_secret, "dd0c_normalizer_login"),
+        (database.sweeper_secret, "dd0c_sweeper_login"),
     ):
         props = synth.resources[synth.logical_id(secret)]["Properties"]
         template = json.loads(props["GenerateSecretString"]["SecretStringTemplate"])
@@ -475,6 +486,7 @@ def test_three_database_secrets_with_the_expected_logins(synth: Synth) -> None:
     }
     assert json.dumps(ref(synth.logical_id(database.app_secret))) in attached
     assert json.dumps(ref(synth.logical_id(database.normalizer_secret))) in attached
+    assert json.dumps(ref(synth.logical_id(database.sweeper_secret))) in attached
     assert json.dumps(ref(synth.logical_id(database.admin_secret))) in attached
 
 

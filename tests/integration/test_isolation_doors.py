@@ -116,6 +116,18 @@ def test_an_api_login_cannot_become_the_normaliser_but_the_normaliser_login_can_
         _drop_login(db_url, norm_name)
 
 
+def test_only_the_sweeper_lists_unsent_alerts_across_tenants(two_tenants, db_url):
+    a, b, conn, _ = two_tenants
+    _refused(conn, None, "SELECT * FROM dd0c.unsent_alerts(10)")
+    sweeper = open_connection(db_url, "dd0c_sweeper")
+    try:
+        with sweeper.transaction():
+            rows = sweeper.execute("SELECT tenant_id FROM dd0c.unsent_alerts(10)").fetchall()
+    finally:
+        sweeper.close()
+    assert sorted(r["tenant_id"] for r in rows) == sorted([a, b])  # ids and revisions only
+
+
 # --- the scorer's functions act for the transaction's tenant only ------------------------------
 
 

@@ -59,6 +59,23 @@ def print_summary(summary, as_json: bool) -> None:
     print(f"rejected             {rejected_total:,}")
     for reason, count in sorted(summary.rejected.items(), key=lambda kv: (-kv[1], kv[0])):
         print(f"  {reason:<19}{count:,}")
+    for label, counts in (
+        ("failed", summary.failed),
+        ("scoring failed", summary.scoring_failed),
+        ("alerts not posted", summary.alerts_failed),
+    ):
+        if counts:
+            print(f"{label:<21}{sum(counts.values()):,}")
+            for name, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+                print(f"  {name:<19}{count:,}")
     print(f"anomalies            {summary.anomalies:,}")
-    if rejected_total:
+    if summary.alerts_resent:
+        print(f"earlier alerts sent  {summary.alerts_resent:,}")
+    if rejected_total or summary.faults:
         print(f"rejects written to   {summary.rejects_file}")
+    if summary.faults:
+        print(
+            "some work failed because a dependency failed (not because of the input): fix the cause and run the "
+            "same command again; nothing is doubled",
+            file=sys.stderr,
+        )

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     database_admin_secret_arn: str | None = None
     # The normalize function's login (a member of dd0c_normalizer); read by the migrate function.
     database_normalizer_secret_arn: str | None = None
+    # The notify_sweep function's login (a member of dd0c_sweeper, migration 013); read by migrate.
+    database_sweeper_secret_arn: str | None = None
     # Role every runtime transaction runs as; it is subject to row-level security.
     database_app_role: str = "dd0c_app"
 

@@ -48,6 +48,8 @@ class FunctionSpec:
     # The database role its login is a member of (migration 008): dd0c_app, or dd0c_normalizer for
     # the one stage that resolves accounts to tenants across tenants.
     database_role: str = "dd0c_app"
+    # An EventBridge schedule expression that invokes it (e.g. "rate(5 minutes)"), or None.
+    schedule: str | None = None
     needs_slack: bool = False
     # Tenants' sealed secrets (Slack bot tokens, ticket credentials): "decrypt" opens them,
     # "encrypt_decrypt" also seals new ones (dd0c_cost.crypto; the stack's KMS key).
@@ -264,6 +266,15 @@ TOPOLOGY = Topology(
             source_queue=NOTIFY,
             needs_slack=True,
             kms_access="decrypt",
+        ),
+        FunctionSpec(
+            name="notify_sweep",
+            purpose="every 5 minutes, put anomaly revisions not yet posted back on the notify queue",
+            output_queues=(NOTIFY,),
+            database_role="dd0c_sweeper",
+            schedule="rate(5 minutes)",
+            timeout_s=60,
+            batch_size=0,
         ),
         FunctionSpec(
             name="migrate",

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from dd0c_cost_tools.cli.output import print_summary, progress_printer
 
+# replay/demo exit code when a dependency failed (database, Slack, queues): the work is unfinished.
+FAULT_EXIT = 3
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -30,4 +33,4 @@ def run_replay(paths: list[Path], tenant: str, *, show_progress: bool):
 def cmd_replay(args) -> int:
     summary = run_replay([Path(p) for p in args.paths], args.tenant, show_progress=not args.json)
     print_summary(summary, args.json)
-    return 0
+    return FAULT_EXIT if summary.faults else 0

@@ -27,4 +27,11 @@ def apply_migrations_for_deploy() -> list[str]:
 
         login = json.loads(get_secret(settings.database_normalizer_secret_arn))
         ensure_app_login(admin_url, login["username"], login["password"], role=NORMALIZER_ROLE)
+    if settings.database_sweeper_secret_arn and not settings.database_url:
+        from aws_lambda_powertools.utilities.parameters import get_secret
+
+        from dd0c_cost.notify.sweep import SWEEPER_ROLE
+
+        login = json.loads(get_secret(settings.database_sweeper_secret_arn))
+        ensure_app_login(admin_url, login["username"], login["password"], role=SWEEPER_ROLE)
     return applied
