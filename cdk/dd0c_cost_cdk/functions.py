@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -16,7 +15,7 @@ from constructs import Construct
 from dd0c_cost.observability import METRICS_NAMESPACE, service_name
 from dd0c_cost.onboarding import READER_ROLE_NAME, REMEDIATOR_ROLE_NAME
 from dd0c_cost.settings import env_var
-from dd0c_cost.topology import INGEST, FunctionSpec, queue_url_env_var
+from dd0c_cost.topology import DATABASE_ROLES, INGEST, FunctionSpec, queue_url_env_var
 
 from .config import DeployConfig
 from .database import Database
@@ -120,8 +119,8 @@ class PipelineFunctions(Construct):
                 environment[env_var("database_secret_arn")] = runtime_secret.secret_arn
             if spec.needs_admin_database:
                 environment[env_var("database_admin_secret_arn")] = database.admin_secret.secret_arn
-                environment[env_var("database_normalizer_secret_arn")] = database.normalizer_secret.secret_arn
-                environment[env_var("database_sweeper_secret_arn")] = database.sweeper_secret.secret_arn
+                for role_spec in DATABASE_ROLES:
+                    environment[role_spec.secret_env] = database.role_secrets[role_spec.role].secret_arn
             if spec.needs_slack:
                 environment[env_var("slack_secret_arn")] = slack.secret.secret_arn
                 environment[env_var("slack_channel")] = config.slack_channel
@@ -176,16 +175,8 @@ class PipelineFunctions(Construct):
                 runtime_secret.grant_read(function)
             if spec.needs_admin_database:
                 database.admin_secret.grant_read(function)
-                database.normalizer_secret.grant_read(function)
-                database.sweeper_secret.grant_read(function)
-            if spec.schedule:
-                events.Rule(
-                    scope_,
-                    "Schedule",
-                    description=f"dd0c-cost {spec.name}: {spec.schedule}",
-                    schedule=events.Schedule.expression(spec.schedule),
-                    targets=[events_targets.LambdaFunction(function, retry_attempts=2)],
-                )
+                for secret in database.role_secrets.values():
+                    secret.grant_read(function)
             if spec.needs_slack:
                 slack.secret.grant_read(function)
             if spec.assumes_reader_role:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from dd0c_cost import observability
-from dd0c_cost.topology import INGEST, TOPOLOGY, physical_queue_name, queue_url_env_var
+from dd0c_cost.topology import DATABASE_ROLES, INGEST, TOPOLOGY, physical_queue_name, queue_url_env_var
 
 from .conftest import ALARM_EMAIL, CONNECTED_ACCOUNTS, ORGANIZATION_ID, Synth
 
@@ -198,8 +198,8 @@ def test_function_environment(synth: Synth, spec) -> None:
         expected["DATABASE_SECRET_ARN"] = ref(synth.logical_id(runtime_secret(database, spec)))
     if spec.needs_admin_database:
         expected["DATABASE_ADMIN_SECRET_ARN"] = ref(synth.logical_id(database.admin_secret))
-        expected["DATABASE_NORMALIZER_SECRET_ARN"] = ref(synth.logical_id(database.normalizer_secret))
-        expected["DATABASE_SWEEPER_SECRET_ARN"] = ref(synth.logical_id(database.sweeper_secret))
+        for role_spec in DATABASE_ROLES:
+            expected[role_spec.secret_env] = ref(synth.logical_id(database.role_secrets[role_spec.role]))
     if spec.needs_slack:
         expected["SLACK_SECRET_ARN"] = ref(synth.logical_id(synth.stack.slack.secret))
         expected["SLACK_CHANNEL"] = "#cost-alerts"
@@ -279,8 +279,8 @@ def test_function_reads_only_its_secrets(synth: Synth, spec) -> None:
         expected.add(json.dumps(ref(synth.logical_id(runtime_secret(database, spec)))))
     if spec.name == MIGRATE:
         expected.add(json.dumps(ref(synth.logical_id(database.admin_secret))))
-        expected.add(json.dumps(ref(synth.logical_id(database.normalizer_secret))))
-        expected.add(json.dumps(ref(synth.logical_id(database.sweeper_secret))))
+        for secret in database.role_secrets.values():
+            expected.add(json.dumps(ref(synth.logical_id(secret))))
     if spec.needs_slack:
         expected.add(json.dumps(ref(synth.logical_id(synth.stack.slack.secret))))
     readable = resources_for_action(role_statements(synth, spec.name), "secretsmanager:GetSecretValue")
@@ -457,25 +457,25 @@ def runtime_secret(database, spec):
     return database.runtime_secret(spec.database_role)
 
 
-def test_the_cross_tenant_roles_each_have_one_function() -> None:
+def test_each_cross_tenant_role_has_exactly_one_function() -> None:
     roles = {f.name: f.database_role for f in TOPOLOGY.functions if f.database_role != "dd0c_app"}
-    assert roles == {"normalize": "dd0c_normalizer", "notify_sweep": "dd0c_sweeper"}
+    assert sorted(roles.values()) == sorted(spec.role for spec in DATABASE_ROLES)
+    assert roles["normalize"] == "dd0c_normalizer"
+    assert roles["notify_sweep"] == "dd0c_sweeper"
 
 
-def test_the_sweeper_runs_on_a_schedule(synth: Synth) -> None:
-    sweep = function_id(synth, "notify_sweep")
-    rules = [r for r in synth.of_type("AWS::Events::Rule").values() if "ScheduleExpression" in r["Properties"]]
-    assert [r["Properties"]["ScheduleExpression"] for r in rules] == ["rate(5 minutes)"]
-    assert rules[0]["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [sweep, "Arn"]}
+def test_the_sweeper_runs_every_five_minutes(synth: Synth) -> None:
+    rule = synth.resources[synth.logical_id(synth.stack.schedules["notify-sweep"].rule)]
+    assert rule["Properties"]["ScheduleExpression"] == "rate(5 minutes)"
+    assert rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [function_id(synth, "notify_sweep"), "Arn"]}
 
 
-def test_three_database_secrets_with_the_expected_logins(synth: Synth) -> None:
+def test_database_secrets_with_the_expected_logins(synth: Synth) -> None:
     database = synth.stack.database
     for secret, username in (
         (database.admin_secret, "dd0c_admin"),
         (database.app_secret, "dd0c_app_login"),
-        (database.normalizer_secret, "dd0c_normalizer_login"),
-        (database.sweeper_secret, "dd0c_sweeper_login"),
+        *((database.role_secrets[spec.role], spec.login) for spec in DATABASE_ROLES),
     ):
         props = synth.resources[synth.logical_id(secret)]["Properties"]
         template = json.loads(props["GenerateSecretString"]["SecretStringTemplate"])
@@ -485,8 +485,8 @@ def test_three_database_secrets_with_the_expected_logins(synth: Synth) -> None:
         for a in synth.of_type("AWS::SecretsManager::SecretTargetAttachment").values()
     }
     assert json.dumps(ref(synth.logical_id(database.app_secret))) in attached
-    assert json.dumps(ref(synth.logical_id(database.normalizer_secret))) in attached
-    assert json.dumps(ref(synth.logical_id(database.sweeper_secret))) in attached
+    for secret in database.role_secrets.values():
+        assert json.dumps(ref(synth.logical_id(secret))) in attached
     assert json.dumps(ref(synth.logical_id(database.admin_secret))) in attached
 
 

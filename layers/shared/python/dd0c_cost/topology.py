@@ -45,11 +45,9 @@ class FunctionSpec:
     # Run by the deployment itself (CDK trigger) after the database exists and before every other
     # function is updated; exactly one function may say so.
     runs_on_deploy: bool = False
-    # The database role its login is a member of (migration 008): dd0c_app, or dd0c_normalizer for
-    # the one stage that resolves accounts to tenants across tenants.
+    # The database role its login is a member of (migration 008): dd0c_app, or one of
+    # DATABASE_ROLES for the one stage that needs that role's cross-tenant door.
     database_role: str = "dd0c_app"
-    # An EventBridge schedule expression that invokes it (e.g. "rate(5 minutes)"), or None.
-    schedule: str | None = None
     needs_slack: bool = False
     # Tenants' sealed secrets (Slack bot tokens, ticket credentials): "decrypt" opens them,
     # "encrypt_decrypt" also seals new ones (dd0c_cost.crypto; the stack's KMS key).
@@ -113,6 +111,40 @@ class BucketTriggerSpec:
     retry_attempts: int = 2  # Lambda async retries (0-2)
     max_event_age_s: int = 6 * 3600  # Lambda async maximum event age (60 s - 6 h)
     expire_after_days: int = 90  # lifecycle: objects are deleted after this many days
+
+
+@dataclass(frozen=True)
+class DatabaseRoleSpec:
+    """A runtime database role beyond ``dd0c_app``: ``dd0c_app`` plus one cross-tenant door (a
+    SECURITY DEFINER function granted to it alone). Exactly one function logs in as a member of it,
+    with a login and secret of its own; no other login is a member (issue 7: isolation in depth)."""
+
+    role: str  # created by a migration
+    login: str  # the LOGIN role in AWS, made a member of ``role`` by the migrate function
+    door: str  # the function(s) it adds to dd0c_app
+    migration: str
+
+    @property
+    def short(self) -> str:
+        return self.role.removeprefix("dd0c_")
+
+    @property
+    def secret_env(self) -> str:
+        """The migrate function's environment variable carrying the login's secret ARN."""
+        return f"DATABASE_{self.short.upper()}_SECRET_ARN"
+
+
+DATABASE_ROLES: tuple[DatabaseRoleSpec, ...] = (
+    DatabaseRoleSpec("dd0c_normalizer", "dd0c_normalizer_login", "dd0c.tenant_for_account", "008"),
+    DatabaseRoleSpec("dd0c_sweeper", "dd0c_sweeper_login", "dd0c.unsent_alerts", "013"),
+)
+
+
+def database_role(role: str) -> DatabaseRoleSpec:
+    for spec in DATABASE_ROLES:
+        if spec.role == role:
+            return spec
+    raise KeyError(f"no runtime database role {role!r}")
 
 
 @dataclass(frozen=True)
@@ -272,7 +304,6 @@ TOPOLOGY = Topology(
             purpose="every 5 minutes, put anomaly revisions not yet posted back on the notify queue",
             output_queues=(NOTIFY,),
             database_role="dd0c_sweeper",
-            schedule="rate(5 minutes)",
             timeout_s=60,
             batch_size=0,
         ),
@@ -468,6 +499,14 @@ TOPOLOGY = Topology(
         ),
     ),
     schedules=(
+        ScheduleSpec(
+            name="notify-sweep",
+            expression="rate(5 minutes)",
+            function="notify_sweep",
+            kind="sweep",
+            purpose="every 5 minutes, anomaly revisions not yet posted to Slack go back on the notify queue",
+            max_event_age_s=300,  # the next sweep does the same work
+        ),
         ScheduleSpec(
             name="zombie-scan",
             expression="cron(0 5 * * ? *)",
