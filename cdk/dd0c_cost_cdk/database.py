@@ -8,6 +8,8 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
+from dd0c_cost.topology import DATABASE_ROLES
+
 from .config import (
     DATABASE_ADMIN_USER,
     DATABASE_APP_LOGIN,
@@ -15,8 +17,6 @@ from .config import (
     DATABASE_PORT,
     DeployConfig,
 )
-from dd0c_cost.topology import DATABASE_ROLES
-
 from .nag import acknowledge
 from .network import Network
 

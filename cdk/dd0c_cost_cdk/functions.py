@@ -119,6 +119,7 @@ class PipelineFunctions(Construct):
                 environment[env_var("database_secret_arn")] = runtime_secret.secret_arn
             if spec.needs_admin_database:
                 environment[env_var("database_admin_secret_arn")] = database.admin_secret.secret_arn
+            if spec.runs_on_deploy:  # the migrate function creates the runtime logins
                 for role_spec in DATABASE_ROLES:
                     environment[role_spec.secret_env] = database.role_secrets[role_spec.role].secret_arn
             if spec.needs_slack:
@@ -175,6 +176,7 @@ class PipelineFunctions(Construct):
                 runtime_secret.grant_read(function)
             if spec.needs_admin_database:
                 database.admin_secret.grant_read(function)
+            if spec.runs_on_deploy:
                 for secret in database.role_secrets.values():
                     secret.grant_read(function)
             if spec.needs_slack:

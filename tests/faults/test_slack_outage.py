@@ -23,6 +23,7 @@ def _closed_port() -> int:
 def _point_slack_at(monkeypatch, base_url: str, token: str) -> None:
     monkeypatch.setenv("SLACK_BOT_TOKEN", token)
     monkeypatch.setenv("SLACK_API_BASE_URL", base_url)
+    monkeypatch.setenv("SLACK_TENANT", "demo")  # the env token serves the demo tenant only
     reset_settings()
     reset_notifier()
 

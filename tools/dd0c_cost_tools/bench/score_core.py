@@ -278,13 +278,9 @@ def run_pipeline_bench(n_events: int, repeat: int, modes=("group", "mixed", "sin
 def time_composite_engine(events) -> tuple[float, int]:
     """Seconds for the composite core alone (sanitize + step) over the events, state in memory."""
     from dd0c_cost.scoring.config import DEFAULT_CONFIG
-    from dd0c_cost.scoring.engine import (
-        Observation,
-        SeriesState,
-        TenantState,
-        sanitize,
-        step,
-    )
+    from dd0c_cost.scoring.engine import step
+    from dd0c_cost.scoring.observation import Observation, sanitize
+    from dd0c_cost.scoring.series import SeriesState, TenantState
 
     series: dict[str, SeriesState] = {}
     tenants: dict[str, TenantState] = {}

@@ -49,6 +49,9 @@ class ReplaySummary:
     tenant: str = ""
     rejects_file: str | None = None
     run_id: str = ""
+    tenant_created: bool = False
+    # Accounts in the input that another tenant owns (their records are rejected): account -> tenant.
+    foreign_accounts: dict[str, str] = field(default_factory=dict)
 
     @property
     def processed(self) -> int:
@@ -86,7 +89,7 @@ def _sort_key(indexed: tuple[int, FileItem]):
     return (when is None, when.replace(tzinfo=None) if when else _FAR_FUTURE, index)
 
 
-def replay(  # noqa: C901 - replay orchestration; to be split with the CLI work (issue 8 step 4)
+def replay(
     paths: list[Path],
     tenant_name: str,
     database_url: str,
@@ -94,21 +97,45 @@ def replay(  # noqa: C901 - replay orchestration; to be split with the CLI work 
     rejects_path: Path,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ReplaySummary:
+    """Read ``paths``, connect their accounts to the tenant (creating it if new), feed the records
+    through the local pipeline in event-time order, and append the rejects, with this run's id, to
+    ``rejects_path``."""
     summary = ReplaySummary(tenant=tenant_name, rejects_file=str(rejects_path), run_id=new_run_id())
+    ordered = _read_in_event_time_order(paths, summary)
+    tenant_id = _prepare_tenant(database_url, tenant_name, ordered, summary)
+    rejects = _file_rejects(ordered, summary)
+    _run_pipeline(database_url, tenant_id, ordered, summary, rejects, progress)
+    append_rejects(rejects_path, summary.run_id, rejects)
+    return summary
+
+
+def _read_in_event_time_order(paths: list[Path], summary: ReplaySummary) -> list[FileItem]:
     items: list[FileItem] = []
     for path in input_files(paths):
         items.extend(iter_file(path))
     summary.read = len(items)
-    ordered = [item for _, item in sorted(enumerate(items), key=_sort_key)]
+    return [item for _, item in sorted(enumerate(items), key=_sort_key)]
 
+
+def _prepare_tenant(database_url: str, tenant_name: str, ordered: list[FileItem], summary: ReplaySummary):
+    """The tenant's id (created if new) with the input's accounts connected to it; accounts that
+    another tenant owns are left alone and named in ``summary.foreign_accounts``."""
     conn = operator.open_operator_connection(database_url)
     try:
-        tenant_id = operator.ensure_tenant(conn, tenant_name)
+        tenant_id = operator.find_tenant(conn, tenant_name)
+        if tenant_id is None:
+            tenant_id = operator.ensure_tenant(conn, tenant_name)
+            summary.tenant_created = True
         accounts = {a for item in ordered if not item.rejected and (a := _account_of(item.value))}
-        operator.attach_accounts(conn, tenant_id, accounts)
+        _, refused = operator.attach_accounts(conn, tenant_id, accounts)
+        summary.foreign_accounts = operator.account_owners(conn, refused)
     finally:
         conn.close()
+    return tenant_id
 
+
+def _file_rejects(ordered: list[FileItem], summary: ReplaySummary) -> list[dict]:
+    """Records the reader already refused (bad JSON, not CloudTrail, ...), counted and kept."""
     rejects: list[dict] = []
     for item in ordered:
         if item.rejected:
@@ -121,7 +148,34 @@ def replay(  # noqa: C901 - replay orchestration; to be split with the CLI work 
                 }
             )
 
+    return rejects
+
+
+def _run_pipeline(database_url, tenant_id, ordered, summary, rejects, progress) -> None:
+    """Feed the records through the local pipeline; count outcomes; keep dead letters as rejects
+    (a fault by the name of its last failure, never a reject)."""
     last_failure: dict[str, str] = {}  # body digest (and message group) -> the name of its latest failure
+    tally = _tally(summary, last_failure, progress)
+    outcomes.add_listener(tally)
+    try:
+        with LocalPipeline(extra_env={"DATABASE_URL": database_url}) as pipeline:
+            # Alerts never lost: what earlier runs could not post (Slack down) goes out first.
+            swept = _sweep(database_url, attempts=2)
+            summary.alerts_resent = swept.posted
+            summary.alerts_failed.update(swept.failed)
+            bodies = _ingest_bodies(tenant_id, ordered, summary, rejects)
+            # Feed the queues a window at a time: moto's FIFO emulation slows down quadratically
+            # with queue depth, and Lambda would be consuming concurrently with the producer anyway.
+            for start in range(0, len(bodies), REPLAY_WINDOW):
+                pipeline.send_ingest(bodies[start : start + REPLAY_WINDOW])
+                pipeline.drain()
+            _collect_dead_letters(pipeline, summary, rejects, last_failure)
+    finally:
+        outcomes.remove_listener(tally)
+
+
+def _tally(summary: ReplaySummary, last_failure: dict[str, str], progress) -> Callable[..., None]:
+    """The outcomes listener: counts what each stage did, remembers each message's last failure."""
 
     def tally(stage: str, kind: str, reason: str | None, origin: dict | None) -> None:
         if kind == "failed":
@@ -141,55 +195,44 @@ def replay(  # noqa: C901 - replay orchestration; to be split with the CLI work 
         elif stage == "score" and kind == "anomaly":
             summary.anomalies += 1
 
-    outcomes.add_listener(tally)
-    try:
-        with LocalPipeline(extra_env={"DATABASE_URL": database_url}) as pipeline:
-            # Alerts never lost: what earlier runs could not post (Slack down) goes out first.
-            swept = _sweep(database_url, attempts=2)
-            summary.alerts_resent = swept.posted
-            summary.alerts_failed.update(swept.failed)
-            bodies = []
-            for item in ordered:
-                if item.rejected:
-                    continue
-                body = IngestMessage(tenant_id=tenant_id, origin=item.origin, record=item.value).model_dump_json()
-                if len(body.encode()) > SQS_MAX_MESSAGE_BYTES:
-                    # Never sendable: refused here, by name, like POST /v1/ingest and S3 do.
-                    summary.rejected[RejectReason.TOO_LARGE.value] += 1
-                    detail = f"{len(body.encode()):,} bytes > SQS's {SQS_MAX_MESSAGE_BYTES:,}"
-                    rejects.append(
-                        {
-                            "reason": RejectReason.TOO_LARGE.value,
-                            "detail": detail,
-                            **item.origin.model_dump(exclude_none=True),
-                        }
-                    )
-                    continue
-                bodies.append((_account_of(item.value) or "unknown", body))
-            # Feed the queues a window at a time: moto's FIFO emulation slows down quadratically
-            # with queue depth, and Lambda would be consuming concurrently with the producer anyway.
-            for start in range(0, len(bodies), REPLAY_WINDOW):
-                pipeline.send_ingest(bodies[start : start + REPLAY_WINDOW])
-                pipeline.drain()
-            for queue in TOPOLOGY.queues:
-                for message in pipeline.take_dead_letters(queue.name):
-                    rejects.append(_reject_entry(queue.name, message))
-                    attrs = message.get("MessageAttributes", {})
-                    if "reject_reason" not in attrs:
-                        # It failed every delivery and was moved by redrive: a fault, by name.
-                        group = message.get("Attributes", {}).get("MessageGroupId")
-                        name = last_failure.get(
-                            hashlib.sha256(message["Body"].encode()).hexdigest()
-                        ) or last_failure.get(f"group:{group}", "unknown")
-                        rejects[-1]["reason"] = f"failed:{name}"
-                        {INGEST: summary.failed, COST_EVENTS: summary.scoring_failed}.get(
-                            queue.name, summary.alerts_failed
-                        )[name] += 1
-    finally:
-        outcomes.remove_listener(tally)
+    return tally
 
-    append_rejects(rejects_path, summary.run_id, rejects)
-    return summary
+
+def _ingest_bodies(tenant_id, ordered: list[FileItem], summary: ReplaySummary, rejects: list[dict]):
+    """(message group, body) of every readable record; a body SQS could never carry is rejected
+    here, by name, like POST /v1/ingest and S3 do."""
+    bodies = []
+    for item in ordered:
+        if item.rejected:
+            continue
+        body = IngestMessage(tenant_id=tenant_id, origin=item.origin, record=item.value).model_dump_json()
+        if len(body.encode()) > SQS_MAX_MESSAGE_BYTES:
+            summary.rejected[RejectReason.TOO_LARGE.value] += 1
+            detail = f"{len(body.encode()):,} bytes > SQS's {SQS_MAX_MESSAGE_BYTES:,}"
+            rejects.append(
+                {"reason": RejectReason.TOO_LARGE.value, "detail": detail, **item.origin.model_dump(exclude_none=True)}
+            )
+            continue
+        bodies.append((_account_of(item.value) or "unknown", body))
+    return bodies
+
+
+def _collect_dead_letters(pipeline, summary: ReplaySummary, rejects: list[dict], last_failure: dict[str, str]):
+    """Dead letters become rejects entries; one without a reject reason failed every delivery and
+    was moved by redrive: a fault, counted by the name of its last failure."""
+    for queue in TOPOLOGY.queues:
+        for message in pipeline.take_dead_letters(queue.name):
+            rejects.append(_reject_entry(queue.name, message))
+            if "reject_reason" in message.get("MessageAttributes", {}):
+                continue
+            group = message.get("Attributes", {}).get("MessageGroupId")
+            name = last_failure.get(hashlib.sha256(message["Body"].encode()).hexdigest()) or last_failure.get(
+                f"group:{group}", "unknown"
+            )
+            rejects[-1]["reason"] = f"failed:{name}"
+            {INGEST: summary.failed, COST_EVENTS: summary.scoring_failed}.get(queue.name, summary.alerts_failed)[
+                name
+            ] += 1
 
 
 def new_run_id() -> str:

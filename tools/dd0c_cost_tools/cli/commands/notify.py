@@ -5,10 +5,16 @@ from __future__ import annotations
 
 import sys
 
+from dd0c_cost_tools.cli.commands.replay import FAULT_EXIT
+
 
 def register(sub) -> None:
     p = sub.add_parser("notify", help="notify retry: post every anomaly revision not yet posted (Slack was down)")
-    p.add_argument("action", choices=["retry"])
+    p.add_argument(
+        "action",
+        choices=["retry"],
+        help="retry: post now what the database says is unsent (Retry-After honoured, backoff otherwise)",
+    )
     p.set_defaults(func=cmd_notify)
 
 
@@ -23,5 +29,5 @@ def cmd_notify(args) -> int:
         print(f"  still unsent ({name}) {count:,}")
     if result.failed:
         print("Slack (or the database) still fails: run `dd0c-cost notify retry` again later", file=sys.stderr)
-        return 3
+        return FAULT_EXIT
     return 0

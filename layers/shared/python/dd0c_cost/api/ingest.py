@@ -54,6 +54,7 @@ def parse_ingest_request(body: bytes, *, max_body_bytes: int, max_records: int) 
         )
     if items and all(item.problem is not None for item in items):
         first = items[0].problem
+        assert first is not None
         if first.reason == "malformed_json":
             raise IngestRequestError(400, "malformed_json", f"body is neither JSON nor JSON Lines: {first.detail}")
         raise IngestRequestError(400, first.reason, first.detail)

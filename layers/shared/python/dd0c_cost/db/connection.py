@@ -17,9 +17,12 @@ from uuid import UUID
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 
 from dd0c_cost.settings import Settings, get_settings
+
+# Every runtime connection returns rows as dicts (``dict_row``); annotate with this.
+Connection = psycopg.Connection[DictRow]
 
 # One connection per thread and per database role the process uses, reused across warm
 # invocations: a Lambda process has one thread; a threaded local server (the dashboard benchmark)
@@ -56,21 +59,21 @@ def resolve_database_url(settings: Settings, *, admin: bool = False) -> str:
     )
 
 
-def open_connection(url: str, app_role: str = "dd0c_app") -> psycopg.Connection:
+def open_connection(url: str, app_role: str = "dd0c_app") -> Connection:
     conn = psycopg.connect(url, row_factory=dict_row, autocommit=False)
     conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(app_role)))
     conn.commit()
     return conn
 
 
-def _thread_connections() -> dict[str, psycopg.Connection]:
+def _thread_connections() -> dict[str, Connection]:
     connections = getattr(_local, "connections", None)
     if connections is None:
         connections = _local.connections = {}
     return connections
 
 
-def get_connection(settings: Settings | None = None, *, role: str | None = None) -> psycopg.Connection:
+def get_connection(settings: Settings | None = None, *, role: str | None = None) -> Connection:
     """The thread's connection for ``role`` (default: settings.database_app_role), reused
     across warm invocations; reopened if it broke."""
     settings = settings or get_settings()
@@ -91,21 +94,21 @@ def close_connection() -> None:
 
 
 @contextmanager
-def tenant_transaction(conn: psycopg.Connection, tenant_id: UUID | str) -> Iterator[psycopg.Connection]:
+def tenant_transaction(conn: Connection, tenant_id: UUID | str) -> Iterator[Connection]:
     """A transaction that can see and write only ``tenant_id``'s rows."""
     with conn.transaction():
         conn.execute("SELECT set_config('dd0c.tenant_id', %s, true)", [str(tenant_id)])
         yield conn
 
 
-def tenant_for_account(conn: psycopg.Connection, account_id: str) -> UUID | None:
+def tenant_for_account(conn: Connection, account_id: str) -> UUID | None:
     """The tenant an approved account belongs to. Needs a ``NORMALIZER_ROLE`` connection."""
     with conn.transaction():
         row = conn.execute("SELECT dd0c.tenant_for_account(%s) AS t", [account_id]).fetchone()
     return row["t"] if row else None
 
 
-def tenant_for_api_key(conn: psycopg.Connection, key_hash: bytes) -> UUID | None:
+def tenant_for_api_key(conn: Connection, key_hash: bytes) -> UUID | None:
     with conn.transaction():
         row = conn.execute("SELECT dd0c.tenant_for_api_key(%s) AS t", [key_hash]).fetchone()
     return row["t"] if row else None

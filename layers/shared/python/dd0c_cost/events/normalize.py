@@ -14,7 +14,7 @@ import orjson
 import psycopg
 
 from dd0c_cost import catalogue
-from dd0c_cost.db.connection import tenant_for_account, tenant_transaction
+from dd0c_cost.db.connection import Connection, tenant_for_account, tenant_transaction
 from dd0c_cost.events import documents, store
 from dd0c_cost.events.actor import actor_from_record
 from dd0c_cost.events.cloudtrail import (
@@ -127,7 +127,7 @@ def build_cost_event(
     event: CloudTrailEvent,
     entry: catalogue.CatalogueEntry,
     book,
-    conn: psycopg.Connection | None,
+    conn: Connection | None,
     *,
     history: Lookup | None = None,
 ) -> CostEvent:
@@ -237,7 +237,7 @@ def normalize_record(
     return NormalizeOutcome(OutcomeKind.COST_EVENT, cost_event=cost_event)
 
 
-def normalize(message: IngestMessage, conn: psycopg.Connection, book) -> NormalizeOutcome:
+def normalize(message: IngestMessage, conn: Connection, book) -> NormalizeOutcome:
     """Validate, attribute to a tenant, price and persist one record."""
     try:
         event = parse(message.record)

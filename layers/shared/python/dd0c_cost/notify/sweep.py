@@ -20,20 +20,21 @@ from dataclasses import dataclass, field
 
 import psycopg
 
+from dd0c_cost.db.connection import Connection
 from dd0c_cost.events.models import NotifyMessage
 
 SWEEPER_ROLE = "dd0c_sweeper"
 MAX_RETRY_AFTER_S = 60.0
 
 
-def unsent_alerts(conn: psycopg.Connection, limit: int = 500) -> list[NotifyMessage]:
+def unsent_alerts(conn: Connection, limit: int = 500) -> list[NotifyMessage]:
     """Every anomaly revision not yet posted (a ``SWEEPER_ROLE`` connection)."""
     with conn.transaction():
         rows = conn.execute("SELECT tenant_id, anomaly_id, revision FROM dd0c.unsent_alerts(%s)", [limit]).fetchall()
     return [NotifyMessage(tenant_id=r["tenant_id"], anomaly_id=r["anomaly_id"], revision=r["revision"]) for r in rows]
 
 
-def enqueue_unsent(conn: psycopg.Connection, *, sweep_id: str, limit: int = 500) -> int:
+def enqueue_unsent(conn: Connection, *, sweep_id: str, limit: int = 500) -> int:
     """Put every unsent revision back on the notify queue (AWS). The deduplication id names the
     sweep, so a revision swept again later is not dropped by SQS's 5-minute deduplication."""
     from dd0c_cost import queues
@@ -59,7 +60,7 @@ class SweepResult:
 
 
 def resend_unsent(
-    conn: psycopg.Connection,
+    conn: Connection,
     post: Callable[[str], None],
     *,
     attempts: int = 5,
