@@ -481,10 +481,28 @@ def runtime_secret(database, spec):
 
 
 def test_each_cross_tenant_role_has_exactly_one_function() -> None:
+    from dd0c_cost.db.connection import NORMALIZER_ROLE
+    from dd0c_cost.notify.events import SLACK_EVENTS_ROLE
+    from dd0c_cost.notify.sweep import SWEEPER_ROLE
+    from dd0c_cost.usage import poller
+    from dd0c_cost.zombies import hunter
+
     roles = {f.name: f.database_role for f in TOPOLOGY.functions if f.database_role != "dd0c_app"}
     assert sorted(roles.values()) == sorted(spec.role for spec in DATABASE_ROLES)
-    assert roles["normalize"] == "dd0c_normalizer"
-    assert roles["notify_sweep"] == "dd0c_sweeper"
+    # the role each function's code asks for is the one its login is a member of
+    assert roles == {
+        "normalize": NORMALIZER_ROLE,
+        "notify_sweep": SWEEPER_ROLE,
+        "zombie_fanout": hunter.FANOUT_ROLE,
+        "usage_fanout": poller.FANOUT_ROLE,
+        "slack_events": SLACK_EVENTS_ROLE,
+    }
+
+
+def test_slack_events_reach_their_own_function_only() -> None:
+    (route,) = (r for r in TOPOLOGY.routes if r.path == "/slack/events")
+    assert route.function == "slack_events"
+    assert [r.path for r in TOPOLOGY.routes if r.function == "slack_events"] == ["/slack/events"]
 
 
 def test_the_sweeper_runs_every_five_minutes(synth: Synth) -> None:

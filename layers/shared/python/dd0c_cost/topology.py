@@ -140,6 +140,9 @@ class DatabaseRoleSpec:
 DATABASE_ROLES: tuple[DatabaseRoleSpec, ...] = (
     DatabaseRoleSpec("dd0c_normalizer", "dd0c_normalizer_login", "dd0c.tenant_for_account", "008"),
     DatabaseRoleSpec("dd0c_sweeper", "dd0c_sweeper_login", "dd0c.unsent_alerts", "013"),
+    DatabaseRoleSpec("dd0c_zombie_fanout", "dd0c_zombie_fanout_login", "dd0c.zombie_scan_targets", "019"),
+    DatabaseRoleSpec("dd0c_usage_fanout", "dd0c_usage_fanout_login", "dd0c.usage_poll_targets", "019"),
+    DatabaseRoleSpec("dd0c_slack_events", "dd0c_slack_events_login", "dd0c.disable_slack_workspace", "019"),
 )
 
 
@@ -224,6 +227,7 @@ ZOMBIES = "zombies"
 USAGE = "usage"
 S3_INGEST = "s3_ingest"
 ZOMBIE_FANOUT = "zombie_fanout"
+SLACK_EVENTS = "slack_events"
 ZOMBIE_HUNTER = "zombie_hunter"
 USAGE_FANOUT = "usage_fanout"
 USAGE_POLL = "usage_poll"
@@ -350,9 +354,19 @@ TOPOLOGY = Topology(
             batch_size=0,
         ),
         FunctionSpec(
+            name=SLACK_EVENTS,
+            purpose="Slack's signed events (app_uninstalled, tokens_revoked): disable the workspace's installations; "
+            "its own function because that crosses tenants (migration 019)",
+            needs_slack=True,
+            database_role="dd0c_slack_events",
+            timeout_s=10,
+            batch_size=0,
+        ),
+        FunctionSpec(
             name=ZOMBIE_FANOUT,
             purpose="on schedule: one zombie-queue message per connected account and region (daily scan) or per tenant (weekly digest)",
             output_queues=(ZOMBIES,),
+            database_role="dd0c_zombie_fanout",
             timeout_s=120,
             batch_size=0,
         ),
@@ -370,6 +384,7 @@ TOPOLOGY = Topology(
             name=USAGE_FANOUT,
             purpose="on schedule: one usage-queue message per connected account whose tenant polls usage",
             output_queues=(USAGE,),
+            database_role="dd0c_usage_fanout",
             timeout_s=60,
             batch_size=0,
         ),
@@ -466,7 +481,13 @@ TOPOLOGY = Topology(
             "slack_signature",
             "Slack button clicks, selects and modal submissions",
         ),
-        RouteSpec("POST", "/slack/events", "api", "slack_signature", "Slack events: app_uninstalled, tokens_revoked"),
+        RouteSpec(
+            "POST",
+            "/slack/events",
+            SLACK_EVENTS,
+            "slack_signature",
+            "Slack events: app_uninstalled, tokens_revoked",
+        ),
         RouteSpec(
             "GET", "/slack/install", "api", "oauth_state", "start installing the Slack app for a tenant (302 to Slack)"
         ),
