@@ -450,6 +450,13 @@ TOPOLOGY = Topology(
         RouteSpec("GET", "/v1/spend/now", "api", "api_key", "current estimated $/h by service, account or region"),
         RouteSpec("GET", "/v1/spend/series", "api", "api_key", "hourly spend-rate series with the anomalies in range"),
         RouteSpec("GET", "/v1/spend/baselines", "api", "api_key", "baselines per series with their statistics"),
+        RouteSpec(
+            "GET",
+            "/v1/spend/bill",
+            "api",
+            "api_key",
+            "estimate against the bill per account, billing service and day; services whose estimates run off",
+        ),
         RouteSpec("GET", "/v1/accounts", "api", "api_key", "connected accounts with event-flow health"),
         RouteSpec(
             "POST",

@@ -10,6 +10,10 @@ BENCHMARKS = {
     "nab": ("dd0c_cost_tools.bench.nab", "the streaming detector on NAB realAWSCloudwatch (score and speed)"),
     "score": ("dd0c_cost_tools.bench.score_core", "the scoring core and the score function on PostgreSQL"),
     "normalize": ("dd0c_cost_tools.bench.normalize", "the normaliser on the CloudTrail corpus vs JSON parsing"),
+    "detect": (
+        "dd0c_cost_tools.bench.detect",
+        "recall, precision and delay on a labelled CloudTrail stream vs a daily-billing baseline",
+    ),
     "dashboard": ("dd0c_cost_tools.bench.dashboard", "the dashboard API on 1 M anomalies / 100 tenants"),
     "console": ("dd0c_cost_tools.bench.dashboard:main_console", "the web console's first load in Chromium"),
 }
@@ -17,7 +21,8 @@ BENCHMARKS = {
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "bench", help="benchmarks: nab, score, normalize, dashboard, console (each prints figures; --json for machines)"
+        "bench",
+        help="benchmarks: nab, score, normalize, detect, dashboard, console (each prints figures; --json for machines)",
     )
     names = p.add_subparsers(dest="bench_name", metavar="BENCHMARK", required=True)
     for name, (_target, purpose) in BENCHMARKS.items():

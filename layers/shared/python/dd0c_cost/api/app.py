@@ -29,6 +29,7 @@ from dd0c_cost.api.models import ErrorBody
 from dd0c_cost.api.routes import (
     accounts,
     anomalies,
+    bill,
     console,
     governance,
     health,
@@ -83,6 +84,7 @@ for _routes in (
     ingest,
     anomalies,
     spend,
+    bill,
     overview,
     accounts,
     governance,
