@@ -40,6 +40,7 @@ from dd0c_cost.api.routes import (
     slack,
     spend,
     tickets,
+    zombies,
 )
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ for _routes in (
     session,
     ingest,
     anomalies,
+    zombies,
     spend,
     bill,
     overview,
