@@ -482,6 +482,7 @@ def runtime_secret(database, spec):
 
 def test_each_cross_tenant_role_has_exactly_one_function() -> None:
     from dd0c_cost.db.connection import NORMALIZER_ROLE
+    from dd0c_cost.notify.digest import DIGEST_ROLE
     from dd0c_cost.notify.events import SLACK_EVENTS_ROLE
     from dd0c_cost.notify.sweep import SWEEPER_ROLE
     from dd0c_cost.usage import poller
@@ -496,6 +497,7 @@ def test_each_cross_tenant_role_has_exactly_one_function() -> None:
         "zombie_fanout": hunter.FANOUT_ROLE,
         "usage_fanout": poller.FANOUT_ROLE,
         "slack_events": SLACK_EVENTS_ROLE,
+        "digest": DIGEST_ROLE,
     }
 
 

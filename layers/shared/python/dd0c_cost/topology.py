@@ -145,6 +145,7 @@ DATABASE_ROLES: tuple[DatabaseRoleSpec, ...] = (
     DatabaseRoleSpec("dd0c_zombie_fanout", "dd0c_zombie_fanout_login", "dd0c.zombie_scan_targets", "019"),
     DatabaseRoleSpec("dd0c_usage_fanout", "dd0c_usage_fanout_login", "dd0c.usage_poll_targets", "019"),
     DatabaseRoleSpec("dd0c_slack_events", "dd0c_slack_events_login", "dd0c.disable_slack_workspace", "019"),
+    DatabaseRoleSpec("dd0c_digest", "dd0c_digest_login", "dd0c.all_tenant_ids", "019"),
 )
 
 
@@ -426,6 +427,7 @@ TOPOLOGY = Topology(
             name="digest",
             purpose="on schedule: each tenant's daily Slack digest (anomalies by status, spend, money saved)",
             needs_slack=True,
+            database_role="dd0c_digest",
             kms_access="decrypt",
             timeout_s=300,
             batch_size=0,

@@ -8,8 +8,8 @@
 --   * dd0c.disable_slack_workspace (010) disables any tenant's Slack installation given a team id:
 --     only Slack's signed events (app_uninstalled, tokens_revoked) need it, and they now reach a
 --     function of their own, slack_events: dd0c_slack_events.
---   * dd0c.all_tenant_ids (015) lists every tenant id; nothing calls it. dd0c_app loses it; a
---     stage that needs it later gets a role of its own, like the three above.
+--   * dd0c.all_tenant_ids (015) lists every tenant id: only the daily digest's schedule needs it:
+--     dd0c_digest.
 -- Each role's only member in AWS is its function's own login (topology.DATABASE_ROLES; the migrate
 -- function creates the logins). zombie_finding_history, explanations and console_sessions now
 -- reference their parents with tenant_id.
@@ -18,7 +18,7 @@ DO $$
 DECLARE
     v_role text;
 BEGIN
-    FOREACH v_role IN ARRAY ARRAY['dd0c_zombie_fanout', 'dd0c_usage_fanout', 'dd0c_slack_events'] LOOP
+    FOREACH v_role IN ARRAY ARRAY['dd0c_zombie_fanout', 'dd0c_usage_fanout', 'dd0c_slack_events', 'dd0c_digest'] LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = v_role) THEN
             EXECUTE format('CREATE ROLE %I NOLOGIN NOBYPASSRLS NOSUPERUSER NOCREATEDB NOCREATEROLE', v_role);
         END IF;
@@ -39,6 +39,7 @@ GRANT EXECUTE ON FUNCTION dd0c.usage_poll_targets() TO dd0c_usage_fanout;
 REVOKE EXECUTE ON FUNCTION dd0c.disable_slack_workspace(text, text, text, text[]) FROM dd0c_app;
 GRANT EXECUTE ON FUNCTION dd0c.disable_slack_workspace(text, text, text, text[]) TO dd0c_slack_events;
 REVOKE EXECUTE ON FUNCTION dd0c.all_tenant_ids() FROM dd0c_app;
+GRANT EXECUTE ON FUNCTION dd0c.all_tenant_ids() TO dd0c_digest;
 
 -- Foreign keys with tenant_id. Rows that already point across tenants (only a tenant attacking
 -- another, or a bug, could have made them) are removed first, as the operator role (its policy
