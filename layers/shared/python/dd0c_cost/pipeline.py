@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 
 from dd0c_cost import governance, outcomes, queues
-from dd0c_cost.db.connection import get_connection, tenant_transaction
+from dd0c_cost.db.connection import NORMALIZER_ROLE, get_connection, tenant_transaction
 from dd0c_cost.events.cloudtrail import RecordRejected
 from dd0c_cost.events.models import CostEvent, NotifyMessage
 from dd0c_cost.events.normalize import (
@@ -34,7 +34,7 @@ def normalize_body(body: str | bytes) -> NormalizeOutcome:
     else:
         from dd0c_cost.pricing import get_price_book
 
-        outcome = normalize(message, get_connection(), get_price_book())
+        outcome = normalize(message, get_connection(role=NORMALIZER_ROLE), get_price_book())
 
     if outcome.forward and outcome.cost_event is not None:
         event = outcome.cost_event

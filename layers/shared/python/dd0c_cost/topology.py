@@ -45,6 +45,9 @@ class FunctionSpec:
     # Run by the deployment itself (CDK trigger) after the database exists and before every other
     # function is updated; exactly one function may say so.
     runs_on_deploy: bool = False
+    # The database role its login is a member of (migration 008): dd0c_app, or dd0c_normalizer for
+    # the one stage that resolves accounts to tenants across tenants.
+    database_role: str = "dd0c_app"
     # The operator's door to the deployed database (``dd0c-cost --stack NAME``): invoked with
     # lambda:Invoke only; the stack outputs its name. At most one function may say so.
     operator_entrypoint: bool = False
@@ -264,6 +267,7 @@ TOPOLOGY = Topology(
             source_queue=INGEST,
             output_queues=(COST_EVENTS, SIZING),
             sends_rejects=True,
+            database_role="dd0c_normalizer",
         ),
         FunctionSpec(
             name=SIZING,

@@ -24,9 +24,14 @@ from dd0c_cost.settings import Settings, get_settings
 # Every runtime connection returns rows as dicts (``dict_row``); annotate with this.
 Connection = psycopg.Connection[DictRow]
 
-# One connection per thread: a Lambda process has one; a threaded local server (the dashboard
-# benchmark) gives each request thread its own.
+# One connection per thread and per database role the process uses, reused across warm
+# invocations: a Lambda process has one thread; a threaded local server (the dashboard benchmark)
+# gives each request thread its own.
 _local = threading.local()
+
+# The runtime role plus the one cross-tenant door the normaliser needs (dd0c.tenant_for_account,
+# migration 008). Only the normalize function's login is a member; the API's is not.
+NORMALIZER_ROLE = "dd0c_normalizer"
 
 
 def resolve_database_url(settings: Settings, *, admin: bool = False) -> str:
@@ -61,20 +66,31 @@ def open_connection(url: str, app_role: str = "dd0c_app") -> Connection:
     return conn
 
 
-def get_connection(settings: Settings | None = None) -> Connection:
-    """The thread's connection, reused across warm invocations; reopened if it broke."""
-    conn = getattr(_local, "connection", None)
+def _thread_connections() -> dict[str, Connection]:
+    connections = getattr(_local, "connections", None)
+    if connections is None:
+        connections = _local.connections = {}
+    return connections
+
+
+def get_connection(settings: Settings | None = None, *, role: str | None = None) -> Connection:
+    """The thread's connection for ``role`` (default: settings.database_app_role), reused
+    across warm invocations; reopened if it broke."""
+    settings = settings or get_settings()
+    role = role or settings.database_app_role
+    connections = _thread_connections()
+    conn = connections.get(role)
     if conn is None or conn.closed or conn.broken:
-        settings = settings or get_settings()
-        conn = _local.connection = open_connection(resolve_database_url(settings), settings.database_app_role)
+        conn = connections[role] = open_connection(resolve_database_url(settings), role)
     return conn
 
 
 def close_connection() -> None:
-    conn = getattr(_local, "connection", None)
-    if conn is not None and not conn.closed:
-        conn.close()
-    _local.connection = None
+    connections = _thread_connections()
+    for conn in list(connections.values()):
+        if not conn.closed:
+            conn.close()
+    connections.clear()
 
 
 @contextmanager
@@ -86,6 +102,7 @@ def tenant_transaction(conn: Connection, tenant_id: UUID | str) -> Iterator[Conn
 
 
 def tenant_for_account(conn: Connection, account_id: str) -> UUID | None:
+    """The tenant an approved account belongs to. Needs a ``NORMALIZER_ROLE`` connection."""
     with conn.transaction():
         row = conn.execute("SELECT dd0c.tenant_for_account(%s) AS t", [account_id]).fetchone()
     return row["t"] if row else None
