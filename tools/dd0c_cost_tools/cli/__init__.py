@@ -16,6 +16,7 @@ from dd0c_cost_tools.cli.commands import (
     contracts,
     db,
     demo,
+    digest,
     governance,
     keys,
     pricing,
@@ -26,6 +27,7 @@ from dd0c_cost_tools.cli.commands import (
     tenants,
     tickets,
     usage,
+    zombies,
 )
 from dd0c_cost_tools.cli.errors import explain
 
@@ -35,6 +37,7 @@ COMMAND_GROUPS = (
     db,
     replay,
     anomalies,
+    zombies,
     serve,
     tenants,
     keys,
@@ -44,6 +47,7 @@ COMMAND_GROUPS = (
     usage,
     tickets,
     remediation,
+    digest,
     contracts,
     pricing,
     bench,
