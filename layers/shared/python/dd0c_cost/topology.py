@@ -228,6 +228,7 @@ COST_EVENTS = "cost-events"
 NOTIFY = "notify"
 ZOMBIES = "zombies"
 USAGE = "usage"
+SIZING = "sizing"
 S3_INGEST = "s3_ingest"
 ZOMBIE_FANOUT = "zombie_fanout"
 SLACK_EVENTS = "slack_events"
@@ -277,6 +278,14 @@ TOPOLOGY = Topology(
             visibility_timeout_s=720,  # 6x the poller's 120 s
         ),
         QueueSpec(
+            name=SIZING,
+            purpose="resources sized before the history began, waiting to be described in the customer's account",
+            message_group="account:region (the customer's API limits are per account and region)",
+            deduplication="tenant + account + region + resource type + the resource ids (the request's natural key)",
+            max_receive_count=5,  # a throttled describe is retried after the visibility timeout
+            visibility_timeout_s=360,  # 6x the sizing function's 60 s
+        ),
+        QueueSpec(
             name=TICKETS,
             purpose="tickets asked for in Slack, waiting to be created in Jira, GitHub or a webhook",
             message_group="ticket id (a ticket waiting out its backoff holds back no other)",
@@ -298,9 +307,18 @@ TOPOLOGY = Topology(
             name="normalize",
             purpose="parse, validate, price and persist CloudTrail records as cost events",
             source_queue=INGEST,
-            output_queues=(COST_EVENTS,),
+            output_queues=(COST_EVENTS, SIZING),
             sends_rejects=True,
             database_role="dd0c_normalizer",
+        ),
+        FunctionSpec(
+            name=SIZING,
+            purpose="describe resources sized before the history began through the account's dd0c-reader role "
+            "(batched per account, region and type), cache the answers, re-price the waiting cost events",
+            source_queue=SIZING,
+            output_queues=(COST_EVENTS,),
+            assumes_reader_role=True,
+            timeout_s=60,
         ),
         FunctionSpec(
             name="score",
