@@ -5,6 +5,7 @@ remediate) or of a whole batch's bodies (``sqs_fifo_batch_handler``: score)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 from aws_lambda_powertools.utilities.batch import (
@@ -13,7 +14,7 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from dd0c_cost import observability
+from dd0c_cost import observability, outcomes
 
 
 def sqs_fifo_handler(stage: str, body_function: Callable[[str], object]) -> Callable[[dict, object], dict]:
@@ -62,7 +63,11 @@ def sqs_fifo_batch_handler(
 
     def whole_batch(event: dict) -> Callable[[SQSRecord], None]:
         records = event.get("Records", [])
-        errors = dict(zip((r["messageId"] for r in records), batch_function([r["body"] for r in records]), strict=True))
+        try:
+            results = batch_function([r["body"] for r in records])
+        except Exception as exc:  # noqa: BLE001 - e.g. the database is unreachable: every record failed, by name
+            results = [exc] * len(records)
+        errors = dict(zip((r["messageId"] for r in records), results, strict=True))
 
         def record_handler(record: SQSRecord) -> None:
             error = errors.get(record.message_id)
@@ -72,6 +77,23 @@ def sqs_fifo_batch_handler(
         return record_handler
 
     return _fifo_handler(stage, whole_batch)
+
+
+def _naming_failures(stage: str, record_handler: Callable[[SQSRecord], None]) -> Callable[[SQSRecord], None]:
+    """A failed record is retried (then moved to the DLQ), never counted as bad input; its failure
+    is counted by name (metric ``<stage>.failed.<Exception>``), with a digest of the body so a
+    local replay can say why each message in a DLQ is there."""
+
+    def named(record: SQSRecord) -> None:
+        try:
+            record_handler(record)
+        except Exception as exc:
+            digest = hashlib.sha256(record.body.encode()).hexdigest()
+            group = (record.raw_event.get("attributes") or {}).get("MessageGroupId")
+            outcomes.record(stage, "failed", type(exc).__name__, {"body_sha256": digest, "group": group})
+            raise
+
+    return named
 
 
 def _fifo_handler(stage: str, make_record_handler: Callable[[dict], Callable[[SQSRecord], None]]):
@@ -86,7 +108,7 @@ def _fifo_handler(stage: str, make_record_handler: Callable[[dict], Callable[[SQ
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict, context) -> dict:
-        record_handler = tracer.capture_method(make_record_handler(event))
+        record_handler = tracer.capture_method(_naming_failures(stage, make_record_handler(event)))
         return process_partial_response(
             event=event, record_handler=record_handler, processor=processor, context=context
         )

@@ -7,6 +7,9 @@ import sys
 from dd0c_cost_tools.cli.inputs import expand
 from dd0c_cost_tools.cli.output import Progress, print_summary
 
+# replay/demo exit code when a dependency failed (database, Slack, queues): the work is unfinished.
+FAULT_EXIT = 3
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -60,4 +63,4 @@ def _explain(summary) -> None:
 def cmd_replay(args) -> int:
     summary = run_replay(expand(args.paths), args.tenant, show_progress=not args.json)
     print_summary(summary, args.json)
-    return 0
+    return FAULT_EXIT if summary.faults else 0
