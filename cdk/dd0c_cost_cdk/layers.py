@@ -13,6 +13,10 @@ from .runtime import ARCHITECTURE, RUNTIME
 # Never ship interpreter caches (they are platform-specific and change every local run, which
 # would change the asset hash and force a new layer version on each deploy).
 ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.mypy_cache", "**/*.egg-info"]
+# The deps layer is a build output whose bytecode is part of it: compiled by the build script for
+# the runtime's Python, hash-based (reproducible). Lambda cannot write .pyc under /opt, so without
+# them every cold start compiles the whole layer again.
+DEPS_ASSET_EXCLUDES = ["**/.pytest_cache", "**/.mypy_cache", "**/*.egg-info"]
 
 SHARED_LAYER_PATH = REPO_ROOT / "layers" / "shared"
 
@@ -37,7 +41,7 @@ class Layers(Construct):
             self,
             "Deps",
             description="third-party runtime dependencies, built by " + BUILD_DEPS_SCRIPT,
-            code=lambda_.Code.from_asset(str(deps_path), exclude=ASSET_EXCLUDES),
+            code=lambda_.Code.from_asset(str(deps_path), exclude=DEPS_ASSET_EXCLUDES),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
         )

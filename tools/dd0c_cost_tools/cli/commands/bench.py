@@ -11,13 +11,14 @@ BENCHMARKS = {
     "normalize": "dd0c_cost_tools.bench.normalize",
     "dashboard": "dd0c_cost_tools.bench.dashboard",
     "console": "dd0c_cost_tools.bench.dashboard:main_console",
+    "imports": "dd0c_cost_tools.bench.imports",
 }
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "bench",
-        help="benchmarks: nab, score, normalize, dashboard, console (pass --json for machine output)",
+        help="benchmarks: nab, score, normalize, dashboard, console, imports, api, backfill (--json for machine output)",
         add_help=False,
     )
     p.add_argument("name", choices=sorted(BENCHMARKS))
