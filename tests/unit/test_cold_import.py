@@ -13,7 +13,14 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 # What no handler may import at cold start (tracing off, as deployed by default).
-NEVER = ("aws_xray_sdk", "pydantic_settings", "boto3", "botocore.client", "moto", "aws_lambda_powertools.utilities.batch")
+NEVER = (
+    "aws_xray_sdk",
+    "pydantic_settings",
+    "boto3",
+    "botocore.client",
+    "moto",
+    "aws_lambda_powertools.utilities.batch",
+)
 # What only some handlers need for their first call.
 ONLY = {
     "slack_sdk": {"notify"},

@@ -66,9 +66,7 @@ def _copy_without_bytecode(src: Path, dst: Path, *, compile_bytecode: bool = Fal
         import compileall
         import py_compile
 
-        compileall.compile_dir(
-            dst, quiet=2, workers=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH
-        )
+        compileall.compile_dir(dst, quiet=2, workers=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
     return dst
 
 
@@ -147,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rebuild", action="store_true", help="rebuild build/deps-layer-host first")
     ap.add_argument("--traced", action="store_true", help="with the X-Ray SDK on (POWERTOOLS_TRACE_DISABLED unset)")
     ap.add_argument(
-        "--bytecode", action="store_true", help="precompile the shared layer and function code too (the deps layer ships precompiled)"
+        "--bytecode",
+        action="store_true",
+        help="precompile the shared layer and function code too (the deps layer ships precompiled)",
     )
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
@@ -165,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{'all precompiled' if a.bytecode else 'deps layer precompiled, shared layer and code not (as shipped)'}, "
         f"tracing {'on' if a.traced else 'off'}; load average {load[0]:.1f} on {os.cpu_count()} CPUs"
     )
-    print(f"{'handler':12s} {'min ms':>8s} {'median ms':>10s} {'min CPU ms':>11s} {'modules':>8s}  heavy modules loaded")
+    print(
+        f"{'handler':12s} {'min ms':>8s} {'median ms':>10s} {'min CPU ms':>11s} {'modules':>8s}  heavy modules loaded"
+    )
     worst = 0.0
     for name, r in result["handlers"].items():
         worst = max(worst, r["min_ms"])

@@ -1,12 +1,24 @@
 """``dd0c-cost serve``: the HTTP API on localhost, as API Gateway would invoke it, with the
-pipeline behind it pumped between requests (single thread: one DB connection, no races)."""
+pipeline behind it.
+
+Concurrency. Connections are accepted with a deep backlog and served by a pool of threads
+(HTTP/1.1 keep-alive), so 32 or more concurrent clients are held, none refused or reset. The
+resolver is Powertools', the same one Lambda runs, and it keeps the current request in a class
+attribute: so requests are resolved one at a time (``_resolve_lock``) on the API's own database
+connection, while reading, parsing and writing of other requests go on in their threads. The
+queue pump (moto's SQS and the pipeline handlers) runs in a thread of its own with its own
+connection, woken after each request that may have queued something; moto is only ever touched
+under ``_sqs_lock``.
+"""
 
 from __future__ import annotations
 
 import base64
 import sys
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -53,22 +65,57 @@ def apigw_v2_event(method: str, raw_path: str, headers: dict[str, str], body: by
     }
 
 
-def make_handler_class(pipeline: LocalPipeline):
+class _Shared:
+    """What the request threads share: the API's connection, the locks, the pump's doorbell."""
+
+    def __init__(self, database_url: str | None) -> None:
+        self.database_url = database_url
+        self.resolve_lock = threading.Lock()
+        self.sqs_lock = threading.RLock()
+        self.work = threading.Event()
+        self._conn = None
+
+    def api_connection(self):
+        from dd0c_cost.db.connection import open_connection
+        from dd0c_cost.settings import get_settings
+
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            settings = get_settings()
+            self._conn = open_connection(self.database_url or settings.database_url, settings.database_app_role)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None and not self._conn.closed:
+            self._conn.close()
+
+
+def make_handler_class(pipeline: LocalPipeline, shared: _Shared | None = None):
     api = pipeline.handler(TOPOLOGY.api_function)
+
+    def resolve(event: dict) -> dict:
+        if shared is None:
+            return api(event, LambdaContext(TOPOLOGY.api_function))
+        from dd0c_cost.db.connection import bound_connection
+
+        reads_only = event["requestContext"]["http"]["method"] in {"GET", "HEAD", "OPTIONS"}
+        with shared.resolve_lock:
+            if reads_only:
+                with bound_connection(shared.api_connection()):
+                    return api(event, LambdaContext(TOPOLOGY.api_function))
+            with shared.sqs_lock, bound_connection(shared.api_connection()):
+                result = resolve(event)
+        shared.work.set()  # it may have queued records: wake the pump
+        return result
 
     class ApiRequestHandler(BaseHTTPRequestHandler):
         server_version = "dd0c-cost-local"
+        protocol_version = "HTTP/1.1"  # keep-alive: a client's requests reuse its connection
 
         def _serve(self) -> None:
-            # reads enqueue nothing: only a write needs the pipeline pumped afterwards
-            self.server.pending_writes = getattr(self.server, "pending_writes", False) or self.command not in (
-                "GET",
-                "HEAD",
-            )
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
             event = apigw_v2_event(self.command, self.path, dict(self.headers.items()), body, self.client_address[0])
-            result = api(event, LambdaContext(TOPOLOGY.api_function))
+            result = resolve(event)
             payload = result.get("body") or ""
             data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
             self.send_response(result.get("statusCode", 200))
@@ -86,34 +133,102 @@ def make_handler_class(pipeline: LocalPipeline):
         do_GET = do_POST = do_PUT = do_DELETE = _serve
 
         def log_message(self, fmt: str, *args) -> None:
+            if getattr(self.server, "quiet", False):
+                return
             print(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", file=sys.stderr)
 
     return ApiRequestHandler
 
 
-def serve(port: int = 8080, *, max_requests: int | None = None, ready=None) -> int:
+class PooledHTTPServer(HTTPServer):
+    """An HTTP server whose connections are served by a fixed pool of threads (one connection at
+    a time per thread, kept alive), with a listen backlog deep enough for bursts of clients."""
+
+    request_queue_size = 512
+    daemon_threads = True
+
+    def __init__(self, address, handler_class, *, workers: int = 64, quiet: bool = False) -> None:
+        super().__init__(address, handler_class)
+        self.quiet = quiet
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dd0c-serve")
+
+    def process_request(self, request, client_address) -> None:
+        self.pool.submit(self._serve_connection, request, client_address)
+
+    def _serve_connection(self, request, client_address) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:  # noqa: BLE001 - one broken connection must not stop the server
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _pump(pipeline: LocalPipeline, shared: _Shared, stop: threading.Event) -> None:
+    """Drain the queues whenever a request may have queued something (own DB connection)."""
+    from dd0c_cost.db.connection import bound_connection, open_connection
+    from dd0c_cost.settings import get_settings
+
+    settings = get_settings()
+    conn = open_connection(shared.database_url or settings.database_url, settings.database_app_role)
+    try:
+        while not stop.is_set():
+            if not shared.work.wait(0.2):
+                continue
+            shared.work.clear()
+            with shared.sqs_lock, bound_connection(conn):
+                pipeline.drain()
+    finally:
+        conn.close()
+
+
+def serve(
+    port: int = 8080,
+    *,
+    max_requests: int | None = None,
+    ready=None,
+    quiet: bool = False,
+    stop_when: threading.Event | None = None,
+) -> int:
+    """Serve until Ctrl-C (or ``max_requests`` connections, or ``stop_when`` is set); ``ready(port)``
+    is called once the socket listens."""
     from dd0c_cost_tools.local.database import database_url_for_cli
 
     url = database_url_for_cli()
     with LocalPipeline(extra_env={"DATABASE_URL": url}) as pipeline:
-        server = HTTPServer(("127.0.0.1", port), make_handler_class(pipeline))
+        shared = _Shared(url)
+        server = PooledHTTPServer(("127.0.0.1", port), make_handler_class(pipeline, shared), quiet=quiet)
         server.timeout = 0.2
         print(
             f"dd0c-cost API and console on http://127.0.0.1:{server.server_port}/ (API viewer: /docs; Ctrl-C to stop)",
             file=sys.stderr,
         )
+        stop = threading.Event()
+        pump = threading.Thread(target=_pump, args=(pipeline, shared, stop), name="dd0c-pump", daemon=True)
+        pump.start()
+        if stop_when is not None:
+            threading.Thread(target=lambda: (stop_when.wait(), server.shutdown()), daemon=True).start()
         if ready:
             ready(server.server_port)
-        handled = 0
         try:
-            while max_requests is None or handled < max_requests:
-                server.handle_request()
-                handled += 1
-                if getattr(server, "pending_writes", False):
-                    server.pending_writes = False
-                    pipeline.drain()
+            if max_requests is None:
+                server.serve_forever(poll_interval=0.2)
+            else:
+                for _ in range(max_requests):
+                    server.handle_request()
+                server.pool.shutdown(wait=True)  # the last request is answered before we stop
+                shared.work.set()
         except KeyboardInterrupt:
             pass
         finally:
             server.server_close()
+            stop.set()
+            pump.join(timeout=30)
+            with shared.sqs_lock:
+                pipeline.drain()
+            shared.close()
     return 0

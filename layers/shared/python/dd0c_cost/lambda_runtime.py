@@ -42,7 +42,7 @@ def fifo_partial_response(records: list[dict], record_handler: Callable[[dict], 
             continue
         try:
             record_handler(record)
-        except Exception as exc:  # noqa: BLE001 - reported to SQS as this record's failure
+        except Exception as exc:
             if log is not None:
                 log.exception("record failed", extra={"message_id": message_id, "message_group_id": group})
             errors.append((message_id, exc))

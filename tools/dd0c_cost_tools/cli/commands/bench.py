@@ -12,6 +12,7 @@ BENCHMARKS = {
     "dashboard": "dd0c_cost_tools.bench.dashboard",
     "console": "dd0c_cost_tools.bench.dashboard:main_console",
     "imports": "dd0c_cost_tools.bench.imports",
+    "api": "dd0c_cost_tools.bench.api",
 }
 
 

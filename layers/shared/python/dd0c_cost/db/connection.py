@@ -13,6 +13,7 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from uuid import UUID
 
 import psycopg
@@ -24,6 +25,10 @@ from dd0c_cost.settings import Settings, get_settings
 # One connection per thread: a Lambda process has one; a threaded local server (the dashboard
 # benchmark) gives each request thread its own.
 _local = threading.local()
+# A connection bound to the current thread/context (``bound_connection``): `dd0c-cost serve` binds
+# its API connection around each (serialised) resolver call and its pipeline connection around
+# each drain, so its pool of request threads does not open one connection each.
+_bound: ContextVar[psycopg.Connection | None] = ContextVar("dd0c_bound_connection", default=None)
 
 
 def resolve_database_url(settings: Settings, *, admin: bool = False) -> str:
@@ -59,12 +64,26 @@ def open_connection(url: str, app_role: str = "dd0c_app") -> psycopg.Connection:
 
 
 def get_connection(settings: Settings | None = None) -> psycopg.Connection:
-    """The thread's connection, reused across warm invocations; reopened if it broke."""
+    """The thread's connection, reused across warm invocations; reopened if it broke (or the
+    connection bound to this context, if any)."""
+    bound = _bound.get()
+    if bound is not None:
+        return bound
     conn = getattr(_local, "connection", None)
     if conn is None or conn.closed or conn.broken:
         settings = settings or get_settings()
         conn = _local.connection = open_connection(resolve_database_url(settings), settings.database_app_role)
     return conn
+
+
+@contextmanager
+def bound_connection(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
+    """Within the block, ``get_connection()`` in this thread returns ``conn``."""
+    token = _bound.set(conn)
+    try:
+        yield conn
+    finally:
+        _bound.reset(token)
 
 
 def close_connection() -> None:
