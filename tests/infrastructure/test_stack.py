@@ -224,7 +224,7 @@ def test_every_variable_the_stack_sets_is_one_the_runtime_reads(synth: Synth) ->
 
     read = {env_var(name) for name in Settings.model_fields}
     read |= {queue_url_env_var(q.name) for q in TOPOLOGY.queues}
-    read |= {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
+    read |= {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL", observability.TRACE_DISABLED_ENV}
     for spec in TOPOLOGY.functions:
         variables = synth.resources[function_id(synth, spec.name)]["Properties"]["Environment"]["Variables"]
         assert set(variables) <= read, spec.name
