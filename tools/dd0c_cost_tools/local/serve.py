@@ -4,11 +4,11 @@ pipeline behind it.
 Concurrency. Connections are accepted with a deep backlog and served by a pool of threads
 (HTTP/1.1 keep-alive), so 32 or more concurrent clients are held, none refused or reset. The
 resolver is Powertools', the same one Lambda runs, and it keeps the current request in a class
-attribute: so requests are resolved one at a time (``_resolve_lock``) on the API's own database
-connection, while reading, parsing and writing of other requests go on in their threads. The
-queue pump (moto's SQS and the pipeline handlers) runs in a thread of its own with its own
-connection, woken after each request that may have queued something; moto is only ever touched
-under ``_sqs_lock``.
+attribute: so requests are resolved one at a time (``resolve_lock``) on the API's own database
+connection, while reading, parsing and writing of other requests go on in their threads. A request
+that may have queued something (any method but GET/HEAD/OPTIONS) drains the pipeline (moto's SQS
+and the handlers, on a connection of their own, under ``sqs_lock``) before it is answered, so the
+caller's next request sees the result, as it did when the server handled one request at a time.
 """
 
 from __future__ import annotations
@@ -66,27 +66,37 @@ def apigw_v2_event(method: str, raw_path: str, headers: dict[str, str], body: by
 
 
 class _Shared:
-    """What the request threads share: the API's connection, the locks, the pump's doorbell."""
+    """What the request threads share: the locks and the API's and the pipeline's connections."""
 
     def __init__(self, database_url: str | None) -> None:
         self.database_url = database_url
         self.resolve_lock = threading.Lock()
         self.sqs_lock = threading.RLock()
-        self.work = threading.Event()
-        self._conn = None
+        self._conns: dict[str, object] = {}
 
-    def api_connection(self):
+    def connection(self, role: str):
+        """The API's ("api") or the pipeline's ("pipeline") connection, reopened if it broke."""
         from dd0c_cost.db.connection import open_connection
         from dd0c_cost.settings import get_settings
 
-        if self._conn is None or self._conn.closed or self._conn.broken:
+        conn = self._conns.get(role)
+        if conn is None or conn.closed or conn.broken:
             settings = get_settings()
-            self._conn = open_connection(self.database_url or settings.database_url, settings.database_app_role)
-        return self._conn
+            conn = self._conns[role] = open_connection(
+                self.database_url or settings.database_url, settings.database_app_role
+            )
+        return conn
+
+    def drain(self, pipeline: LocalPipeline) -> None:
+        from dd0c_cost.db.connection import bound_connection
+
+        with self.sqs_lock, bound_connection(self.connection("pipeline")):
+            pipeline.drain()
 
     def close(self) -> None:
-        if self._conn is not None and not self._conn.closed:
-            self._conn.close()
+        for conn in self._conns.values():
+            if not conn.closed:
+                conn.close()
 
 
 def make_handler_class(pipeline: LocalPipeline, shared: _Shared | None = None):
@@ -100,11 +110,11 @@ def make_handler_class(pipeline: LocalPipeline, shared: _Shared | None = None):
         reads_only = event["requestContext"]["http"]["method"] in {"GET", "HEAD", "OPTIONS"}
         with shared.resolve_lock:
             if reads_only:
-                with bound_connection(shared.api_connection()):
+                with bound_connection(shared.connection("api")):
                     return api(event, LambdaContext(TOPOLOGY.api_function))
-            with shared.sqs_lock, bound_connection(shared.api_connection()):
-                result = resolve(event)
-        shared.work.set()  # it may have queued records: wake the pump
+            with shared.sqs_lock, bound_connection(shared.connection("api")):
+                result = api(event, LambdaContext(TOPOLOGY.api_function))
+        shared.drain(pipeline)  # it may have queued records: the pipeline runs before the answer
         return result
 
     class ApiRequestHandler(BaseHTTPRequestHandler):
@@ -168,24 +178,6 @@ class PooledHTTPServer(HTTPServer):
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _pump(pipeline: LocalPipeline, shared: _Shared, stop: threading.Event) -> None:
-    """Drain the queues whenever a request may have queued something (own DB connection)."""
-    from dd0c_cost.db.connection import bound_connection, open_connection
-    from dd0c_cost.settings import get_settings
-
-    settings = get_settings()
-    conn = open_connection(shared.database_url or settings.database_url, settings.database_app_role)
-    try:
-        while not stop.is_set():
-            if not shared.work.wait(0.2):
-                continue
-            shared.work.clear()
-            with shared.sqs_lock, bound_connection(conn):
-                pipeline.drain()
-    finally:
-        conn.close()
-
-
 def serve(
     port: int = 8080,
     *,
@@ -207,9 +199,6 @@ def serve(
             f"dd0c-cost API and console on http://127.0.0.1:{server.server_port}/ (API viewer: /docs; Ctrl-C to stop)",
             file=sys.stderr,
         )
-        stop = threading.Event()
-        pump = threading.Thread(target=_pump, args=(pipeline, shared, stop), name="dd0c-pump", daemon=True)
-        pump.start()
         if stop_when is not None:
             threading.Thread(target=lambda: (stop_when.wait(), server.shutdown()), daemon=True).start()
         if ready:
@@ -218,17 +207,14 @@ def serve(
             if max_requests is None:
                 server.serve_forever(poll_interval=0.2)
             else:
+                server.timeout = None  # count connections, not polling timeouts
                 for _ in range(max_requests):
                     server.handle_request()
                 server.pool.shutdown(wait=True)  # the last request is answered before we stop
-                shared.work.set()
         except KeyboardInterrupt:
             pass
         finally:
             server.server_close()
-            stop.set()
-            pump.join(timeout=30)
-            with shared.sqs_lock:
-                pipeline.drain()
+            shared.drain(pipeline)
             shared.close()
     return 0
