@@ -1,12 +1,13 @@
 """``dd0c-cost replay`` (default path): files of CloudTrail history through the bulk path
 (``dd0c_cost.backfill``), in event-time order, in bounded memory.
 
-Phase 1 reads every file once (JSON Lines streamed), refuses unreadable lines at once, notes each
-record's account, and feeds an external sort keyed by event time (records without one go last, in
-input order, as the queue path always did). Phase 2 attaches the accounts to the tenant (as the
-queue path does before it sends anything), then streams the merged records into a ``BulkLoader``
-whose notifications go through the notify stage function (Slack, or the outbox file without a
-token), exactly as the notify Lambda would handle them.
+Phase 1 reads every file once (JSON Lines streamed), refuses unreadable lines at once, and feeds
+an external sort keyed by event time (records without one go last, in input order, as the queue
+path always did). Phase 2 streams the merged records into a ``BulkLoader``; each account is
+connected to the tenant before its first record is looked up (the queue path connects them all
+before it sends anything: the same accounts, the same outcome), and notifications go through the
+notify stage function (Slack, or the outbox file without a token), exactly as the notify Lambda
+would handle them.
 """
 
 from __future__ import annotations
@@ -22,15 +23,8 @@ from dd0c_cost.backfill.bulk import DEFAULT_BATCH_RECORDS, BulkLoader, BulkSumma
 from dd0c_cost.backfill.merge import DEFAULT_RUN_BYTES, ExternalSort
 from dd0c_cost.backfill.reader import iter_records
 from dd0c_cost.db import operator
-from dd0c_cost.events.cloudtrail import RecordRejected, RejectReason, event_time_or_none, parse
+from dd0c_cost.events.cloudtrail import RejectReason, event_time_or_none
 from dd0c_cost.events.models import NotifyMessage, Origin
-
-
-def _account_of(value) -> str | None:
-    try:
-        return parse(value).account_id
-    except RecordRejected:
-        return None
 
 
 def input_paths(paths: list[Path]) -> list[Path]:
@@ -70,7 +64,6 @@ def bulk_replay(
 
     files = input_paths(paths)
     sort = ExternalSort(run_bytes=run_bytes)
-    accounts: set[str] = set()
     early: list[tuple[str, str | None, Origin]] = []  # unreadable lines: rejected before sorting
     for path in files:
         for item in iter_records(path):
@@ -78,10 +71,6 @@ def bulk_replay(
                 early.append((item.rejected.reason.value, item.rejected.detail, item.origin))
                 continue
             when = event_time_or_none(item.value)
-            if when is not None:
-                account = _account_of(item.value)
-                if account:
-                    accounts.add(account)
             origin = item.origin
             sort.add(
                 math.inf if when is None else when.timestamp(), orjson.dumps((item.value, origin.file, origin.line))
@@ -89,11 +78,7 @@ def bulk_replay(
     total = len(sort) + len(early)
 
     op = operator.open_operator_connection(database_url)
-    try:
-        tenant_id = operator.ensure_tenant(op, tenant_name)
-        operator.attach_accounts(op, tenant_id, accounts)
-    finally:
-        op.close()
+    tenant_id = operator.ensure_tenant(op, tenant_name)
 
     settings = get_settings()
     conn = open_connection(database_url, settings.database_app_role)
@@ -105,6 +90,7 @@ def bulk_replay(
         notify=None,
         on_reject=on_reject,
         batch_records=batch_records,
+        prepare_account=lambda account: operator.attach_accounts(op, tenant_id, {account}),
     )
 
     def notify(message: NotifyMessage) -> None:
@@ -129,12 +115,13 @@ def bulk_replay(
             loader.reject(reason, detail, origin)
         for done, (_, payload) in enumerate(sort.merged(), start=1):
             value, file, line = orjson.loads(payload)
-            loader.add(value, Origin(source="replay", file=file, line=line))
+            loader.add(value, (file, line))
             if progress and done % 10_000 == 0:
                 progress("replay", done, total)
         summary = loader.finish()
     finally:
         conn.close()
+        op.close()
     if progress:
         progress("replay", total, total)
     summary.spilled_runs = sort.spilled_runs  # type: ignore[attr-defined]

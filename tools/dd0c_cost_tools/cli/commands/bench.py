@@ -13,6 +13,7 @@ BENCHMARKS = {
     "console": "dd0c_cost_tools.bench.dashboard:main_console",
     "imports": "dd0c_cost_tools.bench.imports",
     "api": "dd0c_cost_tools.bench.api",
+    "backfill": "dd0c_cost_tools.bench.backfill",
 }
 
 

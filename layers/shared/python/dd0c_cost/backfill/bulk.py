@@ -97,7 +97,7 @@ class _Pending:
     """A record of the current batch that became a cost event (not yet stored)."""
 
     event: CostEvent
-    origin: Origin | None
+    origin: Origin | tuple | None
     record: Any
 
 
@@ -161,6 +161,7 @@ class BulkLoader:
         on_reject: Callable[[dict], None] | None = None,
         batch_records: int = DEFAULT_BATCH_RECORDS,
         score_batch: int = DEFAULT_SCORE_BATCH,
+        prepare_account: Callable[[str], None] | None = None,
     ) -> None:
         self.conn = conn
         self.book = book
@@ -170,25 +171,26 @@ class BulkLoader:
         self.on_reject = on_reject
         self.batch_records = batch_records
         self.score_batch = score_batch
+        self.prepare_account = prepare_account
         self.summary = BulkSummary()
-        self._batch: list[tuple[Any, Origin | None]] = []
+        self._batch: list[tuple[Any, Origin | tuple | None]] = []
         self._tenants: dict[str, UUID | None] = {}
         self._histories: dict[UUID, _History] = {}
         self._seen: dict[UUID, set[str]] = {}
         self._started = time.perf_counter()
 
     # ------------------------------------------------------------------------------ feeding
-    def add(self, record: Any, origin: Origin | None = None) -> None:
+    def add(self, record: Any, origin: Origin | tuple | None = None) -> None:
         self._batch.append((record, origin))
         if len(self._batch) >= self.batch_records:
             self.flush()
 
-    def add_all(self, items: Iterable[tuple[Any, Origin | None]]) -> BulkSummary:
+    def add_all(self, items: Iterable[tuple[Any, Origin | tuple | None]]) -> BulkSummary:
         for record, origin in items:
             self.add(record, origin)
         return self.finish()
 
-    def reject(self, reason: str, detail: str | None, origin: Origin | None, record: Any = None) -> None:
+    def reject(self, reason: str, detail: str | None, origin: Origin | tuple | None, record: Any = None) -> None:
         """A record refused before it reached the loader (unreadable line): counted here too."""
         self.summary.read += 1
         self._rejected(reason, detail, origin, record)
@@ -208,10 +210,12 @@ class BulkLoader:
         to_score = self._store(pending)
         self._score(to_score)
 
-    def _rejected(self, reason: str, detail: str | None, origin: Origin | None, record: Any) -> None:
+    def _rejected(self, reason: str, detail: str | None, origin: Origin | tuple | None, record: Any) -> None:
         self.summary.rejected[reason] += 1
         if self.on_reject is not None and reason != RejectReason.DUPLICATE.value:
             entry = {"reason": reason, "detail": detail}
+            if isinstance(origin, tuple):
+                origin = Origin(source="replay", file=origin[0], line=origin[1])
             if origin is not None:
                 entry.update(origin.model_dump(exclude_none=True))
             if record is not None:
@@ -220,6 +224,8 @@ class BulkLoader:
 
     def _tenant_of(self, account_id: str) -> UUID | None:
         if account_id not in self._tenants:
+            if self.prepare_account is not None:
+                self.prepare_account(account_id)  # e.g. replay connects the input's accounts first
             self._tenants[account_id] = tenant_for_account(self.conn, account_id)
         return self._tenants[account_id]
 
@@ -231,7 +237,7 @@ class BulkLoader:
             history = self._histories[tenant_id] = _History(self.conn, tenant_id, database_has_events=has)
         return history
 
-    def _normalise(self, batch: list[tuple[Any, Origin | None]]) -> list[_Pending]:
+    def _normalise(self, batch: list[tuple[Any, Origin | tuple | None]]) -> list[_Pending]:
         """The live normaliser's checks, in its order, per record (events.normalize.normalize)."""
         pending: list[_Pending] = []
         for record, origin in batch:

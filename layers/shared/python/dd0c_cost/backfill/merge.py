@@ -31,6 +31,9 @@ class ExternalSort:
         self.spilled_runs = 0
 
     def add(self, key: float, payload: bytes) -> None:
+        # A copy of exactly its size: orjson's output keeps the buffer it was written into (several
+        # KB), which for a million small records would be most of the memory.
+        payload = bytes(memoryview(payload))
         self._items.append((key, self._seq, payload))
         self._seq += 1
         self._bytes += len(payload) + 64
