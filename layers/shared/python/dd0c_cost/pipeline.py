@@ -117,8 +117,8 @@ def notify_body(body: str | bytes) -> None:
     from dd0c_cost import governance
     from dd0c_cost.db.connection import tenant_transaction
     from dd0c_cost.events.models import NotifyMessage
-    from dd0c_cost.notify import store as slack_store
     from dd0c_cost.notify import delivery
+    from dd0c_cost.notify import store as slack_store
     from dd0c_cost.notify.slack import SlackNotifyError, get_notifier
     from dd0c_cost.scoring import store as anomaly_store
 
