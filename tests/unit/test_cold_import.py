@@ -24,8 +24,8 @@ NEVER = (
 # What only some handlers need for their first call.
 ONLY = {
     "slack_sdk": {"notify"},
-    "dd0c_cost.scoring.scorer": {"score"},
-    "dd0c_cost.catalogue": {"normalize"},
+    "dd0c_cost.scoring.scorer": {"score", "history_import"},
+    "dd0c_cost.catalogue": {"normalize", "history_import"},
     "dd0c_cost.governance": {"notify", "api"},  # api: the governance routes
 }
 # Generous: the handlers take about 0.3 s of CPU on the 2-core development machine under load;
@@ -41,7 +41,7 @@ cpu = time.process_time() - c0
 print(json.dumps({"cpu": cpu, "modules": sorted(sys.modules)}))
 """
 
-HANDLERS = ["api", "normalize", "score", "notify", "s3_ingest", "migrate"]
+HANDLERS = ["api", "normalize", "score", "notify", "s3_ingest", "migrate", "history_import"]
 
 
 def _import(function: str) -> dict:

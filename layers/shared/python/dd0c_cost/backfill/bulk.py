@@ -162,6 +162,7 @@ class BulkLoader:
         batch_records: int = DEFAULT_BATCH_RECORDS,
         score_batch: int = DEFAULT_SCORE_BATCH,
         prepare_account: Callable[[str], None] | None = None,
+        origin_source: str = "replay",
     ) -> None:
         self.conn = conn
         self.book = book
@@ -172,6 +173,7 @@ class BulkLoader:
         self.batch_records = batch_records
         self.score_batch = score_batch
         self.prepare_account = prepare_account
+        self.origin_source = origin_source
         self.summary = BulkSummary()
         self._batch: list[tuple[Any, Origin | tuple | None]] = []
         self._tenants: dict[str, UUID | None] = {}
@@ -215,7 +217,7 @@ class BulkLoader:
         if self.on_reject is not None and reason != RejectReason.DUPLICATE.value:
             entry = {"reason": reason, "detail": detail}
             if isinstance(origin, tuple):
-                origin = Origin(source="replay", file=origin[0], line=origin[1])
+                origin = Origin(source=self.origin_source, file=origin[0], line=origin[1])
             if origin is not None:
                 entry.update(origin.model_dump(exclude_none=True))
             if record is not None:
