@@ -82,8 +82,8 @@ def test_bucket_import_in_chunks_matches_the_replay(make_database, migrated_temp
         keys = [
             o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET) for o in page["Contents"]
         ]
-        chunks = plan_chunks(tenant, BUCKET, keys, chunk_keys=int(__import__("os").environ.get("CK", "7")))
-        assert len(chunks) > 5 or __import__("os").environ.get("CK")
+        chunks = plan_chunks(tenant, BUCKET, keys, chunk_keys=7)
+        assert len(chunks) > 5
         conn = open_connection(url)
         totals = defaultdict(int)
         for chunk in chunks:
@@ -103,10 +103,13 @@ def test_bucket_import_in_chunks_matches_the_replay(make_database, migrated_temp
     assert [r["reason"] for r in rejects] == ["not_json"]
     assert totals["read"] == replayed.read + 1
     assert (totals["cost_events"], totals["anomalies"]) == (replayed.cost_events, replayed.anomalies)
+    # Chunk boundaries are scoring-transaction boundaries: scores may differ in the last stored digit
+    # (noted in issue 9's closing note); everything else is identical.
     got, want = _state(url), _state(replayed_url)
     for part in ("events", "anomalies"):
-        diff = [(a, b) for a, b in zip(got[part], want[part], strict=False) if a != b]
-        assert (len(got[part]), diff[:2]) == (len(want[part]), []), part
+        assert len(got[part]) == len(want[part]), part
+        for a, b in zip(got[part], want[part], strict=True):
+            assert abs((a.pop("score") or 0) - (b.pop("score") or 0)) <= 2e-4 and a == b, part
     assert len({m.anomaly_id for m in announced}) == replayed.anomalies
 
 
