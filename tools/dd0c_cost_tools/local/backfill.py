@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
+from aws_lambda_powertools import Metrics
 
 from dd0c_cost.backfill.bulk import DEFAULT_BATCH_RECORDS, BulkLoader, BulkSummary
 from dd0c_cost.backfill.merge import DEFAULT_RUN_BYTES, ExternalSort
@@ -97,6 +98,9 @@ def bulk_replay(
         try:
             with bound_connection(conn):  # the notify stage's get_connection() is this run's
                 pipeline.notify_body(message.model_dump_json())
+            # The stage counts its outcome as a metric, which a Lambda flushes per invocation;
+            # here nothing does, and Powertools prints them as it reaches 100: drop them.
+            Metrics().clear_metrics()
         except Exception as exc:  # noqa: BLE001 - counted like the notify queue's dead letters
             loader.summary.rejected[RejectReason.PROCESSING_FAILED.value] += 1
             if on_reject is not None:
