@@ -30,9 +30,7 @@ import argparse
 import csv
 import filecmp
 import hashlib
-import json
 import math
-import re
 import shutil
 import statistics
 import sys
@@ -40,25 +38,31 @@ import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+from dd0c_cost_tools.pricing.snapshot import (
+    BASE_REGION,
+    HOURS_PER_MONTH,
+    LICENSE_FILE,
+    REGION_RE,
+    SCHEMA,
+    median_ratio,
+    provenance_text,
+    ratio4,
+    rds_markups,
+    sig6,
+    table_ratios,
+    write_table,
+)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_DATA = REPO_ROOT / "layers" / "shared" / "python" / "dd0c_cost" / "pricing" / "data"
 DEFAULT_SOURCE = REPO_ROOT.parent / "shared" / "pricing"
 
-SCHEMA = 1
-HOURS_PER_MONTH = 730
-BASE_REGION = "us-east-1"
-LICENSE_FILE = "LICENSE-Apache-2.0.txt"
 # sha256 of the canonical Apache-2.0 text (as in /usr/share/common-licenses/Apache-2.0).
 LICENSE_SHA256 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30"
-
-# An AWS region code (commercial or GovCloud). Local Zones (us-west-2-lax-1) do not match.
-REGION_RE = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d+$")
-GRAVITON_FAMILY_RE = re.compile(r"^[a-z]+\d+g")
 
 EC2_METAL_FLAG = "karpenter_metal_price_differs_from_ec2instances_2024(dedicated-tenancy-like uplift)"
 EC2_GPU_CURRENT_FLAG = "gpu_price_cut_2025(karpenter_current)"
 EC2_GPU_STALE_FLAG = "stale_pre_2025_gpu_price_cut"
-MIN_COMMON_TYPES_FOR_RATIO = 20
 
 # Scalar rates: (csv service, csv item) -> (our service, our item, unit, divide_by, regional policy).
 # unit: what one unit is after conversion. Capacity units end in "hour" (usd_per_hour is the price of
@@ -197,30 +201,6 @@ class BuildError(Exception):
 # --------------------------------------------------------------------------- helpers
 
 
-def sig6(x: float) -> float:
-    """Round a derived price to 6 significant digits (listed prices are never rounded)."""
-    return float(f"{x:.6g}")
-
-
-def ratio4(x: float) -> float:
-    return round(x, 4)
-
-
-# Price column and "family" of each input file, for the bad-row check (check_rows).
-PRICE_COLUMNS: dict[str, tuple[str, object]] = {
-    "ec2_ondemand_linux.csv": ("usd_per_hour", lambda r: r["instance_type"].split(".", 1)[0]),
-    "ec2_ondemand_linux_local_zones.csv": ("usd_per_hour", lambda r: r["instance_type"].split(".", 1)[0]),
-    "ec2_ondemand_linux_cn_CNY.csv": ("usd_per_hour", lambda r: r["instance_type"].split(".", 1)[0]),
-    "elasticache_ondemand.csv": ("usd_per_hour", lambda r: r["node_type"].split(".")[1]),
-    "opensearch_ondemand.csv": ("usd_per_hour", lambda r: r["instance_type"].split(".", 1)[0]),
-    "rds_ondemand_single_az_2021.csv": ("usd_per_hour", lambda r: r["instance_class"].split(".")[1]),
-    "service_rates.csv": ("usd", lambda r: f"{r['service']}/{r['item']}"),
-    "service_rates_more.csv": ("usd", lambda r: f"{r['service']}/{r['item'].split('.', 1)[0]}"),
-}
-# A row priced this many times its family's median is a typo or a unit error, never a price.
-ABSURD_FACTOR = 1000.0
-
-
 def check_rows(name: str, rows: list[dict[str, str]]) -> None:
     """Reject missing, non-numeric, negative, zero or absurd (>= 1000 x the family median) prices,
     naming each bad row (file, line, key); the build stops rather than ship them."""
@@ -259,6 +239,21 @@ def _row_key(row: dict[str, str]) -> str:
     return "/".join(row[k] for k in keys if row.get(k))
 
 
+# Price column and "family" of each input file, for the bad-row check (check_rows).
+PRICE_COLUMNS: dict[str, tuple[str, object]] = {
+    "ec2_ondemand_linux.csv": ("usd_per_hour", lambda r: r["instance_type"].split(".", 1)[0]),
+    "ec2_ondemand_linux_local_zones.csv": ("usd_per_hour", lambda r: r["instance_type"].split(".", 1)[0]),
+    "ec2_ondemand_linux_cn_CNY.csv": ("usd_per_hour", lambda r: r["instance_type"].split(".", 1)[0]),
+    "elasticache_ondemand.csv": ("usd_per_hour", lambda r: r["node_type"].split(".")[1]),
+    "opensearch_ondemand.csv": ("usd_per_hour", lambda r: r["instance_type"].split(".", 1)[0]),
+    "rds_ondemand_single_az_2021.csv": ("usd_per_hour", lambda r: r["instance_class"].split(".")[1]),
+    "service_rates.csv": ("usd", lambda r: f"{r['service']}/{r['item']}"),
+    "service_rates_more.csv": ("usd", lambda r: f"{r['service']}/{r['item'].split('.', 1)[0]}"),
+}
+# A row priced this many times its family's median is a typo or a unit error, never a price.
+ABSURD_FACTOR = 1000.0
+
+
 def read_csv(path: Path) -> list[dict[str, str]]:
     if not path.is_file():
         raise BuildError(f"missing input file {path}")
@@ -278,37 +273,6 @@ def one(values: set[str], what: str) -> str:
     return next(iter(values))
 
 
-def median_ratio(prices: dict, base: dict) -> tuple[float, int] | None:
-    rs = sorted(prices[k] / base[k] for k in prices if k in base and base[k] > 0)
-    if len(rs) < MIN_COMMON_TYPES_FOR_RATIO:
-        return None
-    return ratio4(statistics.median(rs)), len(rs)
-
-
-def dumps(obj) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
-
-
-def write_table(path: Path, header: dict, big: dict[str, dict]) -> None:
-    """Write a JSON object: small header keys first, then each big mapping one region per line.
-
-    Stays valid JSON (one object) but diffs per region in git.
-    """
-    lines = ["{"]
-    items: list[str] = []
-    for key in sorted(header):
-        items.append(f"{json.dumps(key)}:{dumps(header[key])}")
-    for key in sorted(big):
-        inner = big[key]
-        sub = ",\n".join(f"{json.dumps(k)}:{dumps(inner[k])}" for k in sorted(inner))
-        items.append(f"{json.dumps(key)}:{{\n{sub}\n}}")
-    lines.append(",\n".join(items))
-    lines.append("}")
-    text = "\n".join(lines) + "\n"
-    json.loads(text)  # must stay valid JSON
-    path.write_text(text, encoding="utf-8", newline="\n")
-
-
 def family_of(instance_type: str) -> str:
     return instance_type.split(".", 1)[0]
 
@@ -316,7 +280,7 @@ def family_of(instance_type: str) -> str:
 # --------------------------------------------------------------------------- EC2
 
 
-def build_ec2(src: Path, prov: dict) -> tuple[dict, dict[str, dict[str, float]], dict]:  # noqa: C901 - one-off snapshot builder; moves to the one snapshot writer (issue 8 step 2)
+def build_ec2(src: Path, prov: dict) -> tuple[dict, dict[str, dict[str, float]], dict]:  # noqa: C901 - reconciles the two EC2 sources (metal uplift, GPU price cuts) row by row; data-specific rules kept together
     rows = read_csv(src / "ec2_ondemand_linux.csv")
     as_of = {
         s: one({r["as_of"] for r in rows if r["source"] == s}, f"as_of for {s}") for s in ("karpenter", "ec2instances")
@@ -515,27 +479,6 @@ def build_local_zones(src: Path, prov: dict, gpu_cut: dict, ec2_clean: dict) -> 
 # --------------------------------------------------------------------------- RDS / ElastiCache / OpenSearch
 
 
-def table_ratios(prices: dict[str, dict]) -> dict[str, float]:
-    """Median ratio of each region's prices vs us-east-1 over common keys (flattened)."""
-
-    def flat(d: dict, prefix=()) -> dict:
-        out = {}
-        for k, v in d.items():
-            if isinstance(v, dict):
-                out.update(flat(v, prefix + (k,)))
-            else:
-                out[prefix + (k,)] = v
-        return out
-
-    base = flat(prices[BASE_REGION])
-    out = {}
-    for region in sorted(prices):
-        res = median_ratio(flat(prices[region]), base)
-        if res:
-            out[region] = res[0]
-    return out
-
-
 def build_rds(src: Path, prov: dict, ec2_clean: dict) -> tuple[dict, dict]:
     rows = read_csv(src / "rds_ondemand_single_az_2021.csv")
     prices: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
@@ -548,26 +491,9 @@ def build_rds(src: Path, prov: dict, ec2_clean: dict) -> tuple[dict, dict]:
         slot[r["instance_class"]] = float(r["usd_per_hour"])
     prices_plain = {reg: {eng: dict(c) for eng, c in e.items()} for reg, e in prices.items()}
 
-    # Markup of the RDS price over the EC2 price of the same instance size, per region and engine,
-    # by instance-family letter and architecture (Graviton vs x86), with coarser fallbacks. Used to
-    # estimate classes the 2021 file lacks (db.t4g, db.m6i, db.r7g, ...).
-    samples: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for region, engines in prices_plain.items():
-        ec2 = ec2_clean.get(region, {})
-        for engine, classes in engines.items():
-            for cls, p in classes.items():
-                twin = cls[3:] if cls.startswith("db.") else None
-                if not twin or twin not in ec2:
-                    continue
-                fam = family_of(twin)
-                letter, arch = fam[0], ("graviton" if GRAVITON_FAMILY_RE.match(fam) else "x86")
-                m = p / ec2[twin]
-                for key in (f"{engine}|{letter}|{arch}", f"{engine}|*|{arch}", f"{engine}|{letter}|*", f"{engine}|*|*"):
-                    samples[region][key].append(m)
-    markup = {
-        region: {k: ratio4(statistics.median(sorted(v))) for k, v in sorted(keys.items())}
-        for region, keys in sorted(samples.items())
-    }
+    # Markup of the RDS price over the EC2 price of the same instance size (snapshot.rds_markups):
+    # how the price book estimates classes the 2021 file lacks (db.t4g, db.m6i, db.r7g, ...).
+    markup = rds_markups(prices_plain, ec2_clean)
     as_of = "2021-08-03"
     table = {
         "schema": SCHEMA,
@@ -907,9 +833,7 @@ def build(source: Path, out: Path, extra: Path | None = None) -> list[str]:
         "regions": prov["regions"],
         "cross_checks": prov["cross_checks"],
     }
-    (out / "provenance.json").write_text(
-        json.dumps(provenance, sort_keys=True, indent=1) + "\n", encoding="utf-8", newline="\n"
-    )
+    (out / "provenance.json").write_text(provenance_text(provenance), encoding="utf-8", newline="\n")
     written.append("provenance.json")
 
     notice_src = (source / "NOTICE").read_text(encoding="utf-8")

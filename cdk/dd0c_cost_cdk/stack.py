@@ -81,6 +81,12 @@ class Dd0cCostStack(Stack):
         )
         CfnOutput(self, "AlarmTopicArn", value=self.alarms.topic.topic_arn)
         CfnOutput(self, "DatabaseAdminSecretArn", value=self.database.admin_secret.secret_arn)
+        CfnOutput(
+            self,
+            "OperatorFunctionName",
+            value=self.functions[topology.operator_function().name].function.function_name,
+            description="What `dd0c-cost --stack <stack name> ...` invokes (lambda:InvokeFunction)",
+        )
         for spec in topology.bucket_triggers:
             CfnOutput(
                 self,

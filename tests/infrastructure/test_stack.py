@@ -230,12 +230,32 @@ def test_every_variable_the_stack_sets_is_one_the_runtime_reads(synth: Synth) ->
         assert set(variables) <= read, spec.name
 
 
-def test_exactly_the_deploy_function_runs_on_deploy_with_the_admin_secret(synth: Synth) -> None:
-    deploy = TOPOLOGY.deploy_function()
-    assert [f.name for f in TOPOLOGY.functions if f.needs_admin_database] == [deploy.name]
+def test_only_the_migrations_and_the_operator_function_get_the_admin_secret(synth: Synth) -> None:
+    admins = {TOPOLOGY.deploy_function().name, TOPOLOGY.operator_function().name}
+    assert {f.name for f in TOPOLOGY.functions if f.needs_admin_database} == admins == {"migrate", "admin"}
     for spec in TOPOLOGY.functions:
         variables = synth.resources[function_id(synth, spec.name)]["Properties"]["Environment"]["Variables"]
-        assert ("DATABASE_ADMIN_SECRET_ARN" in variables) == (spec.name == deploy.name)
+        assert ("DATABASE_ADMIN_SECRET_ARN" in variables) == (spec.name in admins)
+
+
+def test_the_operator_function_is_reachable_only_through_lambda_invoke(synth: Synth) -> None:
+    """No API route, no event source, no resource policy: an IAM principal with
+    lambda:InvokeFunction in the account is the only way in; the stack outputs its name."""
+    admin = TOPOLOGY.operator_function()
+    assert admin.source_queue is None and admin.name not in {r.function for r in TOPOLOGY.routes}
+    logical = function_id(synth, admin.name)
+    assert not any(
+        props["Properties"].get("FunctionName") == {"Fn::GetAtt": [logical, "Arn"]}
+        or props["Properties"].get("FunctionName") == {"Ref": logical}
+        for props in synth.of_type("AWS::Lambda::EventSourceMapping").values()
+    )
+    assert not [
+        p
+        for p in synth.of_type("AWS::Lambda::Permission").values()
+        if p["Properties"]["FunctionName"] in ({"Ref": logical}, {"Fn::GetAtt": [logical, "Arn"]})
+    ]
+    outputs = synth.template["Outputs"]
+    assert outputs["OperatorFunctionName"]["Value"] == {"Ref": logical}
 
 
 # --- least privilege -----------------------------------------------------------------------
@@ -277,7 +297,7 @@ def test_function_reads_only_its_secrets(synth: Synth, spec) -> None:
     expected = set()
     if spec.needs_database:
         expected.add(json.dumps(ref(synth.logical_id(database.app_secret))))
-    if spec.name == MIGRATE:
+    if spec.needs_admin_database:
         expected.add(json.dumps(ref(synth.logical_id(database.admin_secret))))
     if spec.needs_slack:
         expected.add(json.dumps(ref(synth.logical_id(synth.stack.slack.secret))))

@@ -158,6 +158,8 @@ def test_demo_on_the_embedded_default_database(tmp_path):
 
 def test_accounts_connect_hands_out_a_stable_external_id_and_template_parameters(db_url, tmp_path):
     env = cli_env(db_url, tmp_path)
+    run_cli(["tenants", "create", "acme"], env)
+    run_cli(["tenants", "create", "other"], env)
     args = [
         "accounts",
         "connect",
@@ -230,3 +232,107 @@ def test_per_tenant_dollar_floor_set_by_the_operator_changes_what_alerts(db_url,
         CLI + ["tenants", "configure", "frugal", "--score-threshold", "7"], env=env, capture_output=True, text=True
     )
     assert bad.returncode != 0 and "score_threshold must be in (0, 1]" in bad.stderr
+
+
+BUS = [
+    "--central-bus-arn",
+    "arn:aws:events:us-east-1:123456789012:event-bus/dd0c-cost",
+    "--dd0c-account-id",
+    "123456789012",
+]
+
+
+def run_failing(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    result = subprocess.run(CLI + args, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    return result
+
+
+def test_no_command_but_replay_creates_a_tenant_and_errors_name_the_fix(db_url, tmp_path):
+    env = cli_env(db_url, tmp_path)
+    typo = run_failing(["accounts", "connect", "210987654321", "--tenant", "typo", "--regions", "us-east-1", *BUS], env)
+    assert "no tenant named 'typo'" in typo.stderr and "dd0c-cost tenants create typo" in typo.stderr
+    assert "typo" not in run_cli(["tenants", "list"], env).stdout
+    bad = run_failing(["tenants", "configure", "typo", "--score-threshold", "abc"], env)
+    assert "'abc' is not a number" in bad.stderr
+    missing = run_failing(["accounts", "connect", "210987654321", "--tenant", "x", "--regions", "us-east-1"], env)
+    assert "--central-bus-arn" in missing.stderr and "DD0C_CENTRAL_BUS_ARN" in missing.stderr
+    assert "no such file or folder" in run_failing(["replay", str(tmp_path / "nope"), "--tenant", "t"], env).stderr
+    debug = subprocess.run(
+        CLI + ["--debug", "replay", str(tmp_path / "nope"), "--tenant", "t"], env=env, capture_output=True, text=True
+    )
+    assert debug.returncode != 0 and "Traceback" in debug.stderr
+
+
+def test_replay_reads_a_cloudtrail_folder_and_names_the_owner_of_foreign_accounts(db_url, tmp_path):
+    """An S3 copy of a trail (AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz) replays as a
+    folder; digest files are skipped; accounts another tenant owns are named with the command to use."""
+    import gzip
+
+    from tests.records import run_instances
+
+    env = cli_env(db_url, tmp_path)
+    trail = tmp_path / "bucket" / "AWSLogs" / "111122223333" / "CloudTrail" / "us-east-1" / "2026" / "11" / "16"
+    trail.mkdir(parents=True)
+    records = [run_instances("111122223333", event_id=f"00000000-0000-4000-8000-00000000000{i}") for i in range(3)]
+    (trail / "111122223333_CloudTrail_us-east-1_20261116T0900Z_a.json.gz").write_bytes(
+        gzip.compress(json.dumps({"Records": records}).encode(), mtime=0)
+    )
+    digest = tmp_path / "bucket" / "AWSLogs" / "111122223333" / "CloudTrail-Digest" / "us-east-1"
+    digest.mkdir(parents=True)
+    (digest / "digest.json.gz").write_bytes(gzip.compress(b"{}", mtime=0))
+
+    first = subprocess.run(
+        CLI + ["replay", str(tmp_path / "bucket"), "--tenant", "owner", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["read"] == 3
+    assert "created tenant 'owner'" in first.stderr
+    second = subprocess.run(
+        CLI + ["replay", str(tmp_path / "bucket" / "**" / "*.json.gz"), "--tenant", "newcomer", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert second.returncode == 0, second.stderr
+    assert json.loads(second.stdout)["rejected"] == {"account_not_connected": 3}
+    assert "111122223333 belongs to tenant 'owner'" in second.stderr and "--tenant owner" in second.stderr
+
+
+def test_anomaly_show_status_accounts_list_and_db_status(db_url, tmp_path):
+    from dd0c_cost_tools.local.sample import sample_path
+
+    env = cli_env(db_url, tmp_path)
+    run_cli(["replay", str(sample_path()), "--tenant", "demo", "--json"], env)
+    [anomaly] = [
+        a
+        for a in json.loads(run_cli(["anomalies", "--tenant", "demo", "--json"], env).stdout)
+        if "p4d" in json.dumps(a)
+    ]
+    listed = run_cli(["anomalies", "--tenant", "demo"], env).stdout
+    assert anomaly["id"] in listed and "open" in listed
+    shown = run_cli(["anomalies", "show", anomaly["id"], "--tenant", "demo"], env).stdout
+    assert "p4d.24xlarge" in shown and "novelty" in shown and "zscore" in shown
+    run_cli(["anomalies", "false-positive", anomaly["id"], "--tenant", "demo", "--by", "alice"], env)
+    again = json.loads(run_cli(["anomalies", "show", anomaly["id"], "--tenant", "demo", "--json"], env).stdout)
+    assert again["status"] == "false_positive"
+    accounts = run_cli(["accounts", "list", "--tenant", "demo"], env).stdout
+    assert "111122223333" in accounts and "connected" in accounts
+    status = json.loads(run_cli(["db", "status", "--json"], env).stdout)
+    assert status["database"].startswith("DATABASE_URL") and status["migrations_pending"] == []
+    assert "demo" in status["tenants"]
+
+
+def test_group_help_works_for_commands_that_pass_options_on(tmp_path):
+    env = cli_env(None, tmp_path)
+    for group in (
+        ["pricing", "--help"],
+        ["bench", "--help"],
+        ["pricing", "refresh", "--help"],
+        ["bench", "nab", "--help"],
+    ):
+        assert run_cli(group, env).stdout.startswith("usage: dd0c-cost " + " ".join(group[:-1]))

@@ -12,20 +12,12 @@ import pytest
 
 from dd0c_cost.events.models import Actor, CostAction, CostEvent, PriceQuote
 from dd0c_cost.scoring.baseline import LevelBaseline, composite_severity, severity_for
+from dd0c_cost.scoring.combination import combine
+from dd0c_cost.scoring.components import COMPONENT_ORDER, is_accelerator, is_very_large
 from dd0c_cost.scoring.config import DEFAULT_CONFIG, HOURS_PER_MONTH, ScoringConfig
-from dd0c_cost.scoring.engine import (
-    COMPONENT_ORDER,
-    FeedbackRule,
-    Ignored,
-    Observation,
-    SeriesState,
-    TenantState,
-    combine,
-    is_accelerator,
-    is_very_large,
-    sanitize,
-    step,
-)
+from dd0c_cost.scoring.engine import step
+from dd0c_cost.scoring.observation import Ignored, Observation, sanitize
+from dd0c_cost.scoring.series import FeedbackRule, SeriesState, TenantState
 
 TENANT = uuid.UUID("00000000-0000-4000-8000-000000000001")
 MONDAY = datetime(2026, 11, 2, tzinfo=UTC)

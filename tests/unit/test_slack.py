@@ -23,47 +23,17 @@ from dd0c_cost.notify import (
     InteractionRejected,
     SlackAction,
     SlackNotifier,
-    SlackNotifyError,
-    SlackRateLimited,
     build_anomaly_message,
     parse_interaction,
 )
 from dd0c_cost.notify.delivery import Workspace
-from dd0c_cost.notify.message import MessageContext
-from dd0c_cost.scoring.models import Anomaly, AnomalyStatus, ScoreComponent
+from dd0c_cost.scoring.models import AnomalyStatus, ScoreComponent
 from dd0c_cost.settings import Settings
-from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackAPI, channel_id_for
+from tests.anomalies import ANOMALY_ID, TENANT_ID, make_anomaly
+from tests.fakes.slack_api import DEFAULT_TOKEN, FakeSlackAPI
 
-ANOMALY_ID = uuid.UUID("6f1c2a9e-3d4b-4c5a-9e8f-0a1b2c3d4e5f")
-TENANT_ID = uuid.UUID("0c0ffee0-1111-4222-8333-444455556666")
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 NOW = 1_714_533_200.0
-
-
-def make_anomaly(**overrides: Any) -> Anomaly:
-    data: dict[str, Any] = {
-        "id": ANOMALY_ID,
-        "tenant_id": TENANT_ID,
-        "account_id": "123456789012",
-        "region": "ap-southeast-2",
-        "service": "ec2",
-        "resource_type": "ec2:instance",
-        "resource_ids": [f"i-0{n:016x}" for n in range(8)],
-        "event_ids": ["3b6a7c1e-0000-4f00-8000-000000000001", "3b6a7c1e-0000-4f00-8000-000000000002"],
-        "actor": "arn:aws:sts::123456789012:assumed-role/Developer/intern@acme",
-        "detected_at": datetime(2024, 5, 1, 3, 12, 45, tzinfo=UTC),
-        "score": 0.97,
-        "severity": "critical",
-        "estimated_hourly_usd": 175.0,
-        "summary": "intern@acme launched 8 × p4d.24xlarge in ap-southeast-2, $175/h, never seen before",
-        "components": [
-            ScoreComponent(name="novelty", value=0.95, reason="p4d.24xlarge never launched in this account"),
-            ScoreComponent(name="zscore", value=0.9, reason="8.2σ above the 30-day mean for ec2 in 123456789012"),
-        ],
-        "attributes": {"instance_type": "p4d.24xlarge", "quantity": 8},
-    }
-    data.update(overrides)
-    return Anomaly(**data)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -221,10 +191,6 @@ def test_status_after_actions() -> None:
 
 
 # --- posting ------------------------------------------------------------------------------------
-@pytest.fixture
-def fake_slack():
-    with FakeSlackAPI() as fake:
-        yield fake
 
 
 @pytest.fixture(autouse=True)
@@ -249,81 +215,6 @@ def workspace(token: str = DEFAULT_TOKEN) -> Workspace:
 
 
 OUTBOX = Workspace(tenant_id=TENANT_ID, kind="outbox", source="outbox")
-
-
-def test_post_sends_blocks_to_slack(fake_slack: FakeSlackAPI, tmp_path: Path) -> None:
-    anomaly = make_anomaly()
-    result = SlackNotifier(slack_settings(fake_slack, tmp_path)).post(anomaly, workspace(), "#cost-alerts")
-
-    assert result.destination == "slack"
-    assert result.channel == channel_id_for("#cost-alerts")  # Slack answers with the channel ID
-    assert result.ts
-    [call] = fake_slack.calls_to("chat.postMessage")
-    expected = build_anomaly_message(anomaly)
-    assert call.params["channel"] == "#cost-alerts"
-    assert call.params["blocks"] == expected["blocks"]
-    assert call.params["text"] == expected["text"]
-    assert call.headers["Authorization"] == f"Bearer {DEFAULT_TOKEN}"
-    assert not (tmp_path / "slack-outbox.jsonl").exists()
-
-
-def test_update_rewrites_message(fake_slack: FakeSlackAPI, tmp_path: Path) -> None:
-    notifier = SlackNotifier(slack_settings(fake_slack, tmp_path))
-    posted = notifier.post(make_anomaly(), workspace(), "#cost-alerts")
-    updated = notifier.update(
-        make_anomaly(status=AnomalyStatus.ACKNOWLEDGED),
-        workspace(),
-        posted.channel,
-        posted.ts,
-        context=MessageContext(status_by="<@U42>"),
-    )
-
-    assert (updated.channel, updated.ts, updated.destination) == (posted.channel, posted.ts, "slack")
-    [call] = fake_slack.calls_to("chat.update")
-    assert call.params["ts"] == posted.ts and call.params["channel"] == posted.channel
-    stored = fake_slack.messages[(posted.channel, posted.ts)]
-    assert "Acknowledged by <@U42>" in json.dumps(stored["blocks"])
-
-
-def test_client_is_created_once_and_reused(fake_slack: FakeSlackAPI, tmp_path: Path) -> None:
-    settings = slack_settings(fake_slack, tmp_path)
-    first = SlackNotifier(settings)
-    assert first.client(workspace()) is first.client(workspace())
-    assert SlackNotifier(settings).client(workspace()) is first.client(workspace())  # a warm Lambda reuses it
-    assert SlackNotifier(settings).client(workspace("xoxb-other")) is not first.client(workspace())  # one per workspace
-
-
-def test_base_url_without_trailing_slash(fake_slack: FakeSlackAPI, tmp_path: Path) -> None:
-    settings = slack_settings(fake_slack, tmp_path, slack_api_base_url=fake_slack.base_url.rstrip("/"))
-    assert SlackNotifier(settings).post(make_anomaly(), workspace(), "#cost-alerts").destination == "slack"
-    assert len(fake_slack.calls_to("chat.postMessage")) == 1
-
-
-def test_slack_error_surfaces_with_code(fake_slack: FakeSlackAPI, tmp_path: Path) -> None:
-    fake_slack.fail_next("chat.postMessage", "channel_not_found")
-    with pytest.raises(SlackNotifyError) as info:
-        SlackNotifier(slack_settings(fake_slack, tmp_path)).post(make_anomaly(), workspace(), "#cost-alerts")
-    assert info.value.error == "channel_not_found"
-    assert info.value.method == "chat.postMessage"
-    assert not info.value.retryable
-    assert "channel_not_found" in str(info.value) and "route" in str(info.value)
-
-
-def test_wrong_token_is_invalid_auth(fake_slack: FakeSlackAPI, tmp_path: Path) -> None:
-    with pytest.raises(SlackNotifyError) as info:
-        SlackNotifier(slack_settings(fake_slack, tmp_path)).post(
-            make_anomaly(), workspace("xoxb-wrong"), "#cost-alerts"
-        )
-    assert info.value.error == "invalid_auth"
-
-
-def test_rate_limit_raises_for_sqs_retry(fake_slack: FakeSlackAPI, tmp_path: Path) -> None:
-    fake_slack.rate_limit_next("chat.postMessage", retry_after=7)
-    with pytest.raises(SlackRateLimited) as info:
-        SlackNotifier(slack_settings(fake_slack, tmp_path)).post(make_anomaly(), workspace(), "#cost-alerts")
-    assert info.value.retry_after == 7
-    assert info.value.retryable and info.value.status == 429
-    assert len(fake_slack.calls_to("chat.postMessage")) == 1  # no sleeping retry inside the Lambda
 
 
 def test_outbox_without_token(tmp_path: Path) -> None:

@@ -297,13 +297,9 @@ def _process_cpu_seconds(pid: int) -> float:
 def time_composite_engine(events) -> tuple[float, int]:
     """Seconds for the composite core alone (sanitize + step) over the events, state in memory."""
     from dd0c_cost.scoring.config import DEFAULT_CONFIG
-    from dd0c_cost.scoring.engine import (
-        Observation,
-        SeriesState,
-        TenantState,
-        sanitize,
-        step,
-    )
+    from dd0c_cost.scoring.engine import step
+    from dd0c_cost.scoring.observation import Observation, sanitize
+    from dd0c_cost.scoring.series import SeriesState, TenantState
 
     series: dict[str, SeriesState] = {}
     tenants: dict[str, TenantState] = {}

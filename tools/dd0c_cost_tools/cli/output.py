@@ -1,38 +1,66 @@
-"""How the CLI prints: tables, the replay summary, progress on stderr."""
+"""How the CLI prints: tables and summaries (rich), progress on stderr.
+
+Tables are plain text when stdout is not a terminal (no colour, no width limit), so output piped
+to a file or another program keeps every column.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
 
 
-def progress_printer(enabled: bool):
-    if not enabled:
-        return None
-    interactive = sys.stderr.isatty()
-    last = {"shown": -1}
+def console() -> Console:
+    interactive = sys.stdout.isatty()
+    return Console(file=sys.stdout, highlight=False, soft_wrap=True, width=None if interactive else 10_000)
 
-    def show(stage: str, done: int, total: int) -> None:
-        step = max(1, total // (20 if interactive else 4))
-        if done == total or done - last["shown"] >= step:
-            last["shown"] = done
-            end = "\r" if interactive and done < total else "\n"
-            print(f"  {stage}: {done:,}/{total:,} records", end=end, file=sys.stderr, flush=True)
 
-    return show
+def emit(renderable: Any) -> None:
+    """Print a table or grid: styled in a terminal; elsewhere plain text without trailing spaces."""
+    if sys.stdout.isatty():
+        console().print(renderable)
+        return
+    print(render(renderable))
+
+
+def render(renderable: Any) -> str:
+    plain = Console(width=10_000, highlight=False, color_system=None)
+    with plain.capture() as captured:
+        plain.print(renderable)
+    text = captured.get().rstrip("\n").replace("\u2500", "-")  # plain text: an ASCII header rule
+    return "\n".join(line.rstrip() for line in text.splitlines())
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, right: Iterable[str] = ()) -> Table:
+    aligned = set(right)
+    out = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    for header in headers:
+        out.add_column(header, justify="right" if header in aligned else "left", no_wrap=True)
+    for row in rows:
+        out.add_row(*row)
+    return out
+
+
+def print_table(headers: Sequence[str], rows: Iterable[Sequence[str]], *, right: Iterable[str] = ()) -> None:
+    emit(table(headers, rows, right=right))
 
 
 def format_table(rows: list[list[str]], headers: list[str]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))
-    out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
-    return "\n".join(out)
+    """The table as plain text (for callers that build a string)."""
+    return render(table(headers, rows))
 
 
-def anomaly_table(anomalies) -> str:
-    rows = [
+def anomaly_rows(anomalies) -> list[list[str]]:
+    return [
         [
+            str(a.id),
             a.detected_at.strftime("%Y-%m-%d %H:%M"),
             a.severity.value,
             f"{a.score:.2f}",
@@ -41,10 +69,17 @@ def anomaly_table(anomalies) -> str:
             a.region,
             str(a.attributes.get("actor_name") or a.actor)[:40],
             f"{a.attributes.get('quantity', 1):g} × {a.attributes.get('instance_type') or a.resource_type}",
+            a.status.value,
         ]
         for a in anomalies
     ]
-    return format_table(rows, ["detected (UTC)", "severity", "score", "$/h", "account", "region", "who", "what"])
+
+
+ANOMALY_HEADERS = ["id", "detected (UTC)", "severity", "score", "$/h", "account", "region", "who", "what", "status"]
+
+
+def print_anomalies(anomalies) -> None:
+    print_table(ANOMALY_HEADERS, anomaly_rows(anomalies), right=("score", "$/h"))
 
 
 def print_summary(summary, as_json: bool) -> None:
@@ -52,13 +87,73 @@ def print_summary(summary, as_json: bool) -> None:
         print(json.dumps(summary.as_json()))
         return
     rejected_total = sum(summary.rejected.values())
-    print(f"tenant               {summary.tenant}")
-    print(f"records read         {summary.read:,}")
-    print(f"cost events          {summary.cost_events:,}")
-    print(f"not cost-relevant    {summary.not_cost_relevant:,}")
-    print(f"rejected             {rejected_total:,}")
-    for reason, count in sorted(summary.rejected.items(), key=lambda kv: (-kv[1], kv[0])):
-        print(f"  {reason:<19}{count:,}")
-    print(f"anomalies            {summary.anomalies:,}")
+    rows = [
+        ["tenant", summary.tenant],
+        ["records read", f"{summary.read:,}"],
+        ["cost events", f"{summary.cost_events:,}"],
+        ["not cost-relevant", f"{summary.not_cost_relevant:,}"],
+        ["rejected", f"{rejected_total:,}"],
+    ]
+    rows += [
+        [f"  {reason}", f"{count:,}"]
+        for reason, count in sorted(summary.rejected.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+    rows.append(["anomalies", f"{summary.anomalies:,}"])
     if rejected_total:
-        print(f"rejects written to   {summary.rejects_file}")
+        rows.append(["rejects written to", str(summary.rejects_file)])
+    grid = Table.grid(padding=(0, 3))
+    grid.add_column()
+    grid.add_column()
+    for label, value in rows:
+        grid.add_row(label, value)
+    emit(grid)
+
+
+class Progress:
+    """Progress of long work on stderr: a live bar in a terminal, otherwise one line every
+    ``every_s`` seconds and at the end (a log or CI shows that work goes on)."""
+
+    def __init__(self, label: str, *, enabled: bool = True, every_s: float = 10.0) -> None:
+        self.label, self.enabled, self.every_s = label, enabled, every_s
+        self.interactive = sys.stderr.isatty()
+        self._bar: Any = None
+        self._task: Any = None
+        self._last = 0.0
+        self._started = time.monotonic()
+
+    def __enter__(self) -> Progress:
+        if self.enabled and self.interactive:
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as Bar
+
+            self._bar = Bar(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=Console(file=sys.stderr),
+                transient=True,
+            )
+            self._bar.__enter__()
+        return self
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self._bar is not None:
+            if self._task is None:
+                self._task = self._bar.add_task(f"{self.label}: {stage}", total=total)
+            self._bar.update(self._task, completed=done, total=total)
+            return
+        now = time.monotonic()
+        if done >= total or now - self._last >= self.every_s:
+            self._last = now
+            print(
+                f"  {self.label}: {stage} {done:,}/{total:,} records ({now - self._started:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)

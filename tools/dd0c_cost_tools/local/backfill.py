@@ -79,7 +79,14 @@ def bulk_replay(
     total = len(sort) + len(early)
 
     op = operator.open_operator_connection(database_url)
-    tenant_id = operator.ensure_tenant(op, tenant_name)
+    tenant_id = operator.find_tenant(op, tenant_name)
+    tenant_created = tenant_id is None
+    if tenant_id is None:
+        tenant_id = operator.ensure_tenant(op, tenant_name)
+    refused: list[str] = []
+
+    def prepare_account(account: str) -> None:
+        refused.extend(operator.attach_accounts(op, tenant_id, {account})[1])
 
     settings = get_settings()
     conn = open_connection(database_url, settings.database_app_role)
@@ -91,7 +98,7 @@ def bulk_replay(
         notify=None,
         on_reject=on_reject,
         batch_records=batch_records,
-        prepare_account=lambda account: operator.attach_accounts(op, tenant_id, {account}),
+        prepare_account=prepare_account,
     )
 
     def notify(message: NotifyMessage) -> None:
@@ -123,6 +130,8 @@ def bulk_replay(
             if progress and done % 10_000 == 0:
                 progress("replay", done, total)
         summary = loader.finish()
+        summary.tenant_created = tenant_created
+        summary.foreign_accounts = operator.account_owners(op, refused)
     finally:
         conn.close()
         op.close()

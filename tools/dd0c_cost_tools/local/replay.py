@@ -38,6 +38,9 @@ class ReplaySummary:
     anomalies: int = 0
     tenant: str = ""
     rejects_file: str | None = None
+    tenant_created: bool = False
+    # Accounts in the input that another tenant owns (their records are rejected): account -> tenant.
+    foreign_accounts: dict[str, str] = field(default_factory=dict)
 
     @property
     def processed(self) -> int:
@@ -67,7 +70,7 @@ def _sort_key(indexed: tuple[int, FileItem]):
     return (when is None, when.replace(tzinfo=None) if when else _FAR_FUTURE, index)
 
 
-def replay(  # noqa: C901 - replay orchestration; to be split with the CLI work (issue 8 step 4)
+def replay(
     paths: list[Path],
     tenant_name: str,
     database_url: str,
@@ -75,23 +78,49 @@ def replay(  # noqa: C901 - replay orchestration; to be split with the CLI work 
     rejects_path: Path,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ReplaySummary:
+    """Read ``paths``, connect their accounts to the tenant (creating it if new), feed the records
+    through the local pipeline in event-time order, and write the rejects to ``rejects_path``."""
     summary = ReplaySummary(tenant=tenant_name, rejects_file=str(rejects_path))
+    ordered = _read_in_event_time_order(paths, summary)
+    tenant_id = _prepare_tenant(database_url, tenant_name, ordered, summary)
+    rejects = _file_rejects(ordered, summary)
+    _run_pipeline(database_url, tenant_id, ordered, summary, rejects, progress)
+    rejects_path.parent.mkdir(parents=True, exist_ok=True)
+    with rejects_path.open("w") as out:
+        for entry in rejects:
+            out.write(json.dumps(entry, default=str) + "\n")
+    return summary
+
+
+def _read_in_event_time_order(paths: list[Path], summary: ReplaySummary) -> list[FileItem]:
     items: list[FileItem] = []
     for path in paths:
         if not path.exists():
             raise FileNotFoundError(f"no such file: {path}")
         items.extend(iter_file(path))
     summary.read = len(items)
-    ordered = [item for _, item in sorted(enumerate(items), key=_sort_key)]
+    return [item for _, item in sorted(enumerate(items), key=_sort_key)]
 
+
+def _prepare_tenant(database_url: str, tenant_name: str, ordered: list[FileItem], summary: ReplaySummary):
+    """The tenant's id (created if new) with the input's accounts connected to it; accounts that
+    another tenant owns are left alone and named in ``summary.foreign_accounts``."""
     conn = operator.open_operator_connection(database_url)
     try:
-        tenant_id = operator.ensure_tenant(conn, tenant_name)
+        tenant_id = operator.find_tenant(conn, tenant_name)
+        if tenant_id is None:
+            tenant_id = operator.ensure_tenant(conn, tenant_name)
+            summary.tenant_created = True
         accounts = {a for item in ordered if not item.rejected and (a := _account_of(item.value))}
-        operator.attach_accounts(conn, tenant_id, accounts)
+        _, refused = operator.attach_accounts(conn, tenant_id, accounts)
+        summary.foreign_accounts = operator.account_owners(conn, refused)
     finally:
         conn.close()
+    return tenant_id
 
+
+def _file_rejects(ordered: list[FileItem], summary: ReplaySummary) -> list[dict]:
+    """Records the reader already refused (bad JSON, not CloudTrail, ...), counted and kept."""
     rejects: list[dict] = []
     for item in ordered:
         if item.rejected:
@@ -103,6 +132,12 @@ def replay(  # noqa: C901 - replay orchestration; to be split with the CLI work 
                     **item.origin.model_dump(exclude_none=True),
                 }
             )
+
+    return rejects
+
+
+def _run_pipeline(database_url, tenant_id, ordered, summary, rejects, progress) -> None:
+    """Feed the records through the local pipeline; count outcomes; keep dead letters as rejects."""
 
     def tally(stage: str, kind: str, reason: str | None, origin: dict | None) -> None:
         if stage == "normalize":
@@ -140,12 +175,6 @@ def replay(  # noqa: C901 - replay orchestration; to be split with the CLI work 
                         summary.rejected[RejectReason.PROCESSING_FAILED.value] += 1
     finally:
         outcomes.remove_listener(tally)
-
-    rejects_path.parent.mkdir(parents=True, exist_ok=True)
-    with rejects_path.open("w") as out:
-        for entry in rejects:
-            out.write(json.dumps(entry, default=str) + "\n")
-    return summary
 
 
 def _reject_entry(queue: str, message: dict) -> dict:

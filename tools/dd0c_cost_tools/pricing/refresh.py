@@ -63,30 +63,37 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import dd0c_cost.pricing as _runtime_pricing
+from dd0c_cost_tools.pricing.snapshot import (
+    BASE_REGION,
+    HOURS_PER_MONTH,
+    LICENSE_FILE,
+    MIN_COMMON_TYPES_FOR_RATIO,
+    REGION_RE,
+    SCHEMA,
+    median_ratio,
+    provenance_text,
+    ratio4,
+    rds_markups,
+    sig6,
+    table_ratios,
+    table_text,
+)
 
 SOURCE = "aws-price-list"
-SCHEMA = 1
-BASE_REGION = "us-east-1"
 PRICING_ENDPOINT_REGION = "us-east-1"
-HOURS_PER_MONTH = 730
 PAGE_SIZE = 100
 MAX_PAGES_PER_QUERY = 5_000
-MIN_COMMON_TYPES_FOR_RATIO = 20
 # The runtime package's snapshot: what the price book reads in the shared layer.
 DEFAULT_DATA_DIR = Path(_runtime_pricing.__file__).resolve().parent / "data"
-LICENSE_FILE = "LICENSE-Apache-2.0.txt"
 
 ALL_SERVICES = ("ec2", "ec2_local_zones", "rds", "elasticache", "opensearch", "rates")
 TABLE_FILES = {name: f"{name}.json" for name in ALL_SERVICES}
 
-# An AWS region code (commercial or GovCloud); Local Zones (us-east-1-bos-1) do not match.
-REGION_RE = re.compile(r"^[a-z]{2}(?:-gov)?-[a-z]+-\d+$")
 LOCAL_ZONE_RE = re.compile(r"^([a-z]{2}(?:-gov)?-[a-z]+-\d+)-[a-z0-9-]+$")
 # One leading usage-type region prefix: "USE2-", "EUW1-", "APN1-", "UGW1-", and eu-west-1's "EU-".
 _USAGE_PREFIX_RE = re.compile(r"^(?:[A-Z]{3}\d-|EU-)")
 _BOX_USAGE_RE = re.compile(r"(?:^|-)BoxUsage:([a-z0-9.-]+)$")
 _DATE_RE = re.compile(r"^\d{4}-\d\d-\d\d")
-_GRAVITON_FAMILY_RE = re.compile(r"^[a-z]+\d+g")
 _MSK_RE = re.compile(r"^Kafka\.((?:express\.)?[a-z]+\d+[a-z]*\.[a-z0-9]+)$", re.IGNORECASE)
 _SAGEMAKER_HOST_RE = re.compile(r"^Host:(ml\.[a-z0-9-]+\.[a-z0-9]+)$")
 _EBS_VOLUME_USAGE_RE = re.compile(r"^EBS:VolumeUsage(?:\.[A-Za-z0-9]+)?$")
@@ -685,80 +692,6 @@ def _f(x: Decimal) -> float:
     return float(x)
 
 
-def _sig6(x: float) -> float:
-    return float(f"{x:.6g}")
-
-
-def _ratio4(x: float) -> float:
-    return round(x, 4)
-
-
-def _median_ratio(prices: dict, base: dict, min_common: int) -> tuple[float, int] | None:
-    rs = sorted(prices[k] / base[k] for k in prices if k in base and base[k] > 0)
-    if not rs or len(rs) < min_common:
-        return None
-    return _ratio4(statistics.median(rs)), len(rs)
-
-
-def _flat(d: dict, prefix: tuple = ()) -> dict:
-    out: dict = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flat(v, prefix + (k,)))
-        else:
-            out[prefix + (k,)] = v
-    return out
-
-
-def _table_ratios(prices: dict[str, dict], min_common: int) -> dict[str, float]:
-    if BASE_REGION not in prices:
-        return {}
-    base = _flat(prices[BASE_REGION])
-    out = {}
-    for region in sorted(prices):
-        res = _median_ratio(_flat(prices[region]), base, min_common)
-        if res:
-            out[region] = res[0]
-    return out
-
-
-def _rds_markups(rds: dict[str, dict[str, dict[str, float]]], ec2: dict[str, dict[str, float]]) -> dict:
-    """Same as the build script: median RDS/EC2 price ratio per (region, engine, family letter, arch)."""
-    samples: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for region, engines in rds.items():
-        twins = ec2.get(region, {})
-        for engine, classes in engines.items():
-            for cls, price in classes.items():
-                twin = cls[3:] if cls.startswith("db.") else ""
-                if twin not in twins:
-                    continue
-                fam = twin.split(".", 1)[0]
-                letter, arch = fam[0], ("graviton" if _GRAVITON_FAMILY_RE.match(fam) else "x86")
-                m = price / twins[twin]
-                for key in (f"{engine}|{letter}|{arch}", f"{engine}|*|{arch}", f"{engine}|{letter}|*", f"{engine}|*|*"):
-                    samples[region][key].append(m)
-    return {
-        region: {k: _ratio4(statistics.median(sorted(v))) for k, v in sorted(keys.items())}
-        for region, keys in sorted(samples.items())
-    }
-
-
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
-
-
-def table_text(header: dict, big: dict[str, dict]) -> str:
-    """The snapshot's JSON layout (as ``scripts/build_price_snapshot.py``): one region per line."""
-    items = [f"{json.dumps(k)}:{_dumps(header[k])}" for k in sorted(header)]
-    for key in sorted(big):
-        inner = big[key]
-        sub = ",\n".join(f"{json.dumps(k)}:{_dumps(inner[k])}" for k in sorted(inner))
-        items.append(f"{json.dumps(key)}:{{\n{sub}\n}}")
-    text = "{\n" + ",\n".join(items) + "\n}\n"
-    json.loads(text)
-    return text
-
-
 def _max_date(dates: Iterable[str], fallback: str) -> str:
     return max((d for d in dates if d), default=fallback)
 
@@ -777,7 +710,74 @@ def _regional(c: _Collector, depth: int) -> dict:
 # --------------------------------------------------------------------------- refresh
 
 
-def refresh(  # noqa: C901 - being split into plan -> collect -> derive -> write (issue 8 step 2)
+@dataclass
+class _Plan:
+    """What one refresh run does: which services and regions, from which API, when."""
+
+    api: _Api
+    out_dir: Path
+    services: tuple[str, ...]
+    regions: list[str]
+    run_date: str
+    dry_run: bool
+    min_common_types: int
+
+
+@dataclass
+class _Derivation:
+    """The tables being derived, with their provenance and the report, while ``refresh`` runs."""
+
+    plan: _Plan
+    base: _Base
+    report: RefreshReport
+    tables: dict[str, dict] = field(default_factory=dict)  # name -> {"header": ..., "big": ...}
+    prov_tables: dict[str, dict] = field(default_factory=dict)
+    as_ofs: list[str] = field(default_factory=list)
+
+    def refreshed(self, table: str, c: _Collector, n_regions: int, query_desc: str, decisions: dict) -> str:
+        """Record a refreshed table's provenance and counts; its ``as_of`` (newest publication)."""
+        run_date = self.plan.run_date
+        as_of = _max_date(c.published.values(), run_date)
+        if c.values:  # an empty table (no Wavelength rows, say) says nothing about the data's date
+            self.as_ofs.append(as_of)
+        by_region: dict[str, str] = {}
+        for key, d in c.published.items():
+            by_region[key[0]] = max(by_region.get(key[0], ""), d or run_date)
+        self.report.rows[table] = len(c.values)
+        self.report.locations[table] = n_regions
+        self.report.conflicts += len(c.conflicts)
+        self.prov_tables[table] = {
+            "file": TABLE_FILES[table],
+            "source": SOURCE,
+            "sources": {
+                SOURCE: f"AWS Price List Query API (pricing:GetProducts, {PRICING_ENDPOINT_REGION} endpoint): {query_desc}"
+            },
+            "as_of": as_of,
+            "as_of_by_region": dict(sorted(by_region.items())),
+            "rows": len(c.values),
+            "regions": n_regions,
+            "conflicts": sorted(c.conflicts),
+            "decisions": decisions,
+        }
+        return as_of
+
+    def refreshing(self, table: str) -> bool:
+        return table in self.plan.services
+
+
+def _basis(as_of: str) -> dict:
+    return {SOURCE: {"source": SOURCE, "as_of": as_of, "estimated": False}}
+
+
+def _require_base_region(table: str, prices: dict) -> None:
+    if BASE_REGION not in prices:
+        raise RefreshError(
+            f"{table}: no usable {BASE_REGION} rows came back; refusing to write a snapshot the price book "
+            "cannot use (check the filters / the API answer)"
+        )
+
+
+def refresh(
     client: Any,
     out_dir: Path,
     *,
@@ -789,7 +789,9 @@ def refresh(  # noqa: C901 - being split into plan -> collect -> derive -> write
     min_common_types: int = MIN_COMMON_TYPES_FOR_RATIO,
     log: Callable[[str], None] | None = None,
 ) -> RefreshReport:
-    """Query the Price List API with ``client`` (a boto3 ``pricing`` client) and write a snapshot.
+    """Query the Price List API with ``client`` (a boto3 ``pricing`` client) and write a snapshot:
+    plan (what to query), collect (the queries), derive (the tables, ratios and provenance), write
+    (through the one snapshot writer, ``pricing/snapshot.py``).
 
     ``regions``: region codes to refresh (us-east-1, the base of every derivation, is always
     added); default: every region code the Price List has for EC2 (commercial and GovCloud, China
@@ -799,13 +801,43 @@ def refresh(  # noqa: C901 - being split into plan -> collect -> derive -> write
     (default: today, UTC), used for provenance and as ``as_of`` of rows without a
     ``publicationDate``. Nothing is written unless every query succeeded.
     """
-    out_dir = Path(out_dir)
+    plan = _plan(client, Path(out_dir), regions, services, dry_run, today, min_common_types, log)
+    report = RefreshReport(out_dir=plan.out_dir, dry_run=dry_run, regions=plan.regions)
+    collected = _collect_planned(plan, report)
+    d = _Derivation(plan, _Base(base_dir), report)
+    ec2_prices, ec2_ratio = _derive_ec2(d, collected)
+    _derive_local_zones(d, collected, ec2_prices)
+    _derive_rds(d, collected, ec2_prices)
+    _derive_instance_tables(d, collected)
+    ratios, regions_doc = _derive_regions(d, ec2_ratio)
+    _derive_rates(d, collected, ratios, regions_doc["known_regions"])
+    report.as_of = max(d.as_ofs, default="")
+    for table in plan.services:
+        if table != "rates" and not report.rows.get(table):
+            report.warnings.append(f"{table}: no prices kept from the API")
+    files = _snapshot_files(d, ratios, regions_doc)
+    if not dry_run:
+        _write_all(plan.out_dir, files)
+        report.files = sorted(files)
+    return report
+
+
+def _plan(
+    client: Any,
+    out_dir: Path,
+    regions: list[str] | None,
+    services: Iterable[str],
+    dry_run: bool,
+    today: date | None,
+    min_common_types: int,
+    log: Callable[[str], None] | None,
+) -> _Plan:
+    """Check the arguments and settle the services and regions (asking the API for its regions
+    when none are given)."""
     requested = set(services)
     unknown = sorted(requested - set(ALL_SERVICES))
     if unknown:
         raise ValueError(f"unknown services {unknown}; choose from {list(ALL_SERVICES)}")
-    services = tuple(s for s in ALL_SERVICES if s in requested)
-    run_date = (today or datetime.now(UTC).date()).isoformat()
     api = _Api(client, log)
     if regions is None:
         regions = api.regions()
@@ -814,65 +846,32 @@ def refresh(  # noqa: C901 - being split into plan -> collect -> derive -> write
     bad = sorted(r for r in regions if not REGION_RE.match(r) or r.startswith("cn-"))
     if bad:
         raise ValueError(f"not AWS region codes (or China, which the Price List prices in CNY): {bad}")
-    region_list = sorted(set(regions) | {BASE_REGION})
-    report = RefreshReport(out_dir=out_dir, dry_run=dry_run, regions=region_list)
+    return _Plan(
+        api=api,
+        out_dir=out_dir,
+        services=tuple(s for s in ALL_SERVICES if s in requested),
+        regions=sorted(set(regions) | {BASE_REGION}),
+        run_date=(today or datetime.now(UTC).date()).isoformat(),
+        dry_run=dry_run,
+        min_common_types=min_common_types,
+    )
 
+
+def _collect_planned(plan: _Plan, report: RefreshReport) -> dict[str, _Collector]:
     skipped: Counter = Counter()
-    collected = _collect(api, plan_queries(region_list, services), set(region_list), skipped)
-    report.requests = api.requests
+    collected = _collect(plan.api, plan_queries(plan.regions, plan.services), set(plan.regions), skipped)
+    report.requests = plan.api.requests
     report.skipped = dict(sorted(skipped.items()))
+    return collected
 
-    base = _Base(base_dir)
-    tables: dict[str, dict] = {}  # name -> {"header": ..., "big": ...}
-    prov_tables: dict[str, dict] = {}
-    as_ofs: list[str] = []
 
-    def source_note(table: str, query_desc: str) -> dict:
-        return {
-            SOURCE: f"AWS Price List Query API (pricing:GetProducts, {PRICING_ENDPOINT_REGION} endpoint): {query_desc}"
-        }
-
-    def refreshed_common(
-        table: str, c: _Collector, n_regions: int, query_desc: str, decisions: dict
-    ) -> tuple[str, dict]:
-        as_of = _max_date(c.published.values(), run_date)
-        if c.values:  # an empty table (no Wavelength rows, say) says nothing about the data's date
-            as_ofs.append(as_of)
-        by_region: dict[str, str] = {}
-        for key, d in c.published.items():
-            by_region[key[0]] = max(by_region.get(key[0], ""), d or run_date)
-        report.rows[table] = len(c.values)
-        report.locations[table] = n_regions
-        report.conflicts += len(c.conflicts)
-        prov = {
-            "file": TABLE_FILES[table],
-            "source": SOURCE,
-            "sources": source_note(table, query_desc),
-            "as_of": as_of,
-            "as_of_by_region": dict(sorted(by_region.items())),
-            "rows": len(c.values),
-            "regions": n_regions,
-            "conflicts": sorted(c.conflicts),
-            "decisions": decisions,
-        }
-        return as_of, prov
-
-    def basis(as_of: str) -> dict:
-        return {SOURCE: {"source": SOURCE, "as_of": as_of, "estimated": False}}
-
-    def require_base_region(table: str, prices: dict) -> None:
-        if BASE_REGION not in prices:
-            raise RefreshError(
-                f"{table}: no usable {BASE_REGION} rows came back; refusing to write a snapshot the price book "
-                "cannot use (check the filters / the API answer)"
-            )
-
-    # ---- EC2
-    if "ec2" in services:
+def _derive_ec2(d: _Derivation, collected: dict[str, _Collector]) -> tuple[dict, dict[str, tuple[float, int]]]:
+    """The EC2 table and each region's (ratio, types compared) against us-east-1."""
+    if d.refreshing("ec2"):
         c = collected["ec2"]
         ec2_prices = _regional(c, 1)
-        require_base_region("ec2", ec2_prices)
-        as_of, prov_tables["ec2"] = refreshed_common(
+        _require_base_region("ec2", ec2_prices)
+        as_of = d.refreshed(
             "ec2",
             c,
             len(ec2_prices),
@@ -886,133 +885,143 @@ def refresh(  # noqa: C901 - being split into plan -> collect -> derive -> write
             "schema": SCHEMA,
             "table": "ec2",
             "unit": "hour",
-            "bases": basis(as_of),
+            "bases": _basis(as_of),
             "region_basis": dict.fromkeys(sorted(ec2_prices), SOURCE),
             "basis_overrides": {},
         }
     else:
-        ec2_header, ec2_prices = base.table("ec2", report)
+        ec2_header, ec2_prices = d.base.table("ec2", d.report)
     ec2_ratio = {}
     if BASE_REGION in ec2_prices:
         for region in sorted(ec2_prices):
-            res = _median_ratio(ec2_prices[region], ec2_prices[BASE_REGION], min_common_types)
+            res = median_ratio(ec2_prices[region], ec2_prices[BASE_REGION], d.plan.min_common_types)
             if res:
                 ec2_ratio[region] = res
-    if "ec2" in services:
+    if d.refreshing("ec2"):
         ec2_header["region_ratio"] = {k: v[0] for k, v in ec2_ratio.items()}
-    tables["ec2"] = {"header": ec2_header, "big": {"prices": ec2_prices}}
+    d.tables["ec2"] = {"header": ec2_header, "big": {"prices": ec2_prices}}
+    return ec2_prices, ec2_ratio
 
-    # ---- Local Zones
-    if "ec2_local_zones" in services:
-        c = collected["ec2_local_zones"]
-        lz_prices = _regional(c, 1)
-        parent = {loc: LOCAL_ZONE_RE.match(loc).group(1) for loc in lz_prices}  # type: ignore[union-attr]
-        lz_ratio = {}
-        for loc in sorted(lz_prices):
-            par = ec2_prices.get(parent[loc], {})
-            rs = sorted(p / par[t] for t, p in lz_prices[loc].items() if par.get(t))
-            if rs:
-                lz_ratio[loc] = _ratio4(statistics.median(rs))
-        as_of, prov_tables["ec2_local_zones"] = refreshed_common(
-            "ec2_local_zones",
-            c,
-            len(lz_prices),
-            "AmazonEC2, locationType="
-            + "|".join(_LOCAL_ZONE_TYPES)
-            + ", "
-            + ", ".join(f"{k}={v}" for k, v in _EC2_FILTERS),
-            {"parent_ratio": "median of location price / parent-region price over common types"},
-        )
-        lz_header = {
-            "schema": SCHEMA,
-            "table": "ec2_local_zones",
-            "unit": "hour",
-            "bases": basis(as_of),
-            "default_basis": SOURCE,
-            "parent_region": dict(sorted(parent.items())),
-            "parent_ratio": lz_ratio,
-            "basis_overrides": {},
-        }
-        tables["ec2_local_zones"] = {"header": lz_header, "big": {"prices": lz_prices}}
-    else:
-        lz_header, lz_prices = base.table("ec2_local_zones", report)
-        tables["ec2_local_zones"] = {"header": lz_header, "big": {"prices": lz_prices}}
 
-    # ---- RDS
-    if "rds" in services:
-        c = collected["rds"]
-        rds_prices = _regional(c, 2)
-        require_base_region("rds", rds_prices)
-        as_of, prov_tables["rds"] = refreshed_common(
-            "rds",
-            c,
-            len(rds_prices),
-            "AmazonRDS, regionCode=<region>, productFamily=Database Instance, deploymentOption=Single-AZ",
-            {
-                "engines": dict(sorted(RDS_ENGINE_CODES.items(), key=lambda kv: kv[1])),
-                "rows": "usagetype InstanceUsage:db.* (no I/O-Optimized), no deploymentModel, no BYOL",
-                "multi_az": "not stored: the price book keeps Multi-AZ = 2 x Single-AZ (estimated)",
-            },
-        )
-        rds_header = {
-            "schema": SCHEMA,
-            "table": "rds",
-            "unit": "hour",
-            "deployment": "single-az",
-            "bases": basis(as_of),
-            "default_basis": SOURCE,
-            "region_ratio": _table_ratios(rds_prices, min_common_types),
-            "engine_aliases": dict(RDS_ENGINE_ALIASES),
-        }
-        tables["rds"] = {
-            "header": rds_header,
-            "big": {"prices": rds_prices, "markup_over_ec2": _rds_markups(rds_prices, ec2_prices)},
-        }
-    else:
-        rds_header, rds_prices = base.table("rds", report)
+def _derive_local_zones(d: _Derivation, collected: dict[str, _Collector], ec2_prices: dict) -> None:
+    if not d.refreshing("ec2_local_zones"):
+        lz_header, lz_prices = d.base.table("ec2_local_zones", d.report)
+        d.tables["ec2_local_zones"] = {"header": lz_header, "big": {"prices": lz_prices}}
+        return
+    c = collected["ec2_local_zones"]
+    lz_prices = _regional(c, 1)
+    parent = {loc: LOCAL_ZONE_RE.match(loc).group(1) for loc in lz_prices}  # type: ignore[union-attr]
+    lz_ratio = {}
+    for loc in sorted(lz_prices):
+        par = ec2_prices.get(parent[loc], {})
+        rs = sorted(p / par[t] for t, p in lz_prices[loc].items() if par.get(t))
+        if rs:
+            lz_ratio[loc] = ratio4(statistics.median(rs))
+    as_of = d.refreshed(
+        "ec2_local_zones",
+        c,
+        len(lz_prices),
+        "AmazonEC2, locationType="
+        + "|".join(_LOCAL_ZONE_TYPES)
+        + ", "
+        + ", ".join(f"{k}={v}" for k, v in _EC2_FILTERS),
+        {"parent_ratio": "median of location price / parent-region price over common types"},
+    )
+    lz_header = {
+        "schema": SCHEMA,
+        "table": "ec2_local_zones",
+        "unit": "hour",
+        "bases": _basis(as_of),
+        "default_basis": SOURCE,
+        "parent_region": dict(sorted(parent.items())),
+        "parent_ratio": lz_ratio,
+        "basis_overrides": {},
+    }
+    d.tables["ec2_local_zones"] = {"header": lz_header, "big": {"prices": lz_prices}}
+
+
+def _derive_rds(d: _Derivation, collected: dict[str, _Collector], ec2_prices: dict) -> None:
+    if not d.refreshing("rds"):
+        rds_header, rds_prices = d.base.table("rds", d.report)
         markup = rds_header.pop("markup_over_ec2", {})
-        tables["rds"] = {"header": rds_header, "big": {"prices": rds_prices, "markup_over_ec2": markup}}
+        d.tables["rds"] = {"header": rds_header, "big": {"prices": rds_prices, "markup_over_ec2": markup}}
+        return
+    c = collected["rds"]
+    rds_prices = _regional(c, 2)
+    _require_base_region("rds", rds_prices)
+    as_of = d.refreshed(
+        "rds",
+        c,
+        len(rds_prices),
+        "AmazonRDS, regionCode=<region>, productFamily=Database Instance, deploymentOption=Single-AZ",
+        {
+            "engines": dict(sorted(RDS_ENGINE_CODES.items(), key=lambda kv: kv[1])),
+            "rows": "usagetype InstanceUsage:db.* (no I/O-Optimized), no deploymentModel, no BYOL",
+            "multi_az": "not stored: the price book keeps Multi-AZ = 2 x Single-AZ (estimated)",
+        },
+    )
+    rds_header = {
+        "schema": SCHEMA,
+        "table": "rds",
+        "unit": "hour",
+        "deployment": "single-az",
+        "bases": _basis(as_of),
+        "default_basis": SOURCE,
+        "region_ratio": table_ratios(rds_prices, d.plan.min_common_types),
+        "engine_aliases": dict(RDS_ENGINE_ALIASES),
+    }
+    d.tables["rds"] = {
+        "header": rds_header,
+        "big": {"prices": rds_prices, "markup_over_ec2": rds_markups(rds_prices, ec2_prices)},
+    }
 
-    # ---- ElastiCache / OpenSearch
-    for name, depth, desc, extra in (
-        (
-            "elasticache",
-            2,
-            "AmazonElastiCache, regionCode=<region>, productFamily=Cache Instance; usagetype NodeUsage:cache.*",
-            {},
-        ),
-        (
-            "opensearch",
-            1,
-            "AmazonES, regionCode=<region>, productFamily=Amazon OpenSearch Service Instance; usagetype *ESInstance*",
-            {"key_note": "instance types are stored without the '.search' suffix"},
-        ),
-    ):
-        if name in services:
+
+_INSTANCE_TABLES = (
+    (
+        "elasticache",
+        2,
+        "AmazonElastiCache, regionCode=<region>, productFamily=Cache Instance; usagetype NodeUsage:cache.*",
+        {},
+    ),
+    (
+        "opensearch",
+        1,
+        "AmazonES, regionCode=<region>, productFamily=Amazon OpenSearch Service Instance; usagetype *ESInstance*",
+        {"key_note": "instance types are stored without the '.search' suffix"},
+    ),
+)
+
+
+def _derive_instance_tables(d: _Derivation, collected: dict[str, _Collector]) -> None:
+    """ElastiCache and OpenSearch: instance prices per region with their region ratios."""
+    for name, depth, desc, extra in _INSTANCE_TABLES:
+        if d.refreshing(name):
             c = collected[name]
             prices = _regional(c, depth)
-            require_base_region(name, prices)
-            as_of, prov_tables[name] = refreshed_common(name, c, len(prices), desc, {})
+            _require_base_region(name, prices)
+            as_of = d.refreshed(name, c, len(prices), desc, {})
             header = {
                 "schema": SCHEMA,
                 "table": name,
                 "unit": "hour",
-                "bases": basis(as_of),
+                "bases": _basis(as_of),
                 "default_basis": SOURCE,
-                "region_ratio": _table_ratios(prices, min_common_types),
+                "region_ratio": table_ratios(prices, d.plan.min_common_types),
                 **extra,
             }
         else:
-            header, prices = base.table(name, report)
-        tables[name] = {"header": header, "big": {"prices": prices}}
+            header, prices = d.base.table(name, d.report)
+        d.tables[name] = {"header": header, "big": {"prices": prices}}
 
-    # ---- regions (from the final tables, as the build script does)
-    ec_ratio = tables["elasticache"]["header"].get("region_ratio", {})
-    os_ratio = tables["opensearch"]["header"].get("region_ratio", {})
+
+def _derive_regions(d: _Derivation, ec2_ratio: dict[str, tuple[float, int]]) -> tuple[dict[str, dict], dict]:
+    """Each region's price ratio (EC2's, else ElastiCache's, else OpenSearch's) and regions.json."""
+    ec_ratio = d.tables["elasticache"]["header"].get("region_ratio", {})
+    os_ratio = d.tables["opensearch"]["header"].get("region_ratio", {})
     seen_regions = {
         r
         for t in ("ec2", "rds", "elasticache", "opensearch")
-        for r in tables[t]["big"]["prices"]
+        for r in d.tables[t]["big"]["prices"]
         if REGION_RE.match(r) and not r.startswith("cn-")
     }
     ratios: dict[str, dict] = {}
@@ -1025,78 +1034,74 @@ def refresh(  # noqa: C901 - being split into plan -> collect -> derive -> write
             ratios[region] = {"ratio": os_ratio[region], "method": "opensearch"}
     no_ratio = sorted(seen_regions - set(ratios))
     if no_ratio:
-        report.warnings.append(
-            f"no region ratio (fewer than {min_common_types} EC2 types shared with {BASE_REGION}) for {no_ratio}: "
-            "listed prices work there, derived ones do not"
+        d.report.warnings.append(
+            f"no region ratio (fewer than {d.plan.min_common_types} EC2 types shared with {BASE_REGION}) for "
+            f"{no_ratio}: listed prices work there, derived ones do not"
         )
-    known = sorted(ratios)
     regions_doc = {
         "schema": SCHEMA,
         "base_region": BASE_REGION,
-        "known_regions": known,
+        "known_regions": sorted(ratios),
         "ratio": {k: v["ratio"] for k, v in ratios.items()},
         "ratio_method": {k: v["method"] for k, v in ratios.items()},
         "ratio_note": "median of (region price / us-east-1 price) over instance types listed in both (EC2); regions "
         "without enough EC2 rows use the ElastiCache node ratio, else OpenSearch",
     }
+    return ratios, regions_doc
 
-    # ---- scalar rates
+
+def _derive_rates(d: _Derivation, collected: dict[str, _Collector], ratios: dict, known: list[str]) -> None:
     rate_items, rate_prov = _build_rates(
-        collected.get("rates") if "rates" in services else None, base, ratios, known, run_date, report
+        collected.get("rates") if d.refreshing("rates") else None, d.base, ratios, known, d.plan.run_date, d.report
     )
-    base_rates = base.raw("rates")
+    base_rates = d.base.raw("rates")
     aliases = dict(base_rates.get("aliases", RATE_ALIASES)) if base_rates else dict(RATE_ALIASES)
     rates_header = {"schema": SCHEMA, "table": "rates", "hours_per_month": HOURS_PER_MONTH, "aliases": aliases}
-    tables["rates"] = {"header": rates_header, "big": {"items": rate_items}}
+    d.tables["rates"] = {"header": rates_header, "big": {"items": rate_items}}
     if rate_prov:
-        prov_tables["rates"] = rate_prov
+        d.prov_tables["rates"] = rate_prov
         if rate_prov["as_of_max"]:
-            as_ofs.append(rate_prov["as_of_max"])
+            d.as_ofs.append(rate_prov["as_of_max"])
 
-    report.as_of = max(as_ofs, default="")
-    for table in services:
-        if table != "rates" and not report.rows.get(table):
-            report.warnings.append(f"{table}: no prices kept from the API")
 
-    # ---- files
+def _snapshot_files(d: _Derivation, ratios: dict[str, dict], regions_doc: dict) -> dict[str, bytes]:
+    """Every file of the snapshot, in the snapshot writer's format."""
+    plan, report, base = d.plan, d.report, d.base
     files: dict[str, bytes] = {}
     for name in ALL_SERVICES:
-        files[TABLE_FILES[name]] = table_text(tables[name]["header"], tables[name]["big"]).encode()
+        files[TABLE_FILES[name]] = table_text(d.tables[name]["header"], d.tables[name]["big"]).encode()
     files["regions.json"] = table_text(regions_doc, {}).encode()
     carried = list(report.carried_over)
+    ec_ratio = d.tables["elasticache"]["header"].get("region_ratio", {})
     provenance = {
         "schema": SCHEMA,
         "builder": "dd0c_cost_tools.pricing.refresh (dd0c-cost pricing refresh)",
         "source": SOURCE,
         "source_api": f"AWS Price List Query API, pricing:GetProducts ({PRICING_ENDPOINT_REGION} endpoint), FormatVersion aws_v1",
         "as_of": report.as_of,
-        "retrieved": run_date,
-        "requests": api.requests,
-        "refreshed_regions": region_list,
-        "refreshed": list(services),
+        "retrieved": plan.run_date,
+        "requests": plan.api.requests,
+        "refreshed_regions": plan.regions,
+        "refreshed": list(plan.services),
         "carried_over_from_base": carried,
         "base_provenance": base.provenance_summary() if carried else None,
         "prices": "USD, on-demand, shared tenancy, Linux (EC2), list price; no Savings Plans/RI/free tier/tax",
         "skipped_rows": report.skipped,
         "row_rules": "terms.OnDemand only; lowest beginRange with a positive USD price; rows without USD, priced 0, "
         "another OS/tenancy/licence/capacity status, or an unexpected usage type/unit are skipped",
-        "tables": {k: prov_tables[k] for k in ALL_SERVICES if k in prov_tables},
+        "tables": {k: d.prov_tables[k] for k in ALL_SERVICES if k in d.prov_tables},
         "regions": {
             "file": "regions.json",
             "ratio_inputs": ratios,
-            "ratio_crosscheck_elasticache": {k: ec_ratio.get(k) for k in known},
+            "ratio_crosscheck_elasticache": {k: ec_ratio.get(k) for k in regions_doc["known_regions"]},
         },
         "cross_checks": {},
     }
-    files["provenance.json"] = (json.dumps(provenance, sort_keys=True, indent=1) + "\n").encode()
-    files["NOTICE"] = _notice(report.as_of, run_date, carried, base).encode()
+    files["provenance.json"] = provenance_text(provenance).encode()
+    files["NOTICE"] = _notice(report.as_of, plan.run_date, carried, base).encode()
     if carried and base.has(LICENSE_FILE):
         files[LICENSE_FILE] = base.bytes(LICENSE_FILE)
-
-    if not dry_run:
-        _write_all(out_dir, files)
-        report.files = sorted(files)
-    return report
+    return files
 
 
 def _build_rates(
@@ -1131,9 +1136,7 @@ def _build_rates(
                 if spec.policy == "flat":
                     derived[region] = values[base_region]
                 elif region in ratios and base_region in ratios:
-                    derived[region] = _sig6(
-                        values[base_region] * ratios[region]["ratio"] / ratios[base_region]["ratio"]
-                    )
+                    derived[region] = sig6(values[base_region] * ratios[region]["ratio"] / ratios[base_region]["ratio"])
             service_code = item.split("/", 1)[0]
             items[item] = {
                 "unit": spec.unit,

@@ -68,7 +68,7 @@ class UntracedTracer:
         return None
 
 
-def tracer(function: str):
+def tracer(function: str) -> Any:
     """Powertools' Tracer when tracing is on, else an ``UntracedTracer`` (no X-Ray import)."""
     if not tracing_enabled():
         return UntracedTracer(service_name(function))

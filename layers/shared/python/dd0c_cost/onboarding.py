@@ -16,6 +16,7 @@ from uuid import UUID
 import psycopg
 
 from dd0c_cost.db import operator
+from dd0c_cost.db.connection import Connection
 
 # The customer template's contract (read by cdk/dd0c_cost_cdk/customer_stack.py).
 PARAM_CENTRAL_BUS_ARN = "CentralBusArn"
@@ -149,7 +150,7 @@ def quick_create_url_format(partition: str, parameters: dict[str, str], stack_na
 
 
 def connect_account(
-    conn_operator: psycopg.Connection,
+    conn_operator: Connection,
     tenant_name: str,
     account_id: str,
     regions: list[str] | tuple[str, ...],
@@ -199,7 +200,7 @@ def connect_account(
 
 
 def request_account_connection(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: UUID,
     account_id: str,
     regions: list[str] | tuple[str, ...],

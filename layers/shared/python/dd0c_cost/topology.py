@@ -45,6 +45,9 @@ class FunctionSpec:
     # Run by the deployment itself (CDK trigger) after the database exists and before every other
     # function is updated; exactly one function may say so.
     runs_on_deploy: bool = False
+    # The operator's door to the deployed database (``dd0c-cost --stack NAME``): invoked with
+    # lambda:Invoke only; the stack outputs its name. At most one function may say so.
+    operator_entrypoint: bool = False
     needs_slack: bool = False
     # Tenants' sealed secrets (Slack bot tokens, ticket credentials): "decrypt" opens them,
     # "encrypt_decrypt" also seals new ones (dd0c_cost.crypto; the stack's KMS key).
@@ -167,6 +170,11 @@ class Topology:
         (spec,) = (f for f in self.functions if f.runs_on_deploy)
         return spec
 
+    def operator_function(self) -> FunctionSpec:
+        """The function ``dd0c-cost --stack NAME`` invokes (``operator_entrypoint``)."""
+        (spec,) = (f for f in self.functions if f.operator_entrypoint)
+        return spec
+
     def consumer_of(self, queue_name: str) -> FunctionSpec:
         for f in self.functions:
             if f.source_queue == queue_name:
@@ -287,6 +295,16 @@ TOPOLOGY = Topology(
             batch_size=0,
             timeout_s=5,
             memory_mb=256,
+        ),
+        FunctionSpec(
+            name="admin",
+            purpose="operator actions on the deployed database (tenants, keys, accounts, migration status) for "
+            "`dd0c-cost --stack NAME`; invoked with lambda:Invoke only",
+            needs_admin_database=True,
+            needs_onboarding=True,
+            operator_entrypoint=True,
+            timeout_s=60,
+            batch_size=0,
         ),
         FunctionSpec(
             name="api",

@@ -6,12 +6,12 @@ import sys
 
 from dd0c_cost_tools.cli.commands.anomalies import tenant_anomalies
 from dd0c_cost_tools.cli.commands.replay import run_replay
-from dd0c_cost_tools.cli.output import anomaly_table, print_summary
+from dd0c_cost_tools.cli.output import print_anomalies, print_summary
 
 
 def register(sub) -> None:
     p = sub.add_parser("demo", help="replay a bundled sample through the whole pipeline and show the anomalies")
-    p.add_argument("--tenant", default="demo")
+    p.add_argument("--tenant", default="demo", help="the tenant to replay as (created if new; default %(default)s)")
     p.add_argument("--port", type=int, default=8080, help="the port `dd0c-cost serve` will listen on")
     p.set_defaults(func=cmd_demo)
 
@@ -26,7 +26,10 @@ def cmd_demo(args) -> int:
     print_summary(summary, as_json=False)
     anomalies = tenant_anomalies(tenant, 20)
     print()
-    print(anomaly_table(anomalies) if anomalies else "no anomalies found")
+    if anomalies:
+        print_anomalies(anomalies)
+    else:
+        print("no anomalies found")
     outbox = get_settings().resolved_outbox_path()
     if outbox.exists():
         print(f"\nSlack messages that would have been posted: {outbox}")

@@ -8,9 +8,11 @@ import getpass
 
 def register(sub) -> None:
     p = sub.add_parser("governance", help="show or change a tenant's governance mode and panic (or the global panic)")
-    p.add_argument("action", choices=["show", "mode", "panic", "lift"])
+    p.add_argument(
+        "action", choices=["show", "mode", "panic", "lift"], help="show the state, set a mode, press or lift panic"
+    )
     p.add_argument("mode", nargs="?", choices=["shadow", "audit", "enforce", "inherit"], help="mode: the new mode")
-    p.add_argument("--tenant")
+    p.add_argument("--tenant", help="the tenant to show or change (or --global for panic/lift)")
     p.add_argument("--rule", help="mode: set one rule's mode ('inherit' returns it to the tenant's)")
     p.add_argument("--global", dest="everyone", action="store_true", help="panic/lift: every tenant (operator)")
     p.add_argument("--reason", default="", help="why (kept in the audit log)")

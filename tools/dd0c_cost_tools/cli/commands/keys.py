@@ -10,9 +10,11 @@ from dd0c_cost_tools.cli.output import format_table
 
 def register(sub) -> None:
     p = sub.add_parser("keys", help="create, list or revoke a tenant's API keys (scope read|write, expiry)")
-    p.add_argument("action", choices=["create", "list", "revoke"])
+    p.add_argument(
+        "action", choices=["create", "list", "revoke"], help="create a key (printed once), list, or revoke one"
+    )
     p.add_argument("key", nargs="?", help="revoke: the key's id or prefix (as `keys list` shows)")
-    p.add_argument("--tenant", required=True)
+    p.add_argument("--tenant", required=True, help="the tenant whose keys these are")
     p.add_argument("--scope", choices=["read", "write"], default="write", help="create: read-only or read-write")
     p.add_argument("--name", help="create: what the key is for")
     p.add_argument("--expires-in-days", type=float, help="create: the key stops working after this many days")
@@ -24,6 +26,23 @@ def _when(value) -> str:
 
 
 def cmd_keys(args) -> int:
+    if getattr(args, "remote_action", None):
+        from datetime import datetime
+
+        from dd0c_cost_tools.cli import remote
+
+        made = remote.call(
+            args.stack,
+            args.remote_action,
+            {"tenant": args.tenant, "scope": args.scope, "name": args.name, "expires_in_days": args.expires_in_days},
+        )
+        print(made["secret"])
+        expires = datetime.fromisoformat(made["expires_at"]) if made.get("expires_at") else None
+        print(
+            f"{made['scope']} key {made['prefix']}… expires {_when(expires)}; store it now: only its hash is kept",
+            file=sys.stderr,
+        )
+        return 0
     from dd0c_cost.auth import keys
     from dd0c_cost.db import operator
     from dd0c_cost_tools.local.database import database_url_for_cli

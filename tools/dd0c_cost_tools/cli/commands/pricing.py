@@ -1,4 +1,5 @@
-"""``pricing refresh``: rebuild the price snapshot from the AWS Price List API (its own options)."""
+"""``pricing refresh``: rebuild the price snapshot from the AWS Price List API (its own options:
+``dd0c-cost pricing refresh --help``)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ import argparse
 
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "pricing", help="pricing refresh: rebuild the price snapshot from the AWS Price List API", add_help=False
+    p = sub.add_parser("pricing", help="pricing refresh: rebuild the price snapshot from the AWS Price List API")
+    actions = p.add_subparsers(dest="pricing_action", metavar="ACTION", required=True)
+    s = actions.add_parser(
+        "refresh",
+        help="query the Price List API (network, AWS credentials) and write the snapshot",
+        add_help=False,
+        prefix_chars="\0",
     )
-    p.add_argument("action", choices=["refresh"])
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(func=cmd_pricing)
+    s.add_argument("rest", nargs=argparse.REMAINDER, help="options of the refresh (dd0c-cost pricing refresh --help)")
+    s.set_defaults(func=cmd_pricing)
 
 
 def cmd_pricing(args) -> int:

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 def register(sub) -> None:
     p = sub.add_parser("remediation", help="who may remediate from Slack: show, allow, disable")
-    p.add_argument("action", choices=["show", "allow", "disable"])
-    p.add_argument("--tenant", required=True)
+    p.add_argument(
+        "action",
+        choices=["show", "allow", "disable"],
+        help="show the remediation settings, allow actions, or disable them",
+    )
+    p.add_argument("--tenant", required=True, help="the tenant whose remediation this is")
     p.add_argument("--users", nargs="*", default=[], help="allow: Slack user ids (U…)")
     p.add_argument("--groups", nargs="*", default=[], help="allow: Slack user group ids (S…)")
     p.set_defaults(func=cmd_remediation)

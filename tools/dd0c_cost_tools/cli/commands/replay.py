@@ -3,18 +3,31 @@ default (``dd0c_cost.backfill``), or ``--via-queues`` through the real handlers 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from dd0c_cost_tools.cli.output import print_summary, progress_printer
+from dd0c_cost_tools.cli.inputs import expand
+from dd0c_cost_tools.cli.output import Progress, print_summary
 
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "replay", help="replay CloudTrail files (JSON Lines, envelopes, S3 log files) through the pipeline"
+        "replay",
+        help="replay CloudTrail history (JSON Lines, EventBridge envelopes, S3 log files) through the pipeline",
+        description="Replay CloudTrail history in event-time order, through the bulk path (or the real handlers on "
+        "emulated queues with --via-queues). The tenant is "
+        "created if it does not exist (said on stderr); the accounts in the input are connected to it unless "
+        "another tenant owns them.",
     )
-    p.add_argument("paths", nargs="+")
-    p.add_argument("--tenant", required=True)
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="files, folders (read recursively, e.g. an AWSLogs/<account>/CloudTrail/<region>/... copy) or glob "
+        "patterns ('logs/**/*.json.gz'); .jsonl/.json/.ndjson, plain or .gz",
+    )
+    p.add_argument("--tenant", required=True, help="the tenant the history belongs to (created if new)")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
     p.add_argument(
         "--via-queues",
         action="store_true",
@@ -30,14 +43,18 @@ def run_replay(paths: list[Path], tenant: str, *, show_progress: bool, via_queue
 
     url = database_url_for_cli()
     rejects = get_settings().data_dir / "rejects" / f"{tenant}.jsonl"
-    if via_queues:
-        from dd0c_cost_tools.local.replay import replay
+    with Progress("replay", enabled=show_progress) as progress:
+        if via_queues:
+            from dd0c_cost_tools.local.replay import replay
 
-        return replay(paths, tenant, url, rejects_path=rejects, progress=progress_printer(show_progress))
-    return run_bulk_replay(paths, tenant, url, rejects, show_progress=show_progress)
+            summary = replay(paths, tenant, url, rejects_path=rejects, progress=progress)
+        else:
+            summary = run_bulk_replay(paths, tenant, url, rejects, progress=progress)
+    _explain(summary)
+    return summary
 
 
-def run_bulk_replay(paths: list[Path], tenant: str, url: str, rejects: Path, *, show_progress: bool):
+def run_bulk_replay(paths: list[Path], tenant: str, url: str, rejects: Path, *, progress: Progress):
     import orjson
 
     from dd0c_cost_tools.local.backfill import bulk_replay
@@ -49,7 +66,7 @@ def run_bulk_replay(paths: list[Path], tenant: str, url: str, rejects: Path, *, 
         tenant,
         url,
         on_reject=lambda entry: entries.append(orjson.dumps(entry, default=str)),
-        progress=progress_printer(show_progress),
+        progress=progress,
     )
     rejects.parent.mkdir(parents=True, exist_ok=True)
     with rejects.open("wb") as out:
@@ -63,12 +80,28 @@ def run_bulk_replay(paths: list[Path], tenant: str, url: str, rejects: Path, *, 
     if bulk.failed:
         summary.rejected.update({f"scoring_failed_{k}": v for k, v in bulk.failed.items()})
     summary.anomalies = bulk.anomalies
+    summary.tenant_created = bulk.tenant_created
+    summary.foreign_accounts = bulk.foreign_accounts
     return summary
 
 
+def _explain(summary) -> None:
+    """What the operator should know that the counts do not say, on stderr."""
+    if summary.tenant_created:
+        print(f"created tenant {summary.tenant!r} (replay creates the tenant it is given)", file=sys.stderr)
+    by_owner: dict[str, list[str]] = {}
+    for account, owner in sorted(summary.foreign_accounts.items()):
+        by_owner.setdefault(owner, []).append(account)
+    for owner, accounts in by_owner.items():
+        print(
+            f"note: account{'s' if len(accounts) > 1 else ''} {', '.join(accounts)} belong{'' if len(accounts) > 1 else 's'} "
+            f"to tenant {owner!r}, so {'their' if len(accounts) > 1 else 'its'} records were rejected as "
+            f"account_not_connected; replay them as that tenant: dd0c-cost replay ... --tenant {owner}",
+            file=sys.stderr,
+        )
+
+
 def cmd_replay(args) -> int:
-    summary = run_replay(
-        [Path(p) for p in args.paths], args.tenant, show_progress=not args.json, via_queues=args.via_queues
-    )
+    summary = run_replay(expand(args.paths), args.tenant, show_progress=not args.json, via_queues=args.via_queues)
     print_summary(summary, args.json)
     return 0

@@ -9,8 +9,12 @@ import sys
 
 def register(sub) -> None:
     p = sub.add_parser("slack", help="a tenant's Slack: install link, status, routes, uninstall")
-    p.add_argument("action", choices=["status", "install-link", "routes", "uninstall"])
-    p.add_argument("--tenant", required=True)
+    p.add_argument(
+        "action",
+        choices=["status", "install-link", "routes", "uninstall"],
+        help="how alerts are delivered, a one-time install link, the routes, or forget the installation",
+    )
+    p.add_argument("--tenant", required=True, help="the tenant whose Slack this is")
     p.add_argument("--public-url", help="the API's public base URL (install-link; default DD0C_PUBLIC_URL)")
     p.add_argument("--default", dest="default_channel", metavar="CHANNEL|none", help="routes: the default channel")
     for kind, example in (
@@ -25,7 +29,7 @@ def register(sub) -> None:
             metavar=example,
             help=f"routes: send this {kind}'s alerts to a channel ('{kind.upper()}=none' removes it)",
         )
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_slack)
 
 

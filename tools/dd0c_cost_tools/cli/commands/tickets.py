@@ -16,9 +16,9 @@ import os
 
 def register(sub) -> None:
     p = sub.add_parser("tickets", help="a tenant's ticket targets: list, set, remove")
-    p.add_argument("action", choices=["list", "set", "remove"])
-    p.add_argument("name", nargs="?")
-    p.add_argument("--tenant", required=True)
+    p.add_argument("action", choices=["list", "set", "remove"], help="list the ticket targets, set one, or remove one")
+    p.add_argument("name", nargs="?", help="set/remove: the target's name")
+    p.add_argument("--tenant", required=True, help="the tenant whose ticket targets these are")
     p.add_argument("--config", help="set: the target's JSON config (kind jira|github|webhook; see docs/slack.md)")
     p.add_argument("--credential-env", help="set: the environment variable holding the token / key / secret")
     p.add_argument("--default", action="store_true", help="set: the target the dialog preselects")

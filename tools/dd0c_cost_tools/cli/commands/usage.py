@@ -10,17 +10,19 @@ from pathlib import Path
 
 def register(sub) -> None:
     p = sub.add_parser("usage", help="poll billing series through the real handlers (moto), or configure usage polling")
-    p.add_argument("action", choices=["poll", "configure"])
-    p.add_argument("--tenant", required=True)
+    p.add_argument(
+        "action", choices=["poll", "configure"], help="poll the billing series now, or configure the usage path"
+    )
+    p.add_argument("--tenant", required=True, help="the tenant to poll or configure")
     p.add_argument("--billing", type=Path, help="JSON Lines of {account, service, currency, timestamp, value}")
     p.add_argument("--sample", action="store_true", help="a generated fortnight with a data-transfer spike")
     p.add_argument("--at", help="the schedule's time (ISO 8601; default: the newest sample's hour)")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--enabled", choices=["on", "off"])
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--enabled", choices=["on", "off"], help="configure: poll this tenant's usage or not")
     p.add_argument("--cost-explorer", choices=["on", "off"], help="hourly Cost Explorer (USD 0.01 a call)")
-    p.add_argument("--ce-monthly-call-cap", type=int)
-    p.add_argument("--alert-score", type=float)
-    p.add_argument("--alert-floor-usd-per-hour", type=float)
+    p.add_argument("--ce-monthly-call-cap", type=int, help="configure: most Cost Explorer calls a month")
+    p.add_argument("--alert-score", type=float, help="configure: detector score that alerts (0-1)")
+    p.add_argument("--alert-floor-usd-per-hour", type=float, help="configure: smallest $/h rise that alerts")
     p.set_defaults(func=cmd_usage)
 
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from http.cookies import CookieError, SimpleCookie
 from uuid import UUID
 
-import psycopg
+from dd0c_cost.db.connection import Connection
 
 SESSION_COOKIE = "dd0c_session"
 SESSION_TTL_S = 3600
@@ -78,13 +78,13 @@ def session_secret(headers: dict[str, str], cookies: list[str] | None = None) ->
     return None
 
 
-def _lookup_key(conn: psycopg.Connection, secret: str) -> Principal | None:
+def _lookup_key(conn: Connection, secret: str) -> Principal | None:
     with conn.transaction():
         row = conn.execute("SELECT * FROM dd0c.authenticate_api_key(%s) LIMIT 1", [digest(secret)]).fetchone()
     return Principal(row["tenant_id"], row["scope"], row["key_id"], "key") if row else None
 
 
-def _lookup_session(conn: psycopg.Connection, secret: str) -> Principal | None:
+def _lookup_session(conn: Connection, secret: str) -> Principal | None:
     with conn.transaction():
         row = conn.execute("SELECT * FROM dd0c.authenticate_console_session(%s)", [digest(secret)]).fetchone()
     return Principal(row["tenant_id"], row["scope"], row["key_id"], "session", row["csrf_token"]) if row else None
@@ -121,7 +121,7 @@ CACHE = _Cache()
 
 
 def check_credentials(
-    conn: psycopg.Connection, headers: dict[str, str], cookies: list[str] | None = None, *, use_cache: bool = False
+    conn: Connection, headers: dict[str, str], cookies: list[str] | None = None, *, use_cache: bool = False
 ) -> Principal:
     """The caller's principal from a bearer key (``Authorization: Bearer`` / ``x-api-key``) or the
     console session cookie; AuthError 401 otherwise."""
@@ -172,7 +172,7 @@ class Session:
     expires_at: datetime
 
 
-def open_session(conn: psycopg.Connection, key_secret: str, *, ttl_s: int = SESSION_TTL_S) -> Session:
+def open_session(conn: Connection, key_secret: str, *, ttl_s: int = SESSION_TTL_S) -> Session:
     secret = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
     with conn.transaction():
@@ -184,7 +184,7 @@ def open_session(conn: psycopg.Connection, key_secret: str, *, ttl_s: int = SESS
     return Session(secret, csrf, row["tenant_id"], row["scope"], row["expires_at"])
 
 
-def end_session(conn: psycopg.Connection, secret: str) -> None:
+def end_session(conn: Connection, secret: str) -> None:
     with conn.transaction():
         conn.execute("SELECT dd0c.end_console_session(%s)", [digest(secret)])
     CACHE.clear()

@@ -6,15 +6,14 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-import psycopg
-
 from dd0c_cost.auth import digest
+from dd0c_cost.db.connection import Connection
 
 API_KEY_PREFIX = "dd0c_"
 
 
 def create_key(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: UUID,
     *,
     scope: str = "write",
@@ -36,7 +35,7 @@ def create_key(
     return secret, dict(row)
 
 
-def list_keys(conn: psycopg.Connection, tenant_id: UUID) -> list[dict]:
+def list_keys(conn: Connection, tenant_id: UUID) -> list[dict]:
     with conn.transaction():
         return conn.execute(
             """SELECT id, key_prefix AS prefix, scope, name, created_at, expires_at, last_used_at, revoked_at
@@ -45,7 +44,7 @@ def list_keys(conn: psycopg.Connection, tenant_id: UUID) -> list[dict]:
         ).fetchall()
 
 
-def revoke_key(conn: psycopg.Connection, tenant_id: UUID, key: str) -> int:
+def revoke_key(conn: Connection, tenant_id: UUID, key: str) -> int:
     """Revoke by id or by prefix (``dd0c_AbCdEfG``); returns how many keys were revoked."""
     try:
         key_id = UUID(key)

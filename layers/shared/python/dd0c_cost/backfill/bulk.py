@@ -43,13 +43,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import psycopg
 from psycopg.types.json import Jsonb
 
-from dd0c_cost.db.connection import tenant_for_account, tenant_transaction
+from dd0c_cost.db.connection import Connection, tenant_for_account, tenant_transaction
 from dd0c_cost.events import store
 from dd0c_cost.events.cloudtrail import RecordRejected, RejectReason, parse
-from dd0c_cost.events.models import CostAction, CostEvent, NotifyMessage, Origin
+from dd0c_cost.events.models import CostAction, CostEvent, NotifyMessage, Origin, OriginSource
 from dd0c_cost.events.normalize import build_cost_event, classify
 from dd0c_cost.scoring.config import ScoringConfig
 from dd0c_cost.scoring.scorer import ScoreResult, score_cost_events
@@ -86,6 +85,8 @@ class BulkSummary:
     scored: int = 0
     failed: Counter = field(default_factory=Counter)  # events whose scoring failed (left unscored: rerun)
     seconds: float = 0.0
+    tenant_created: bool = False  # replay: the tenant did not exist before
+    foreign_accounts: dict[str, str] = field(default_factory=dict)  # account -> the tenant that owns it
 
     @property
     def processed(self) -> int:
@@ -107,7 +108,7 @@ class _History:
     run, from the database; the later of the two wins (the live path reads the database, which
     holds both)."""
 
-    def __init__(self, conn: psycopg.Connection, tenant_id: UUID, *, database_has_events: bool) -> None:
+    def __init__(self, conn: Connection, tenant_id: UUID, *, database_has_events: bool) -> None:
         self.conn = conn
         self.tenant_id = tenant_id
         self.database_has_events = database_has_events
@@ -152,7 +153,7 @@ class BulkLoader:
 
     def __init__(
         self,
-        conn: psycopg.Connection,
+        conn: Connection,
         book,
         config: ScoringConfig,
         *,
@@ -162,7 +163,7 @@ class BulkLoader:
         batch_records: int = DEFAULT_BATCH_RECORDS,
         score_batch: int = DEFAULT_SCORE_BATCH,
         prepare_account: Callable[[str], None] | None = None,
-        origin_source: str = "replay",
+        origin_source: OriginSource = "replay",
     ) -> None:
         self.conn = conn
         self.book = book
@@ -235,7 +236,8 @@ class BulkLoader:
         history = self._histories.get(tenant_id)
         if history is None:
             with tenant_transaction(self.conn, tenant_id):
-                has = self.conn.execute("SELECT EXISTS (SELECT 1 FROM dd0c.cost_events) AS e").fetchone()["e"]
+                row = self.conn.execute("SELECT EXISTS (SELECT 1 FROM dd0c.cost_events) AS e").fetchone()
+            has = bool(row and row["e"])
             history = self._histories[tenant_id] = _History(self.conn, tenant_id, database_has_events=has)
         return history
 
@@ -286,62 +288,12 @@ class BulkLoader:
         for p in pending:
             by_tenant.setdefault(p.event.tenant_id, []).append(p)
         forward: set[tuple[UUID, str]] = set()
-        conn = self.conn
         for tenant_id, items in by_tenant.items():
-            with tenant_transaction(conn, tenant_id):
-                conn.execute(_CREATE_STAGING)
-                with conn.cursor().copy(f"COPY {_STAGING} (seq, {_COLUMNS}) FROM STDIN") as copy:
-                    for seq, p in enumerate(items):
-                        e = p.event
-                        copy.write_row(
-                            (
-                                seq,
-                                e.tenant_id,
-                                e.event_id,
-                                e.account_id,
-                                e.region,
-                                e.event_time,
-                                e.event_source,
-                                e.event_name,
-                                e.service,
-                                e.resource_type,
-                                e.resource_ids,
-                                e.action.value,
-                                e.quantity,
-                                e.actor.principal_arn,
-                                e.actor.display_name,
-                                e.estimated_usd_per_hour,
-                                e.price_unknown,
-                                Jsonb(e.attributes),
-                                Jsonb(e.model_dump(mode="json")),
-                            )
-                        )
-                inserted = {
-                    r["event_id"]
-                    for r in conn.execute(
-                        f"""INSERT INTO dd0c.cost_events ({_COLUMNS})
-                            SELECT {_COLUMNS} FROM {_STAGING} ORDER BY seq
-                            ON CONFLICT ON CONSTRAINT cost_events_once_per_tenant DO NOTHING
-                            RETURNING event_id"""
-                    ).fetchall()
-                }
+            with tenant_transaction(self.conn, tenant_id):
+                inserted = self._copy_and_insert(items)
                 existing = [p.event.event_id for p in items if p.event.event_id not in inserted]
-                unscored = set()
-                if existing:
-                    unscored = {
-                        r["event_id"]
-                        for r in conn.execute(
-                            "SELECT event_id FROM dd0c.cost_events WHERE event_id = ANY(%s) AND scored_at IS NULL",
-                            [existing],
-                        ).fetchall()
-                    }
-                latest: dict[str, datetime] = {}
-                for p in items:
-                    t = latest.get(p.event.account_id)
-                    if t is None or p.event.event_time > t:
-                        latest[p.event.account_id] = p.event.event_time
-                for account_id, when in sorted(latest.items()):
-                    store.touch_account(conn, account_id, when)
+                unscored = self._unscored(existing)
+                self._touch_accounts(items)
             for p in items:
                 event_id = p.event.event_id
                 if event_id in inserted:
@@ -354,6 +306,41 @@ class BulkLoader:
                     if event_id in unscored:
                         forward.add((tenant_id, event_id))  # stored by an earlier run, never scored
         return [p.event for p in pending if (p.event.tenant_id, p.event.event_id) in forward]
+
+    def _copy_and_insert(self, items: list[_Pending]) -> set[str]:
+        """One tenant's events into the staging table, then into cost_events; the ids inserted."""
+        conn = self.conn
+        conn.execute(_CREATE_STAGING)
+        with conn.cursor().copy(f"COPY {_STAGING} (seq, {_COLUMNS}) FROM STDIN") as copy:
+            for seq, p in enumerate(items):
+                copy.write_row(_staging_row(seq, p.event))
+        return {
+            r["event_id"]
+            for r in conn.execute(
+                f"""INSERT INTO dd0c.cost_events ({_COLUMNS})
+                    SELECT {_COLUMNS} FROM {_STAGING} ORDER BY seq
+                    ON CONFLICT ON CONSTRAINT cost_events_once_per_tenant DO NOTHING
+                    RETURNING event_id"""
+            ).fetchall()
+        }
+
+    def _unscored(self, event_ids: list[str]) -> set[str]:
+        """Of events already stored (duplicates of this run's), those never scored."""
+        if not event_ids:
+            return set()
+        rows = self.conn.execute(
+            "SELECT event_id FROM dd0c.cost_events WHERE event_id = ANY(%s) AND scored_at IS NULL", [event_ids]
+        ).fetchall()
+        return {r["event_id"] for r in rows}
+
+    def _touch_accounts(self, items: list[_Pending]) -> None:
+        latest: dict[str, datetime] = {}
+        for p in items:
+            t = latest.get(p.event.account_id)
+            if t is None or p.event.event_time > t:
+                latest[p.event.account_id] = p.event.event_time
+        for account_id, when in sorted(latest.items()):
+            store.touch_account(self.conn, account_id, when)
 
     def _score(self, events: list[CostEvent]) -> None:
         for start in range(0, len(events), self.score_batch):
@@ -374,3 +361,27 @@ class BulkLoader:
                 NotifyMessage(tenant_id=event.tenant_id, anomaly_id=result.anomaly.id, revision=result.revision)
             )
             self.summary.notifications += 1
+
+
+def _staging_row(seq: int, e: CostEvent) -> tuple:
+    return (
+        seq,
+        e.tenant_id,
+        e.event_id,
+        e.account_id,
+        e.region,
+        e.event_time,
+        e.event_source,
+        e.event_name,
+        e.service,
+        e.resource_type,
+        e.resource_ids,
+        e.action.value,
+        e.quantity,
+        e.actor.principal_arn,
+        e.actor.display_name,
+        e.estimated_usd_per_hour,
+        e.price_unknown,
+        Jsonb(e.attributes),
+        Jsonb(e.model_dump(mode="json")),
+    )

@@ -150,11 +150,12 @@ class CatalogueEntry:
     assume: Mapping[str, Any] = field(default_factory=dict)  # API defaults, applied before inheritance
     note: str = ""  # one line for docs/catalogue.md
     # compiled readers (derived from the fields above)
-    _ids: Callable = field(init=False, repr=False, compare=False, default=None)
-    _qty: Callable = field(init=False, repr=False, compare=False, default=None)
+    # (set in __post_init__; no default, so they are never None)
+    _ids: Callable[[Any], list] = field(init=False, repr=False, compare=False)
+    _qty: Callable[[Any], Any] = field(init=False, repr=False, compare=False)
     _attrs: tuple = field(init=False, repr=False, compare=False, default=())
     _prev: tuple = field(init=False, repr=False, compare=False, default=())
-    _inherit: Callable = field(init=False, repr=False, compare=False, default=None)
+    _inherit: Callable[[Any], list] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.pricer is not None and self.pricer not in PRICERS:

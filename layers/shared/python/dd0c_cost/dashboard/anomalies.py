@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 import orjson
-import psycopg
 
 from dd0c_cost.dashboard.models import (
     AnomalyDetail,
@@ -20,6 +19,7 @@ from dd0c_cost.dashboard.models import (
     Links,
     TimelineEntry,
 )
+from dd0c_cost.db.connection import Connection
 from dd0c_cost.scoring.store import _ANOMALY_COLUMNS
 
 MAX_PAGE = 200
@@ -74,7 +74,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[object, UUID]:
 
 
 def list_anomalies(
-    conn: psycopg.Connection,
+    conn: Connection,
     filters: Filters,
     *,
     sort: str = "-detected_at",
@@ -142,7 +142,7 @@ def resource_url(region: str, resource_type: str, resource_id: str) -> str | Non
     return None
 
 
-def get_detail(conn: psycopg.Connection, anomaly_id: UUID, *, console_base: str = "") -> AnomalyDetail | None:
+def get_detail(conn: Connection, anomaly_id: UUID, *, console_base: str = "") -> AnomalyDetail | None:
     from dd0c_cost import governance
 
     row = conn.execute(

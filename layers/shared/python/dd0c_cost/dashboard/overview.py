@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import psycopg
-
 from dd0c_cost.dashboard.models import AccountList, AccountView, Summary
+from dd0c_cost.db.connection import Connection
 
 HOURS_PER_MONTH = 730
 
 
-def accounts(conn: psycopg.Connection) -> AccountList:
+def accounts(conn: Connection) -> AccountList:
     from dd0c_cost.governance import tenant_clock
 
     clock = tenant_clock(conn)
@@ -55,7 +54,7 @@ def accounts(conn: psycopg.Connection) -> AccountList:
     return AccountList(clock=clock, accounts=out)
 
 
-def summary(conn: psycopg.Connection, tenant_id) -> Summary:
+def summary(conn: Connection, tenant_id) -> Summary:
     from dd0c_cost import governance
     from dd0c_cost.dashboard.spend import spend_now
 

@@ -7,21 +7,20 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-import psycopg
-
 from dd0c_cost.dashboard.models import BaselineView, SpendGroup, SpendNow, SpendPoint, SpendSeries
+from dd0c_cost.db.connection import Connection
 
 _COLUMN = {"service": "service", "account": "account_id", "region": "region"}
 MAX_POINTS = 24 * 92  # hourly points in one answer (a quarter)
 
 
-def _clock(conn: psycopg.Connection) -> datetime | None:
+def _clock(conn: Connection) -> datetime | None:
     from dd0c_cost.governance import tenant_clock
 
     return tenant_clock(conn)
 
 
-def spend_now(conn: psycopg.Connection, by: str) -> SpendNow:
+def spend_now(conn: Connection, by: str) -> SpendNow:
     column = _COLUMN[by]
     rows = conn.execute(
         f"""SELECT {column} AS key, sum(estimated_usd_per_hour) AS usd FROM dd0c.cost_events
@@ -37,7 +36,7 @@ def spend_now(conn: psycopg.Connection, by: str) -> SpendNow:
 
 
 def spend_series(
-    conn: psycopg.Connection, *, by: str | None, key: str | None, start: datetime | None, end: datetime | None
+    conn: Connection, *, by: str | None, key: str | None, start: datetime | None, end: datetime | None
 ) -> SpendSeries:
     """Hourly level ($/h at the end of each hour) from ``start`` to ``end`` (default: the last 14
     days of the tenant's clock)."""
@@ -85,7 +84,7 @@ def spend_series(
     )
 
 
-def baselines(conn: psycopg.Connection, *, limit: int = 200) -> list[BaselineView]:
+def baselines(conn: Connection, *, limit: int = 200) -> list[BaselineView]:
     rows = conn.execute(
         """SELECT series_key, level_usd_per_hour, mean, m2, n, weight, first_event_at, last_event_at
            FROM dd0c.spend_baselines ORDER BY level_usd_per_hour DESC, series_key LIMIT %s""",

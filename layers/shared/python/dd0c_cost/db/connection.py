@@ -18,9 +18,12 @@ from uuid import UUID
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 
 from dd0c_cost.settings import Settings, get_settings
+
+# Every runtime connection returns rows as dicts (``dict_row``); annotate with this.
+Connection = psycopg.Connection[DictRow]
 
 # One connection per thread: a Lambda process has one; a threaded local server (the dashboard
 # benchmark) gives each request thread its own.
@@ -28,7 +31,7 @@ _local = threading.local()
 # A connection bound to the current thread/context (``bound_connection``): `dd0c-cost serve` binds
 # its API connection around each (serialised) resolver call and its pipeline connection around
 # each drain, so its pool of request threads does not open one connection each.
-_bound: ContextVar[psycopg.Connection | None] = ContextVar("dd0c_bound_connection", default=None)
+_bound: ContextVar[Connection | None] = ContextVar("dd0c_bound_connection", default=None)
 
 
 def resolve_database_url(settings: Settings, *, admin: bool = False) -> str:
@@ -56,14 +59,14 @@ def resolve_database_url(settings: Settings, *, admin: bool = False) -> str:
     )
 
 
-def open_connection(url: str, app_role: str = "dd0c_app") -> psycopg.Connection:
+def open_connection(url: str, app_role: str = "dd0c_app") -> Connection:
     conn = psycopg.connect(url, row_factory=dict_row, autocommit=False)
     conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(app_role)))
     conn.commit()
     return conn
 
 
-def get_connection(settings: Settings | None = None) -> psycopg.Connection:
+def get_connection(settings: Settings | None = None) -> Connection:
     """The thread's connection, reused across warm invocations; reopened if it broke (or the
     connection bound to this context, if any)."""
     bound = _bound.get()
@@ -77,7 +80,7 @@ def get_connection(settings: Settings | None = None) -> psycopg.Connection:
 
 
 @contextmanager
-def bound_connection(conn: psycopg.Connection) -> Iterator[psycopg.Connection]:
+def bound_connection(conn: Connection) -> Iterator[Connection]:
     """Within the block, ``get_connection()`` in this thread returns ``conn``."""
     token = _bound.set(conn)
     try:
@@ -94,20 +97,20 @@ def close_connection() -> None:
 
 
 @contextmanager
-def tenant_transaction(conn: psycopg.Connection, tenant_id: UUID | str) -> Iterator[psycopg.Connection]:
+def tenant_transaction(conn: Connection, tenant_id: UUID | str) -> Iterator[Connection]:
     """A transaction that can see and write only ``tenant_id``'s rows."""
     with conn.transaction():
         conn.execute("SELECT set_config('dd0c.tenant_id', %s, true)", [str(tenant_id)])
         yield conn
 
 
-def tenant_for_account(conn: psycopg.Connection, account_id: str) -> UUID | None:
+def tenant_for_account(conn: Connection, account_id: str) -> UUID | None:
     with conn.transaction():
         row = conn.execute("SELECT dd0c.tenant_for_account(%s) AS t", [account_id]).fetchone()
     return row["t"] if row else None
 
 
-def tenant_for_api_key(conn: psycopg.Connection, key_hash: bytes) -> UUID | None:
+def tenant_for_api_key(conn: Connection, key_hash: bytes) -> UUID | None:
     with conn.transaction():
         row = conn.execute("SELECT dd0c.tenant_for_api_key(%s) AS t", [key_hash]).fetchone()
     return row["t"] if row else None

@@ -77,6 +77,18 @@ def migrate(admin_url: str) -> list[str]:
     return applied_now
 
 
+def migration_status(admin_url: str) -> list[dict]:
+    """Every migration this package has, in order, with when it was applied (None: pending)."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT to_regclass('public.dd0c_schema_migrations') IS NOT NULL").fetchone()
+        applied = {}
+        if exists and exists[0]:
+            applied = {
+                row[0]: row[1] for row in conn.execute("SELECT version, applied_at FROM public.dd0c_schema_migrations")
+            }
+    return [{"name": m.name, "applied_at": applied.get(m.version)} for m in available_migrations()]
+
+
 def ensure_app_login(admin_url: str, username: str, password: str) -> None:
     """Create/refresh the runtime login (AWS): a LOGIN role that is a member of dd0c_app only."""
     from psycopg import sql

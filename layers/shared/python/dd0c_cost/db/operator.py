@@ -8,14 +8,12 @@ import secrets
 from dataclasses import dataclass
 from uuid import UUID
 
-import psycopg
-
-from dd0c_cost.db.connection import open_connection
+from dd0c_cost.db.connection import Connection, open_connection
 
 API_KEY_PREFIX = "dd0c_"
 
 
-def open_operator_connection(url: str) -> psycopg.Connection:
+def open_operator_connection(url: str) -> Connection:
     return open_connection(url, app_role="dd0c_operator")
 
 
@@ -23,7 +21,7 @@ def hash_api_key(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
 
 
-def ensure_tenant(conn: psycopg.Connection, name: str) -> UUID:
+def ensure_tenant(conn: Connection, name: str) -> UUID:
     """The tenant called ``name``, created if new."""
     with conn.transaction():
         row = conn.execute(
@@ -34,13 +32,13 @@ def ensure_tenant(conn: psycopg.Connection, name: str) -> UUID:
     return row["id"]
 
 
-def find_tenant(conn: psycopg.Connection, name: str) -> UUID | None:
+def find_tenant(conn: Connection, name: str) -> UUID | None:
     with conn.transaction():
         row = conn.execute("SELECT id FROM dd0c.tenants WHERE name = %s", [name]).fetchone()
     return row["id"] if row else None
 
 
-def list_tenants(conn: psycopg.Connection) -> list[dict]:
+def list_tenants(conn: Connection) -> list[dict]:
     with conn.transaction():
         return conn.execute(
             """SELECT t.id, t.name, count(a.account_id) AS accounts
@@ -49,7 +47,7 @@ def list_tenants(conn: psycopg.Connection) -> list[dict]:
         ).fetchall()
 
 
-def attach_accounts(conn: psycopg.Connection, tenant_id: UUID, account_ids: set[str]) -> tuple[list[str], list[str]]:
+def attach_accounts(conn: Connection, tenant_id: UUID, account_ids: set[str]) -> tuple[list[str], list[str]]:
     """Connect accounts to a tenant (``connect_account`` for each); return (newly attached,
     refused). An account already connected to another tenant is refused: one account, one tenant."""
     added: list[str] = []
@@ -61,6 +59,31 @@ def attach_accounts(conn: psycopg.Connection, tenant_id: UUID, account_ids: set[
         except AccountOwnedByAnotherTenant:
             refused.append(account_id)
     return added, refused
+
+
+def account_owners(conn: Connection, account_ids: list[str]) -> dict[str, str]:
+    """account id -> name of the tenant it is connected to (operator view, every tenant)."""
+    if not account_ids:
+        return {}
+    with conn.transaction():
+        rows = conn.execute(
+            """SELECT ca.account_id, t.name FROM dd0c.connected_accounts ca JOIN dd0c.tenants t ON t.id = ca.tenant_id
+               WHERE ca.account_id = ANY(%s)""",
+            [list(account_ids)],
+        ).fetchall()
+    return {row["account_id"]: row["name"] for row in rows}
+
+
+def list_accounts(conn: Connection, tenant_name: str | None = None) -> list[dict]:
+    """Connected and requested accounts, with their tenant (operator view)."""
+    with conn.transaction():
+        return conn.execute(
+            """SELECT ca.account_id, t.name AS tenant, ca.regions, ca.last_event_at, ca.approved_at, ca.requested_via
+                 FROM dd0c.connected_accounts ca JOIN dd0c.tenants t ON t.id = ca.tenant_id
+                WHERE %(tenant)s::text IS NULL OR t.name = %(tenant)s
+                ORDER BY t.name, ca.account_id""",
+            {"tenant": tenant_name},
+        ).fetchall()
 
 
 def new_external_id() -> str:
@@ -83,7 +106,7 @@ class AccountOwnedByAnotherTenant(ValueError):
 
 
 def connect_account(
-    conn: psycopg.Connection, tenant_id: UUID, account_id: str, regions: list[str] | tuple[str, ...] = ()
+    conn: Connection, tenant_id: UUID, account_id: str, regions: list[str] | tuple[str, ...] = ()
 ) -> AccountConnection:
     """Connect one account to a tenant, or update the existing connection: the regions are added
     to those already recorded (order kept) and the existing external id is returned unchanged
@@ -114,7 +137,7 @@ def connect_account(
     return AccountConnection(account_id, tenant_id, row["external_id"], tuple(row["regions"]), created=False)
 
 
-def create_api_key(conn: psycopg.Connection, tenant_id: UUID) -> str:
+def create_api_key(conn: Connection, tenant_id: UUID) -> str:
     """A new API key for the tenant; only its hash is stored, so the secret is shown once."""
     secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
     with conn.transaction():

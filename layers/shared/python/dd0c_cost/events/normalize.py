@@ -11,10 +11,9 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-import psycopg
 
 from dd0c_cost import catalogue
-from dd0c_cost.db.connection import tenant_for_account, tenant_transaction
+from dd0c_cost.db.connection import Connection, tenant_for_account, tenant_transaction
 from dd0c_cost.events import store
 from dd0c_cost.events.actor import actor_from_record
 from dd0c_cost.events.cloudtrail import (
@@ -116,7 +115,7 @@ def build_cost_event(
     event: CloudTrailEvent,
     entry: catalogue.CatalogueEntry,
     book,
-    conn: psycopg.Connection | None,
+    conn: Connection | None,
     *,
     history: Lookup | None = None,
 ) -> CostEvent:
@@ -226,7 +225,7 @@ def normalize_record(
     return NormalizeOutcome(OutcomeKind.COST_EVENT, cost_event=cost_event)
 
 
-def normalize(message: IngestMessage, conn: psycopg.Connection, book) -> NormalizeOutcome:
+def normalize(message: IngestMessage, conn: Connection, book) -> NormalizeOutcome:
     """Validate, attribute to a tenant, price and persist one record."""
     try:
         event = parse(message.record)

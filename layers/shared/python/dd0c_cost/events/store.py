@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import psycopg
 from psycopg.types.json import Jsonb
 
+from dd0c_cost.db.connection import Connection
 from dd0c_cost.events.models import CostEvent
 
 
@@ -16,7 +16,7 @@ class StoreResult:
     scored: bool  # for an existing row: whether the scorer has consumed it
 
 
-def insert_cost_event(conn: psycopg.Connection, event: CostEvent) -> StoreResult:
+def insert_cost_event(conn: Connection, event: CostEvent) -> StoreResult:
     row = conn.execute(
         """INSERT INTO dd0c.cost_events
              (tenant_id, event_id, account_id, region, event_time, event_source, event_name, service,
@@ -55,7 +55,7 @@ def insert_cost_event(conn: psycopg.Connection, event: CostEvent) -> StoreResult
     return StoreResult(inserted=False, scored=existing is not None and existing["scored_at"] is not None)
 
 
-def inherited_attributes(conn: psycopg.Connection, resource_type: str, resource_ids: list[str], before) -> dict:
+def inherited_attributes(conn: Connection, resource_type: str, resource_ids: list[str], before) -> dict:
     """Sizing of these resources from their latest earlier cost event (event time), if any."""
     if not resource_ids:
         return {}
@@ -69,7 +69,7 @@ def inherited_attributes(conn: psycopg.Connection, resource_type: str, resource_
     return dict(row["attributes"]) if row else {}
 
 
-def touch_account(conn: psycopg.Connection, account_id: str, event_time) -> None:
+def touch_account(conn: Connection, account_id: str, event_time) -> None:
     conn.execute(
         """UPDATE dd0c.connected_accounts SET last_event_at = %s
            WHERE account_id = %s AND (last_event_at IS NULL OR last_event_at < %s)""",

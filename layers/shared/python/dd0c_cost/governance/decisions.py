@@ -11,8 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-import psycopg
-
+from dd0c_cost.db.connection import Connection
 from dd0c_cost.governance import promotion, store
 from dd0c_cost.governance.models import Decision, GovernanceState, Mode
 
@@ -23,19 +22,19 @@ def default_mode() -> Mode:
     return Mode(get_settings().default_governance_mode)
 
 
-def decision_time(conn: psycopg.Connection, *not_before: datetime | None) -> datetime:
+def decision_time(conn: Connection, *not_before: datetime | None) -> datetime:
     """Event time of a decision taken now: the tenant's clock, never earlier than what is decided
     about (e.g. the anomaly's ``detected_at``)."""
     times = [t for t in (store.tenant_clock(conn), *not_before) if t is not None]
     return max(times) if times else store.BEFORE_ANY_EVENT
 
 
-def state_at(conn: psycopg.Connection, tenant_id: UUID, at: datetime, *, rule: str | None = None) -> GovernanceState:
+def state_at(conn: Connection, tenant_id: UUID, at: datetime, *, rule: str | None = None) -> GovernanceState:
     return store.state_at(conn, tenant_id, at, rule=rule, default_mode=default_mode())
 
 
 def may_notify(
-    conn: psycopg.Connection, tenant_id: UUID, at: datetime, *, rule: str | None = None, evaluate: bool = True
+    conn: Connection, tenant_id: UUID, at: datetime, *, rule: str | None = None, evaluate: bool = True
 ) -> Decision:
     """Notify people (Slack, tickets) about an anomaly? Refused in shadow mode and under panic.
     First applies any automatic promotion or demotion due at ``at`` (``promotion.evaluate``)."""
@@ -52,7 +51,7 @@ def may_notify(
 
 
 def may_remediate(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: UUID,
     at: datetime,
     *,
@@ -78,7 +77,7 @@ def may_remediate(
 
 
 def set_mode(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: UUID,
     mode: Mode | str | None,
     *,
@@ -114,7 +113,7 @@ def set_mode(
 
 
 def set_panic(
-    conn: psycopg.Connection, tenant_id: UUID, on: bool, *, actor: str, source: str, reason: str
+    conn: Connection, tenant_id: UUID, on: bool, *, actor: str, source: str, reason: str
 ) -> store.AuditEntry | None:
     """Engage (``on``) or lift the tenant's panic from its clock on: every notification and
     remediation decided from then is refused, queued ones included. None if already so."""
@@ -133,9 +132,7 @@ def set_panic(
     )
 
 
-def set_global_panic(
-    operator_conn: psycopg.Connection, on: bool, *, actor: str, reason: str
-) -> store.AuditEntry | None:
+def set_global_panic(operator_conn: Connection, on: bool, *, actor: str, reason: str) -> store.AuditEntry | None:
     """Operator only (a ``dd0c_operator`` connection): stop or resume everything, for every tenant."""
     with operator_conn.transaction():
         if store.global_panic(operator_conn) == on:
@@ -153,7 +150,7 @@ def set_global_panic(
 
 
 def withhold_notification(
-    conn: psycopg.Connection, tenant_id: UUID, anomaly_id: UUID, revision: int, decision: Decision
+    conn: Connection, tenant_id: UUID, anomaly_id: UUID, revision: int, decision: Decision
 ) -> bool:
     """Record a refused notification: the anomaly is marked (``notify_withheld``), the revision is
     consumed so no redelivery or sweep posts it later, and the refusal is in the audit log.

@@ -19,8 +19,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from uuid import UUID
 
-import psycopg
-
+from dd0c_cost.db.connection import Connection
 from dd0c_cost.governance import store
 from dd0c_cost.governance.models import Mode
 
@@ -49,7 +48,7 @@ POLICY_FIELDS = tuple(f.name for f in fields(Policy))
 DEFAULT_POLICY = Policy()
 
 
-def load_policy(conn: psycopg.Connection, tenant_id: UUID) -> Policy:
+def load_policy(conn: Connection, tenant_id: UUID) -> Policy:
     row = conn.execute(
         f"SELECT {', '.join(POLICY_FIELDS)} FROM dd0c.governance_settings WHERE tenant_id = %s", [tenant_id]
     ).fetchone()
@@ -59,7 +58,7 @@ def load_policy(conn: psycopg.Connection, tenant_id: UUID) -> Policy:
     return Policy(**{**asdict(DEFAULT_POLICY), **overrides})
 
 
-def save_policy(conn: psycopg.Connection, tenant_id: UUID, *, by: str, **values) -> Policy:
+def save_policy(conn: Connection, tenant_id: UUID, *, by: str, **values) -> Policy:
     """Set (a value) or reset (None) policy fields; validated by the table's CHECKs and here."""
     unknown = set(values) - set(POLICY_FIELDS)
     if unknown:
@@ -93,7 +92,7 @@ class Evidence:
         )
 
 
-def evidence(conn: psycopg.Connection, since: datetime, until: datetime) -> Evidence:
+def evidence(conn: Connection, since: datetime, until: datetime) -> Evidence:
     row = conn.execute(
         """SELECT count(*) FILTER (WHERE status <> 'open') AS reviewed,
                   count(*) FILTER (WHERE status = 'false_positive') AS fp
@@ -103,7 +102,7 @@ def evidence(conn: psycopg.Connection, since: datetime, until: datetime) -> Evid
     return Evidence(since, until, int(row["reviewed"]), int(row["fp"]))
 
 
-def _mode_started(conn: psycopg.Connection, state_since: datetime | None) -> datetime | None:
+def _mode_started(conn: Connection, state_since: datetime | None) -> datetime | None:
     """When the current mode began: its entry's event time, or (the default, never set) the
     tenant's first event."""
     if state_since is not None:
@@ -114,7 +113,7 @@ def _mode_started(conn: psycopg.Connection, state_since: datetime | None) -> dat
     return row["t"] if row else None
 
 
-def evaluate(conn: psycopg.Connection, tenant_id: UUID, at: datetime) -> store.AuditEntry | None:
+def evaluate(conn: Connection, tenant_id: UUID, at: datetime) -> store.AuditEntry | None:
     """Promote or demote the tenant's mode if the evidence at ``at`` says so; the entry, or None."""
     from dd0c_cost.governance.decisions import state_at
 

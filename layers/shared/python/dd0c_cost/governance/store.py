@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-import psycopg
 from psycopg.types.json import Jsonb
 
+from dd0c_cost.db.connection import Connection
 from dd0c_cost.governance.models import SOURCES, GovernanceState, Mode
 
 # A change made before the tenant has any event applies to all of its history.
@@ -47,7 +47,7 @@ def rule_subject(rule: str) -> str:
     return f"rule:{rule}"
 
 
-def tenant_clock(conn: psycopg.Connection) -> datetime | None:
+def tenant_clock(conn: Connection) -> datetime | None:
     """The tenant's clock: event time of the newest record seen from any of its accounts."""
     row = conn.execute(
         "SELECT max(last_event_at) AS t FROM dd0c.connected_accounts WHERE tenant_id = dd0c.current_tenant()"
@@ -56,7 +56,7 @@ def tenant_clock(conn: psycopg.Connection) -> datetime | None:
 
 
 def append(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: UUID | None,
     action: str,
     *,
@@ -85,7 +85,7 @@ def append(
 
 
 def state_at(
-    conn: psycopg.Connection, tenant_id: UUID, at: datetime, *, rule: str | None = None, default_mode: Mode
+    conn: Connection, tenant_id: UUID, at: datetime, *, rule: str | None = None, default_mode: Mode
 ) -> GovernanceState:
     """Mode and panic in force for the tenant (and rule) at event time ``at``: the newest entry at
     or before it. Global panic is an operator's emergency stop and holds from the moment it is
@@ -121,7 +121,7 @@ def state_at(
     )
 
 
-def global_panic(conn: psycopg.Connection) -> bool:
+def global_panic(conn: Connection) -> bool:
     row = conn.execute(
         """SELECT state FROM dd0c.audit_log WHERE tenant_id IS NULL AND subject = 'global'
            AND action = 'governance.panic' ORDER BY at DESC, id DESC LIMIT 1"""
@@ -129,7 +129,7 @@ def global_panic(conn: psycopg.Connection) -> bool:
     return bool(row and row["state"] == "on")
 
 
-def rule_modes(conn: psycopg.Connection, tenant_id: UUID, at: datetime) -> dict[str, Mode]:
+def rule_modes(conn: Connection, tenant_id: UUID, at: datetime) -> dict[str, Mode]:
     """Every rule with a mode of its own in force at ``at``."""
     rows = conn.execute(
         """SELECT DISTINCT ON (subject) subject, state FROM dd0c.audit_log
@@ -141,7 +141,7 @@ def rule_modes(conn: psycopg.Connection, tenant_id: UUID, at: datetime) -> dict[
 
 
 def list_entries(
-    conn: psycopg.Connection,
+    conn: Connection,
     *,
     limit: int = 100,
     before_id: int | None = None,
@@ -166,7 +166,7 @@ def list_entries(
     return [AuditEntry(**r) for r in rows]
 
 
-def mark_withheld(conn: psycopg.Connection, anomaly_id: UUID, revision: int, why: str) -> bool:
+def mark_withheld(conn: Connection, anomaly_id: UUID, revision: int, why: str) -> bool:
     """A notification decided against: consumed (a redelivery or a sweep will not post it) and
     marked with why. False if that revision was already handled."""
     row = conn.execute(

@@ -8,9 +8,7 @@ import logging
 from datetime import timedelta
 from uuid import UUID
 
-import psycopg
-
-from dd0c_cost.db.connection import tenant_transaction
+from dd0c_cost.db.connection import Connection, tenant_transaction
 from dd0c_cost.notify import store as slack_store
 from dd0c_cost.notify.delivery import message_context
 from dd0c_cost.notify.interactions import SlackAction
@@ -39,7 +37,7 @@ _STATUS = {
 
 
 @register_subject("anomaly")
-def load_anomaly(conn: psycopg.Connection, subject_id: str) -> Subject | None:
+def load_anomaly(conn: Connection, subject_id: str) -> Subject | None:
     from dd0c_cost.notify.message import format_rate
 
     try:

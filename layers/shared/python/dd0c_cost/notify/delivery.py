@@ -21,9 +21,8 @@ from functools import lru_cache
 from typing import Literal
 from uuid import UUID
 
-import psycopg
-
 from dd0c_cost.crypto import Redacted
+from dd0c_cost.db.connection import Connection
 from dd0c_cost.notify import store
 from dd0c_cost.notify.message import MessageContext
 from dd0c_cost.notify.oauth import PostgresInstallationStore, quiet_logger, workspace_matches
@@ -93,7 +92,7 @@ def env_workspace_identity(settings: Settings) -> tuple[str | None, str | None]:
     return _auth_test(settings.slack_bot_token or "", _base_url(settings))
 
 
-def workspace_for(conn: psycopg.Connection, tenant_id: UUID, settings: Settings) -> Workspace | NoWorkspace:
+def workspace_for(conn: Connection, tenant_id: UUID, settings: Settings) -> Workspace | NoWorkspace:
     """The tenant's Slack, inside a tenant transaction for ``tenant_id``."""
     row = store.latest_installation(conn)
     if row is not None and row.status == "active":
@@ -143,7 +142,7 @@ def choose_channel(routes: list[store.Route], anomaly: Anomaly, fallback: str | 
     return None
 
 
-def target_for(conn: psycopg.Connection, anomaly: Anomaly, settings: Settings) -> Target | Undelivered:
+def target_for(conn: Connection, anomaly: Anomaly, settings: Settings) -> Target | Undelivered:
     """Where ``anomaly``'s message goes, inside a tenant transaction for its tenant."""
     workspace = workspace_for(conn, anomaly.tenant_id, settings)
     if isinstance(workspace, NoWorkspace):
@@ -163,7 +162,7 @@ class ForeignWorkspace(Exception):
 
 
 def authorize_workspace(
-    conn: psycopg.Connection, tenant_id: UUID, settings: Settings, *, team_id: str | None, enterprise_id: str | None
+    conn: Connection, tenant_id: UUID, settings: Settings, *, team_id: str | None, enterprise_id: str | None
 ) -> Workspace:
     """The tenant's workspace, if (team_id, enterprise_id) is it; else ForeignWorkspace.
 
@@ -185,7 +184,7 @@ def authorize_workspace(
 
 
 def message_context(
-    conn: psycopg.Connection, anomaly: Anomaly, settings: Settings, *, status_by: str | None = None
+    conn: Connection, anomaly: Anomaly, settings: Settings, *, status_by: str | None = None
 ) -> MessageContext:
     """Everything the anomaly's message shows beyond the anomaly, inside its tenant's transaction:
     who changed its status, the account's name, the ticket and remediations so far, the buttons
@@ -209,7 +208,7 @@ def message_context(
     )
 
 
-def _ticket_parts(conn: psycopg.Connection, anomaly: Anomaly) -> tuple[list[str], list]:
+def _ticket_parts(conn: Connection, anomaly: Anomaly) -> tuple[list[str], list]:
     from dd0c_cost.notify.message import escape_mrkdwn
     from dd0c_cost.tickets import store as tickets
     from dd0c_cost.tickets.slack import link_text, ticket_button
@@ -238,7 +237,7 @@ REMEDIATION_LINES = {
 }
 
 
-def _remediation_parts(conn: psycopg.Connection, anomaly: Anomaly) -> tuple[list[str], list]:
+def _remediation_parts(conn: Connection, anomaly: Anomaly) -> tuple[list[str], list]:
     from dd0c_cost.notify.message import escape_mrkdwn
     from dd0c_cost.notify.registry import Subject
     from dd0c_cost.remediation import store as remediation

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import logging
 
-import psycopg
-
+from dd0c_cost.db.connection import Connection
 from dd0c_cost.notify import store
 
 logger = logging.getLogger(__name__)
@@ -27,7 +26,7 @@ def _is_enterprise_install(payload: dict) -> bool:
     return False
 
 
-def handle_event(conn: psycopg.Connection, payload: dict) -> dict:
+def handle_event(conn: Connection, payload: dict) -> dict:
     """The response body for one (signature-verified) Events API request."""
     kind = payload.get("type")
     if kind == "url_verification":

@@ -27,13 +27,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import psycopg
 from slack_sdk.oauth import AuthorizeUrlGenerator, InstallationStore, OAuthStateStore, RedirectUriPageRenderer
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation
 
 from dd0c_cost.crypto import Sealer, get_sealer, secret_context
-from dd0c_cost.db.connection import tenant_transaction
+from dd0c_cost.db.connection import Connection, tenant_transaction
 from dd0c_cost.notify import store
 from dd0c_cost.settings import Settings
 
@@ -68,7 +67,7 @@ class InstallError(Exception):
 class PostgresOAuthStateStore(OAuthStateStore):
     """OAuth state in ``dd0c.slack_oauth_states``: issued for one tenant, valid once, expiring."""
 
-    def __init__(self, conn: psycopg.Connection, *, expiration_seconds: int = STATE_TTL_S) -> None:
+    def __init__(self, conn: Connection, *, expiration_seconds: int = STATE_TTL_S) -> None:
         self.conn = conn
         self.expiration_seconds = expiration_seconds
         self._logger = logging.getLogger(__name__)
@@ -112,7 +111,7 @@ class PostgresInstallationStore(InstallationStore):
     """slack_sdk's installation store, bound to one tenant: what it saves and finds is that
     tenant's (row-level security), and bot tokens are sealed at rest."""
 
-    def __init__(self, conn: psycopg.Connection, tenant_id: UUID, sealer: Sealer | None = None) -> None:
+    def __init__(self, conn: Connection, tenant_id: UUID, sealer: Sealer | None = None) -> None:
         self.conn = conn
         self.tenant_id = tenant_id
         self.sealer = sealer or get_sealer()
@@ -265,7 +264,7 @@ def require_oauth_app(settings: Settings) -> tuple[str, str]:
 
 
 def create_install_link(
-    conn: psycopg.Connection, tenant_id: UUID, *, by: str, public_url: str, settings: Settings
+    conn: Connection, tenant_id: UUID, *, by: str, public_url: str, settings: Settings
 ) -> InstallLink:
     require_oauth_app(settings)
     state_store = PostgresOAuthStateStore(conn)
@@ -274,7 +273,7 @@ def create_install_link(
     return InstallLink(f"{public_url.rstrip('/')}{INSTALL_PATH}?state={state}", expires_at)
 
 
-def authorize_url(conn: psycopg.Connection, state: str | None, *, settings: Settings, redirect_uri: str) -> str:
+def authorize_url(conn: Connection, state: str | None, *, settings: Settings, redirect_uri: str) -> str:
     """Where ``GET /slack/install`` sends the browser: Slack's consent screen for this state."""
     client_id, _ = require_oauth_app(settings)
     if not state:
@@ -297,7 +296,7 @@ def page_renderer() -> RedirectUriPageRenderer:
 
 
 def complete_install(
-    conn: psycopg.Connection,
+    conn: Connection,
     *,
     code: str | None,
     state: str | None,

@@ -30,8 +30,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 from uuid import UUID
 
-import psycopg
-
+from dd0c_cost.db.connection import Connection
 from dd0c_cost.notify.interactions import SlackAction
 from dd0c_cost.settings import Settings
 
@@ -61,7 +60,7 @@ class Subject:
     hourly_usd: float | None = None
 
 
-SubjectLoader = Callable[[psycopg.Connection, str], "Subject | None"]
+SubjectLoader = Callable[[Connection, str], "Subject | None"]
 
 
 @dataclass
@@ -69,7 +68,7 @@ class ActionContext:
     """What a handler gets: the tenant's connection (no transaction open), settings, the
     tenant's verified Slack workspace and the notifier to talk to it."""
 
-    conn: psycopg.Connection
+    conn: Connection
     settings: Settings
     workspace: Any  # notify.delivery.Workspace
     notifier: Any  # notify.slack.SlackNotifier
@@ -137,7 +136,7 @@ def register_subject(kind: str) -> Callable[[SubjectLoader], SubjectLoader]:
     return decorate
 
 
-def load_subject(conn: psycopg.Connection, kind: str, subject_id: str) -> Subject | None:
+def load_subject(conn: Connection, kind: str, subject_id: str) -> Subject | None:
     """The subject inside the caller's tenant transaction; None when it is not the tenant's."""
     loader = _SUBJECTS.get(kind)
     if loader is None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-import psycopg
+from dd0c_cost.db.connection import Connection
 
 ROUTE_KINDS = ("account", "service", "severity", "default")  # also the precedence, most specific first
 
@@ -73,7 +73,7 @@ def _installation(row: dict | None) -> InstallationRow | None:
     return InstallationRow(**values)
 
 
-def save_installation(conn: psycopg.Connection, tenant_id: UUID, fields: dict, sealed_token: bytes) -> InstallationRow:
+def save_installation(conn: Connection, tenant_id: UUID, fields: dict, sealed_token: bytes) -> InstallationRow:
     """The tenant's new active installation; the previous one (if any) becomes ``replaced``."""
     conn.execute(
         """UPDATE dd0c.slack_installations SET status = 'replaced', disabled_at = now(), bot_token_sealed = NULL
@@ -102,7 +102,7 @@ def save_installation(conn: psycopg.Connection, tenant_id: UUID, fields: dict, s
     return _installation(row)
 
 
-def active_installation(conn: psycopg.Connection) -> InstallationRow | None:
+def active_installation(conn: Connection) -> InstallationRow | None:
     row = conn.execute(
         f"""SELECT {_INSTALLATION_COLUMNS} FROM dd0c.slack_installations
             WHERE tenant_id = dd0c.current_tenant() AND status = 'active'"""
@@ -110,7 +110,7 @@ def active_installation(conn: psycopg.Connection) -> InstallationRow | None:
     return _installation(row)
 
 
-def latest_installation(conn: psycopg.Connection) -> InstallationRow | None:
+def latest_installation(conn: Connection) -> InstallationRow | None:
     """The active installation, else the most recent one (to say why delivery stopped)."""
     row = conn.execute(
         f"""SELECT {_INSTALLATION_COLUMNS} FROM dd0c.slack_installations
@@ -119,7 +119,7 @@ def latest_installation(conn: psycopg.Connection) -> InstallationRow | None:
     return _installation(row)
 
 
-def remove_installation(conn: psycopg.Connection) -> bool:
+def remove_installation(conn: Connection) -> bool:
     """Forget the tenant's active installation (an operator or the tenant asked)."""
     row = conn.execute(
         """UPDATE dd0c.slack_installations SET status = 'removed', disabled_at = now(), bot_token_sealed = NULL
@@ -129,7 +129,7 @@ def remove_installation(conn: psycopg.Connection) -> bool:
 
 
 def disable_workspace(
-    conn: psycopg.Connection,
+    conn: Connection,
     *,
     enterprise_id: str | None,
     team_id: str | None,
@@ -146,14 +146,12 @@ def disable_workspace(
 
 
 # --- the anomaly's message ---------------------------------------------------------------------
-def slack_message_of(conn: psycopg.Connection, anomaly_id: UUID) -> tuple[str | None, str | None]:
+def slack_message_of(conn: Connection, anomaly_id: UUID) -> tuple[str | None, str | None]:
     row = conn.execute("SELECT slack_channel, slack_ts FROM dd0c.anomalies WHERE id = %s", [anomaly_id]).fetchone()
     return (row["slack_channel"], row["slack_ts"]) if row else (None, None)
 
 
-def mark_notified(
-    conn: psycopg.Connection, anomaly_id: UUID, revision: int, channel: str | None, ts: str | None
-) -> bool:
+def mark_notified(conn: Connection, anomaly_id: UUID, revision: int, channel: str | None, ts: str | None) -> bool:
     """Record a post; False if this revision was already posted (redelivered notify message)."""
     row = conn.execute(
         """UPDATE dd0c.anomalies SET notified_revision = %s, notify_withheld = NULL,
@@ -164,12 +162,12 @@ def mark_notified(
     return row is not None
 
 
-def notified_revision(conn: psycopg.Connection, anomaly_id: UUID) -> int | None:
+def notified_revision(conn: Connection, anomaly_id: UUID) -> int | None:
     row = conn.execute("SELECT notified_revision FROM dd0c.anomalies WHERE id = %s", [anomaly_id]).fetchone()
     return row["notified_revision"] if row else None
 
 
-def newest_event_time(conn: psycopg.Connection) -> datetime | None:
+def newest_event_time(conn: Connection) -> datetime | None:
     """The event time of the newest event seen for the tenant (any of its accounts): a snooze
     runs from here, not from the wall clock."""
     row = conn.execute("SELECT max(last_event_at) AS t FROM dd0c.connected_accounts").fetchone()
@@ -181,21 +179,21 @@ def state_hash(state: str) -> bytes:
     return hashlib.sha256(state.encode()).digest()
 
 
-def insert_state(conn: psycopg.Connection, tenant_id: UUID, state: str, *, by: str, expires_at: datetime) -> None:
+def insert_state(conn: Connection, tenant_id: UUID, state: str, *, by: str, expires_at: datetime) -> None:
     conn.execute(
         "INSERT INTO dd0c.slack_oauth_states (state_hash, tenant_id, created_by, expires_at) VALUES (%s, %s, %s, %s)",
         [state_hash(state), tenant_id, by, expires_at],
     )
 
 
-def state_tenant(conn: psycopg.Connection, state: str) -> UUID | None:
+def state_tenant(conn: Connection, state: str) -> UUID | None:
     """The tenant a live state belongs to, leaving it in place (no tenant transaction)."""
     with conn.transaction():
         row = conn.execute("SELECT dd0c.slack_oauth_state_tenant(%s) AS t", [state_hash(state)]).fetchone()
     return row["t"] if row else None
 
 
-def consume_state(conn: psycopg.Connection, state: str) -> UUID | None:
+def consume_state(conn: Connection, state: str) -> UUID | None:
     """The tenant a live state belongs to; the state is gone afterwards (no tenant transaction)."""
     with conn.transaction():
         row = conn.execute("SELECT dd0c.consume_slack_oauth_state(%s) AS t", [state_hash(state)]).fetchone()
@@ -213,7 +211,7 @@ class Route:
         return {"kind": self.kind, "value": self.value or None, "channel": self.channel}
 
 
-def list_routes(conn: psycopg.Connection) -> list[Route]:
+def list_routes(conn: Connection) -> list[Route]:
     rows = conn.execute(
         """SELECT match_kind, match_value, channel FROM dd0c.slack_routes WHERE tenant_id = dd0c.current_tenant()
            ORDER BY array_position(%s::text[], match_kind), match_value""",
@@ -222,7 +220,7 @@ def list_routes(conn: psycopg.Connection) -> list[Route]:
     return [Route(r["match_kind"], r["match_value"], r["channel"]) for r in rows]
 
 
-def set_route(conn: psycopg.Connection, tenant_id: UUID, route: Route, *, by: str) -> None:
+def set_route(conn: Connection, tenant_id: UUID, route: Route, *, by: str) -> None:
     conn.execute(
         """INSERT INTO dd0c.slack_routes (tenant_id, match_kind, match_value, channel, updated_by)
            VALUES (%s, %s, %s, %s, %s)
@@ -232,7 +230,7 @@ def set_route(conn: psycopg.Connection, tenant_id: UUID, route: Route, *, by: st
     )
 
 
-def delete_route(conn: psycopg.Connection, kind: str, value: str) -> bool:
+def delete_route(conn: Connection, kind: str, value: str) -> bool:
     row = conn.execute(
         """DELETE FROM dd0c.slack_routes
            WHERE tenant_id = dd0c.current_tenant() AND match_kind = %s AND match_value = %s RETURNING channel""",
@@ -242,14 +240,14 @@ def delete_route(conn: psycopg.Connection, kind: str, value: str) -> bool:
 
 
 # --- delivery and names ------------------------------------------------------------------------
-def set_delivery(conn: psycopg.Connection, anomaly_id: UUID, status: str, detail: str | None) -> None:
+def set_delivery(conn: Connection, anomaly_id: UUID, status: str, detail: str | None) -> None:
     conn.execute(
         "UPDATE dd0c.anomalies SET delivery_status = %s, delivery_detail = %s WHERE id = %s",
         [status, detail, anomaly_id],
     )
 
 
-def delivery_of(conn: psycopg.Connection, anomaly_id: UUID) -> dict | None:
+def delivery_of(conn: Connection, anomaly_id: UUID) -> dict | None:
     row = conn.execute(
         "SELECT delivery_status, delivery_detail, slack_channel, slack_ts FROM dd0c.anomalies WHERE id = %s",
         [anomaly_id],
@@ -264,14 +262,14 @@ def delivery_of(conn: psycopg.Connection, anomaly_id: UUID) -> dict | None:
     }
 
 
-def account_name(conn: psycopg.Connection, account_id: str) -> str | None:
+def account_name(conn: Connection, account_id: str) -> str | None:
     row = conn.execute(
         "SELECT display_name FROM dd0c.connected_accounts WHERE account_id = %s", [account_id]
     ).fetchone()
     return row["display_name"] if row else None
 
 
-def set_account_name(conn: psycopg.Connection, account_id: str, name: str | None) -> bool:
+def set_account_name(conn: Connection, account_id: str, name: str | None) -> bool:
     row = conn.execute(
         "UPDATE dd0c.connected_accounts SET display_name = %s WHERE account_id = %s RETURNING account_id",
         [name, account_id],
@@ -279,6 +277,6 @@ def set_account_name(conn: psycopg.Connection, account_id: str, name: str | None
     return row is not None
 
 
-def tenant_name(conn: psycopg.Connection, tenant_id: UUID) -> str | None:
+def tenant_name(conn: Connection, tenant_id: UUID) -> str | None:
     row = conn.execute("SELECT name FROM dd0c.tenants WHERE id = %s", [tenant_id]).fetchone()
     return row["name"] if row else None

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from dd0c_cost.events.models import PriceQuote
+from dd0c_cost.pricing.derive import sig6
 
 SCHEMA = 1
 BASE_REGION = "us-east-1"
@@ -34,12 +35,8 @@ class _Price(NamedTuple):
     estimated: bool
 
 
-def _sig6(x: float) -> float:
-    return float(f"{x:.6g}")
-
-
 def _derived(base: _Price, factor: float, method: str) -> _Price:
-    return _Price(_sig6(base.usd * factor), f"{base.source};{method}", base.as_of, True)
+    return _Price(sig6(base.usd * factor), f"{base.source};{method}", base.as_of, True)
 
 
 class PriceBook:
@@ -124,7 +121,7 @@ class PriceBook:
     def rate_items(self) -> dict[tuple[str, str], str]:
         """Every ``(service, item)`` accepted by :meth:`rate` (aliases excluded) -> its unit."""
         items = self._table("rates")["items"]
-        return {tuple(k.split("/", 1)): v["unit"] for k, v in items.items()}  # type: ignore[misc]
+        return {(k.split("/", 1)[0], k.split("/", 1)[1]): v["unit"] for k, v in items.items()}
 
     # ------------------------------------------------------------------ loading
 
@@ -267,7 +264,7 @@ class PriceBook:
         if ec2 is None:
             return None
         as_of = t["bases"][t["default_basis"]]["as_of"]
-        return _Price(_sig6(ec2.usd * markup), f"{ec2.source};rds-markup-over-ec2", min(as_of, ec2.as_of), True)
+        return _Price(sig6(ec2.usd * markup), f"{ec2.source};rds-markup-over-ec2", min(as_of, ec2.as_of), True)
 
     # ------------------------------------------------------------------ ElastiCache / OpenSearch
 

@@ -13,11 +13,10 @@ import json
 import logging
 from uuid import UUID
 
-import psycopg
 from slack_sdk.models.blocks import Option, StaticSelectElement
 
 from dd0c_cost import governance
-from dd0c_cost.db.connection import tenant_transaction
+from dd0c_cost.db.connection import Connection, tenant_transaction
 from dd0c_cost.notify.interactions import SlackAction
 from dd0c_cost.notify.registry import ActionContext, Reply, Subject, load_subject, on_refusal, register_action
 from dd0c_cost.notify.slack import SlackNotifyError
@@ -80,7 +79,7 @@ def _user_allowed(ctx: ActionContext, settings: store.Settings, user_id: str) ->
     return False
 
 
-def gate(ctx: ActionContext, conn: psycopg.Connection, action: SlackAction, subject: Subject) -> tuple[str, str] | None:
+def gate(ctx: ActionContext, conn: Connection, action: SlackAction, subject: Subject) -> tuple[str, str] | None:
     """(refusal code, words) if this person may not remediate this subject now; None if they may.
     Inside the tenant's transaction."""
     settings = store.settings(conn)
@@ -115,7 +114,7 @@ def _refuse(conn, action: SlackAction, subject_key: str, code: str, words: str, 
     return Reply.refused(code, f"Refused: {words} Nothing was changed.", modal_block=BLOCK_ERROR if modal else None)
 
 
-def previous_size(conn: psycopg.Connection, subject: Subject) -> int | None:
+def previous_size(conn: Connection, subject: Subject) -> int | None:
     """The node group's desired size before this anomaly (the newest earlier event that said it)."""
     if not subject.resource_ids:
         return None

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-import psycopg
 from psycopg.types.json import Jsonb
+
+from dd0c_cost.db.connection import Connection
 
 DIALOG_TTL_S = 15 * 60  # an unconfirmed dialog expires (wall time: it is about a person, now)
 
@@ -67,7 +68,7 @@ def _row(row: dict | None) -> Remediation | None:
     return Remediation(**row) if row else None
 
 
-def settings(conn: psycopg.Connection) -> Settings | None:
+def settings(conn: Connection) -> Settings | None:
     row = conn.execute(
         """SELECT allowed_users, allowed_groups FROM dd0c.remediation_settings
            WHERE tenant_id = dd0c.current_tenant()"""
@@ -78,7 +79,7 @@ def settings(conn: psycopg.Connection) -> Settings | None:
 
 
 def set_settings(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: UUID,
     *,
     allowed_users: list[str],
@@ -98,7 +99,7 @@ def set_settings(
     return found
 
 
-def disable(conn: psycopg.Connection) -> bool:
+def disable(conn: Connection) -> bool:
     row = conn.execute(
         "DELETE FROM dd0c.remediation_settings WHERE tenant_id = dd0c.current_tenant() RETURNING tenant_id"
     ).fetchone()
@@ -106,7 +107,7 @@ def disable(conn: psycopg.Connection) -> bool:
 
 
 def open_request(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: UUID,
     *,
     subject_kind: str,
@@ -160,7 +161,7 @@ def open_request(
     return Remediation(**existing), False
 
 
-def get(conn: psycopg.Connection, remediation_id: UUID) -> Remediation | None:
+def get(conn: Connection, remediation_id: UUID) -> Remediation | None:
     return _row(
         conn.execute(
             f"SELECT {_COLUMNS} FROM dd0c.remediations WHERE tenant_id = dd0c.current_tenant() AND id = %s",
@@ -169,7 +170,7 @@ def get(conn: psycopg.Connection, remediation_id: UUID) -> Remediation | None:
     )
 
 
-def for_subject(conn: psycopg.Connection, subject_kind: str, subject_id: str) -> list[Remediation]:
+def for_subject(conn: Connection, subject_kind: str, subject_id: str) -> list[Remediation]:
     rows = conn.execute(
         f"""SELECT {_COLUMNS} FROM dd0c.remediations
             WHERE tenant_id = dd0c.current_tenant() AND subject_kind = %s AND subject_id = %s
@@ -179,7 +180,7 @@ def for_subject(conn: psycopg.Connection, subject_kind: str, subject_id: str) ->
     return [Remediation(**r) for r in rows]
 
 
-def confirm(conn: psycopg.Connection, remediation_id: UUID, *, by: str, params: dict) -> Remediation | None:
+def confirm(conn: Connection, remediation_id: UUID, *, by: str, params: dict) -> Remediation | None:
     """requested -> confirmed, once, within the dialog's life; None otherwise."""
     return _row(
         conn.execute(
@@ -193,7 +194,7 @@ def confirm(conn: psycopg.Connection, remediation_id: UUID, *, by: str, params: 
     )
 
 
-def expire_if_stale(conn: psycopg.Connection, remediation_id: UUID) -> bool:
+def expire_if_stale(conn: Connection, remediation_id: UUID) -> bool:
     row = conn.execute(
         """UPDATE dd0c.remediations SET status = 'expired', finished_at = now()
            WHERE tenant_id = dd0c.current_tenant() AND id = %s AND status = 'requested'
@@ -203,7 +204,7 @@ def expire_if_stale(conn: psycopg.Connection, remediation_id: UUID) -> bool:
     return row is not None
 
 
-def start(conn: psycopg.Connection, remediation_id: UUID) -> Remediation | None:
+def start(conn: Connection, remediation_id: UUID) -> Remediation | None:
     """confirmed|running -> running (locked for this transaction); None when there is nothing to run."""
     return _row(
         conn.execute(
@@ -215,7 +216,7 @@ def start(conn: psycopg.Connection, remediation_id: UUID) -> Remediation | None:
     )
 
 
-def advance(conn: psycopg.Connection, remediation_id: UUID, step: str, params: dict) -> None:
+def advance(conn: Connection, remediation_id: UUID, step: str, params: dict) -> None:
     conn.execute(
         """UPDATE dd0c.remediations SET step = %s, params = params || %s
            WHERE tenant_id = dd0c.current_tenant() AND id = %s AND status = 'running'""",
@@ -224,7 +225,7 @@ def advance(conn: psycopg.Connection, remediation_id: UUID, step: str, params: d
 
 
 def finish(
-    conn: psycopg.Connection,
+    conn: Connection,
     remediation_id: UUID,
     status: str,
     *,

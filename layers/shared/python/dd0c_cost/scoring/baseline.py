@@ -13,7 +13,7 @@ with exponential forgetting (half-life ``halflife_h``):
     m2 <- m2 * g + dt * d * (level - mean)     (= dt * d^2 * (1 - dt/W) >= 0, clamped at 0)
 
 so ``var = m2 / W`` can never go negative. Non-finite input is refused by the caller
-(``engine.sanitize``) and ignored here as a second line of defence.
+(``observation.sanitize``) and ignored here as a second line of defence.
 """
 
 from __future__ import annotations

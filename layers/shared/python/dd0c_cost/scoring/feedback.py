@@ -1,5 +1,5 @@
 """Feedback from people: an anomaly marked "expected" or "false_positive" becomes a rule the
-scorer matches (``engine.feedback_component``), so the same situation next time scores lower.
+scorer matches (``components.feedback_part``), so the same situation next time scores lower.
 
 A rule is scoped to the anomaly's account, resource type and principal (``actor_key``: the role
 for assumed roles), and remembers the region, instance families and $/h. It suppresses a later
@@ -13,8 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-import psycopg
-
+from dd0c_cost.db.connection import Connection
 from dd0c_cost.scoring import store
 from dd0c_cost.scoring.models import Anomaly, AnomalyStatus
 
@@ -22,7 +21,7 @@ FEEDBACK_STATUSES = (AnomalyStatus.EXPECTED, AnomalyStatus.FALSE_POSITIVE)
 
 
 def record_feedback(
-    conn: psycopg.Connection,
+    conn: Connection,
     anomaly_id: UUID,
     status: AnomalyStatus | str,
     by: str,
@@ -71,14 +70,14 @@ def record_feedback(
     return anomaly
 
 
-def _evaluate_governance(conn: psycopg.Connection, anomaly: Anomaly) -> None:
+def _evaluate_governance(conn: Connection, anomaly: Anomaly) -> None:
     """A review is evidence: a spike of false positives demotes the tenant's mode at once."""
     from dd0c_cost import governance
 
     governance.evaluate(conn, anomaly.tenant_id, governance.decision_time(conn, anomaly.detected_at))
 
 
-def _audit_status(conn: psycopg.Connection, anomaly: Anomaly, by: str, source: str) -> None:
+def _audit_status(conn: Connection, anomaly: Anomaly, by: str, source: str) -> None:
     """Every status change is in the audit log (the anomaly's trail in the console)."""
     from dd0c_cost import governance
 

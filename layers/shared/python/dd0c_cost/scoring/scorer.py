@@ -25,26 +25,18 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-import psycopg
 from psycopg import sql
 from psycopg.pq import TransactionStatus
 
+from dd0c_cost.db.connection import Connection
 from dd0c_cost.events.models import CostEvent
 from dd0c_cost.scoring import store
+from dd0c_cost.scoring.components import COMPONENT_ORDER
 from dd0c_cost.scoring.config import DEFAULT_CONFIG, ScoringConfig
-from dd0c_cost.scoring.engine import (
-    COMPONENT_ORDER,
-    FeedbackRule,
-    Ignored,
-    Observation,
-    SeriesState,
-    TenantState,
-    actor_key_of,
-    burst_summary,
-    sanitize,
-    step,
-)
+from dd0c_cost.scoring.engine import burst_summary, step
 from dd0c_cost.scoring.models import Anomaly, ScoreComponent, Severity
+from dd0c_cost.scoring.observation import Ignored, Observation, actor_key_of, sanitize
+from dd0c_cost.scoring.series import FeedbackRule, SeriesState, TenantState
 from dd0c_cost.scoring.shape import step_unpriced
 
 MAX_ANOMALY_EVENT_IDS = 1_000
@@ -68,7 +60,7 @@ class ScoreResult:
 
 
 def score_cost_events(
-    conn: psycopg.Connection, events: Sequence[CostEvent], config: ScoringConfig | None = None
+    conn: Connection, events: Sequence[CostEvent], config: ScoringConfig | None = None
 ) -> list[ScoreResult]:
     """Score a batch (e.g. one SQS batch): events in the given order (keep each FIFO group's
     order), all tenants in one transaction. If that fails, each tenant is retried in a
@@ -304,7 +296,7 @@ class _Tenant:
 
 
 def _score_tenants(
-    conn: psycopg.Connection,
+    conn: Connection,
     events: Sequence[CostEvent],
     groups: list[tuple[UUID, list[int]]],
     config: ScoringConfig,
@@ -368,9 +360,7 @@ def _score_tenants(
     results[:] = out
 
 
-def _score_one_tenant(
-    conn: psycopg.Connection, w: _Tenant, loaded: dict, config: ScoringConfig, out: list, as_tenant
-) -> None:
+def _score_one_tenant(conn: Connection, w: _Tenant, loaded: dict, config: ScoringConfig, out: list, as_tenant) -> None:
     """Run the core over one tenant's events; write its anomalies (``as_tenant()`` first)."""
     w.series = series = {row["k"]: _load(SeriesState, row) for row in loaded["series"]}
     w.tenant = tenant = _load(TenantState, loaded["tenant"])
@@ -467,7 +457,7 @@ def _score_one_tenant(
         out[i] = r
 
 
-def _unpriced_line(conn: psycopg.Connection, tenant_id: UUID, as_tenant) -> dict:
+def _unpriced_line(conn: Connection, tenant_id: UUID, as_tenant) -> dict:
     """The tenant's line for unpriced shapes (migration 011); {} when it keeps the default.
     Read only for a batch holding an unpriced event, so that priced batches keep two round trips."""
     as_tenant()
@@ -477,7 +467,7 @@ def _unpriced_line(conn: psycopg.Connection, tenant_id: UUID, as_tenant) -> dict
     return {"unpriced_alert_score": row["unpriced_alert_score"]} if row and row["unpriced_alert_score"] else {}
 
 
-def _redelivered(conn: psycopg.Connection, events: Sequence[CostEvent], indexes: list[int], results: list) -> None:
+def _redelivered(conn: Connection, events: Sequence[CostEvent], indexes: list[int], results: list) -> None:
     """Events already scored: if they raised or grew an anomaly that was never posted, hand it on
     again, so a crash between commit and send loses nothing."""
     rows = conn.execute(

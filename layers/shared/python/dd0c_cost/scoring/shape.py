@@ -28,21 +28,12 @@ from typing import Any
 
 from dd0c_cost.events.models import CostAction, CostEvent
 from dd0c_cost.pricing.pricers import NO_PRICE_REASONS
+from dd0c_cost.scoring.combination import Evaluation
+from dd0c_cost.scoring.components import is_accelerator, is_very_large, make_part
 from dd0c_cost.scoring.config import ScoringConfig
-from dd0c_cost.scoring.engine import (
-    _VERBS,
-    Evaluation,
-    Observation,
-    SeriesState,
-    TenantState,
-    _part,
-    actor_key_of,
-    event_epoch,
-    family_of,
-    is_accelerator,
-    is_very_large,
-)
 from dd0c_cost.scoring.models import Severity
+from dd0c_cost.scoring.observation import VERBS, Observation, actor_key_of, event_epoch, family_of
+from dd0c_cost.scoring.series import SeriesState, TenantState
 
 ACCELERATOR_WEIGHT = 0.7
 LARGE_WEIGHT = 0.5
@@ -100,7 +91,7 @@ def observe(event: CostEvent) -> Observation:
         it,
         family_of(_bare_type(it)),
         tuple(event.resource_ids),
-        _VERBS[event.action],
+        VERBS[event.action],
         None,
     )
 
@@ -196,8 +187,8 @@ def step_unpriced(
         b["res"].extend(obs.resource_ids[:50])
     score = max(score, b["s"])
     parts = (
-        _part("shape", score, lambda: f"price unknown, judged by its shape: {why} (alerts from {line:g})"),
-        _part("price_unknown", 0.0, lambda: f"price unknown: {unpriced}"),
+        make_part("shape", score, lambda: f"price unknown, judged by its shape: {why} (alerts from {line:g})"),
+        make_part("price_unknown", 0.0, lambda: f"price unknown: {unpriced}"),
     )
     ev = Evaluation(score, parts, burst=b)
     ev.severity = Severity.HIGH if score >= 0.9 else Severity.MEDIUM

@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-import psycopg
 from psycopg.types.json import Jsonb
 
+from dd0c_cost.db.connection import Connection
 from dd0c_cost.scoring.models import Anomaly, AnomalyStatus
 
 _ANOMALY_COLUMNS = """id, tenant_id, account_id, region, service, resource_type, resource_ids, event_ids, actor,
     detected_at, score, severity, estimated_hourly_usd, status, summary, components, attributes, snoozed_until"""
 
 
-def insert_anomaly(conn: psycopg.Connection, anomaly: Anomaly) -> None:
+def insert_anomaly(conn: Connection, anomaly: Anomaly) -> None:
     conn.execute(
         """INSERT INTO dd0c.anomalies (id, tenant_id, account_id, region, service, resource_type, resource_ids,
                event_ids, actor, detected_at, score, severity, estimated_hourly_usd, status, summary, components,
@@ -46,12 +46,12 @@ def _to_anomaly(row: dict) -> Anomaly:
     return Anomaly.model_validate(row)
 
 
-def get_anomaly(conn: psycopg.Connection, anomaly_id: UUID) -> Anomaly | None:
+def get_anomaly(conn: Connection, anomaly_id: UUID) -> Anomaly | None:
     row = conn.execute(f"SELECT {_ANOMALY_COLUMNS} FROM dd0c.anomalies WHERE id = %s", [anomaly_id]).fetchone()
     return _to_anomaly(row) if row else None
 
 
-def list_anomalies(conn: psycopg.Connection, *, limit: int = 100, status: str | None = None) -> list[Anomaly]:
+def list_anomalies(conn: Connection, *, limit: int = 100, status: str | None = None) -> list[Anomaly]:
     if status:
         rows = conn.execute(
             f"SELECT {_ANOMALY_COLUMNS} FROM dd0c.anomalies WHERE status = %s ORDER BY detected_at DESC, id LIMIT %s",
@@ -65,7 +65,7 @@ def list_anomalies(conn: psycopg.Connection, *, limit: int = 100, status: str | 
 
 
 def set_status(
-    conn: psycopg.Connection, anomaly_id: UUID, status: AnomalyStatus, *, by: str, snoozed_until: datetime | None = None
+    conn: Connection, anomaly_id: UUID, status: AnomalyStatus, *, by: str, snoozed_until: datetime | None = None
 ) -> Anomaly | None:
     row = conn.execute(
         f"""UPDATE dd0c.anomalies SET status = %s, status_changed_by = %s, snoozed_until = %s,
@@ -76,7 +76,7 @@ def set_status(
     return _to_anomaly(row) if row else None
 
 
-def tenant_settings(conn: psycopg.Connection, tenant_id: UUID) -> dict:
+def tenant_settings(conn: Connection, tenant_id: UUID) -> dict:
     """The tenant's scoring overrides (NULL/absent = default), inside a tenant transaction."""
     from dd0c_cost.scoring.config import TENANT_SETTING_COLUMNS
 
@@ -86,7 +86,7 @@ def tenant_settings(conn: psycopg.Connection, tenant_id: UUID) -> dict:
     return {k: v for k, v in (row or {}).items() if v is not None}
 
 
-def set_tenant_settings(conn: psycopg.Connection, tenant_id: UUID, *, by: str, **values: float | None) -> dict:
+def set_tenant_settings(conn: Connection, tenant_id: UUID, *, by: str, **values: float | None) -> dict:
     """Set (a value) or reset (None) scoring overrides; unknown names are refused. Returns the overrides."""
     from dd0c_cost.scoring.config import DEFAULT_CONFIG, TENANT_SETTING_COLUMNS
 

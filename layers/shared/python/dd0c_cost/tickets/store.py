@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-import psycopg
+from dd0c_cost.db.connection import Connection
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def _ticket(row: dict | None) -> Ticket | None:
     return Ticket(**row) if row else None
 
 
-def ticket_for(conn: psycopg.Connection, subject_kind: str, subject_id: str) -> Ticket | None:
+def ticket_for(conn: Connection, subject_kind: str, subject_id: str) -> Ticket | None:
     row = conn.execute(
         f"""SELECT {_COLUMNS} FROM dd0c.tickets
             WHERE tenant_id = dd0c.current_tenant() AND subject_kind = %s AND subject_id = %s""",
@@ -62,7 +62,7 @@ def ticket_for(conn: psycopg.Connection, subject_kind: str, subject_id: str) -> 
     return _ticket(row)
 
 
-def get_ticket(conn: psycopg.Connection, ticket_id: UUID) -> Ticket | None:
+def get_ticket(conn: Connection, ticket_id: UUID) -> Ticket | None:
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM dd0c.tickets WHERE tenant_id = dd0c.current_tenant() AND id = %s", [ticket_id]
     ).fetchone()
@@ -70,7 +70,7 @@ def get_ticket(conn: psycopg.Connection, ticket_id: UUID) -> Ticket | None:
 
 
 def request_ticket(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: UUID,
     *,
     subject_kind: str,
@@ -119,7 +119,7 @@ def request_ticket(
     return existing, False
 
 
-def start_attempt(conn: psycopg.Connection, ticket_id: UUID) -> Ticket | None:
+def start_attempt(conn: Connection, ticket_id: UUID) -> Ticket | None:
     """Count an attempt and lock the row; None unless the ticket is still to be created."""
     row = conn.execute(
         f"""UPDATE dd0c.tickets SET attempts = attempts + 1, updated_at = now()
@@ -130,7 +130,7 @@ def start_attempt(conn: psycopg.Connection, ticket_id: UUID) -> Ticket | None:
     return _ticket(row)
 
 
-def mark_created(conn: psycopg.Connection, ticket_id: UUID, key: str, url: str | None) -> Ticket | None:
+def mark_created(conn: Connection, ticket_id: UUID, key: str, url: str | None) -> Ticket | None:
     row = conn.execute(
         f"""UPDATE dd0c.tickets SET status = 'created', external_key = %s, external_url = %s, last_error = NULL,
                 updated_at = now()
@@ -140,7 +140,7 @@ def mark_created(conn: psycopg.Connection, ticket_id: UUID, key: str, url: str |
     return _ticket(row)
 
 
-def mark_failed_attempt(conn: psycopg.Connection, ticket_id: UUID, error: str, *, failed: bool) -> Ticket | None:
+def mark_failed_attempt(conn: Connection, ticket_id: UUID, error: str, *, failed: bool) -> Ticket | None:
     """Record the target's refusal; ``failed``: the ticket is now shown as failed (a human must act)."""
     row = conn.execute(
         f"""UPDATE dd0c.tickets SET last_error = %s, status = CASE WHEN %s THEN 'failed' ELSE status END,

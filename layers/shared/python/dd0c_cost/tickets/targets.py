@@ -11,11 +11,11 @@ import re
 from typing import Annotated, Literal
 from uuid import UUID
 
-import psycopg
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from dd0c_cost.crypto import Redacted, Sealer, get_sealer, secret_context
+from dd0c_cost.db.connection import Connection
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 
@@ -101,7 +101,7 @@ def _target(row: dict) -> Target:
     return Target(name=row["name"], config=row["config"], is_default=row["is_default"])
 
 
-def list_targets(conn: psycopg.Connection) -> list[Target]:
+def list_targets(conn: Connection) -> list[Target]:
     rows = conn.execute(
         """SELECT name, config, is_default FROM dd0c.ticket_targets WHERE tenant_id = dd0c.current_tenant()
            ORDER BY is_default DESC, name"""
@@ -109,7 +109,7 @@ def list_targets(conn: psycopg.Connection) -> list[Target]:
     return [_target(r) for r in rows]
 
 
-def get_target(conn: psycopg.Connection, name: str) -> Target | None:
+def get_target(conn: Connection, name: str) -> Target | None:
     row = conn.execute(
         "SELECT name, config, is_default FROM dd0c.ticket_targets WHERE tenant_id = dd0c.current_tenant() AND name = %s",
         [name],
@@ -118,7 +118,7 @@ def get_target(conn: psycopg.Connection, name: str) -> Target | None:
 
 
 def set_target(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: UUID,
     target: Target,
     credential: str,
@@ -158,14 +158,14 @@ def set_target(
     return target.model_copy(update={"is_default": make_default})
 
 
-def delete_target(conn: psycopg.Connection, name: str) -> bool:
+def delete_target(conn: Connection, name: str) -> bool:
     row = conn.execute(
         "DELETE FROM dd0c.ticket_targets WHERE tenant_id = dd0c.current_tenant() AND name = %s RETURNING name", [name]
     ).fetchone()
     return row is not None
 
 
-def open_credential(conn: psycopg.Connection, tenant_id: UUID, name: str, *, sealer: Sealer | None = None) -> Redacted:
+def open_credential(conn: Connection, tenant_id: UUID, name: str, *, sealer: Sealer | None = None) -> Redacted:
     row = conn.execute(
         "SELECT secret_sealed FROM dd0c.ticket_targets WHERE tenant_id = %s AND name = %s", [tenant_id, name]
     ).fetchone()

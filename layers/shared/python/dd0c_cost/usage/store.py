@@ -8,9 +8,9 @@ from datetime import datetime
 from uuid import UUID
 
 import orjson
-import psycopg
 from psycopg.types.json import Jsonb
 
+from dd0c_cost.db.connection import Connection
 from dd0c_cost.scoring import store as anomaly_store
 from dd0c_cost.scoring.models import Anomaly
 from dd0c_cost.usage.billing import Cursor, RatePoint
@@ -30,20 +30,20 @@ class UsageSettings:
 SETTING_NAMES = tuple(f.name for f in fields(UsageSettings))
 
 
-def poll_targets(conn: psycopg.Connection) -> list[tuple[UUID, str]]:
+def poll_targets(conn: Connection) -> list[tuple[UUID, str]]:
     with conn.transaction():
         rows = conn.execute("SELECT tenant_id, account_id FROM dd0c.usage_poll_targets()").fetchall()
     return [(r["tenant_id"], r["account_id"]) for r in rows]
 
 
-def settings(conn: psycopg.Connection, tenant_id: UUID) -> UsageSettings:
+def settings(conn: Connection, tenant_id: UUID) -> UsageSettings:
     row = conn.execute(
         f"SELECT {', '.join(SETTING_NAMES)} FROM dd0c.usage_settings WHERE tenant_id = %s", [tenant_id]
     ).fetchone()
     return UsageSettings(**row) if row else UsageSettings()
 
 
-def set_settings(conn: psycopg.Connection, tenant_id: UUID, *, by: str, **values) -> UsageSettings:
+def set_settings(conn: Connection, tenant_id: UUID, *, by: str, **values) -> UsageSettings:
     unknown = set(values) - set(SETTING_NAMES)
     if unknown:
         raise ValueError(f"not usage settings: {sorted(unknown)}")
@@ -57,7 +57,7 @@ def set_settings(conn: psycopg.Connection, tenant_id: UUID, *, by: str, **values
     return settings(conn, tenant_id)
 
 
-def external_id(conn: psycopg.Connection, account_id: str) -> str | None:
+def external_id(conn: Connection, account_id: str) -> str | None:
     row = conn.execute(
         "SELECT external_id FROM dd0c.connected_accounts WHERE account_id = %s AND approved_at IS NOT NULL",
         [account_id],
@@ -73,7 +73,7 @@ class SeriesRow:
     points: int
 
 
-def lock_series(conn: psycopg.Connection, tenant_id: UUID, account_id: str, source: str) -> dict[str, SeriesRow]:
+def lock_series(conn: Connection, tenant_id: UUID, account_id: str, source: str) -> dict[str, SeriesRow]:
     """The account's series of one source, locked for this poll (a concurrent poll of the same
     account waits, then sees the moved cursors and adds nothing)."""
     rows = conn.execute(
@@ -90,7 +90,7 @@ def lock_series(conn: psycopg.Connection, tenant_id: UUID, account_id: str, sour
 
 
 def save_series(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: UUID,
     account_id: str,
     source: str,
@@ -128,7 +128,7 @@ def save_series(
 
 
 def insert_points(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: UUID,
     account_id: str,
     source: str,
@@ -170,7 +170,7 @@ def insert_points(
     return cur.rowcount
 
 
-def take_call(conn: psycopg.Connection, tenant_id: UUID, month: datetime, api: str, cap: int) -> bool:
+def take_call(conn: Connection, tenant_id: UUID, month: datetime, api: str, cap: int) -> bool:
     """Count one paid call before making it; False (and counted as refused) past the cap."""
     conn.execute(
         "INSERT INTO dd0c.usage_api_calls (tenant_id, month, api) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
@@ -190,7 +190,7 @@ def take_call(conn: psycopg.Connection, tenant_id: UUID, month: datetime, api: s
     return True
 
 
-def api_calls(conn: psycopg.Connection, tenant_id: UUID) -> list[dict]:
+def api_calls(conn: Connection, tenant_id: UUID) -> list[dict]:
     return conn.execute(
         "SELECT month, api, calls, refused FROM dd0c.usage_api_calls WHERE tenant_id = %s ORDER BY month, api",
         [tenant_id],
@@ -198,7 +198,7 @@ def api_calls(conn: psycopg.Connection, tenant_id: UUID) -> list[dict]:
 
 
 def record_poll(
-    conn: psycopg.Connection,
+    conn: Connection,
     tenant_id: UUID,
     account_id: str,
     hour: datetime,
@@ -220,7 +220,7 @@ def record_poll(
 
 # --- anomalies: the same table, grouping and notify path as the event scorer ---------------------
 def open_usage_anomaly(
-    conn: psycopg.Connection, account_id: str, service: str, since: datetime
+    conn: Connection, account_id: str, service: str, since: datetime
 ) -> tuple[Anomaly, int, int] | None:
     """The series' open usage anomaly raised since ``since`` (a rise that continues grows it)."""
     row = conn.execute(
@@ -236,11 +236,11 @@ def open_usage_anomaly(
     return Anomaly.model_validate(row), revision, notified
 
 
-def insert_anomaly(conn: psycopg.Connection, anomaly: Anomaly) -> None:
+def insert_anomaly(conn: Connection, anomaly: Anomaly) -> None:
     anomaly_store.insert_anomaly(conn, anomaly)
 
 
-def grow_anomaly(conn: psycopg.Connection, anomaly: Anomaly, event_id: str) -> tuple[Anomaly, int, int]:
+def grow_anomaly(conn: Connection, anomaly: Anomaly, event_id: str) -> tuple[Anomaly, int, int]:
     row = conn.execute(
         f"""UPDATE dd0c.anomalies SET
                 event_ids = CASE WHEN %(e)s = ANY(event_ids) OR cardinality(event_ids) >= {MAX_EVENT_IDS}
@@ -268,7 +268,7 @@ def grow_anomaly(conn: psycopg.Connection, anomaly: Anomaly, event_id: str) -> t
     return Anomaly.model_validate(row), revision, notified
 
 
-def unnotified_usage_anomalies(conn: psycopg.Connection, account_id: str, since: datetime) -> list[tuple[UUID, int]]:
+def unnotified_usage_anomalies(conn: Connection, account_id: str, since: datetime) -> list[tuple[UUID, int]]:
     """Usage anomalies of the account whose newest revision was never handed to notify (a crash
     between commit and send): the next poll sends them again (notify drops what it has posted)."""
     rows = conn.execute(

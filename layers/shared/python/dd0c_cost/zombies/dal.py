@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import psycopg
-
+from dd0c_cost.db.connection import Connection
 from dd0c_cost.zombies.models import (
     CLOSED_STATUSES,
     LIVE_STATUSES,
@@ -38,14 +37,14 @@ def _finding(row: dict) -> ZombieFinding:
 # --- scans --------------------------------------------------------------------------------------
 
 
-def scan_record(conn: psycopg.Connection, account_id: str, region: str, scan_time: datetime) -> dict | None:
+def scan_record(conn: Connection, account_id: str, region: str, scan_time: datetime) -> dict | None:
     return conn.execute(
         "SELECT * FROM dd0c.zombie_scans WHERE account_id = %s AND region = %s AND scan_time = %s",
         [account_id, region, scan_time],
     ).fetchone()
 
 
-def account_external_id(conn: psycopg.Connection, account_id: str) -> tuple[str | None, list[str]] | None:
+def account_external_id(conn: Connection, account_id: str) -> tuple[str | None, list[str]] | None:
     """(ExternalId, regions) of the tenant's connected account; None if it is not the tenant's."""
     row = conn.execute(
         "SELECT external_id, regions FROM dd0c.connected_accounts WHERE account_id = %s", [account_id]
@@ -53,7 +52,7 @@ def account_external_id(conn: psycopg.Connection, account_id: str) -> tuple[str 
     return None if row is None else (row["external_id"], list(row["regions"] or []))
 
 
-def prior_idle_since(conn: psycopg.Connection, account_id: str, region: str) -> dict[tuple[str, str], datetime]:
+def prior_idle_since(conn: Connection, account_id: str, region: str) -> dict[tuple[str, str], datetime]:
     rows = conn.execute(
         """SELECT resource_type, resource_id, first_seen_idle FROM dd0c.zombie_findings
            WHERE account_id = %s AND region = %s AND status = ANY(%s)""",
@@ -62,7 +61,7 @@ def prior_idle_since(conn: psycopg.Connection, account_id: str, region: str) -> 
     return {(r["resource_type"], r["resource_id"]): r["first_seen_idle"] for r in rows}
 
 
-def record_scan(conn: psycopg.Connection, tenant_id: UUID, scan: RegionScan, findings: int | None = None) -> int:
+def record_scan(conn: Connection, tenant_id: UUID, scan: RegionScan, findings: int | None = None) -> int:
     """Insert or update the scan's row; returns its attempt number."""
     row = conn.execute(
         """INSERT INTO dd0c.zombie_scans AS s (tenant_id, account_id, region, scan_time, status, errors, resources,
@@ -89,7 +88,7 @@ def record_scan(conn: psycopg.Connection, tenant_id: UUID, scan: RegionScan, fin
     return int(row["attempts"])
 
 
-def scans(conn: psycopg.Connection, *, limit: int = 100) -> list[dict]:
+def scans(conn: Connection, *, limit: int = 100) -> list[dict]:
     return conn.execute(
         "SELECT * FROM dd0c.zombie_scans ORDER BY scan_time DESC, account_id, region LIMIT %s", [limit]
     ).fetchall()
@@ -106,7 +105,7 @@ def _history(conn, tenant_id, finding_id, at, from_status, to_status, verdict, b
     )
 
 
-def apply_scan(conn: psycopg.Connection, tenant_id: UUID, scan: RegionScan) -> dict[str, int]:
+def apply_scan(conn: Connection, tenant_id: UUID, scan: RegionScan) -> dict[str, int]:
     """Store what a scan found and close what it proved gone or busy again; returns counts
     (opened, updated, reopened, gone, in_use, ignored, unchanged_unchecked, stale)."""
     at = scan.scan_time
@@ -236,7 +235,7 @@ def apply_scan(conn: psycopg.Connection, tenant_id: UUID, scan: RegionScan) -> d
 
 
 def list_findings(
-    conn: psycopg.Connection,
+    conn: Connection,
     *,
     statuses: Iterable[str] | None = None,
     verdicts: Iterable[str] | None = None,
@@ -267,12 +266,12 @@ def list_findings(
     return [_finding(r) for r in rows]
 
 
-def get_finding(conn: psycopg.Connection, finding_id: UUID) -> ZombieFinding | None:
+def get_finding(conn: Connection, finding_id: UUID) -> ZombieFinding | None:
     row = conn.execute(f"SELECT {_COLUMNS} FROM dd0c.zombie_findings WHERE id = %s", [finding_id]).fetchone()
     return _finding(row) if row else None
 
 
-def history(conn: psycopg.Connection, finding_id: UUID) -> list[dict[str, Any]]:
+def history(conn: Connection, finding_id: UUID) -> list[dict[str, Any]]:
     return conn.execute(
         """SELECT at, from_status, to_status, verdict, changed_by, note FROM dd0c.zombie_finding_history
            WHERE finding_id = %s ORDER BY id""",
@@ -285,7 +284,7 @@ class StatusChangeRefused(ValueError):
 
 
 def set_status(
-    conn: psycopg.Connection,
+    conn: Connection,
     finding_id: UUID,
     status: FindingStatus | str,
     *,
@@ -319,11 +318,11 @@ def set_status(
     return get_finding(conn, finding_id)
 
 
-def _tenant(conn: psycopg.Connection) -> UUID:
+def _tenant(conn: Connection) -> UUID:
     return conn.execute("SELECT dd0c.current_tenant() AS t").fetchone()["t"]
 
 
-def newest_scan_time(conn: psycopg.Connection) -> datetime | None:
+def newest_scan_time(conn: Connection) -> datetime | None:
     """The tenant's event clock for person-made changes: its newest scan (or event) time."""
     row = conn.execute(
         """SELECT greatest((SELECT max(scan_time) FROM dd0c.zombie_scans),
@@ -332,7 +331,7 @@ def newest_scan_time(conn: psycopg.Connection) -> datetime | None:
     return row["t"] if row else None
 
 
-def set_slack_message(conn: psycopg.Connection, finding_ids: Iterable[UUID], channel: str, ts: str) -> None:
+def set_slack_message(conn: Connection, finding_ids: Iterable[UUID], channel: str, ts: str) -> None:
     conn.execute(
         "UPDATE dd0c.zombie_findings SET slack_channel = %s, slack_ts = %s WHERE id = ANY(%s)",
         [channel, ts, list(finding_ids)],
@@ -342,7 +341,7 @@ def set_slack_message(conn: psycopg.Connection, finding_ids: Iterable[UUID], cha
 # --- the weekly digest --------------------------------------------------------------------------
 
 
-def digest_posted(conn: psycopg.Connection, week_start) -> bool:
+def digest_posted(conn: Connection, week_start) -> bool:
     return conn.execute("SELECT 1 FROM dd0c.zombie_digests WHERE week_start = %s", [week_start]).fetchone() is not None
 
 
@@ -358,7 +357,7 @@ def record_digest(
     return row is not None
 
 
-def digest_candidates(conn: psycopg.Connection, at: datetime, limit: int = 50) -> list[ZombieFinding]:
+def digest_candidates(conn: Connection, at: datetime, limit: int = 50) -> list[ZombieFinding]:
     """Open findings (and snoozed ones whose snooze ran out by ``at``) that are zombies or
     suspects, largest waste first."""
     rows = conn.execute(

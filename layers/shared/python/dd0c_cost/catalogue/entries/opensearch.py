@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dd0c_cost.catalogue.entries._build import C, D, M
 from dd0c_cost.catalogue.reader import CatalogueEntry
 
@@ -51,7 +53,7 @@ _DOMAIN_UPDATE_PREVIOUS = _domain_attrs(request=False, status=False, config=True
 
 
 def _domain_entries(source: str) -> list[CatalogueEntry]:
-    common = {
+    common: dict[str, Any] = {
         "service": "opensearch",
         "resource_type": "es:domain",
         "resource_ids": _DOMAIN_ID,

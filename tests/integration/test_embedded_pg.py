@@ -20,7 +20,9 @@ from dd0c_cost_tools.local import embedded_pg
 from dd0c_cost_tools.local.embedded_pg import (
     EmbeddedPostgres,
     PostgresNotFoundError,
+    binaries,
     ensure_default_server,
+    locking,
     stop_default_server,
 )
 
@@ -53,7 +55,7 @@ def _proc_uid(pid: int) -> int:
 def _wait_gone(pid: int, timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not embedded_pg._pid_alive(pid):
+        if not locking.pid_alive(pid):
             return True
         time.sleep(0.05)
     return False
@@ -189,7 +191,7 @@ def test_second_ensure_reuses_running_server_after_cli_exit(app_dir):
     url = out.strip()
     pgdata = embedded_pg.default_server(app_dir).pgdata
     pid = _postmaster_pid(pgdata)
-    assert embedded_pg._pid_alive(pid)
+    assert locking.pid_alive(pid)
     assert _query(url, "SELECT 1") == [(1,)]
 
     # A second call reuses it: same URL, same postmaster.
@@ -288,7 +290,7 @@ def test_unreachable_data_dir_uses_symlinked_cluster(tmp_path):
         url = ensure_default_server(app)
         assert _query(url, "SELECT 1") == [(1,)]
         link = embedded_pg.default_server(app).data_dir / "pgdata"
-        assert link.is_symlink() == (os.geteuid() == 0 and not embedded_pg._can_reach(embedded_pg._run_as(), app))
+        assert link.is_symlink() == (os.geteuid() == 0 and not binaries.can_reach(binaries.run_as(), app))
     finally:
         target = os.path.realpath(embedded_pg.default_server(app).pgdata)
         stop_default_server(app, remove=True)
@@ -301,16 +303,16 @@ def test_unreachable_data_dir_uses_symlinked_cluster(tmp_path):
 def test_bad_pg_bin_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("DD0C_PG_BIN", str(tmp_path))
     with pytest.raises(PostgresNotFoundError, match="DD0C_PG_BIN"):
-        embedded_pg.find_pg_bin()
+        binaries.find_pg_bin()
 
 
 def test_no_binaries_names_what_to_install(monkeypatch, tmp_path):
     monkeypatch.delenv("DD0C_PG_BIN", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(embedded_pg, "Path", _NoSystemPg)
-    monkeypatch.setattr(embedded_pg.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(binaries, "Path", _NoSystemPg)
+    monkeypatch.setattr(binaries.importlib.util, "find_spec", lambda name: None)
     with pytest.raises(PostgresNotFoundError, match="apt-get install postgresql"):
-        embedded_pg.find_pg_bin()
+        binaries.find_pg_bin()
 
 
 class _NoSystemPg(type(Path())):  # type: ignore[misc]
