@@ -18,7 +18,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:-$ROOT/build/deps-layer}"
 PYTHON="${PYTHON:-python3}"
-PLATFORM="${LAYER_PLATFORM:-manylinux2014_aarch64}"   # keep in sync with LAMBDA_ARCHITECTURE in cdk/dd0c_cost_cdk/config.py
+# keep in sync with LAMBDA_ARCHITECTURE in cdk/dd0c_cost_cdk/config.py. DD0C_LAYER_PLATFORM overrides
+# it only to prove the layer on a machine of another architecture (tests/infrastructure/
+# test_deployed_imports.py builds it for the machine it runs on, from the same requirements);
+# LAYER_PLATFORM=host builds this machine's layer plus boto3 (bench imports, see above).
+PLATFORM="${LAYER_PLATFORM:-${DD0C_LAYER_PLATFORM:-manylinux2014_aarch64}}"
 PY_VERSION="3.11"                  # keep in sync with LAMBDA_RUNTIME in cdk/dd0c_cost_cdk/config.py
 
 cd "$ROOT"

@@ -12,13 +12,17 @@ from .config import (
     DATABASE_ADMIN_USER,
     DATABASE_APP_LOGIN,
     DATABASE_NAME,
+    DATABASE_NORMALIZER_LOGIN,
     DATABASE_PORT,
     DeployConfig,
 )
 from .nag import acknowledge
 from .network import Network
 
-ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_16_6  # 16.3+ supports scaling to 0 ACU
+# 16.6 is deprecated: RDS no longer creates clusters with it (cfn-lint W3690). 16.13 is the newest
+# 16.x both this aws-cdk-lib and cfn-lint's engine list know; 16.3+ supports scaling to 0 ACU.
+# tests/infrastructure/test_cfn_lint.py fails when the pinned version is deprecated.
+ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_16_13
 
 
 class Database(Construct):
@@ -46,6 +50,14 @@ class Database(Construct):
         )
         self.app_secret = rds.DatabaseSecret(
             self, "AppSecret", username=DATABASE_APP_LOGIN, dbname=DATABASE_NAME, secret_name=f"{prefix}/database/app"
+        )
+        # The normalize function's login: dd0c_app plus the account -> tenant lookup (migration 008).
+        self.normalizer_secret = rds.DatabaseSecret(
+            self,
+            "NormalizerSecret",
+            username=DATABASE_NORMALIZER_LOGIN,
+            dbname=DATABASE_NAME,
+            secret_name=f"{prefix}/database/normalizer",
         )
 
         self.security_group = ec2.SecurityGroup(
@@ -90,6 +102,7 @@ class Database(Construct):
 
         # host/port/engine/dbClusterIdentifier are written into the app secret by the attachment.
         self.app_secret_attachment = self.app_secret.attach(self.cluster)
+        self.normalizer_secret_attachment = self.normalizer_secret.attach(self.cluster)
 
         # Functions -> database on 5432 only (adds the matching egress rule to the functions SG).
         self.cluster.connections.allow_from(
@@ -116,10 +129,11 @@ class Database(Construct):
                 "Deletion protection was switched off explicitly with context dbDeletionProtection=false "
                 "for a disposable environment; the default is on.",
             )
-        acknowledge(
-            self.app_secret,
-            "AwsSolutions-SMG4",
-            "The app login's password is generated here and applied to the database by the migrate "
-            "function on every deploy. Automatic rotation needs multi-user rotation plus connection "
-            "re-authentication in the functions; tracked as a follow-up in docs/deploy.md.",
-        )
+        for runtime_secret in (self.app_secret, self.normalizer_secret):
+            acknowledge(
+                runtime_secret,
+                "AwsSolutions-SMG4",
+                "A runtime login's password is generated here and applied to the database by the migrate "
+                "function on every deploy. Automatic rotation needs multi-user rotation plus connection "
+                "re-authentication in the functions; tracked as a follow-up in docs/deploy.md.",
+            )

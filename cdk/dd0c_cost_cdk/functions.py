@@ -114,10 +114,17 @@ class PipelineFunctions(Construct):
                 environment[queue_url_env_var(queue_name)] = queues[queue_name].queue.queue_url
             if spec.sends_rejects:
                 environment[env_var("rejects_queue_url")] = queues[INGEST].dlq.queue_url
+            # Each function logs in as a member of the role the topology gives it (migration 008):
+            # only the normaliser's login can resolve accounts to tenants.
+            runtime_secret = (
+                database.normalizer_secret if spec.database_role == "dd0c_normalizer" else database.app_secret
+            )
             if spec.needs_database:
-                environment[env_var("database_secret_arn")] = database.app_secret.secret_arn
+                environment[env_var("database_secret_arn")] = runtime_secret.secret_arn
             if spec.needs_admin_database:
                 environment[env_var("database_admin_secret_arn")] = database.admin_secret.secret_arn
+            if spec.runs_on_deploy:  # the migrate function creates the runtime logins
+                environment[env_var("database_normalizer_secret_arn")] = database.normalizer_secret.secret_arn
             if spec.needs_slack:
                 environment[env_var("slack_secret_arn")] = slack.secret.secret_arn
                 environment[env_var("slack_channel")] = config.slack_channel
@@ -169,9 +176,11 @@ class PipelineFunctions(Construct):
             if spec.sends_rejects:
                 queues[INGEST].dlq.grant_send_messages(function)
             if spec.needs_database:
-                database.app_secret.grant_read(function)
+                runtime_secret.grant_read(function)
             if spec.needs_admin_database:
                 database.admin_secret.grant_read(function)
+            if spec.runs_on_deploy:
+                database.normalizer_secret.grant_read(function)
             if spec.needs_slack:
                 slack.secret.grant_read(function)
             if spec.assumes_reader_role:

@@ -20,7 +20,17 @@ def test_score_core_benchmark_prints_json():
     with redirect_stdout(buf):
         assert score_core.main(["--points", "3000", "--repeat", "1", "--events", "200", "--json"]) == 0
     out = json.loads(buf.getvalue())
-    assert list(out) == ["core_points_per_s", "pipeline_events_per_s"]
+    assert list(out) == [
+        "composite_events_per_s",
+        "welford_events_per_s",
+        "composite_to_welford",
+        "core_points_per_s",
+        "pipeline_events_per_s",
+    ]
+    assert out["composite_events_per_s"] > 0 and out["welford_events_per_s"] > 0
+    assert out["composite_to_welford"] == pytest.approx(
+        out["composite_events_per_s"] / out["welford_events_per_s"], rel=0.01
+    )
     assert out["core_points_per_s"] > 0 and out["pipeline_events_per_s"] > 0
 
 

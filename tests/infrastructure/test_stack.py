@@ -197,9 +197,11 @@ def test_function_environment(synth: Synth, spec) -> None:
     if spec.sends_rejects:
         expected["REJECTS_QUEUE_URL"] = ref(queue_ids(synth, INGEST)[1])
     if spec.needs_database:
-        expected["DATABASE_SECRET_ARN"] = ref(synth.logical_id(database.app_secret))
+        expected["DATABASE_SECRET_ARN"] = ref(synth.logical_id(runtime_secret(database, spec)))
     if spec.needs_admin_database:
         expected["DATABASE_ADMIN_SECRET_ARN"] = ref(synth.logical_id(database.admin_secret))
+    if spec.runs_on_deploy:
+        expected["DATABASE_NORMALIZER_SECRET_ARN"] = ref(synth.logical_id(database.normalizer_secret))
     if spec.needs_slack:
         expected["SLACK_SECRET_ARN"] = ref(synth.logical_id(synth.stack.slack.secret))
         expected["SLACK_CHANNEL"] = "#cost-alerts"
@@ -296,9 +298,11 @@ def test_function_reads_only_its_secrets(synth: Synth, spec) -> None:
     database = synth.stack.database
     expected = set()
     if spec.needs_database:
-        expected.add(json.dumps(ref(synth.logical_id(database.app_secret))))
+        expected.add(json.dumps(ref(synth.logical_id(runtime_secret(database, spec)))))
     if spec.needs_admin_database:
         expected.add(json.dumps(ref(synth.logical_id(database.admin_secret))))
+    if spec.runs_on_deploy:
+        expected.add(json.dumps(ref(synth.logical_id(database.normalizer_secret))))
     if spec.needs_slack:
         expected.add(json.dumps(ref(synth.logical_id(synth.stack.slack.secret))))
     readable = resources_for_action(role_statements(synth, spec.name), "secretsmanager:GetSecretValue")
@@ -470,9 +474,23 @@ def test_aurora_postgresql_serverless_v2_in_isolated_subnets(synth: Synth) -> No
     assert len(subnets) == 2 and all("databaseSubnet" in s["Ref"] for s in subnets)
 
 
-def test_two_database_secrets_with_the_expected_logins(synth: Synth) -> None:
+def runtime_secret(database, spec):
+    """The secret of the login a function uses: the normaliser has its own (migration 008)."""
+    return database.normalizer_secret if spec.database_role == "dd0c_normalizer" else database.app_secret
+
+
+def test_only_the_normalising_functions_log_in_as_the_normaliser() -> None:
+    # the normaliser and the history import (which normalises through the bulk path)
+    assert [f.name for f in TOPOLOGY.functions if f.database_role != "dd0c_app"] == ["normalize", "history_import"]
+
+
+def test_three_database_secrets_with_the_expected_logins(synth: Synth) -> None:
     database = synth.stack.database
-    for secret, username in ((database.admin_secret, "dd0c_admin"), (database.app_secret, "dd0c_app_login")):
+    for secret, username in (
+        (database.admin_secret, "dd0c_admin"),
+        (database.app_secret, "dd0c_app_login"),
+        (database.normalizer_secret, "dd0c_normalizer_login"),
+    ):
         props = synth.resources[synth.logical_id(secret)]["Properties"]
         template = json.loads(props["GenerateSecretString"]["SecretStringTemplate"])
         assert template == {"username": username, "dbname": "dd0c"}
@@ -481,6 +499,7 @@ def test_two_database_secrets_with_the_expected_logins(synth: Synth) -> None:
         for a in synth.of_type("AWS::SecretsManager::SecretTargetAttachment").values()
     }
     assert json.dumps(ref(synth.logical_id(database.app_secret))) in attached
+    assert json.dumps(ref(synth.logical_id(database.normalizer_secret))) in attached
     assert json.dumps(ref(synth.logical_id(database.admin_secret))) in attached
 
 

@@ -228,12 +228,12 @@ def test_non_cloudtrail_lookalikes_are_all_rejected(tmp_path) -> None:
 
 def test_database_inheritance_prices_deletes_modifies_and_snapshots(db_url, operator_conn) -> None:
     from dd0c_cost.db import operator
-    from dd0c_cost.db.connection import open_connection
+    from dd0c_cost.db.connection import NORMALIZER_ROLE, open_connection
 
     account = "123837392027"  # the invictus log's account
     tenant = operator.ensure_tenant(operator_conn, "catalogue-corpus")
     operator.attach_accounts(operator_conn, tenant, {account})
-    conn = open_connection(db_url)
+    conn = open_connection(db_url, NORMALIZER_ROLE)  # the normaliser resolves accounts (migration 008)
     lines = {n: orjson.loads(line) for n, line in enumerate(_lines("cost_relevant.jsonl"), start=1)}
 
     def call(record):

@@ -214,6 +214,7 @@ READS = [
     "/v1/spend/now",
     "/v1/spend/series",
     "/v1/spend/baselines",
+    "/v1/spend/bill",
     "/v1/accounts",
     "/v1/summary",
     "/v1/governance",

@@ -172,10 +172,10 @@ def test_other_partitions_link_to_their_console(operator_conn) -> None:
 
 
 def test_the_normaliser_resolves_the_connected_accounts_tenant(operator_conn, db_url) -> None:
-    from dd0c_cost.db.connection import open_connection, tenant_for_account
+    from dd0c_cost.db.connection import NORMALIZER_ROLE, open_connection, tenant_for_account
 
     result = connect_account(operator_conn, "acme", CUSTOMER, ["us-east-1"], BUS_ARN, DD0C_ACCOUNT)
-    conn = open_connection(db_url)
+    conn = open_connection(db_url, NORMALIZER_ROLE)
     try:
         assert str(tenant_for_account(conn, CUSTOMER)) == result["tenant_id"]
     finally:

@@ -273,9 +273,9 @@ def test_records_of_an_unconnected_account_are_rejected_by_the_normaliser_and_ke
         (b"this is not a CloudTrail log file", "not_json"),
         (gzip.compress(b"\x00\x01 binary garbage"), "not_json"),
         (gzip.compress(b'{"eventVersion": "1.08", "eventName": "RunInstances"}'), "no_records"),
-        (gzip.compress(orjson.dumps({"Records": [{"eventName": "x"}] * 100}))[:50], "not_gzip"),
+        (gzip.compress(orjson.dumps({"Records": [{"eventName": "x"}] * 100}))[:12], "truncated_gzip"),
     ],
-    ids=["not-gzip-not-json", "gzip-not-json", "no-records", "truncated-gzip"],
+    ids=["not-gzip-not-json", "gzip-not-json", "no-records", "gzip-header-only"],
 )
 def test_a_malformed_object_is_logged_and_reported_not_dropped(s3_pipeline, data: bytes, reason: str) -> None:
     key = log_key(INVICTUS_ACCOUNT, "20230710T1200Z", "malformed0000001")
@@ -301,6 +301,20 @@ def test_a_malformed_object_is_logged_and_reported_not_dropped(s3_pipeline, data
     assert [(k, r) for k, r, _ in tally.of(S3_INGEST)] == [("object_rejected", reason)]
     (error,) = [r for r in log.records if r.levelno == logging.ERROR]
     assert "rejected S3 object" in error.getMessage() and key in error.getMessage() and reason in error.getMessage()
+
+
+def test_a_truncated_log_file_queues_every_complete_record_and_reports_the_cut_one(s3_pipeline) -> None:
+    """Issue 7: a truncated .gz lost the whole file; now only the record it cuts is rejected."""
+    records = [{"eventName": "x", "eventSource": "ec2.amazonaws.com", "n": i} for i in range(100)]
+    key = log_key(INVICTUS_ACCOUNT, "20230710T1200Z", "truncated0000001")
+    whole = gzip.compress(orjson.dumps({"Records": records}), mtime=0)
+    put(key, whole[: len(whole) // 2])
+    result = invoke(s3_pipeline, s3_event(key))
+    (obj,) = result["objects"]
+    assert obj["status"] == "queued" and obj["rejected_records"] == 1
+    assert obj["records"] == obj["queued"] + 1 and obj["queued"] > 10
+    (kept,) = rejects(s3_pipeline)
+    assert kept["reason"] == "truncated_gzip" and kept["line"] == str(obj["records"])
 
 
 def test_digest_files_are_skipped_and_the_rest_of_the_event_is_processed(s3_pipeline, operator_conn) -> None:
@@ -329,7 +343,7 @@ def test_records_contradicting_the_keys_account_or_too_large_are_reported_indivi
     ]
     assert queue_depth(s3_pipeline, s3_pipeline.queues[INGEST].url) == 2
     kept = sorted(rejects(s3_pipeline), key=lambda k: k["line"])
-    assert [(k["reason"], k["line"]) for k in kept] == [("account_mismatch", "2"), ("record_too_large", "3")]
+    assert [(k["reason"], k["line"]) for k in kept] == [("account_mismatch", "2"), ("too_large", "3")]
     assert all(k["body"]["key"] == key for k in kept)
 
 

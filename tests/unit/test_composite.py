@@ -394,11 +394,24 @@ def test_cold_start_rules(itype, q, alerts):
     assert "cold start (tenant has 1.0 days" in cold.reason
 
 
-def test_cold_start_ends_after_seven_days_of_event_time():
+def test_cold_start_ends_after_seven_days_of_event_time_and_enough_bursts():
     eng = Engine()
-    eng(event(MONDAY, "t3.medium"))
+    for d in range(3):
+        eng(event(MONDAY + timedelta(hours=d), "t3.medium"))
     late = eng(event(MONDAY + timedelta(days=8), "t3.medium"))
     assert "cold-start rules off" in next(c for c in late.components if c.name == "cold_start").reason
+
+
+def test_an_old_series_with_one_tiny_burst_is_still_judged_by_the_absolute_rules():
+    """Found by bench detect: a DynamoDB table at 40,000 RCU/WCU (+$31/h) in a series whose only
+    earlier burst was a 1-unit table a month before: the rate rule had nothing to compare with and
+    cold start was off by age, so nothing judged it. Too few bursts keeps the absolute rules on."""
+    eng = Engine()
+    eng(event(MONDAY, "t3.medium"))
+    late = eng(event(MONDAY + timedelta(days=30), "t3.medium", 800))
+    cold = next(c for c in late.components if c.name == "cold_start")
+    assert "series has 30.0 days but only 1 earlier burst(s)" in cold.reason
+    assert late.action == "create"
 
 
 def test_family_classification():

@@ -100,7 +100,7 @@ def test_api_queue_records_behaviour_is_unchanged(monkeypatch) -> None:
     finally:
         reset_settings()
     assert result.accepted == 11
-    assert [(r.index, r.reason) for r in result.rejected] == [(5, "record_too_large")]
+    assert [(r.index, r.reason) for r in result.rejected] == [(5, "too_large")]
     assert result.rejected[0].detail.endswith("bytes > 256 KB")
     entries = [e for b in fake.batches for e in b]
     assert [len(b) for b in fake.batches] == [10, 1]

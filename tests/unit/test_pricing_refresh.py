@@ -117,7 +117,7 @@ def test_skipped_rows_are_counted(refreshed):
     assert s["license"] == 1  # Oracle BYOL
     assert s["usage_type"] == 1  # Aurora I/O-Optimized
     assert s["other_region"] == 1  # an eu-west-2 row in an eu-west-1 answer
-    assert report.requests == len(MANIFEST) == 38
+    assert report.requests == len(MANIFEST) == 40
     assert report.rows["ec2"] == 51 and report.locations["ec2"] == 2
 
 
@@ -185,6 +185,9 @@ def test_rds_elasticache_opensearch(book):
         ("msk", "kafka.t3.small", "us-east-1", 0.0456, "hour"),
         ("sagemaker", "ml.m5.large", "us-east-1", 0.115, "hour"),  # Host:, not Train:
         ("sagemaker", "ml.m5.large", "eu-west-1", 0.129, "hour"),  # row without regionCode: from `location`
+        ("redshift", "ra3.4xlarge", "us-east-1", 3.26, "hour"),
+        ("redshift", "ra3.4xlarge", "eu-west-1", 3.543, "hour"),
+        ("redshift", "dc2.large", "us-east-1", 0.25, "hour"),
     ],
 )
 def test_listed_rates(book, service, item, region, usd, unit):
@@ -303,7 +306,7 @@ def test_main_dry_run_prints_counts_and_writes_nothing(tmp_path, monkeypatch, ca
     stubber.assert_no_pending_responses()
     stubber.deactivate()
     printed = capsys.readouterr().out
-    assert "38 API requests" in printed and "ec2: 51 prices, 2 regions" in printed
+    assert "40 API requests" in printed and "ec2: 51 prices, 2 regions" in printed
     assert "dry run: nothing written" in printed and "non_usd=1" in printed
     assert not out.exists()
 
@@ -371,13 +374,20 @@ def test_region_and_usage_type_helpers():
     )
     assert rate_item_of("AmazonMSK", {"usagetype": "USE1-Kafka.express.m7g.large"}) == "msk/kafka.express.m7g.large"
     assert rate_item_of("AmazonMSK", {"usagetype": "USE1-Kafka.Storage.GP2"}) is None
+    node = {"usagetype": "EU-Node:ra3.16xlarge", "productFamily": "Compute Instance", "instanceType": "ra3.16xlarge"}
+    assert rate_item_of("AmazonRedshift", node) == "redshift/ra3.16xlarge"
+    assert rate_item_of("AmazonRedshift", {**node, "instanceType": "dc2.large"}) is None  # disagreeing row
+    assert (
+        rate_item_of("AmazonRedshift", {"usagetype": "USE1-ServerlessUsage", "productFamily": "Compute Instance"})
+        is None
+    )
     assert rate_item_of("AmazonSageMaker", {"usagetype": "USE1-Train:ml.m5.large"}) is None
 
 
 def test_plan_has_one_query_per_table_region_and_local_zone_type():
     plan = plan_queries(["eu-west-1", "us-east-1"], ["ec2", "ec2_local_zones", "rates"])
     assert [q.table for q in plan[:4]] == ["ec2", "ec2", "ec2_local_zones", "ec2_local_zones"]
-    assert len(plan) == 2 + 2 + 2 * 13
+    assert len(plan) == 2 + 2 + 2 * 14
     ec2 = dict(plan[0].filters)
     assert ec2 == {
         "regionCode": "eu-west-1",

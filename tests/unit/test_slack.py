@@ -314,6 +314,11 @@ def test_acknowledge_click_is_accepted() -> None:
         snooze_seconds=None,
         response_url="https://hooks.slack.com/actions/T0ACME/1/abc",
         trigger_id="123.456.abc",
+        # the same signed request twice has the same key: acted on once (migration 008)
+        request_key=hashlib.sha256(
+            f"{headers['X-Slack-Request-Timestamp']}:{headers['X-Slack-Signature']}".encode()
+        ).hexdigest(),
+        slack_timestamp=int(headers["X-Slack-Request-Timestamp"]),
     )
     assert action.anomaly_id == ANOMALY_ID
     assert action.user_mention == "<@U0ALICE>"

@@ -58,7 +58,7 @@ def bulk_replay(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> BulkSummary:
     from dd0c_cost import pipeline
-    from dd0c_cost.db.connection import bound_connection, open_connection
+    from dd0c_cost.db.connection import NORMALIZER_ROLE, bound_connection, open_connection
     from dd0c_cost.pricing import get_price_book
     from dd0c_cost.scoring.config import config_from_settings
     from dd0c_cost.settings import get_settings
@@ -89,7 +89,8 @@ def bulk_replay(
         refused.extend(operator.attach_accounts(op, tenant_id, {account})[1])
 
     settings = get_settings()
-    conn = open_connection(database_url, settings.database_app_role)
+    # The normaliser's role: the application role plus the account-to-tenant lookup (migration 008)
+    conn = open_connection(database_url, NORMALIZER_ROLE)
     loader = BulkLoader(
         conn,
         get_price_book(),

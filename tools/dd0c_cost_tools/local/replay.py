@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import os
+import time
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from dd0c_cost.events.cloudtrail import (
     parse,
 )
 from dd0c_cost.events.models import IngestMessage
+from dd0c_cost.ingest_sources.sender import SQS_MAX_MESSAGE_BYTES
 from dd0c_cost.topology import INGEST, TOPOLOGY
 from dd0c_cost_tools.local.runner import LocalPipeline
 
@@ -38,6 +41,7 @@ class ReplaySummary:
     anomalies: int = 0
     tenant: str = ""
     rejects_file: str | None = None
+    run_id: str = ""
     tenant_created: bool = False
     # Accounts in the input that another tenant owns (their records are rejected): account -> tenant.
     foreign_accounts: dict[str, str] = field(default_factory=dict)
@@ -79,24 +83,20 @@ def replay(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> ReplaySummary:
     """Read ``paths``, connect their accounts to the tenant (creating it if new), feed the records
-    through the local pipeline in event-time order, and write the rejects to ``rejects_path``."""
-    summary = ReplaySummary(tenant=tenant_name, rejects_file=str(rejects_path))
+    through the local pipeline in event-time order, and append the rejects, with this run's id, to
+    ``rejects_path``."""
+    summary = ReplaySummary(tenant=tenant_name, rejects_file=str(rejects_path), run_id=new_run_id())
     ordered = _read_in_event_time_order(paths, summary)
     tenant_id = _prepare_tenant(database_url, tenant_name, ordered, summary)
     rejects = _file_rejects(ordered, summary)
     _run_pipeline(database_url, tenant_id, ordered, summary, rejects, progress)
-    rejects_path.parent.mkdir(parents=True, exist_ok=True)
-    with rejects_path.open("w") as out:
-        for entry in rejects:
-            out.write(json.dumps(entry, default=str) + "\n")
+    append_rejects(rejects_path, summary.run_id, rejects)
     return summary
 
 
 def _read_in_event_time_order(paths: list[Path], summary: ReplaySummary) -> list[FileItem]:
     items: list[FileItem] = []
-    for path in paths:
-        if not path.exists():
-            raise FileNotFoundError(f"no such file: {path}")
+    for path in input_files(paths):
         items.extend(iter_file(path))
     summary.read = len(items)
     return [item for _, item in sorted(enumerate(items), key=_sort_key)]
@@ -159,8 +159,20 @@ def _run_pipeline(database_url, tenant_id, ordered, summary, rejects, progress) 
             for item in ordered:
                 if item.rejected:
                     continue
-                message = IngestMessage(tenant_id=tenant_id, origin=item.origin, record=item.value)
-                bodies.append((_account_of(item.value) or "unknown", message.model_dump_json()))
+                body = IngestMessage(tenant_id=tenant_id, origin=item.origin, record=item.value).model_dump_json()
+                if len(body.encode()) > SQS_MAX_MESSAGE_BYTES:
+                    # Never sendable: refused here, by name, like POST /v1/ingest and S3 do.
+                    summary.rejected[RejectReason.TOO_LARGE.value] += 1
+                    detail = f"{len(body.encode()):,} bytes > SQS's {SQS_MAX_MESSAGE_BYTES:,}"
+                    rejects.append(
+                        {
+                            "reason": RejectReason.TOO_LARGE.value,
+                            "detail": detail,
+                            **item.origin.model_dump(exclude_none=True),
+                        }
+                    )
+                    continue
+                bodies.append((_account_of(item.value) or "unknown", body))
             # Feed the queues a window at a time: moto's FIFO emulation slows down quadratically
             # with queue depth, and Lambda would be consuming concurrently with the producer anyway.
             for start in range(0, len(bodies), REPLAY_WINDOW):
@@ -175,6 +187,41 @@ def _run_pipeline(database_url, tenant_id, ordered, summary, rejects, progress) 
                         summary.rejected[RejectReason.PROCESSING_FAILED.value] += 1
     finally:
         outcomes.remove_listener(tally)
+
+
+def new_run_id() -> str:
+    """Names one replay in the rejects file: UTC start time and a random suffix."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:8]
+
+
+def input_files(paths: list[Path]) -> list[Path]:
+    """The files to read: each path, or every file under a directory (sorted, hidden ones
+    skipped). A path that does not exist is an error, before anything is replayed."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            )
+        elif path.exists():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"no such file or directory: {path}")
+    return files
+
+
+def append_rejects(path: Path, run_id: str, rejects: list[dict]) -> None:
+    """Evidence is kept: each run appends its rejects (with its run id) to the tenant's file,
+    created readable by its owner only (it holds customer records)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "ab") as out:
+        for entry in rejects:
+            out.write(orjson.dumps({"run_id": run_id, **entry}, default=str) + b"\n")
 
 
 def _reject_entry(queue: str, message: dict) -> dict:

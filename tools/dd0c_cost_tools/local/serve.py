@@ -14,6 +14,7 @@ caller's next request sees the result, as it did when the server handled one req
 from __future__ import annotations
 
 import base64
+import json
 import sys
 import threading
 import time
@@ -25,14 +26,23 @@ from urllib.parse import parse_qsl, urlsplit
 from dd0c_cost.topology import TOPOLOGY
 from dd0c_cost_tools.local.runner import LambdaContext, LocalPipeline
 
+# API Gateway HTTP APIs accept payloads up to 10 MB; the API refuses bodies past its own limit.
+MAX_REQUEST_BYTES = 10 * 1024 * 1024
+
 
 def apigw_v2_event(method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str) -> dict:
     """An API Gateway HTTP API (payload v2.0) event, as the api Lambda receives it."""
+    headers = {k.lower(): v for k, v in headers.items()}
     parts = urlsplit(raw_path)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
     is_text = body == b"" or headers.get("content-type", "").startswith(
         ("application/json", "application/x-www-form-urlencoded", "text/")
     )
+    if is_text:
+        try:
+            body.decode()
+        except UnicodeDecodeError:
+            is_text = False  # API Gateway base64-encodes what it cannot pass as text; so do we
     return {
         "version": "2.0",
         "routeKey": "$default",
@@ -72,31 +82,91 @@ class _Shared:
         self.database_url = database_url
         self.resolve_lock = threading.Lock()
         self.sqs_lock = threading.RLock()
-        self._conns: dict[str, object] = {}
+        self._conns: dict[tuple[str, str], object] = {}
 
-    def connection(self, role: str):
-        """The API's ("api") or the pipeline's ("pipeline") connection, reopened if it broke."""
+    def connection(self, user: str, role: str | None = None):
+        """The API's ("api") or the pipeline's ("pipeline") connection for a database role (default:
+        the application role), reopened if it broke."""
         from dd0c_cost.db.connection import open_connection
         from dd0c_cost.settings import get_settings
 
-        conn = self._conns.get(role)
+        settings = get_settings()
+        role = role or settings.database_app_role
+        conn = self._conns.get((user, role))
         if conn is None or conn.closed or conn.broken:
-            settings = get_settings()
-            conn = self._conns[role] = open_connection(
-                self.database_url or settings.database_url, settings.database_app_role
-            )
+            conn = self._conns[(user, role)] = open_connection(self.database_url or settings.database_url, role)
         return conn
 
     def drain(self, pipeline: LocalPipeline) -> None:
-        from dd0c_cost.db.connection import bound_connection
+        from dd0c_cost.db.connection import NORMALIZER_ROLE, bound_connection
 
-        with self.sqs_lock, bound_connection(self.connection("pipeline")):
+        normalizer = self.connection("pipeline", NORMALIZER_ROLE)  # the normalise stage's own role
+        with (
+            self.sqs_lock,
+            bound_connection(self.connection("pipeline")),
+            bound_connection(normalizer, role=NORMALIZER_ROLE),
+        ):
             pipeline.drain()
 
     def close(self) -> None:
         for conn in self._conns.values():
             if not conn.closed:
                 conn.close()
+
+
+class _AnsweringHandler(BaseHTTPRequestHandler):
+    """Every request gets an answer: a bad length, a body too large, an error escaping the API
+    handler or a method nothing serves is still answered, in the API's error shape, as API Gateway
+    would answer it."""
+
+    server_version = "dd0c-cost-local"
+
+    def _answer(self, status: int, data: bytes, headers: dict | None = None, result: dict | None = None) -> None:
+        self.send_response(status)
+        for key, value in (headers or {}).items():
+            if key.lower() != "content-length":
+                self.send_header(key, value)
+        for key, values in ((result or {}).get("multiValueHeaders") or {}).items():
+            for value in values:
+                self.send_header(key, value)
+        for cookie in (result or {}).get("cookies") or []:  # API Gateway turns these into Set-Cookie headers
+            self.send_header("set-cookie", cookie)
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, status: int, error: str, message: str) -> None:
+        body = json.dumps({"error": error, "message": message}).encode()
+        self._answer(status, body, {"content-type": "application/json"})
+
+    def _read_body(self) -> bytes | None:
+        """The request body, or None after answering why it cannot be read."""
+        try:
+            length = int(self.headers.get("content-length") or 0)
+            if length < 0:
+                raise ValueError(length)
+        except ValueError:
+            self.close_connection = True
+            self._error(400, "bad_content_length", "Content-Length is not a number of bytes")
+            return None
+        if length > MAX_REQUEST_BYTES:
+            self.close_connection = True  # the unread body must not be taken for the next request
+            self._error(413, "body_too_large", f"request body is {length:,} bytes; the limit is {MAX_REQUEST_BYTES:,}")
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _serve(self) -> None:  # pragma: no cover - replaced by make_handler_class
+        raise NotImplementedError
+
+    def __getattr__(self, name: str):
+        # Every method reaches the API, as with API Gateway's $default route: the resolver answers
+        # what it does not serve (404/405 in the error shape), never a bare 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+    def log_message(self, fmt: str, *args) -> None:
+        print(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", file=sys.stderr)
 
 
 def make_handler_class(pipeline: LocalPipeline, shared: _Shared | None = None):
@@ -117,35 +187,31 @@ def make_handler_class(pipeline: LocalPipeline, shared: _Shared | None = None):
         shared.drain(pipeline)  # it may have queued records: the pipeline runs before the answer
         return result
 
-    class ApiRequestHandler(BaseHTTPRequestHandler):
-        server_version = "dd0c-cost-local"
+    class ApiRequestHandler(_AnsweringHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: a client's requests reuse its connection
 
         def _serve(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length else b""
-            event = apigw_v2_event(self.command, self.path, dict(self.headers.items()), body, self.client_address[0])
-            result = resolve(event)
-            payload = result.get("body") or ""
-            data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
-            self.send_response(result.get("statusCode", 200))
-            for key, value in (result.get("headers") or {}).items():
-                self.send_header(key, value)
-            for key, values in (result.get("multiValueHeaders") or {}).items():
-                for value in values:
-                    self.send_header(key, value)
-            for cookie in result.get("cookies") or []:  # API Gateway turns these into Set-Cookie headers
-                self.send_header("set-cookie", cookie)
-            self.send_header("content-length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            body = self._read_body()
+            if body is None:
+                return
+            try:
+                event = apigw_v2_event(
+                    self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
+                )
+                result = resolve(event)
+                payload = result.get("body") or ""
+                data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+            except Exception as exc:  # noqa: BLE001 - answered, and printed for the developer
+                import traceback
 
-        do_GET = do_POST = do_PUT = do_DELETE = _serve
+                traceback.print_exc(file=sys.stderr)
+                return self._error(500, "internal_error", type(exc).__name__)
+            self._answer(result.get("statusCode", 200), data, result.get("headers"), result)
 
         def log_message(self, fmt: str, *args) -> None:
             if getattr(self.server, "quiet", False):
                 return
-            print(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", file=sys.stderr)
+            super().log_message(fmt, *args)
 
     return ApiRequestHandler
 

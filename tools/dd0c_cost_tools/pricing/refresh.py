@@ -28,8 +28,9 @@ What is queried, per region (``regionCode`` filter):
   CLB), EBS (storage per type, IOPS, gp3 throughput, snapshots, magnetic I/O), EKS (standard and
   extended support = cluster hour + the extended-support surcharge), VPC interface endpoints,
   Lambda provisioned concurrency, DynamoDB provisioned WCU/RCU, Kinesis shard / on-demand stream
-  hour, MSK broker hours (``msk/kafka.<type>``) and SageMaker real-time hosting instance hours
-  (``sagemaker/ml.<type>``).
+  hour, MSK broker hours (``msk/kafka.<type>``), SageMaker real-time hosting instance hours
+  (``sagemaker/ml.<type>``) and Redshift node hours (AmazonRedshift, Compute Instance,
+  ``Node:<type>``: ``redshift/<type>``; managed storage keeps the shipped snapshot's rate).
 
 Row handling: only ``terms.OnDemand`` is read; of its price dimensions the one with the lowest
 ``beginRange`` and a positive USD price is used (so free tiers and reserved-capacity $0 rows are
@@ -96,6 +97,8 @@ _BOX_USAGE_RE = re.compile(r"(?:^|-)BoxUsage:([a-z0-9.-]+)$")
 _DATE_RE = re.compile(r"^\d{4}-\d\d-\d\d")
 _MSK_RE = re.compile(r"^Kafka\.((?:express\.)?[a-z]+\d+[a-z]*\.[a-z0-9]+)$", re.IGNORECASE)
 _SAGEMAKER_HOST_RE = re.compile(r"^Host:(ml\.[a-z0-9-]+\.[a-z0-9]+)$")
+# Redshift provisioned nodes: usage type Node:<type>; the instanceType attribute must agree.
+_REDSHIFT_NODE_RE = re.compile(r"^Node:((?:ra3|dc2|dc1|ds2|ds1)\.[a-z0-9]+)$")
 _EBS_VOLUME_USAGE_RE = re.compile(r"^EBS:VolumeUsage(?:\.[A-Za-z0-9]+)?$")
 
 # Price List `location` names, used only when a row carries no `regionCode` (older format).
@@ -468,13 +471,17 @@ def rate_item_of(service_code: str, attrs: dict[str, str]) -> str | None:  # noq
         m = _SAGEMAKER_HOST_RE.match(usage)
         if m:
             return f"sagemaker/{m.group(1)}"
+    elif service_code == "AmazonRedshift":
+        m = _REDSHIFT_NODE_RE.match(usage)
+        if m and family == "Compute Instance" and attrs.get("instanceType", m.group(1)) == m.group(1):
+            return f"redshift/{m.group(1)}"
     return None
 
 
 def rate_spec(item: str) -> RateSpec:
     if item == _EKS_SURCHARGE:
         return RATE_UNITS["eks/cluster_extended_support_hour"]
-    if item.startswith(("msk/", "sagemaker/")):
+    if item.startswith(("msk/", "sagemaker/", "redshift/")):
         return _HOURLY
     return RATE_UNITS[item]
 
@@ -512,6 +519,7 @@ _RATE_QUERIES: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("AmazonKinesis", (("productFamily", "Kinesis Streams"),)),
     ("AmazonMSK", ()),
     ("AmazonSageMaker", (("productFamily", "ML Instance"),)),
+    ("AmazonRedshift", (("productFamily", "Compute Instance"),)),
 )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dd0c_cost import outcomes, queues
-from dd0c_cost.db.connection import get_connection
+from dd0c_cost.db.connection import NORMALIZER_ROLE, get_connection
 from dd0c_cost.settings import get_settings
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def normalize_body(body: str | bytes) -> NormalizeOutcome:
     else:
         from dd0c_cost.pricing import get_price_book
 
-        outcome = normalize(message, get_connection(), get_price_book())
+        outcome = normalize(message, get_connection(role=NORMALIZER_ROLE), get_price_book())
 
     if outcome.forward and outcome.cost_event is not None:
         event = outcome.cost_event

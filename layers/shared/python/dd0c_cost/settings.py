@@ -36,6 +36,8 @@ class Settings(BaseModel):
     # The app secret is the runtime login; the admin secret is used only by the migrate function.
     database_secret_arn: str | None = None
     database_admin_secret_arn: str | None = None
+    # The normalize function's login (a member of dd0c_normalizer); read by the migrate function.
+    database_normalizer_secret_arn: str | None = None
     # Role every runtime transaction runs as; it is subject to row-level security.
     database_app_role: str = "dd0c_app"
 

@@ -45,6 +45,9 @@ class FunctionSpec:
     # Run by the deployment itself (CDK trigger) after the database exists and before every other
     # function is updated; exactly one function may say so.
     runs_on_deploy: bool = False
+    # The database role its login is a member of (migration 008): dd0c_app, or dd0c_normalizer for
+    # the one stage that resolves accounts to tenants across tenants.
+    database_role: str = "dd0c_app"
     # The operator's door to the deployed database (``dd0c-cost --stack NAME``): invoked with
     # lambda:Invoke only; the stack outputs its name. At most one function may say so.
     operator_entrypoint: bool = False
@@ -267,6 +270,7 @@ TOPOLOGY = Topology(
             source_queue=INGEST,
             output_queues=(COST_EVENTS,),
             sends_rejects=True,
+            database_role="dd0c_normalizer",
         ),
         FunctionSpec(
             name="score",
@@ -388,6 +392,7 @@ TOPOLOGY = Topology(
             batch_size=1,  # one chunk per invocation: minutes of work
             timeout_s=900,
             memory_mb=1536,  # the external sort keeps up to 64 MB of records in memory
+            database_role="dd0c_normalizer",  # it normalises, so it resolves accounts to tenants too
         ),
     ),
     routes=(
@@ -411,6 +416,13 @@ TOPOLOGY = Topology(
         RouteSpec("GET", "/v1/spend/now", "api", "api_key", "current estimated $/h by service, account or region"),
         RouteSpec("GET", "/v1/spend/series", "api", "api_key", "hourly spend-rate series with the anomalies in range"),
         RouteSpec("GET", "/v1/spend/baselines", "api", "api_key", "baselines per series with their statistics"),
+        RouteSpec(
+            "GET",
+            "/v1/spend/bill",
+            "api",
+            "api_key",
+            "estimate against the bill per account, billing service and day; services whose estimates run off",
+        ),
         RouteSpec("GET", "/v1/accounts", "api", "api_key", "connected accounts with event-flow health"),
         RouteSpec(
             "POST",

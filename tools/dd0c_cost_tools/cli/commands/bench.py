@@ -10,6 +10,10 @@ BENCHMARKS = {
     "nab": ("dd0c_cost_tools.bench.nab", "the streaming detector on NAB realAWSCloudwatch (score and speed)"),
     "score": ("dd0c_cost_tools.bench.score_core", "the scoring core and the score function on PostgreSQL"),
     "normalize": ("dd0c_cost_tools.bench.normalize", "the normaliser on the CloudTrail corpus vs JSON parsing"),
+    "detect": (
+        "dd0c_cost_tools.bench.detect",
+        "recall, precision and delay on a labelled CloudTrail stream vs a daily-billing baseline",
+    ),
     "dashboard": ("dd0c_cost_tools.bench.dashboard", "the dashboard API on 1 M anomalies / 100 tenants"),
     "console": ("dd0c_cost_tools.bench.dashboard:main_console", "the web console's first load in Chromium"),
     "imports": ("dd0c_cost_tools.bench.imports", "each handler's cold import in fresh interpreters (layers only)"),
@@ -21,7 +25,7 @@ BENCHMARKS = {
 def register(sub) -> None:
     p = sub.add_parser(
         "bench",
-        help="benchmarks: nab, score, normalize, dashboard, console, imports, api, backfill "
+        help="benchmarks: nab, score, normalize, detect, dashboard, console, imports, api, backfill "
         "(each prints figures; --json for machines)",
     )
     names = p.add_subparsers(dest="bench_name", metavar="BENCHMARK", required=True)

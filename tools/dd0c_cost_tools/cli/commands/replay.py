@@ -55,24 +55,13 @@ def run_replay(paths: list[Path], tenant: str, *, show_progress: bool, via_queue
 
 
 def run_bulk_replay(paths: list[Path], tenant: str, url: str, rejects: Path, *, progress: Progress):
-    import orjson
-
     from dd0c_cost_tools.local.backfill import bulk_replay
-    from dd0c_cost_tools.local.replay import ReplaySummary
+    from dd0c_cost_tools.local.replay import ReplaySummary, append_rejects, new_run_id
 
-    entries: list[bytes] = []
-    bulk = bulk_replay(
-        paths,
-        tenant,
-        url,
-        on_reject=lambda entry: entries.append(orjson.dumps(entry, default=str)),
-        progress=progress,
-    )
-    rejects.parent.mkdir(parents=True, exist_ok=True)
-    with rejects.open("wb") as out:
-        for line in entries:
-            out.write(line + b"\n")
-    summary = ReplaySummary(tenant=tenant, rejects_file=str(rejects))
+    entries: list[dict] = []
+    bulk = bulk_replay(paths, tenant, url, on_reject=entries.append, progress=progress)
+    summary = ReplaySummary(tenant=tenant, rejects_file=str(rejects), run_id=new_run_id())
+    append_rejects(rejects, summary.run_id, entries)
     summary.read = bulk.read
     summary.cost_events = bulk.cost_events
     summary.not_cost_relevant = bulk.not_cost_relevant

@@ -3,24 +3,33 @@
 interactions, routes).
 
 Tenant API keys authenticate ingest and dashboard routes (``api.auth``); Slack interactions are
-verified by Slack's signature instead.
+verified by Slack's signature instead. Every answer that is not a success is an ``ErrorBody``:
+unreadable bodies (``api.body_checks``), validation errors (422), unknown routes (404), a database
+outage (503) and anything unexpected (500, logged).
 """
 
 from __future__ import annotations
+
+import logging
 
 from aws_lambda_powertools.event_handler import (
     APIGatewayHttpResolver,
     Response,
     content_types,
 )
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from dd0c_cost.api.auth import MAX_JSON_BODY_BYTES
+from dd0c_cost.api.body_checks import body_problem
 from dd0c_cost.api.errors import ApiError
 from dd0c_cost.api.models import ErrorBody
 from dd0c_cost.api.routes import (
     accounts,
     anomalies,
+    bill,
     console,
     governance,
     health,
@@ -33,9 +42,13 @@ from dd0c_cost.api.routes import (
     tickets,
 )
 
+logger = logging.getLogger(__name__)
+
 
 class _Resolver(APIGatewayHttpResolver):
-    """Refuses oversized bodies (413) before anything parses them; ingest has its own limits."""
+    """Refuses oversized bodies (413) before anything parses them (ingest has its own limits), then
+    any body that cannot be read (``api.body_checks``: not base64, not UTF-8, too deep, not JSON's
+    media type): a 4xx in the error shape, never a 500 or no answer."""
 
     def resolve(self, event, context):
         method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "GET")
@@ -50,6 +63,15 @@ class _Resolver(APIGatewayHttpResolver):
                     "body": body.model_dump_json(),
                     "isBase64Encoded": False,
                 }
+        problem = body_problem(event)
+        if problem is not None:
+            status, error, message = problem
+            return {
+                "statusCode": status,
+                "headers": {"Content-Type": content_types.APPLICATION_JSON},
+                "body": ErrorBody(error=error, message=message).model_dump_json(),
+                "isBase64Encoded": False,
+            }
         return super().resolve(event, context)
 
 
@@ -62,6 +84,7 @@ for _routes in (
     ingest,
     anomalies,
     spend,
+    bill,
     overview,
     accounts,
     governance,
@@ -71,6 +94,14 @@ for _routes in (
     console,
 ):
     app.include_router(_routes.router)
+
+
+def _error_response(status: int, error: str, message: str) -> Response:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=ErrorBody(error=error, message=message).model_dump_json(),
+    )
 
 
 @app.exception_handler(ApiError)
@@ -95,6 +126,23 @@ def _invalid_request(exc: RequestValidationError):
 @app.not_found
 def _not_found(exc: Exception):
     return _api_error(ApiError(404, "not_found", "no such route"))
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def _unsupported_content_type(exc: RequestUnsupportedContentType):
+    return _api_error(ApiError(415, "unsupported_content_type", "send the body as application/json"))
+
+
+@app.exception_handler(Exception)
+def _unexpected(exc: Exception):
+    """A database outage is 503; anything else unexpected 500, logged; both in the error shape."""
+    import psycopg
+
+    if isinstance(exc, psycopg.OperationalError):
+        logger.exception("database unavailable")
+        return _api_error(ApiError(503, "unavailable", "the database is unavailable; try again"))
+    logger.exception("unhandled error")
+    return _api_error(ApiError(500, "internal_error", f"{type(exc).__name__}; the request id is in the logs"))
 
 
 @app.get("/openapi.json", include_in_schema=False)

@@ -133,7 +133,7 @@ def import_chunk_body(body: str | bytes) -> BulkSummary:
     import boto3
 
     from dd0c_cost import outcomes, queues
-    from dd0c_cost.db.connection import get_connection
+    from dd0c_cost.db.connection import NORMALIZER_ROLE, get_connection
     from dd0c_cost.pricing import get_price_book
     from dd0c_cost.scoring.config import config_from_settings
     from dd0c_cost.settings import get_settings
@@ -151,7 +151,7 @@ def import_chunk_body(body: str | bytes) -> BulkSummary:
 
     summary = import_chunk(
         chunk,
-        get_connection(),
+        get_connection(role=NORMALIZER_ROLE),  # it resolves accounts to tenants, as the normaliser does
         get_price_book(),
         config_from_settings(get_settings()),
         s3_client=boto3.client("s3"),

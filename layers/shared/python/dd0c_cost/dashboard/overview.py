@@ -19,11 +19,11 @@ def accounts(conn: Connection) -> AccountList:
                   coalesce(c.day, 0) AS day, coalesce(c.week, 0) AS week
            FROM dd0c.connected_accounts a
            LEFT JOIN LATERAL (
-               SELECT count(*) FILTER (WHERE e.event_time > %(clock)s - interval '24 hours') AS day,
+               SELECT count(*) FILTER (WHERE e.event_time > %(clock)s::timestamptz - interval '24 hours') AS day,
                       count(*) AS week
                FROM dd0c.cost_events e
-               WHERE e.account_id = a.account_id AND e.event_time > %(clock)s - interval '7 days'
-                 AND e.event_time <= %(clock)s) c ON %(clock)s::timestamptz IS NOT NULL
+               WHERE e.account_id = a.account_id AND e.event_time > %(clock)s::timestamptz - interval '7 days'
+                 AND e.event_time <= %(clock)s::timestamptz) c ON %(clock)s::timestamptz IS NOT NULL
            ORDER BY a.account_id""",
         {"clock": clock},
     ).fetchall()

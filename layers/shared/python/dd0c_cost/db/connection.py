@@ -25,13 +25,18 @@ from dd0c_cost.settings import Settings, get_settings
 # Every runtime connection returns rows as dicts (``dict_row``); annotate with this.
 Connection = psycopg.Connection[DictRow]
 
-# One connection per thread: a Lambda process has one; a threaded local server (the dashboard
-# benchmark) gives each request thread its own.
+# One connection per thread and per database role the process uses, reused across warm
+# invocations: a Lambda process has one thread; a threaded local server (the dashboard benchmark)
+# gives each request thread its own.
 _local = threading.local()
 # A connection bound to the current thread/context (``bound_connection``): `dd0c-cost serve` binds
 # its API connection around each (serialised) resolver call and its pipeline connection around
 # each drain, so its pool of request threads does not open one connection each.
-_bound: ContextVar[Connection | None] = ContextVar("dd0c_bound_connection", default=None)
+_bound: ContextVar[dict[str, Connection] | None] = ContextVar("dd0c_bound_connection", default=None)
+
+# The runtime role plus the one cross-tenant door the normaliser needs (dd0c.tenant_for_account,
+# migration 008). Only the normalize function's login is a member; the API's is not.
+NORMALIZER_ROLE = "dd0c_normalizer"
 
 
 def resolve_database_url(settings: Settings, *, admin: bool = False) -> str:
@@ -66,23 +71,35 @@ def open_connection(url: str, app_role: str = "dd0c_app") -> Connection:
     return conn
 
 
-def get_connection(settings: Settings | None = None) -> Connection:
-    """The thread's connection, reused across warm invocations; reopened if it broke (or the
-    connection bound to this context, if any)."""
+def _thread_connections() -> dict[str, Connection]:
+    connections = getattr(_local, "connections", None)
+    if connections is None:
+        connections = _local.connections = {}
+    return connections
+
+
+def get_connection(settings: Settings | None = None, *, role: str | None = None) -> Connection:
+    """The thread's connection for ``role`` (default: settings.database_app_role), reused
+    across warm invocations; reopened if it broke (or the connection bound to this context for
+    that role, if any: ``bound_connection``)."""
+    settings = settings or get_settings()
+    role = role or settings.database_app_role
     bound = _bound.get()
-    if bound is not None:
-        return bound
-    conn = getattr(_local, "connection", None)
+    if bound is not None and role in bound:
+        return bound[role]
+    connections = _thread_connections()
+    conn = connections.get(role)
     if conn is None or conn.closed or conn.broken:
-        settings = settings or get_settings()
-        conn = _local.connection = open_connection(resolve_database_url(settings), settings.database_app_role)
+        conn = connections[role] = open_connection(resolve_database_url(settings), role)
     return conn
 
 
 @contextmanager
-def bound_connection(conn: Connection) -> Iterator[Connection]:
-    """Within the block, ``get_connection()`` in this thread returns ``conn``."""
-    token = _bound.set(conn)
+def bound_connection(conn: Connection, *, role: str | None = None) -> Iterator[Connection]:
+    """Within the block, ``get_connection(role=role)`` in this thread returns ``conn`` (``role``
+    defaults to the settings' application role, as in ``get_connection``)."""
+    role = role or get_settings().database_app_role
+    token = _bound.set({**(_bound.get() or {}), role: conn})
     try:
         yield conn
     finally:
@@ -90,10 +107,11 @@ def bound_connection(conn: Connection) -> Iterator[Connection]:
 
 
 def close_connection() -> None:
-    conn = getattr(_local, "connection", None)
-    if conn is not None and not conn.closed:
-        conn.close()
-    _local.connection = None
+    connections = _thread_connections()
+    for conn in list(connections.values()):
+        if not conn.closed:
+            conn.close()
+    connections.clear()
 
 
 @contextmanager
@@ -105,6 +123,7 @@ def tenant_transaction(conn: Connection, tenant_id: UUID | str) -> Iterator[Conn
 
 
 def tenant_for_account(conn: Connection, account_id: str) -> UUID | None:
+    """The tenant an approved account belongs to. Needs a ``NORMALIZER_ROLE`` connection."""
     with conn.transaction():
         row = conn.execute("SELECT dd0c.tenant_for_account(%s) AS t", [account_id]).fetchone()
     return row["t"] if row else None

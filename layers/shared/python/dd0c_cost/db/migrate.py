@@ -89,8 +89,9 @@ def migration_status(admin_url: str) -> list[dict]:
     return [{"name": m.name, "applied_at": applied.get(m.version)} for m in available_migrations()]
 
 
-def ensure_app_login(admin_url: str, username: str, password: str) -> None:
-    """Create/refresh the runtime login (AWS): a LOGIN role that is a member of dd0c_app only."""
+def ensure_app_login(admin_url: str, username: str, password: str, role: str = "dd0c_app") -> None:
+    """Create/refresh a runtime login (AWS): a LOGIN role that is a member of ``role`` only
+    (dd0c_app, or dd0c_normalizer for the normalize function)."""
     from psycopg import sql
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
@@ -101,4 +102,4 @@ def ensure_app_login(admin_url: str, username: str, password: str) -> None:
                 sql.SQL(verb), sql.Identifier(username), sql.Literal(password)
             )
         )
-        conn.execute(sql.SQL("GRANT dd0c_app TO {}").format(sql.Identifier(username)))
+        conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(role), sql.Identifier(username)))

@@ -7,7 +7,6 @@ Alibaba ActionTrail) is rejected here, by name, so nothing downstream has to gue
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import re
 from collections.abc import Iterator
@@ -45,6 +44,15 @@ class RejectReason(StrEnum):
     MALFORMED_MESSAGE = "malformed_message"
     DUPLICATE = "duplicate"
     PROCESSING_FAILED = "processing_failed"
+    # One record that cannot be read or stored (dd0c_cost.events.documents); the rest still is.
+    NOT_UTF8 = "not_utf8"
+    TOO_DEEP = "too_deep"
+    TOO_LARGE = "too_large"
+    NUL_CHARACTER = "nul_character"
+    TRUNCATED_GZIP = "truncated_gzip"
+    CORRUPT_GZIP = "corrupt_gzip"
+    UNSTORABLE = "unstorable"  # PostgreSQL refused a value (a data exception), with its message
+    INVALID_VALUE = "invalid_value"  # a value the cost event cannot hold (e.g. a negative quantity)
 
 
 class RecordRejected(Exception):
@@ -216,46 +224,24 @@ class FileItem:
     rejected: RecordRejected | None = None
 
 
-def _open_bytes(path: Path) -> bytes:
-    data = path.read_bytes()
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    return data
-
-
 def iter_file(path: Path) -> Iterator[FileItem]:
-    """Yield every record in a file: JSON Lines of records or envelopes, or a CloudTrail S3 log
-    file (``{"Records": [...]}``, plain or gzip). A bad line is yielded as rejected, with its line."""
+    """Yield every record in a file: JSON Lines of records or envelopes, a JSON array, or a
+    CloudTrail S3 log file (``{"Records": [...]}``, plain or gzip). A record that cannot be read
+    (bad line, not UTF-8, too deep, too large, cut off by a truncated gzip stream) is yielded as
+    rejected, with its line, and every other record is still read (``events.documents``)."""
+    from dd0c_cost.events.documents import gunzip_partial, is_gzip, iter_document
+
     name = str(path)
-    data = _open_bytes(path)
-    stripped = data.lstrip()
-    if stripped.startswith(b"{"):
-        try:
-            whole = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            whole = None  # JSON Lines: several objects, one per line
-        if isinstance(whole, dict) and isinstance(whole.get("Records"), list):
-            for index, record in enumerate(whole["Records"]):
-                yield FileItem(Origin(source="replay", file=name, line=index + 1), value=record)
-            return
-        if isinstance(whole, dict):
-            yield FileItem(Origin(source="replay", file=name, line=1), value=whole)
-            return
-    for number, line in enumerate(data.splitlines(), start=1):
-        if not line.strip():
-            continue
-        origin = Origin(source="replay", file=name, line=number)
-        try:
-            value = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            yield FileItem(origin, rejected=RecordRejected(RejectReason.MALFORMED_JSON, str(exc)))
-            continue
-        # A JSON-lines file may hold whole S3 log files, one per line.
-        if isinstance(value, dict) and isinstance(value.get("Records"), list) and "eventSource" not in value:
-            for record in value["Records"]:
-                yield FileItem(origin, value=record)
+    data = path.read_bytes()
+    cut = None
+    if is_gzip(data):
+        data, cut = gunzip_partial(data)
+    for item in iter_document(data, cut=cut):
+        origin = Origin(source="replay", file=name, line=item.line)
+        if item.problem is not None:
+            yield FileItem(origin, rejected=RecordRejected(RejectReason(item.problem.reason), item.problem.detail))
         else:
-            yield FileItem(origin, value=value)
+            yield FileItem(origin, value=item.value)
 
 
 def event_time_or_none(obj: Any) -> datetime | None:

@@ -11,10 +11,11 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+import psycopg
 
 from dd0c_cost import catalogue
 from dd0c_cost.db.connection import Connection, tenant_for_account, tenant_transaction
-from dd0c_cost.events import store
+from dd0c_cost.events import documents, store
 from dd0c_cost.events.actor import actor_from_record
 from dd0c_cost.events.cloudtrail import (
     CloudTrailEvent,
@@ -59,17 +60,28 @@ class NormalizeOutcome:
 
 
 def parse_ingest_body(body: str | bytes) -> IngestMessage:
-    """An ingest-queue body: our own IngestMessage, or the bare envelope EventBridge sends."""
+    """An ingest-queue body: our own IngestMessage, or the bare envelope EventBridge sends. The
+    record comes out storable (``documents.clean_record``: depth checked, NUL escaped)."""
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        raise RecordRejected(RejectReason.MALFORMED_JSON, f"message body is not JSON: {exc}") from None
+        raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+        problem = documents._problem_of(raw, exc)
+        detail = f"message body is not JSON: {exc}" if problem.reason == "malformed_json" else problem.detail
+        raise RecordRejected(RejectReason(problem.reason), detail) from None
     if isinstance(value, dict) and "record" in value and "eventSource" not in value and "detail-type" not in value:
         try:
-            return IngestMessage.model_validate(value)
+            message = IngestMessage.model_validate(value)
         except ValueError as exc:
             raise RecordRejected(RejectReason.MALFORMED_MESSAGE, str(exc).splitlines()[0]) from None
-    return IngestMessage(record=value)
+    else:
+        message = IngestMessage(record=value)
+    if documents.may_need_cleaning(body):
+        try:
+            message = message.model_copy(update={"record": documents.clean_record(message.record)})
+        except documents.RecordProblem as problem:
+            raise RecordRejected(RejectReason(problem.reason), problem.detail) from None
+    return message
 
 
 Lookup = Callable[[str, list[str], datetime], dict]
@@ -245,10 +257,17 @@ def normalize(message: IngestMessage, conn: Connection, book) -> NormalizeOutcom
     if entry is None:
         return NormalizeOutcome(OutcomeKind.NOT_COST_RELEVANT, reason, detail)
 
-    with tenant_transaction(conn, tenant_id):
-        cost_event = build_cost_event(tenant_id, event, entry, book, conn)
-        stored = store.insert_cost_event(conn, cost_event)
-        store.touch_account(conn, event.account_id, event.event_time)
+    try:
+        with tenant_transaction(conn, tenant_id):
+            cost_event = build_cost_event(tenant_id, event, entry, book, conn)
+            stored = store.insert_cost_event(conn, cost_event)
+            store.touch_account(conn, event.account_id, event.event_time)
+    except psycopg.errors.DataError as exc:
+        # A value PostgreSQL refuses (class 22, data exception) is bad input, not a fault: the
+        # same record fails the same way on every delivery, so it is rejected alone, by name.
+        return NormalizeOutcome(OutcomeKind.REJECTED, RejectReason.UNSTORABLE.value, str(exc).splitlines()[0])
+    except (ValueError, TypeError) as exc:  # pydantic and the catalogue's readers: the record's values
+        return NormalizeOutcome(OutcomeKind.REJECTED, RejectReason.INVALID_VALUE.value, str(exc).splitlines()[0][:500])
     if not stored.inserted:
         # Stored before but never scored (a crash between commit and send): send it again;
         # the scorer's own once-only guard makes that safe.

@@ -46,6 +46,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # AWSLogs/<account>/<kind>/... or, for organisation trails, AWSLogs/<o-id>/<account>/<kind>/...
 _LOG_KEY = re.compile(r"(?:^|/)AWSLogs/(?:o-[a-z0-9]{10,32}/)?(\d{12})/(CloudTrail[A-Za-z-]*)/")
 _RECORDS_KIND = "CloudTrail"
+_RECORDS_PREFIX = re.compile(rb'\A\s*\{\s*"Records"\s*:\s*\[')
 
 logger = logging.getLogger(__name__)
 
@@ -182,6 +183,40 @@ def parse_log_object(data: bytes) -> list:
     return value["Records"]
 
 
+def read_log_records(data: bytes) -> list:
+    """The records of a log object, one ``documents.DocumentItem`` each. Like
+    ``parse_log_object``, but a stream cut short (or one record nested past every limit) costs
+    only the record it breaks: every complete record before it is still read."""
+    from dd0c_cost.events.documents import DocumentItem, RecordProblem, check_depth, gunzip_partial, iter_document
+
+    cut = None
+    if data[:2] == _GZIP_MAGIC:
+        data, cut = gunzip_partial(data, limit=MAX_DECOMPRESSED_BYTES)
+        if cut is not None and cut.reason == "too_large":
+            raise ObjectRejected("object_too_large", cut.detail)
+        if cut is not None and not data.strip():
+            raise ObjectRejected(cut.reason, cut.detail)
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        if _RECORDS_PREFIX.match(data[:256]):
+            return list(iter_document(data, cut=cut))
+        if cut is not None:
+            raise ObjectRejected(cut.reason, f"{cut.detail}; what decompressed is not a log file") from None
+        raise ObjectRejected("not_json", f"neither gzip nor JSON (or not JSON once decompressed): {exc}") from None
+    if not isinstance(value, dict) or not isinstance(value.get("Records"), list):
+        shape = f"object with keys {sorted(value)[:5]}" if isinstance(value, dict) else type(value).__name__
+        raise ObjectRejected("no_records", f'expected {{"Records": [...]}}, got a JSON {shape}')
+    items = []
+    for index, record in enumerate(value["Records"], start=1):
+        try:
+            check_depth(record)
+            items.append(DocumentItem(index, value=record))
+        except RecordProblem as problem:
+            items.append(DocumentItem(index, problem=problem))
+    return items
+
+
 def _record_account(record: Any) -> str | None:
     try:
         inner, envelope = unwrap(record)
@@ -239,7 +274,7 @@ def ingest_object(obj: S3Object, *, client=None, ingest_url: str | None = None, 
         length = response.get("ContentLength")
         if isinstance(length, int) and length > MAX_OBJECT_BYTES:
             raise ObjectRejected("object_too_large", f"{length:,} bytes > {MAX_OBJECT_BYTES:,}")
-        records = parse_log_object(response["Body"].read())
+        items = read_log_records(response["Body"].read())
     except ObjectRejected as rejected:
         log.error(
             "rejected S3 object %s: %s: %s",
@@ -257,8 +292,14 @@ def ingest_object(obj: S3Object, *, client=None, ingest_url: str | None = None, 
 
         ingest_url = get_settings().queue_url(INGEST)
     sender = IngestBatchSender(ingest_url)
-    result = ObjectResult(obj, "queued", records=len(records))
-    for index, record in enumerate(records):
+    result = ObjectResult(obj, "queued", records=len(items))
+    for index, item in enumerate(items):
+        if item.problem is not None:
+            # One record cut off by a truncated stream, or nested too deep: reported alone.
+            report_reject(obj, item.problem.reason, item.problem.detail, index=index)
+            result.rejected.append({"index": index, "reason": item.problem.reason})
+            continue
+        record = item.value
         account = _record_account(record)
         if key_acct is not None and account is not None and account != key_acct:
             detail = f"record account {account} is not the key's account {key_acct}"
@@ -268,8 +309,8 @@ def ingest_object(obj: S3Object, *, client=None, ingest_url: str | None = None, 
         body, group, deduplication = message_for(obj, index, record)
         if not sender.add(index, body, group=group, deduplication=deduplication):
             size = sender.oversized[-1].size
-            report_reject(obj, "record_too_large", f"{size:,} bytes > 256 KB", index=index, extra={"size": size})
-            result.rejected.append({"index": index, "reason": "record_too_large"})
+            report_reject(obj, "too_large", f"{size:,} bytes > 256 KB", index=index, extra={"size": size})
+            result.rejected.append({"index": index, "reason": "too_large"})
     sender.flush()
     result.queued = sender.accepted
     if result.rejected:
@@ -277,7 +318,7 @@ def ingest_object(obj: S3Object, *, client=None, ingest_url: str | None = None, 
             "%s: %d of %d records rejected (see the rejects queue)",
             obj.uri,
             len(result.rejected),
-            len(records),
+            len(items),
             extra={"bucket": obj.bucket, "key": obj.key},
         )
         for item in result.rejected:

@@ -11,6 +11,7 @@ changing anything.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Collection, Mapping
@@ -73,6 +74,11 @@ class SlackAction(BaseModel):
         if self.subject_kind != "anomaly":
             raise AttributeError(f"{self.action_id} acts on a {self.subject_kind}, not an anomaly")
         return UUID(self.subject_id)
+
+    # sha256 of "timestamp:signature": the same signed request delivered twice has the same key,
+    # so it is acted on once (dd0c.slack_requests, migration 008).
+    request_key: str | None = Field(default=None, min_length=64, max_length=64)
+    slack_timestamp: int | None = None
 
     @property
     def user_mention(self) -> str:
@@ -192,6 +198,12 @@ def _verified_text(headers: Mapping[str, Any] | None, body: str | bytes, signing
     return text
 
 
+def _request_key(headers: Mapping[str, Any] | None) -> str:
+    """sha256 of "timestamp:signature": the same signed request delivered twice has the same key."""
+    stamp = f"{_header(headers, 'X-Slack-Request-Timestamp')}:{_header(headers, 'X-Slack-Signature')}"
+    return hashlib.sha256(stamp.encode()).hexdigest()
+
+
 def _payload(text: str) -> dict:
     form = parse_qs(text, keep_blank_values=True, max_num_fields=20)
     payloads = form.get("payload")
@@ -306,6 +318,8 @@ def parse_interaction(
             trigger_id=_str_or_none(payload.get("trigger_id")),
             view_id=view_id,
             view_values=view_values,
+            request_key=_request_key(headers),
+            slack_timestamp=int(_header(headers, "X-Slack-Request-Timestamp") or 0),
         )
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

@@ -194,6 +194,7 @@ def tell_user(action: SlackAction, text: str, settings: Settings) -> bool:
 def dispatch(action: SlackAction, settings: Settings) -> Reply:
     """Run a verified interaction: the workspace must be the tenant's, then the action's handler."""
     from dd0c_cost.db.connection import get_connection, tenant_transaction
+    from dd0c_cost.notify import store as slack_store
     from dd0c_cost.notify.delivery import ForeignWorkspace, authorize_workspace
     from dd0c_cost.notify.slack import get_notifier
 
@@ -208,6 +209,11 @@ def dispatch(action: SlackAction, settings: Settings) -> Reply:
             workspace = authorize_workspace(
                 conn, action.tenant_id, settings, team_id=action.team_id, enterprise_id=action.enterprise_id
             )
+            # Acted on once: the same signed request delivered again (same timestamp and signature)
+            # is answered 200 and changes nothing (dd0c.slack_requests, migration 008).
+            fresh = not action.request_key or slack_store.claim_slack_request(
+                conn, action.tenant_id, action.request_key, action.slack_timestamp or 0
+            )
     except ForeignWorkspace as exc:
         reply = Reply.refused("foreign_workspace", f"Refused: {exc.reason}. Nothing was changed.")
         _on_refusal(action, reply)
@@ -219,9 +225,16 @@ def dispatch(action: SlackAction, settings: Settings) -> Reply:
                 "foreign_workspace", reply.message or "", modal_block=action.value.get("error_block") or "dd0c_error"
             )
         )
-    reply = spec.handler(
-        action, ActionContext(conn=conn, settings=settings, workspace=workspace, notifier=get_notifier())
-    )
+    if not fresh:
+        return Reply()
+    try:
+        reply = spec.handler(
+            action, ActionContext(conn=conn, settings=settings, workspace=workspace, notifier=get_notifier())
+        )
+    except Exception:
+        with tenant_transaction(conn, action.tenant_id):  # not acted on: a retry of it may act
+            slack_store.release_slack_request(conn, action.request_key)
+        raise
     if reply.message and spec.kind == "block_actions":
         tell_user(action, reply.message, settings)
     return reply

@@ -280,3 +280,21 @@ def set_account_name(conn: Connection, account_id: str, name: str | None) -> boo
 def tenant_name(conn: Connection, tenant_id: UUID) -> str | None:
     row = conn.execute("SELECT name FROM dd0c.tenants WHERE id = %s", [tenant_id]).fetchone()
     return row["name"] if row else None
+
+
+def claim_slack_request(conn: Connection, tenant_id: UUID, request_key: str, slack_timestamp: int) -> bool:
+    """True the first time this signed request is seen for the tenant, False on a replay (same
+    timestamp and signature). Rows past any timestamp Slack's 5-minute window accepts are pruned."""
+    conn.execute("DELETE FROM dd0c.slack_requests WHERE seen_at < now() - interval '1 hour'")
+    row = conn.execute(
+        """INSERT INTO dd0c.slack_requests (tenant_id, request_key, slack_timestamp) VALUES (%s, %s, %s)
+           ON CONFLICT DO NOTHING RETURNING request_key""",
+        [tenant_id, request_key, slack_timestamp],
+    ).fetchone()
+    return row is not None
+
+
+def release_slack_request(conn: Connection, request_key: str | None) -> None:
+    """Forget a claimed request whose action failed (inside its tenant transaction)."""
+    if request_key:
+        conn.execute("DELETE FROM dd0c.slack_requests WHERE request_key = %s", [request_key])

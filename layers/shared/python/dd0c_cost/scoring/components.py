@@ -302,10 +302,15 @@ def is_very_large(instance_type: str | None, min_size: int) -> bool:
     return bool(m and int(m.group(1)) >= min_size) or instance_type.lower().startswith("u-")
 
 
-def cold_start_part(b: dict[str, Any], cfg: ScoringConfig, series_age_s: float, tenant_age_s: float) -> Part:
-    """While the series or the tenant is young: noisy-OR of absolute rules on the burst."""
+def cold_start_part(
+    b: dict[str, Any], cfg: ScoringConfig, series_age_s: float, tenant_age_s: float, earlier_bursts: float = math.inf
+) -> Part:
+    """While the series or the tenant is young, or the series has too few earlier bursts for the
+    rate rule to judge (an old series with one tiny burst is no evidence): noisy-OR of absolute
+    rules on the burst."""
     limit = cfg.cold_start_days * 86400.0
-    if series_age_s >= limit and tenant_age_s >= limit:
+    thin = earlier_bursts < cfg.burst_min_history
+    if series_age_s >= limit and tenant_age_s >= limit and not thin:
         return make_part(
             "cold_start",
             0.0,
@@ -330,11 +335,14 @@ def cold_start_part(b: dict[str, Any], cfg: ScoringConfig, series_age_s: float, 
             fired.append(f"{q:g} resources at once (>= {cfg.cold_start_resources:g})")
     who = "tenant" if tenant_age_s < limit else "series"
     age = min(tenant_age_s, series_age_s) if who == "tenant" else series_age_s
+    young = f"{who} has {_days(age)} of history"
+    if who == "series" and series_age_s >= limit:
+        young = f"series has {_days(age)} but only {earlier_bursts:.0f} earlier burst(s)"
     return make_part(
         "cold_start",
         1.0 - keep,
         lambda: (
-            f"cold start ({who} has {_days(age)} of history): "
+            f"cold start ({young}): "
             + ("; ".join(fired) if fired else f"+{_money(u)}, {q:g} resources: under the absolute rules")
         ),
     )

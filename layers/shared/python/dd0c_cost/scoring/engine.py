@@ -81,7 +81,7 @@ def step(
         rate_part(b, series, cfg),
         pattern_part(obs, b, series, cfg),
         novelty_part(b, cfg, tenant_age),
-        cold_start_part(b, cfg, series_age, tenant_age),
+        cold_start_part(b, cfg, series_age, tenant_age, series.bstats[0]),
         feedback_part(obs, b, rules or [], cfg),
     )
     score = score_of(parts)

@@ -64,9 +64,10 @@ def score_cost_events(
 ) -> list[ScoreResult]:
     """Score a batch (e.g. one SQS batch): events in the given order (keep each FIFO group's
     order), all tenants in one transaction. If that fails, each tenant is retried in a
-    transaction of its own, so one tenant's failure cannot hold back the others: a failed
-    tenant's events get ``outcome="error"`` (and ``error``), none of its state changed, and
-    they can be delivered again."""
+    transaction of its own, and if a tenant fails, each of its events alone, so one event's
+    failure holds back nothing but the events after it in its own FIFO group (its series): a
+    failed event gets ``outcome="error"`` (and ``error``), none of its state changed, and it can
+    be delivered again."""
     config = config or DEFAULT_CONFIG
     tenants: dict[UUID, list[int]] = {}
     for i, e in enumerate(events):
@@ -78,14 +79,42 @@ def score_cost_events(
         _score_tenants(conn, events, groups, config, results)
         return results  # type: ignore[return-value]
     except Exception as exc:  # noqa: BLE001
-        if len(groups) == 1:
-            return _failed(results, groups[0][1], exc)
+        first = exc
     for group in groups:
         try:
+            if len(groups) == 1:
+                raise first  # that was this tenant's own transaction
             _score_tenants(conn, events, [group], config, results)
         except Exception as exc:  # noqa: BLE001 - reported per event; the caller retries them
-            _failed(results, group[1], exc)
+            if len(group[1]) == 1:
+                _failed(results, group[1], exc)
+            else:
+                _score_one_by_one(conn, events, group, config, results)
     return results  # type: ignore[return-value]
+
+
+def _score_one_by_one(
+    conn: Connection,
+    events: Sequence[CostEvent],
+    group: tuple[UUID, list[int]],
+    config: ScoringConfig,
+    results: list,
+) -> None:
+    """A tenant whose batch failed: each event in a transaction of its own, in order. After an
+    event fails, the later events of its series (its FIFO message group) are held back unscored,
+    so the series is never advanced out of order; they are delivered again behind it."""
+    tenant_id, indexes = group
+    failed_series: set[str] = set()
+    for i in indexes:
+        key = events[i].series_key
+        if key in failed_series:
+            _failed(results, [i], RuntimeError(f"held back: an earlier event of series {key} failed"))
+            continue
+        try:
+            _score_tenants(conn, events, [(tenant_id, [i])], config, results)
+        except Exception as exc:  # noqa: BLE001
+            _failed(results, [i], exc)
+            failed_series.add(key)
 
 
 def _failed(results: list, indexes: list[int], exc: BaseException) -> list:
@@ -295,6 +324,9 @@ class _Tenant:
         ).decode()
 
 
+_AS_TENANT = sql.SQL("SELECT set_config('dd0c.tenant_id', {}, true)")
+
+
 def _score_tenants(
     conn: Connection,
     events: Sequence[CostEvent],
@@ -314,10 +346,13 @@ def _score_tenants(
     out: list = list(results)
     try:
         work = [_Tenant(t, indexes, events) for t, indexes in groups]
+        # scoring_load/scoring_save act only for the transaction's tenant (migration 008): each
+        # call is preceded by the set_config that makes its tenant the transaction's.
         cur = conn.execute(
             sql.SQL("BEGIN; ")
             + sql.SQL("; ").join(
-                sql.SQL("SELECT dd0c.scoring_load({}::uuid, {}::json) AS loaded").format(
+                _AS_TENANT.format(sql.Literal(str(w.tenant_id)))
+                + sql.SQL("; SELECT dd0c.scoring_load({}::uuid, {}::json) AS loaded").format(
                     sql.Literal(str(w.tenant_id)), sql.Literal(w.load_payload())
                 )
                 for w in work
@@ -325,9 +360,10 @@ def _score_tenants(
         )
         loaded = []
         for _ in work:
+            cur.nextset()  # the set_config
             cur.nextset()
             loaded.append(orjson.loads(cur.fetchone()["loaded"]))
-        active = [work[-1].tenant_id]  # each scoring_load set its tenant; the last one is in force
+        active = [work[-1].tenant_id]  # the last set_config is in force
 
         for w, got in zip(work, loaded, strict=True):
 
@@ -341,7 +377,8 @@ def _score_tenants(
         conn.execute(
             sql.SQL("; ").join(
                 [
-                    sql.SQL("SELECT dd0c.scoring_save({}::uuid, {}::jsonb)").format(
+                    _AS_TENANT.format(sql.Literal(str(w.tenant_id)))
+                    + sql.SQL("; SELECT dd0c.scoring_save({}::uuid, {}::jsonb)").format(
                         sql.Literal(str(w.tenant_id)), sql.Literal(w.save_payload())
                     )
                     for w in work

@@ -1,0 +1,144 @@
+"""The deploy, proven as far as this machine can: the deps layer built as the deploy builds it
+(``scripts/build_deps_layer.sh``), then every handler imported in a fresh interpreter of the
+Python version the functions declare, whose only paths are the standard library, the two layers,
+what the Lambda runtime itself provides (boto3 and its dependencies) and the function's folder.
+
+This catches what the dev venv hides: a runtime dependency missing from the deps layer (issue 7:
+Powertools' ``Tracer()`` needs ``aws_xray_sdk``, which was a dev-only dependency).
+
+Platform: the deploy builds manylinux2014 wheels for arm64 (Graviton); this machine is what it
+is, so the layer is built here for the machine's own architecture with the same script, the same
+requirement list and the same Python version (``DD0C_LAYER_PLATFORM``). The layer is built once
+per set of requirements and kept under ``build/deps-layer-test/`` (PyPI is reached once)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dd0c_cost.topology import TOPOLOGY
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "scripts" / "build_deps_layer.sh"
+# What the Lambda Python runtime ships next to the interpreter (not in any layer).
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six.py", "urllib3")
+
+PROBE = r"""
+import importlib.util, json, sys
+name, folder = sys.argv[1], sys.argv[2]
+spec = importlib.util.spec_from_file_location(f"handler_{name}", f"{folder}/handler.py")
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+assert callable(getattr(module, "handler")), "no handler"
+print(json.dumps({"ok": name, "xray": "aws_xray_sdk" in sys.modules, "paths": sys.path}))
+"""
+
+
+def declared_runtime() -> str:
+    from dd0c_cost_cdk.config import LAMBDA_RUNTIME
+
+    return LAMBDA_RUNTIME  # e.g. "python3.11"
+
+
+def _host_platform() -> str:
+    machine = platform.machine()
+    return {"x86_64": "manylinux2014_x86_64", "aarch64": "manylinux2014_aarch64"}[machine]
+
+
+@pytest.fixture(scope="session")
+def built_deps_layer() -> Path:
+    key = hashlib.sha256(
+        (REPO / "pyproject.toml").read_bytes() + SCRIPT.read_bytes() + _host_platform().encode()
+    ).hexdigest()[:16]
+    out = REPO / "build" / "deps-layer-test" / key
+    if not (out / "python").is_dir():
+        tmp = out.with_name(key + ".partial")
+        shutil.rmtree(tmp, ignore_errors=True)
+        env = {**os.environ, "DD0C_LAYER_PLATFORM": _host_platform(), "PYTHON": sys.executable}
+        result = subprocess.run(["bash", str(SCRIPT), str(tmp)], env=env, capture_output=True, text=True, timeout=900)
+        assert result.returncode == 0, result.stdout + result.stderr
+        shutil.rmtree(out, ignore_errors=True)
+        tmp.rename(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def runtime_provided(tmp_path_factory) -> Path:
+    import boto3
+
+    site = Path(boto3.__file__).resolve().parents[1]
+    folder = tmp_path_factory.mktemp("lambda-runtime")
+    for name in RUNTIME_PROVIDED:
+        (folder / name).symlink_to(site / name)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def interpreter() -> str:
+    """The real executable of the declared runtime's Python (through any version-manager shim)."""
+    runtime = declared_runtime()
+    found = shutil.which(runtime)
+    assert found, f"{runtime} (the functions' declared runtime) is not installed on this machine"
+    return subprocess.run(
+        [found, "-c", "import sys; print(sys.executable)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_the_declared_runtime_is_the_interpreter_used_here(interpreter):
+    runtime = declared_runtime()
+    assert runtime.startswith("python3.")
+    version = subprocess.run(
+        [interpreter, "-c", "import sys; print(f'python{sys.version_info[0]}.{sys.version_info[1]}')"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert version == runtime
+
+
+@pytest.mark.parametrize("name", sorted(f.name for f in TOPOLOGY.functions))
+def test_every_handler_imports_from_the_built_layers_alone(
+    name, interpreter, built_deps_layer, runtime_provided, tmp_path
+):
+    folder = REPO / "functions" / name
+    paths = [
+        str(folder),
+        str(REPO / "layers" / "shared" / "python"),
+        str(built_deps_layer / "python"),
+        str(runtime_provided),
+    ]
+    # As Lambda starts a function with active tracing: no configuration, no dev venv, no site-packages.
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": os.pathsep.join(paths),
+        "PYTHONNOUSERSITE": "1",
+        "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_LAMBDA_FUNCTION_NAME": f"dd0c-cost-{name}",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "_HANDLER": "handler.handler",
+        "LAMBDA_TASK_ROOT": str(folder),
+        "_X_AMZN_TRACE_ID": "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=1",
+    }
+    # -S: no site module, so no site-packages at all; PYTHONPATH still puts the layers first.
+    result = subprocess.run(
+        [interpreter, "-S", "-c", PROBE, name, str(folder)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["ok"] == name
+    assert not any("site-packages" in p or ".venv" in p for p in out["paths"]), out["paths"]
