@@ -52,7 +52,7 @@ def test_bucket_import_in_chunks_matches_the_replay(make_database, migrated_temp
     from moto import mock_aws
 
     from dd0c_cost.backfill.s3_history import import_chunk, plan_chunks
-    from dd0c_cost.db.connection import close_connection, open_connection
+    from dd0c_cost.db.connection import NORMALIZER_ROLE, close_connection, open_connection
     from dd0c_cost.pricing import get_price_book
     from dd0c_cost.scoring.config import DEFAULT_CONFIG
     from dd0c_cost_tools.bench.streams import write_stream
@@ -84,7 +84,7 @@ def test_bucket_import_in_chunks_matches_the_replay(make_database, migrated_temp
         ]
         chunks = plan_chunks(tenant, BUCKET, keys, chunk_keys=7)
         assert len(chunks) > 5
-        conn = open_connection(url)
+        conn = open_connection(url, NORMALIZER_ROLE)  # the history import normalises: it resolves accounts
         totals = defaultdict(int)
         for chunk in chunks:
             summary = import_chunk(
