@@ -20,6 +20,7 @@ import py_compile
 import shutil
 import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -72,6 +73,14 @@ def build(destination: Path, source: Path = SOURCE, *, compiled: bool = True) ->
     return destination
 
 
+def _prune(staging: Path, *, older_than_s: float = 86_400.0) -> None:
+    """Drop copies of earlier sources (a day old: never one a concurrent synth is using)."""
+    now = time.time()
+    for old in staging.iterdir():
+        if old.is_dir() and now - old.stat().st_mtime > older_than_s:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def staged_shared_layer(source: Path = SOURCE, staging: Path = STAGING) -> Path:
     """The directory the CDK ships as the shared layer (built if this version of the sources has
     not been staged yet)."""
@@ -87,6 +96,7 @@ def staged_shared_layer(source: Path = SOURCE, staging: Path = STAGING) -> Path:
     if target.is_dir():
         return target
     staging.mkdir(parents=True, exist_ok=True)
+    _prune(staging)
     scratch = Path(tempfile.mkdtemp(prefix=".building-", dir=staging))
     try:
         build(scratch / "layer", source, compiled=compiled)
