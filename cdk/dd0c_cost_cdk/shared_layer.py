@@ -29,6 +29,7 @@ SOURCE = REPO_ROOT / "layers" / "shared"
 STAGING = REPO_ROOT / "build" / "shared-layer"
 LAMBDA_LAYER_ROOT = "/opt"  # where Lambda extracts a layer's zip
 RUNTIME_PYTHON = (3, 11)  # keep in sync with LAMBDA_RUNTIME in config.py
+BUILD = "1: unchecked-hash, ddir /opt"
 _SKIPPED_DIRS = {"__pycache__", ".pytest_cache", ".mypy_cache"}
 
 
@@ -45,7 +46,8 @@ def _source_files(source: Path) -> list[Path]:
 
 
 def _digest(source: Path, files: list[Path], compiled: bool) -> str:
-    h = hashlib.sha256(f"{sys.version_info[:2] if compiled else 'source'}\n".encode())
+    # (BUILD names this procedure: change it when build() changes, so an old copy is not reused)
+    h = hashlib.sha256(f"{BUILD} {sys.version_info[:2] if compiled else 'source'}\n".encode())
     for path in files:
         h.update(str(path.relative_to(source)).encode() + b"\0")
         h.update(path.read_bytes() + b"\0")
