@@ -7,9 +7,11 @@ the shared layer and the deps layer (built for this machine by
 The interpreters run with ``-B`` (no bytecode written), as on Lambda, where ``/opt`` and
 ``/var/task`` are read-only: what is shipped without ``.pyc`` is compiled again on every cold
 start. The layers are copied as they are shipped: the deps layer as the build script made it
-(precompiled when built with Python 3.11, the runtime's version), the shared layer and the function
-code without bytecode (the CDK excludes it); ``--bytecode`` precompiles those too, to show what
-that would add. The environment is what
+(precompiled when built with Python 3.11, the runtime's version), the shared layer compiled as the
+CDK stages it (unchecked-hash ``.pyc``, ``cdk/dd0c_cost_cdk/shared_layer.py``), the function code
+without bytecode (the CDK excludes it: one small module). ``--shared-source`` ships the shared layer
+without bytecode, to show what its compilation costs; ``--bytecode`` precompiles the function code
+too. The environment is what
 the CDK gives the function (service name, tracing switch) plus what Lambda sets
 (``LAMBDA_TASK_ROOT``, ``AWS_LAMBDA_FUNCTION_NAME``, region).
 
@@ -96,6 +98,7 @@ def measure(
     rebuild: bool = False,
     traced: bool = False,
     bytecode: bool = False,
+    shared_bytecode: bool = True,
     deps_layer: Path | None = None,
 ) -> dict:
     from dd0c_cost.topology import TOPOLOGY
@@ -105,7 +108,7 @@ def measure(
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="dd0c-imports-") as tmp:
         shared = _copy_without_bytecode(
-            root / "layers" / "shared" / "python", Path(tmp) / "shared", compile_bytecode=bytecode
+            root / "layers" / "shared" / "python", Path(tmp) / "shared", compile_bytecode=shared_bytecode
         )
         deps_copy = _copy_without_bytecode(deps / "python", Path(tmp) / "deps", keep=True)
         for spec in TOPOLOGY.functions:
@@ -132,7 +135,20 @@ def measure(
                 "modules": samples[0]["modules"],
                 "heavy_modules": samples[0]["heavy"],
             }
-    return {"runs": runs, "traced": traced, "bytecode": bytecode, "target_ms": TARGET_MS, "handlers": results}
+    return {
+        "runs": runs,
+        "traced": traced,
+        "bytecode": bytecode,
+        "shared_bytecode": shared_bytecode,
+        "target_ms": TARGET_MS,
+        "handlers": results,
+    }
+
+
+def _bytecode_words(code: bool, shared: bool) -> str:
+    if code:
+        return "all precompiled" if shared else "deps layer and code precompiled, shared layer not"
+    return "both layers precompiled, function code not (as shipped)" if shared else "only the deps layer precompiled"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,14 +163,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--bytecode",
         action="store_true",
-        help="precompile the shared layer and function code too (the deps layer ships precompiled)",
+        help="precompile the function code too (both layers ship precompiled)",
+    )
+    ap.add_argument(
+        "--shared-source",
+        action="store_true",
+        help="ship the shared layer without bytecode (what every cold start compiled before it was staged)",
     )
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args(argv)
     if a.runs < 1:
         ap.error("--runs must be >= 1")
     load = os.getloadavg()
-    result = measure(a.runs, functions=a.function, rebuild=a.rebuild, traced=a.traced, bytecode=a.bytecode)
+    result = measure(
+        a.runs,
+        functions=a.function,
+        rebuild=a.rebuild,
+        traced=a.traced,
+        bytecode=a.bytecode,
+        shared_bytecode=not a.shared_source,
+    )
     result["loadavg"] = [round(x, 2) for x in load]
     result["cpus"] = os.cpu_count()
     if a.json:
@@ -162,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print(
         f"cold import per handler: {a.runs} fresh interpreters each, only the layers on sys.path, "
-        f"{'all precompiled' if a.bytecode else 'deps layer precompiled, shared layer and code not (as shipped)'}, "
+        f"{_bytecode_words(a.bytecode, not a.shared_source)}, "
         f"tracing {'on' if a.traced else 'off'}; load average {load[0]:.1f} on {os.cpu_count()} CPUs"
     )
     print(
