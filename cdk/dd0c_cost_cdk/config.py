@@ -76,6 +76,8 @@ class DeployConfig:
     log_level: str
     log_retention_days: int
     slack_channel: str
+    llm_base_url: str | None
+    llm_model: str | None
     slack_secret_arn: str | None
     nat_gateways: int
     db_min_capacity: float
@@ -157,6 +159,8 @@ class DeployConfig:
             log_level=log_level,
             log_retention_days=retention_days,
             slack_channel=_optional_str(get("slackChannel")) or "#cost-alerts",
+            llm_base_url=_optional_str(get("llmBaseUrl")),
+            llm_model=_optional_str(get("llmModel")),
             slack_secret_arn=slack_secret_arn,
             nat_gateways=int(_number(get("natGateways"), "natGateways", 1)),
             db_min_capacity=db_min,

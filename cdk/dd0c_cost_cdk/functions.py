@@ -128,6 +128,10 @@ class PipelineFunctions(Construct):
             if spec.needs_slack:
                 environment[env_var("slack_secret_arn")] = slack.secret.secret_arn
                 environment[env_var("slack_channel")] = config.slack_channel
+            if spec.explains and config.llm_base_url and config.llm_model:
+                # The key comes from the Slack secret ("llm_api_key"), never from the template.
+                environment[env_var("llm_base_url")] = config.llm_base_url
+                environment[env_var("llm_model")] = config.llm_model
             if spec.kms_access != "none":
                 environment[env_var("kms_key_id")] = secrets_key.key.key_arn
             if spec.needs_onboarding:

@@ -69,3 +69,13 @@ def test_nab_benchmark_reaches_its_documented_figure():
     assert list(out) == ["standard", "reward_low_fp", "reward_low_fn"]
     assert out["standard"] >= 75.0
     assert out["standard"] == pytest.approx(77.67, abs=0.01)
+
+
+def test_bench_reports_calls_per_resource_metric_under_the_target():
+    """1 resource-metric per GetMetricData query, 500 a call: the calls are the ceiling of metrics / 500."""
+    from dd0c_cost_tools.bench import zombies as bench
+
+    result = bench.run(100, 1)
+    assert result["resources"] == 100
+    assert result["get_metric_data_calls"] == -(-result["resource_metrics"] // 500)
+    assert result["calls_per_resource_metric"] <= bench.TARGET_CALLS_PER_RESOURCE_METRIC

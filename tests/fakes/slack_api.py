@@ -56,6 +56,7 @@ class RecordedCall:
     response: dict[str, Any] = field(default_factory=dict)
     status: int = 200
     team_id: str | None = None  # the workspace whose token made the call
+    at: float = field(default_factory=time.perf_counter)  # when the fake received it (benchmarks)
 
 
 @dataclass

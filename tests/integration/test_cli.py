@@ -148,10 +148,27 @@ def test_demo_on_the_embedded_default_database(tmp_path):
     env = cli_env(None, tmp_path)
     try:
         result = run_cli(["demo"], env)
+        zombies = json.loads(run_cli(["zombies", "--tenant", "demo", "--json"], env).stdout)
     finally:
         stop_default_server(tmp_path, remove=True)
     assert "p4d.24xlarge" in result.stdout
     assert "critical" in result.stdout
+    # After the anomalies: the demo account's zombies, priced, largest waste first; busy ones absent.
+    assert result.stdout.index("critical") < result.stdout.index("zombie resources in the demo account")
+    found = {(z["resource_type"], z["criterion"], z["verdict"]) for z in zombies}
+    assert {
+        ("rds_instance", "rds_no_connections", "zombie"),
+        ("ec2_instance", "ec2_idle", "zombie"),
+        ("ebs_volume", "ebs_unattached", "zombie"),
+        ("nat_gateway", "nat_no_traffic", "zombie"),
+        ("elastic_ip", "eip_unassociated", "zombie"),
+        ("ebs_snapshot", "snapshot_orphaned", "zombie"),
+        ("load_balancer", "lb_no_target_groups", "zombie"),
+        ("sagemaker_endpoint", "sagemaker_no_invocations", "zombie"),
+    } == found
+    priced = [z["monthly_waste_usd"] for z in zombies if z["monthly_waste_usd"] is not None]
+    assert priced == sorted(priced, reverse=True) and len(priced) == len(zombies) - 1  # SageMaker: unpriced
+    assert "unpriced" in result.stdout
     outbox = tmp_path / "slack-outbox.jsonl"
     assert outbox.exists() and json.loads(outbox.read_text().splitlines()[0])["blocks"]
 

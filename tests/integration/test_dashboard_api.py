@@ -224,6 +224,7 @@ READS = [
     "/v1/slack",
     "/v1/tickets/targets",
     "/v1/remediation",
+    "/v1/zombies",
 ]
 WRITES = [
     ("POST", "/v1/anomalies/{id}/status", {"status": "acknowledged"}),
@@ -243,6 +244,7 @@ WRITES = [
     ),
     ("DELETE", "/v1/tickets/targets/{name}", None),
     ("PUT", "/v1/remediation", {"allowed_users": ["U0ALICE"]}),
+    ("POST", "/v1/zombies/{finding_id}/status", {"status": "acknowledged"}),
 ]
 
 
@@ -252,6 +254,7 @@ def test_every_api_key_route_is_covered_here():
         ("GET", "/v1/anomalies/{anomaly_id}"),
         ("GET", "/v1/anomalies/{anomaly_id}/detail"),
         ("DELETE", "/v1/session"),
+        ("GET", "/v1/zombies/{finding_id}"),  # (test_zombie_api_cli)
     }  # (test_console_session_cookie_and_csrf)
     declared = {(r.method, r.path) for r in TOPOLOGY.routes if r.auth == "api_key"}
     assert declared == covered
@@ -273,7 +276,10 @@ def test_every_write_route_refuses_a_read_key_and_changes_nothing(env):
     target = env["ids"]["a"][1]
     for method, path, body in WRITES:
         status, answer, _ = call(
-            method, path.format(id=target, account_id="111111111111", name="jira"), key="a_read", body=body
+            method,
+            path.format(id=target, account_id="111111111111", name="jira", finding_id=target),
+            key="a_read",
+            body=body,
         )
         assert (status, answer["error"]) == (403, "read_only_key"), path
     assert call("GET", f"/v1/anomalies/{target}", key="a_read")[1]["status"] == "open"

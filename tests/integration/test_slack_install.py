@@ -245,6 +245,67 @@ def test_uninstall_and_revoked_tokens_stop_delivery_and_show_in_the_api(world):
     assert world.click(acme, "anomaly_acknowledge", anomaly["id"], team_id="T0ACME")[1]["error"] == "foreign_workspace"
 
 
+def test_alerts_kept_undelivered_go_out_when_slack_is_installed_or_a_route_matches(world):
+    acme, globex = world.tenant("acme", "111111111111"), world.tenant("globex", "222222222222")
+    kept = world.raise_anomaly(acme)
+    assert kept["delivery"]["detail"] == "slack_not_installed"
+    # Installed, but the installer picked no channel: sent again, kept again (no route).
+    world.install(acme, "T0ACME", channel_id=None)
+    world.pipeline.drain()
+    assert world.anomaly(acme, kept["id"])["delivery"]["detail"] == "no_route"
+    # A route that does not match it changes nothing.
+    assert world.api("PUT", "/v1/slack/routes", acme, json_body={"account": {"999999999999": "#other"}})[0] == 200
+    world.pipeline.drain()
+    assert world.anomaly(acme, kept["id"])["delivery"]["detail"] == "no_route" and world.posts_in("T0ACME") == []
+    # A default route: it goes out, once, even though the routes change twice before the queue drains.
+    assert world.api("PUT", "/v1/slack/routes", acme, json_body={"default": "#cost"})[0] == 200
+    assert (
+        world.api("PUT", "/v1/slack/routes", acme, json_body={"default": "#cost", "service": {"rds": "#db"}})[0] == 200
+    )
+    world.pipeline.drain()
+    [post] = world.posts_in("T0ACME")
+    assert post.params["channel"] == "#cost" and kept["id"] in json.dumps(post.params)
+    assert world.slack.calls_to("chat.update") == []  # the second change's message found it delivered
+    delivery = world.anomaly(acme, kept["id"])["delivery"]
+    assert (delivery["status"], delivery["detail"], delivery["ts"]) == ("slack", "default", post.response["ts"])
+    world.api("PUT", "/v1/slack/routes", acme, json_body={"default": "#finops"})
+    world.pipeline.drain()
+    assert len(world.posts_in("T0ACME")) == 1  # delivered alerts are not sent again
+
+    # The other tenant's alert, kept while it had no Slack, goes to its own workspace when it installs.
+    waiting = world.raise_anomaly(globex)
+    world.install(globex, "T0GLOBEX")
+    world.pipeline.drain()
+    [post] = world.posts_in("T0GLOBEX")
+    assert waiting["id"] in json.dumps(post.params)
+    assert world.anomaly(globex, waiting["id"])["delivery"]["status"] == "slack"
+    assert len(world.posts_in("T0ACME")) == 1
+
+
+def test_a_route_is_a_governance_rule_whose_mode_wins_over_the_tenants(world):
+    acme = world.tenant("acme", "111111111111")
+    world.install(acme, "T0ACME", channel_id=None)
+
+    def mode(mode: str, rule: str | None = None) -> None:
+        body = {"mode": mode, "reason": "test", **({"rule": rule} if rule else {})}
+        assert world.api("POST", "/v1/governance/mode", acme, json_body=body)[0] == 200
+
+    # The tenant notifies (audit), but alerts on the default route are only watched (shadow).
+    mode("audit")
+    mode("shadow", "route:default")
+    world.api("PUT", "/v1/slack/routes", acme, json_body={"default": "#cost"})
+    quiet = world.raise_anomaly(acme)
+    assert world.posts_in("T0ACME") == [] and quiet["delivery"]["status"] == "pending"
+    # The tenant is in shadow mode, but critical alerts go to #oncall (that route: audit).
+    world.api("PUT", "/v1/slack/routes", acme, json_body={"default": "#cost", "severity": {"critical": "#oncall"}})
+    mode("shadow")
+    mode("audit", "route:severity:critical")
+    loud = world.raise_anomaly(acme)
+    assert loud["severity"] == "critical"
+    assert [p.params["channel"] for p in world.posts_in("T0ACME")] == ["#oncall"]
+    assert loud["delivery"]["detail"] == "severity:critical"
+
+
 def test_env_token_serves_only_the_tenant_it_names(world, monkeypatch):
     from dd0c_cost.settings import reset_settings
 
@@ -293,7 +354,9 @@ def test_routes_choose_the_most_specific_channel_and_unrouted_alerts_are_kept(wo
     last = world.raise_anomaly(acme)
     assert last["delivery"]["detail"] == "default"
     channels = [p.params["channel"] for p in world.posts_in("T0ACME")]
-    assert channels == ["#acme-prod", "#compute", "#oncall", "#cost"]
+    # the first alert, kept for want of a route, went out once the routes were set
+    assert channels == ["#acme-prod", "#acme-prod", "#compute", "#oncall", "#cost"]
+    assert world.anomaly(acme, first["id"])["delivery"]["detail"] == "account:111111111111"
 
     status, body = world.api("PUT", "/v1/slack/routes", acme, json_body={"account": {"42": "#x"}})
     assert (status, body["error"]) == (400, "invalid_request")

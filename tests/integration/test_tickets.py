@@ -211,3 +211,34 @@ def test_ticket_refusals_change_nothing(world, targets):
     assert world.click(acme, "ticket_open", other["id"])[1]["error"] == "expired"
     world.pipeline.drain()
     assert len(targets.of_kind("jira")) == 1
+
+
+def test_github_app_target_mints_an_installation_token(world):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    with FakeTicketTargets(app_public_key_pem=public) as app_targets:
+        acme = world.tenant("acme", "111111111111")
+        world.install(acme, "T0ACME")
+        config = {
+            "kind": "github",
+            "api_url": app_targets.url,
+            "repo": "acme/infra",
+            "auth": "app",
+            "app_id": 123,
+            "installation_id": 456,
+        }
+        assert (
+            world.api("PUT", "/v1/tickets/targets/app", acme, json_body={"config": config, "credential": pem})[0] == 200
+        )
+        anomaly = world.raise_anomaly(acme)
+        _open_and_submit(world, acme, anomaly)
+        world.pipeline.drain()
+        [issue] = app_targets.of_kind("github")
+        assert issue.headers["authorization"][7:] in app_targets.app_tokens  # an installation token, not the key
+        assert world.anomaly(acme, anomaly["id"])["ticket"]["status"] == "created"

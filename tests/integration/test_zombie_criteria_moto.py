@@ -20,7 +20,7 @@ from dd0c_cost.pricing import get_price_book
 from dd0c_cost.zombies import criteria, metrics, scan
 from dd0c_cost.zombies.access import new_session
 from dd0c_cost.zombies.models import MetricQuery, Verdict, Window
-from tests.zombie_aws import REGION, backdate, cloudwatch_like_aws, days_before, put_daily
+from dd0c_cost_tools.local.moto_aws import REGION, backdate, cloudwatch_like_aws, days_before, put_daily
 
 ACCOUNT = "123456789012"  # moto's default account
 SCAN = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)

@@ -22,8 +22,8 @@ from dd0c_cost.onboarding import READER_ROLE_NAME
 from dd0c_cost.topology import ZOMBIES
 from dd0c_cost.zombies import access, dal, hunter
 from dd0c_cost.zombies.models import FindingStatus, ZombieMessage
+from dd0c_cost_tools.local.moto_aws import backdate, cloudwatch_like_aws, days_before, put_daily, session_for
 from tests.outcome_tally import Tally
-from tests.zombie_aws import backdate, cloudwatch_like_aws, days_before, put_daily, session_for
 
 SCAN = datetime(2026, 11, 20, 5, 0, tzinfo=UTC)
 GOOD, DENIED = "111122223333", "444455556666"
@@ -313,3 +313,26 @@ def test_fan_out_gives_each_account_and_region_one_message_keyed_by_the_event_ti
     digests = hunter.messages_for("digest", SCAN, targets)
     assert [(m.kind, m.tenant_id) for m in digests] == [("digest", hunt.tenant)]
     assert json.loads(messages[0].model_dump_json())["scan_time"] == "2026-11-20T05:00:00Z"
+
+
+def test_weekly_digest_is_posted_once_per_tenant_and_week_largest_waste_first(hunt: Hunt, app_env) -> None:
+    small, big = _idle_volume(GOOD, size=10), _idle_volume(GOOD, OTHER_REGION, size=900)
+    hunt.schedule(SCAN)
+    with Tally() as tally:
+        hunt.schedule(SCAN + timedelta(hours=3), kind="digest")
+        hunt.schedule(SCAN + timedelta(days=2), kind="digest")  # same ISO week
+    assert (tally.count("zombies", "digest_posted"), tally.count("zombies", "digest_already_posted")) == (1, 1)
+    posted = [json.loads(line) for line in (app_env / "slack-outbox.jsonl").read_text().splitlines()]
+    (digest,) = [p for p in posted if p["kind"] == "zombie_digest"]
+    from dd0c_cost.pricing import get_price_book
+
+    book = get_price_book()
+    gp2 = lambda region: book.rate("ebs", "gp2_gb_month", region).usd_per_hour * 730  # noqa: E731
+    monthly = 10 * gp2(REGION) + 900 * gp2(OTHER_REGION)
+    assert digest["text"] == f"🧟 2 zombie resources: ${monthly:,.2f}/month"
+    sections = [b["text"]["text"] for b in digest["blocks"] if b["type"] == "section"]
+    assert big in sections[0] and small in sections[1]
+    actions = {e["action_id"] for b in digest["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    assert actions == {"zombie_acknowledge", "zombie_snooze", "zombie_ignore"}
+    (row,) = hunt.rows("SELECT * FROM dd0c.zombie_digests")
+    assert (row["findings"], row["monthly_waste_usd"], str(row["week_start"])) == (2, round(monthly, 2), "2026-11-16")

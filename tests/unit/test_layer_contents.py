@@ -21,8 +21,9 @@ FORBIDDEN = {
     "argparse": "command-line parsing belongs to the CLI (tools/dd0c_cost_tools/cli)",
     "pytest": "tests",
     "rich": "terminal output for the CLI",
-    "openai": "optional LLM client, not a runtime dependency",
 }
+# Runtime dependencies only one room may use: the explanation is the only caller of the LLM client.
+CONFINED = {"openai": "dd0c_cost/explain/"}
 # Sub-packages of dd0c_cost that moved to the tools package and must not come back.
 FORBIDDEN_RUNTIME_PARTS = {"bench", "local", "cli", "contracts"}
 
@@ -57,6 +58,8 @@ def test_no_layer_module_imports_tooling_tests_or_cli_code():
             root = name.split(".")[0]
             if root in FORBIDDEN:
                 offences.append(f"{path.relative_to(LAYER)} imports {name} ({FORBIDDEN[root]})")
+            if root in CONFINED and not str(path.relative_to(LAYER)).startswith(CONFINED[root]):
+                offences.append(f"{path.relative_to(LAYER)} imports {name} (only {CONFINED[root]} may)")
             parts = name.split(".")
             if root == "dd0c_cost" and len(parts) > 1 and parts[1] in FORBIDDEN_RUNTIME_PARTS:
                 offences.append(f"{path.relative_to(LAYER)} imports {name} (tooling; lives in dd0c_cost_tools)")

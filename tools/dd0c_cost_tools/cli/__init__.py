@@ -16,6 +16,7 @@ from dd0c_cost_tools.cli.commands import (
     contracts,
     db,
     demo,
+    digest,
     governance,
     history,
     keys,
@@ -27,6 +28,7 @@ from dd0c_cost_tools.cli.commands import (
     tenants,
     tickets,
     usage,
+    zombies,
 )
 from dd0c_cost_tools.cli.errors import explain
 
@@ -37,6 +39,7 @@ COMMAND_GROUPS = (
     replay,
     history,
     anomalies,
+    zombies,
     serve,
     tenants,
     keys,
@@ -46,6 +49,7 @@ COMMAND_GROUPS = (
     usage,
     tickets,
     remediation,
+    digest,
     contracts,
     pricing,
     bench,

@@ -129,23 +129,30 @@ def notify_body(body: str | bytes) -> None:
     with tenant_transaction(conn, message.tenant_id):
         anomaly = anomaly_store.get_anomaly(conn, message.anomaly_id)
         already = slack_store.notified_revision(conn, message.anomaly_id)
+        # Sent again after an install or a route change: posted only if still undelivered.
+        again = message.redeliver and slack_store.is_undelivered(conn, message.anomaly_id)
+        stale = already is not None and already >= message.revision and not again
         channel, ts = slack_store.slack_message_of(conn, message.anomaly_id)
         decision = None
-        if anomaly is not None and (already is None or already < message.revision):
+        if anomaly is not None and not stale:
             # Governance, read on every decision at the tenant's clock (event time): shadow mode
             # records without notifying; panic halts this notification even though it was queued
-            # before the panic.
+            # before the panic. The route that takes the alert is a governance rule of its own
+            # ("route:severity:critical", "route:default", …): its mode, when set, wins.
+            target = delivery.target_for(conn, anomaly, settings)
             decision = governance.may_notify(
-                conn, message.tenant_id, governance.decision_time(conn, anomaly.detected_at)
+                conn,
+                message.tenant_id,
+                governance.decision_time(conn, anomaly.detected_at),
+                rule=delivery.governance_rule(target),
             )
             if not decision:
                 governance.withhold_notification(conn, message.tenant_id, anomaly.id, message.revision, decision)
             else:
-                target = delivery.target_for(conn, anomaly, settings)
                 context = delivery.message_context(conn, anomaly, settings)
     if anomaly is None:
         raise LookupError(f"anomaly {message.anomaly_id} does not exist for tenant {message.tenant_id}")
-    if already is not None and already >= message.revision:
+    if stale:
         outcomes.record("notify", "already_posted")
         return
     if decision is not None and not decision:
@@ -155,7 +162,7 @@ def notify_body(body: str | bytes) -> None:
     def undelivered(reason: str) -> None:
         with tenant_transaction(conn, message.tenant_id):
             slack_store.set_delivery(conn, anomaly.id, "undelivered", reason)
-            slack_store.mark_notified(conn, anomaly.id, message.revision, None, None)
+            slack_store.mark_notified(conn, anomaly.id, message.revision, None, None, again=again)
         outcomes.record("notify", "undelivered", reason)
 
     if isinstance(target, delivery.Undelivered):
@@ -180,6 +187,35 @@ def notify_body(body: str | bytes) -> None:
             undelivered(f"slack:{exc.error}")
             return
     with tenant_transaction(conn, message.tenant_id):
-        slack_store.mark_notified(conn, anomaly.id, message.revision, posted.channel, posted.ts)
+        slack_store.mark_notified(conn, anomaly.id, message.revision, posted.channel, posted.ts, again=again)
         slack_store.set_delivery(conn, anomaly.id, posted.destination, target.route)
     outcomes.record("notify", posted.destination)
+    _explain(conn, anomaly, target.workspace, posted, settings)
+
+
+def _explain(conn, anomaly, workspace, posted, settings) -> None:
+    """The optional explanation, asked for after the alert is out (a hard 2 s deadline), then
+    shown by updating the message. Never raises: the alert is already delivered."""
+    from dd0c_cost.db.connection import tenant_transaction
+    from dd0c_cost.explain import explainer_for
+    from dd0c_cost.notify import delivery
+    from dd0c_cost.notify import store as slack_store
+    from dd0c_cost.notify.slack import SlackNotifyError, get_notifier
+
+    explainer = explainer_for(settings)
+    if explainer is None:
+        return
+    with tenant_transaction(conn, anomaly.tenant_id):
+        if slack_store.explanation_of(conn, anomaly.id) is not None:
+            return  # a grown anomaly keeps its first explanation (shown by the update above)
+    result = explainer.explain(anomaly)
+    with tenant_transaction(conn, anomaly.tenant_id):
+        slack_store.save_explanation(conn, anomaly.tenant_id, anomaly.id, result.status, result.text, result.model)
+        context = delivery.message_context(conn, anomaly, settings) if result.status == "ok" else None
+    outcomes.record("explain", result.status)
+    if context is None:
+        return
+    try:
+        get_notifier().update(anomaly, workspace, posted.channel, posted.ts, context=context)
+    except SlackNotifyError as exc:
+        outcomes.record("explain", "update_refused", exc.error)

@@ -71,6 +71,12 @@ class Settings(BaseModel):
     public_url: str | None = Field(default=None, alias="DD0C_PUBLIC_URL")
     dashboard_url: str | None = Field(default=None, alias="DD0C_DASHBOARD_URL")
 
+    # The optional LLM explanation (dd0c_cost.explain): an OpenAI-compatible endpoint. In AWS the key
+    # may also come from the Slack secret ("llm_api_key"). Any of the three unset: no explanations.
+    llm_base_url: str | None = Field(default=None, alias="DD0C_LLM_BASE_URL")
+    llm_model: str | None = Field(default=None, alias="DD0C_LLM_MODEL")
+    llm_api_key: str | None = Field(default=None, alias="DD0C_LLM_API_KEY")
+
     # Secrets at rest (bot tokens, ticket credentials): a KMS key in AWS, else a key file in the
     # data directory (crypto.LocalKeySealer).
     kms_key_id: str | None = Field(default=None, alias="DD0C_KMS_KEY_ID")
@@ -158,6 +164,7 @@ def _with_slack_secret(settings: Settings) -> Settings:
             "slack_client_id": settings.slack_client_id or secret.get("client_id") or None,
             "slack_client_secret": settings.slack_client_secret or secret.get("client_secret") or None,
             "slack_tenant": settings.slack_tenant or secret.get("tenant") or None,
+            "llm_api_key": settings.llm_api_key or secret.get("llm_api_key") or None,
         }
     )
 

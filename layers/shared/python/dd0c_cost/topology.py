@@ -68,6 +68,8 @@ class FunctionSpec:
     assumes_remediation_role: bool = False
     # BucketTriggerSpec.names whose CloudTrail log files it may read (the history import).
     reads_buckets: tuple[str, ...] = ()
+    # Asks the deployment's OpenAI-compatible model for explanations (DD0C_LLM_*).
+    explains: bool = False
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,7 @@ TOPOLOGY = Topology(
             purpose="anomalies waiting to be posted to Slack",
             message_group="tenant",
             deduplication="anomaly id + revision",
+            visibility_timeout_s=90,  # 6x notify's 15 s (post, explanation deadline, update)
         ),
         QueueSpec(
             name=ZOMBIES,
@@ -284,6 +287,8 @@ TOPOLOGY = Topology(
             source_queue=NOTIFY,
             needs_slack=True,
             kms_access="decrypt",
+            explains=True,
+            timeout_s=15,  # a Slack post, the explanation's 2 s deadline, a Slack update
         ),
         FunctionSpec(
             name="migrate",
@@ -313,7 +318,7 @@ TOPOLOGY = Topology(
         FunctionSpec(
             name="api",
             purpose="HTTP API: batch ingest, dashboard reads, Slack install and interactions",
-            output_queues=(INGEST, TICKETS, REMEDIATIONS),
+            output_queues=(INGEST, NOTIFY, TICKETS, REMEDIATIONS),  # NOTIFY: undelivered alerts sent again
             needs_slack=True,
             kms_access="encrypt_decrypt",
             needs_onboarding=True,
@@ -373,6 +378,14 @@ TOPOLOGY = Topology(
             batch_size=1,
         ),
         FunctionSpec(
+            name="digest",
+            purpose="on schedule: each tenant's daily Slack digest (anomalies by status, spend, money saved)",
+            needs_slack=True,
+            kms_access="decrypt",
+            timeout_s=300,
+            batch_size=0,
+        ),
+        FunctionSpec(
             name=S3_INGEST,
             purpose="read CloudTrail log files delivered to the log bucket and queue their records for normalisation",
             output_queues=(INGEST,),
@@ -412,6 +425,17 @@ TOPOLOGY = Topology(
             "api",
             "api_key",
             "acknowledge, snooze, or mark expected / false positive (feeds the scorer)",
+        ),
+        RouteSpec(
+            "GET", "/v1/zombies", "api", "api_key", "zombie findings: filter by status, verdict, type, account, region"
+        ),
+        RouteSpec("GET", "/v1/zombies/{finding_id}", "api", "api_key", "one zombie finding with its status history"),
+        RouteSpec(
+            "POST",
+            "/v1/zombies/{finding_id}/status",
+            "api",
+            "api_key",
+            "acknowledge, snooze, ignore, mark remediated or reopen a zombie finding",
         ),
         RouteSpec("GET", "/v1/spend/now", "api", "api_key", "current estimated $/h by service, account or region"),
         RouteSpec("GET", "/v1/spend/series", "api", "api_key", "hourly spend-rate series with the anomalies in range"),
@@ -511,6 +535,13 @@ TOPOLOGY = Topology(
             function=ZOMBIE_FANOUT,
             kind="scan",
             purpose="daily zombie scan of every connected account and region",
+        ),
+        ScheduleSpec(
+            name="slack-digest",
+            expression="cron(0 7 * * ? *)",
+            function="digest",
+            kind="digest",
+            purpose="daily Slack digest per tenant: yesterday's anomalies, their spend, money saved",
         ),
         ScheduleSpec(
             name="zombie-digest",

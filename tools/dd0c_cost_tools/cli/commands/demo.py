@@ -1,4 +1,4 @@
-"""``demo``: replay the bundled sample and show the anomalies."""
+"""``demo``: replay the bundled sample and show the anomalies, then hunt the demo account's zombies."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import sys
 
 from dd0c_cost_tools.cli.commands.anomalies import tenant_anomalies
 from dd0c_cost_tools.cli.commands.replay import run_replay
+from dd0c_cost_tools.cli.commands.zombies import print_zombies
 from dd0c_cost_tools.cli.output import print_anomalies, print_summary
 
 
@@ -30,11 +31,39 @@ def cmd_demo(args) -> int:
         print_anomalies(anomalies)
     else:
         print("no anomalies found")
+    zombies = hunt_zombies(tenant)
+    print()
+    print(f"zombie resources in the demo account (scanned {zombies[0]:%Y-%m-%d %H:%M} UTC, AWS is moto locally)")
+    if zombies[1]:
+        print_zombies(zombies[1])
+    else:
+        print("no zombie resources found")
     outbox = get_settings().resolved_outbox_path()
     if outbox.exists():
         print(f"\nSlack messages that would have been posted: {outbox}")
     print(f"\nConsole: run `dd0c-cost serve --port {args.port}`, then open {console_link(tenant, args.port)}")
-    return 0 if anomalies else 1
+    return 0 if anomalies and zombies[1] else 1
+
+
+def hunt_zombies(tenant: str):
+    """Seed the demo account on moto with idle and busy resources, scan it through the real
+    zombie_hunter handler (the day before and at the morning after the newest event), and
+    return (scan time, open findings, largest waste first)."""
+    from dd0c_cost.db import operator
+    from dd0c_cost_tools.local.database import database_url_for_cli
+    from dd0c_cost_tools.local.runner import LocalPipeline
+    from dd0c_cost_tools.local.zombies import demo_scan_time, newest_event_time, run_demo_hunt
+
+    url = database_url_for_cli()
+    conn = operator.open_operator_connection(url)
+    try:
+        tenant_id = operator.find_tenant(conn, tenant)
+    finally:
+        conn.close()
+    at = demo_scan_time(newest_event_time(url, tenant_id))
+    print(f"dd0c/cost demo: hunting zombie resources in the demo account at {at:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
+    with LocalPipeline() as pipeline:
+        return at, run_demo_hunt(pipeline, url, tenant, at)
 
 
 def console_link(tenant: str, port: int) -> str:

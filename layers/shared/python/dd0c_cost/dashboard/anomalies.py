@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from uuid import UUID
 
 import orjson
+from psycopg.rows import tuple_row
+from pydantic import TypeAdapter
 
 from dd0c_cost.dashboard.models import (
     AnomalyDetail,
@@ -20,9 +26,16 @@ from dd0c_cost.dashboard.models import (
     TimelineEntry,
 )
 from dd0c_cost.db.connection import Connection
+from dd0c_cost.scoring.models import AnomalyStatus, Severity
 from dd0c_cost.scoring.store import _ANOMALY_COLUMNS
 
 MAX_PAGE = 200
+# the list's columns; the JSON page reads ids and jsonb as text (orjson parses jsonb faster than psycopg's json)
+_LIST_COLUMNS = f"{_ANOMALY_COLUMNS}, notify_withheld"
+_JSON_LIST_COLUMNS = _LIST_COLUMNS.replace("id, tenant_id", "id::text, tenant_id::text").replace(
+    "components, attributes", "components::text, attributes::text"
+)
+assert _JSON_LIST_COLUMNS.count("::text") == 4
 _SORT_COLUMNS = {"detected_at": "detected_at", "estimated_hourly_usd": "estimated_hourly_usd", "score": "score"}
 
 
@@ -73,14 +86,10 @@ def decode_cursor(cursor: str, sort: str) -> tuple[object, UUID]:
         raise BadQuery("cursor", "the cursor is not one this API issued") from None
 
 
-def list_anomalies(
-    conn: Connection,
-    filters: Filters,
-    *,
-    sort: str = "-detected_at",
-    limit: int = 50,
-    cursor: str | None = None,
-) -> AnomalyPage:
+def _page_query(
+    filters: Filters, sort: str, limit: int, cursor: str | None, columns: str = _LIST_COLUMNS
+) -> tuple[str, list[object], str]:
+    """The page's SQL (keyset on ``(sort column, id)``, ``limit + 1`` rows), its parameters and the sort column."""
     column = _SORT_COLUMNS.get(sort.lstrip("-"))
     if column is None:
         raise BadQuery("sort", f"sort is one of {', '.join(sorted(_SORT_COLUMNS))}, with '-' for descending")
@@ -113,17 +122,147 @@ def list_anomalies(
         params.extend([value, after_id])
     order = "DESC" if descending else "ASC"
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    rows = conn.execute(
-        f"""SELECT {_ANOMALY_COLUMNS}, notify_withheld FROM dd0c.anomalies {where}
-            ORDER BY {column} {order}, id {order} LIMIT %s""",
-        [*params, limit + 1],
-    ).fetchall()
+    query = f"""SELECT {columns} FROM dd0c.anomalies {where}
+            ORDER BY {column} {order}, id {order} LIMIT %s"""
+    return query, [*params, limit + 1], column
+
+
+def list_anomalies(
+    conn: Connection,
+    filters: Filters,
+    *,
+    sort: str = "-detected_at",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> AnomalyPage:
+    query, params, column = _page_query(filters, sort, limit, cursor)
+    rows = conn.execute(query, params).fetchall()
     page = [AnomalyRow.model_validate(r) for r in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
         last = page[-1]
         next_cursor = encode_cursor(sort, getattr(last, column), last.id)
     return AnomalyPage(anomalies=page, next_cursor=next_cursor)
+
+
+def list_anomalies_json(
+    conn: Connection,
+    filters: Filters,
+    *,
+    sort: str = "-detected_at",
+    limit: int = 50,
+    cursor: str | None = None,
+) -> str:
+    """The page ``list_anomalies`` returns, as the JSON body the API sends for it: byte for byte what the
+    resolver makes of the ``AnomalyPage`` (its JSON-mode dump through ``json.dumps`` with compact
+    separators), without a model per row. A plain row (ASCII text, no float that ``json`` would write
+    with an exponent and orjson would not, nothing the model would coerce or refuse) goes straight to
+    orjson, which writes such values exactly as ``json`` does; any other row is made by its model and
+    embedded. The API's list route uses this; tests compare both on every kind of row and request."""
+    query, params, column = _page_query(filters, sort, limit, cursor, _JSON_LIST_COLUMNS)
+    rows = conn.cursor(row_factory=tuple_row, binary=True).execute(query, params).fetchall()
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(sort, last[_COLUMN_INDEX[column]], UUID(last[0]))
+    page = {"anomalies": [_plain_row(r) or _model_row(r) for r in rows[:limit]], "next_cursor": next_cursor}
+    return orjson.dumps(page).decode()
+
+
+# positions in _JSON_LIST_COLUMNS
+_COLUMN_INDEX = {"detected_at": 9, "score": 10, "estimated_hourly_usd": 12}
+_NAMES = [c.strip().split("::")[0] for c in _LIST_COLUMNS.split(",")]
+_STATUSES = frozenset(s.value for s in AnomalyStatus)
+_SEVERITIES = frozenset(s.value for s in Severity)
+_WITHHELD = frozenset({None, "shadow", "panic"})
+# in attributes' jsonb text: a number below 1e-4 (json writes 1e-05, orjson 0.00001), or 19+ digits
+# (orjson reads integers beyond 64 bits as floats, json as integers)
+_ODD_NUMBER = re.compile(r"0\.0000|\d{19}")
+_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
+
+
+def _plain_row(row: tuple) -> dict[str, object] | None:
+    """The row as ``AnomalyRow`` dumps it in JSON mode, in values orjson writes exactly as ``json`` does
+    (a summary json would escape is embedded as json writes it); None if any value is not that plain."""
+    (id_, tenant, account, region, service, rtype, resource_ids, event_ids, actor, detected) = row[:10]
+    (score, severity, usd, status, summary, components, attributes, snoozed, withheld) = row[10:]
+    try:
+        text = "".join((account, region, service, rtype, actor, components, attributes, *resource_ids, *event_ids))
+    except TypeError:  # a NULL: the model decides
+        return None
+    if not (
+        text.isascii()
+        and "\x7f" not in text
+        and (1e-4 <= score <= 1 or score == 0)
+        and (1e-4 <= abs(usd) < math.inf or usd == 0)
+        and severity in _SEVERITIES
+        and status in _STATUSES
+        and withheld in _WITHHELD
+        and (attributes == "{}" or not _ODD_NUMBER.search(attributes))
+    ):
+        return None
+    if not summary.isascii() or "\x7f" in summary:  # "3 × m5.large": json escapes it, so embed what json writes
+        summary = orjson.Fragment(encode_basestring_ascii(summary))
+    parts = _plain_components(components)
+    attrs = orjson.loads(attributes)
+    if parts is None or type(attrs) is not dict:
+        return None
+    when = detected.isoformat()
+    return {
+        "id": id_,
+        "tenant_id": tenant,
+        "account_id": account,
+        "region": region,
+        "service": service,
+        "resource_type": rtype,
+        "resource_ids": resource_ids,
+        "event_ids": event_ids,
+        "actor": actor,
+        "detected_at": when[:-6] + "Z" if when.endswith("+00:00") else _iso(detected),
+        "score": score,
+        "severity": severity,
+        "estimated_hourly_usd": usd,
+        "status": status,
+        "summary": summary,
+        "components": parts,
+        "attributes": attrs,
+        "snoozed_until": None if snoozed is None else _iso(snoozed),
+        "notify_withheld": withheld,
+    }
+
+
+def _plain_components(text: str) -> list[dict[str, object]] | None:
+    """``ScoreComponent`` dumps (name, value as a float in [0, 1], reason) from ASCII jsonb text, or None."""
+    parts = orjson.loads(text)
+    if type(parts) is not list:
+        return None
+    out = []
+    for part in parts:
+        if type(part) is not dict:
+            return None
+        name, value, reason = part.get("name"), part.get("value"), part.get("reason")
+        if type(name) is not str or type(reason) is not str or type(value) not in (int, float):
+            return None
+        if not (1e-4 <= value <= 1 or value == 0):
+            return None
+        value = float(value)
+        out.append({"name": name, "value": value, "reason": reason})
+    return out
+
+
+def _model_row(row: tuple) -> orjson.Fragment:
+    """Any other row: made by the model, as the resolver would (a row the model refuses raises here)."""
+    values = dict(zip(_NAMES, row, strict=True))
+    values["components"] = json.loads(values["components"])
+    values["attributes"] = json.loads(values["attributes"])
+    dumped = AnomalyRow.model_validate(values).model_dump(mode="json")
+    return orjson.Fragment(json.dumps(dumped, separators=(",", ":")))
+
+
+def _iso(value: datetime) -> str:
+    """A timestamp as pydantic writes it: ISO 8601, Z for UTC."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else str(_DATETIME.dump_python(value, mode="json"))
 
 
 def cloudtrail_url(region: str, event_id: str) -> str:

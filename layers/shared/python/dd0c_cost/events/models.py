@@ -112,6 +112,11 @@ class NotifyMessage(BaseModel):
     tenant_id: UUID
     anomaly_id: UUID
     revision: int = 1
+    redeliver: bool = Field(
+        default=False,
+        description="sent again because the tenant installed Slack or changed its routes: posted if the "
+        "anomaly is still undelivered, ignored otherwise",
+    )
 
 
 class TicketMessage(BaseModel):

@@ -142,6 +142,13 @@ def choose_channel(routes: list[store.Route], anomaly: Anomaly, fallback: str | 
     return None
 
 
+def governance_rule(target: Target | Undelivered) -> str | None:
+    """The governance rule named after the route that takes an alert (``route:service:ec2``,
+    ``route:default``, ``route:workspace_default``): a mode set on it overrides the tenant's for
+    the alerts on that route. None when nothing takes the alert."""
+    return f"route:{target.route}" if isinstance(target, Target) else None
+
+
 def target_for(conn: Connection, anomaly: Anomaly, settings: Settings) -> Target | Undelivered:
     """Where ``anomaly``'s message goes, inside a tenant transaction for its tenant."""
     workspace = workspace_for(conn, anomaly.tenant_id, settings)

@@ -148,7 +148,8 @@ def load_builtin_actions() -> None:
     """Import the modules that register the built-in actions (idempotent)."""
     import dd0c_cost.notify.actions
     import dd0c_cost.remediation.slack
-    import dd0c_cost.tickets.slack  # noqa: F401  (Create ticket, its modal)
+    import dd0c_cost.tickets.slack
+    import dd0c_cost.zombies.actions  # noqa: F401  (zombie status actions, the zombie subject)
 
 
 def known_actions() -> dict[str, tuple[str, ...]]:

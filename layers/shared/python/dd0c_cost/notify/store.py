@@ -151,15 +151,35 @@ def slack_message_of(conn: Connection, anomaly_id: UUID) -> tuple[str | None, st
     return (row["slack_channel"], row["slack_ts"]) if row else (None, None)
 
 
-def mark_notified(conn: Connection, anomaly_id: UUID, revision: int, channel: str | None, ts: str | None) -> bool:
-    """Record a post; False if this revision was already posted (redelivered notify message)."""
+def mark_notified(
+    conn: Connection, anomaly_id: UUID, revision: int, channel: str | None, ts: str | None, *, again: bool = False
+) -> bool:
+    """Record a post; False if this revision was already posted (redelivered notify message).
+    ``again``: an alert kept undelivered, posted now that the tenant has Slack or a route."""
     row = conn.execute(
         """UPDATE dd0c.anomalies SET notified_revision = %s, notify_withheld = NULL,
                slack_channel = COALESCE(%s, slack_channel), slack_ts = COALESCE(%s, slack_ts)
-           WHERE id = %s AND notified_revision < %s RETURNING id""",
-        [revision, channel, ts, anomaly_id, revision],
+           WHERE id = %s AND (notified_revision < %s OR (%s AND delivery_status = 'undelivered')) RETURNING id""",
+        [revision, channel, ts, anomaly_id, revision, again],
     ).fetchone()
     return row is not None
+
+
+def undelivered_since(conn: Connection, since: datetime, limit: int) -> list[dict]:
+    """Open anomalies kept undelivered, detected at or after ``since`` (event time), newest first:
+    what to send again when the tenant installs Slack or changes its routes."""
+    return conn.execute(
+        """SELECT id, revision FROM dd0c.anomalies
+           WHERE tenant_id = dd0c.current_tenant() AND delivery_status = 'undelivered' AND status = 'open'
+             AND detected_at >= %s
+           ORDER BY detected_at DESC, id LIMIT %s""",
+        [since, limit],
+    ).fetchall()
+
+
+def is_undelivered(conn: Connection, anomaly_id: UUID) -> bool:
+    row = conn.execute("SELECT delivery_status FROM dd0c.anomalies WHERE id = %s", [anomaly_id]).fetchone()
+    return row is not None and row["delivery_status"] == "undelivered"
 
 
 def notified_revision(conn: Connection, anomaly_id: UUID) -> int | None:
@@ -260,6 +280,21 @@ def delivery_of(conn: Connection, anomaly_id: UUID) -> dict | None:
         "channel": row["slack_channel"],
         "ts": row["slack_ts"],
     }
+
+
+def explanation_of(conn: Connection, anomaly_id: UUID) -> dict | None:
+    return conn.execute("SELECT status, text FROM dd0c.explanations WHERE anomaly_id = %s", [anomaly_id]).fetchone()
+
+
+def save_explanation(
+    conn: Connection, tenant_id: UUID, anomaly_id: UUID, status: str, text: str | None, model: str | None
+) -> None:
+    conn.execute(
+        """INSERT INTO dd0c.explanations (anomaly_id, tenant_id, status, text, model) VALUES (%s, %s, %s, %s, %s)
+           ON CONFLICT (anomaly_id) DO UPDATE SET status = EXCLUDED.status, text = EXCLUDED.text,
+               model = EXCLUDED.model, created_at = now()""",
+        [anomaly_id, tenant_id, status, text, model],
+    )
 
 
 def account_name(conn: Connection, account_id: str) -> str | None:

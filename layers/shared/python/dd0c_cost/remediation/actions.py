@@ -321,7 +321,15 @@ MUTATING_IAM_ACTIONS = tuple(
 
 
 def actions_for(resource_type: str | None, attrs: dict) -> list[ActionDef]:
-    return [a for a in ACTIONS if resource_type in a.resource_types and a.applies(attrs)]
+    """The actions this subject may be offered and asked for. A subject that narrows them (a zombie
+    finding's ``allowed_remediations``: never terminate, nothing for "fix in owner" or suspects)
+    gets only those, whatever a click asks for."""
+    allowed = attrs.get("allowed_remediations")
+    return [
+        a
+        for a in ACTIONS
+        if resource_type in a.resource_types and a.applies(attrs) and (allowed is None or a.id in allowed)
+    ]
 
 
 __all__ = [

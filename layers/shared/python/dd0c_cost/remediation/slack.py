@@ -297,6 +297,15 @@ def confirm_remediation(action: SlackAction, ctx: ActionContext) -> Reply:
         if request is None or subject is None or request.subject_id != subject.id:
             return Reply.refused("not_found", "This request is not one of yours.", modal_block=BLOCK_ERROR)
         definition = BY_ID[request.action]
+        if definition not in actions_for(subject.resource_type, subject_attrs(subject)):
+            return _refuse(  # e.g. the zombie finding was ignored or found busy since the dialog opened
+                ctx.conn,
+                action,
+                subject_key,
+                "unknown_action",
+                "That action no longer applies to this resource.",
+                modal=True,
+            )
         refusal = gate(ctx, ctx.conn, action, subject)
         if refusal:
             return _refuse(ctx.conn, action, subject_key, *refusal, modal=True)

@@ -20,7 +20,7 @@ from dd0c_cost.notify.registry import ActionContext, load_builtin_actions, load_
 from dd0c_cost.notify.slack import SlackNotifyError, get_notifier
 from dd0c_cost.onboarding import REMEDIATOR_ROLE_NAME
 from dd0c_cost.remediation import store
-from dd0c_cost.remediation.actions import BY_ID, Done, Next, Protected, Wait
+from dd0c_cost.remediation.actions import BY_ID, Done, Next, Protected, Wait, actions_for
 from dd0c_cost.settings import get_settings
 from dd0c_cost.topology import REMEDIATIONS, TOPOLOGY
 
@@ -145,6 +145,31 @@ class _Run:
             else ActionContext(self.conn, self.settings, workspace, get_notifier())
         )
         definition = BY_ID[request.action]
+        refused = self._preflight(request, definition, decision, settings, row)
+        if refused is not None:
+            return refused
+        try:
+            session = customer_session(
+                request.account_id,
+                request.region,
+                REMEDIATOR_ROLE_NAME,
+                row["external_id"],
+                f"dd0c-cost-{str(request.id)[:8]}",
+            )
+        except Exception as exc:  # noqa: BLE001 - any AWS refusal to assume the role ends here, shown to people
+            message, retryable = _aws_error(exc)
+            return self._failed(request, message, retryable)
+        return self._steps(request, definition, session)
+
+    def _preflight(self, request: store.Remediation, definition, decision, settings, row) -> str | None:
+        """The checks at execution time; the request's end status if one refuses, else None."""
+        subject = self.subject
+        if subject is None or definition not in actions_for(subject.resource_type, subject.attributes):
+            # A request the subject does not allow (a forged click that got this far, or a zombie
+            # finding ignored or busy again since the confirmation): refused, nothing is called.
+            why = "the action does not apply to this subject"
+            self.audit("refused", state="unknown_action", reason=why, detail={"remediation_id": str(request.id)})
+            return self.end(request, "refused", f"⛔ Not done: {why}.", error=why)
         if not decision:
             self.audit(
                 "withheld",
@@ -170,18 +195,7 @@ class _Run:
                 "❌ Not done: remediation is disabled or the account is not connected.",
                 error="remediation disabled or account not connected",
             )
-        try:
-            session = customer_session(
-                request.account_id,
-                request.region,
-                REMEDIATOR_ROLE_NAME,
-                row["external_id"],
-                f"dd0c-cost-{str(request.id)[:8]}",
-            )
-        except Exception as exc:  # noqa: BLE001 - any AWS refusal to assume the role ends here, shown to people
-            message, retryable = _aws_error(exc)
-            return self._failed(request, message, retryable)
-        return self._steps(request, definition, session)
+        return None
 
     def _steps(self, request: store.Remediation, definition, session) -> str:
         step = request.step or definition.first_step

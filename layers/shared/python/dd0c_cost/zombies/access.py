@@ -40,14 +40,24 @@ def new_session(**credentials):
     return boto3.Session(botocore_session=core, **credentials)
 
 
+def partition_of(region: str | None) -> str:
+    """The AWS partition a region belongs to (the hunter assumes roles in its own partition)."""
+    if region and region.startswith("cn-"):
+        return "aws-cn"
+    if region and region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 def reader_role_arn(account_id: str, partition: str = "aws") -> str:
     return f"arn:{partition}:iam::{account_id}:role/{READER_ROLE_NAME}"
 
 
-def reader_session(account_id: str, external_id: str, *, partition: str = "aws", base_session=None):
+def reader_session(account_id: str, external_id: str, *, partition: str | None = None, base_session=None):
     """A boto3 Session acting as the customer's ``dd0c-reader`` role. Raises botocore's
     ClientError (AccessDenied when the role is missing or the ExternalId does not match)."""
     base = base_session or new_session()
+    partition = partition or partition_of(base.region_name)
     sts = base.client("sts", config=CLIENT_CONFIG)
     credentials = sts.assume_role(
         RoleArn=reader_role_arn(account_id, partition),

@@ -17,6 +17,7 @@ Tenant API (API key):
 from __future__ import annotations
 
 import json
+import logging
 from typing import Literal
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -30,6 +31,7 @@ from dd0c_cost.db.connection import get_connection, tenant_transaction
 from dd0c_cost.settings import get_settings
 
 router = APIGatewayHttpRouter()
+logger = logging.getLogger(__name__)
 
 CHANNEL_PATTERN = r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{6,20})$"
 SEVERITIES = ("low", "medium", "high", "critical")
@@ -163,7 +165,17 @@ def slack_oauth_redirect() -> Response[str]:
         )
     except InstallError as exc:
         return _html(exc.status, page_renderer().render_failure_page(exc.reason), cookies=[clear])
+    _redeliver(result.tenant_id, f"install:{result.installation.id}:{result.installation.installed_at.isoformat()}")
     return _html(200, result.page, cookies=[clear])
+
+
+def _redeliver(tenant_id, trigger: str) -> None:
+    """Alerts kept undelivered for want of an installation or a route go out now (notify.redeliver)."""
+    from dd0c_cost.notify.redeliver import redeliver_undelivered
+
+    count = redeliver_undelivered(get_connection(), tenant_id, trigger=trigger)
+    if count:
+        logger.info("queued %d undelivered alerts again (%s)", count, trigger.split(":", 1)[0])
 
 
 # --- Slack's requests --------------------------------------------------------------------------
@@ -287,7 +299,9 @@ def put_routes(routes: SlackRoutes) -> SlackStatus:
     tenant_id = authenticated_tenant(router.current_event, write=True)
     conn = get_connection()
     replace_routes(conn, tenant_id, routes, by="api")
-    return slack_status(conn, tenant_id)
+    status = slack_status(conn, tenant_id)
+    _redeliver(tenant_id, "routes:" + status.routes.model_dump_json())
+    return status
 
 
 __all__ = ["router"]

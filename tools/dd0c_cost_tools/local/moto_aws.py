@@ -1,5 +1,5 @@
-"""Test support for the zombie hunter on moto: seeding resources with past creation times, daily
-CloudWatch datapoints, and one honest adapter where moto's CloudWatch differs from AWS.
+"""The zombie hunter on moto (tests, the demo, the benchmark): seeding resources with past creation
+times, daily CloudWatch datapoints, and one honest adapter where moto's CloudWatch differs from AWS.
 
 moto's ``GetMetricData`` ignores the namespace of a query that has dimensions, accepts more
 than 500 queries, and rescans every datapoint for every query and period. ``cloudwatch_like_aws``
@@ -147,6 +147,27 @@ def put_daily(
         )
     for start in range(0, len(data), 1000):
         cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start : start + 1000])
+
+
+def put_many(cloudwatch, namespace: str, items: Iterable[tuple[str, Mapping[str, str], date, float]]) -> int:
+    """Many daily datapoints (metric, dimensions, day, value) in calls of 1,000; returns the calls."""
+    data = [
+        {
+            "MetricName": metric,
+            "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()],
+            "Timestamp": datetime(day.year, day.month, day.day, 12, tzinfo=UTC),
+            "StatisticValues": {
+                "SampleCount": 1,
+                "Sum": float(value),
+                "Minimum": float(value),
+                "Maximum": float(value),
+            },
+        }
+        for metric, dims, day, value in items
+    ]
+    for start in range(0, len(data), 1000):
+        cloudwatch.put_metric_data(Namespace=namespace, MetricData=data[start : start + 1000])
+    return (len(data) + 999) // 1000
 
 
 def days_before(scan_time: datetime, count: int) -> list[date]:

@@ -1,0 +1,266 @@
+"""GET /v1/anomalies answers plainly valid requests without the resolver's per-request machinery
+(``api.routes.anomalies.list_fast``, the page written from its rows by ``list_anomalies_json``).
+Every response must be byte for byte what the resolver's route makes of the pydantic models: the
+same status, headers and body, on rows with every kind of odd value, for every sort, filter, page
+size and cursor, and for bad requests (which the fast path hands back to the route)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+import pytest
+
+from dd0c_cost import auth
+from dd0c_cost.api.routes import anomalies as route
+from dd0c_cost.auth import keys
+from dd0c_cost.dashboard import anomalies as queries
+from dd0c_cost.db import operator
+from dd0c_cost.db.connection import open_connection, tenant_transaction
+from dd0c_cost_tools.local.runner import LambdaContext
+from dd0c_cost_tools.local.serve import apigw_v2_event
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+ZSCORE = [{"name": "zscore", "value": 0.8, "reason": "far above the level"}]
+
+# (what makes the row odd, column overrides, who writes it): "plain" rows are written from their values
+# (a summary json escapes embedded as json writes it), "model" rows by their pydantic model
+ODD = [
+    ("non-ASCII summary", {"summary": "dev launched 3 × m5.large 😀"}, "plain"),
+    ("DEL and controls in the summary", {"summary": 'tab\there "quoted" \\ new\nline \x01 \x7f'}, "plain"),
+    ("non-ASCII actor", {"actor": "dév"}, "model"),
+    ("non-ASCII resource and event ids", {"resource_ids": ["i-é1", "i-2"], "event_ids": ["ev-ß"]}, "model"),
+    ("DEL in the actor", {"actor": "a\x7fb"}, "model"),
+    ("a tiny $/h", {"estimated_hourly_usd": 1e-05}, "model"),
+    ("a tinier $/h", {"estimated_hourly_usd": -3e-09}, "model"),
+    ("a huge $/h", {"estimated_hourly_usd": 1.5e16}, "plain"),
+    ("NaN $/h", {"estimated_hourly_usd": math.nan}, "model"),
+    ("negative zero $/h", {"estimated_hourly_usd": -0.0, "score": 0.0}, "plain"),
+    ("integer component value, extra key", {"components": [{"name": "a", "value": 1, "reason": "r", "w": 2}]}, "plain"),
+    ("tiny component value", {"components": [{"name": "a", "value": 0.00001, "reason": "r"}]}, "model"),
+    ("non-ASCII component reason", {"components": [{"name": "a", "value": 0.5, "reason": "≥ 3σ"}]}, "model"),
+    ("nested attributes", {"components": [], "attributes": {"n": {"a": [1, 2.5, None, True]}}}, "plain"),
+    ("tiny attribute", {"attributes": {"rate": 0.00001}}, "model"),
+    ("integer beyond 64 bits", {"attributes": {"big": 123456789012345678901234}}, "model"),
+    ("non-ASCII attribute key", {"attributes": {"ключ": "значение", "q": 3}}, "model"),
+    ("DEL in an attribute", {"attributes": {"s": "a\x7fb"}}, "model"),
+    ("withheld (shadow), snoozed with microseconds", {"notify_withheld": "shadow", "status": "snoozed"}, "plain"),
+    ("withheld (panic), no resources", {"notify_withheld": "panic", "resource_ids": []}, "plain"),
+]
+
+
+def _when(i: int) -> datetime:
+    return T0 + timedelta(minutes=37 * i, microseconds=(i * 1013) % 7 and i * 1013)  # some with microseconds
+
+
+def _insert(conn, tenant, account, i, **over):
+    when = _when(i)
+    values = {
+        "account_id": account,
+        "region": ["us-east-1", "eu-west-1"][i % 2],
+        "service": ["ec2", "rds", "ebs"][i % 3],
+        "resource_type": ["ec2:instance", "rds:db-instance", "ec2:volume"][i % 3],
+        "resource_ids": [f"i-{account}-{i}"],
+        "event_ids": [f"{account}-e{i}"],
+        "actor": f"arn:aws:iam::{account}:user/dev{i % 5}",
+        "detected_at": when,
+        "score": round((i * 0.137) % 1, 3),
+        "severity": ["low", "medium", "high", "critical"][i % 4],
+        "estimated_hourly_usd": round(0.25 + (i * 7.31) % 90, 2),
+        "status": ["open", "open", "acknowledged", "expected", "false_positive"][i % 5],
+        "summary": f"dev{i % 5} launched {1 + i % 4} x m5.large",
+        "components": ZSCORE,
+        "attributes": {"instance_type": "m5.large", "quantity": 1 + i % 4},
+        "snoozed_until": None,
+        "notify_withheld": None,
+        **over,
+    }
+    if values["status"] == "snoozed":
+        values["snoozed_until"] = when + timedelta(hours=4, microseconds=123)
+    cols = list(values)
+    conn.execute(
+        f"INSERT INTO dd0c.anomalies (tenant_id, {', '.join(cols)}) VALUES (%s, "
+        + ", ".join("%s::jsonb" if c in ("components", "attributes") else "%s" for c in cols)
+        + ")",
+        [tenant, *(json.dumps(values[c]) if c in ("components", "attributes") else values[c] for c in cols)],
+    )
+
+
+@pytest.fixture
+def world(app_env, db_url, operator_conn):
+    a = operator.ensure_tenant(operator_conn, "tenant-a")
+    b = operator.ensure_tenant(operator_conn, "tenant-b")
+    conn = open_connection(db_url)
+    with tenant_transaction(conn, a):
+        for i in range(24):
+            _insert(conn, a, "111111111111" if i % 4 else "333333333333", i)
+        for j, (_, over, _) in enumerate(ODD):
+            _insert(conn, a, "111111111111", 24 + j, **over)
+    with tenant_transaction(conn, b):
+        for i in range(3):
+            _insert(conn, b, "222222222222", i)
+    conn.close()
+    auth.CACHE.clear()
+    secret = {"a": keys.create_key(operator_conn, a, scope="read")[0], "b": keys.create_key(operator_conn, b)[0]}
+    from dd0c_cost.api.app import app
+
+    answered: list[bool] = []
+    generic = [False]
+    fast = route.list_fast
+
+    def spy(event):
+        if generic[0]:
+            return None
+        result = fast(event)
+        answered.append(result is not None)
+        return result
+
+    route.list_fast = spy  # the resolver looks it up on every request
+
+    def both(query: str | dict | None = None, *, key: str | None = "a", event_override=None):
+        """The app's response, and the app's response with the fast path off (the route answers)."""
+        raw = query if isinstance(query, str) else urlencode(query or {})
+        headers = {"authorization": f"Bearer {secret.get(key, key)}"} if key else {}
+        event = apigw_v2_event("GET", "/v1/anomalies" + (f"?{raw}" if raw else ""), headers, b"", "127.0.0.1")
+        if event_override:
+            event_override(event)
+        answered.clear()
+        got = app.resolve(copy.deepcopy(event), LambdaContext("api"))
+        generic[0] = True
+        try:
+            want = app.resolve(copy.deepcopy(event), LambdaContext("api"))
+        finally:
+            generic[0] = False
+        return got, want, answered[0]
+
+    yield both
+    route.list_fast = fast
+
+
+SORTS = ["-detected_at", "detected_at", "-estimated_hourly_usd", "estimated_hourly_usd", "-score", "score"]
+
+
+def test_every_page_of_every_sort_is_the_routes_response_byte_for_byte(world):
+    for sort, limit in [(sort, limit) for sort in SORTS for limit in (3, 40)]:
+        query = {"sort": sort, "limit": limit}
+        pages = 0
+        while True:
+            got, want, fast = world(query)
+            assert got == want, (sort, limit, pages)
+            pages += 1
+            if got["statusCode"] != 200:  # a cursor on NaN $/h: the route refuses it (400), so does the app
+                assert not fast and "estimated_hourly_usd" in sort
+                break
+            assert fast, "a plainly valid request is answered by the fast path"
+            cursor = json.loads(got["body"])["next_cursor"]
+            if not cursor:
+                break
+            query = {**query, "cursor": cursor}
+        assert pages >= (2 if limit == 40 else 14)
+
+
+FILTERS = [
+    {},
+    {"limit": 200},
+    {"limit": 1},
+    {"status": "open"},
+    {"status": "open,snoozed,open", "severity": "critical,high"},
+    {"status": ""},
+    {"account": "333333333333", "service": "ec2,rds"},
+    {"kind": "ec2:volume", "sort": "score"},
+    {"actor": "dev3"},
+    {"actor": "dév"},
+    {"actor": "_%\\"},
+    {"since": "2026-11-02T12:00:00Z", "until": "2026-11-03T00:00:00+02:00"},
+    {"until": "1793613600"},
+    {"limit": 100, "unknown": "ignored"},
+]
+
+
+def test_filters_are_the_routes_response_byte_for_byte(world):
+    for query in FILTERS:
+        got, want, fast = world(query)
+        assert got == want and got["statusCode"] == 200, query
+        assert fast, query
+
+
+# (query, the route's status): the fast path declines each; the route answers as it always did
+BAD = [
+    ({"limit": 0}, 400),
+    ({"limit": 201}, 400),
+    ({"limit": "05"}, 200),  # the route's int reads these; the fast path takes only plain digits
+    ({"limit": " 5"}, 200),
+    ({"limit": "five"}, 400),
+    ({"limit": ""}, 400),
+    ({"sort": "-bogus"}, 400),
+    ({"sort": ""}, 400),
+    ({"status": "open,bogus"}, 400),
+    ({"account": "12345"}, 400),
+    ({"cursor": "not-a-cursor"}, 400),
+    ({"cursor": "x" * 401}, 400),
+    ({"actor": "a" * 201}, 400),
+    ({"since": "2026-11-02T12:00:00"}, 400),
+    ({"since": "2026-11-02"}, 400),
+    ({"since": "yesterday"}, 400),
+    ("status=open&status=acknowledged", 200),  # as the local server passes it: the last one
+    ("limit=5&limit=6", 200),
+]
+
+
+def test_odd_and_bad_requests_go_to_the_route_and_get_its_answer(world):
+    for query, status in BAD:
+        got, want, fast = world(query)
+        assert got == want and got["statusCode"] == status, query
+        assert not fast, query
+
+
+def test_a_cursor_for_another_sort_bad_credentials_and_api_gateways_repeated_parameters(world):
+    got, _, _ = world({"limit": 2})
+    cursor = json.loads(got["body"])["next_cursor"]
+    got, want, fast = world({"limit": 2, "cursor": cursor, "sort": "score"})
+    assert got == want and got["statusCode"] == 400 and not fast
+    for key in (None, "dd0c_not_a_key"):
+        got, want, fast = world({"limit": 2}, key=key)
+        assert got == want and got["statusCode"] == 401 and not fast
+
+    def comma_joined(event):  # API Gateway joins a repeated parameter with commas
+        event["queryStringParameters"] = {"status": "open,acknowledged"}
+
+    got, want, fast = world("status=open&status=acknowledged", event_override=comma_joined)
+    assert got == want and got["statusCode"] == 400 and not fast
+    got, want, fast = world({"limit": 5}, key="b")  # another tenant: its own three rows
+    assert got == want and fast and len(json.loads(got["body"])["anomalies"]) == 3
+
+
+def test_ordinary_rows_build_no_model_and_odd_rows_are_made_by_theirs(world, monkeypatch):
+    """The speed is real: ordinary rows skip the models; rows orjson would write differently use them."""
+    made: list[str] = []
+    model_row = queries._model_row
+
+    def spy(row):
+        made.append(row[9])  # detected_at: which inserted row
+        return model_row(row)
+
+    monkeypatch.setattr(queries, "_model_row", spy)
+    got, want, fast = world({"limit": 200, "sort": "detected_at"})
+    assert got == want and fast
+    assert len(json.loads(got["body"], parse_constant=str)["anomalies"]) == 24 + len(ODD)
+    assert sorted(made) == [_when(24 + j) for j, odd in enumerate(ODD) if odd[2] == "model"]
+
+
+def test_a_body_or_an_error_in_the_fast_path_leaves_the_answer_to_the_route(world, monkeypatch):
+    def with_bad_body(event):
+        event["body"], event["isBase64Encoded"] = "not base64!", True
+
+    got, want, fast = world({"limit": 5}, event_override=with_bad_body)
+    assert got == want and got["statusCode"] == 400 and not fast
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the fast path")
+
+    monkeypatch.setattr(queries, "list_anomalies_json", broken)
+    got, want, fast = world({"limit": 5})
+    assert got == want and got["statusCode"] == 200 and not fast
