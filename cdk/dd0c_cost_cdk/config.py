@@ -29,7 +29,7 @@ LAMBDA_RUNTIME = "python3.11"  # Amazon Linux 2; the deps layer is built for cp3
 DATABASE_NAME = "dd0c"  # matches the default in dd0c_cost.db.connection.resolve_database_url
 DATABASE_ADMIN_USER = "dd0c_admin"
 DATABASE_APP_LOGIN = "dd0c_app_login"
-DATABASE_NORMALIZER_LOGIN = "dd0c_normalizer_login"  # member of dd0c_normalizer (migration 008)
+# The functions with a database role of their own log in as topology.DATABASE_ROLES[*].login.
 DATABASE_PORT = 5432
 
 BUILD_DEPS_SCRIPT = "scripts/build_deps_layer.sh"

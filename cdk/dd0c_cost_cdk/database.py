@@ -8,11 +8,12 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from constructs import Construct
 
+from dd0c_cost.topology import DATABASE_ROLES
+
 from .config import (
     DATABASE_ADMIN_USER,
     DATABASE_APP_LOGIN,
     DATABASE_NAME,
-    DATABASE_NORMALIZER_LOGIN,
     DATABASE_PORT,
     DeployConfig,
 )
@@ -51,14 +52,18 @@ class Database(Construct):
         self.app_secret = rds.DatabaseSecret(
             self, "AppSecret", username=DATABASE_APP_LOGIN, dbname=DATABASE_NAME, secret_name=f"{prefix}/database/app"
         )
-        # The normalize function's login: dd0c_app plus the account -> tenant lookup (migration 008).
-        self.normalizer_secret = rds.DatabaseSecret(
-            self,
-            "NormalizerSecret",
-            username=DATABASE_NORMALIZER_LOGIN,
-            dbname=DATABASE_NAME,
-            secret_name=f"{prefix}/database/normalizer",
-        )
+        # One login per function with a role of its own (dd0c_app plus one cross-tenant door:
+        # the normaliser's account -> tenant lookup, the sweeper's list of unsent alerts...).
+        self.role_secrets: dict[str, rds.DatabaseSecret] = {
+            spec.role: rds.DatabaseSecret(
+                self,
+                f"{spec.short.replace('_', ' ').title().replace(' ', '')}Secret",
+                username=spec.login,
+                dbname=DATABASE_NAME,
+                secret_name=f"{prefix}/database/{spec.short.replace('_', '-')}",
+            )
+            for spec in DATABASE_ROLES
+        }
 
         self.security_group = ec2.SecurityGroup(
             self,
@@ -102,7 +107,7 @@ class Database(Construct):
 
         # host/port/engine/dbClusterIdentifier are written into the app secret by the attachment.
         self.app_secret_attachment = self.app_secret.attach(self.cluster)
-        self.normalizer_secret_attachment = self.normalizer_secret.attach(self.cluster)
+        self.role_secret_attachments = {role: secret.attach(self.cluster) for role, secret in self.role_secrets.items()}
 
         # Functions -> database on 5432 only (adds the matching egress rule to the functions SG).
         self.cluster.connections.allow_from(
@@ -129,7 +134,7 @@ class Database(Construct):
                 "Deletion protection was switched off explicitly with context dbDeletionProtection=false "
                 "for a disposable environment; the default is on.",
             )
-        for runtime_secret in (self.app_secret, self.normalizer_secret):
+        for runtime_secret in (self.app_secret, *self.role_secrets.values()):
             acknowledge(
                 runtime_secret,
                 "AwsSolutions-SMG4",
@@ -137,3 +142,7 @@ class Database(Construct):
                 "function on every deploy. Automatic rotation needs multi-user rotation plus connection "
                 "re-authentication in the functions; tracked as a follow-up in docs/deploy.md.",
             )
+
+    def runtime_secret(self, role: str):
+        """The secret of the runtime login that is a member of ``role`` (FunctionSpec.database_role)."""
+        return self.role_secrets.get(role, self.app_secret)

@@ -15,7 +15,7 @@ from constructs import Construct
 from dd0c_cost.observability import METRICS_NAMESPACE, TRACE_DISABLED_ENV, service_name
 from dd0c_cost.onboarding import READER_ROLE_NAME, REMEDIATOR_ROLE_NAME
 from dd0c_cost.settings import env_var
-from dd0c_cost.topology import INGEST, FunctionSpec, queue_url_env_var
+from dd0c_cost.topology import DATABASE_ROLES, INGEST, FunctionSpec, queue_url_env_var
 
 from .config import DeployConfig
 from .database import Database
@@ -116,15 +116,14 @@ class PipelineFunctions(Construct):
                 environment[env_var("rejects_queue_url")] = queues[INGEST].dlq.queue_url
             # Each function logs in as a member of the role the topology gives it (migration 008):
             # only the normaliser's login can resolve accounts to tenants.
-            runtime_secret = (
-                database.normalizer_secret if spec.database_role == "dd0c_normalizer" else database.app_secret
-            )
+            runtime_secret = database.runtime_secret(spec.database_role)
             if spec.needs_database:
                 environment[env_var("database_secret_arn")] = runtime_secret.secret_arn
             if spec.needs_admin_database:
                 environment[env_var("database_admin_secret_arn")] = database.admin_secret.secret_arn
             if spec.runs_on_deploy:  # the migrate function creates the runtime logins
-                environment[env_var("database_normalizer_secret_arn")] = database.normalizer_secret.secret_arn
+                for role_spec in DATABASE_ROLES:
+                    environment[role_spec.secret_env] = database.role_secrets[role_spec.role].secret_arn
             if spec.needs_slack:
                 environment[env_var("slack_secret_arn")] = slack.secret.secret_arn
                 environment[env_var("slack_channel")] = config.slack_channel
@@ -184,7 +183,8 @@ class PipelineFunctions(Construct):
             if spec.needs_admin_database:
                 database.admin_secret.grant_read(function)
             if spec.runs_on_deploy:
-                database.normalizer_secret.grant_read(function)
+                for secret in database.role_secrets.values():
+                    secret.grant_read(function)
             if spec.needs_slack:
                 slack.secret.grant_read(function)
             if spec.assumes_reader_role:

@@ -3,7 +3,7 @@ each tenant's daily Slack digest (once per tenant and day; one tenant's failure 
 
 from dd0c_cost import observability
 from dd0c_cost.db.connection import get_connection
-from dd0c_cost.notify.digest import post_all
+from dd0c_cost.notify.digest import DIGEST_ROLE, post_all
 from dd0c_cost.settings import get_settings
 
 logger = observability.logger("digest")
@@ -11,6 +11,6 @@ logger = observability.logger("digest")
 
 @logger.inject_lambda_context
 def handler(event: dict, context) -> dict:
-    counts = post_all(get_connection(), get_settings())
+    counts = post_all(get_connection(role=DIGEST_ROLE), get_settings())
     logger.info("daily digests", extra=counts)
     return counts

@@ -218,6 +218,11 @@ class FakeSlackAPI:
     def rate_limit_next(self, method: str, *, retry_after: int = 1) -> None:
         self.fail_next(method, "ratelimited", status=429, headers={"Retry-After": str(retry_after)})
 
+    def calm(self) -> None:
+        """Drop the scripted failures not yet used (a storm ends); the recorded calls stay."""
+        with self._lock:
+            self._failures.clear()
+
     def calls_to(self, method: str) -> list[RecordedCall]:
         with self._lock:
             return [c for c in self.calls if c.method == method]

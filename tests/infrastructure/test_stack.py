@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from dd0c_cost import observability
-from dd0c_cost.topology import INGEST, TOPOLOGY, physical_queue_name, queue_url_env_var
+from dd0c_cost.topology import DATABASE_ROLES, INGEST, TOPOLOGY, physical_queue_name, queue_url_env_var
 
 from .conftest import ALARM_EMAIL, CONNECTED_ACCOUNTS, ORGANIZATION_ID, Synth
 
@@ -203,7 +203,8 @@ def test_function_environment(synth: Synth, spec) -> None:
     if spec.needs_admin_database:
         expected["DATABASE_ADMIN_SECRET_ARN"] = ref(synth.logical_id(database.admin_secret))
     if spec.runs_on_deploy:
-        expected["DATABASE_NORMALIZER_SECRET_ARN"] = ref(synth.logical_id(database.normalizer_secret))
+        for role_spec in DATABASE_ROLES:
+            expected[role_spec.secret_env] = ref(synth.logical_id(database.role_secrets[role_spec.role]))
     if spec.needs_slack:
         expected["SLACK_SECRET_ARN"] = ref(synth.logical_id(synth.stack.slack.secret))
         expected["SLACK_CHANNEL"] = "#cost-alerts"
@@ -228,6 +229,7 @@ def test_every_variable_the_stack_sets_is_one_the_runtime_reads(synth: Synth) ->
 
     read = {env_var(name) for name in Settings.model_fields}
     read |= {queue_url_env_var(q.name) for q in TOPOLOGY.queues}
+    read |= {spec.secret_env for spec in DATABASE_ROLES}  # read by db.deploy (the migrate function)
     read |= {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL", observability.TRACE_DISABLED_ENV}
     for spec in TOPOLOGY.functions:
         variables = synth.resources[function_id(synth, spec.name)]["Properties"]["Environment"]["Variables"]
@@ -304,7 +306,8 @@ def test_function_reads_only_its_secrets(synth: Synth, spec) -> None:
     if spec.needs_admin_database:
         expected.add(json.dumps(ref(synth.logical_id(database.admin_secret))))
     if spec.runs_on_deploy:
-        expected.add(json.dumps(ref(synth.logical_id(database.normalizer_secret))))
+        for secret in database.role_secrets.values():
+            expected.add(json.dumps(ref(synth.logical_id(secret))))
     if spec.needs_slack:
         expected.add(json.dumps(ref(synth.logical_id(synth.stack.slack.secret))))
     readable = resources_for_action(role_statements(synth, spec.name), "secretsmanager:GetSecretValue")
@@ -478,20 +481,51 @@ def test_aurora_postgresql_serverless_v2_in_isolated_subnets(synth: Synth) -> No
 
 def runtime_secret(database, spec):
     """The secret of the login a function uses: the normaliser has its own (migration 008)."""
-    return database.normalizer_secret if spec.database_role == "dd0c_normalizer" else database.app_secret
+    return database.runtime_secret(spec.database_role)
 
 
-def test_only_the_normalising_functions_log_in_as_the_normaliser() -> None:
-    # the normaliser and the history import (which normalises through the bulk path)
-    assert [f.name for f in TOPOLOGY.functions if f.database_role != "dd0c_app"] == ["normalize", "history_import"]
+def test_each_cross_tenant_role_has_exactly_one_function() -> None:
+    from dd0c_cost.db.connection import NORMALIZER_ROLE
+    from dd0c_cost.notify.digest import DIGEST_ROLE
+    from dd0c_cost.notify.events import SLACK_EVENTS_ROLE
+    from dd0c_cost.notify.sweep import SWEEPER_ROLE
+    from dd0c_cost.usage import poller
+    from dd0c_cost.zombies import hunter
+
+    roles = {f.name: f.database_role for f in TOPOLOGY.functions if f.database_role != "dd0c_app"}
+    # one function per role, but for the history import: it normalises (the bulk path), so it
+    # shares the normaliser's role and login
+    assert sorted(r for f, r in roles.items() if f != "history_import") == sorted(spec.role for spec in DATABASE_ROLES)
+    # the role each function's code asks for is the one its login is a member of
+    assert roles == {
+        "normalize": NORMALIZER_ROLE,
+        "history_import": NORMALIZER_ROLE,
+        "notify_sweep": SWEEPER_ROLE,
+        "zombie_fanout": hunter.FANOUT_ROLE,
+        "usage_fanout": poller.FANOUT_ROLE,
+        "slack_events": SLACK_EVENTS_ROLE,
+        "digest": DIGEST_ROLE,
+    }
 
 
-def test_three_database_secrets_with_the_expected_logins(synth: Synth) -> None:
+def test_slack_events_reach_their_own_function_only() -> None:
+    (route,) = (r for r in TOPOLOGY.routes if r.path == "/slack/events")
+    assert route.function == "slack_events"
+    assert [r.path for r in TOPOLOGY.routes if r.function == "slack_events"] == ["/slack/events"]
+
+
+def test_the_sweeper_runs_every_five_minutes(synth: Synth) -> None:
+    rule = synth.resources[synth.logical_id(synth.stack.schedules["notify-sweep"].rule)]
+    assert rule["Properties"]["ScheduleExpression"] == "rate(5 minutes)"
+    assert rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [function_id(synth, "notify_sweep"), "Arn"]}
+
+
+def test_database_secrets_with_the_expected_logins(synth: Synth) -> None:
     database = synth.stack.database
     for secret, username in (
         (database.admin_secret, "dd0c_admin"),
         (database.app_secret, "dd0c_app_login"),
-        (database.normalizer_secret, "dd0c_normalizer_login"),
+        *((database.role_secrets[spec.role], spec.login) for spec in DATABASE_ROLES),
     ):
         props = synth.resources[synth.logical_id(secret)]["Properties"]
         template = json.loads(props["GenerateSecretString"]["SecretStringTemplate"])
@@ -501,7 +535,8 @@ def test_three_database_secrets_with_the_expected_logins(synth: Synth) -> None:
         for a in synth.of_type("AWS::SecretsManager::SecretTargetAttachment").values()
     }
     assert json.dumps(ref(synth.logical_id(database.app_secret))) in attached
-    assert json.dumps(ref(synth.logical_id(database.normalizer_secret))) in attached
+    for secret in database.role_secrets.values():
+        assert json.dumps(ref(synth.logical_id(secret))) in attached
     assert json.dumps(ref(synth.logical_id(database.admin_secret))) in attached
 
 

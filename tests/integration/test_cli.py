@@ -50,7 +50,18 @@ def test_replay_of_the_whole_corpus_adds_up_and_rejects_every_lookalike(db_url, 
     ]
     env = cli_env(db_url, tmp_path)
     summary = json.loads(run_cli(["replay", *files, "--tenant", "corpus", "--json"], env).stdout)
-    assert set(summary) == {"read", "cost_events", "not_cost_relevant", "rejected", "anomalies"}
+    assert set(summary) == {
+        "read",
+        "cost_events",
+        "not_cost_relevant",
+        "rejected",
+        "failed",
+        "scoring_failed",
+        "alerts_failed",
+        "alerts_resent",
+        "anomalies",
+    }
+    assert summary["failed"] == summary["scoring_failed"] == summary["alerts_failed"] == {}
     expected_records = sum(1 for f in files for line in Path(f).read_text().splitlines() if line.strip())
     assert summary["read"] == expected_records
     rejected = sum(summary["rejected"].values())
@@ -102,6 +113,10 @@ def test_replay_reports_a_malformed_line_with_its_reason_and_keeps_going(db_url,
         "cost_events": 2,
         "not_cost_relevant": 0,
         "rejected": {"malformed_json": 1},
+        "failed": {},
+        "scoring_failed": {},
+        "alerts_failed": {},
+        "alerts_resent": 0,
         "anomalies": 0,
     }
     reject = json.loads((tmp_path / "rejects" / "acme.jsonl").read_text())

@@ -130,9 +130,9 @@ def test_daily_digest_counts_yesterday_and_money_saved_and_posts_once(world, cap
     assert len([p for p in world.posts_in("T0ACME") if "digest" in p.params.get("text", "")]) == 1
     # the schedule's function: every tenant, each once
     from dd0c_cost.db.connection import get_connection
-    from dd0c_cost.notify.digest import post_all
+    from dd0c_cost.notify.digest import DIGEST_ROLE, post_all
     from dd0c_cost.settings import get_settings
 
-    counts = post_all(get_connection(), get_settings())
+    counts = post_all(get_connection(role=DIGEST_ROLE), get_settings())
     assert counts["tenants"] == 1 and counts["failed"] == 0
     assert date.fromisoformat(summary["day"]) == date(2026, 11, 2)

@@ -1,4 +1,4 @@
-"""Isolation in depth (migration 008): every door a runtime session could use to reach another
+"""Isolation in depth (migrations 008 and 019): every door a runtime session could use to reach another
 tenant, tried as the application role.
 
 Reproduces issue 7: any dd0c_app session could turn an account id into its tenant id;
@@ -18,6 +18,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from dd0c_cost.db import operator
 from dd0c_cost.db.connection import NORMALIZER_ROLE, open_connection, tenant_for_account, tenant_transaction
 from dd0c_cost.db.migrate import ensure_app_login
+from dd0c_cost.topology import DATABASE_ROLES
 
 A_ACCOUNT, B_ACCOUNT = "111111111111", "222222222222"
 EMPTY_LOAD = json.dumps({"series": ["x:ec2:instance"], "events": [], "accounts": [], "types": [], "novelty": {}})
@@ -116,6 +117,79 @@ def test_an_api_login_cannot_become_the_normaliser_but_the_normaliser_login_can_
         _drop_login(db_url, norm_name)
 
 
+# --- every cross-tenant door belongs to one role, whose only member is one function's login ----
+
+# How each role's door is called (topology.DATABASE_ROLES names the door).
+DOOR_CALLS = {
+    "dd0c.tenant_for_account": ("SELECT dd0c.tenant_for_account(%s)", [A_ACCOUNT]),
+    "dd0c.unsent_alerts": ("SELECT * FROM dd0c.unsent_alerts(10)", []),
+    "dd0c.zombie_scan_targets": ("SELECT * FROM dd0c.zombie_scan_targets()", []),
+    "dd0c.usage_poll_targets": ("SELECT * FROM dd0c.usage_poll_targets()", []),
+    "dd0c.all_tenant_ids": ("SELECT * FROM dd0c.all_tenant_ids()", []),
+    "dd0c.disable_slack_workspace": ("SELECT dd0c.disable_slack_workspace(NULL, 'T-NOBODY', 'uninstalled', NULL)", []),
+}
+
+
+@pytest.mark.parametrize("spec", DATABASE_ROLES, ids=lambda spec: spec.role)
+def test_each_cross_tenant_door_opens_for_its_role_only(spec, two_tenants, db_url):
+    _, _, conn, _ = two_tenants
+    statement, params = DOOR_CALLS[spec.door]
+    _refused(conn, None, statement, params)  # the application role
+    own = open_connection(db_url, spec.role)
+    try:
+        with own.transaction():
+            own.execute(statement, params)
+    finally:
+        own.close()
+
+
+@pytest.mark.parametrize("spec", DATABASE_ROLES, ids=lambda spec: spec.role)
+def test_each_role_adds_exactly_its_one_door_to_the_application_role(spec, db_url):
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            """SELECT 'dd0c.' || p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+               WHERE n.nspname = 'dd0c' AND p.prosecdef
+                 AND has_function_privilege(%s, p.oid, 'EXECUTE')
+                 AND NOT has_function_privilege('dd0c_app', p.oid, 'EXECUTE')""",
+            [spec.role],
+        ).fetchall()
+    assert [r[0] for r in rows] == [spec.door]
+
+
+def test_the_application_login_cannot_become_any_other_runtime_role(db_url):
+    api_name, api_url = _login(db_url, "dd0c_app")
+    try:
+        for spec in DATABASE_ROLES:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                open_connection(api_url, spec.role)
+    finally:
+        _drop_login(db_url, api_name)
+
+
+def test_the_sweeper_sees_ids_and_revisions_of_every_tenant(two_tenants, db_url):
+    a, b, _, _ = two_tenants
+    sweeper = open_connection(db_url, "dd0c_sweeper")
+    try:
+        with sweeper.transaction():
+            rows = sweeper.execute("SELECT * FROM dd0c.unsent_alerts(10)").fetchall()
+    finally:
+        sweeper.close()
+    assert sorted(r["tenant_id"] for r in rows) == sorted([a, b])
+    assert set(rows[0]) == {"tenant_id", "anomaly_id", "revision"}
+
+
+def test_an_explanation_cannot_point_at_another_tenants_anomaly(two_tenants):
+    a, b, conn, anomalies = two_tenants
+    with pytest.raises(psycopg.errors.ForeignKeyViolation), tenant_transaction(conn, a):
+        conn.execute(
+            "INSERT INTO dd0c.explanations (anomaly_id, tenant_id, status) VALUES (%s, %s, 'ok')", [anomalies[b], a]
+        )
+    with tenant_transaction(conn, a):
+        conn.execute(
+            "INSERT INTO dd0c.explanations (anomaly_id, tenant_id, status) VALUES (%s, %s, 'ok')", [anomalies[a], a]
+        )
+
+
 # --- the scorer's functions act for the transaction's tenant only ------------------------------
 
 
@@ -157,13 +231,7 @@ def test_feedback_cannot_point_at_another_tenants_anomaly(two_tenants):
 
 # Foreign keys between tenant tables without tenant_id, each with why no tenant can abuse it (to fix
 # in the owning migration: the rule is that they carry tenant_id).
-KNOWN_SINGLE_COLUMN_KEYS = {
-    "console_sessions_key_id_fkey": "migration 017: dd0c_app cannot write console_sessions; rows come only from "
-    "open_console_session, which takes tenant and key from one api_keys row",
-    "explanations_anomaly_id_fkey": "migration 015: OPEN, to include tenant_id (reported in the issue-7 note)",
-    "zombie_finding_history_finding_id_fkey": "migration 005: OPEN, to include tenant_id (reported in the issue-7 "
-    "note); a history row cannot change another tenant's finding, but the key reveals that a finding id exists",
-}
+KNOWN_SINGLE_COLUMN_KEYS: dict[str, str] = {}  # migration 019 gave the last three tenant_id
 
 
 def test_foreign_keys_between_tenant_tables_include_tenant_id(db_url):
@@ -230,15 +298,6 @@ KNOWN_DOORS = {
     "slack_oauth_state_tenant": "needs the OAuth state's secret (its hash); returns one tenant id",
     "consume_slack_oauth_state": "needs the OAuth state's secret (its hash); returns one tenant id",
 }
-# Open doors found by the test above in other issues' migrations, to move to a role of their own
-# (reported in the issue-7 note); listed so that any NEW door still fails the test.
-OPEN_DOORS = {
-    "zombie_scan_targets": "005: lists every tenant's accounts; only the zombie fan-out needs it (own role)",
-    "disable_slack_workspace": "010: disables any tenant's Slack install given a team id; only the events "
-    "route needs it (own role)",
-    "all_tenant_ids": "015: lists every tenant id; only the digest fan-out needs it (own role)",
-    "usage_poll_targets": "016: lists every tenant's polled accounts; only the usage fan-out needs it (own role)",
-}
 
 
 def test_the_application_roles_cross_tenant_functions_are_known(db_url):
@@ -247,4 +306,4 @@ def test_the_application_roles_cross_tenant_functions_are_known(db_url):
             """SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
                WHERE n.nspname = 'dd0c' AND p.prosecdef AND has_function_privilege('dd0c_app', p.oid, 'EXECUTE')"""
         ).fetchall()
-    assert {r[0] for r in rows} <= set(KNOWN_DOORS) | set(OPEN_DOORS), "a new SECURITY DEFINER door for dd0c_app"
+    assert {r[0] for r in rows} <= set(KNOWN_DOORS), "a new SECURITY DEFINER door for dd0c_app"

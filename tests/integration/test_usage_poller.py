@@ -12,6 +12,7 @@ import random
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import psycopg
 import pytest
 
 from dd0c_cost import onboarding
@@ -220,8 +221,12 @@ def test_fan_out_covers_connected_accounts_of_tenants_that_poll(local_pipeline, 
     conn = open_connection(db_url)
     with tenant_transaction(conn, quiet):
         store.set_settings(conn, quiet, by="test", enabled=False)
-    # the runtime role sees only (tenant, account) pairs through the door, nothing else
-    assert store.poll_targets(conn) == [(acme, ACCOUNT)]
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):  # not the application role's door
+        store.poll_targets(conn)
     conn.close()
+    # the fan-out's role sees only (tenant, account) pairs through the door, nothing else
+    fanout = open_connection(db_url, poller.FANOUT_ROLE)
+    assert store.poll_targets(fanout) == [(acme, ACCOUNT)]
+    fanout.close()
     result = local_pipeline.fire_schedule("usage-poll", HOUR + timedelta(minutes=5))
     assert result == {"hour": HOUR.isoformat(), "messages": 1}

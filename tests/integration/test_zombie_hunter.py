@@ -300,7 +300,7 @@ def test_a_poison_message_fails_only_itself_and_ends_in_the_dlq(hunt: Hunt) -> N
 def test_fan_out_gives_each_account_and_region_one_message_keyed_by_the_event_time(hunt: Hunt) -> None:
     from dd0c_cost.db.connection import get_connection
 
-    targets = hunter.scan_targets(get_connection())
+    targets = hunter.scan_targets(get_connection(role=hunter.FANOUT_ROLE))
     messages = hunter.messages_for("scan", SCAN, targets)
     assert sorted((m.account_id, m.region) for m in messages) == [
         (GOOD, OTHER_REGION),

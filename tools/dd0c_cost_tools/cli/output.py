@@ -98,8 +98,20 @@ def print_summary(summary, as_json: bool) -> None:
         [f"  {reason}", f"{count:,}"]
         for reason, count in sorted(summary.rejected.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
+    for label, counts in (
+        ("failed", summary.failed),
+        ("scoring failed", summary.scoring_failed),
+        ("alerts not posted", summary.alerts_failed),
+    ):
+        if counts:
+            rows.append([label, f"{sum(counts.values()):,}"])
+            rows += [
+                [f"  {name}", f"{count:,}"] for name, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+            ]
     rows.append(["anomalies", f"{summary.anomalies:,}"])
-    if rejected_total:
+    if summary.alerts_resent:
+        rows.append(["earlier alerts sent", f"{summary.alerts_resent:,}"])
+    if rejected_total or summary.faults:
         rows.append(["rejects written to", str(summary.rejects_file)])
     grid = Table.grid(padding=(0, 3))
     grid.add_column()
@@ -107,6 +119,12 @@ def print_summary(summary, as_json: bool) -> None:
     for label, value in rows:
         grid.add_row(label, value)
     emit(grid)
+    if summary.faults:
+        print(
+            "some work failed because a dependency failed (not because of the input): fix the cause and run the "
+            "same command again; nothing is doubled",
+            file=sys.stderr,
+        )
 
 
 class Progress:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 import uuid
@@ -25,7 +26,7 @@ from dd0c_cost.events.cloudtrail import (
 )
 from dd0c_cost.events.models import IngestMessage
 from dd0c_cost.ingest_sources.sender import SQS_MAX_MESSAGE_BYTES
-from dd0c_cost.topology import INGEST, TOPOLOGY
+from dd0c_cost.topology import COST_EVENTS, INGEST, TOPOLOGY
 from dd0c_cost_tools.local.runner import LocalPipeline
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=None)
@@ -38,6 +39,12 @@ class ReplaySummary:
     cost_events: int = 0
     not_cost_relevant: int = 0
     rejected: Counter = field(default_factory=Counter)
+    # Faults are not bad input: records read but not processed because a dependency failed
+    # (by the failure's name); rerunning finishes them, and nothing is doubled.
+    failed: Counter = field(default_factory=Counter)
+    scoring_failed: Counter = field(default_factory=Counter)  # cost events the scorer could not score
+    alerts_failed: Counter = field(default_factory=Counter)  # anomaly revisions not posted
+    alerts_resent: int = 0  # unsent alerts of earlier runs, posted at the start of this one
     anomalies: int = 0
     tenant: str = ""
     rejects_file: str | None = None
@@ -56,8 +63,16 @@ class ReplaySummary:
             "cost_events": self.cost_events,
             "not_cost_relevant": self.not_cost_relevant,
             "rejected": dict(sorted(self.rejected.items())),
+            "failed": dict(sorted(self.failed.items())),
+            "scoring_failed": dict(sorted(self.scoring_failed.items())),
+            "alerts_failed": dict(sorted(self.alerts_failed.items())),
+            "alerts_resent": self.alerts_resent,
             "anomalies": self.anomalies,
         }
+
+    @property
+    def faults(self) -> int:
+        return sum(self.failed.values()) + sum(self.scoring_failed.values()) + sum(self.alerts_failed.values())
 
 
 def _account_of(value) -> str | None:
@@ -137,9 +152,37 @@ def _file_rejects(ordered: list[FileItem], summary: ReplaySummary) -> list[dict]
 
 
 def _run_pipeline(database_url, tenant_id, ordered, summary, rejects, progress) -> None:
-    """Feed the records through the local pipeline; count outcomes; keep dead letters as rejects."""
+    """Feed the records through the local pipeline; count outcomes; keep dead letters as rejects
+    (a fault by the name of its last failure, never a reject)."""
+    last_failure: dict[str, str] = {}  # body digest (and message group) -> the name of its latest failure
+    tally = _tally(summary, last_failure, progress)
+    outcomes.add_listener(tally)
+    try:
+        with LocalPipeline(extra_env={"DATABASE_URL": database_url}) as pipeline:
+            # Alerts never lost: what earlier runs could not post (Slack down) goes out first.
+            swept = _sweep(database_url, attempts=2)
+            summary.alerts_resent = swept.posted
+            summary.alerts_failed.update(swept.failed)
+            bodies = _ingest_bodies(tenant_id, ordered, summary, rejects)
+            # Feed the queues a window at a time: moto's FIFO emulation slows down quadratically
+            # with queue depth, and Lambda would be consuming concurrently with the producer anyway.
+            for start in range(0, len(bodies), REPLAY_WINDOW):
+                pipeline.send_ingest(bodies[start : start + REPLAY_WINDOW])
+                pipeline.drain()
+            _collect_dead_letters(pipeline, summary, rejects, last_failure)
+    finally:
+        outcomes.remove_listener(tally)
+
+
+def _tally(summary: ReplaySummary, last_failure: dict[str, str], progress) -> Callable[..., None]:
+    """The outcomes listener: counts what each stage did, remembers each message's last failure."""
 
     def tally(stage: str, kind: str, reason: str | None, origin: dict | None) -> None:
+        if kind == "failed":
+            last_failure[(origin or {}).get("body_sha256", "")] = reason or "unknown"
+            # Messages behind it in its FIFO group are held back unprocessed: the same cause.
+            last_failure["group:" + str((origin or {}).get("group"))] = reason or "unknown"
+            return
         if stage == "normalize":
             if kind == "cost_event":
                 summary.cost_events += 1
@@ -152,41 +195,44 @@ def _run_pipeline(database_url, tenant_id, ordered, summary, rejects, progress) 
         elif stage == "score" and kind == "anomaly":
             summary.anomalies += 1
 
-    outcomes.add_listener(tally)
-    try:
-        with LocalPipeline(extra_env={"DATABASE_URL": database_url}) as pipeline:
-            bodies = []
-            for item in ordered:
-                if item.rejected:
-                    continue
-                body = IngestMessage(tenant_id=tenant_id, origin=item.origin, record=item.value).model_dump_json()
-                if len(body.encode()) > SQS_MAX_MESSAGE_BYTES:
-                    # Never sendable: refused here, by name, like POST /v1/ingest and S3 do.
-                    summary.rejected[RejectReason.TOO_LARGE.value] += 1
-                    detail = f"{len(body.encode()):,} bytes > SQS's {SQS_MAX_MESSAGE_BYTES:,}"
-                    rejects.append(
-                        {
-                            "reason": RejectReason.TOO_LARGE.value,
-                            "detail": detail,
-                            **item.origin.model_dump(exclude_none=True),
-                        }
-                    )
-                    continue
-                bodies.append((_account_of(item.value) or "unknown", body))
-            # Feed the queues a window at a time: moto's FIFO emulation slows down quadratically
-            # with queue depth, and Lambda would be consuming concurrently with the producer anyway.
-            for start in range(0, len(bodies), REPLAY_WINDOW):
-                pipeline.send_ingest(bodies[start : start + REPLAY_WINDOW])
-                pipeline.drain()
-            for queue in TOPOLOGY.queues:
-                for message in pipeline.take_dead_letters(queue.name):
-                    rejects.append(_reject_entry(queue.name, message))
-                    attrs = message.get("MessageAttributes", {})
-                    if "reject_reason" not in attrs:
-                        # A poison message: it failed every delivery and was moved by redrive.
-                        summary.rejected[RejectReason.PROCESSING_FAILED.value] += 1
-    finally:
-        outcomes.remove_listener(tally)
+    return tally
+
+
+def _ingest_bodies(tenant_id, ordered: list[FileItem], summary: ReplaySummary, rejects: list[dict]):
+    """(message group, body) of every readable record; a body SQS could never carry is rejected
+    here, by name, like POST /v1/ingest and S3 do."""
+    bodies = []
+    for item in ordered:
+        if item.rejected:
+            continue
+        body = IngestMessage(tenant_id=tenant_id, origin=item.origin, record=item.value).model_dump_json()
+        if len(body.encode()) > SQS_MAX_MESSAGE_BYTES:
+            summary.rejected[RejectReason.TOO_LARGE.value] += 1
+            detail = f"{len(body.encode()):,} bytes > SQS's {SQS_MAX_MESSAGE_BYTES:,}"
+            rejects.append(
+                {"reason": RejectReason.TOO_LARGE.value, "detail": detail, **item.origin.model_dump(exclude_none=True)}
+            )
+            continue
+        bodies.append((_account_of(item.value) or "unknown", body))
+    return bodies
+
+
+def _collect_dead_letters(pipeline, summary: ReplaySummary, rejects: list[dict], last_failure: dict[str, str]):
+    """Dead letters become rejects entries; one without a reject reason failed every delivery and
+    was moved by redrive: a fault, counted by the name of its last failure."""
+    for queue in TOPOLOGY.queues:
+        for message in pipeline.take_dead_letters(queue.name):
+            rejects.append(_reject_entry(queue.name, message))
+            if "reject_reason" in message.get("MessageAttributes", {}):
+                continue
+            group = message.get("Attributes", {}).get("MessageGroupId")
+            name = last_failure.get(hashlib.sha256(message["Body"].encode()).hexdigest()) or last_failure.get(
+                f"group:{group}", "unknown"
+            )
+            rejects[-1]["reason"] = f"failed:{name}"
+            {INGEST: summary.failed, COST_EVENTS: summary.scoring_failed}.get(queue.name, summary.alerts_failed)[
+                name
+            ] += 1
 
 
 def new_run_id() -> str:
@@ -241,3 +287,24 @@ def _reject_entry(queue: str, message: dict) -> dict:
     else:
         entry["message"] = body
     return {k: v for k, v in entry.items() if v is not None}
+
+
+def _sweep(database_url: str, *, attempts: int, sleep: Callable[[float], None] = time.sleep):
+    """Post every unsent alert through the real notify path (``pipeline.notify_body``); needs the
+    handlers' environment (a ``LocalPipeline``) to be in place."""
+    from dd0c_cost import pipeline
+    from dd0c_cost.db.connection import open_connection
+    from dd0c_cost.notify.sweep import SWEEPER_ROLE, resend_unsent
+
+    conn = open_connection(database_url, SWEEPER_ROLE)
+    try:
+        return resend_unsent(conn, pipeline.notify_body, attempts=attempts, sleep=sleep)
+    finally:
+        conn.close()
+
+
+def retry_unsent_alerts(database_url: str, *, sleep: Callable[[float], None] = time.sleep):
+    """``dd0c-cost notify retry``: post what the database says is unsent (Retry-After honoured,
+    backing off on other retryable errors)."""
+    with LocalPipeline(extra_env={"DATABASE_URL": database_url}):
+        return _sweep(database_url, attempts=5, sleep=sleep)

@@ -35,7 +35,7 @@ def scan_tenant(pipeline, database_url: str, tenant_id: UUID, at: datetime) -> l
     does, for one tenant) and drain them through the zombie_hunter handler."""
     from dd0c_cost.zombies import hunter
 
-    conn = open_connection(database_url)
+    conn = open_connection(database_url, hunter.FANOUT_ROLE)  # the fan-out's own role (migration 019)
     try:
         targets = [t for t in hunter.scan_targets(conn) if t["tenant_id"] == tenant_id]
     finally:

@@ -15,9 +15,10 @@ retries the whole batch and the error is visible as a function error.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
-from dd0c_cost import observability
+from dd0c_cost import observability, outcomes
 
 
 class BatchProcessingFailed(Exception):
@@ -100,7 +101,11 @@ def sqs_fifo_batch_handler(
 
     def whole_batch(event: dict) -> Callable[[dict], None]:
         records = event.get("Records", [])
-        errors = dict(zip((r["messageId"] for r in records), batch_function([r["body"] for r in records]), strict=True))
+        try:
+            results = batch_function([r["body"] for r in records])
+        except Exception as exc:  # noqa: BLE001 - e.g. the database is unreachable: every record failed, by name
+            results = [exc] * len(records)
+        errors = dict(zip((r["messageId"] for r in records), results, strict=True))
 
         def record_handler(record: dict) -> None:
             error = errors.get(record["messageId"])
@@ -112,7 +117,26 @@ def sqs_fifo_batch_handler(
     return _fifo_handler(stage, whole_batch)
 
 
+def _naming_failures(stage: str, record_handler: Callable[[dict], None]) -> Callable[[dict], None]:
+    """A failed record is retried (then moved to the DLQ), never counted as bad input; its failure
+    is counted by name (metric ``<stage>.failed.<Exception>``), with a digest of the body so a
+    local replay can say why each message in a DLQ is there."""
+
+    def named(record: dict) -> None:
+        try:
+            record_handler(record)
+        except Exception as exc:
+            digest = hashlib.sha256(record["body"].encode()).hexdigest()
+            group = (record.get("attributes") or {}).get("MessageGroupId")
+            outcomes.record(stage, "failed", type(exc).__name__, {"body_sha256": digest, "group": group})
+            raise
+
+    return named
+
+
 def _fifo_handler(stage: str, make_record_handler: Callable[[dict], Callable[[dict], None]]):
+    # Within a batch, a failed message holds back only its own message group (order is kept
+    # per group); the other groups in the batch carry on (fifo_partial_response).
     logger = observability.logger(stage)
     tracer = observability.tracer(stage)
     metrics = observability.metrics(stage)
@@ -121,7 +145,7 @@ def _fifo_handler(stage: str, make_record_handler: Callable[[dict], Callable[[di
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict, context) -> dict:
-        record_handler = tracer.capture_method(make_record_handler(event))
+        record_handler = tracer.capture_method(_naming_failures(stage, make_record_handler(event)))
         return fifo_partial_response(event.get("Records", []), record_handler, log=logger)
 
     return handler

@@ -64,6 +64,10 @@ def normalize_body(body: str | bytes) -> NormalizeOutcome:
             group=event.series_key,
             deduplication=queues.dedup_id(event.tenant_id, event.event_id),
         )
+    if outcome.sizing is not None and outcome.cost_event is not None:
+        from dd0c_cost.sizing.describe import send_request
+
+        send_request(outcome.cost_event.tenant_id, *outcome.sizing)
     if outcome.kind is OutcomeKind.REJECTED and outcome.reason != "duplicate":
         queues.send_reject(body, outcome.reason or "rejected", outcome.detail, origin)
     outcomes.record("normalize", outcome.kind.value, outcome.reason, origin)

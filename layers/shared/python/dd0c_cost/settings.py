@@ -36,8 +36,8 @@ class Settings(BaseModel):
     # The app secret is the runtime login; the admin secret is used only by the migrate function.
     database_secret_arn: str | None = None
     database_admin_secret_arn: str | None = None
-    # The normalize function's login (a member of dd0c_normalizer); read by the migrate function.
-    database_normalizer_secret_arn: str | None = None
+    # The logins of the functions with a role of their own (topology.DATABASE_ROLES) come to the
+    # migrate function as DATABASE_<ROLE>_SECRET_ARN (DatabaseRoleSpec.secret_env).
     # Role every runtime transaction runs as; it is subject to row-level security.
     database_app_role: str = "dd0c_app"
 

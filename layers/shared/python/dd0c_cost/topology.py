@@ -45,8 +45,8 @@ class FunctionSpec:
     # Run by the deployment itself (CDK trigger) after the database exists and before every other
     # function is updated; exactly one function may say so.
     runs_on_deploy: bool = False
-    # The database role its login is a member of (migration 008): dd0c_app, or dd0c_normalizer for
-    # the one stage that resolves accounts to tenants across tenants.
+    # The database role its login is a member of (migration 008): dd0c_app, or one of
+    # DATABASE_ROLES for the one stage that needs that role's cross-tenant door.
     database_role: str = "dd0c_app"
     # The operator's door to the deployed database (``dd0c-cost --stack NAME``): invoked with
     # lambda:Invoke only; the stack outputs its name. At most one function may say so.
@@ -118,6 +118,44 @@ class BucketTriggerSpec:
     retry_attempts: int = 2  # Lambda async retries (0-2)
     max_event_age_s: int = 6 * 3600  # Lambda async maximum event age (60 s - 6 h)
     expire_after_days: int = 90  # lifecycle: objects are deleted after this many days
+
+
+@dataclass(frozen=True)
+class DatabaseRoleSpec:
+    """A runtime database role beyond ``dd0c_app``: ``dd0c_app`` plus one cross-tenant door (a
+    SECURITY DEFINER function granted to it alone). Exactly one function logs in as a member of it,
+    with a login and secret of its own; no other login is a member (issue 7: isolation in depth)."""
+
+    role: str  # created by a migration
+    login: str  # the LOGIN role in AWS, made a member of ``role`` by the migrate function
+    door: str  # the function(s) it adds to dd0c_app
+    migration: str
+
+    @property
+    def short(self) -> str:
+        return self.role.removeprefix("dd0c_")
+
+    @property
+    def secret_env(self) -> str:
+        """The migrate function's environment variable carrying the login's secret ARN."""
+        return f"DATABASE_{self.short.upper()}_SECRET_ARN"
+
+
+DATABASE_ROLES: tuple[DatabaseRoleSpec, ...] = (
+    DatabaseRoleSpec("dd0c_normalizer", "dd0c_normalizer_login", "dd0c.tenant_for_account", "008"),
+    DatabaseRoleSpec("dd0c_sweeper", "dd0c_sweeper_login", "dd0c.unsent_alerts", "013"),
+    DatabaseRoleSpec("dd0c_zombie_fanout", "dd0c_zombie_fanout_login", "dd0c.zombie_scan_targets", "019"),
+    DatabaseRoleSpec("dd0c_usage_fanout", "dd0c_usage_fanout_login", "dd0c.usage_poll_targets", "019"),
+    DatabaseRoleSpec("dd0c_slack_events", "dd0c_slack_events_login", "dd0c.disable_slack_workspace", "019"),
+    DatabaseRoleSpec("dd0c_digest", "dd0c_digest_login", "dd0c.all_tenant_ids", "019"),
+)
+
+
+def database_role(role: str) -> DatabaseRoleSpec:
+    for spec in DATABASE_ROLES:
+        if spec.role == role:
+            return spec
+    raise KeyError(f"no runtime database role {role!r}")
 
 
 @dataclass(frozen=True)
@@ -193,9 +231,11 @@ NOTIFY = "notify"
 ZOMBIES = "zombies"
 USAGE = "usage"
 HISTORY = "history"
+SIZING = "sizing"
 S3_INGEST = "s3_ingest"
 HISTORY_IMPORT = "history_import"
 ZOMBIE_FANOUT = "zombie_fanout"
+SLACK_EVENTS = "slack_events"
 ZOMBIE_HUNTER = "zombie_hunter"
 USAGE_FANOUT = "usage_fanout"
 USAGE_POLL = "usage_poll"
@@ -242,6 +282,14 @@ TOPOLOGY = Topology(
             visibility_timeout_s=720,  # 6x the poller's 120 s
         ),
         QueueSpec(
+            name=SIZING,
+            purpose="resources sized before the history began, waiting to be described in the customer's account",
+            message_group="account:region (the customer's API limits are per account and region)",
+            deduplication="tenant + account + region + resource type + the resource ids (the request's natural key)",
+            max_receive_count=5,  # a throttled describe is retried after the visibility timeout
+            visibility_timeout_s=360,  # 6x the sizing function's 60 s
+        ),
+        QueueSpec(
             name=TICKETS,
             purpose="tickets asked for in Slack, waiting to be created in Jira, GitHub or a webhook",
             message_group="ticket id (a ticket waiting out its backoff holds back no other)",
@@ -271,9 +319,18 @@ TOPOLOGY = Topology(
             name="normalize",
             purpose="parse, validate, price and persist CloudTrail records as cost events",
             source_queue=INGEST,
-            output_queues=(COST_EVENTS,),
+            output_queues=(COST_EVENTS, SIZING),
             sends_rejects=True,
             database_role="dd0c_normalizer",
+        ),
+        FunctionSpec(
+            name=SIZING,
+            purpose="describe resources sized before the history began through the account's dd0c-reader role "
+            "(batched per account, region and type), cache the answers, re-price the waiting cost events",
+            source_queue=SIZING,
+            output_queues=(COST_EVENTS,),
+            assumes_reader_role=True,
+            timeout_s=60,
         ),
         FunctionSpec(
             name="score",
@@ -289,6 +346,14 @@ TOPOLOGY = Topology(
             kms_access="decrypt",
             explains=True,
             timeout_s=15,  # a Slack post, the explanation's 2 s deadline, a Slack update
+        ),
+        FunctionSpec(
+            name="notify_sweep",
+            purpose="every 5 minutes, put anomaly revisions not yet posted back on the notify queue",
+            output_queues=(NOTIFY,),
+            database_role="dd0c_sweeper",
+            timeout_s=60,
+            batch_size=0,
         ),
         FunctionSpec(
             name="migrate",
@@ -325,9 +390,19 @@ TOPOLOGY = Topology(
             batch_size=0,
         ),
         FunctionSpec(
+            name=SLACK_EVENTS,
+            purpose="Slack's signed events (app_uninstalled, tokens_revoked): disable the workspace's installations; "
+            "its own function because that crosses tenants (migration 019)",
+            needs_slack=True,
+            database_role="dd0c_slack_events",
+            timeout_s=10,
+            batch_size=0,
+        ),
+        FunctionSpec(
             name=ZOMBIE_FANOUT,
             purpose="on schedule: one zombie-queue message per connected account and region (daily scan) or per tenant (weekly digest)",
             output_queues=(ZOMBIES,),
+            database_role="dd0c_zombie_fanout",
             timeout_s=120,
             batch_size=0,
         ),
@@ -345,6 +420,7 @@ TOPOLOGY = Topology(
             name=USAGE_FANOUT,
             purpose="on schedule: one usage-queue message per connected account whose tenant polls usage",
             output_queues=(USAGE,),
+            database_role="dd0c_usage_fanout",
             timeout_s=60,
             batch_size=0,
         ),
@@ -381,6 +457,7 @@ TOPOLOGY = Topology(
             name="digest",
             purpose="on schedule: each tenant's daily Slack digest (anomalies by status, spend, money saved)",
             needs_slack=True,
+            database_role="dd0c_digest",
             kms_access="decrypt",
             timeout_s=300,
             batch_size=0,
@@ -478,7 +555,13 @@ TOPOLOGY = Topology(
             "slack_signature",
             "Slack button clicks, selects and modal submissions",
         ),
-        RouteSpec("POST", "/slack/events", "api", "slack_signature", "Slack events: app_uninstalled, tokens_revoked"),
+        RouteSpec(
+            "POST",
+            "/slack/events",
+            SLACK_EVENTS,
+            "slack_signature",
+            "Slack events: app_uninstalled, tokens_revoked",
+        ),
         RouteSpec(
             "GET", "/slack/install", "api", "oauth_state", "start installing the Slack app for a tenant (302 to Slack)"
         ),
@@ -529,6 +612,14 @@ TOPOLOGY = Topology(
         ),
     ),
     schedules=(
+        ScheduleSpec(
+            name="notify-sweep",
+            expression="rate(5 minutes)",
+            function="notify_sweep",
+            kind="sweep",
+            purpose="every 5 minutes, anomaly revisions not yet posted to Slack go back on the notify queue",
+            max_event_age_s=300,  # the next sweep does the same work
+        ),
         ScheduleSpec(
             name="zombie-scan",
             expression="cron(0 5 * * ? *)",

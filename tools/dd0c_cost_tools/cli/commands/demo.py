@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from dd0c_cost_tools.cli.commands.anomalies import tenant_anomalies
-from dd0c_cost_tools.cli.commands.replay import run_replay
+from dd0c_cost_tools.cli.commands.replay import FAULT_EXIT, run_replay
 from dd0c_cost_tools.cli.commands.zombies import print_zombies
 from dd0c_cost_tools.cli.output import print_anomalies, print_summary
 
@@ -42,6 +42,8 @@ def cmd_demo(args) -> int:
     if outbox.exists():
         print(f"\nSlack messages that would have been posted: {outbox}")
     print(f"\nConsole: run `dd0c-cost serve --port {args.port}`, then open {console_link(tenant, args.port)}")
+    if summary.faults:
+        return FAULT_EXIT
     return 0 if anomalies and zombies[1] else 1
 
 

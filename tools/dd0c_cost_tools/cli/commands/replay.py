@@ -9,6 +9,9 @@ from pathlib import Path
 from dd0c_cost_tools.cli.inputs import expand
 from dd0c_cost_tools.cli.output import Progress, print_summary
 
+# replay/demo exit code when a dependency failed (database, Slack, queues): the work is unfinished.
+FAULT_EXIT = 3
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -66,8 +69,7 @@ def run_bulk_replay(paths: list[Path], tenant: str, url: str, rejects: Path, *, 
     summary.cost_events = bulk.cost_events
     summary.not_cost_relevant = bulk.not_cost_relevant
     summary.rejected.update(bulk.rejected)
-    if bulk.failed:
-        summary.rejected.update({f"scoring_failed_{k}": v for k, v in bulk.failed.items()})
+    summary.scoring_failed.update(bulk.failed)  # left unscored: a rerun scores them (exit status 3)
     summary.anomalies = bulk.anomalies
     summary.tenant_created = bulk.tenant_created
     summary.foreign_accounts = bulk.foreign_accounts
@@ -93,4 +95,4 @@ def _explain(summary) -> None:
 def cmd_replay(args) -> int:
     summary = run_replay(expand(args.paths), args.tenant, show_progress=not args.json, via_queues=args.via_queues)
     print_summary(summary, args.json)
-    return 0
+    return FAULT_EXIT if summary.faults else 0

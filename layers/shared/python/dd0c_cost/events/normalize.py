@@ -25,6 +25,8 @@ from dd0c_cost.events.cloudtrail import (
 )
 from dd0c_cost.events.models import CostAction, CostEvent, IngestMessage
 from dd0c_cost.pricing.pricers import to_price_quote
+from dd0c_cost.sizing import describers as sizing_describers
+from dd0c_cost.sizing import store as sizing_store
 
 HOURS_PER_MONTH = 730
 MAX_QUANTITY = catalogue.MAX_QUANTITY  # quantities above are clamped (with a warning in the attributes)
@@ -57,6 +59,8 @@ class NormalizeOutcome:
     detail: str | None = None
     cost_event: CostEvent | None = None
     forward: bool = False  # send to the scorer (new, or stored earlier but never scored)
+    # resources sized before the history began, to ask the account about (sizing queue)
+    sizing: tuple[sizing_store.Key, list[str]] | None = None
 
 
 def parse_ingest_body(body: str | bytes) -> IngestMessage:
@@ -147,6 +151,8 @@ def build_cost_event(
 
         if lookup is not None:
             inherited = entry.inheritable(lookup(entry.inherits_from_type, reading.inherit_ids, event.event_time))
+        if history is None and conn is not None:
+            inherited = _with_account_answer(conn, event, entry, reading.inherit_ids, inherited)
 
     pricer = entry.price
     if entry.action is CostAction.MODIFY:
@@ -192,6 +198,28 @@ def build_cost_event(
         estimated_usd_per_hour=hourly,
         estimated_usd_per_month=None if hourly is None else round(hourly * HOURS_PER_MONTH, 2),
         price_unknown=hourly is None,
+    )
+
+
+def _with_account_answer(
+    conn: Connection, event: CloudTrailEvent, entry: catalogue.CatalogueEntry, ids: list[str], inherited: dict
+) -> dict:
+    """No earlier event sized the resource: the account's own answer, if the sizing function
+    cached one (``dd0c_cost.sizing``), fills what the history lacks."""
+    describer = sizing_describers.DESCRIBERS.get(entry.inherits_from_type)
+    if describer is None or any(inherited.get(k) not in (None, "") for k in describer.sizing_keys):
+        return inherited
+    key = sizing_store.Key(event.account_id, event.region, entry.inherits_from_type)
+    answer = entry.inheritable(sizing_store.cached_sizes(conn, key, ids))
+    return {**answer, **inherited} if answer else inherited
+
+
+def sizing_wanted(entry: catalogue.CatalogueEntry, cost_event: CostEvent) -> list[str]:
+    """The resources to ask the account about for this event (``sizing.describers.wanted``)."""
+    if not cost_event.price_unknown or entry.inherits_from_type != entry.resource_type:
+        return []
+    return sizing_describers.wanted(
+        cost_event.action, entry.resource_type, entry.inherit_attributes, cost_event.attributes, cost_event.resource_ids
     )
 
 
@@ -262,6 +290,7 @@ def normalize(message: IngestMessage, conn: Connection, book) -> NormalizeOutcom
             cost_event = build_cost_event(tenant_id, event, entry, book, conn)
             stored = store.insert_cost_event(conn, cost_event)
             store.touch_account(conn, event.account_id, event.event_time)
+            sizing = _sizing_request(conn, entry, cost_event, event.raw, new=stored.inserted)
     except psycopg.errors.DataError as exc:
         # A value PostgreSQL refuses (class 22, data exception) is bad input, not a fault: the
         # same record fails the same way on every delivery, so it is rejected alone, by name.
@@ -277,5 +306,21 @@ def normalize(message: IngestMessage, conn: Connection, book) -> NormalizeOutcom
             f"eventID {event.event_id} already processed",
             cost_event=cost_event,
             forward=not stored.scored,
+            sizing=sizing,
         )
-    return NormalizeOutcome(OutcomeKind.COST_EVENT, cost_event=cost_event, forward=True)
+    return NormalizeOutcome(OutcomeKind.COST_EVENT, cost_event=cost_event, forward=True, sizing=sizing)
+
+
+def _sizing_request(
+    conn: Connection, entry: catalogue.CatalogueEntry, cost_event: CostEvent, record: dict, *, new: bool
+) -> tuple[sizing_store.Key, list[str]] | None:
+    """A new unpriced stop/start/delete of resources no earlier event sized: recorded (natural
+    key) for the sizing function. A redelivered one: what it still waits for, to send again."""
+    if not new:
+        return sizing_store.waiting_request(conn, cost_event.event_id)
+    ids = sizing_wanted(entry, cost_event)
+    if not ids:
+        return None
+    key = sizing_store.Key(cost_event.account_id, cost_event.region, entry.resource_type)
+    pending = sizing_store.request(conn, cost_event.tenant_id, key, ids, cost_event.event_id, record)
+    return (key, pending) if pending else None

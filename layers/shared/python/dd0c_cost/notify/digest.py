@@ -194,9 +194,14 @@ def post_digest(conn: Connection, tenant_id: UUID, settings: Settings, *, day: d
     return {"day": day.isoformat(), "delivery": outcome, "posted": posted is not None, "summary": summary}
 
 
+# Listing every tenant crosses tenants (dd0c.all_tenant_ids, migration 019): only the digest
+# function's login is a member of this role.
+DIGEST_ROLE = "dd0c_digest"
+
+
 def post_all(conn: Connection, settings: Settings) -> dict:
     """The schedule: every tenant's digest for its own yesterday; one tenant's failure is logged
-    and counted, never stops the others."""
+    and counted, never stops the others. ``conn`` is a ``DIGEST_ROLE`` connection."""
     with conn.transaction():
         tenants = [r["t"] for r in conn.execute("SELECT dd0c.all_tenant_ids() AS t").fetchall()]
     counts = {"tenants": len(tenants), "posted": 0, "already": 0, "undelivered": 0, "failed": 0}

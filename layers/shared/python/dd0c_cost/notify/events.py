@@ -16,6 +16,10 @@ from dd0c_cost.notify import store
 
 logger = logging.getLogger(__name__)
 
+# Disabling a workspace crosses tenants (dd0c.disable_slack_workspace, migration 019): only the
+# slack_events function's login is a member of this role, and only POST /slack/events reaches it.
+SLACK_EVENTS_ROLE = "dd0c_slack_events"
+
 
 def _is_enterprise_install(payload: dict) -> bool:
     if payload.get("is_enterprise_install") is True:

@@ -136,7 +136,8 @@ def disable_workspace(
     status: str,
     bot_user_ids: list[str] | None,
 ) -> list[UUID]:
-    """Slack told us the app is gone from a workspace: disable it for every tenant (no tenant transaction)."""
+    """Slack told us the app is gone from a workspace: disable it for every tenant (no tenant
+    transaction; needs an ``events.SLACK_EVENTS_ROLE`` connection)."""
     with conn.transaction():
         rows = conn.execute(
             "SELECT dd0c.disable_slack_workspace(%s, %s, %s, %s) AS tenant_id",

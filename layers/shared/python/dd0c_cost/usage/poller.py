@@ -64,6 +64,11 @@ class PollMessage(BaseModel):
     hour: datetime = Field(description="the schedule's event time, truncated to the hour (UTC)")
 
 
+# The fan-out's database role (migration 019): dd0c_app plus dd0c.usage_poll_targets, the one
+# cross-tenant read it needs; only the usage_fanout function's login is a member.
+FANOUT_ROLE = "dd0c_usage_fanout"
+
+
 def hour_of(moment: datetime) -> datetime:
     return billing.utc(moment).replace(minute=0, second=0, microsecond=0)
 
@@ -74,7 +79,7 @@ def fan_out(event: dict, conn=None) -> dict:
     from dd0c_cost.db.connection import get_connection
 
     hour = hour_of(datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00")))
-    targets = usage_store.poll_targets(conn or get_connection())
+    targets = usage_store.poll_targets(conn or get_connection(role=FANOUT_ROLE))
     for tenant_id, account_id in targets:
         message = PollMessage(tenant_id=tenant_id, account_id=account_id, hour=hour)
         queues.send(

@@ -31,6 +31,7 @@ SETTING_NAMES = tuple(f.name for f in fields(UsageSettings))
 
 
 def poll_targets(conn: Connection) -> list[tuple[UUID, str]]:
+    """Every (tenant, account) to poll: needs a ``poller.FANOUT_ROLE`` connection (migration 019)."""
     with conn.transaction():
         rows = conn.execute("SELECT tenant_id, account_id FROM dd0c.usage_poll_targets()").fetchall()
     return [(r["tenant_id"], r["account_id"]) for r in rows]

@@ -53,7 +53,14 @@ def reader_role_arn(account_id: str, partition: str = "aws") -> str:
     return f"arn:{partition}:iam::{account_id}:role/{READER_ROLE_NAME}"
 
 
-def reader_session(account_id: str, external_id: str, *, partition: str | None = None, base_session=None):
+def reader_session(
+    account_id: str,
+    external_id: str,
+    *,
+    partition: str | None = None,
+    base_session=None,
+    session_name: str = SESSION_NAME,
+):
     """A boto3 Session acting as the customer's ``dd0c-reader`` role. Raises botocore's
     ClientError (AccessDenied when the role is missing or the ExternalId does not match)."""
     base = base_session or new_session()
@@ -61,7 +68,7 @@ def reader_session(account_id: str, external_id: str, *, partition: str | None =
     sts = base.client("sts", config=CLIENT_CONFIG)
     credentials = sts.assume_role(
         RoleArn=reader_role_arn(account_id, partition),
-        RoleSessionName=SESSION_NAME,
+        RoleSessionName=session_name,
         ExternalId=external_id,
         DurationSeconds=SESSION_SECONDS,
     )["Credentials"]

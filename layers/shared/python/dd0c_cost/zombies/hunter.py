@@ -27,6 +27,9 @@ from dd0c_cost.zombies import access, dal, scan
 from dd0c_cost.zombies.inventory import classify_error, error_detail
 from dd0c_cost.zombies.models import DIGEST, SCAN, ZombieMessage, utc
 
+# The fan-out's database role (migration 019): dd0c_app plus dd0c.zombie_scan_targets, the one
+# cross-tenant read it needs; only the zombie_fanout function's login is a member.
+FANOUT_ROLE = "dd0c_zombie_fanout"
 MAX_SCAN_ATTEMPTS = 3  # the queue's max_receive_count: the last delivery never raises for throttling
 
 SessionFactory = Callable[[str, str], object]
@@ -45,6 +48,7 @@ def _event_time(event: dict) -> datetime:
 
 
 def scan_targets(conn) -> list[dict]:
+    """Every (tenant, account, regions) to scan: needs a ``FANOUT_ROLE`` connection."""
     with conn.transaction():
         return conn.execute("SELECT tenant_id, account_id, regions FROM dd0c.zombie_scan_targets()").fetchall()
 
@@ -77,7 +81,7 @@ def fan_out(event: dict) -> dict:
     if kind not in (SCAN, DIGEST):
         raise ValueError(f"unknown schedule kind {kind!r}")
     scan_time = _event_time(event)
-    messages = messages_for(kind, scan_time, scan_targets(get_connection()))
+    messages = messages_for(kind, scan_time, scan_targets(get_connection(role=FANOUT_ROLE)))
     for message in messages:
         send(message)
     outcomes.record("zombie_fanout", kind)

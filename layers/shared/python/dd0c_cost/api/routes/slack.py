@@ -205,7 +205,7 @@ def slack_interactions() -> Response[dict]:
 @router.post("/slack/events")
 def slack_events() -> Response[dict]:
     from dd0c_cost.notify import InteractionRejected, verify_signature
-    from dd0c_cost.notify.events import handle_event
+    from dd0c_cost.notify.events import SLACK_EVENTS_ROLE, handle_event
 
     raw = raw_body(router.current_event)
     try:
@@ -222,7 +222,9 @@ def slack_events() -> Response[dict]:
     except ValueError:
         raise ApiError(400, "malformed_json", "Slack events are JSON objects") from None
     return Response(
-        status_code=200, content_type=content_types.APPLICATION_JSON, body=handle_event(get_connection(), payload)
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=handle_event(get_connection(role=SLACK_EVENTS_ROLE), payload),
     )
 
 
