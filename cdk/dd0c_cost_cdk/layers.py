@@ -9,12 +9,18 @@ from constructs import Construct
 
 from .config import BUILD_DEPS_SCRIPT, REPO_ROOT, DeployConfig
 from .runtime import ARCHITECTURE, RUNTIME
+from .shared_layer import staged_shared_layer
 
 # Never ship interpreter caches (they are platform-specific and change every local run, which
 # would change the asset hash and force a new layer version on each deploy).
 ASSET_EXCLUDES = ["**/__pycache__", "**/*.pyc", "**/.pytest_cache", "**/.mypy_cache", "**/*.egg-info"]
+# The layers are build outputs whose bytecode is part of them: compiled for the runtime's Python,
+# hash-based (reproducible) — the deps layer by its build script, the shared layer at synth
+# (shared_layer.py). Lambda cannot write .pyc under /opt, so without them every cold start compiles
+# the whole layer again.
+DEPS_ASSET_EXCLUDES = ["**/.pytest_cache", "**/.mypy_cache", "**/*.egg-info"]
 
-SHARED_LAYER_PATH = REPO_ROOT / "layers" / "shared"
+SHARED_LAYER_PATH = REPO_ROOT / "layers" / "shared"  # the sources; shipped compiled (shared_layer.py)
 
 
 class DepsLayerMissing(FileNotFoundError):
@@ -28,7 +34,7 @@ class Layers(Construct):
             self,
             "Shared",
             description="dd0c_cost: the shared domain package (layers/shared/python)",
-            code=lambda_.Code.from_asset(str(SHARED_LAYER_PATH), exclude=ASSET_EXCLUDES),
+            code=lambda_.Code.from_asset(str(staged_shared_layer(SHARED_LAYER_PATH)), exclude=DEPS_ASSET_EXCLUDES),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
         )
@@ -37,7 +43,7 @@ class Layers(Construct):
             self,
             "Deps",
             description="third-party runtime dependencies, built by " + BUILD_DEPS_SCRIPT,
-            code=lambda_.Code.from_asset(str(deps_path), exclude=ASSET_EXCLUDES),
+            code=lambda_.Code.from_asset(str(deps_path), exclude=DEPS_ASSET_EXCLUDES),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
         )

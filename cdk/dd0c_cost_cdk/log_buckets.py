@@ -132,6 +132,18 @@ class BucketTriggers(Construct):
                 iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"{bucket_arn}/{spec.prefix}*"])
             )
             nag_name = f"{config.name_prefix}-{spec.name}-<AWS::AccountId>-<AWS::Region>"
+            # The history import reads a tenant's past log files from the same bucket (the bulk path).
+            for reader in config.topology.functions:
+                if spec.name in reader.reads_buckets:
+                    functions[reader.name].role.add_to_principal_policy(
+                        iam.PolicyStatement(actions=["s3:GetObject"], resources=[f"{bucket_arn}/{spec.prefix}*"])
+                    )
+                    acknowledge(
+                        functions[reader.name].role,
+                        f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{nag_name}/{spec.prefix}*]",
+                        "s3:GetObject on the log files of this one bucket: a history import reads the keys "
+                        "of its chunk, which are not known when the stack is deployed.",
+                    )
             acknowledge(
                 target.role,
                 f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::{nag_name}/{spec.prefix}*]",

@@ -3,4 +3,6 @@
 from dd0c_cost import pipeline
 from dd0c_cost.lambda_runtime import sqs_fifo_handler
 
+pipeline.warm("normalize")
+
 handler = sqs_fifo_handler("normalize", pipeline.normalize_body)

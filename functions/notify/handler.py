@@ -3,4 +3,6 @@
 from dd0c_cost import pipeline
 from dd0c_cost.lambda_runtime import sqs_fifo_handler
 
+pipeline.warm("notify")
+
 handler = sqs_fifo_handler("notify", pipeline.notify_body)

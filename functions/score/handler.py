@@ -4,4 +4,6 @@ batch); the records it reports as failed go back to SQS as partial batch failure
 from dd0c_cost import pipeline
 from dd0c_cost.lambda_runtime import sqs_fifo_batch_handler
 
+pipeline.warm("score")
+
 handler = sqs_fifo_batch_handler("score", pipeline.score_bodies)

@@ -41,7 +41,8 @@ def process_env(db_url: str, data_dir: Path, slack: FakeSlackAPI) -> dict[str, s
 
 
 def start_replay(env: dict[str, str], path: Path, *, kill_at: tuple[str, str, int] | None = None) -> subprocess.Popen:
-    """``dd0c-cost replay PATH --tenant demo --json`` as a process of its own. ``kill_at=(stage,
+    """``dd0c-cost replay PATH --tenant demo --json --via-queues`` as a process of its own (the
+    queue path: its stages and in-memory queues are what these faults interrupt). ``kill_at=(stage,
     kind, n)``: the process SIGKILLs itself when the n-th such outcome is recorded (a fixed point
     in the work, so the test does not depend on timing)."""
     script = (
@@ -60,7 +61,7 @@ def start_replay(env: dict[str, str], path: Path, *, kill_at: tuple[str, str, in
         "sys.exit(main(sys.argv[2:]))\n"
     )
     kill = ":".join(map(str, kill_at)) if kill_at else ""
-    args = [sys.executable, "-c", script, kill, "replay", str(path), "--tenant", TENANT, "--json"]
+    args = [sys.executable, "-c", script, kill, "replay", str(path), "--tenant", TENANT, "--json", "--via-queues"]
     return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -189,6 +191,8 @@ def test_function_environment(synth: Synth, spec) -> None:
         "POWERTOOLS_SERVICE_NAME": observability.service_name(spec.name),
         "POWERTOOLS_METRICS_NAMESPACE": observability.METRICS_NAMESPACE,
         "LOG_LEVEL": "INFO",
+        # X-Ray SDK off unless the xraySdk context turns it on (its import costs ~0.8 s per cold start)
+        observability.TRACE_DISABLED_ENV: "true",
     }
     for queue in spec.output_queues:
         expected[queue_url_env_var(queue)] = ref(queue_ids(synth, queue)[0])
@@ -226,7 +230,7 @@ def test_every_variable_the_stack_sets_is_one_the_runtime_reads(synth: Synth) ->
     read = {env_var(name) for name in Settings.model_fields}
     read |= {queue_url_env_var(q.name) for q in TOPOLOGY.queues}
     read |= {spec.secret_env for spec in DATABASE_ROLES}  # read by db.deploy (the migrate function)
-    read |= {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
+    read |= {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL", observability.TRACE_DISABLED_ENV}
     for spec in TOPOLOGY.functions:
         variables = synth.resources[function_id(synth, spec.name)]["Properties"]["Environment"]["Variables"]
         assert set(variables) <= read, spec.name
@@ -489,10 +493,13 @@ def test_each_cross_tenant_role_has_exactly_one_function() -> None:
     from dd0c_cost.zombies import hunter
 
     roles = {f.name: f.database_role for f in TOPOLOGY.functions if f.database_role != "dd0c_app"}
-    assert sorted(roles.values()) == sorted(spec.role for spec in DATABASE_ROLES)
+    # one function per role, but for the history import: it normalises (the bulk path), so it
+    # shares the normaliser's role and login
+    assert sorted(r for f, r in roles.items() if f != "history_import") == sorted(spec.role for spec in DATABASE_ROLES)
     # the role each function's code asks for is the one its login is a member of
     assert roles == {
         "normalize": NORMALIZER_ROLE,
+        "history_import": NORMALIZER_ROLE,
         "notify_sweep": SWEEPER_ROLE,
         "zombie_fanout": hunter.FANOUT_ROLE,
         "usage_fanout": poller.FANOUT_ROLE,
@@ -635,12 +642,43 @@ def test_no_docker_assets_no_lookups_environment_agnostic(synth: Synth) -> None:
     print(f"\nCDK synth of {synth.stack.stack_name}: {synth.seconds:.1f}s, {len(synth.resources)} resources")
 
 
-def test_shared_layer_asset_is_the_domain_package_without_caches(synth: Synth) -> None:
+def test_shared_layer_asset_is_the_domain_package_compiled_for_the_runtime(synth: Synth) -> None:
+    """Every module ships with unchecked-hash bytecode for the runtime's Python (Lambda cannot
+    write .pyc under /opt), nothing else is added, and no other interpreter's cache comes along."""
+    from dd0c_cost_cdk.shared_layer import RUNTIME_PYTHON, SOURCE
+
     layer = synth.resources[synth.logical_id(synth.stack.layers.shared)]["Properties"]
     asset_hash = layer["Content"]["S3Key"].removesuffix(".zip")
     staged = synth.outdir / f"asset.{asset_hash}"
     assert (staged / "python" / "dd0c_cost" / "topology.py").is_file()
-    assert not [p for p in staged.rglob("*") if p.name == "__pycache__" or p.suffix == ".pyc"]
+    shipped = {p.relative_to(staged) for p in staged.rglob("*") if p.is_file() and p.suffix != ".pyc"}
+    sources = {
+        p.relative_to(SOURCE)
+        for p in SOURCE.rglob("*")
+        if p.is_file() and p.suffix != ".pyc" and "__pycache__" not in p.parts and ".egg-info" not in str(p)
+    }
+    assert shipped == sources
+    tag = f"cpython-{RUNTIME_PYTHON[0]}{RUNTIME_PYTHON[1]}"
+    pycs = set(staged.rglob("*.pyc"))
+    if sys.version_info[:2] != RUNTIME_PYTHON:
+        assert not pycs  # synth on another Python ships sources only (and warns)
+        return
+    modules = [p for p in shipped if p.suffix == ".py"]
+    assert pycs == {staged / m.parent / "__pycache__" / f"{m.stem}.{tag}.pyc" for m in modules}
+    for pyc in pycs:
+        assert int.from_bytes(pyc.read_bytes()[4:8], "little") == 0b01  # hash-based, source not checked
+
+
+def test_shared_layer_bytecode_is_reproducible(tmp_path: Path) -> None:
+    """Two builds of the same sources are byte for byte the same (else every synth would publish a
+    new layer version)."""
+    from dd0c_cost_cdk.shared_layer import build
+
+    a, b = build(tmp_path / "a"), build(tmp_path / "b")
+    files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files_a == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert any(p.suffix == ".pyc" for p in files_a) == (sys.version_info[:2] == (3, 11))
+    assert all((a / p).read_bytes() == (b / p).read_bytes() for p in files_a)
 
 
 # --- zombie hunter: schedules and the customers' reader role --------------------------------

@@ -126,3 +126,74 @@ def test_many_daily_habits_do_not_push_last_months_job_out():
     assert len(occurrences) <= MAX_OCCURRENCES
     assert any(o[1] == "role:month-end" for o in occurrences)
     assert occurrences == sorted(occurrences, key=lambda o: o[0])
+
+
+def _reference_remember(occurrences: list, b: dict, actor_key: str) -> list:
+    """The occurrence list's rule as first written (sort by each shape's sorted types, rank, keep):
+    the spec the faster ``remember`` must match, order of ties included."""
+    from dd0c_cost.scoring.recurrence import KEEP_S, MAX_OCCURRENCES, PER_SHAPE
+
+    t0 = b["t0"]
+    for o in occurrences:
+        if o[0] == t0 and o[1] == actor_key:
+            o[2], o[3], o[4] = dict(b["ty"]), b["q"], round(b["u"], 6)
+            break
+    else:
+        occurrences.append([t0, actor_key, dict(b["ty"]), b["q"], round(b["u"], 6)])
+    ranked, per_shape = [], {}
+    for o in sorted(occurrences, key=lambda o: -o[0]):
+        if t0 - o[0] > KEEP_S:
+            continue
+        shape = (o[1], tuple(sorted(o[2])))
+        rank = per_shape.get(shape, 0)
+        if rank >= PER_SHAPE:
+            continue
+        per_shape[shape] = rank + 1
+        ranked.append((rank, -o[0], o))
+    ranked.sort(key=lambda r: (r[0], r[1]))
+    kept = [o for _, _, o in ranked[:MAX_OCCURRENCES]]
+    kept.sort(key=lambda o: o[0])
+    return kept
+
+
+def test_remember_and_match_keep_the_reference_rule_exactly():
+    """The hot path's ``remember`` (stable sorts, types compared as sets) and ``match``'s inlined
+    shape test give exactly what the plain rule gives: same list, same order (ties of start time
+    across actors and shapes included), same match, on thousands of random bursts."""
+    import copy
+    import random
+
+    from dd0c_cost.scoring.recurrence import COUNT_TOLERANCE, MIN_GAP_S, match, remember
+
+    rng = random.Random(11)
+    actors = ("ana", "bo", "role:asg", "role:month-end")
+    kinds = ("t3.large", "m5.large", "p4d.24xlarge")
+    fast: list = []
+    slow: list = []
+    t, hits = START.timestamp(), 0
+    for _ in range(4000):
+        t += rng.choice((0.0, 0.0, 3600.0, 86400.0, 7 * 86400.0, 20 * 86400.0))  # ties on purpose
+        types = {k: float(rng.randint(1, 4)) for k in rng.sample(kinds, rng.randint(1, 2))}
+        b = {"t0": t - rng.choice((0.0, 3600.0, 40 * 86400.0)), "ty": types, "q": sum(types.values()), "u": 1.5}
+        who = rng.choice(actors)
+        plain = [
+            o
+            for o in slow
+            if o[1] == who
+            and o[0] < b["t0"] - MIN_GAP_S + 1
+            and set(types) <= set(o[2])
+            and b["q"] <= o[3] * (1.0 + COUNT_TOLERANCE) + 1e-9
+        ]
+        got = match(fast, b["t0"], who, types, b["q"], b["u"], 1.25)
+        # every occurrence the plain test keeps passes the inlined one too, and nothing else does:
+        # matching on the plain survivors alone gives the same value and reason
+        want = match(plain, b["t0"], who, types, b["q"], b["u"], 1.25)
+        assert (got is None) == (want is None)
+        assert plain or got is None
+        hits += got is not None
+        if got is not None and want is not None:
+            assert (got[0], got[1]()) == (want[0], want[1]())
+        fast = remember(fast, b, who)
+        slow = _reference_remember(copy.deepcopy(slow), b, who)
+        assert fast == slow
+    assert hits > 100  # the rules did match, often

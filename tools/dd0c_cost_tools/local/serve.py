@@ -1,13 +1,25 @@
 """``dd0c-cost serve``: the HTTP API on localhost, as API Gateway would invoke it, with the
-pipeline behind it pumped between requests (single thread: one DB connection, no races)."""
+pipeline behind it.
+
+Concurrency. Connections are accepted with a deep backlog and served by a pool of threads
+(HTTP/1.1 keep-alive), so 32 or more concurrent clients are held, none refused or reset. The
+resolver is Powertools', the same one Lambda runs, and it keeps the current request in a class
+attribute: so requests are resolved one at a time (``resolve_lock``) on the API's own database
+connection, while reading, parsing and writing of other requests go on in their threads. A request
+that may have queued something (any method but GET/HEAD/OPTIONS) drains the pipeline (moto's SQS
+and the handlers, on a connection of their own, under ``sqs_lock``) before it is answered, so the
+caller's next request sees the result, as it did when the server handled one request at a time.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
 import sys
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
@@ -61,6 +73,45 @@ def apigw_v2_event(method: str, raw_path: str, headers: dict[str, str], body: by
         "body": body.decode() if is_text else base64.b64encode(body).decode(),
         "isBase64Encoded": not is_text,
     }
+
+
+class _Shared:
+    """What the request threads share: the locks and the API's and the pipeline's connections."""
+
+    def __init__(self, database_url: str | None) -> None:
+        self.database_url = database_url
+        self.resolve_lock = threading.Lock()
+        self.sqs_lock = threading.RLock()
+        self._conns: dict[tuple[str, str], object] = {}
+
+    def connection(self, user: str, role: str | None = None):
+        """The API's ("api") or the pipeline's ("pipeline") connection for a database role (default:
+        the application role), reopened if it broke."""
+        from dd0c_cost.db.connection import open_connection
+        from dd0c_cost.settings import get_settings
+
+        settings = get_settings()
+        role = role or settings.database_app_role
+        conn = self._conns.get((user, role))
+        if conn is None or conn.closed or conn.broken:
+            conn = self._conns[(user, role)] = open_connection(self.database_url or settings.database_url, role)
+        return conn
+
+    def drain(self, pipeline: LocalPipeline) -> None:
+        from dd0c_cost.db.connection import NORMALIZER_ROLE, bound_connection
+
+        normalizer = self.connection("pipeline", NORMALIZER_ROLE)  # the normalise stage's own role
+        with (
+            self.sqs_lock,
+            bound_connection(self.connection("pipeline")),
+            bound_connection(normalizer, role=NORMALIZER_ROLE),
+        ):
+            pipeline.drain()
+
+    def close(self) -> None:
+        for conn in self._conns.values():
+            if not conn.closed:
+                conn.close()
 
 
 class _AnsweringHandler(BaseHTTPRequestHandler):
@@ -118,16 +169,28 @@ class _AnsweringHandler(BaseHTTPRequestHandler):
         print(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", file=sys.stderr)
 
 
-def make_handler_class(pipeline: LocalPipeline):
+def make_handler_class(pipeline: LocalPipeline, shared: _Shared | None = None):
     api = pipeline.handler(TOPOLOGY.api_function)
 
+    def resolve(event: dict) -> dict:
+        if shared is None:
+            return api(event, LambdaContext(TOPOLOGY.api_function))
+        from dd0c_cost.db.connection import bound_connection
+
+        reads_only = event["requestContext"]["http"]["method"] in {"GET", "HEAD", "OPTIONS"}
+        with shared.resolve_lock:
+            if reads_only:
+                with bound_connection(shared.connection("api")):
+                    return api(event, LambdaContext(TOPOLOGY.api_function))
+            with shared.sqs_lock, bound_connection(shared.connection("api")):
+                result = api(event, LambdaContext(TOPOLOGY.api_function))
+        shared.drain(pipeline)  # it may have queued records: the pipeline runs before the answer
+        return result
+
     class ApiRequestHandler(_AnsweringHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: a client's requests reuse its connection
+
         def _serve(self) -> None:
-            # reads enqueue nothing: only a write needs the pipeline pumped afterwards
-            self.server.pending_writes = getattr(self.server, "pending_writes", False) or self.command not in (
-                "GET",
-                "HEAD",
-            )
             body = self._read_body()
             if body is None:
                 return
@@ -135,7 +198,7 @@ def make_handler_class(pipeline: LocalPipeline):
                 event = apigw_v2_event(
                     self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
                 )
-                result = api(event, LambdaContext(TOPOLOGY.api_function))
+                result = resolve(event)
                 payload = result.get("body") or ""
                 data = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
             except Exception as exc:  # noqa: BLE001 - answered, and printed for the developer
@@ -145,32 +208,79 @@ def make_handler_class(pipeline: LocalPipeline):
                 return self._error(500, "internal_error", type(exc).__name__)
             self._answer(result.get("statusCode", 200), data, result.get("headers"), result)
 
+        def log_message(self, fmt: str, *args) -> None:
+            if getattr(self.server, "quiet", False):
+                return
+            super().log_message(fmt, *args)
+
     return ApiRequestHandler
 
 
-def serve(port: int = 8080, *, max_requests: int | None = None, ready=None) -> int:
+class PooledHTTPServer(HTTPServer):
+    """An HTTP server whose connections are served by a fixed pool of threads (one connection at
+    a time per thread, kept alive), with a listen backlog deep enough for bursts of clients."""
+
+    request_queue_size = 512
+    daemon_threads = True
+
+    def __init__(self, address, handler_class, *, workers: int = 64, quiet: bool = False) -> None:
+        super().__init__(address, handler_class)
+        self.quiet = quiet
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dd0c-serve")
+
+    def process_request(self, request, client_address) -> None:
+        self.pool.submit(self._serve_connection, request, client_address)
+
+    def _serve_connection(self, request, client_address) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:  # noqa: BLE001 - one broken connection must not stop the server
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def serve(
+    port: int = 8080,
+    *,
+    max_requests: int | None = None,
+    ready=None,
+    quiet: bool = False,
+    stop_when: threading.Event | None = None,
+) -> int:
+    """Serve until Ctrl-C (or ``max_requests`` connections, or ``stop_when`` is set); ``ready(port)``
+    is called once the socket listens."""
     from dd0c_cost_tools.local.database import database_url_for_cli
 
     url = database_url_for_cli()
     with LocalPipeline(extra_env={"DATABASE_URL": url}) as pipeline:
-        server = HTTPServer(("127.0.0.1", port), make_handler_class(pipeline))
+        shared = _Shared(url)
+        server = PooledHTTPServer(("127.0.0.1", port), make_handler_class(pipeline, shared), quiet=quiet)
         server.timeout = 0.2
         print(
             f"dd0c-cost API and console on http://127.0.0.1:{server.server_port}/ (API viewer: /docs; Ctrl-C to stop)",
             file=sys.stderr,
         )
+        if stop_when is not None:
+            threading.Thread(target=lambda: (stop_when.wait(), server.shutdown()), daemon=True).start()
         if ready:
             ready(server.server_port)
-        handled = 0
         try:
-            while max_requests is None or handled < max_requests:
-                server.handle_request()
-                handled += 1
-                if getattr(server, "pending_writes", False):
-                    server.pending_writes = False
-                    pipeline.drain()
+            if max_requests is None:
+                server.serve_forever(poll_interval=0.2)
+            else:
+                server.timeout = None  # count connections, not polling timeouts
+                for _ in range(max_requests):
+                    server.handle_request()
+                server.pool.shutdown(wait=True)  # the last request is answered before we stop
         except KeyboardInterrupt:
             pass
         finally:
             server.server_close()
+            shared.drain(pipeline)
+            shared.close()
     return 0

@@ -3,28 +3,48 @@ handlers call, and what tests and the local runner exercise without Lambda."""
 
 from __future__ import annotations
 
-import orjson
+from typing import TYPE_CHECKING
 
-from dd0c_cost import governance, outcomes, queues
-from dd0c_cost.db.connection import NORMALIZER_ROLE, get_connection, tenant_transaction
-from dd0c_cost.events.cloudtrail import RecordRejected
-from dd0c_cost.events.models import CostEvent, NotifyMessage
-from dd0c_cost.events.normalize import (
-    NormalizeOutcome,
-    OutcomeKind,
-    normalize,
-    parse_ingest_body,
-)
-from dd0c_cost.notify import store as slack_store
-from dd0c_cost.notify.slack import get_notifier
-from dd0c_cost.scoring import store as anomaly_store
-from dd0c_cost.scoring.config import config_from_settings
-from dd0c_cost.scoring.scorer import score_cost_events
+from dd0c_cost import outcomes, queues
+from dd0c_cost.db.connection import NORMALIZER_ROLE, get_connection
 from dd0c_cost.settings import get_settings
-from dd0c_cost.topology import COST_EVENTS, NOTIFY
+
+if TYPE_CHECKING:
+    from dd0c_cost.events.normalize import NormalizeOutcome
+
+# Each stage imports what only it needs inside its function: the three handlers share this module,
+# and none should pay at cold start for another's imports (the normaliser's catalogue, the scorer,
+# governance, the Slack client). Each handler calls ``warm(stage)`` at import, so what its own
+# first call needs is still imported during the cold start, not in the first request.
+STAGE_MODULES: dict[str, tuple[str, ...]] = {
+    "normalize": ("dd0c_cost.events.normalize", "dd0c_cost.pricing", "dd0c_cost.topology"),
+    "score": ("dd0c_cost.events.models", "dd0c_cost.scoring.config", "dd0c_cost.scoring.scorer", "dd0c_cost.topology"),
+    "notify": (
+        "orjson",
+        "dd0c_cost.governance",
+        "dd0c_cost.events.models",
+        "dd0c_cost.notify.store",
+        "dd0c_cost.notify.slack",
+        "dd0c_cost.notify.message",
+        "dd0c_cost.notify.delivery",
+        "dd0c_cost.scoring.store",
+    ),
+}
+
+
+def warm(stage: str) -> None:
+    """Import what ``stage``'s first call needs (the handler calls this at import time)."""
+    import importlib
+
+    for name in STAGE_MODULES[stage]:
+        importlib.import_module(name)
 
 
 def normalize_body(body: str | bytes) -> NormalizeOutcome:
+    from dd0c_cost.events.cloudtrail import RecordRejected
+    from dd0c_cost.events.normalize import NormalizeOutcome, OutcomeKind, normalize, parse_ingest_body
+    from dd0c_cost.topology import COST_EVENTS
+
     origin: dict | None = None
     try:
         message = parse_ingest_body(body)
@@ -57,6 +77,11 @@ def normalize_body(body: str | bytes) -> NormalizeOutcome:
 def score_bodies(bodies: list[str]) -> list[BaseException | None]:
     """Score one SQS batch in one database round trip; per body, the error that failed it (the
     handler reports those back to SQS) or None."""
+    from dd0c_cost.events.models import CostEvent, NotifyMessage
+    from dd0c_cost.scoring.config import config_from_settings
+    from dd0c_cost.scoring.scorer import score_cost_events
+    from dd0c_cost.topology import NOTIFY
+
     errors: list[BaseException | None] = [None] * len(bodies)
     events: list[CostEvent] = []
     positions: list[int] = []
@@ -91,8 +116,15 @@ def notify_body(body: str | bytes) -> None:
     kept, marked undelivered with the reason, and not retried (nothing would change by retrying).
     A Slack refusal that needs a human (channel not found, bot not in channel, token revoked) is
     recorded the same way; throttling and Slack outages raise, so SQS redelivers."""
+    import orjson
+
+    from dd0c_cost import governance
+    from dd0c_cost.db.connection import tenant_transaction
+    from dd0c_cost.events.models import NotifyMessage
     from dd0c_cost.notify import delivery
-    from dd0c_cost.notify.slack import SlackNotifyError
+    from dd0c_cost.notify import store as slack_store
+    from dd0c_cost.notify.slack import SlackNotifyError, get_notifier
+    from dd0c_cost.scoring import store as anomaly_store
 
     message = NotifyMessage.model_validate(orjson.loads(body))
     conn = get_connection()
@@ -168,9 +200,11 @@ def notify_body(body: str | bytes) -> None:
 def _explain(conn, anomaly, workspace, posted, settings) -> None:
     """The optional explanation, asked for after the alert is out (a hard 2 s deadline), then
     shown by updating the message. Never raises: the alert is already delivered."""
+    from dd0c_cost.db.connection import tenant_transaction
     from dd0c_cost.explain import explainer_for
     from dd0c_cost.notify import delivery
-    from dd0c_cost.notify.slack import SlackNotifyError
+    from dd0c_cost.notify import store as slack_store
+    from dd0c_cost.notify.slack import SlackNotifyError, get_notifier
 
     explainer = explainer_for(settings)
     if explainer is None:

@@ -1,14 +1,19 @@
-"""Typed settings, read from the environment once, lazily (never at import time)."""
+"""Typed settings, read from the environment once, lazily (never at import time).
+
+A plain pydantic model filled from ``os.environ`` (names case-insensitive; a field's alias, when
+it has one, is its variable's name), not pydantic-settings: that package imports botocore and its
+own sources at import time, about a second of every Lambda's cold start for what a dictionary
+comprehension does here. Every value is a scalar; keyword arguments override the environment.
+"""
 
 from __future__ import annotations
 
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, PrivateAttr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from dd0c_cost.topology import TOPOLOGY, queue_url_env_var
 
@@ -19,8 +24,11 @@ def default_data_dir() -> Path:
     return Path(base) / "dd0c-cost"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**_from_environment(), **{_env_key(k): v for k, v in values.items()}})
 
     # PostgreSQL. Unset: the CLI starts its own embedded server (dd0c_cost_tools.local.embedded_pg).
     database_url: str | None = None
@@ -116,6 +124,23 @@ class Settings(BaseSettings):
         """True when this deployment talks to Slack at all (an env token or an OAuth app); False
         (the demo): every message goes to the outbox file."""
         return bool(self.slack_bot_token or self.slack_client_id)
+
+
+def _env_key(name: str) -> str:
+    """The key a field is validated under: its alias if it has one, else its name."""
+    field = Settings.model_fields.get(name)
+    return (field.alias or name) if field is not None else name
+
+
+@lru_cache(maxsize=1)
+def _environment_names() -> dict[str, str]:
+    """lower-case variable name -> the key it fills (alias or field name)."""
+    return {(f.alias or name).lower(): (f.alias or name) for name, f in Settings.model_fields.items()}
+
+
+def _from_environment() -> dict[str, str]:
+    names = _environment_names()
+    return {names[k.lower()]: v for k, v in os.environ.items() if k.lower() in names}
 
 
 @lru_cache(maxsize=1)

@@ -66,6 +66,8 @@ class FunctionSpec:
     # May assume the customers' opt-in remediation role (onboarding.REMEDIATOR_ROLE_NAME), with
     # each account's ExternalId: only what a person confirmed in Slack.
     assumes_remediation_role: bool = False
+    # BucketTriggerSpec.names whose CloudTrail log files it may read (the history import).
+    reads_buckets: tuple[str, ...] = ()
     # Asks the deployment's OpenAI-compatible model for explanations (DD0C_LLM_*).
     explains: bool = False
 
@@ -228,8 +230,10 @@ COST_EVENTS = "cost-events"
 NOTIFY = "notify"
 ZOMBIES = "zombies"
 USAGE = "usage"
+HISTORY = "history"
 SIZING = "sizing"
 S3_INGEST = "s3_ingest"
+HISTORY_IMPORT = "history_import"
 ZOMBIE_FANOUT = "zombie_fanout"
 SLACK_EVENTS = "slack_events"
 ZOMBIE_HUNTER = "zombie_hunter"
@@ -300,6 +304,14 @@ TOPOLOGY = Topology(
             deduplication="remediation id",
             max_receive_count=10,  # a snapshot or a NAT deletion may take a few rounds
             visibility_timeout_s=360,
+        ),
+        QueueSpec(
+            name=HISTORY,
+            purpose="chunks of a tenant's CloudTrail log files to import through the bulk path (backfill)",
+            message_group="tenant (a tenant's history is imported in time order, one chunk at a time)",
+            deduplication="tenant + digest of the chunk's keys",
+            # A chunk takes up to the function's 900 s: 6x that before a message is retried.
+            visibility_timeout_s=5400,
         ),
     ),
     functions=(
@@ -460,6 +472,17 @@ TOPOLOGY = Topology(
             timeout_s=120,
             memory_mb=1024,  # a log file is parsed whole: up to 64 MB of JSON (ingest_sources.s3)
             batch_size=0,
+        ),
+        FunctionSpec(
+            name=HISTORY_IMPORT,
+            purpose="import a chunk of a tenant's CloudTrail log files through the bulk path (dd0c_cost.backfill)",
+            source_queue=HISTORY,
+            output_queues=(NOTIFY,),
+            reads_buckets=("cloudtrail-logs",),
+            batch_size=1,  # one chunk per invocation: minutes of work
+            timeout_s=900,
+            memory_mb=1536,  # the external sort keeps up to 64 MB of records in memory
+            database_role="dd0c_normalizer",  # it normalises, so it resolves accounts to tenants too
         ),
     ),
     routes=(

@@ -20,6 +20,9 @@ BENCHMARKS = {
     ),
     "dashboard": ("dd0c_cost_tools.bench.dashboard", "the dashboard API on 1 M anomalies / 100 tenants"),
     "console": ("dd0c_cost_tools.bench.dashboard:main_console", "the web console's first load in Chromium"),
+    "imports": ("dd0c_cost_tools.bench.imports", "each handler's cold import in fresh interpreters (layers only)"),
+    "api": ("dd0c_cost_tools.bench.api", "the local API server: p50/p99 at 1 and 32 clients, server CPU"),
+    "backfill": ("dd0c_cost_tools.bench.backfill", "the bulk replay path on a generated stream (records/s, RSS)"),
     "zombies": (
         "dd0c_cost_tools.bench.zombies",
         "the zombie hunter on 1,000 moto resources (GetMetricData calls, scan time)",
@@ -30,7 +33,8 @@ BENCHMARKS = {
 def register(sub) -> None:
     p = sub.add_parser(
         "bench",
-        help="benchmarks: nab, score, normalize, detect, notify, dashboard, console, zombies (each prints figures; --json for machines)",
+        help="benchmarks: nab, score, normalize, detect, notify, dashboard, console, zombies, imports, api, "
+        "backfill (each prints figures; --json for machines)",
     )
     names = p.add_subparsers(dest="bench_name", metavar="BENCHMARK", required=True)
     for name, (_target, purpose) in BENCHMARKS.items():

@@ -13,6 +13,7 @@ import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from uuid import UUID
 
 import psycopg
@@ -28,6 +29,10 @@ Connection = psycopg.Connection[DictRow]
 # invocations: a Lambda process has one thread; a threaded local server (the dashboard benchmark)
 # gives each request thread its own.
 _local = threading.local()
+# A connection bound to the current thread/context (``bound_connection``): `dd0c-cost serve` binds
+# its API connection around each (serialised) resolver call and its pipeline connection around
+# each drain, so its pool of request threads does not open one connection each.
+_bound: ContextVar[dict[str, Connection] | None] = ContextVar("dd0c_bound_connection", default=None)
 
 # The runtime role plus the one cross-tenant door the normaliser needs (dd0c.tenant_for_account,
 # migration 008). Only the normalize function's login is a member; the API's is not.
@@ -75,14 +80,30 @@ def _thread_connections() -> dict[str, Connection]:
 
 def get_connection(settings: Settings | None = None, *, role: str | None = None) -> Connection:
     """The thread's connection for ``role`` (default: settings.database_app_role), reused
-    across warm invocations; reopened if it broke."""
+    across warm invocations; reopened if it broke (or the connection bound to this context for
+    that role, if any: ``bound_connection``)."""
     settings = settings or get_settings()
     role = role or settings.database_app_role
+    bound = _bound.get()
+    if bound is not None and role in bound:
+        return bound[role]
     connections = _thread_connections()
     conn = connections.get(role)
     if conn is None or conn.closed or conn.broken:
         conn = connections[role] = open_connection(resolve_database_url(settings), role)
     return conn
+
+
+@contextmanager
+def bound_connection(conn: Connection, *, role: str | None = None) -> Iterator[Connection]:
+    """Within the block, ``get_connection(role=role)`` in this thread returns ``conn`` (``role``
+    defaults to the settings' application role, as in ``get_connection``)."""
+    role = role or get_settings().database_app_role
+    token = _bound.set({**(_bound.get() or {}), role: conn})
+    try:
+        yield conn
+    finally:
+        _bound.reset(token)
 
 
 def close_connection() -> None:

@@ -10,6 +10,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 COST_EVENT_SCHEMA_VERSION = "1"
+# Where a record came from (its Origin.source).
+OriginSource = Literal["eventbridge", "api", "s3", "replay"]
 
 
 class CostAction(StrEnum):
@@ -86,7 +88,7 @@ class Origin(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    source: Literal["eventbridge", "api", "s3", "replay"] = "eventbridge"
+    source: OriginSource = "eventbridge"
     file: str | None = None
     line: int | None = None
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 from calendar import monthrange
 from collections.abc import Callable
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 MAX_OCCURRENCES = 32  # per series; the state row must stay small
@@ -48,15 +49,6 @@ def _utc(t: float) -> datetime:
 def _time_of_day_close(a: float, b: float) -> bool:
     d = abs((a % 86400.0) - (b % 86400.0))
     return min(d, 86400.0 - d) <= HOUR_TOLERANCE_S
-
-
-def _same_shape(types: dict[str, float], q: float, earlier: Occurrence) -> bool:
-    """Same resource types and at most the earlier count (+ tolerance): a burst still under way
-    (3 of last month's 10 instances so far) matches; a bigger one does not."""
-    etypes, eq = earlier[2], earlier[3]
-    if not set(types) <= set(etypes):
-        return False
-    return q <= eq * (1.0 + COUNT_TOLERANCE) + 1e-9
 
 
 def _last_day(d: datetime) -> bool:
@@ -103,7 +95,14 @@ def match(
     occurrences: list[Occurrence], t0: float, actor_key: str, types: dict[str, float], q: float, u: float, slack: float
 ) -> tuple[float, Callable[[], str]] | None:
     """(value, reason) of the best calendar rule explaining this burst, or None."""
-    earlier = [o for o in occurrences if o[1] == actor_key and o[0] < t0 - MIN_GAP_S + 1 and _same_shape(types, q, o)]
+    # Same shape: the same resource types and at most the earlier count (+ tolerance), so a burst
+    # still under way (3 of last month's 10 instances so far) matches and a bigger one does not.
+    before, kinds = t0 - MIN_GAP_S + 1, types.keys()
+    earlier = [
+        o
+        for o in occurrences
+        if o[1] == actor_key and o[0] < before and kinds <= o[2].keys() and q <= o[3] * (1.0 + COUNT_TOLERANCE) + 1e-9
+    ]
     if not earlier:
         return None
     best: tuple[float, Callable[[], str]] | None = None
@@ -146,21 +145,27 @@ def remember(occurrences: list[Occurrence], b: dict[str, Any], actor_key: str) -
     # Rank each occurrence within its shape (0 = the shape's newest), then keep by rank, newest
     # first within a rank: every shape's newest occurrence survives before any shape's second, so
     # many daily habits (several people x several types) cannot push last month's job out.
-    ranked: list[tuple[int, float, Occurrence]] = []
+    # (The hot path of scoring: sorts are stable, so newest-first then by rank alone is
+    # "by (rank, newest first)"; a shape's types compare as a set, which is what sorting them did.)
+    ranked: list[tuple[int, Occurrence]] = []
     per_shape: dict[tuple, int] = {}
-    for o in sorted(occurrences, key=lambda o: -o[0]):  # newest first
+    for o in sorted(occurrences, key=_T0, reverse=True):  # newest first
         if t0 - o[0] > KEEP_S:
             continue
-        shape = (o[1], tuple(sorted(o[2])))
+        shape = (o[1], frozenset(o[2]))
         rank = per_shape.get(shape, 0)
         if rank >= PER_SHAPE:
             continue
         per_shape[shape] = rank + 1
-        ranked.append((rank, -o[0], o))
-    ranked.sort(key=lambda r: (r[0], r[1]))
-    kept = [o for _, _, o in ranked[:MAX_OCCURRENCES]]
-    kept.sort(key=lambda o: o[0])
+        ranked.append((rank, o))
+    ranked.sort(key=_RANK)
+    kept = [o for _, o in ranked[:MAX_OCCURRENCES]]
+    kept.sort(key=_T0)
     return kept
+
+
+_T0 = itemgetter(0)
+_RANK = itemgetter(0)
 
 
 def valid(state: Any) -> list[Occurrence]:

@@ -186,6 +186,9 @@ class _Pending:
     event_ids: list[str] = field(default_factory=list)
     resource_ids: list[str] = field(default_factory=list)
     indexes: list[int] = field(default_factory=list)  # events (of this transaction) that touched it
+    # Each touching event's attributes merged in order, as the row's ``attributes || new`` does one
+    # transaction at a time: so the anomaly does not depend on how events were batched.
+    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 def _attributes(p: _Pending) -> dict[str, Any]:
@@ -231,7 +234,7 @@ def _anomaly_of(p: _Pending) -> Anomaly:
         estimated_hourly_usd=round(b["u"], 6),
         summary=burst_summary(b, p.event.account_id),
         components=list(p.components),
-        attributes=_attributes(p),
+        attributes=p.attributes or _attributes(p),
     )
 
 
@@ -442,6 +445,7 @@ def _score_one_tenant(conn: Connection, w: _Tenant, loaded: dict, config: Scorin
             )
         p.event, p.obs, p.score, p.severity, p.burst = event, obs, ev.score, ev.severity, ev.burst
         p.components = ev.components
+        p.attributes = {**p.attributes, **_attributes(p)}
         p.bump = p.bump or ev.bump
         p.event_ids.extend(ev.new_event_ids)
         p.resource_ids.extend(ev.new_resource_ids)

@@ -1,0 +1,252 @@
+"""Latency of the local API (``dd0c-cost bench api``): ``GET /v1/anomalies`` pages of 100 rows
+at concurrency 1 and 32, against ``dd0c-cost serve`` in its own process.
+
+Setup: an ephemeral embedded PostgreSQL (fsync off: this measures the API, not the disk), the
+migrations, one tenant with ``--anomalies`` anomalies (default 20,000) and a key. The server is
+``dd0c-cost serve`` (the threaded server and the same resolver as Lambda) in a separate process;
+the clients are threads of this process, each with its own keep-alive connection, each walking
+pages with the cursor (the first page, then ``next_cursor``, starting again at the end), for
+``--seconds`` per concurrency level after a warm-up. Reported per level: requests, errors (any
+non-200 or connection failure), p50, p99 and max latency, requests/s, and the server's CPU time per
+request (from /proc: the machine's other work does not inflate it). A second table splits one
+request's server-side time: the page query (with its rows' models), and the JSON of the page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+TARGET_P99_MS = 50.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def seed(url: str, n: int) -> tuple[str, str]:
+    """One tenant with ``n`` anomalies (COPY); returns (tenant id, API key)."""
+    import psycopg
+
+    from dd0c_cost.db import operator
+
+    op = operator.open_operator_connection(url)
+    tenant = operator.ensure_tenant(op, "bench-api")
+    key = operator.create_api_key(op, tenant)
+    op.close()
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    comps = json.dumps([{"name": "zscore", "value": 0.9, "reason": "far above the usual spend rate"}])
+    with psycopg.connect(url, autocommit=True) as conn:  # superuser: outside RLS
+        with conn.cursor().copy(
+            "COPY dd0c.anomalies (id, tenant_id, account_id, region, service, resource_type, resource_ids, event_ids,"
+            " actor, detected_at, score, severity, estimated_hourly_usd, status, summary, components, attributes)"
+            " FROM STDIN"
+        ) as copy:
+            for i in range(n):
+                copy.write_row(
+                    (
+                        uuid.UUID(int=i + 1),
+                        tenant,
+                        f"{100000000000 + i % 7:012d}",
+                        "us-east-1",
+                        "ec2",
+                        "ec2:instance",
+                        [f"i-{i:017x}"],
+                        [uuid.UUID(int=i + 1).hex],
+                        "arn:aws:iam::100000000000:user/ana",
+                        t0 + timedelta(minutes=7 * i),
+                        0.8,
+                        "high",
+                        12.5,
+                        "open" if i % 3 else "acknowledged",
+                        f"ana launched {1 + i % 9} × m5.large in us-east-1",
+                        comps,
+                        json.dumps({"instance_type": "m5.large", "quantity": 1 + i % 9}),
+                    )
+                )
+        conn.execute("VACUUM ANALYZE dd0c.anomalies")
+    return str(tenant), key
+
+
+def _client(port: int, key: str, limit: int, stop: threading.Event, out: list, errors: list) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    cursor = None
+    headers = {"authorization": f"Bearer {key}"}
+    while not stop.is_set():
+        path = f"/v1/anomalies?limit={limit}" + (f"&cursor={cursor}" if cursor else "")
+        t0 = time.perf_counter()
+        try:
+            conn.request("GET", path, headers=headers)
+            resp = conn.getresponse()
+            body = resp.read()
+            elapsed = time.perf_counter() - t0
+            if resp.status != 200:
+                errors.append(f"HTTP {resp.status}")
+                cursor = None
+                continue
+            cursor = json.loads(body)["next_cursor"]
+            out.append(elapsed)
+        except (OSError, http.client.HTTPException) as exc:
+            errors.append(type(exc).__name__)
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.close()
+
+
+def run_level(port: int, key: str, clients: int, seconds: float, limit: int, server_pid: int) -> dict:
+    latencies: list[float] = []
+    errors: list[str] = []
+    stop = threading.Event()
+    threads = [
+        threading.Thread(target=_client, args=(port, key, limit, stop, latencies, errors)) for _ in range(clients)
+    ]
+    cpu0 = _cpu_seconds(server_pid)
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - t0
+    cpu = _cpu_seconds(server_pid) - cpu0
+    lat = sorted(latencies)
+    n = len(lat)
+    return {
+        "clients": clients,
+        "requests": n,
+        "errors": len(errors),
+        "error_kinds": sorted(set(errors)),
+        "p50_ms": round(1e3 * lat[n // 2], 2) if n else None,
+        "p99_ms": round(1e3 * lat[min(n - 1, int(n * 0.99))], 2) if n else None,
+        "max_ms": round(1e3 * lat[-1], 2) if n else None,
+        "requests_per_s": round(n / wall, 1),
+        "server_cpu_ms_per_request": round(1e3 * cpu / n, 3) if n else None,
+    }
+
+
+def split_server_time(url: str, tenant: str, limit: int, repeat: int = 200) -> dict:
+    """Median (and best) time of the page query and of writing its JSON, in this process, through
+    the route's own functions (``dashboard.anomalies.list_anomalies``; the page model's JSON)."""
+    from dd0c_cost.dashboard import anomalies as queries
+    from dd0c_cost.db.connection import open_connection, tenant_transaction
+
+    conn = open_connection(url)
+    filters = queries.Filters()
+    queries_s, writes = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        with tenant_transaction(conn, tenant):
+            page = queries.list_anomalies(conn, filters, limit=limit)
+        t1 = time.perf_counter()
+        page.model_dump_json()
+        t2 = time.perf_counter()
+        queries_s.append(t1 - t0)
+        writes.append(t2 - t1)
+    conn.close()
+    return {
+        "query_ms": round(1e3 * statistics.median(queries_s), 3),
+        "query_best_ms": round(1e3 * min(queries_s), 3),
+        "json_ms": round(1e3 * statistics.median(writes), 3),
+        "json_best_ms": round(1e3 * min(writes), 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="dd0c-cost bench api", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--anomalies", type=int, default=20_000)
+    ap.add_argument("--limit", type=int, default=100, help="rows per page (default 100)")
+    ap.add_argument("--seconds", type=float, default=10.0, help="per concurrency level (default 10)")
+    ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
+    ap.add_argument("--json", action="store_true")
+    a = ap.parse_args(argv)
+
+    from dd0c_cost.db.migrate import migrate
+    from dd0c_cost_tools.local.embedded_pg import EmbeddedPostgres
+
+    server = EmbeddedPostgres.ephemeral(prefix="dd0c-bench-api-")
+    url = server.start()
+    proc = None
+    try:
+        migrate(url)
+        tenant, key = seed(url, a.anomalies)
+        port = _free_port()
+        env = {**os.environ, "DATABASE_URL": url, "XDG_DATA_HOME": server.data_dir.parent.as_posix()}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dd0c_cost_tools.cli", "serve", "--port", str(port), "--quiet"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"serve did not start: {proc.stderr.read() if proc.stderr else ''}") from None
+                time.sleep(0.2)
+        run_level(port, key, 4, min(2.0, a.seconds), a.limit, proc.pid)  # warm-up: connections, plans, caches
+        levels = [run_level(port, key, c, a.seconds, a.limit, proc.pid) for c in a.concurrency]
+        split = split_server_time(url, tenant, a.limit)
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        server.stop()
+    load = os.getloadavg()
+    result = {"anomalies": a.anomalies, "limit": a.limit, "levels": levels, "split": split, "loadavg": load}
+    if a.json:
+        print(json.dumps(result))
+        return 0
+    print(
+        f"GET /v1/anomalies?limit={a.limit} (cursor paging) against `dd0c-cost serve` in its own process; "
+        f"{a.anomalies:,} anomalies; {a.seconds:.0f} s per level; load average {load[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    print(
+        f"{'clients':>7s} {'requests':>9s} {'errors':>6s} {'p50 ms':>8s} {'p99 ms':>8s} {'max ms':>8s} "
+        f"{'req/s':>7s} {'server CPU ms/req':>18s}"
+    )
+    for r in levels:
+        print(
+            f"{r['clients']:7d} {r['requests']:9d} {r['errors']:6d} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f} "
+            f"{r['max_ms']:8.1f} {r['requests_per_s']:7.1f} {r['server_cpu_ms_per_request']:18.2f}"
+        )
+    print(
+        f"one page, in process: query {split['query_ms']:.2f} ms (best {split['query_best_ms']:.2f}), "
+        f"JSON of its rows {split['json_ms']:.2f} ms (best {split['json_best_ms']:.2f}): "
+        f"JSON/query {split['json_ms'] / split['query_ms']:.2f}"
+    )
+    top = max(levels, key=lambda r: r["clients"])
+    verdict = (
+        "meets" if top["p99_ms"] is not None and top["p99_ms"] <= TARGET_P99_MS and not top["errors"] else "MISSES"
+    )
+    print(f"target p99 <= {TARGET_P99_MS:.0f} ms at {top['clients']} clients with no errors: {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

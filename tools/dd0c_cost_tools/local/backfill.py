@@ -1,0 +1,146 @@
+"""``dd0c-cost replay`` (default path): files of CloudTrail history through the bulk path
+(``dd0c_cost.backfill``), in event-time order, in bounded memory.
+
+Phase 1 reads every file once (JSON Lines streamed), refuses unreadable lines at once, and feeds
+an external sort keyed by event time (records without one go last, in input order, as the queue
+path always did). Phase 2 streams the merged records into a ``BulkLoader``; each account is
+connected to the tenant before its first record is looked up (the queue path connects them all
+before it sends anything: the same accounts, the same outcome), and notifications go through the
+notify stage function (Slack, or the outbox file without a token), exactly as the notify Lambda
+would handle them.
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+from aws_lambda_powertools import Metrics
+
+from dd0c_cost.backfill.bulk import DEFAULT_BATCH_RECORDS, BulkLoader, BulkSummary
+from dd0c_cost.backfill.merge import DEFAULT_RUN_BYTES, ExternalSort
+from dd0c_cost.backfill.reader import iter_records
+from dd0c_cost.db import operator
+from dd0c_cost.events.cloudtrail import RejectReason, event_time_or_none
+from dd0c_cost.events.models import NotifyMessage, Origin
+
+
+def input_paths(paths: list[Path]) -> list[Path]:
+    """Each path, or every file under a directory (sorted; hidden ones skipped)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                )
+            )
+        elif path.exists():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"no such file or directory: {path}")
+    return files
+
+
+def bulk_replay(
+    paths: list[Path],
+    tenant_name: str,
+    database_url: str,
+    *,
+    on_reject: Callable[[dict], None] | None = None,
+    batch_records: int = DEFAULT_BATCH_RECORDS,
+    run_bytes: int = DEFAULT_RUN_BYTES,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> BulkSummary:
+    from dd0c_cost import pipeline
+    from dd0c_cost.db.connection import NORMALIZER_ROLE, bound_connection, open_connection
+    from dd0c_cost.pricing import get_price_book
+    from dd0c_cost.scoring.config import config_from_settings
+    from dd0c_cost.settings import get_settings
+
+    files = input_paths(paths)
+    sort = ExternalSort(run_bytes=run_bytes)
+    early: list[tuple[str, str | None, Origin]] = []  # unreadable lines: rejected before sorting
+    for path in files:
+        for item in iter_records(path):
+            if item.rejected is not None:
+                early.append((item.rejected.reason.value, item.rejected.detail, item.origin))
+                continue
+            when = event_time_or_none(item.value)
+            origin = item.origin
+            sort.add(
+                math.inf if when is None else when.timestamp(), orjson.dumps((item.value, origin.file, origin.line))
+            )
+    total = len(sort) + len(early)
+
+    op = operator.open_operator_connection(database_url)
+    tenant_id = operator.find_tenant(op, tenant_name)
+    tenant_created = tenant_id is None
+    if tenant_id is None:
+        tenant_id = operator.ensure_tenant(op, tenant_name)
+    refused: list[str] = []
+
+    def prepare_account(account: str) -> None:
+        refused.extend(operator.attach_accounts(op, tenant_id, {account})[1])
+
+    settings = get_settings()
+    # The normaliser's role: the application role plus the account-to-tenant lookup (migration 008)
+    conn = open_connection(database_url, NORMALIZER_ROLE)
+    loader = BulkLoader(
+        conn,
+        get_price_book(),
+        config_from_settings(settings),
+        expected_tenant=tenant_id,
+        notify=None,
+        on_reject=on_reject,
+        batch_records=batch_records,
+        prepare_account=prepare_account,
+    )
+
+    def notify(message: NotifyMessage) -> None:
+        try:
+            with bound_connection(conn):  # the notify stage's get_connection() is this run's
+                pipeline.notify_body(message.model_dump_json())
+            # The stage counts its outcome as a metric, which a Lambda flushes per invocation;
+            # here nothing does, and Powertools prints them as it reaches 100: drop them.
+            Metrics().clear_metrics()
+        except Exception as exc:  # noqa: BLE001 - counted like the notify queue's dead letters
+            loader.summary.rejected[RejectReason.PROCESSING_FAILED.value] += 1
+            if on_reject is not None:
+                on_reject(
+                    {
+                        "reason": RejectReason.PROCESSING_FAILED.value,
+                        "detail": f"{type(exc).__name__}: {exc}",
+                        "queue": "notify",
+                        "message": orjson.loads(message.model_dump_json()),
+                    }
+                )
+
+    loader.notify = notify
+    try:
+        for reason, detail, origin in early:
+            loader.reject(reason, detail, origin)
+        for done, (_, payload) in enumerate(sort.merged(), start=1):
+            value, file, line = orjson.loads(payload)
+            loader.add(value, (file, line))
+            if progress and done % 10_000 == 0:
+                progress("replay", done, total)
+        summary = loader.finish()
+        summary.tenant_created = tenant_created
+        summary.foreign_accounts = operator.account_owners(op, refused)
+    finally:
+        conn.close()
+        op.close()
+    if progress:
+        progress("replay", total, total)
+    summary.spilled_runs = sort.spilled_runs  # type: ignore[attr-defined]
+    return summary
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
