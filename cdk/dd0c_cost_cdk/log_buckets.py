@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
@@ -37,7 +36,7 @@ from .alarms import AlarmTopic
 from .config import DeployConfig, bucket_name
 from .functions import PipelineFunctions
 from .nag import acknowledge
-from .queues import secure_queue
+from .queues import async_failure_queue
 
 CLOUDTRAIL = "cloudtrail.amazonaws.com"
 # Trails write <bucket>/[<trail prefix>/]AWSLogs/...; dd0c's trails must use no key prefix.
@@ -151,23 +150,14 @@ class BucketTriggers(Construct):
                 "function reads whichever new log file it is invoked for, and keys are not known in advance.",
             )
 
-            failure_queue = secure_queue(
+            failure_queue = async_failure_queue(
                 scope_,
-                "FailureQueue",
-                queue_name=f"{config.name_prefix}-{spec.function.replace('_', '-')}-failures",
-                retention_period=Duration.days(14),
-            )
-            acknowledge(
-                failure_queue,
-                "AwsSolutions-SQS3",
-                "This queue is the on-failure destination of the function's asynchronous invocations "
-                "(a dead-letter queue in all but name); it has an alarm and nothing consumes it.",
-            )
-            alarms.alarm_on_dead_letters(scope_, "FailureQueueAlarm", failure_queue, 1)
-            target.function.configure_async_invoke(
+                config=config,
+                alarms=alarms,
+                function_name=spec.function,
+                function=target.function,
                 retry_attempts=spec.retry_attempts,
-                max_event_age=Duration.seconds(spec.max_event_age_s),
-                on_failure=destinations.SqsDestination(failure_queue),
+                max_event_age_s=spec.max_event_age_s,
             )
 
             self.by_name[spec.name] = TriggeredBucket(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -12,12 +14,47 @@ from dd0c_cost.topology import QueueSpec, physical_queue_name
 
 from .alarms import AlarmTopic
 from .config import DeployConfig
+from .nag import acknowledge
 
 
 def secure_queue(scope: Construct, construct_id: str, **props) -> sqs.Queue:
     """Every SQS queue dd0c creates: encrypted at rest (SQS-managed keys, which EventBridge can
     deliver to) and refusing requests that are not over TLS. One place, so none can forget."""
     return sqs.Queue(scope, construct_id, encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True, **props)
+
+
+def async_failure_queue(
+    scope: Construct,
+    *,
+    config: DeployConfig,
+    alarms: AlarmTopic,
+    function_name: str,
+    function: lambda_.IFunction,
+    retry_attempts: int,
+    max_event_age_s: int,
+) -> sqs.Queue:
+    """A function invoked asynchronously (by a schedule or an S3 notification) retries
+    ``retry_attempts`` times, then its event goes to a standard SQS queue with an alarm: one
+    shape for every asynchronous trigger, so a lost invocation is always seen."""
+    failure_queue = secure_queue(
+        scope,
+        "FailureQueue",
+        queue_name=f"{config.name_prefix}-{function_name.replace('_', '-')}-failures",
+        retention_period=Duration.days(14),
+    )
+    acknowledge(
+        failure_queue,
+        "AwsSolutions-SQS3",
+        "This queue is the on-failure destination of the function's asynchronous invocations "
+        "(a dead-letter queue in all but name); it has an alarm and nothing consumes it.",
+    )
+    alarms.alarm_on_dead_letters(scope, "FailureQueueAlarm", failure_queue, 1)
+    function.configure_async_invoke(
+        retry_attempts=retry_attempts,
+        max_event_age=Duration.seconds(max_event_age_s),
+        on_failure=destinations.SqsDestination(failure_queue),
+    )
+    return failure_queue
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -25,8 +23,7 @@ from dd0c_cost.topology import ScheduleSpec
 from .alarms import AlarmTopic
 from .config import DeployConfig
 from .functions import PipelineFunctions
-from .nag import acknowledge
-from .queues import secure_queue
+from .queues import async_failure_queue
 
 
 @dataclass(frozen=True)
@@ -52,23 +49,14 @@ class Schedules(Construct):
             target = functions[spec.function]
             if spec.function not in self.failure_queues:
                 scope_ = Construct(self, spec.function)
-                failure_queue = secure_queue(
+                failure_queue = async_failure_queue(
                     scope_,
-                    "FailureQueue",
-                    queue_name=f"{config.name_prefix}-{spec.function.replace('_', '-')}-failures",
-                    retention_period=Duration.days(14),
-                )
-                acknowledge(
-                    failure_queue,
-                    "AwsSolutions-SQS3",
-                    "This queue is the on-failure destination of the function's asynchronous invocations "
-                    "(a dead-letter queue in all but name); it has an alarm and nothing consumes it.",
-                )
-                alarms.alarm_on_dead_letters(scope_, "FailureQueueAlarm", failure_queue, 1)
-                target.function.configure_async_invoke(
+                    config=config,
+                    alarms=alarms,
+                    function_name=spec.function,
+                    function=target.function,
                     retry_attempts=spec.retry_attempts,
-                    max_event_age=Duration.seconds(spec.max_event_age_s),
-                    on_failure=destinations.SqsDestination(failure_queue),
+                    max_event_age_s=spec.max_event_age_s,
                 )
                 self.failure_queues[spec.function] = failure_queue
             rule = events.Rule(
