@@ -29,7 +29,7 @@ LONG_FUNCTIONS = {
     "group into anomaly rows; to be split into claim / step / rows",
     "dd0c_cost/notify/oauth.py::complete_install": "Slack's OAuth v2 completion (issue 10) in the order "
     "Slack documents it; landed before this check, to be split by its owner",
-    "dd0c_cost/pipeline.py::notify_body": "the notify stage with governance and per-tenant delivery (issues 10, "
+    "dd0c_cost/pipeline.py::_notify_one": "the notify stage with governance and per-tenant delivery (issues 10, "
     "13); landed before this check, to be split into decide / deliver / record",
     "dd0c_cost/zombies/criteria.py::evaluate_ec2_instance": "zombie criteria for one instance (issue 11); "
     "landed before this check",

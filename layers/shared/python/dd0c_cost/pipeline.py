@@ -10,6 +10,8 @@ from dd0c_cost.db.connection import NORMALIZER_ROLE, get_connection
 from dd0c_cost.settings import get_settings
 
 if TYPE_CHECKING:
+    from dd0c_cost.db.connection import Connection
+    from dd0c_cost.events.models import NotifyMessage
     from dd0c_cost.events.normalize import NormalizeOutcome
 
 # Each stage imports what only it needs inside its function: the three handlers share this module,
@@ -110,24 +112,46 @@ def score_bodies(bodies: list[str]) -> list[BaseException | None]:
 
 
 def notify_body(body: str | bytes) -> None:
+    """Post (or update) one anomaly's message, once per revision (see ``_notify_one``).
+
+    Two notifiers of one anomaly (two replays of one file, a sweep beside the queue, two Lambdas
+    after a redrive) take turns: a PostgreSQL advisory lock on the anomaly id is held from reading
+    its notified revision until the post is recorded, so the second one finds it posted."""
+    import contextlib
+
+    import orjson
+    import psycopg
+
+    from dd0c_cost.events.models import NotifyMessage
+
+    message = NotifyMessage.model_validate(orjson.loads(body))
+    conn = get_connection()
+    key = int.from_bytes(message.anomaly_id.bytes[:8], "big", signed=True)
+    conn.execute("SELECT pg_advisory_lock(%s)", [key])
+    conn.commit()  # session-level: survives the stage's own transactions
+    try:
+        _notify_one(conn, message)
+    finally:
+        if not conn.closed:
+            with contextlib.suppress(psycopg.Error):  # a broken connection drops the lock anyway
+                conn.execute("SELECT pg_advisory_unlock(%s)", [key])
+                conn.commit()
+
+
+def _notify_one(conn: Connection, message: NotifyMessage) -> None:
     """Post (or update) one anomaly's message in its tenant's own Slack, on the tenant's route.
 
     Governance first (shadow mode and panic withhold it). No workspace or no route: the anomaly is
     kept, marked undelivered with the reason, and not retried (nothing would change by retrying).
     A Slack refusal that needs a human (channel not found, bot not in channel, token revoked) is
     recorded the same way; throttling and Slack outages raise, so SQS redelivers."""
-    import orjson
-
     from dd0c_cost import governance
     from dd0c_cost.db.connection import tenant_transaction
-    from dd0c_cost.events.models import NotifyMessage
     from dd0c_cost.notify import delivery
     from dd0c_cost.notify import store as slack_store
     from dd0c_cost.notify.slack import SlackNotifyError, get_notifier
     from dd0c_cost.scoring import store as anomaly_store
 
-    message = NotifyMessage.model_validate(orjson.loads(body))
-    conn = get_connection()
     settings = get_settings()
     target = context = None
     with tenant_transaction(conn, message.tenant_id):
