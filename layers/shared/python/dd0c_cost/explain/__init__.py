@@ -116,9 +116,11 @@ class Explainer:
     """One per process (endpoint), with its breaker and one worker thread."""
 
     def __init__(
-        self, base_url: str, model: str, api_key: str, *, deadline_s: float = DEADLINE_S, clock=time.monotonic
+        self, base_url: str, model: str, api_key: str, *, deadline_s: float | None = None, clock=time.monotonic
     ):
-        self.base_url, self.model, self.deadline_s, self.clock = base_url, model, min(deadline_s, DEADLINE_S), clock
+        # DEADLINE_S is read here, not bound as a default, so a test can widen it in one place.
+        deadline = DEADLINE_S if deadline_s is None else min(deadline_s, DEADLINE_S)
+        self.base_url, self.model, self.deadline_s, self.clock = base_url, model, deadline, clock
         self._api_key = api_key
         self.breaker = _Breaker()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dd0c-explain")
