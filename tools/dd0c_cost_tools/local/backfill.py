@@ -29,7 +29,9 @@ from dd0c_cost.events.models import NotifyMessage, Origin
 
 
 def input_paths(paths: list[Path]) -> list[Path]:
-    """Each path, or every file under a directory (sorted; hidden ones skipped)."""
+    """The files to read: each path, or every file under a directory (sorted, hidden ones
+    skipped). A path that does not exist is an error, before anything is read. Both replay paths
+    (bulk and queues) use this."""
     files: list[Path] = []
     for path in paths:
         if path.is_dir():

@@ -27,6 +27,7 @@ from dd0c_cost.events.cloudtrail import (
 from dd0c_cost.events.models import IngestMessage
 from dd0c_cost.ingest_sources.sender import SQS_MAX_MESSAGE_BYTES
 from dd0c_cost.topology import COST_EVENTS, INGEST, TOPOLOGY
+from dd0c_cost_tools.local.backfill import input_paths
 from dd0c_cost_tools.local.runner import LocalPipeline
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=None)
@@ -111,7 +112,7 @@ def replay(
 
 def _read_in_event_time_order(paths: list[Path], summary: ReplaySummary) -> list[FileItem]:
     items: list[FileItem] = []
-    for path in input_files(paths):
+    for path in input_paths(paths):
         items.extend(iter_file(path))
     summary.read = len(items)
     return [item for _, item in sorted(enumerate(items), key=_sort_key)]
@@ -238,26 +239,6 @@ def _collect_dead_letters(pipeline, summary: ReplaySummary, rejects: list[dict],
 def new_run_id() -> str:
     """Names one replay in the rejects file: UTC start time and a random suffix."""
     return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + uuid.uuid4().hex[:8]
-
-
-def input_files(paths: list[Path]) -> list[Path]:
-    """The files to read: each path, or every file under a directory (sorted, hidden ones
-    skipped). A path that does not exist is an error, before anything is replayed."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(
-                sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                )
-            )
-        elif path.exists():
-            files.append(path)
-        else:
-            raise FileNotFoundError(f"no such file or directory: {path}")
-    return files
 
 
 def append_rejects(path: Path, run_id: str, rejects: list[dict]) -> None:
