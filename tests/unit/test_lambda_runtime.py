@@ -36,3 +36,60 @@ def test_every_record_failed_raises_so_lambda_retries_the_batch() -> None:
 
 def test_all_good_reports_nothing() -> None:
     assert fifo_partial_response([_record("a1", "A")], lambda r: None) == {"batchItemFailures": []}
+
+
+class _SqsRecorder:
+    def __init__(self) -> None:
+        self.calls: list[dict] = []
+
+    def change_message_visibility(self, **kwargs) -> None:
+        self.calls.append(kwargs)
+
+
+def _throttled_notify(monkeypatch: pytest.MonkeyPatch, error: Exception) -> tuple[dict, _SqsRecorder]:
+    """The notify function's handler on one record whose post fails with ``error``."""
+    from dd0c_cost import lambda_runtime, queues, settings
+    from dd0c_cost.topology import queue_url_env_var
+
+    recorder = _SqsRecorder()
+    monkeypatch.setattr(queues, "sqs_client", lambda: recorder)
+    monkeypatch.setenv(queue_url_env_var("notify"), "https://sqs.example/notify.fifo")
+    settings.get_settings.cache_clear()
+
+    def post(_body: str) -> None:
+        raise error
+
+    handler = lambda_runtime.sqs_fifo_handler("notify", post)
+    record = {**_record("n1", "tenant-a"), "receiptHandle": "rh-1"}
+    with pytest.raises(BatchProcessingFailed):  # the only record failed: Lambda retries the batch
+        handler({"Records": [record]}, _LambdaContext())
+    settings.get_settings.cache_clear()
+    return record, recorder
+
+
+class _LambdaContext:
+    function_name = "notify"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:notify"
+    aws_request_id = "req-1"
+
+
+def test_a_slack_retry_after_longer_than_the_visibility_timeout_delays_the_message(monkeypatch) -> None:
+    from dd0c_cost.notify.slack import SlackRateLimited
+    from dd0c_cost.topology import TOPOLOGY
+
+    visibility = TOPOLOGY.queue("notify").visibility_timeout_s
+    _, recorder = _throttled_notify(monkeypatch, SlackRateLimited("chat.postMessage", retry_after=visibility + 210))
+    assert recorder.calls == [
+        {"QueueUrl": "https://sqs.example/notify.fifo", "ReceiptHandle": "rh-1", "VisibilityTimeout": visibility + 210}
+    ]
+
+
+def test_a_shorter_retry_after_or_another_failure_keeps_the_visibility_timeout(monkeypatch) -> None:
+    from dd0c_cost.notify.slack import SlackRateLimited
+    from dd0c_cost.topology import TOPOLOGY
+
+    visibility = TOPOLOGY.queue("notify").visibility_timeout_s
+    _, recorder = _throttled_notify(monkeypatch, SlackRateLimited("chat.postMessage", retry_after=visibility))
+    _, other = _throttled_notify(monkeypatch, ConnectionError("slack unreachable"))
+    assert recorder.calls == [] and other.calls == []

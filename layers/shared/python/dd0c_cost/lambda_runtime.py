@@ -79,17 +79,47 @@ def sqs_fifo_record_handler(stage: str, record_function: Callable) -> Callable[[
 def back_off(record, queue_name: str, seconds: int) -> None:
     """Make a failed record (an ``SQSRecord``) visible again only after ``seconds`` (best effort:
     without it, the queue's visibility timeout applies)."""
+    _delay_retry(queue_name, record.receipt_handle, record.message_id, seconds)
+
+
+def _delay_retry(queue_name: str, receipt_handle: str, message_id: str, seconds: int) -> None:
     from dd0c_cost import queues
     from dd0c_cost.settings import get_settings
 
     try:
         queues.sqs_client().change_message_visibility(
             QueueUrl=get_settings().queue_url(queue_name),
-            ReceiptHandle=record.receipt_handle,
+            ReceiptHandle=receipt_handle,
             VisibilityTimeout=max(0, min(seconds, 43_200)),
         )
     except Exception:  # noqa: BLE001 - backing off is an optimisation; the retry happens anyway
-        observability.logger("backoff").warning("could not delay the retry of %s", record.message_id)
+        observability.logger("backoff").warning("could not delay the retry of %s", message_id)
+
+
+def _honouring_retry_after(stage: str, record_handler: Callable[[dict], None]) -> Callable[[dict], None]:
+    """A failure that carries its dependency's ``retry_after`` in seconds (Slack's 429) is not
+    retried sooner: when the wait asked for is longer than the source queue's visibility timeout,
+    the message stays invisible that long. A shorter wait needs nothing, since SQS redelivers only
+    after the visibility timeout; retrying sooner would spend the message's few receives."""
+
+    def honouring(record: dict) -> None:
+        try:
+            record_handler(record)
+        except Exception as exc:
+            seconds = getattr(exc, "retry_after", None)
+            queue = _source_queue(stage)
+            if isinstance(seconds, int) and queue is not None and seconds > queue.visibility_timeout_s:
+                _delay_retry(queue.name, record.get("receiptHandle", ""), record["messageId"], seconds)
+            raise
+
+    return honouring
+
+
+def _source_queue(stage: str):
+    from dd0c_cost.topology import TOPOLOGY
+
+    name = next((f.source_queue for f in TOPOLOGY.functions if f.name == stage), None)
+    return TOPOLOGY.queue(name) if name else None
 
 
 def sqs_fifo_batch_handler(
@@ -145,7 +175,9 @@ def _fifo_handler(stage: str, make_record_handler: Callable[[dict], Callable[[di
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict, context) -> dict:
-        record_handler = tracer.capture_method(_naming_failures(stage, make_record_handler(event)))
+        record_handler = tracer.capture_method(
+            _naming_failures(stage, _honouring_retry_after(stage, make_record_handler(event)))
+        )
         return fifo_partial_response(event.get("Records", []), record_handler, log=logger)
 
     return handler
