@@ -11,18 +11,21 @@ import json
 from pathlib import Path
 
 import psycopg
+import pytest
 
+from dd0c_cost.backfill.bulk import BulkLoader
 from dd0c_cost.db import operator
 from dd0c_cost.db.connection import close_connection, open_connection, tenant_transaction
+from tests.faults.replays import PATHS, replay_by
 from tests.records import run_instances
 
 ACCOUNT = "111122223333"
+# psycopg's names for the server going away: terminated mid-session, then refused
+DATABASE_GONE = {"AdminShutdown", "OperationalError"}
 
 
-def _replay(paths, db_url, tmp_path, progress=None):
-    from dd0c_cost_tools.local.replay import replay
-
-    return replay([Path(p) for p in paths], "acme", db_url, rejects_path=tmp_path / "rejects.jsonl", progress=progress)
+def _replay(kind, paths, db_url, tmp_path, progress=None):
+    return replay_by(kind, [Path(p) for p in paths], "acme", db_url, tmp_path / "rejects.jsonl", progress=progress)
 
 
 def _adds_up(summary) -> None:
@@ -42,7 +45,10 @@ def _admin(db_url: str):
     return psycopg.connect(make_conninfo(**params), autocommit=True)
 
 
-def test_a_database_outage_mid_replay_is_a_named_failure_and_a_rerun_finishes_the_work(app_env, db_url, tmp_path):
+@pytest.mark.parametrize("kind", PATHS)
+def test_a_database_outage_mid_replay_is_a_named_failure_and_a_rerun_finishes_the_work(
+    kind, app_env, db_url, tmp_path, monkeypatch
+):
     records = [run_instances(ACCOUNT, user=f"dev{i}") for i in range(40)]
     path = tmp_path / "input.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
@@ -56,17 +62,34 @@ def test_a_database_outage_mid_replay_is_a_named_failure_and_a_rerun_finishes_th
                 admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
                 admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
 
-    first = _replay([path], db_url, tmp_path, progress=stop_the_database_after_ten)
+    if kind == "bulk":  # batches of ten; the database goes away before the second one
+        init, flush = BulkLoader.__init__, BulkLoader.flush
+
+        def small_batches(self, *args, **kwargs):
+            init(self, *args, **kwargs)
+            self.batch_records = 10
+
+        def stopping_flush(self):
+            stop_the_database_after_ten("replay", self.summary.read, 40)
+            flush(self)
+
+        with monkeypatch.context() as patched:
+            patched.setattr(BulkLoader, "__init__", small_batches)
+            patched.setattr(BulkLoader, "flush", stopping_flush)
+            first = _replay(kind, [path], db_url, tmp_path)
+        assert first.cost_events == 10 and sum(first.failed.values()) == 30
+    else:
+        first = _replay(kind, [path], db_url, tmp_path, progress=stop_the_database_after_ten)
 
     assert stopped
     assert first.rejected == {}  # nothing about the input was wrong
-    assert sum(first.failed.values()) > 0 and set(first.failed) <= {"OperationalError"}
+    assert sum(first.failed.values()) > 0 and set(first.failed) <= DATABASE_GONE
     _adds_up(first)
 
     with _admin(db_url) as admin:
         admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
     close_connection()
-    second = _replay([path], db_url, tmp_path)
+    second = _replay(kind, [path], db_url, tmp_path)
 
     assert second.failed == {} and second.read == 40
     # The unfinished ones are finished now; the finished ones are recognised as duplicates.
@@ -82,7 +105,7 @@ def test_a_database_outage_mid_replay_is_a_named_failure_and_a_rerun_finishes_th
     conn.close()
     assert stored == {"n": 40, "d": 40}  # nothing lost, nothing doubled
     evidence = [json.loads(line) for line in (tmp_path / "rejects.jsonl").read_text().splitlines()]
-    assert {e["reason"] for e in evidence if e["run_id"] == first.run_id} == {"failed:OperationalError"}
+    assert {e["reason"] for e in evidence if e["run_id"] == first.run_id} == {f"failed:{n}" for n in first.failed}
     # The rerun appended (it had nothing to add): the first run's evidence is still there.
     assert len([e for e in evidence if e["run_id"] == first.run_id]) == sum(first.failed.values()) + sum(
         first.scoring_failed.values()

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+
 from dd0c_cost.notify.slack import reset_notifier
 from dd0c_cost.settings import reset_settings
 from tests.fakes.slack_api import FakeSlackAPI
+from tests.faults.replays import PATHS, replay_by
 
 
 def _closed_port() -> int:
@@ -28,9 +31,13 @@ def _point_slack_at(monkeypatch, base_url: str, token: str) -> None:
     reset_notifier()
 
 
-def test_slack_down_then_up_posts_every_missed_alert_exactly_once(app_env, db_url, tmp_path, monkeypatch):
-    from dd0c_cost_tools.local.replay import replay, retry_unsent_alerts
+@pytest.mark.parametrize("kind", PATHS)
+def test_slack_down_then_up_posts_every_missed_alert_exactly_once(kind, app_env, db_url, tmp_path, monkeypatch):
+    from dd0c_cost_tools.local.replay import retry_unsent_alerts
     from dd0c_cost_tools.local.sample import sample_path
+
+    def replay(paths, tenant, db_url, *, rejects_path):
+        return replay_by(kind, paths, tenant, db_url, rejects_path)
 
     with FakeSlackAPI() as slack:
         _point_slack_at(monkeypatch, f"http://127.0.0.1:{_closed_port()}/api/", slack.token)

@@ -7,7 +7,12 @@ path always did). Phase 2 streams the merged records into a ``BulkLoader``; each
 connected to the tenant before its first record is looked up (the queue path connects them all
 before it sends anything: the same accounts, the same outcome), and notifications go through the
 notify stage function (Slack, or the outbox file without a token), exactly as the notify Lambda
-would handle them.
+would handle them; alerts earlier runs could not post go out first, as on the queue path.
+
+Faults are not bad input: the database going away fails the records it leaves unstored by the
+failure's name (``failed``), a notification Slack did not take is ``alerts_failed`` (the database
+still says it is unsent: the next run or ``dd0c-cost notify retry`` posts it), and the run carries
+on; the CLI then exits non-zero, and a rerun finishes the work with nothing doubled.
 """
 
 from __future__ import annotations
@@ -20,11 +25,11 @@ from pathlib import Path
 import orjson
 from aws_lambda_powertools import Metrics
 
-from dd0c_cost.backfill.bulk import DEFAULT_BATCH_RECORDS, BulkLoader, BulkSummary
+from dd0c_cost.backfill.bulk import DEFAULT_BATCH_RECORDS, DEPENDENCY_FAILURES, BulkLoader, BulkSummary
 from dd0c_cost.backfill.merge import DEFAULT_RUN_BYTES, ExternalSort
 from dd0c_cost.backfill.reader import iter_records
 from dd0c_cost.db import operator
-from dd0c_cost.events.cloudtrail import RejectReason, event_time_or_none
+from dd0c_cost.events.cloudtrail import event_time_or_none
 from dd0c_cost.events.models import NotifyMessage, Origin
 
 
@@ -111,13 +116,14 @@ def bulk_replay(
             # The stage counts its outcome as a metric, which a Lambda flushes per invocation;
             # here nothing does, and Powertools prints them as it reaches 100: drop them.
             Metrics().clear_metrics()
-        except Exception as exc:  # noqa: BLE001 - counted like the notify queue's dead letters
-            loader.summary.rejected[RejectReason.PROCESSING_FAILED.value] += 1
+        except Exception as exc:  # noqa: BLE001 - a fault, as the notify queue's dead letters are
+            name = type(exc).__name__
+            loader.summary.alerts_failed[name] += 1
             if on_reject is not None:
                 on_reject(
                     {
-                        "reason": RejectReason.PROCESSING_FAILED.value,
-                        "detail": f"{type(exc).__name__}: {exc}",
+                        "reason": f"failed:{name}",
+                        "detail": f"{name}: {exc}",
                         "queue": "notify",
                         "message": orjson.loads(message.model_dump_json()),
                     }
@@ -125,16 +131,17 @@ def bulk_replay(
 
     loader.notify = notify
     try:
+        _resend_unsent(database_url, conn, loader.summary)
         for reason, detail, origin in early:
             loader.reject(reason, detail, origin)
         for done, (_, payload) in enumerate(sort.merged(), start=1):
             value, file, line = orjson.loads(payload)
-            loader.add(value, (file, line))
+            _counting_faults(loader.add, value, (file, line))
             if progress and done % 10_000 == 0:
                 progress("replay", done, total)
-        summary = loader.finish()
+        summary = _counting_faults(loader.finish) or loader.summary
         summary.tenant_created = tenant_created
-        summary.foreign_accounts = operator.account_owners(op, refused)
+        summary.foreign_accounts = _counting_faults(operator.account_owners, op, refused) or {}
     finally:
         conn.close()
         op.close()
@@ -142,6 +149,32 @@ def bulk_replay(
         progress("replay", total, total)
     summary.spilled_runs = sort.spilled_runs  # type: ignore[attr-defined]
     return summary
+
+
+def _counting_faults(step: Callable, *args):
+    """``step(*args)``; a database failure has been counted by the loader (its records ``failed``
+    by name): the run carries on, and every later batch fails the same way until it ends."""
+    try:
+        return step(*args)
+    except DEPENDENCY_FAILURES:
+        return None
+
+
+def _resend_unsent(database_url: str, conn, summary: BulkSummary) -> None:
+    """Alerts never lost: what earlier runs could not post (Slack down) goes out first, through
+    the notify stage on this run's connection (the queue path does the same)."""
+    from dd0c_cost import pipeline
+    from dd0c_cost.db.connection import bound_connection, open_connection
+    from dd0c_cost.notify.sweep import SWEEPER_ROLE, resend_unsent
+
+    sweeper = open_connection(database_url, SWEEPER_ROLE)
+    try:
+        with bound_connection(conn):
+            swept = resend_unsent(sweeper, pipeline.notify_body, attempts=2)
+    finally:
+        sweeper.close()
+    summary.alerts_resent = swept.posted
+    summary.alerts_failed.update(swept.failed)
 
 
 def peak_rss_mb() -> float:

@@ -69,7 +69,11 @@ def run_bulk_replay(paths: list[Path], tenant: str, url: str, rejects: Path, *, 
     summary.cost_events = bulk.cost_events
     summary.not_cost_relevant = bulk.not_cost_relevant
     summary.rejected.update(bulk.rejected)
-    summary.scoring_failed.update(bulk.failed)  # left unscored: a rerun scores them (exit status 3)
+    # faults by name (exit status 3): a rerun stores, scores and posts what they left undone
+    summary.failed.update(bulk.failed)
+    summary.scoring_failed.update(bulk.scoring_failed)
+    summary.alerts_failed.update(bulk.alerts_failed)
+    summary.alerts_resent = bulk.alerts_resent
     summary.anomalies = bulk.anomalies
     summary.tenant_created = bulk.tenant_created
     summary.foreign_accounts = bulk.foreign_accounts

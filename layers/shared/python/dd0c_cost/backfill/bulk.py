@@ -12,7 +12,8 @@ Per batch of records (``batch_records``, in event-time order):
    same resources. Here it comes from the events of this run (in memory) and, for a tenant that
    already had cost events when the run started, from the database too (``store.inherited_attributes``),
    whichever is later: the same answer. An exception in one record rejects that record alone
-   (``processing_failed``, as the live path's dead-letter queue would).
+   (``processing_failed``, as the live path's dead-letter queue would). The database going away
+   is not the record's fault: see below.
 2. Store the batch's cost events per tenant in one transaction: COPY into a temporary staging table
    (COPY straight into ``dd0c.cost_events`` is refused by its row-level security), then
    ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING``: an eventID the tenant already has
@@ -31,6 +32,12 @@ which anomalies are announced are those of the live path (``tests/integration/te
 replays the same streams both ways). An anomaly's ``revision`` counts scoring transactions that grew it,
 so a batch of a thousand events bumps it once where the live path's batches of ten bump it more
 often: Slack receives fewer *updates* of the same message.
+
+Faults are not bad input: when the database goes away (``DEPENDENCY_FAILURES``), the records of
+the batch not yet stored are counted in ``failed`` by the failure's name (with a ``failed:<name>``
+evidence entry each, never a reject) and the exception propagates: a history-import chunk is then
+retried whole by SQS; a local replay carries on counting and exits non-zero, and its rerun
+finishes the work (stored-but-unscored events are handed to the scorer again).
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from psycopg.types.json import Jsonb
 
 from dd0c_cost.db.connection import Connection, tenant_for_account, tenant_transaction
@@ -55,6 +63,8 @@ from dd0c_cost.scoring.scorer import ScoreResult, score_cost_events
 
 DEFAULT_BATCH_RECORDS = 20_000
 DEFAULT_SCORE_BATCH = 2_000
+# The database unreachable or gone mid-statement: the dependency's fault, never the record's.
+DEPENDENCY_FAILURES = (psycopg.OperationalError, psycopg.InterfaceError)
 _INHERITABLE = frozenset({CostAction.CREATE, CostAction.START, CostAction.MODIFY})
 
 _COLUMNS = (
@@ -83,7 +93,10 @@ class BulkSummary:
     anomalies: int = 0
     notifications: int = 0
     scored: int = 0
-    failed: Counter = field(default_factory=Counter)  # events whose scoring failed (left unscored: rerun)
+    failed: Counter = field(default_factory=Counter)  # records not stored: a dependency failed (by name)
+    scoring_failed: Counter = field(default_factory=Counter)  # events left unscored (a rerun scores them)
+    alerts_failed: Counter = field(default_factory=Counter)  # announcements not delivered, by failure name
+    alerts_resent: int = 0  # unsent alerts of earlier runs, posted at the start of a local replay
     seconds: float = 0.0
     tenant_created: bool = False  # replay: the tenant did not exist before
     foreign_accounts: dict[str, str] = field(default_factory=dict)  # account -> the tenant that owns it
@@ -216,14 +229,17 @@ class BulkLoader:
     def _rejected(self, reason: str, detail: str | None, origin: Origin | tuple | None, record: Any) -> None:
         self.summary.rejected[reason] += 1
         if self.on_reject is not None and reason != RejectReason.DUPLICATE.value:
-            entry = {"reason": reason, "detail": detail}
-            if isinstance(origin, tuple):
-                origin = Origin(source=self.origin_source, file=origin[0], line=origin[1])
-            if origin is not None:
-                entry.update(origin.model_dump(exclude_none=True))
-            if record is not None:
-                entry["record"] = record
-            self.on_reject(entry)
+            self.on_reject(self._entry(reason, detail, origin, record))
+
+    def _entry(self, reason: str, detail: str | None, origin: Origin | tuple | None, record: Any) -> dict:
+        entry: dict[str, Any] = {"reason": reason, "detail": detail}
+        if isinstance(origin, tuple):
+            origin = Origin(source=self.origin_source, file=origin[0], line=origin[1])
+        if origin is not None:
+            entry.update(origin.model_dump(exclude_none=True))
+        if record is not None:
+            entry["record"] = record
+        return entry
 
     def _tenant_of(self, account_id: str) -> UUID | None:
         if account_id not in self._tenants:
@@ -241,10 +257,19 @@ class BulkLoader:
             history = self._histories[tenant_id] = _History(self.conn, tenant_id, database_has_events=has)
         return history
 
+    def _fault(self, exc: BaseException, items: Iterable[tuple[Any, Origin | tuple | None]]) -> None:
+        """Records not processed because a dependency failed: counted by the failure's name, each
+        with an evidence entry (``failed:<name>``), never as rejects."""
+        name = type(exc).__name__
+        for record, origin in items:
+            self.summary.failed[name] += 1
+            if self.on_reject is not None:
+                self.on_reject(self._entry(f"failed:{name}", f"{name}: {exc}", origin, record))
+
     def _normalise(self, batch: list[tuple[Any, Origin | tuple | None]]) -> list[_Pending]:
         """The live normaliser's checks, in its order, per record (events.normalize.normalize)."""
         pending: list[_Pending] = []
-        for record, origin in batch:
+        for index, (record, origin) in enumerate(batch):
             try:
                 event = parse(record)
                 tenant_id = self._tenant_of(event.account_id)
@@ -266,6 +291,9 @@ class BulkLoader:
             except RecordRejected as rejected:
                 self._rejected(rejected.reason.value, rejected.detail, origin, record)
                 continue
+            except DEPENDENCY_FAILURES as exc:
+                self._fault(exc, [(p.record, p.origin) for p in pending] + batch[index:])
+                raise
             except Exception as exc:  # noqa: BLE001 - one record's failure is that record's alone
                 self._rejected(RejectReason.PROCESSING_FAILED.value, f"{type(exc).__name__}: {exc}", origin, record)
                 continue
@@ -288,12 +316,21 @@ class BulkLoader:
         for p in pending:
             by_tenant.setdefault(p.event.tenant_id, []).append(p)
         forward: set[tuple[UUID, str]] = set()
-        for tenant_id, items in by_tenant.items():
-            with tenant_transaction(self.conn, tenant_id):
-                inserted = self._copy_and_insert(items)
-                existing = [p.event.event_id for p in items if p.event.event_id not in inserted]
-                unscored = self._unscored(existing)
-                self._touch_accounts(items)
+        tenants = list(by_tenant.items())
+        for done, (tenant_id, items) in enumerate(tenants):
+            try:
+                with tenant_transaction(self.conn, tenant_id):
+                    inserted = self._copy_and_insert(items)
+                    existing = [p.event.event_id for p in items if p.event.event_id not in inserted]
+                    unscored = self._unscored(existing)
+                    self._touch_accounts(items)
+            except DEPENDENCY_FAILURES as exc:
+                # this tenant's and the later tenants' records are not stored; the earlier ones
+                # are, but will not be scored in this run (a rerun hands them to the scorer)
+                self._fault(exc, [(p.record, p.origin) for _, later in tenants[done:] for p in later])
+                if forward:
+                    self.summary.scoring_failed[type(exc).__name__] += len(forward)
+                raise
             for p in items:
                 event_id = p.event.event_id
                 if event_id in inserted:
@@ -351,7 +388,7 @@ class BulkLoader:
 
     def _scored(self, event: CostEvent, result: ScoreResult) -> None:
         if result.outcome == "error":
-            self.summary.failed[result.reason or "error"] += 1
+            self.summary.scoring_failed[result.reason or "error"] += 1
             return
         self.summary.scored += 1
         if result.outcome == "anomaly":
