@@ -1,5 +1,6 @@
 """api Lambda: API Gateway HTTP API -> the dd0c_cost.api resolver (ingest, dashboard, Slack)."""
 
+import dd0c_cost
 from dd0c_cost import observability
 from dd0c_cost.api.app import app
 
@@ -11,3 +12,6 @@ tracer = observability.tracer("api")
 @tracer.capture_lambda_handler
 def handler(event: dict, context) -> dict:
     return app.resolve(event, context)
+
+
+dd0c_cost.cold_start_done()

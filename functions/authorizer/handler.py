@@ -2,6 +2,7 @@
 same credential check as the api function does locally (``dd0c_cost.auth.check_credentials``),
 with a 60-second in-process cache of the result."""
 
+import dd0c_cost
 from dd0c_cost import observability
 from dd0c_cost.auth import AuthError, check_credentials
 from dd0c_cost.db.connection import get_connection
@@ -19,3 +20,6 @@ def handler(event: dict, context) -> dict:
         logger.info("refused", extra={"reason": exc.error})
         return {"isAuthorized": False}
     return {"isAuthorized": True, "context": principal.context()}
+
+
+dd0c_cost.cold_start_done()

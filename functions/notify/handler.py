@@ -1,8 +1,11 @@
 """notify Lambda: each SQS FIFO record's body -> dd0c_cost.pipeline.notify_body; partial batch failures reported."""
 
+import dd0c_cost
 from dd0c_cost import pipeline
 from dd0c_cost.lambda_runtime import sqs_fifo_handler
 
 pipeline.warm("notify")
 
 handler = sqs_fifo_handler("notify", pipeline.notify_body)
+
+dd0c_cost.cold_start_done()

@@ -2,6 +2,7 @@
 posted goes back on the notify queue (dd0c_cost.notify.sweep.enqueue_unsent); the notify function
 posts each revision at most once."""
 
+import dd0c_cost
 from dd0c_cost import observability
 from dd0c_cost.db.connection import get_connection
 from dd0c_cost.notify.sweep import SWEEPER_ROLE, enqueue_unsent
@@ -19,3 +20,6 @@ def handler(event: dict, context) -> dict:
     enqueued = enqueue_unsent(get_connection(role=SWEEPER_ROLE), sweep_id=str(sweep_id))
     logger.info("unsent alerts re-queued", extra={"enqueued": enqueued})
     return {"enqueued": enqueued}
+
+
+dd0c_cost.cold_start_done()

@@ -1,6 +1,7 @@
 """s3_ingest Lambda: S3 ObjectCreated notification -> dd0c_cost.ingest_sources.s3.handle_s3_event
 (CloudTrail log files -> ingest queue; malformed objects reported to the rejects queue)."""
 
+import dd0c_cost
 from dd0c_cost import observability
 from dd0c_cost.ingest_sources import s3
 
@@ -14,3 +15,6 @@ metrics = observability.metrics("s3_ingest")
 @metrics.log_metrics
 def handler(event: dict, context) -> dict:
     return s3.handle_s3_event(event, log=logger)
+
+
+dd0c_cost.cold_start_done()

@@ -2,6 +2,7 @@
 function because disabling a workspace crosses tenants: only this function's login is a member of
 dd0c_slack_events (migration 019), so the api function's login cannot do it."""
 
+import dd0c_cost
 from dd0c_cost import observability
 from dd0c_cost.api.app import app
 
@@ -13,3 +14,6 @@ tracer = observability.tracer("slack_events")
 @tracer.capture_lambda_handler
 def handler(event: dict, context) -> dict:
     return app.resolve(event, context)
+
+
+dd0c_cost.cold_start_done()

@@ -1,5 +1,7 @@
 """Cold import guard: each handler imports without the packages its first call does not need, and
-well within a generous CPU budget (``dd0c-cost bench imports`` reports the exact figures)."""
+well within a generous CPU budget (``dd0c-cost bench imports`` reports the exact figures); the
+garbage collector is paused while it imports and running again, with the imports' objects frozen,
+once it has (``dd0c_cost.cold_start_done``)."""
 
 from __future__ import annotations
 
@@ -33,20 +35,28 @@ ONLY = {
 CPU_BUDGET_S = 1.0
 
 _PROBE = """
-import json, sys, time
+import gc, json, sys, time
 sys.path.insert(0, sys.argv[1])
 c0 = time.process_time()
 import handler
 cpu = time.process_time() - c0
-print(json.dumps({"cpu": cpu, "modules": sorted(sys.modules)}))
+done = {"gc_enabled": gc.isenabled(), "frozen": gc.get_freeze_count(), "collections": gc.get_stats()[2]["collections"]}
+print(json.dumps({"cpu": cpu, "modules": sorted(sys.modules), **done}))
 """
 
 HANDLERS = ["api", "normalize", "score", "notify", "s3_ingest", "migrate", "history_import"]
+FUNCTIONS = sorted(p.parent.name for p in (REPO_ROOT / "functions").glob("*/handler.py"))
 
 
 def _import(function: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_"))}
-    env.update({"LAMBDA_TASK_ROOT": str(REPO_ROOT / "functions" / function), "POWERTOOLS_TRACE_DISABLED": "true"})
+    env.update(
+        {
+            "LAMBDA_TASK_ROOT": str(REPO_ROOT / "functions" / function),
+            "AWS_LAMBDA_FUNCTION_NAME": f"dd0c-cost-{function}",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+    )
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, str(REPO_ROOT / "functions" / function)],
         env=env,
@@ -68,6 +78,14 @@ def test_handler_imports_only_what_its_first_call_needs(function: str) -> None:
         if function not in allowed:
             assert name not in modules, f"{function} imports {name}, which only {sorted(allowed)} need"
     assert min(r["cpu"] for r in runs) <= CPU_BUDGET_S, f"{function}: {min(r['cpu'] for r in runs):.2f} s of CPU"
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_no_garbage_collection_while_a_handler_imports(function: str) -> None:
+    done = _import(function)
+    assert done["collections"] == 0, f"{function}: a full collection ran while importing"
+    assert done["gc_enabled"], f"{function}: the collector is still paused (no dd0c_cost.cold_start_done() at its end)"
+    assert done["frozen"] > 10_000, f"{function}: the imports' objects were not frozen"
 
 
 def test_tracing_on_builds_the_real_tracer_and_off_a_stand_in(monkeypatch) -> None:

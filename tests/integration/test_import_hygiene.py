@@ -1,5 +1,7 @@
 """No I/O at import time: every module of the package and every Lambda handler imports with the
-network cut off and no configuration in the environment (clients and settings are lazy)."""
+network cut off and no configuration in the environment (clients and settings are lazy). And no
+pydantic model is built at import time: every model of the package defers its validator and
+serialiser to first use (``dd0c_cost.model.Model``), and after importing everything none is built."""
 
 from __future__ import annotations
 
@@ -26,6 +28,18 @@ for handler in sorted(Path(sys.argv[1], "functions").glob("*/handler.py")):
     spec = importlib.util.spec_from_file_location(f"handler_{handler.parent.name}", handler)
     spec.loader.exec_module(importlib.util.module_from_spec(spec))
     print("ok", handler.parent.name)
+
+from pydantic import BaseModel
+
+def models(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from models(sub)
+
+for model in models(BaseModel):
+    if model.__module__.startswith("dd0c_cost."):
+        where = f"{model.__module__}.{model.__qualname__}"
+        print("model", where, model.model_config.get("defer_build") is True, model.__pydantic_complete__)
 """
 
 
@@ -38,3 +52,7 @@ def test_package_and_handlers_import_without_io_or_configuration():
     imported = {line.split()[1] for line in result.stdout.splitlines() if line.startswith("ok ")}
     assert imported == {p.parent.name for p in (REPO / "functions").glob("*/handler.py")}
     assert {"normalize", "score", "notify", "api", "migrate", "s3_ingest"} <= imported
+    models = [line.split() for line in result.stdout.splitlines() if line.startswith("model ")]
+    assert len(models) >= 60, models  # the probe finds the package's models
+    assert not [m[1] for m in models if m[2] != "True"], "models built at class creation (not dd0c_cost.model.Model)"
+    assert not [m[1] for m in models if m[3] != "False"], "models built while importing (a validation at import time)"

@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from dd0c_cost.model import Model
 
 
-class AdminRequest(BaseModel):
+class AdminRequest(Model):
     model_config = ConfigDict(extra="forbid")
 
     action: str

@@ -13,9 +13,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr
 
-from dd0c_cost.topology import TOPOLOGY, queue_url_env_var
+from dd0c_cost.model import Model
 
 
 def default_data_dir() -> Path:
@@ -24,7 +24,7 @@ def default_data_dir() -> Path:
     return Path(base) / "dd0c-cost"
 
 
-class Settings(BaseModel):
+class Settings(Model):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     def __init__(self, **values: Any) -> None:
@@ -104,6 +104,8 @@ class Settings(BaseModel):
     ingest_max_body_bytes: int = 1_000_000
 
     def model_post_init(self, context: object, /) -> None:
+        from dd0c_cost.topology import TOPOLOGY, queue_url_env_var
+
         environ = {key.upper(): value for key, value in os.environ.items()}
         for queue in TOPOLOGY.queues:
             url = environ.get(queue_url_env_var(queue.name))
@@ -113,6 +115,8 @@ class Settings(BaseModel):
     def queue_url(self, queue_name: str) -> str:
         url = self._queue_urls.get(queue_name)
         if not url:
+            from dd0c_cost.topology import queue_url_env_var
+
             raise RuntimeError(f"queue URL for {queue_name!r} is not configured ({queue_url_env_var(queue_name)})")
         return url
 

@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from dd0c_cost.model import Model
 from dd0c_cost.scoring.models import Anomaly, AnomalyStatus
 
 
-class IngestRejection(BaseModel):
+class IngestRejection(Model):
     index: int = Field(description="position of the record in the request")
     reason: str
     detail: str
 
 
-class IngestAccepted(BaseModel):
+class IngestAccepted(Model):
     accepted: int = Field(description="records queued for normalisation")
     rejected: list[IngestRejection] = Field(default_factory=list)
 
 
-class Delivery(BaseModel):
+class Delivery(Model):
     """What became of the anomaly's Slack message."""
 
     status: Literal["pending", "slack", "outbox", "undelivered"]
@@ -33,7 +34,7 @@ class Delivery(BaseModel):
     ts: str | None = Field(default=None, description="the Slack message timestamp")
 
 
-class TicketView(BaseModel):
+class TicketView(Model):
     """The anomaly's ticket (one per anomaly)."""
 
     id: str
@@ -47,7 +48,7 @@ class TicketView(BaseModel):
     attempts: int
 
 
-class RemediationRequestView(BaseModel):
+class RemediationRequestView(Model):
     id: str
     action: str
     status: Literal["requested", "confirmed", "running", "succeeded", "failed", "refused", "expired"]
@@ -65,36 +66,36 @@ class AnomalyView(Anomaly):
     remediations: list[RemediationRequestView] = Field(default_factory=list)
 
 
-class AnomalyList(BaseModel):
+class AnomalyList(Model):
     anomalies: list[Anomaly]
 
 
-class StatusChange(BaseModel):
+class StatusChange(Model):
     """A person's verdict on an anomaly; "expected" and "false_positive" teach the scorer."""
 
     status: AnomalyStatus
     by: str = Field(default="api", max_length=200, description="who decided (shown in Slack and kept as feedback)")
 
 
-class AccountRequest(BaseModel):
+class AccountRequest(Model):
     """A tenant asks to connect one of its AWS accounts; an operator approves it."""
 
     account_id: str = Field(pattern=r"^\d{12}$")
     regions: list[str] = Field(min_length=1, max_length=40, description="regions whose CloudTrail events to forward")
 
 
-class AccountName(BaseModel):
+class AccountName(Model):
     """The tenant's name for one of its accounts, shown in alerts ("prod-payments (111122223333)")."""
 
     display_name: str | None = Field(default=None, min_length=1, max_length=100, description="null removes it")
 
 
-class FieldError(BaseModel):
+class FieldError(Model):
     field: str = Field(description="where: e.g. 'query.limit' or 'body.reason'")
     message: str
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     """The one error shape of every route: a stable machine code, words for people, and for
     invalid input which fields were wrong."""
 

@@ -14,7 +14,7 @@ from uuid import UUID
 
 import orjson
 from psycopg.rows import tuple_row
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
 
 from dd0c_cost.dashboard.models import (
     AnomalyDetail,
@@ -193,7 +193,7 @@ _WITHHELD = frozenset({None, "shadow", "panic"})
 # in attributes' jsonb text: a number below 1e-4 (json writes 1e-05, orjson 0.00001), or 19+ digits
 # (orjson reads integers beyond 64 bits as floats, json as integers)
 _ODD_NUMBER = re.compile(r"0\.0000|\d{19}")
-_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
+_DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime, config=ConfigDict(defer_build=True))
 
 
 def _plain_row(row: tuple) -> dict[str, object] | None:

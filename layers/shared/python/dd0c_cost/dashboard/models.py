@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from dd0c_cost.model import Model
 from dd0c_cost.scoring.models import Anomaly, AnomalyStatus, Severity
 
 SortKey = Literal["detected_at", "-detected_at", "estimated_hourly_usd", "-estimated_hourly_usd", "score", "-score"]
@@ -33,12 +34,12 @@ class AnomalyRow(Anomaly):
     ticket_url: str | None = None
 
 
-class AnomalyPage(BaseModel):
+class AnomalyPage(Model):
     anomalies: list[AnomalyRow]
     next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null on the last page")
 
 
-class CostEventView(BaseModel):
+class CostEventView(Model):
     event_id: str
     event_time: datetime
     event_name: str
@@ -56,21 +57,21 @@ class CostEventView(BaseModel):
     cloudtrail_url: str = Field(description="the event in the AWS CloudTrail console")
 
 
-class TimelineEntry(BaseModel):
+class TimelineEntry(Model):
     at: datetime = Field(description="event time (events, detection) or when it was recorded (people, governance)")
     kind: Literal["event", "detected", "notified", "withheld", "status", "audit"]
     text: str
     actor: str | None = None
 
 
-class Links(BaseModel):
+class Links(Model):
     console: str
     slack: dict | None = Field(default=None, description="channel and message ts of the Slack message, if posted")
     resources: list[dict] = Field(default_factory=list, description="AWS console links of the resources")
     tickets: list[dict] = Field(default_factory=list)
 
 
-class AuditEntryView(BaseModel):
+class AuditEntryView(Model):
     id: int
     at: datetime
     recorded_at: datetime
@@ -84,7 +85,7 @@ class AuditEntryView(BaseModel):
     scope: Literal["tenant", "global"]
 
 
-class AnomalyDetail(BaseModel):
+class AnomalyDetail(Model):
     anomaly: AnomalyRow
     monthly_usd: float = Field(description="$/h x 730")
     events: list[CostEventView]
@@ -93,24 +94,24 @@ class AnomalyDetail(BaseModel):
     audit: list[AuditEntryView]
 
 
-class SpendGroup(BaseModel):
+class SpendGroup(Model):
     key: str
     usd_per_hour: float
 
 
-class SpendNow(BaseModel):
+class SpendNow(Model):
     at: datetime | None = Field(description="the tenant's clock: event time of the newest event")
     total_usd_per_hour: float
     by: Dimension
     groups: list[SpendGroup]
 
 
-class SpendPoint(BaseModel):
+class SpendPoint(Model):
     t: datetime
     usd_per_hour: float
 
 
-class SpendSeries(BaseModel):
+class SpendSeries(Model):
     by: Dimension | None
     key: str | None
     start: datetime
@@ -121,7 +122,7 @@ class SpendSeries(BaseModel):
     )
 
 
-class BaselineView(BaseModel):
+class BaselineView(Model):
     series_key: str
     level_usd_per_hour: float
     mean_usd_per_hour: float
@@ -132,7 +133,7 @@ class BaselineView(BaseModel):
     last_event_at: datetime | None
 
 
-class AccountView(BaseModel):
+class AccountView(Model):
     account_id: str
     regions: list[str]
     approved: bool
@@ -146,12 +147,12 @@ class AccountView(BaseModel):
     )
 
 
-class AccountList(BaseModel):
+class AccountList(Model):
     clock: datetime | None
     accounts: list[AccountView]
 
 
-class Summary(BaseModel):
+class Summary(Model):
     clock: datetime | None
     open_by_severity: dict[str, int]
     open_usd_per_hour: float = Field(description="$/h of open and acknowledged anomalies")
@@ -168,7 +169,7 @@ class Summary(BaseModel):
     global_panic: bool
 
 
-class GovernanceView(BaseModel):
+class GovernanceView(Model):
     model_config = ConfigDict(use_enum_values=True)
 
     clock: datetime | None
@@ -181,20 +182,20 @@ class GovernanceView(BaseModel):
     policy: dict
 
 
-class ModeChange(BaseModel):
+class ModeChange(Model):
     mode: Literal["shadow", "audit", "enforce"] | None = Field(description="null: the rule inherits the tenant's mode")
     rule: str | None = Field(default=None, min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")
     reason: str = Field(min_length=1, max_length=2000)
     by: str = Field(default="api", min_length=1, max_length=200)
 
 
-class PanicChange(BaseModel):
+class PanicChange(Model):
     on: bool
     reason: str = Field(min_length=1, max_length=2000)
     by: str = Field(default="api", min_length=1, max_length=200)
 
 
-class PolicyChange(BaseModel):
+class PolicyChange(Model):
     model_config = ConfigDict(extra="forbid")
 
     auto_promote: bool | None = None
@@ -208,7 +209,7 @@ class PolicyChange(BaseModel):
     demote_fp_rate: float | None = Field(default=None, ge=0, le=1)
 
 
-class ScoringChange(BaseModel):
+class ScoringChange(Model):
     model_config = ConfigDict(extra="forbid")
 
     alert_floor_usd_per_hour: float | None = Field(default=None, ge=0, le=1_000_000)
@@ -219,7 +220,7 @@ class ScoringChange(BaseModel):
     burst_gap_s: float | None = Field(default=None, gt=0, le=21600)
 
 
-class SettingsView(BaseModel):
+class SettingsView(Model):
     scoring: dict = Field(description="the tenant's scoring overrides (absent: the default)")
     scoring_defaults: dict
     governance: GovernanceView
@@ -227,7 +228,7 @@ class SettingsView(BaseModel):
     remediators: list[str] = Field(default_factory=list, description="who may remediate (issue 10)")
 
 
-class SettingsChange(BaseModel):
+class SettingsChange(Model):
     model_config = ConfigDict(extra="forbid")
 
     scoring: ScoringChange | None = None
@@ -237,7 +238,7 @@ class SettingsChange(BaseModel):
     reason: str = Field(default="", max_length=2000)
 
 
-class StatusChangeBody(BaseModel):
+class StatusChangeBody(Model):
     model_config = ConfigDict(extra="forbid")
 
     status: AnomalyStatus

@@ -7,7 +7,9 @@ from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from dd0c_cost.model import Model
 
 COST_EVENT_SCHEMA_VERSION = "1"
 # Where a record came from (its Origin.source).
@@ -24,7 +26,7 @@ class CostAction(StrEnum):
     DELETE = "delete"
 
 
-class Actor(BaseModel):
+class Actor(Model):
     """Who made the call, as CloudTrail's userIdentity says."""
 
     model_config = ConfigDict(frozen=True)
@@ -38,7 +40,7 @@ class Actor(BaseModel):
     session_issuer_arn: str | None = None
 
 
-class PriceQuote(BaseModel):
+class PriceQuote(Model):
     """A unit price and where it came from."""
 
     model_config = ConfigDict(frozen=True)
@@ -50,7 +52,7 @@ class PriceQuote(BaseModel):
     unit: str = "hour"
 
 
-class CostEvent(BaseModel):
+class CostEvent(Model):
     """CostEvent v1: what a CloudTrail call just started (or stopped) costing, who did it, where."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -83,7 +85,7 @@ class CostEvent(BaseModel):
         return f"{self.tenant_id}:{self.account_id}:{self.service}"
 
 
-class Origin(BaseModel):
+class Origin(Model):
     """Where a record came from, so a reject can point at its file and line."""
 
     model_config = ConfigDict(frozen=True)
@@ -93,7 +95,7 @@ class Origin(BaseModel):
     line: int | None = None
 
 
-class IngestMessage(BaseModel):
+class IngestMessage(Model):
     """The body of an ingest-queue message sent by our own producers (API, S3, replay).
 
     EventBridge sends the bare envelope instead; ``parse_ingest_body`` accepts both.
@@ -106,7 +108,7 @@ class IngestMessage(BaseModel):
     record: Any = Field(description="a CloudTrail record or an EventBridge envelope, as received")
 
 
-class NotifyMessage(BaseModel):
+class NotifyMessage(Model):
     model_config = ConfigDict(extra="forbid")
 
     tenant_id: UUID
@@ -119,7 +121,7 @@ class NotifyMessage(BaseModel):
     )
 
 
-class TicketMessage(BaseModel):
+class TicketMessage(Model):
     """A ticket someone asked for in Slack, waiting to be created in its target."""
 
     model_config = ConfigDict(extra="forbid")
@@ -128,7 +130,7 @@ class TicketMessage(BaseModel):
     ticket_id: UUID
 
 
-class RemediationMessage(BaseModel):
+class RemediationMessage(Model):
     """A remediation someone confirmed in Slack, waiting to run in the customer's account."""
 
     model_config = ConfigDict(extra="forbid")

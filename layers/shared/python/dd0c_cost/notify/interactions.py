@@ -19,9 +19,10 @@ from typing import Any, Literal
 from urllib.parse import parse_qs
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 from slack_sdk.signature import Clock, SignatureVerifier
 
+from dd0c_cost.model import Model
 from dd0c_cost.notify.message import (
     ACTION_ACKNOWLEDGE,
     ACTION_EXPECTED,
@@ -44,7 +45,7 @@ class InteractionRejected(Exception):
         self.status = status
 
 
-class SlackAction(BaseModel):
+class SlackAction(Model):
     """One verified action a person took: a click on one of our messages (``block_actions``) or
     the submission of one of our modals (``view_submission``). Verified means Slack sent it; it
     does not mean the workspace may act on the tenant (``notify.delivery.authorize_workspace``)."""

@@ -6,7 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from dd0c_cost.model import Model
 
 
 class Severity(StrEnum):
@@ -24,7 +26,7 @@ class AnomalyStatus(StrEnum):
     FALSE_POSITIVE = "false_positive"
 
 
-class ScoreComponent(BaseModel):
+class ScoreComponent(Model):
     """One part of the score, with a reason a person can read at 3 a.m."""
 
     model_config = ConfigDict(frozen=True)
@@ -34,7 +36,7 @@ class ScoreComponent(BaseModel):
     reason: str
 
 
-class Anomaly(BaseModel):
+class Anomaly(Model):
     """An anomaly as the dashboard API, the CLI and Slack see it."""
 
     model_config = ConfigDict(frozen=True)

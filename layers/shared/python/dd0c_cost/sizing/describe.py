@@ -35,11 +35,12 @@ from functools import lru_cache
 from typing import Any, Protocol
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from dd0c_cost import outcomes, queues
 from dd0c_cost.db.connection import Connection, tenant_transaction
 from dd0c_cost.events.models import CostEvent
+from dd0c_cost.model import Model
 from dd0c_cost.sizing import store
 from dd0c_cost.sizing.describers import DESCRIBERS, MAX_IDS_PER_EVENT, Describer
 from dd0c_cost.topology import COST_EVENTS, SIZING
@@ -48,7 +49,7 @@ SESSION_NAME = "dd0c-sizing"
 SIZED_SUFFIX = ":sized"
 
 
-class SizingMessage(BaseModel):
+class SizingMessage(Model):
     """The resources one cost event waits for (the sizing queue's message)."""
 
     model_config = ConfigDict(frozen=True)

@@ -12,15 +12,16 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from psycopg.types.json import Jsonb
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import ConfigDict, Field, HttpUrl, field_validator
 
 from dd0c_cost.crypto import Redacted, Sealer, get_sealer, secret_context
 from dd0c_cost.db.connection import Connection
+from dd0c_cost.model import Model
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 
 
-class JiraConfig(BaseModel):
+class JiraConfig(Model):
     """Jira Cloud, REST API v3. ``auth``: "basic" (Atlassian account email + API token) or
     "bearer" (an OAuth 2.0 (3LO) access token; ``base_url`` is then
     ``https://api.atlassian.com/ex/jira/<cloud id>`` and ``site_url`` the browse site)."""
@@ -44,7 +45,7 @@ class JiraConfig(BaseModel):
         return value
 
 
-class GitHubConfig(BaseModel):
+class GitHubConfig(Model):
     """GitHub Issues. ``auth``: "token" (a fine-grained token with Issues: write) or "app" (a
     GitHub App: ``app_id`` + ``installation_id``; the sealed credential is the App's private key)."""
 
@@ -59,7 +60,7 @@ class GitHubConfig(BaseModel):
     labels: list[str] = Field(default_factory=lambda: ["dd0c-cost"], max_length=10)
 
 
-class WebhookConfig(BaseModel):
+class WebhookConfig(Model):
     """A generic webhook: dd0c POSTs the ticket as JSON with ``X-Dd0c-Signature:
     sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">``, ``X-Dd0c-Timestamp`` and
     ``Idempotency-Key`` (the ticket id). It may answer ``{"key": …, "url": …}``."""
@@ -73,7 +74,7 @@ class WebhookConfig(BaseModel):
 TargetConfig = Annotated[JiraConfig | GitHubConfig | WebhookConfig, Field(discriminator="kind")]
 
 
-class Target(BaseModel):
+class Target(Model):
     """A configured target as the API shows it: never the credential."""
 
     name: str = Field(pattern=NAME_PATTERN)

@@ -17,9 +17,10 @@ import statistics
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from dd0c_cost.db.connection import Connection
+from dd0c_cost.model import Model
 
 BILLING_SERVICE = {
     "ec2": "AmazonEC2",
@@ -43,7 +44,7 @@ MIN_DAYS = 3
 MAX_DAYS = 92
 
 
-class BillDay(BaseModel):
+class BillDay(Model):
     date: date
     account_id: str
     service: str = Field(description="billing service name (CloudWatch ServiceName)")
@@ -52,7 +53,7 @@ class BillDay(BaseModel):
     error: float | None = Field(description="(estimated - billed) / billed; None without a bill of >= $1")
 
 
-class BillService(BaseModel):
+class BillService(Model):
     account_id: str
     service: str
     days: int = Field(description="days with a bill of at least $1")
@@ -61,7 +62,7 @@ class BillService(BaseModel):
     note: str
 
 
-class BillComparison(BaseModel):
+class BillComparison(Model):
     start: date
     end: date
     days: list[BillDay]

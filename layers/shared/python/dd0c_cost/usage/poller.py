@@ -37,9 +37,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from dd0c_cost import outcomes, queues
+from dd0c_cost.model import Model
 from dd0c_cost.scoring.models import Anomaly
 from dd0c_cost.topology import USAGE
 from dd0c_cost.usage import billing, detect, sources
@@ -54,7 +55,7 @@ REGION = "global"  # billing is account-wide
 _IDS = uuid.UUID("6f3c1d2e-12a0-4e55-9d1b-0c0ffee00012")
 
 
-class PollMessage(BaseModel):
+class PollMessage(Model):
     """One account to poll at one hour (the usage queue's message)."""
 
     model_config = ConfigDict(frozen=True)

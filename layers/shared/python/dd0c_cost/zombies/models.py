@@ -14,7 +14,9 @@ from enum import StrEnum
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from dd0c_cost.model import Model
 
 HOURS_PER_MONTH = 730  # AWS's convention for monthly prices (the price snapshot's too)
 IGNORE_TAG = "dd0c:ignore"
@@ -205,7 +207,7 @@ class Waste:
 # --- stored findings ----------------------------------------------------------------------------
 
 
-class ZombieFinding(BaseModel):
+class ZombieFinding(Model):
     """A finding as stored and listed (CLI ``zombies --json``, ``GET /v1/zombies``)."""
 
     model_config = ConfigDict(frozen=True)
@@ -248,7 +250,7 @@ SCAN = "scan"
 DIGEST = "digest"
 
 
-class ZombieMessage(BaseModel):
+class ZombieMessage(Model):
     """One unit of work on the zombie queue: scan one account in one region at ``scan_time``, or
     post one tenant's weekly digest. ``scan_time`` is the schedule's event time, not wall time."""
 

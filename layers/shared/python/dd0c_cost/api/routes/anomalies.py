@@ -18,7 +18,7 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
-from pydantic import TypeAdapter, ValidationError
+from pydantic import ConfigDict, TypeAdapter, ValidationError
 
 from dd0c_cost import governance
 from dd0c_cost.api.auth import check_body_size, principal
@@ -138,7 +138,7 @@ def _filters(
 _SORTS = frozenset(get_args(SortKey))
 _LIMIT = re.compile(r"[1-9][0-9]{0,2}")
 _TEXTS = ("status", "severity", "account", "service", "kind", "actor")
-_WHEN: TypeAdapter[datetime] = TypeAdapter(datetime)
+_WHEN: TypeAdapter[datetime] = TypeAdapter(datetime, config=ConfigDict(defer_build=True))
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
 

@@ -7,7 +7,6 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel
 
 from dd0c_cost import governance
 from dd0c_cost.api.auth import check_body_size, principal
@@ -22,11 +21,12 @@ from dd0c_cost.dashboard.models import (
     SettingsView,
 )
 from dd0c_cost.db.connection import get_connection, tenant_transaction
+from dd0c_cost.model import Model
 
 router = APIGatewayHttpRouter()
 
 
-class AuditPage(BaseModel):
+class AuditPage(Model):
     entries: list[AuditEntryView]
     next_before: int | None
 

@@ -7,11 +7,12 @@ PUT /v1/remediation   -> enable for these users/groups (both empty: disable)
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from dd0c_cost import governance
 from dd0c_cost.api.auth import authenticated_tenant
 from dd0c_cost.db.connection import get_connection, tenant_transaction
+from dd0c_cost.model import Model
 from dd0c_cost.onboarding import REMEDIATOR_ROLE_NAME
 from dd0c_cost.remediation import store
 
@@ -21,7 +22,7 @@ SLACK_USER = r"^[UW][A-Z0-9]{2,20}$"
 SLACK_GROUP = r"^S[A-Z0-9]{2,20}$"
 
 
-class RemediationAccess(BaseModel):
+class RemediationAccess(Model):
     allowed_users: list[str] = Field(default_factory=list, max_length=200, description="Slack user ids (U…/W…)")
     allowed_groups: list[str] = Field(default_factory=list, max_length=50, description="Slack user group ids (S…)")
 

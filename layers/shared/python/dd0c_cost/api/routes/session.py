@@ -9,21 +9,22 @@ from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from dd0c_cost import auth
 from dd0c_cost.api.auth import check_body_size, principal
 from dd0c_cost.api.errors import ApiError
 from dd0c_cost.db.connection import get_connection, tenant_transaction
+from dd0c_cost.model import Model
 
 router = APIGatewayHttpRouter()
 
 
-class SignIn(BaseModel):
+class SignIn(Model):
     key: str = Field(min_length=8, max_length=200, description="a tenant API key")
 
 
-class SessionView(BaseModel):
+class SessionView(Model):
     tenant_id: UUID
     tenant_name: str
     scope: str

@@ -23,11 +23,12 @@ from typing import Literal
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
 from dd0c_cost.api.auth import authenticated_tenant, raw_body
 from dd0c_cost.api.errors import ApiError
 from dd0c_cost.db.connection import get_connection, tenant_transaction
+from dd0c_cost.model import Model
 from dd0c_cost.settings import get_settings
 
 router = APIGatewayHttpRouter()
@@ -38,12 +39,12 @@ SEVERITIES = ("low", "medium", "high", "critical")
 
 
 # --- models ------------------------------------------------------------------------------------
-class InstallLinkOut(BaseModel):
+class InstallLinkOut(Model):
     install_url: str = Field(description="open in a browser signed in to the Slack workspace; works once")
     expires_at: str
 
 
-class SlackRoutes(BaseModel):
+class SlackRoutes(Model):
     """Where alerts go. The most specific match wins: account, then service, then severity, then
     the default; without a default, the channel picked when the app was installed."""
 
@@ -69,7 +70,7 @@ class SlackRoutes(BaseModel):
         return value
 
 
-class SlackStatus(BaseModel):
+class SlackStatus(Model):
     delivery: Literal["installation", "env", "outbox", "none"] = Field(
         description="how this tenant's alerts reach Slack now; 'none' means they are kept undelivered"
     )

@@ -8,18 +8,18 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel
 
 from dd0c_cost.api.auth import principal
 from dd0c_cost.api.errors import ApiError
 from dd0c_cost.dashboard import spend as queries
 from dd0c_cost.dashboard.models import BaselineView, Dimension, SpendNow, SpendSeries
 from dd0c_cost.db.connection import get_connection, tenant_transaction
+from dd0c_cost.model import Model
 
 router = APIGatewayHttpRouter()
 
 
-class BaselineList(BaseModel):
+class BaselineList(Model):
     baselines: list[BaselineView]
 
 

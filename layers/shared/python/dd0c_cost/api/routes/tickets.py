@@ -8,17 +8,18 @@ DELETE /v1/tickets/targets/{name}
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from dd0c_cost.api.auth import authenticated_tenant
 from dd0c_cost.api.errors import ApiError
 from dd0c_cost.db.connection import get_connection, tenant_transaction
+from dd0c_cost.model import Model
 from dd0c_cost.tickets.targets import Target, TargetConfig, delete_target, list_targets, set_target, valid_name
 
 router = APIGatewayHttpRouter()
 
 
-class TargetIn(BaseModel):
+class TargetIn(Model):
     config: TargetConfig
     credential: str = Field(
         min_length=1,
@@ -29,7 +30,7 @@ class TargetIn(BaseModel):
     is_default: bool = False
 
 
-class TargetList(BaseModel):
+class TargetList(Model):
     targets: list[Target]
 
 

@@ -13,25 +13,26 @@ from typing import Literal
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from dd0c_cost import governance
 from dd0c_cost.api.auth import check_body_size, principal
 from dd0c_cost.api.errors import ApiError
 from dd0c_cost.db.connection import get_connection, tenant_transaction
+from dd0c_cost.model import Model
 from dd0c_cost.zombies import dal
 from dd0c_cost.zombies.models import LIVE_STATUSES, FindingStatus, ResourceType, Verdict, ZombieFinding
 
 router = APIGatewayHttpRouter()
 
 
-class ZombieList(BaseModel):
+class ZombieList(Model):
     findings: list[ZombieFinding]
     monthly_waste_usd: float = Field(description="sum of the listed findings' priced monthly waste")
     unpriced: int = Field(description="listed findings with no price (the reason is on each)")
 
 
-class HistoryEntry(BaseModel):
+class HistoryEntry(Model):
     at: datetime
     from_status: str | None
     to_status: str
@@ -40,12 +41,12 @@ class HistoryEntry(BaseModel):
     note: str | None
 
 
-class ZombieDetail(BaseModel):
+class ZombieDetail(Model):
     finding: ZombieFinding
     history: list[HistoryEntry]
 
 
-class ZombieStatusChange(BaseModel):
+class ZombieStatusChange(Model):
     """A person's decision on a finding."""
 
     status: Literal["open", "acknowledged", "snoozed", "remediated", "ignored"]
