@@ -1,12 +1,21 @@
 """`dd0c-cost serve` holds 32 concurrent keep-alive clients: every request answered (no refused
 or reset connections), and each client sees only its own tenant's anomalies while others'
-requests are in flight."""
+requests are in flight: on the list (the resolver's fast path) and on an anomaly's own route (the
+Powertools resolver, which keeps the current request in a class attribute: `serve` resolves one
+request at a time per process). Both in one process and with `--workers 2` (worker processes
+accepting on one socket, each with its own resolver and connections)."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -54,6 +63,46 @@ def _seed(db_url: str) -> dict[str, tuple[str, set[str]]]:
     return out
 
 
+def _clients(port: int, seeded: dict[str, tuple[str, set[str]]]) -> list[tuple[int, bool]]:
+    """32 clients at once, half of each tenant, each walking its list and reading its own anomalies:
+    (status, only its own tenant's rows) per request."""
+    start = threading.Barrier(CLIENTS, timeout=120)
+
+    def client(n: int) -> list[tuple[int, bool]]:
+        name = "serve-a" if n % 2 else "serve-b"
+        key, own = seeded[name]
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        start.wait()  # all 32 connect and ask at once
+        seen = []
+        cursor = None
+        for i in range(REQUESTS_EACH):
+            if i % 2:  # one anomaly, through the resolver's route: this client's own, by id
+                wanted = sorted(own)[(n + i) % len(own)]
+                conn.request("GET", f"/v1/anomalies/{wanted}", headers={"authorization": f"Bearer {key}"})
+                resp = conn.getresponse()
+                body = json.loads(resp.read())
+                seen.append((resp.status, body.get("id") == wanted))
+                continue
+            path = "/v1/anomalies?limit=7" + (f"&cursor={cursor}" if cursor else "")
+            conn.request("GET", path, headers={"authorization": f"Bearer {key}"})
+            resp = conn.getresponse()
+            body = json.loads(resp.read())
+            ids = {a["id"] for a in body.get("anomalies", [])}
+            seen.append((resp.status, bool(ids) and ids <= own))
+            cursor = body.get("next_cursor")
+        conn.close()
+        return seen
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        return [r for rs in pool.map(client, range(CLIENTS)) for r in rs]
+
+
+def _check(results: list[tuple[int, bool]]) -> None:
+    assert len(results) == CLIENTS * REQUESTS_EACH
+    assert all(status == 200 for status, _ in results), sorted({status for status, _ in results})
+    assert all(own for _, own in results), "a client saw another tenant's anomalies"
+
+
 def test_32_concurrent_clients_all_answered_each_sees_its_own_tenant(app_env, db_url):
     from dd0c_cost_tools.local.serve import serve
 
@@ -71,32 +120,52 @@ def test_32_concurrent_clients_all_answered_each_sees_its_own_tenant(app_env, db
     )
     thread.start()
     assert ready.wait(120), "serve did not start"
-    start = threading.Barrier(CLIENTS, timeout=120)
-
-    def client(n: int) -> list[tuple[int, bool]]:
-        name = "serve-a" if n % 2 else "serve-b"
-        key, own = seeded[name]
-        conn = http.client.HTTPConnection("127.0.0.1", port[0], timeout=120)
-        start.wait()  # all 32 connect and ask at once
-        seen = []
-        cursor = None
-        for _ in range(REQUESTS_EACH):
-            path = "/v1/anomalies?limit=7" + (f"&cursor={cursor}" if cursor else "")
-            conn.request("GET", path, headers={"authorization": f"Bearer {key}"})
-            resp = conn.getresponse()
-            body = json.loads(resp.read())
-            ids = {a["id"] for a in body.get("anomalies", [])}
-            seen.append((resp.status, bool(ids) and ids <= own))
-            cursor = body.get("next_cursor")
-        conn.close()
-        return seen
-
     try:
-        with ThreadPoolExecutor(CLIENTS) as pool:
-            results = [r for rs in pool.map(client, range(CLIENTS)) for r in rs]
+        results = _clients(port[0], seeded)
     finally:
         stop.set()
         thread.join(timeout=60)
-    assert len(results) == CLIENTS * REQUESTS_EACH
-    assert all(status == 200 for status, _ in results)
-    assert all(own for _, own in results), "a client saw another tenant's anomalies"
+    _check(results)
+
+
+def test_worker_processes_share_the_port_and_never_mix_tenants(app_env, db_url, tmp_path):
+    """`serve --workers 2`: two worker processes under the serve process, the same answers."""
+    seeded = _seed(db_url)
+    env = {**os.environ, "DATABASE_URL": db_url, "XDG_DATA_HOME": str(tmp_path / "xdg")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dd0c_cost_tools.cli", "serve", "--port", "0", "--quiet", "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stderr.readline() if proc.stderr else ""
+        found = re.search(r"http://127\.0\.0\.1:(\d+)/ \(2 worker processes", line)
+        assert found, line
+        deadline = time.monotonic() + 60
+        while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(_children(proc.pid)) == 2, "serve --workers 2 runs two worker processes"
+        _check(_clients(int(found.group(1)), seeded))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            assert proc.wait(timeout=60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert not _children(proc.pid)
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(entry))
+            except OSError:
+                continue
+    return out

@@ -9,12 +9,23 @@ connection, while reading, parsing and writing of other requests go on in their 
 that may have queued something (any method but GET/HEAD/OPTIONS) drains the pipeline (moto's SQS
 and the handlers, on a connection of their own, under ``sqs_lock``) before it is answered, so the
 caller's next request sees the result, as it did when the server handled one request at a time.
+
+Processes. With ``workers`` > 1 (``dd0c-cost serve --workers N``) the server listens once and forks
+N worker processes that accept on that socket, as concurrent Lambda executions of the api function
+run side by side: each has its own resolver, database connections and pipeline (its own in-memory
+queues: a write drains the queues of the worker that took it before it is answered, so nothing is
+left queued between requests), and within a worker everything above holds. The database is shared.
+The parent process only waits, and stops the workers when it is stopped.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
+import signal
+import socket
 import sys
 import threading
 import time
@@ -223,10 +234,22 @@ class PooledHTTPServer(HTTPServer):
     request_queue_size = 512
     daemon_threads = True
 
-    def __init__(self, address, handler_class, *, workers: int = 64, quiet: bool = False) -> None:
-        super().__init__(address, handler_class)
+    def __init__(
+        self, address, handler_class, *, workers: int = 64, quiet: bool = False, listening: socket.socket | None = None
+    ) -> None:
+        super().__init__(address, handler_class, bind_and_activate=listening is None)
+        if listening is not None:  # a worker process: accept on the socket its parent listens on
+            self.socket.close()
+            self.socket = listening
+            self.server_address = listening.getsockname()
+            self.server_port = self.server_address[1]
         self.quiet = quiet
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dd0c-serve")
+
+    def get_request(self):
+        request, address = super().get_request()
+        request.setblocking(True)  # the shared listening socket is non-blocking; connections are not
+        return request, address
 
     def process_request(self, request, client_address) -> None:
         self.pool.submit(self._serve_connection, request, client_address)
@@ -247,16 +270,22 @@ class PooledHTTPServer(HTTPServer):
 def serve(
     port: int = 8080,
     *,
+    workers: int = 1,
     max_requests: int | None = None,
     ready=None,
     quiet: bool = False,
     stop_when: threading.Event | None = None,
 ) -> int:
     """Serve until Ctrl-C (or ``max_requests`` connections, or ``stop_when`` is set); ``ready(port)``
-    is called once the socket listens."""
+    is called once the socket listens. ``workers`` > 1: that many worker processes (not with
+    ``max_requests``)."""
     from dd0c_cost_tools.local.database import database_url_for_cli
 
     url = database_url_for_cli()
+    if workers > 1:
+        if max_requests is not None:
+            raise ValueError("max_requests counts the connections of one process: use workers=1")
+        return _serve_forked(url, port, workers, ready=ready, quiet=quiet, stop_when=stop_when)
     with LocalPipeline(extra_env={"DATABASE_URL": url}) as pipeline:
         shared = _Shared(url)
         server = PooledHTTPServer(("127.0.0.1", port), make_handler_class(pipeline, shared), quiet=quiet)
@@ -281,6 +310,92 @@ def serve(
             pass
         finally:
             server.server_close()
+            shared.drain(pipeline)
+            shared.close()
+    return 0
+
+
+def _serve_forked(url: str, port: int, workers: int, *, ready=None, quiet: bool, stop_when=None) -> int:
+    """Listen once, fork ``workers`` processes that serve on that socket, wait; stop them on Ctrl-C,
+    SIGTERM or ``stop_when``. Forks before any pipeline, database connection or thread of its own."""
+    listening = socket.create_server(("127.0.0.1", port), backlog=PooledHTTPServer.request_queue_size)
+    listening.setblocking(False)  # the workers race to accept; the losers must not block
+    bound = listening.getsockname()[1]
+    print(
+        f"dd0c-cost API and console on http://127.0.0.1:{bound}/ ({workers} worker processes; API viewer: /docs; "
+        "Ctrl-C to stop)",
+        file=sys.stderr,
+        flush=True,
+    )
+    children = []
+    for _ in range(workers):
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, which exits here
+            status = 1
+            try:
+                status = _serve_worker(url, listening, quiet)
+            finally:
+                os._exit(status)
+        children.append(pid)
+    done = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: done.set()) if _main_thread() else None
+    if stop_when is not None:
+        threading.Thread(target=lambda: (stop_when.wait(), done.set()), daemon=True).start()
+    threading.Thread(target=lambda: (_wait_any(children), done.set()), daemon=True).start()
+    if ready:
+        ready(bound)
+    try:
+        while not done.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        listening.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _wait_any(children: list[int]) -> None:
+    """Returns when any worker has exited (the others are then stopped too)."""
+    with contextlib.suppress(ChildProcessError):
+        while True:
+            pid, _ = os.waitpid(-1, 0)
+            if pid in children:
+                return
+
+
+def _serve_worker(url: str, listening: socket.socket, quiet: bool) -> int:  # pragma: no cover - child process
+    """One worker: its own pipeline, connections and resolver, serving on the parent's socket until SIGTERM."""
+
+    def stop(*_) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    with LocalPipeline(extra_env={"DATABASE_URL": url}) as pipeline:
+        shared = _Shared(url)
+        server = PooledHTTPServer(
+            listening.getsockname(), make_handler_class(pipeline, shared), quiet=quiet, listening=listening
+        )
+        try:
+            server.serve_forever(poll_interval=0.2)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            server.server_close()  # idle keep-alive connections are not waited for
             shared.drain(pipeline)
             shared.close()
     return 0
