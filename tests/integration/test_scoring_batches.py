@@ -19,8 +19,8 @@ ACCOUNT = "111122223333"
 T0 = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)
 
 
-def _events(tenant_id) -> list[CostEvent]:
-    actor = Actor(display_name="intern", principal_arn=f"arn:aws:iam::{ACCOUNT}:user/intern")
+def _events(tenant_id, who: str = "intern") -> list[CostEvent]:
+    actor = Actor(display_name=who, principal_arn=f"arn:aws:iam::{ACCOUNT}:user/{who}")
     out = []
     for k, (itype, unit, extra) in enumerate(
         [
@@ -52,12 +52,12 @@ def _events(tenant_id) -> list[CostEvent]:
     return out
 
 
-def _score(url: str, batches: list[list[int]]) -> list[dict]:
+def _score(url: str, batches: list[list[int]], who: str = "intern") -> list[dict]:
     op = operator.open_operator_connection(url)
     tenant = operator.ensure_tenant(op, "batches")
     operator.attach_accounts(op, tenant, {ACCOUNT})
     op.close()
-    events = _events(tenant)
+    events = _events(tenant, who)
     conn = open_connection(url)
     with tenant_transaction(conn, tenant):
         for e in events:
@@ -79,3 +79,12 @@ def test_one_event_per_transaction_and_all_in_one_give_the_same_anomaly(make_dat
     assert len(one_by_one) == 1 and len(one_by_one[0]["event_ids"]) == 3
     assert all_at_once == one_by_one
     assert one_by_one[0]["attributes"]["capacity_reservation"] == "cr-1"  # kept from the first event
+
+
+def test_text_the_scorer_quotes_itself_is_stored_as_it_was(make_database, migrated_template):
+    """The scorer writes its statements with its own quoting (scorer._quoter): quotes, backslashes,
+    JSON escapes and non-ASCII in what it stores come back unchanged."""
+    who = "o'brien\\x\"y'' \u00fc\u2603 %s {}"
+    (anomaly,) = _score(make_database(template=migrated_template), [[0, 1, 2]], who=who)
+    assert anomaly["actor"] == f"arn:aws:iam::{ACCOUNT}:user/{who}"
+    assert anomaly["attributes"]["actor_name"] == who

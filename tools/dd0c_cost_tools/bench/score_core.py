@@ -19,7 +19,8 @@ save, anomalies), and the notify messages are built. The cost events are stored 
 normalise stage does, outside the timing. SQS itself (receive, delete, send) and the Lambda
 runtime are not included. Reported: batches of 10 messages of one FIFO group (what the score
 function receives from its queue), and for comparison batches of 10 mixed groups and one message
-per call (the per-record handler).
+per call (the per-record handler). Per event: client and PostgreSQL backend CPU, and the WAL the
+scoring wrote (bytes; unlike times, it does not depend on how busy the machine is).
 
 ``--json`` prints exactly ``{"composite_events_per_s", "welford_events_per_s", "composite_to_welford",
 "core_points_per_s", "pipeline_events_per_s"}`` (medians; ``--no-pipeline`` leaves the last out;
@@ -245,6 +246,7 @@ def run_pipeline_bench(n_events: int, repeat: int, modes=("group", "mixed", "sin
                     admin.execute("UPDATE dd0c.cost_events SET scored_at = NULL, score = NULL, score_components = NULL")
                     admin.execute("TRUNCATE dd0c.spend_baselines, dd0c.tenant_baselines, dd0c.anomalies CASCADE")
                     admin.execute("VACUUM ANALYZE")
+                    lsn = admin.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
                 notified = anomalies = 0
                 s0 = _process_cpu_seconds(backend)
                 c0 = time.process_time()
@@ -264,7 +266,9 @@ def run_pipeline_bench(n_events: int, repeat: int, modes=("group", "mixed", "sin
                 elapsed = time.perf_counter() - t0
                 cpu = time.process_time() - c0
                 server_cpu = _process_cpu_seconds(backend) - s0
-                runs.append((elapsed, anomalies, notified, cpu, server_cpu))
+                with psycopg.connect(url) as admin:  # WAL written by the scoring: does not depend on the load
+                    wal = admin.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", [lsn]).fetchone()[0]
+                runs.append((elapsed, anomalies, notified, cpu, server_cpu, float(wal)))
             best = min(runs)
             median = sorted(runs)[len(runs) // 2]
             results[mode] = {
@@ -276,13 +280,14 @@ def run_pipeline_bench(n_events: int, repeat: int, modes=("group", "mixed", "sin
                 "notify_messages": best[2],
                 "client_cpu_us_per_event": 1e6 * min(r[3] for r in runs) / len(events),
                 "server_cpu_us_per_event": 1e6 * min(r[4] for r in runs) / len(events),
+                "wal_bytes_per_event": min(r[5] for r in runs) / len(events),
             }
             if out:
                 print(
                     f"  {mode:7s} {results[mode]['events_per_s']:10,.0f} events/s "
                     f"(median {results[mode]['median_events_per_s']:,.0f}; CPU per event: client "
                     f"{results[mode]['client_cpu_us_per_event']:.0f} us, PostgreSQL backend "
-                    f"{results[mode]['server_cpu_us_per_event']:.0f} us)",
+                    f"{results[mode]['server_cpu_us_per_event']:.0f} us; WAL {results[mode]['wal_bytes_per_event']:,.0f} bytes)",
                     file=out,
                 )
         conn.close()
@@ -448,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"{'':34s} {'events/s':>12s}  {'median':>8s}  {'us/event':>8s}  {'client CPU us':>13s}  "
-        f"{'PG CPU us':>9s}  anomalies  notify"
+        f"{'PG CPU us':>9s}  {'WAL bytes':>9s}  anomalies  notify"
     )
     labels = {
         "group": "batches of 10, one FIFO group",
@@ -459,7 +464,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{labels[mode]:34s} {r['events_per_s']:12,.0f}  {r['median_events_per_s']:8,.0f}  "
             f"{1e6 / r['events_per_s']:8.1f}  {r['client_cpu_us_per_event']:13.0f}  "
-            f"{r['server_cpu_us_per_event']:9.0f}  {r['anomalies']:9d}  {r['notify_messages']:6d}"
+            f"{r['server_cpu_us_per_event']:9.0f}  {r['wal_bytes_per_event']:9,.0f}  {r['anomalies']:9d}  "
+            f"{r['notify_messages']:6d}"
         )
     g = pipeline["group"]
     cpu_bound = 1e6 / (g["client_cpu_us_per_event"] + g["server_cpu_us_per_event"])

@@ -10,8 +10,9 @@ redelivered message waits on its series row and then finds its event already cla
 updates state exactly once: the claim (``scored_at``) and all state are committed together.
 
 Batching. ``score_cost_events(conn, events)`` scores a whole SQS batch in one transaction of two
-round trips (``dd0c.scoring_load`` for every tenant, then ``dd0c.scoring_save`` + COMMIT; anomaly
-rows in between when there are any), falling back to one transaction per tenant if it fails.
+round trips (``dd0c.scoring_load`` for every tenant, then the new anomalies, ``dd0c.scoring_save``
+and COMMIT; grown anomalies in between when there are any), falling back to one transaction per
+tenant if it fails.
 The score function's handler hands it every SQS batch (``pipeline.score_bodies``).
 """
 
@@ -287,6 +288,7 @@ class _Tenant:
         self.tenant = TenantState()
         self.scores: list[dict[str, Any]] = []
         self.touched: set[str] = set()
+        self.created: list[Anomaly] = []  # new anomalies, written in the transaction's last round trip
 
     def load_payload(self) -> str:
         novelty: dict[str, set[str]] = {"region": set(), "family": set(), "service": set(), "principal": set()}
@@ -324,7 +326,38 @@ class _Tenant:
         ).decode()
 
 
-_AS_TENANT = sql.SQL("SELECT set_config('dd0c.tenant_id', {}, true)")
+def _quoter(conn: Connection):
+    """SQL string literals for the scorer's own text (JSON from orjson, uuids): doubled quotes, as
+    standard_conforming_strings reads them (the default since PostgreSQL 9.1); psycopg's quoting
+    otherwise. Cheaper than composing psycopg ``sql`` objects for every statement of a batch."""
+    if conn.info.parameter_status("standard_conforming_strings") == "on":
+        return lambda text: "'" + text.replace("'", "''") + "'"
+    return lambda text: sql.Literal(text).as_string(conn)
+
+
+# The columns a new anomaly is written with (the others keep their defaults): one INSERT per
+# tenant and transaction, in the transaction's last round trip.
+_NEW_ANOMALY_COLUMNS = (
+    "id, tenant_id, account_id, region, service, resource_type, resource_ids, event_ids, actor, detected_at, "
+    "score, severity, estimated_hourly_usd, status, summary, components, attributes"
+)
+
+
+def _new_anomalies(anomalies: list[Anomaly]) -> str:
+    """JSON rows for ``json_populate_recordset(NULL::dd0c.anomalies, ...)``: the values
+    ``store.insert_anomaly`` writes."""
+    return orjson.dumps(
+        [
+            {
+                **a.model_dump(include=_NEW_ANOMALY_FIELDS, mode="json"),
+                "components": [c.model_dump() for c in a.components],
+            }
+            for a in anomalies
+        ]
+    ).decode()
+
+
+_NEW_ANOMALY_FIELDS = set(_NEW_ANOMALY_COLUMNS.split(", ")) - {"components"}
 
 
 def _score_tenants(
@@ -335,10 +368,11 @@ def _score_tenants(
     results: list,
 ) -> None:
     """Score ``groups`` (tenant, event indexes) in one transaction, driven by hand in two round
-    trips: ``BEGIN; SELECT dd0c.scoring_load(...); ...`` and ``SELECT dd0c.scoring_save(...); ...;
-    COMMIT`` (simple-protocol statements with quoted literals; anomaly rows, when there are any,
-    in between). Fewer round trips than psycopg's own BEGIN/COMMIT, and cheaper for the client
-    than pipeline mode. Fills ``results``; raises (after ROLLBACK) if anything failed."""
+    trips: ``BEGIN; SELECT dd0c.scoring_load(...); ...`` and ``INSERT INTO dd0c.anomalies ...;
+    SELECT dd0c.scoring_save(...); ...; COMMIT`` (simple-protocol statements with quoted literals;
+    grown anomalies, when there are any, in between). Fewer round trips than psycopg's own
+    BEGIN/COMMIT, and cheaper for the client than pipeline mode. Fills ``results``; raises (after
+    ROLLBACK) if anything failed."""
     if conn.info.transaction_status != TransactionStatus.IDLE:
         raise RuntimeError("score_cost_events needs a connection that is not inside a transaction")
     autocommit = conn.autocommit
@@ -348,13 +382,12 @@ def _score_tenants(
         work = [_Tenant(t, indexes, events) for t, indexes in groups]
         # scoring_load/scoring_save act only for the transaction's tenant (migration 008): each
         # call is preceded by the set_config that makes its tenant the transaction's.
+        q = _quoter(conn)
         cur = conn.execute(
-            sql.SQL("BEGIN; ")
-            + sql.SQL("; ").join(
-                _AS_TENANT.format(sql.Literal(str(w.tenant_id)))
-                + sql.SQL("; SELECT dd0c.scoring_load({}::uuid, {}::json) AS loaded").format(
-                    sql.Literal(str(w.tenant_id)), sql.Literal(w.load_payload())
-                )
+            "BEGIN; "
+            + "; ".join(
+                f"SELECT set_config('dd0c.tenant_id', {q(str(w.tenant_id))}, true); "
+                f"SELECT dd0c.scoring_load({q(str(w.tenant_id))}::uuid, {q(w.load_payload())}::json) AS loaded"
                 for w in work
             )
         )
@@ -374,19 +407,7 @@ def _score_tenants(
                     active[0] = tenant_id
 
             _score_one_tenant(conn, w, got, config, out, as_tenant)
-        conn.execute(
-            sql.SQL("; ").join(
-                [
-                    _AS_TENANT.format(sql.Literal(str(w.tenant_id)))
-                    + sql.SQL("; SELECT dd0c.scoring_save({}::uuid, {}::jsonb)").format(
-                        sql.Literal(str(w.tenant_id)), sql.Literal(w.save_payload())
-                    )
-                    for w in work
-                    if w.scores
-                ]
-                + [sql.SQL("COMMIT")]
-            )
-        )
+        conn.execute("; ".join([*(_writes(w, q) for w in work if w.scores or w.created), "COMMIT"]))
     except BaseException:
         if not conn.closed and not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
             conn.execute("ROLLBACK")
@@ -395,6 +416,20 @@ def _score_tenants(
         if not conn.closed:
             conn.autocommit = autocommit
     results[:] = out
+
+
+def _writes(w: _Tenant, q) -> str:
+    """The tenant's statements of the last round trip: its new anomalies, then its state."""
+    tenant = q(str(w.tenant_id))
+    out = f"SELECT set_config('dd0c.tenant_id', {tenant}, true)"
+    if w.created:
+        out += (
+            f"; INSERT INTO dd0c.anomalies ({_NEW_ANOMALY_COLUMNS}) SELECT {_NEW_ANOMALY_COLUMNS} "
+            f"FROM json_populate_recordset(NULL::dd0c.anomalies, {q(_new_anomalies(w.created))}::json)"
+        )
+    if w.scores:
+        out += f"; SELECT dd0c.scoring_save({tenant}::uuid, {q(w.save_payload())}::jsonb)"
+    return out
 
 
 def _score_one_tenant(conn: Connection, w: _Tenant, loaded: dict, config: ScoringConfig, out: list, as_tenant) -> None:
@@ -451,17 +486,17 @@ def _score_one_tenant(conn: Connection, w: _Tenant, loaded: dict, config: Scorin
         p.resource_ids.extend(ev.new_resource_ids)
         p.indexes.append(i)
 
-    # Anomalies before the state is saved, so that a vanished anomaly row can still be replaced
-    # before the series state (which points at it) is written.
-    if pending or redelivered:
-        as_tenant()
+    # Grown anomalies before the state is saved, so that a vanished anomaly row can still be
+    # replaced before the series state (which points at it) is written. New ones are written in
+    # the transaction's last round trip (_writes), before the state.
     for p in pending.values():
         if p.created:
             anomaly = _anomaly_of(p)
-            store.insert_anomaly(conn, anomaly)
+            w.created.append(anomaly)
             _assign(results, p, anomaly, revision=1, notify=True)
             continue
         a = _anomaly_of(p)
+        as_tenant()
         row = conn.execute(
             _GROW,
             {
@@ -483,12 +518,13 @@ def _score_one_tenant(conn: Connection, w: _Tenant, loaded: dict, config: Scorin
             p.anomaly_id = p.burst["aid"] = str(uuid.uuid4())
             p.created = True
             anomaly = _anomaly_of(p)
-            store.insert_anomaly(conn, anomaly)
+            w.created.append(anomaly)
             _assign(results, p, anomaly, revision=1, notify=True)
             continue
         revision, notified = row.pop("revision"), row.pop("notified_revision")
         _assign(results, p, Anomaly.model_validate(row), revision=revision, notify=p.bump and revision > notified)
     if redelivered:
+        as_tenant()
         _redelivered(conn, events, redelivered, results)
     for i, r in zip(w.indexes, results, strict=True):
         out[i] = r
