@@ -122,7 +122,7 @@ def burst_summary(b: dict[str, Any], account_id: str) -> str:
         from dd0c_cost.scoring.shape import summary
 
         return summary(b, account_id)
-    types = sorted(b["ty"].items(), key=lambda kv: -kv[1])
+    types = sorted(b["ty"].items(), key=lambda kv: (-kv[1], kv[0]))  # ties by name, not dict order
     q = b["q"]
     if len(types) == 1:
         what = f"{q:g} × {types[0][0]}" if q != 1 else types[0][0]

@@ -154,11 +154,16 @@ def expire_bursts(series: SeriesState, t: float, cfg: ScoringConfig) -> None:
     if not bursts:
         return
     gap, span = cfg.burst_gap_s, cfg.burst_max_s
-    expired = [k for k, b in bursts.items() if t - b["t1"] > gap or t - b["t0"] > span]
+    # Closing updates the burst statistics by exponential weighting, which depends on order; the
+    # order is the bursts' own (last event, then actor), never the dict's: a state read back from
+    # PostgreSQL (jsonb orders keys its own way) then scores exactly as the one kept in memory.
+    expired = sorted(
+        (k for k, b in bursts.items() if t - b["t1"] > gap or t - b["t0"] > span), key=lambda k: (bursts[k]["t1"], k)
+    )
     for key in expired:
         _close_burst(series, bursts.pop(key))
     while len(bursts) > MAX_OPEN_BURSTS:
-        oldest = min(bursts, key=lambda k: bursts[k]["t1"])
+        oldest = min(bursts, key=lambda k: (bursts[k]["t1"], k))
         _close_burst(series, bursts.pop(oldest))
 
 

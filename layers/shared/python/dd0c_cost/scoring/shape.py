@@ -206,7 +206,7 @@ def step_unpriced(
 
 
 def summary(b: dict[str, Any], account_id: str) -> str:
-    types = sorted(b["ty"].items(), key=lambda kv: -kv[1])
+    types = sorted(b["ty"].items(), key=lambda kv: (-kv[1], kv[0]))  # ties by name, not dict order
     what = ", ".join(f"{n:g} × {t}" for t, n in types[:3]) + (", …" if len(types) > 3 else "")
     where = ", ".join(b["rg"][:3])
     return f"{b['nm']} {b['vb']} {what} in {where} (account {account_id}): price unknown ({b['pu']})"
