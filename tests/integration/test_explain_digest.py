@@ -76,6 +76,23 @@ def test_a_slow_model_never_holds_the_alert_back(world, llm, monkeypatch):
     assert _explanation(world, acme, anomaly["id"])["status"] == "timeout"
 
 
+def test_a_model_timeout_is_a_timeout_whichever_clock_fires_first(monkeypatch):
+    """The client's HTTP timeout and the wait for the answer are the same deadline; under load the
+    HTTP one fired first and the explanation was recorded as an error (seen in a clean-clone run)."""
+    from openai import OpenAI
+
+    from dd0c_cost.explain import Explainer
+    from tests.unit.test_slack import make_anomaly
+
+    monkeypatch.setattr(explain, "DEADLINE_S", GENEROUS_DEADLINE_S)
+    with FakeOpenAI() as fake:
+        fake.delay_s = 2
+        explainer = Explainer(fake.base_url, "fake-gpt", API_KEY)
+        # the HTTP clock fires long before the wait for the answer gives up
+        explainer._client = OpenAI(base_url=fake.base_url, api_key=API_KEY, timeout=0.2, max_retries=0)
+        assert explainer.explain(make_anomaly()).status == "timeout"
+
+
 def test_the_breaker_stops_calling_a_failing_endpoint(monkeypatch):
     from dd0c_cost.explain import BREAKER_COOLDOWN_S, Explainer
 

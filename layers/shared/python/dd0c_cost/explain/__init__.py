@@ -158,9 +158,15 @@ class Explainer:
             self.breaker.record(False, self.clock())
             return Explanation("timeout", model=self.model, elapsed_s=self.clock() - started)
         except Exception as exc:  # noqa: BLE001 - the model's trouble never reaches the alert
-            logger.warning("explanation failed: %s", exc.__class__.__name__)
+            from openai import APITimeoutError
+
+            # The client's own timeout is the same deadline: whichever clock fires first, a model
+            # too slow to answer is a timeout (under load the HTTP one often wins), not an error.
+            status = "timeout" if isinstance(exc, APITimeoutError) else "error"
+            if status == "error":
+                logger.warning("explanation failed: %s", exc.__class__.__name__)
             self.breaker.record(False, self.clock())
-            return Explanation("error", model=self.model, elapsed_s=self.clock() - started)
+            return Explanation(status, model=self.model, elapsed_s=self.clock() - started)
         self.breaker.record(True, self.clock())
         return Explanation("ok", text=text, model=self.model, elapsed_s=self.clock() - started)
 
