@@ -88,6 +88,17 @@ def test_no_garbage_collection_while_a_handler_imports(function: str) -> None:
     assert done["frozen"] > 10_000, f"{function}: the imports' objects were not frozen"
 
 
+@pytest.mark.parametrize("function", ["api", "slack_events"])
+def test_the_api_imports_its_routers_on_first_need(function: str) -> None:
+    """Only the anomaly list's router (the resolver's fast path) at cold start; a request includes the
+    rest (dd0c_cost.api.app.ROUTERS)."""
+    modules = set(_import(function)["modules"])
+    routers = {m for m in modules if m.startswith("dd0c_cost.api.routes.")}
+    assert routers == {"dd0c_cost.api.routes.anomalies"}, sorted(routers)
+    for lazy in ("dd0c_cost.zombies.dal", "dd0c_cost.tickets.targets", "dd0c_cost.onboarding", "dd0c_cost.usage.bill"):
+        assert lazy not in modules, f"{function} imports {lazy} at cold start"
+
+
 def test_tracing_on_builds_the_real_tracer_and_off_a_stand_in(monkeypatch) -> None:
     from dd0c_cost import observability
 

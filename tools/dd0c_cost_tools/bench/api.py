@@ -11,7 +11,9 @@ pages with the cursor (the first page, then ``next_cursor``, starting again at t
 ``--seconds`` per concurrency level after a warm-up. Reported per level: requests, errors (any
 non-200 or connection failure), p50, p99 and max latency, requests/s, the server's CPU time per
 request (from /proc, the serve process and its workers: the machine's other work does not inflate
-it) and the load generator's (this process: the clients share the machine's cores with the server). A second table splits one
+it), the database's (the postmaster and its backends) and the load generator's (this process: the
+clients share the machine's cores with the server; they read each whole body but parse only its
+``next_cursor``). A second table splits one
 request's server-side time: the page query (with its rows' models), and the JSON of the page.
 """
 
@@ -115,7 +117,7 @@ def _client(port: int, key: str, limit: int, stop: threading.Event, out: list, e
                 errors.append(f"HTTP {resp.status}")
                 cursor = None
                 continue
-            cursor = json.loads(body)["next_cursor"]
+            cursor = _next_cursor(body)
             out.append(elapsed)
         except (OSError, http.client.HTTPException) as exc:
             errors.append(type(exc).__name__)
@@ -124,7 +126,15 @@ def _client(port: int, key: str, limit: int, stop: threading.Event, out: list, e
     conn.close()
 
 
-def run_level(port: int, key: str, clients: int, seconds: float, limit: int, server_pid: int) -> dict:
+def _next_cursor(body: bytes) -> str | None:
+    """The page's ``next_cursor`` (its last member) without parsing the rows: the load generator shares
+    the machine's cores with the server, so it reads the whole body but parses only what it needs."""
+    return json.loads(b"{" + body[body.rindex(b'"next_cursor":') :])["next_cursor"]
+
+
+def run_level(
+    port: int, key: str, clients: int, seconds: float, limit: int, server_pid: int, db_pid: int | None = None
+) -> dict:
     latencies: list[float] = []
     errors: list[str] = []
     stop = threading.Event()
@@ -132,6 +142,7 @@ def run_level(port: int, key: str, clients: int, seconds: float, limit: int, ser
         threading.Thread(target=_client, args=(port, key, limit, stop, latencies, errors)) for _ in range(clients)
     ]
     cpu0 = _cpu_seconds(server_pid)
+    db0 = _cpu_seconds(db_pid) if db_pid else 0.0
     client0 = time.process_time()
     t0 = time.perf_counter()
     for t in threads:
@@ -143,6 +154,7 @@ def run_level(port: int, key: str, clients: int, seconds: float, limit: int, ser
     wall = time.perf_counter() - t0
     client_cpu = time.process_time() - client0
     cpu = _cpu_seconds(server_pid) - cpu0
+    db = _cpu_seconds(db_pid) - db0 if db_pid else None
     lat = sorted(latencies)
     n = len(lat)
     return {
@@ -156,6 +168,7 @@ def run_level(port: int, key: str, clients: int, seconds: float, limit: int, ser
         "requests_per_s": round(n / wall, 1),
         "server_cpu_ms_per_request": round(1e3 * cpu / n, 3) if n else None,
         "client_cpu_ms_per_request": round(1e3 * client_cpu / n, 3) if n else None,
+        "database_cpu_ms_per_request": round(1e3 * db / n, 3) if n and db is not None else None,
     }
 
 
@@ -229,9 +242,12 @@ def _stop(proc: subprocess.Popen) -> None:
 def measure(a: argparse.Namespace) -> dict:
     from dd0c_cost.db.migrate import migrate
     from dd0c_cost_tools.local.embedded_pg import EmbeddedPostgres
+    from dd0c_cost_tools.local.embedded_pg.locking import read_pidfile
 
     server = EmbeddedPostgres.ephemeral(prefix="dd0c-bench-api-")
     url = server.start()
+    pidfile = read_pidfile(server.pgdata)
+    db_pid = pidfile.pid if pidfile else None  # the postmaster: its backends are its children
     levels = []
     try:
         migrate(url)
@@ -242,7 +258,8 @@ def measure(a: argparse.Namespace) -> dict:
                 # warm-up: connections, plans, caches, every worker's connection
                 run_level(port, key, 4 * workers, min(2.0, a.seconds), a.limit, proc.pid)
                 for clients in a.concurrency:
-                    levels.append({"workers": workers, **run_level(port, key, clients, a.seconds, a.limit, proc.pid)})
+                    level = run_level(port, key, clients, a.seconds, a.limit, proc.pid, db_pid)
+                    levels.append({"workers": workers, **level})
             finally:
                 _stop(proc)
         split = split_server_time(url, tenant, a.limit)
@@ -280,13 +297,14 @@ def _print(a: argparse.Namespace, result: dict, load0: tuple[float, float, float
     )
     print(
         f"{'workers':>7s} {'clients':>7s} {'requests':>9s} {'errors':>6s} {'p50 ms':>8s} {'p99 ms':>8s} {'max ms':>8s} "
-        f"{'req/s':>7s} {'server CPU ms/req':>18s} {'client CPU ms/req':>18s}"
+        f"{'req/s':>7s} {'CPU ms/req: server':>18s} {'database':>9s} {'clients':>8s}"
     )
     for r in levels:
         print(
             f"{r['workers']:7d} {r['clients']:7d} {r['requests']:9d} {r['errors']:6d} {r['p50_ms']:8.1f} "
             f"{r['p99_ms']:8.1f} {r['max_ms']:8.1f} {r['requests_per_s']:7.1f} "
-            f"{r['server_cpu_ms_per_request']:18.2f} {r['client_cpu_ms_per_request']:18.2f}"
+            f"{r['server_cpu_ms_per_request']:18.2f} {r['database_cpu_ms_per_request'] or 0:9.2f} "
+            f"{r['client_cpu_ms_per_request']:8.2f}"
         )
     print(
         f"one page, in process: query {split['query_ms']:.2f} ms (best {split['query_best_ms']:.2f}), "

@@ -2,6 +2,12 @@
 (``dd0c_cost.api.routes``): health, ingest, anomalies, accounts, Slack (install, events,
 interactions, routes).
 
+Routers are imported on first need (``include_routers_for``): a request includes the routers that
+serve its path (``ROUTERS``: their path prefixes), so a cold start imports the anomaly list (the
+resolver's fast path) and what its first request needs, not every concern's models and stores; the
+OpenAPI document includes them all, in ``ROUTERS``' order (docs/decisions.md: "Routers are imported
+on first need").
+
 Tenant API keys authenticate ingest and dashboard routes (``api.auth``); Slack interactions are
 verified by Slack's signature instead. Every answer that is not a success is an ``ErrorBody``:
 unreadable bodies (``api.body_checks``), validation errors (422), unknown routes (404), a database
@@ -10,7 +16,9 @@ outage (503) and anything unexpected (500, logged).
 
 from __future__ import annotations
 
+import importlib
 import logging
+import threading
 
 from aws_lambda_powertools.event_handler import (
     APIGatewayHttpResolver,
@@ -26,24 +34,32 @@ from dd0c_cost.api.auth import MAX_JSON_BODY_BYTES
 from dd0c_cost.api.body_checks import body_problem
 from dd0c_cost.api.errors import ApiError
 from dd0c_cost.api.models import ErrorBody
-from dd0c_cost.api.routes import (
-    accounts,
-    anomalies,
-    bill,
-    console,
-    governance,
-    health,
-    ingest,
-    overview,
-    remediation,
-    session,
-    slack,
-    spend,
-    tickets,
-    zombies,
-)
+from dd0c_cost.api.routes import anomalies
 
 logger = logging.getLogger(__name__)
+
+# Router module (dd0c_cost.api.routes.<name>) -> the paths it serves: a prefix matches itself and what
+# is below it ("/" only itself). In the OpenAPI document's order. tests/integration/test_api_routers.py
+# checks that every route of every router is under one of its prefixes and that no two routers' routes
+# can match one request.
+ROUTERS: dict[str, tuple[str, ...]] = {
+    "health": ("/health",),
+    "session": ("/v1/session",),
+    "ingest": ("/v1/ingest",),
+    "anomalies": ("/v1/anomalies",),
+    "zombies": ("/v1/zombies",),
+    "spend": ("/v1/spend",),
+    "bill": ("/v1/spend/bill",),
+    "overview": ("/v1/accounts", "/v1/summary"),
+    "accounts": ("/v1/accounts",),
+    "governance": ("/v1/audit", "/v1/governance", "/v1/settings"),
+    "slack": ("/v1/slack", "/slack"),
+    "tickets": ("/v1/tickets",),
+    "remediation": ("/v1/remediation",),
+    "console": ("/", "/console", "/docs"),
+}
+_included: set[str] = set()
+_including = threading.Lock()
 
 
 class _Resolver(APIGatewayHttpResolver):
@@ -69,6 +85,7 @@ class _Resolver(APIGatewayHttpResolver):
                     "body": body.model_dump_json(),
                     "isBase64Encoded": False,
                 }
+        include_routers_for(path)
         problem = body_problem(event)
         if problem is not None:
             status, error, message = problem
@@ -83,24 +100,37 @@ class _Resolver(APIGatewayHttpResolver):
 
 app = _Resolver(enable_validation=True)
 
-# Order is the OpenAPI document's order.
-for _routes in (
-    health,
-    session,
-    ingest,
-    anomalies,
-    zombies,
-    spend,
-    bill,
-    overview,
-    accounts,
-    governance,
-    slack,
-    tickets,
-    remediation,
-    console,
-):
-    app.include_router(_routes.router)
+
+def serves(prefixes: tuple[str, ...], path: str) -> bool:
+    return any(path == p or (p != "/" and path.startswith(p + "/")) for p in prefixes)
+
+
+def include_routers_for(path: str) -> None:
+    """Import and include the routers that serve ``path`` (once each)."""
+    if all(name in _included for name, prefixes in ROUTERS.items() if serves(prefixes, path)):
+        return
+    with _including:
+        for name, prefixes in ROUTERS.items():
+            if name not in _included and serves(prefixes, path):
+                app.include_router(importlib.import_module(f"dd0c_cost.api.routes.{name}").router)
+                _included.add(name)
+
+
+def include_all_routers() -> None:
+    """Every router, then the routes in ``ROUTERS``' order (as if included in that order at import): the
+    OpenAPI document lists them in the order they are registered."""
+    with _including:
+        for name in ROUTERS:
+            if name not in _included:
+                app.include_router(importlib.import_module(f"dd0c_cost.api.routes.{name}").router)
+                _included.add(name)
+        rank: dict[tuple[str, str], int] = {}
+        for name in ROUTERS:  # Powertools' Router keys routes by (rule, methods, ...) in registration order
+            for rule, methods, *_ in importlib.import_module(f"dd0c_cost.api.routes.{name}").router._routes:
+                for method in methods:
+                    rank.setdefault((rule, method.upper()), len(rank))
+        for routes in (app._static_routes, app._dynamic_routes):  # the resolver's own lists (the app's routes last)
+            routes.sort(key=lambda r: rank.get((r.path, r.method), len(rank)))
 
 
 def _error_response(status: int, error: str, message: str) -> Response:
@@ -168,6 +198,7 @@ _document: str | None = None
 def openapi_document() -> str:
     global _document
     if _document is None:
+        include_all_routers()
         _document = app.get_openapi_json_schema(
             title="dd0c/cost API",
             version="1",
