@@ -19,6 +19,10 @@ Reported per handler: the minimum and median wall time of ``import handler`` ove
 interpreters, and the minimum CPU time (user + system of the importing process, which the
 machine's other work does not inflate). The target is 250 ms (minimum wall time); on a busy
 machine compare the CPU column. ``--json`` prints ``{"handlers": {name: {...}}, ...}``.
+
+``--against REV`` also stages another revision's shared layer and functions (``git archive``, the
+same deps layer) and alternates its interpreters with this tree's, handler by handler: on a shared
+machine whose speed drifts from minute to minute, only ratios from one run compare.
 """
 
 from __future__ import annotations
@@ -91,6 +95,50 @@ def lambda_environment(function: str, code_dir: Path, *, traced: bool = False) -
     return env
 
 
+def _stage(source: Path, dest: Path, *, shared_bytecode: bool, bytecode: bool) -> tuple[Path, Path]:
+    """(shared layer, functions directory) of a source tree, as shipped (see the module's docstring)."""
+    shared = _copy_without_bytecode(
+        source / "layers" / "shared" / "python", dest / "shared", compile_bytecode=shared_bytecode
+    )
+    functions = _copy_without_bytecode(source / "functions", dest / "functions", compile_bytecode=bytecode)
+    return shared, functions
+
+
+def _archive(root: Path, revision: str, dest: Path) -> Path:
+    """The shared layer and functions of ``revision`` (git archive), unpacked in ``dest``."""
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", revision, "layers/shared/python", "functions"],
+        capture_output=True,
+        check=True,
+    )
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    return dest
+
+
+def _probe(name: str, code: Path, shared: Path, deps: Path, traced: bool) -> dict:
+    env = lambda_environment(name, code, traced=traced)
+    env["DD0C_PROBE_PATH"] = json.dumps([str(code), str(shared), str(deps)])
+    done = subprocess.run(
+        [sys.executable, "-S", "-E", "-B", "-c", _PROBE], env=env, cwd=code, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"{name}: import failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _summary(samples: list[dict]) -> dict:
+    walls = [s["wall_ms"] for s in samples]
+    return {
+        "min_ms": round(min(walls), 1),
+        "median_ms": round(statistics.median(walls), 1),
+        "min_cpu_ms": round(min(s["cpu_ms"] for s in samples), 1),
+        "median_cpu_ms": round(statistics.median(s["cpu_ms"] for s in samples), 1),
+        "modules": samples[0]["modules"],
+        "heavy_modules": samples[0]["heavy"],
+    }
+
+
 def measure(
     runs: int = 5,
     *,
@@ -100,6 +148,7 @@ def measure(
     bytecode: bool = False,
     shared_bytecode: bool = True,
     deps_layer: Path | None = None,
+    against: str | None = None,
 ) -> dict:
     from dd0c_cost.topology import TOPOLOGY
 
@@ -107,40 +156,30 @@ def measure(
     deps = deps_layer or host_deps_layer(root, rebuild=rebuild)
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="dd0c-imports-") as tmp:
-        shared = _copy_without_bytecode(
-            root / "layers" / "shared" / "python", Path(tmp) / "shared", compile_bytecode=shared_bytecode
-        )
         deps_copy = _copy_without_bytecode(deps / "python", Path(tmp) / "deps", keep=True)
+        trees = {"this": _stage(root, Path(tmp) / "this", shared_bytecode=shared_bytecode, bytecode=bytecode)}
+        if against:
+            source = _archive(root, against, Path(tmp) / "against-source")
+            trees["against"] = _stage(source, Path(tmp) / "against", shared_bytecode=shared_bytecode, bytecode=bytecode)
         for spec in TOPOLOGY.functions:
             if functions and spec.name not in functions:
                 continue
-            code = _copy_without_bytecode(
-                root / "functions" / spec.name, Path(tmp) / "functions" / spec.name, compile_bytecode=bytecode
-            )
-            env = lambda_environment(spec.name, code, traced=traced)
-            env["DD0C_PROBE_PATH"] = json.dumps([str(code), str(shared), str(deps_copy)])
-            samples = []
-            for _ in range(runs):
-                done = subprocess.run(
-                    [sys.executable, "-S", "-E", "-B", "-c", _PROBE], env=env, cwd=code, capture_output=True, text=True
-                )
-                if done.returncode != 0:
-                    raise RuntimeError(f"{spec.name}: import failed:\n{done.stderr[-2000:]}")
-                samples.append(json.loads(done.stdout.strip().splitlines()[-1]))
-            walls = [s["wall_ms"] for s in samples]
-            results[spec.name] = {
-                "min_ms": round(min(walls), 1),
-                "median_ms": round(statistics.median(walls), 1),
-                "min_cpu_ms": round(min(s["cpu_ms"] for s in samples), 1),
-                "modules": samples[0]["modules"],
-                "heavy_modules": samples[0]["heavy"],
-            }
+            present = [k for k, (_, fns) in trees.items() if (fns / spec.name / "handler.py").is_file()]
+            samples: dict[str, list[dict]] = {k: [] for k in present}
+            for i in range(runs):  # alternating, each side first every other round
+                for key in present if i % 2 == 0 else present[::-1]:
+                    shared, fns = trees[key]
+                    samples[key].append(_probe(spec.name, fns / spec.name, shared, deps_copy, traced))
+            results[spec.name] = _summary(samples["this"])
+            if "against" in samples:
+                results[spec.name]["against"] = _summary(samples["against"])
     return {
         "runs": runs,
         "traced": traced,
         "bytecode": bytecode,
         "shared_bytecode": shared_bytecode,
         "target_ms": TARGET_MS,
+        "against": against,
         "handlers": results,
     }
 
@@ -170,7 +209,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="ship the shared layer without bytecode (what every cold start compiled before it was staged)",
     )
-    ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--against",
+        metavar="REV",
+        help="also import another git revision's handlers, alternating with this tree's (same-run ratios)",
+    )
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     a = ap.parse_args(argv)
     if a.runs < 1:
         ap.error("--runs must be >= 1")
@@ -182,6 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         traced=a.traced,
         bytecode=a.bytecode,
         shared_bytecode=not a.shared_source,
+        against=a.against,
     )
     result["loadavg"] = [round(x, 2) for x in load]
     result["cpus"] = os.cpu_count()
@@ -193,19 +238,35 @@ def main(argv: list[str] | None = None) -> int:
         f"{_bytecode_words(a.bytecode, not a.shared_source)}, "
         f"tracing {'on' if a.traced else 'off'}; load average {load[0]:.1f} on {os.cpu_count()} CPUs"
     )
+    _print_table(result, a.against)
+    return 0
+
+
+def _print_table(result: dict, against: str | None) -> None:
+    extra = f" {'vs ' + against[:10]:>16s} {'CPU ratio':>9s}" if against else ""
     print(
-        f"{'handler':12s} {'min ms':>8s} {'median ms':>10s} {'min CPU ms':>11s} {'modules':>8s}  heavy modules loaded"
+        f"{'handler':14s} {'min ms':>7s} {'median ms':>9s} {'min CPU ms':>10s} {'median CPU':>10s}{extra} "
+        f"{'modules':>7s}  heavy modules loaded"
     )
     worst = 0.0
     for name, r in result["handlers"].items():
         worst = max(worst, r["min_ms"])
+        other = r.get("against")
+        cells = ""
+        if against:
+            cells = (
+                f" {other['min_cpu_ms']:7.0f} / {other['median_cpu_ms']:6.0f} {r['min_cpu_ms'] / other['min_cpu_ms']:9.2f}"
+                if other
+                else f" {'-':>16s} {'-':>9s}"
+            )
         print(
-            f"{name:12s} {r['min_ms']:8.0f} {r['median_ms']:10.0f} {r['min_cpu_ms']:11.0f} {r['modules']:8d}  "
-            f"{', '.join(r['heavy_modules']) or '-'}"
+            f"{name:14s} {r['min_ms']:7.0f} {r['median_ms']:9.0f} {r['min_cpu_ms']:10.0f} {r['median_cpu_ms']:10.0f}{cells} "
+            f"{r['modules']:7d}  {', '.join(r['heavy_modules']) or '-'}"
         )
+    if against:
+        print(f"vs {against}: its min / median CPU ms in the same run (interpreters alternating); ratio = this / it")
     verdict = "meets" if worst <= TARGET_MS else "MISSES"
     print(f"target <= {TARGET_MS:.0f} ms per handler (minimum wall time): {verdict} (slowest {worst:.0f} ms)")
-    return 0
 
 
 if __name__ == "__main__":
