@@ -34,10 +34,16 @@ class Evaluation:
     @property
     def components(self) -> tuple[ScoreComponent, ...]:
         if self._components is None:
-            self._components = tuple(
-                ScoreComponent.model_construct(name=n, value=v, reason=r()) for n, v, r in self.parts
-            )
+            self._components = as_components(self.rendered())
         return self._components
+
+    def rendered(self) -> tuple[tuple[str, float, str], ...]:
+        """(name, value, reason) of each part, the reasons rendered now (they read live state)."""
+        return tuple((n, v, r()) for n, v, r in self.parts)
+
+
+def as_components(rendered: tuple[tuple[str, float, str], ...]) -> tuple[ScoreComponent, ...]:
+    return tuple(ScoreComponent.model_construct(name=n, value=v, reason=r) for n, v, r in rendered)
 
 
 def _noisy_or(values: Iterable[float]) -> float:
