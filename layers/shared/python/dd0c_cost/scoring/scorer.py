@@ -378,6 +378,8 @@ def _score_tenants(
     grown anomalies, when there are any, in between). Fewer round trips than psycopg's own
     BEGIN/COMMIT, and cheaper for the client than pipeline mode. Fills ``results``; raises (after
     ROLLBACK) if anything failed."""
+    if conn.closed:  # e.g. the server went away in an earlier attempt: a dependency failure, by name
+        raise pg_errors.OperationalError("the connection is closed")
     if conn.info.transaction_status != TransactionStatus.IDLE:
         raise RuntimeError("score_cost_events needs a connection that is not inside a transaction")
     autocommit = conn.autocommit
