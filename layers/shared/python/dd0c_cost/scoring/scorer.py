@@ -440,7 +440,15 @@ def _round_trip(conn: Connection, query: str) -> list[PGresult]:
         if readable:
             pgconn.consume_input()
     results = []
-    while (result := pgconn.get_result()) is not None:
+    while True:
+        # Never block inside libpq: it would hold the GIL while the server waits, e.g. on a row
+        # lock another thread's transaction holds (that thread could then never commit).
+        while pgconn.is_busy():
+            select.select([pgconn.socket], [], [])
+            pgconn.consume_input()
+        result = pgconn.get_result()
+        if result is None:
+            break
         results.append(result)
     if pgconn.status == ConnStatus.BAD:
         raise pg_errors.OperationalError(f"the connection was lost: {pgconn.get_error_message()}")
