@@ -126,9 +126,6 @@ BEGIN
 END
 $$;
 
--- lz4 instead of pglz for the series state (kept in the row, compressed: migration 006).
-ALTER TABLE dd0c.spend_baselines ALTER COLUMN state SET COMPRESSION lz4;
-
 -- Generic plans for the two functions' statements: with an array argument PostgreSQL estimated a
 -- custom plan cheaper and planned every statement again on every call (each plan: an index scan
 -- by key either way).
