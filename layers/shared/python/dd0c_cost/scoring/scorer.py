@@ -412,12 +412,7 @@ def _score_tenants(
                     active[0] = tenant_id
 
             _score_one_tenant(conn, w, got, config, out, as_tenant)
-        writes = []
-        for w in work:
-            if w.scores or w.created:
-                writes.append(_writes(w, q, set_tenant=active[0] != w.tenant_id))
-                active[0] = w.tenant_id
-        _round_trip(conn, "; ".join([*writes, "COMMIT"]))
+        _round_trip(conn, _last_round_trip(work, q, active))
     except BaseException:
         if not conn.closed and not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
             conn.execute("ROLLBACK")
@@ -456,6 +451,16 @@ def _round_trip(conn: Connection, query: str) -> list[PGresult]:
         if result.status == ExecStatus.FATAL_ERROR:
             raise pg_errors.error_from_result(result, encoding=conn.info.encoding)
     return results
+
+
+def _last_round_trip(work: list[_Tenant], q, active: list) -> str:
+    """Every tenant's writes (new anomalies, state), then COMMIT."""
+    writes = []
+    for w in work:
+        if w.scores or w.created:
+            writes.append(_writes(w, q, set_tenant=active[0] != w.tenant_id))
+            active[0] = w.tenant_id
+    return "; ".join([*writes, "COMMIT"])
 
 
 def _writes(w: _Tenant, q, *, set_tenant: bool) -> str:
