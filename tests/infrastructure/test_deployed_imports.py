@@ -13,6 +13,7 @@ per set of requirements and kept under ``build/deps-layer-test/`` (PyPI is reach
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -62,14 +63,20 @@ def built_deps_layer() -> Path:
         + _host_platform().encode()
     ).hexdigest()[:16]
     out = REPO / "build" / "deps-layer-test" / key
-    if not (out / "python").is_dir():
-        tmp = out.with_name(key + ".partial")
-        shutil.rmtree(tmp, ignore_errors=True)
-        env = {**os.environ, "DD0C_LAYER_PLATFORM": _host_platform(), "PYTHON": sys.executable}
-        result = subprocess.run(["bash", str(SCRIPT), str(tmp)], env=env, capture_output=True, text=True, timeout=900)
-        assert result.returncode == 0, result.stdout + result.stderr
-        shutil.rmtree(out, ignore_errors=True)
-        tmp.rename(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # pytest-xdist workers each run this fixture: one builds, the others wait for it.
+    with open(out.with_name(key + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "python").is_dir():
+            tmp = out.with_name(key + ".partial")
+            shutil.rmtree(tmp, ignore_errors=True)
+            env = {**os.environ, "DD0C_LAYER_PLATFORM": _host_platform(), "PYTHON": sys.executable}
+            result = subprocess.run(
+                ["bash", str(SCRIPT), str(tmp)], env=env, capture_output=True, text=True, timeout=900
+            )
+            assert result.returncode == 0, result.stdout + result.stderr
+            shutil.rmtree(out, ignore_errors=True)
+            tmp.rename(out)
     return out
 
 
