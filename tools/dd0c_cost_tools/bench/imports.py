@@ -18,11 +18,17 @@ the CDK gives the function (service name, tracing switch) plus what Lambda sets
 Reported per handler: the minimum and median wall time of ``import handler`` over ``--runs``
 interpreters, and the minimum CPU time (user + system of the importing process, which the
 machine's other work does not inflate). The target is 250 ms (minimum wall time); on a busy
-machine compare the CPU column. ``--json`` prints ``{"handlers": {name: {...}}, ...}``.
+machine compare the CPU column. ``+build`` is the CPU of the import plus the first model build
+every first call makes (``dd0c_cost.settings.get_settings()``): models build on first use, and
+pydantic's first build imports its schema machinery, so that cost shows here rather than nowhere.
+The environment includes ``dd0c_cost.COLD_START_ENVIRONMENT``, as the CDK sets it. ``--json``
+prints ``{"handlers": {name: {...}}, ...}``.
 
 ``--against REV`` also stages another revision's shared layer and functions (``git archive``, the
-same deps layer) and alternates its interpreters with this tree's, handler by handler: on a shared
-machine whose speed drifts from minute to minute, only ratios from one run compare.
+same deps layer unless ``--against-deps DIR`` names the one that revision built, e.g. with its own
+``scripts/build_deps_layer.sh``; that revision's own ``COLD_START_ENVIRONMENT``) and alternates its
+interpreters with this tree's, handler by handler: on a shared machine whose speed drifts from
+minute to minute, only ratios from one run compare.
 """
 
 from __future__ import annotations
