@@ -37,6 +37,7 @@ import argparse
 import ast
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -166,6 +167,46 @@ def _probe(name: str, side: _Side, traced: bool) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+_COUNT_PROBE = r"""
+import os, sys, json
+sys.path[:0] = json.loads(os.environ["DD0C_PROBE_PATH"])
+stage = os.environ["DD0C_PROBE_STAGE"]
+if stage != "none":
+    import handler
+if stage == "build":
+    from dd0c_cost.settings import get_settings
+    get_settings()
+"""
+
+
+def _instructions(name: str, side: _Side, traced: bool, stage: str) -> int:
+    """Instructions the probe's interpreter executes up to ``stage`` (none | import | build), counted
+    by valgrind's cachegrind: the same count on every run, whatever else the machine is doing."""
+    code = side.functions / name
+    env = lambda_environment(name, code, traced=traced, cold_start=side.cold_start)
+    env["DD0C_PROBE_PATH"] = json.dumps([str(code), str(side.shared), str(side.deps)])
+    env["DD0C_PROBE_STAGE"] = stage
+    done = subprocess.run(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+        + [sys.executable, "-S", "-E", "-B", "-c", _COUNT_PROBE],
+        env=env,
+        cwd=code,
+        capture_output=True,
+        text=True,
+    )
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if done.returncode != 0 or not found:
+        raise RuntimeError(f"{name}: counting instructions failed:\n{done.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def _count(name: str, side: _Side, traced: bool, baseline: int) -> dict:
+    return {
+        "import_minstr": round((_instructions(name, side, traced, "import") - baseline) / 1e6, 1),
+        "build_minstr": round((_instructions(name, side, traced, "build") - baseline) / 1e6, 1),
+    }
+
+
 def _summary(samples: list[dict]) -> dict:
     walls = [s["wall_ms"] for s in samples]
     return {
@@ -190,6 +231,7 @@ def measure(
     deps_layer: Path | None = None,
     against: str | None = None,
     against_deps: Path | None = None,
+    instructions: bool = False,
 ) -> dict:
     from dd0c_cost.topology import TOPOLOGY
 
@@ -211,6 +253,7 @@ def measure(
             trees["against"] = _stage(
                 source, Path(tmp) / "against", other_deps, shared_bytecode=shared_bytecode, bytecode=bytecode
             )
+        baselines: dict[str, int] = {}
         for spec in TOPOLOGY.functions:
             if functions and spec.name not in functions:
                 continue
@@ -222,6 +265,12 @@ def measure(
             results[spec.name] = _summary(samples["this"])
             if "against" in samples:
                 results[spec.name]["against"] = _summary(samples["against"])
+            if instructions:
+                for key in present:
+                    if key not in baselines:
+                        baselines[key] = _instructions(spec.name, trees[key], traced, "none")
+                    target = results[spec.name] if key == "this" else results[spec.name]["against"]
+                    target.update(_count(spec.name, trees[key], traced, baselines[key]))
     return {
         "runs": runs,
         "traced": traced,
@@ -230,6 +279,7 @@ def measure(
         "target_ms": TARGET_MS,
         "against": against,
         "against_deps": str(against_deps) if against_deps else None,
+        "instructions": instructions,
         "handlers": results,
     }
 
@@ -271,6 +321,12 @@ def main(argv: list[str] | None = None) -> int:
         help="the deps layer the --against revision runs on (default: the same as this tree's), e.g. one "
         "built by that revision's scripts/build_deps_layer.sh",
     )
+    ap.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count the instructions of the import and of +build once per handler and side (valgrind "
+        "cachegrind: the same on every run whatever the load; about 8 s per count)",
+    )
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     a = ap.parse_args(argv)
     if a.runs < 1:
@@ -285,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
         shared_bytecode=not a.shared_source,
         against=a.against,
         against_deps=a.against_deps,
+        instructions=a.instructions,
     )
     result["loadavg"] = [round(x, 2) for x in load]
     result["cpus"] = os.cpu_count()
@@ -331,8 +388,27 @@ def _print_table(result: dict, against: str | None) -> None:
             f"vs {against}: its min / median CPU ms in the same run (interpreters alternating), on "
             f"{result.get('against_deps') or 'the same deps layer'}; ratios = this / it"
         )
+    if result.get("instructions"):
+        _print_instructions(result, against)
     verdict = "meets" if worst <= TARGET_MS else "MISSES"
     print(f"target <= {TARGET_MS:.0f} ms per handler (minimum wall time): {verdict} (slowest {worst:.0f} ms)")
+
+
+def _print_instructions(result: dict, against: str | None) -> None:
+    print("instructions executed (valgrind cachegrind), millions: the import, and the import + first model build")
+    head = f"{'handler':14s} {'import':>8s} {'+build':>8s}"
+    if against:
+        head += f" {'vs ' + against[:10]:>17s} {'ratio':>6s} {'+build ratio':>12s}"
+    print(head)
+    for name, r in result["handlers"].items():
+        line = f"{name:14s} {r['import_minstr']:8.1f} {r['build_minstr']:8.1f}"
+        other = r.get("against")
+        if against and other:
+            line += (
+                f" {other['import_minstr']:8.1f} {other['build_minstr']:8.1f}"
+                f" {r['import_minstr'] / other['import_minstr']:6.3f} {r['build_minstr'] / other['build_minstr']:12.3f}"
+            )
+        print(line)
 
 
 if __name__ == "__main__":
