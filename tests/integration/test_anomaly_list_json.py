@@ -340,3 +340,43 @@ def test_postgresql_writes_ordinary_pages_and_any_odd_row_sends_the_page_back_to
         assert got == want and fast, what
         assert json.loads(got["body"], parse_constant=str)["anomalies"][0]["detected_at"].startswith(since[:19])
     assert len(again) >= sum(1 for _, _, who in ODD if who == "model"), "odd rows were written by PostgreSQL"
+
+
+def test_rows_written_or_changed_by_any_session_read_as_the_route_writes_them(
+    world, db_url, operator_conn, monkeypatch
+):
+    """Each row's JSON is written with the row (migration 014): by whichever session writes it, with its own
+    DateStyle and float digits, and again when the row changes (status, snooze, delivery)."""
+    a = operator.ensure_tenant(operator_conn, "tenant-a")
+    conn = open_connection(db_url)
+    conn.execute("SET DateStyle = 'SQL, DMY'; SET extra_float_digits = 0; SET TimeZone = 'Asia/Kolkata'")
+    conn.commit()  # the settings stay for the session
+    with tenant_transaction(conn, a):
+        # 0.1 + 0.2 needs 17 digits: with extra_float_digits = 0 PostgreSQL would write 0.3
+        _insert(conn, a, "111111111111", 90, score=0.1 + 0.2, estimated_hourly_usd=2 / 3)
+        conn.execute(
+            "UPDATE dd0c.anomalies SET status = 'snoozed', snoozed_until = detected_at + interval '90 minutes 7 us',"
+            " delivery_status = 'slack', delivery_detail = 'account:111111111111' WHERE detected_at < %s",
+            [_when(5)],
+        )
+        conn.execute(
+            "UPDATE dd0c.anomalies SET notify_withheld = 'panic', score = 1 WHERE detected_at = %s", [_when(7)]
+        )
+    conn.close()
+    again: list[int] = []
+    rows_json = queries._rows_json
+    monkeypatch.setattr(queries, "_rows_json", lambda *a, **k: again.append(1) or rows_json(*a, **k))
+    got, want, fast = world({"limit": 24, "sort": "detected_at"})  # the ordinary rows: PostgreSQL writes them
+    assert got == want and fast and not again
+    rows = json.loads(got["body"])["anomalies"]
+    assert rows[0]["status"] == "snoozed" and rows[0]["snoozed_until"] == "2026-11-02T10:30:00.000007Z"
+    changed = [r for r in rows if r["status"] == "snoozed" and r["delivery_status"] == "slack"]
+    assert len(changed) == 5 and all(r["delivery_detail"] == "account:111111111111" for r in changed)
+    assert (rows[7]["notify_withheld"], rows[7]["score"]) == ("panic", 1.0)
+    got, want, fast = world({"since": _when(90).isoformat()})  # the row written under the odd settings
+    assert got == want and fast and not again
+    (row,) = json.loads(got["body"])["anomalies"]
+    assert (row["score"], row["estimated_hourly_usd"]) == (0.1 + 0.2, 2 / 3)
+    for page in ({"limit": 7, "sort": "-score"}, {"limit": 3, "status": "snoozed"}):
+        got, want, fast = world(page)
+        assert got == want and fast, page

@@ -6,7 +6,13 @@ import psycopg
 import pytest
 
 from dd0c_cost.db import operator
-from dd0c_cost.db.connection import NORMALIZER_ROLE, open_connection, tenant_for_account, tenant_transaction
+from dd0c_cost.db.connection import (
+    NORMALIZER_ROLE,
+    open_connection,
+    tenant_for_account,
+    tenant_read,
+    tenant_transaction,
+)
 from dd0c_cost.events.models import Actor, CostAction, CostEvent
 from dd0c_cost.events.store import insert_cost_event
 
@@ -75,6 +81,35 @@ def test_without_a_tenant_nothing_is_visible(two_tenants):
     for table in TABLES:
         with conn.transaction():
             assert conn.execute(f"SELECT count(*) AS n FROM dd0c.{table}").fetchone()["n"] == 0, table
+
+
+def test_a_tenant_read_in_one_round_trip_sees_one_tenant_and_leaves_none_behind(two_tenants):
+    """``tenant_read``: no BEGIN/COMMIT, the tenant set in the pipeline's implicit transaction. It sees its
+    tenant's rows only, the setting ends with the block (the next statement sees no tenant), the connection
+    is idle and back in its own autocommit mode afterwards, also after a failed statement."""
+    a, b, conn = two_tenants
+    for tenant in (a, b, a):
+        for table in TABLES:
+            with tenant_read(conn, tenant):
+                rows = conn.execute(f"SELECT * FROM dd0c.{table}").fetchall()
+            assert rows and {r.get("tenant_id", r.get("id")) for r in rows} == {tenant}, table
+            assert conn.autocommit is False and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            with conn.transaction():  # what a next request on this connection would see without a tenant
+                assert conn.execute("SELECT dd0c.current_tenant() AS t").fetchone()["t"] is None
+                assert conn.execute(f"SELECT count(*) AS n FROM dd0c.{table}").fetchone()["n"] == 0, table
+    with pytest.raises(psycopg.errors.DivisionByZero), tenant_read(conn, a):
+        conn.execute("SELECT 1 / 0").fetchall()
+    assert conn.autocommit is False and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with tenant_read(conn, b):
+        assert {r["tenant_id"] for r in conn.execute("SELECT tenant_id FROM dd0c.anomalies").fetchall()} == {b}
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), tenant_read(conn, a):  # RLS refuses foreign writes
+        conn.execute("UPDATE dd0c.anomalies SET tenant_id = %s", [b]).fetchall()
+    with conn.transaction():
+        conn.execute("SELECT set_config('dd0c.tenant_id', %s, true)", [str(a)])
+        assert conn.execute("SELECT count(*) AS n FROM dd0c.anomalies").fetchone()["n"] == 1
+    # inside another transaction it would not be one round trip
+    with pytest.raises(RuntimeError, match="idle"), conn.transaction(), tenant_read(conn, a):
+        pass
 
 
 def test_writing_another_tenants_row_is_refused(two_tenants):

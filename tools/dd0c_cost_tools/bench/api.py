@@ -6,8 +6,8 @@ migrations, one tenant with ``--anomalies`` anomalies (default 20,000) and a key
 ``dd0c-cost serve`` (the threaded server and the same resolver as Lambda) in a separate process, with
 ``--workers`` worker processes (each list is one server: ``--workers 1 2`` measures both, in turn, in
 one run);
-the clients are threads of this process, each with its own keep-alive connection, each walking
-pages with the cursor (the first page, then ``next_cursor``, starting again at the end), for
+the clients are connections of this process (one thread, a selector), each keep-alive with one request
+in flight at a time, each walking pages with the cursor (the first page, then ``next_cursor``, starting again at the end), for
 ``--seconds`` per concurrency level after a warm-up. Reported per level: requests, errors (any
 non-200 or connection failure), p50, p99 and max latency, requests/s, the server's CPU time per
 request (from /proc, the serve process and its workers: the machine's other work does not inflate
@@ -23,11 +23,11 @@ import argparse
 import http.client
 import json
 import os
+import selectors
 import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -101,29 +101,120 @@ def seed(url: str, n: int) -> tuple[str, str]:
     return str(tenant), key
 
 
-def _client(port: int, key: str, limit: int, stop: threading.Event, out: list, errors: list) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    cursor = None
-    headers = {"authorization": f"Bearer {key}"}
-    while not stop.is_set():
-        path = f"/v1/anomalies?limit={limit}" + (f"&cursor={cursor}" if cursor else "")
-        t0 = time.perf_counter()
-        try:
-            conn.request("GET", path, headers=headers)
-            resp = conn.getresponse()
-            body = resp.read()
-            elapsed = time.perf_counter() - t0
-            if resp.status != 200:
-                errors.append(f"HTTP {resp.status}")
-                cursor = None
+class _Client:
+    """One keep-alive HTTP/1.1 connection of the load generator, walking pages with the cursor."""
+
+    def __init__(self, port: int, request_head: bytes) -> None:
+        self.port, self.head = port, request_head
+        self.sock: socket.socket | None = None
+        self.cursor: str | None = None
+        self.buf = bytearray()
+        self.started = 0.0
+        self.busy = False
+
+    def connect(self, selector: selectors.BaseSelector) -> None:
+        self.close(selector)
+        self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=60)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.sock.setblocking(False)
+        selector.register(self.sock, selectors.EVENT_READ, self)
+
+    def close(self, selector: selectors.BaseSelector) -> None:
+        if self.sock is not None:
+            selector.unregister(self.sock)
+            self.sock.close()
+            self.sock = None
+        self.buf.clear()
+        self.busy = False
+
+    def send(self, limit: int) -> None:
+        path = f"/v1/anomalies?limit={limit}" + (f"&cursor={self.cursor}" if self.cursor else "")
+        assert self.sock is not None
+        self.started = time.perf_counter()
+        self.busy = True
+        self.sock.send(b"GET " + path.encode() + self.head)  # far smaller than an empty socket buffer
+
+    def response(self) -> tuple[int, bytes] | None:
+        """(status, body) once a whole response is in the buffer (Content-Length framing), else None."""
+        end = self.buf.find(b"\r\n\r\n")
+        if end < 0:
+            return None
+        head = bytes(self.buf[:end]).decode("latin-1").split("\r\n")
+        length = None
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        if length is None:
+            raise http.client.HTTPException("response without Content-Length")
+        if len(self.buf) < end + 4 + length:
+            return None
+        body = bytes(self.buf[end + 4 : end + 4 + length])
+        del self.buf[: end + 4 + length]
+        return int(head[0].split(" ", 2)[1]), body
+
+
+def _drive(port: int, key: str, clients: int, seconds: float, limit: int, out: list, errors: list) -> None:
+    """``clients`` connections, each with one request in flight at a time, all from one thread (a
+    selector): the load generator shares the machine's cores with the server, so it spends as little as
+    it can. Each response is read whole (Content-Length) and checked: a status other than 200, a reset
+    or closed connection, or no answer within 60 s is an error, and the connection is opened again."""
+    head = f" HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {key}\r\n\r\n".encode()
+    selector = selectors.DefaultSelector()
+    pool = [_Client(port, head) for _ in range(clients)]
+    deadline = time.perf_counter() + seconds
+    for c in pool:
+        c.connect(selector)
+        _send(c, selector, errors, limit)
+    while any(c.busy for c in pool):
+        for c in pool:
+            if c.busy and time.perf_counter() - c.started > 60:
+                _failed(c, selector, errors, "timeout", limit, deadline)
+        for ready, _ in selector.select(timeout=1.0):
+            c = ready.data
+            try:
+                data = c.sock.recv(1 << 18)
+                if not data:
+                    raise ConnectionResetError("closed by the server")
+                c.buf += data
+                got = c.response()
+            except (OSError, http.client.HTTPException, ValueError) as exc:
+                _failed(c, selector, errors, type(exc).__name__, limit, deadline)
                 continue
-            cursor = _next_cursor(body)
-            out.append(elapsed)
-        except (OSError, http.client.HTTPException) as exc:
-            errors.append(type(exc).__name__)
-            conn.close()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.close()
+            if got is None:
+                continue
+            elapsed = time.perf_counter() - c.started
+            c.busy = False
+            status, body = got
+            if status == 200:
+                out.append(elapsed)
+                c.cursor = _next_cursor(body)
+            else:
+                errors.append(f"HTTP {status}")
+                c.cursor = None
+            if time.perf_counter() < deadline:
+                _send(c, selector, errors, limit)
+    for c in pool:
+        c.close(selector)
+    selector.close()
+
+
+def _failed(c: _Client, selector: selectors.BaseSelector, errors: list, what: str, limit: int, deadline: float) -> None:
+    errors.append(what)
+    c.cursor = None
+    c.close(selector)
+    if time.perf_counter() < deadline:
+        c.connect(selector)
+        _send(c, selector, errors, limit)
+
+
+def _send(c: _Client, selector: selectors.BaseSelector, errors: list, limit: int) -> None:
+    try:
+        c.send(limit)
+    except OSError as exc:  # the server closed or reset the connection: an error, and a new connection
+        errors.append(type(exc).__name__)
+        c.connect(selector)
+        c.send(limit)
 
 
 def _next_cursor(body: bytes) -> str | None:
@@ -137,20 +228,11 @@ def run_level(
 ) -> dict:
     latencies: list[float] = []
     errors: list[str] = []
-    stop = threading.Event()
-    threads = [
-        threading.Thread(target=_client, args=(port, key, limit, stop, latencies, errors)) for _ in range(clients)
-    ]
     cpu0 = _cpu_seconds(server_pid)
     db0 = _cpu_seconds(db_pid) if db_pid else 0.0
     client0 = time.process_time()
     t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    time.sleep(seconds)
-    stop.set()
-    for t in threads:
-        t.join()
+    _drive(port, key, clients, seconds, limit, latencies, errors)
     wall = time.perf_counter() - t0
     client_cpu = time.process_time() - client0
     cpu = _cpu_seconds(server_pid) - cpu0

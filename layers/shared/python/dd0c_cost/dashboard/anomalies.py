@@ -168,8 +168,9 @@ def list_anomalies_json(
 ) -> str:
     """The page ``list_anomalies`` returns, as the JSON body the API sends for it: byte for byte what the
     resolver makes of the ``AnomalyPage`` (its JSON-mode dump through ``json.dumps`` with compact
-    separators), without a model per row. PostgreSQL writes each row's JSON but for its summary,
-    components and attributes (``_SQL_ROW``), which Python checks and writes as ``_plain_row`` does; a
+    separators), without a model per row. Each row's JSON but for its summary, components and attributes
+    was written with the row (``list_head``, ``list_tail``: migration 014) and the page query adds its
+    ticket (``_SQL_ROW``); Python checks and writes those three as ``_plain_row`` does; a
     page with any row that is not that plain is made again from its rows' values (``_rows_json``: plain
     rows by orjson, the others by their models). The API's list route uses this; tests compare it with the
     route on every kind of row and request."""
@@ -206,64 +207,33 @@ def _sql_row(head: str, summary: str, components: str, attributes: str, tail: st
     return f'{head}{said},"components":{orjson.dumps(parts).decode()},"attributes":{orjson.dumps(attrs).decode()}{tail}'
 
 
-def _sql_float(c: str) -> str:
-    """A float8 as ``json`` writes a Python float: shortest round trip (PostgreSQL's output since 12, with
-    extra_float_digits >= 1), ``.0`` on whole numbers; only for magnitudes where both write no exponent."""
-    return f"({c}::text || CASE WHEN {c} = trunc({c}) THEN '.0' ELSE '' END)"
-
-
-def _sql_time(c: str) -> str:
-    """A UTC timestamptz as pydantic writes it (ISO 8601, microseconds when there are any, Z), from its
-    ISO text (DateStyle ISO: fractional seconds without trailing zeros, padded back to six digits)."""
-    return (
-        f"(rpad(replace(({c} AT TIME ZONE 'UTC')::text, ' ', 'T'), "
-        f"CASE WHEN mod(date_part('microseconds', {c})::bigint, 1000000) = 0 THEN 19 ELSE 26 END, '0') || 'Z')"
-    )
-
-
 def _sql_str(c: str) -> str:
     """A text of printable ASCII without quote or backslash (``_SQL_PLAIN``) as a JSON string, or null."""
     return f"""coalesce('"' || {c} || '"', 'null')"""
 
 
-# When PostgreSQL's JSON of a row is what json.dumps writes for its model (stricter than _plain_row: printable
-# ASCII text without quotes or backslashes (nothing to escape), no NULL in the id arrays, fixed-point floats,
-# four-digit years, the session writing UTC, ISO dates and shortest floats)
-_SQL_PLAIN = f"""(r.account_id || r.region || r.service || r.resource_type || r.actor
-    || array_to_string(r.resource_ids, '') || array_to_string(r.event_ids, '')
-    || coalesce(r.delivery_detail, '') || coalesce(t.external_key, '') || coalesce(t.external_url, '')) ~ '^[] !#-[^-~]*$'
-    AND array_position(r.resource_ids, NULL) IS NULL AND array_position(r.event_ids, NULL) IS NULL
-    AND ((r.score >= 1e-4 AND r.score <= 1) OR r.score = 0)
-    AND ((abs(r.estimated_hourly_usd) >= 1e-4 AND abs(r.estimated_hourly_usd) < 1e14) OR r.estimated_hourly_usd = 0)
+# The row's JSON before its summary (``list_head``) and after its attributes up to the ticket's fields
+# (``list_tail``) are written with the row (migration 014: stored generated columns, with the settings they
+# depend on pinned); list_head is NULL for a row PostgreSQL cannot write exactly as json.dumps of its model
+# would (text that is not printable ASCII without quotes or backslashes, NULLs in the id arrays, floats json
+# writes with an exponent, years outside 1000-9999). What the read still checks: the values the models take
+# (their enums, from this code), and the ticket's text.
+_SQL_PLAIN = f"""r.list_head IS NOT NULL
     AND r.severity IN ({", ".join(f"'{v}'" for v in sorted(s.value for s in Severity))})
     AND r.status IN ({", ".join(f"'{v}'" for v in sorted(s.value for s in AnomalyStatus))})
     AND (r.notify_withheld IS NULL OR r.notify_withheld IN ('shadow', 'panic'))
     AND r.delivery_status IN ('pending', 'slack', 'outbox', 'undelivered')
     AND (t.status IS NULL OR t.status IN ('queued', 'created', 'failed'))
-    AND extract(timezone FROM r.detected_at) = 0 AND r.detected_at BETWEEN '1000-01-01Z' AND '9999-12-31Z'
-    AND (r.snoozed_until IS NULL OR r.snoozed_until BETWEEN '1000-01-01Z' AND '9999-12-31Z')
-    AND current_setting('extra_float_digits')::int >= 1 AND current_setting('DateStyle') LIKE 'ISO%%'"""
-
-
-def _sql_ids(c: str) -> str:
-    return f"""CASE WHEN cardinality({c}) = 0 THEN '[]' ELSE '["' || array_to_string({c}, '","') || '"]' END"""
-
-
-_SQL_HEAD = f"""'{{"id":"' || r.id::text || '","tenant_id":"' || r.tenant_id::text || '","account_id":"' || r.account_id
-    || '","region":"' || r.region || '","service":"' || r.service || '","resource_type":"' || r.resource_type
-    || '","resource_ids":' || {_sql_ids("r.resource_ids")} || ',"event_ids":' || {_sql_ids("r.event_ids")}
-    || ',"actor":"' || r.actor || '","detected_at":"' || {_sql_time("r.detected_at")} || '","score":' || {_sql_float("r.score")}
-    || ',"severity":"' || r.severity || '","estimated_hourly_usd":' || {_sql_float("r.estimated_hourly_usd")}
-    || ',"status":"' || r.status || '","summary":'"""
-_SQL_TAIL = f"""',"snoozed_until":' || coalesce('"' || {_sql_time("r.snoozed_until")} || '"', 'null')
-    || ',"notify_withheld":' || {_sql_str("r.notify_withheld")} || ',"delivery_status":"' || r.delivery_status
-    || '","delivery_detail":' || {_sql_str("r.delivery_detail")} || ',"ticket_status":' || {_sql_str("t.status")}
+    AND (coalesce(t.external_key, '') || coalesce(t.external_url, '')) ~ '^[] !#-[^-~]*$'"""
+_SQL_TAIL = f"""r.list_tail || ',"ticket_status":' || {_sql_str("t.status")}
     || ',"ticket_key":' || {_sql_str("t.external_key")} || ',"ticket_url":' || {_sql_str("t.external_url")} || '}}'"""
-_SQL_ROW = f"""CASE WHEN {_SQL_PLAIN} THEN {_SQL_HEAD} END, r.summary, r.components::text, r.attributes::text,
+_SQL_ROW = f"""CASE WHEN {_SQL_PLAIN} THEN r.list_head END, r.summary, r.components::text, r.attributes::text,
     {_SQL_TAIL}, r.id::text, r.detected_at, r.score, r.estimated_hourly_usd"""
 # the page's rows without the ticket columns, and their tickets in one join (a subquery per row and column
 # costs PostgreSQL about as much as the rest of the query)
-_SQL_PAGE_COLUMNS = f"{_ROW_COLUMNS}, coalesce(delivery_status, 'pending') AS delivery_status, delivery_detail"
+_SQL_PAGE_COLUMNS = (
+    f"{_ROW_COLUMNS}, coalesce(delivery_status, 'pending') AS delivery_status, delivery_detail, list_head, list_tail"
+)
 _SQL_TICKET = (
     "LEFT JOIN dd0c.tickets t ON t.tenant_id = r.tenant_id AND t.subject_kind = 'anomaly' AND t.subject_id = r.id::text"
 )

@@ -122,6 +122,25 @@ def tenant_transaction(conn: Connection, tenant_id: UUID | str) -> Iterator[Conn
         yield conn
 
 
+@contextmanager
+def tenant_read(conn: Connection, tenant_id: UUID | str) -> Iterator[Connection]:
+    """``tenant_transaction`` for reads, in one round trip: no BEGIN or COMMIT. The statements are
+    pipelined, and the extended query protocol runs everything up to the pipeline's Sync (sent when the
+    block ends) in one implicit transaction, which the tenant setting (``is_local``) lasts for. Inside,
+    only execute and fetch: anything that syncs the pipeline (commit, a nested transaction, changing
+    autocommit) ends that transaction, and what follows would see no tenant, so no rows (RLS)."""
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        raise RuntimeError("tenant_read needs an idle connection")
+    autocommit = conn.autocommit
+    conn.autocommit = True  # no BEGIN: the pipeline's implicit transaction instead
+    try:
+        with conn.pipeline():
+            conn.execute("SELECT set_config('dd0c.tenant_id', %s, true)", [str(tenant_id)])
+            yield conn
+    finally:
+        conn.autocommit = autocommit
+
+
 def tenant_for_account(conn: Connection, account_id: str) -> UUID | None:
     """The tenant an approved account belongs to. Needs a ``NORMALIZER_ROLE`` connection."""
     with conn.transaction():

@@ -25,7 +25,7 @@ from dd0c_cost.api.errors import ApiError
 from dd0c_cost.api.models import AnomalyView, Delivery
 from dd0c_cost.dashboard import anomalies as queries
 from dd0c_cost.dashboard.models import AnomalyDetail, AnomalyPage, SortKey, StatusChangeBody
-from dd0c_cost.db.connection import get_connection, tenant_transaction
+from dd0c_cost.db.connection import get_connection, tenant_read, tenant_transaction
 from dd0c_cost.scoring import store
 from dd0c_cost.scoring.models import Anomaly, AnomalyStatus, Severity
 
@@ -95,8 +95,8 @@ def list_anomalies(
     filters = _filters(status, severity, account, service, kind, actor, since, until)
     conn = get_connection()
     try:
-        # pipeline mode: BEGIN, the tenant, the page and COMMIT in two round trips instead of four
-        with conn.pipeline(), tenant_transaction(conn, who.tenant_id):
+        # one round trip: the tenant and the page in the pipeline's implicit transaction (no BEGIN/COMMIT)
+        with tenant_read(conn, who.tenant_id):
             return queries.list_anomalies(conn, filters, sort=sort, limit=limit, cursor=cursor)
     except queries.BadQuery as exc:
         raise ApiError(
@@ -163,7 +163,7 @@ def list_fast(event: dict) -> dict | None:
         who = principal(APIGatewayProxyEventV2(event))
         filters = _filters(**text, since=since, until=until)
         conn = get_connection()
-        with conn.pipeline(), tenant_transaction(conn, who.tenant_id):
+        with tenant_read(conn, who.tenant_id):
             body = queries.list_anomalies_json(conn, filters, sort=sort, limit=int(limit), cursor=cursor)
     except (ApiError, queries.BadQuery, ValidationError):
         return None
