@@ -69,6 +69,7 @@ if [ "$PLATFORM" = "host" ]; then
     --target "$OUT/python" --requirement "$REQS"
   rm -rf "$OUT/python/bin"
   find "$OUT/python" -type d -name "__pycache__" -prune -exec rm -rf {} +
+  "$PYTHON" "$ROOT/scripts/trim_deps_layer.py" "$OUT/python"
   precompile
   echo "host deps layer built: $OUT ($(du -sm "$OUT" | cut -f1) MB, boto3 included as the Lambda runtime provides it)"
   exit 0
@@ -89,6 +90,8 @@ fi
 rm -rf "$OUT/python/boto3" "$OUT/python/botocore" "$OUT/python/s3transfer" "$OUT/python/bin"
 find "$OUT/python" -type d -name "__pycache__" -prune -exec rm -rf {} +
 find "$OUT/python" -name "*.pyc" -delete
+# Import-time work the functions never use, edited out (scripts/trim_deps_layer.py says what and why).
+"$PYTHON" "$ROOT/scripts/trim_deps_layer.py" "$OUT/python"
 precompile
 
 SIZE_MB=$(du -sm "$OUT" | cut -f1)

@@ -12,6 +12,7 @@ from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from dd0c_cost import COLD_START_ENVIRONMENT
 from dd0c_cost.observability import METRICS_NAMESPACE, TRACE_DISABLED_ENV, service_name
 from dd0c_cost.onboarding import READER_ROLE_NAME, REMEDIATOR_ROLE_NAME
 from dd0c_cost.settings import env_var
@@ -109,6 +110,7 @@ class PipelineFunctions(Construct):
                 "LOG_LEVEL": config.log_level,
                 # dd0c_cost.observability imports the X-Ray SDK only when this is not "true".
                 TRACE_DISABLED_ENV: "false" if config.xray_sdk else "true",
+                **COLD_START_ENVIRONMENT,
             }
             for queue_name in spec.output_queues:
                 environment[queue_url_env_var(queue_name)] = queues[queue_name].queue.queue_url

@@ -13,6 +13,7 @@ per set of requirements and kept under ``build/deps-layer-test/`` (PyPI is reach
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -56,17 +57,26 @@ def _host_platform() -> str:
 @pytest.fixture(scope="session")
 def built_deps_layer() -> Path:
     key = hashlib.sha256(
-        (REPO / "pyproject.toml").read_bytes() + SCRIPT.read_bytes() + _host_platform().encode()
+        (REPO / "pyproject.toml").read_bytes()
+        + SCRIPT.read_bytes()
+        + (REPO / "scripts" / "trim_deps_layer.py").read_bytes()
+        + _host_platform().encode()
     ).hexdigest()[:16]
     out = REPO / "build" / "deps-layer-test" / key
-    if not (out / "python").is_dir():
-        tmp = out.with_name(key + ".partial")
-        shutil.rmtree(tmp, ignore_errors=True)
-        env = {**os.environ, "DD0C_LAYER_PLATFORM": _host_platform(), "PYTHON": sys.executable}
-        result = subprocess.run(["bash", str(SCRIPT), str(tmp)], env=env, capture_output=True, text=True, timeout=900)
-        assert result.returncode == 0, result.stdout + result.stderr
-        shutil.rmtree(out, ignore_errors=True)
-        tmp.rename(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # pytest-xdist workers each run this fixture: one builds, the others wait for it.
+    with open(out.with_name(key + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "python").is_dir():
+            tmp = out.with_name(key + ".partial")
+            shutil.rmtree(tmp, ignore_errors=True)
+            env = {**os.environ, "DD0C_LAYER_PLATFORM": _host_platform(), "PYTHON": sys.executable}
+            result = subprocess.run(
+                ["bash", str(SCRIPT), str(tmp)], env=env, capture_output=True, text=True, timeout=900
+            )
+            assert result.returncode == 0, result.stdout + result.stderr
+            shutil.rmtree(out, ignore_errors=True)
+            tmp.rename(out)
     return out
 
 
@@ -142,3 +152,59 @@ def test_every_handler_imports_from_the_built_layers_alone(
     out = json.loads(result.stdout.strip().splitlines()[-1])
     assert out["ok"] == name
     assert not any("site-packages" in p or ".venv" in p for p in out["paths"]), out["paths"]
+
+
+TRIMMED_PROBE = r"""
+import importlib.util, json, sys
+seen = {}
+for name, folder in json.loads(sys.argv[1]):
+    spec = importlib.util.spec_from_file_location(f"handler_{name}", f"{folder}/handler.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    from dd0c_cost.settings import get_settings, reset_settings
+    reset_settings()
+    get_settings()  # the first model build of every first call
+    seen[name] = {"metadata": "importlib.metadata" in sys.modules, "urllib3": "urllib3" in sys.modules,
+                  "ctypes": "ctypes" in sys.modules}
+import psycopg, psycopg_binary
+from importlib import metadata
+print(json.dumps({"seen": seen, "psycopg": psycopg.__version__, "psycopg_binary": psycopg_binary.__version__,
+                  "dist": [metadata.version("psycopg"), metadata.version("psycopg-binary")]}))
+"""
+
+
+def test_the_trimmed_layer_imports_no_package_metadata(interpreter, built_deps_layer, runtime_provided, tmp_path):
+    """scripts/trim_deps_layer.py, with the environment the CDK gives every function
+    (dd0c_cost.COLD_START_ENVIRONMENT): no handler imports importlib.metadata or ctypes at cold
+    start or on its first model build (only botocore's urllib3, which the Lambda runtime provides,
+    still does), and psycopg reports the same versions as its distribution metadata."""
+    from dd0c_cost import COLD_START_ENVIRONMENT
+
+    functions = sorted(f.name for f in TOPOLOGY.functions)
+    functions.sort(key=lambda n: n.startswith("zombie_"))  # they import botocore.config -> urllib3 last
+    paths = [str(REPO / "layers" / "shared" / "python"), str(built_deps_layer / "python"), str(runtime_provided)]
+    env = {
+        **COLD_START_ENVIRONMENT,
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "PYTHONPATH": os.pathsep.join(paths),
+        "AWS_REGION": "eu-west-1",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    result = subprocess.run(
+        [interpreter, "-S", "-c", TRIMMED_PROBE, json.dumps([(n, str(REPO / "functions" / n)) for n in functions])],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out["psycopg"] == out["dist"][0] and out["psycopg_binary"] == out["dist"][1]
+    assert list(out["seen"]) == functions
+    for name, seen in out["seen"].items():
+        assert not seen["ctypes"], f"{name} imported ctypes"
+        if not seen["urllib3"]:
+            assert not seen["metadata"], f"{name} imported importlib.metadata"

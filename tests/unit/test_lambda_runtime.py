@@ -93,3 +93,35 @@ def test_a_shorter_retry_after_or_another_failure_keeps_the_visibility_timeout(m
     _, recorder = _throttled_notify(monkeypatch, SlackRateLimited("chat.postMessage", retry_after=visibility))
     _, other = _throttled_notify(monkeypatch, ConnectionError("slack unreachable"))
     assert recorder.calls == [] and other.calls == []
+
+
+@pytest.mark.filterwarnings("ignore:No application metrics to publish")
+def test_the_record_the_workers_get_reads_as_powertools_sqs_record() -> None:
+    """tickets and remediate get an ``SqsRecord`` (no import of Powertools' data classes at cold
+    start); what they read of it is what Powertools' ``SQSRecord`` gives, missing fields included."""
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from dd0c_cost.lambda_runtime import SqsRecord, sqs_fifo_record_handler
+    from dd0c_cost_tools.local.runner import LambdaContext
+
+    raw = {
+        "messageId": "m-1",
+        "receiptHandle": "rh-1",
+        "body": '{"x": 1}',
+        "attributes": {"ApproximateReceiveCount": "3", "MessageGroupId": "g"},
+    }
+    ours, theirs = SqsRecord(raw), SQSRecord(raw)
+    assert (ours.body, ours.message_id, ours.receipt_handle, ours.attributes.approximate_receive_count) == (
+        theirs.body,
+        theirs.message_id,
+        theirs.receipt_handle,
+        theirs.attributes.approximate_receive_count,
+    )
+    for missing in ({k: v for k, v in raw.items() if k != "attributes"}, {**raw, "attributes": {}}):
+        for record in (SqsRecord(missing), SQSRecord(missing)):
+            with pytest.raises(KeyError):
+                _ = record.attributes.approximate_receive_count
+    got: list[tuple[str, str]] = []
+    handler = sqs_fifo_record_handler("tickets", lambda r: got.append((r.body, r.attributes.approximate_receive_count)))
+    assert handler({"Records": [raw]}, LambdaContext("tickets")) == {"batchItemFailures": []}
+    assert got == [('{"x": 1}', "3")]

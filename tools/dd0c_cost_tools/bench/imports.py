@@ -18,23 +18,32 @@ the CDK gives the function (service name, tracing switch) plus what Lambda sets
 Reported per handler: the minimum and median wall time of ``import handler`` over ``--runs``
 interpreters, and the minimum CPU time (user + system of the importing process, which the
 machine's other work does not inflate). The target is 250 ms (minimum wall time); on a busy
-machine compare the CPU column. ``--json`` prints ``{"handlers": {name: {...}}, ...}``.
+machine compare the CPU column. ``+build`` is the CPU of the import plus the first model build
+every first call makes (``dd0c_cost.settings.get_settings()``): models build on first use, and
+pydantic's first build imports its schema machinery, so that cost shows here rather than nowhere.
+The environment includes ``dd0c_cost.COLD_START_ENVIRONMENT``, as the CDK sets it. ``--json``
+prints ``{"handlers": {name: {...}}, ...}``.
 
 ``--against REV`` also stages another revision's shared layer and functions (``git archive``, the
-same deps layer) and alternates its interpreters with this tree's, handler by handler: on a shared
-machine whose speed drifts from minute to minute, only ratios from one run compare.
+same deps layer unless ``--against-deps DIR`` names the one that revision built, e.g. with its own
+``scripts/build_deps_layer.sh``; that revision's own ``COLD_START_ENVIRONMENT``) and alternates its
+interpreters with this tree's, handler by handler: on a shared machine whose speed drifts from
+minute to minute, only ratios from one run compare.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 TARGET_MS = 250.0
@@ -45,9 +54,14 @@ sys.path[:0] = json.loads(os.environ["DD0C_PROBE_PATH"])
 c0 = time.process_time(); t0 = time.perf_counter()
 import handler
 t1 = time.perf_counter(); c1 = time.process_time()
-heavy = sorted(m for m in ("aws_xray_sdk", "botocore", "boto3", "pydantic_settings", "slack_sdk", "psycopg", "moto")
-               if m in sys.modules)
-print(json.dumps({"wall_ms": 1e3 * (t1 - t0), "cpu_ms": 1e3 * (c1 - c0), "modules": len(sys.modules), "heavy": heavy}))
+heavy = sorted(m for m in ("aws_xray_sdk", "botocore", "boto3", "pydantic_settings", "slack_sdk", "psycopg", "moto",
+                           "importlib.metadata") if m in sys.modules)
+modules = len(sys.modules)
+from dd0c_cost.settings import get_settings
+get_settings()
+c2 = time.process_time()
+print(json.dumps({"wall_ms": 1e3 * (t1 - t0), "cpu_ms": 1e3 * (c1 - c0), "first_build_cpu_ms": 1e3 * (c2 - c0),
+                  "modules": modules, "heavy": heavy}))
 """
 
 
@@ -76,11 +90,15 @@ def _copy_without_bytecode(src: Path, dst: Path, *, compile_bytecode: bool = Fal
     return dst
 
 
-def lambda_environment(function: str, code_dir: Path, *, traced: bool = False) -> dict[str, str]:
-    """What a deployed function sees at import (minus secrets and queue URLs, read on first use)."""
-    from dd0c_cost import observability
+def lambda_environment(
+    function: str, code_dir: Path, *, traced: bool = False, cold_start: dict[str, str] | None = None
+) -> dict[str, str]:
+    """What a deployed function sees at import (minus secrets and queue URLs, read on first use).
+    ``cold_start``: the revision's ``dd0c_cost.COLD_START_ENVIRONMENT`` (default: this tree's)."""
+    from dd0c_cost import COLD_START_ENVIRONMENT, observability
 
     env = {
+        **(COLD_START_ENVIRONMENT if cold_start is None else cold_start),
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "LANG": "C.UTF-8",
         "LAMBDA_TASK_ROOT": str(code_dir),
@@ -95,13 +113,34 @@ def lambda_environment(function: str, code_dir: Path, *, traced: bool = False) -
     return env
 
 
-def _stage(source: Path, dest: Path, *, shared_bytecode: bool, bytecode: bool) -> tuple[Path, Path]:
-    """(shared layer, functions directory) of a source tree, as shipped (see the module's docstring)."""
+@dataclass(frozen=True)
+class _Side:
+    """One revision as shipped: its shared layer, functions, deps layer and cold-start environment."""
+
+    shared: Path
+    functions: Path
+    deps: Path
+    cold_start: dict[str, str]
+
+
+def _cold_start_environment(shared: Path) -> dict[str, str]:
+    """``COLD_START_ENVIRONMENT`` as a revision's ``dd0c_cost/__init__.py`` defines it ({} before it existed)."""
+    tree = ast.parse((shared / "dd0c_cost" / "__init__.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            getattr(t, "id", None) == "COLD_START_ENVIRONMENT" for t in node.targets
+        ):
+            return dict(ast.literal_eval(node.value))
+    return {}
+
+
+def _stage(source: Path, dest: Path, deps: Path, *, shared_bytecode: bool, bytecode: bool) -> _Side:
+    """A source tree as shipped (see the module's docstring), with the deps layer it runs on."""
     shared = _copy_without_bytecode(
         source / "layers" / "shared" / "python", dest / "shared", compile_bytecode=shared_bytecode
     )
     functions = _copy_without_bytecode(source / "functions", dest / "functions", compile_bytecode=bytecode)
-    return shared, functions
+    return _Side(shared, functions, deps, _cold_start_environment(shared))
 
 
 def _archive(root: Path, revision: str, dest: Path) -> Path:
@@ -116,15 +155,56 @@ def _archive(root: Path, revision: str, dest: Path) -> Path:
     return dest
 
 
-def _probe(name: str, code: Path, shared: Path, deps: Path, traced: bool) -> dict:
-    env = lambda_environment(name, code, traced=traced)
-    env["DD0C_PROBE_PATH"] = json.dumps([str(code), str(shared), str(deps)])
+def _probe(name: str, side: _Side, traced: bool) -> dict:
+    code = side.functions / name
+    env = lambda_environment(name, code, traced=traced, cold_start=side.cold_start)
+    env["DD0C_PROBE_PATH"] = json.dumps([str(code), str(side.shared), str(side.deps)])
     done = subprocess.run(
         [sys.executable, "-S", "-E", "-B", "-c", _PROBE], env=env, cwd=code, capture_output=True, text=True
     )
     if done.returncode != 0:
         raise RuntimeError(f"{name}: import failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+_COUNT_PROBE = r"""
+import os, sys, json
+sys.path[:0] = json.loads(os.environ["DD0C_PROBE_PATH"])
+stage = os.environ["DD0C_PROBE_STAGE"]
+if stage != "none":
+    import handler
+if stage == "build":
+    from dd0c_cost.settings import get_settings
+    get_settings()
+"""
+
+
+def _instructions(name: str, side: _Side, traced: bool, stage: str) -> int:
+    """Instructions the probe's interpreter executes up to ``stage`` (none | import | build), counted
+    by valgrind's cachegrind: the same count on every run, whatever else the machine is doing."""
+    code = side.functions / name
+    env = lambda_environment(name, code, traced=traced, cold_start=side.cold_start)
+    env["DD0C_PROBE_PATH"] = json.dumps([str(code), str(side.shared), str(side.deps)])
+    env["DD0C_PROBE_STAGE"] = stage
+    done = subprocess.run(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+        + [sys.executable, "-S", "-E", "-B", "-c", _COUNT_PROBE],
+        env=env,
+        cwd=code,
+        capture_output=True,
+        text=True,
+    )
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if done.returncode != 0 or not found:
+        raise RuntimeError(f"{name}: counting instructions failed:\n{done.stderr[-2000:]}")
+    return int(found.group(1).replace(",", ""))
+
+
+def _count(name: str, side: _Side, traced: bool, baseline: int) -> dict:
+    return {
+        "import_minstr": round((_instructions(name, side, traced, "import") - baseline) / 1e6, 1),
+        "build_minstr": round((_instructions(name, side, traced, "build") - baseline) / 1e6, 1),
+    }
 
 
 def _summary(samples: list[dict]) -> dict:
@@ -134,6 +214,7 @@ def _summary(samples: list[dict]) -> dict:
         "median_ms": round(statistics.median(walls), 1),
         "min_cpu_ms": round(min(s["cpu_ms"] for s in samples), 1),
         "median_cpu_ms": round(statistics.median(s["cpu_ms"] for s in samples), 1),
+        "min_first_build_cpu_ms": round(min(s["first_build_cpu_ms"] for s in samples), 1),
         "modules": samples[0]["modules"],
         "heavy_modules": samples[0]["heavy"],
     }
@@ -149,6 +230,8 @@ def measure(
     shared_bytecode: bool = True,
     deps_layer: Path | None = None,
     against: str | None = None,
+    against_deps: Path | None = None,
+    instructions: bool = False,
 ) -> dict:
     from dd0c_cost.topology import TOPOLOGY
 
@@ -157,22 +240,37 @@ def measure(
     results: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="dd0c-imports-") as tmp:
         deps_copy = _copy_without_bytecode(deps / "python", Path(tmp) / "deps", keep=True)
-        trees = {"this": _stage(root, Path(tmp) / "this", shared_bytecode=shared_bytecode, bytecode=bytecode)}
+        trees = {
+            "this": _stage(root, Path(tmp) / "this", deps_copy, shared_bytecode=shared_bytecode, bytecode=bytecode)
+        }
         if against:
             source = _archive(root, against, Path(tmp) / "against-source")
-            trees["against"] = _stage(source, Path(tmp) / "against", shared_bytecode=shared_bytecode, bytecode=bytecode)
+            other_deps = (
+                _copy_without_bytecode(against_deps / "python", Path(tmp) / "against-deps", keep=True)
+                if against_deps
+                else deps_copy
+            )
+            trees["against"] = _stage(
+                source, Path(tmp) / "against", other_deps, shared_bytecode=shared_bytecode, bytecode=bytecode
+            )
+        baselines: dict[str, int] = {}
         for spec in TOPOLOGY.functions:
             if functions and spec.name not in functions:
                 continue
-            present = [k for k, (_, fns) in trees.items() if (fns / spec.name / "handler.py").is_file()]
+            present = [k for k, side in trees.items() if (side.functions / spec.name / "handler.py").is_file()]
             samples: dict[str, list[dict]] = {k: [] for k in present}
             for i in range(runs):  # alternating, each side first every other round
                 for key in present if i % 2 == 0 else present[::-1]:
-                    shared, fns = trees[key]
-                    samples[key].append(_probe(spec.name, fns / spec.name, shared, deps_copy, traced))
+                    samples[key].append(_probe(spec.name, trees[key], traced))
             results[spec.name] = _summary(samples["this"])
             if "against" in samples:
                 results[spec.name]["against"] = _summary(samples["against"])
+            if instructions:
+                for key in present:
+                    if key not in baselines:
+                        baselines[key] = _instructions(spec.name, trees[key], traced, "none")
+                    target = results[spec.name] if key == "this" else results[spec.name]["against"]
+                    target.update(_count(spec.name, trees[key], traced, baselines[key]))
     return {
         "runs": runs,
         "traced": traced,
@@ -180,6 +278,8 @@ def measure(
         "shared_bytecode": shared_bytecode,
         "target_ms": TARGET_MS,
         "against": against,
+        "against_deps": str(against_deps) if against_deps else None,
+        "instructions": instructions,
         "handlers": results,
     }
 
@@ -214,6 +314,19 @@ def main(argv: list[str] | None = None) -> int:
         metavar="REV",
         help="also import another git revision's handlers, alternating with this tree's (same-run ratios)",
     )
+    ap.add_argument(
+        "--against-deps",
+        metavar="DIR",
+        type=Path,
+        help="the deps layer the --against revision runs on (default: the same as this tree's), e.g. one "
+        "built by that revision's scripts/build_deps_layer.sh",
+    )
+    ap.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count the instructions of the import and of +build once per handler and side (valgrind "
+        "cachegrind: the same on every run whatever the load; about 8 s per count)",
+    )
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     a = ap.parse_args(argv)
     if a.runs < 1:
@@ -227,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         bytecode=a.bytecode,
         shared_bytecode=not a.shared_source,
         against=a.against,
+        against_deps=a.against_deps,
+        instructions=a.instructions,
     )
     result["loadavg"] = [round(x, 2) for x in load]
     result["cpus"] = os.cpu_count()
@@ -243,10 +358,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_table(result: dict, against: str | None) -> None:
-    extra = f" {'vs ' + against[:10]:>16s} {'CPU ratio':>9s}" if against else ""
+    extra = f" {'vs ' + against[:10]:>16s} {'CPU ratio':>9s} {'+build ratio':>12s}" if against else ""
     print(
-        f"{'handler':14s} {'min ms':>7s} {'median ms':>9s} {'min CPU ms':>10s} {'median CPU':>10s}{extra} "
-        f"{'modules':>7s}  heavy modules loaded"
+        f"{'handler':14s} {'min ms':>7s} {'median ms':>9s} {'min CPU ms':>10s} {'median CPU':>10s} {'+build CPU':>10s}"
+        f"{extra} {'modules':>7s}  heavy modules loaded"
     )
     worst = 0.0
     for name, r in result["handlers"].items():
@@ -256,17 +371,44 @@ def _print_table(result: dict, against: str | None) -> None:
         if against:
             cells = (
                 f" {other['min_cpu_ms']:7.0f} / {other['median_cpu_ms']:6.0f} {r['min_cpu_ms'] / other['min_cpu_ms']:9.2f}"
+                f" {r['min_first_build_cpu_ms'] / other['min_first_build_cpu_ms']:12.2f}"
                 if other
-                else f" {'-':>16s} {'-':>9s}"
+                else f" {'-':>16s} {'-':>9s} {'-':>12s}"
             )
         print(
-            f"{name:14s} {r['min_ms']:7.0f} {r['median_ms']:9.0f} {r['min_cpu_ms']:10.0f} {r['median_cpu_ms']:10.0f}{cells} "
-            f"{r['modules']:7d}  {', '.join(r['heavy_modules']) or '-'}"
+            f"{name:14s} {r['min_ms']:7.0f} {r['median_ms']:9.0f} {r['min_cpu_ms']:10.0f} {r['median_cpu_ms']:10.0f}"
+            f" {r['min_first_build_cpu_ms']:10.0f}{cells} {r['modules']:7d}  {', '.join(r['heavy_modules']) or '-'}"
         )
+    print(
+        "+build CPU: the import and then the first model build every first call makes (dd0c_cost.settings."
+        "get_settings()), min CPU ms"
+    )
     if against:
-        print(f"vs {against}: its min / median CPU ms in the same run (interpreters alternating); ratio = this / it")
+        print(
+            f"vs {against}: its min / median CPU ms in the same run (interpreters alternating), on "
+            f"{result.get('against_deps') or 'the same deps layer'}; ratios = this / it"
+        )
+    if result.get("instructions"):
+        _print_instructions(result, against)
     verdict = "meets" if worst <= TARGET_MS else "MISSES"
     print(f"target <= {TARGET_MS:.0f} ms per handler (minimum wall time): {verdict} (slowest {worst:.0f} ms)")
+
+
+def _print_instructions(result: dict, against: str | None) -> None:
+    print("instructions executed (valgrind cachegrind), millions: the import, and the import + first model build")
+    head = f"{'handler':14s} {'import':>8s} {'+build':>8s}"
+    if against:
+        head += f" {'vs ' + against[:10]:>17s} {'ratio':>6s} {'+build ratio':>12s}"
+    print(head)
+    for name, r in result["handlers"].items():
+        line = f"{name:14s} {r['import_minstr']:8.1f} {r['build_minstr']:8.1f}"
+        other = r.get("against")
+        if against and other:
+            line += (
+                f" {other['import_minstr']:8.1f} {other['build_minstr']:8.1f}"
+                f" {r['import_minstr'] / other['import_minstr']:6.3f} {r['build_minstr'] / other['build_minstr']:12.3f}"
+            )
+        print(line)
 
 
 if __name__ == "__main__":

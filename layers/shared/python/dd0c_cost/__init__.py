@@ -15,6 +15,14 @@ import os as _os
 
 __version__ = "0.1.0"
 
+# What every function's environment sets for its cold start (the CDK adds it to each function's
+# variables; ``dd0c-cost bench imports`` too). pydantic looks for plugins (entry points of every
+# installed distribution, through ``importlib.metadata``) the first time it builds a model; the
+# layers hold no pydantic plugin, so the look-up finds nothing and costs the first call its
+# import. The deps layer imports ``importlib.metadata`` only where it is used (scripts/
+# trim_deps_layer.py), so with plugins off no function imports it.
+COLD_START_ENVIRONMENT = {"PYDANTIC_DISABLE_PLUGINS": "__all__"}
+
 _PAUSED = bool(_os.environ.get("LAMBDA_TASK_ROOT") and _os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 if _PAUSED:
     _gc.disable()

@@ -168,43 +168,23 @@ def list_anomalies_json(
 ) -> str:
     """The page ``list_anomalies`` returns, as the JSON body the API sends for it: byte for byte what the
     resolver makes of the ``AnomalyPage`` (its JSON-mode dump through ``json.dumps`` with compact
-    separators), without a model per row. Each row's JSON but for its summary, components and attributes
-    was written with the row (``list_head``, ``list_tail``: migration 014) and the page query adds its
-    ticket (``_SQL_ROW``); Python checks and writes those three as ``_plain_row`` does; a
-    page with any row that is not that plain is made again from its rows' values (``_rows_json``: plain
-    rows by orjson, the others by their models). The API's list route uses this; tests compare it with the
-    route on every kind of row and request."""
+    separators), without a model per row. Each row's JSON but its ticket's fields was written with the row
+    (``list_json``: migrations 014 and 026) and the page query adds its ticket (``_SQL_ROW``); a page with
+    any row PostgreSQL could not write that exactly is made again from its rows' values (``_rows_json``:
+    plain rows by orjson, the others by their models). The API's list route uses this; tests compare it
+    with the route on every kind of row and request."""
     inner, params, column = _page_query(filters, sort, limit, cursor, _SQL_PAGE_COLUMNS)
     order = "DESC" if sort.startswith("-") else "ASC"
     query = f"SELECT {_SQL_ROW} FROM ({inner}) AS r {_SQL_TICKET} ORDER BY r.{column} {order}, r.id {order}"
     rows = conn.cursor(row_factory=tuple_row, binary=True).execute(query, params).fetchall()
-    out = []
-    for head, summary, components, attributes, tail in (r[:5] for r in rows[:limit]):
-        row = None if head is None else _sql_row(head, summary, components, attributes, tail)
-        if row is None:
-            return _rows_json(conn, filters, sort=sort, limit=limit, cursor=cursor)
-        out.append(row)
+    out = [r[0] for r in rows[:limit]]
+    if None in out:
+        return _rows_json(conn, filters, sort=sort, limit=limit, cursor=cursor)
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = encode_cursor(sort, last[_SQL_CURSOR_INDEX[column]], UUID(last[5]))
+        next_cursor = encode_cursor(sort, last[_SQL_CURSOR_INDEX[column]], UUID(last[1]))
     return f'{{"anomalies":[{",".join(out)}],"next_cursor":{orjson.dumps(next_cursor).decode()}}}'
-
-
-def _sql_row(head: str, summary: str, components: str, attributes: str, tail: str) -> str | None:
-    """A row from PostgreSQL's JSON of it and its summary, components and attributes, written as
-    ``_plain_row`` writes them; None if those are not that plain."""
-    text = components + attributes
-    if not text.isascii() or "\x7f" in text or (attributes != "{}" and _ODD_NUMBER.search(attributes)):
-        return None
-    parts, attrs = _plain_components(components), orjson.loads(attributes)
-    if parts is None or type(attrs) is not dict:
-        return None
-    if summary.isascii() and "\x7f" not in summary:
-        said = orjson.dumps(summary).decode()
-    else:  # "3 × m5.large": as json escapes it
-        said = encode_basestring_ascii(summary)
-    return f'{head}{said},"components":{orjson.dumps(parts).decode()},"attributes":{orjson.dumps(attrs).decode()}{tail}'
 
 
 def _sql_str(c: str) -> str:
@@ -212,32 +192,33 @@ def _sql_str(c: str) -> str:
     return f"""coalesce('"' || {c} || '"', 'null')"""
 
 
-# The row's JSON before its summary (``list_head``) and after its attributes up to the ticket's fields
-# (``list_tail``) are written with the row (migration 014: stored generated columns, with the settings they
-# depend on pinned); list_head is NULL for a row PostgreSQL cannot write exactly as json.dumps of its model
-# would (text that is not printable ASCII without quotes or backslashes, NULLs in the id arrays, floats json
-# writes with an exponent, years outside 1000-9999). What the read still checks: the values the models take
-# (their enums, from this code), and the ticket's text.
-_SQL_PLAIN = f"""r.list_head IS NOT NULL
+# Each row's JSON but its ticket's fields is written with the row (``list_json``, a stored generated column:
+# migrations 014 and 026, with the settings it depends on pinned): NULL for a row PostgreSQL cannot write exactly
+# as json.dumps of its model would (text of the ids, account, region, service, type, actor or delivery fields that
+# is not printable ASCII without quotes or backslashes, NULLs in the id arrays, a score or $/h json would write
+# with an exponent, years outside 1000-9999, components ScoreComponent would not dump as they are, attribute
+# floats of 1e15 or more). What the read still checks: the values the models take (their enums, from this code),
+# and the ticket's text.
+_SQL_PLAIN = f"""r.list_json IS NOT NULL
     AND r.severity IN ({", ".join(f"'{v}'" for v in sorted(s.value for s in Severity))})
     AND r.status IN ({", ".join(f"'{v}'" for v in sorted(s.value for s in AnomalyStatus))})
     AND (r.notify_withheld IS NULL OR r.notify_withheld IN ('shadow', 'panic'))
     AND r.delivery_status IN ('pending', 'slack', 'outbox', 'undelivered')
     AND (t.status IS NULL OR t.status IN ('queued', 'created', 'failed'))
     AND (coalesce(t.external_key, '') || coalesce(t.external_url, '')) ~ '^[] !#-[^-~]*$'"""
-_SQL_TAIL = f"""r.list_tail || ',"ticket_status":' || {_sql_str("t.status")}
-    || ',"ticket_key":' || {_sql_str("t.external_key")} || ',"ticket_url":' || {_sql_str("t.external_url")} || '}}'"""
-_SQL_ROW = f"""CASE WHEN {_SQL_PLAIN} THEN r.list_head END, r.summary, r.components::text, r.attributes::text,
-    {_SQL_TAIL}, r.id::text, r.detected_at, r.score, r.estimated_hourly_usd"""
-# the page's rows without the ticket columns, and their tickets in one join (a subquery per row and column
-# costs PostgreSQL about as much as the rest of the query)
+_SQL_ROW = f"""CASE WHEN {_SQL_PLAIN} THEN r.list_json || ',"ticket_status":' || {_sql_str("t.status")}
+    || ',"ticket_key":' || {_sql_str("t.external_key")} || ',"ticket_url":' || {_sql_str("t.external_url")} || '}}' END,
+    r.id::text, r.detected_at, r.score, r.estimated_hourly_usd"""
+# the page's rows (what the row and its checks need), and their tickets in one join (a subquery per row and
+# column costs PostgreSQL about as much as the rest of the query)
 _SQL_PAGE_COLUMNS = (
-    f"{_ROW_COLUMNS}, coalesce(delivery_status, 'pending') AS delivery_status, delivery_detail, list_head, list_tail"
+    "id, tenant_id, detected_at, score, estimated_hourly_usd, severity, status, notify_withheld,"
+    " coalesce(delivery_status, 'pending') AS delivery_status, list_json"
 )
 _SQL_TICKET = (
     "LEFT JOIN dd0c.tickets t ON t.tenant_id = r.tenant_id AND t.subject_kind = 'anomaly' AND t.subject_id = r.id::text"
 )
-_SQL_CURSOR_INDEX = {"detected_at": 6, "score": 7, "estimated_hourly_usd": 8}
+_SQL_CURSOR_INDEX = {"detected_at": 2, "score": 3, "estimated_hourly_usd": 4}
 
 
 def _rows_json(

@@ -20,7 +20,6 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import ConfigDict, TypeAdapter, ValidationError
 
-from dd0c_cost import governance
 from dd0c_cost.api.auth import check_body_size, principal
 from dd0c_cost.api.errors import ApiError
 from dd0c_cost.api.models import AnomalyView, Delivery
@@ -238,6 +237,8 @@ def change_status(anomaly_id: str, change: StatusChangeBody) -> Anomaly:
             raise ApiError(404, "not_found", f"no anomaly {wanted} for this tenant")
         until = None
         if change.snooze_hours is not None:
+            from dd0c_cost import governance  # this route's only use: the list's cold start skips it
+
             # event time: from the tenant's newest event, like Slack's snooze
             until = governance.decision_time(conn, current.detected_at) + timedelta(hours=change.snooze_hours)
         anomaly = record_feedback(conn, wanted, change.status, change.by, snoozed_until=until, source=_source(who))
