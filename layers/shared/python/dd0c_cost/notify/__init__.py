@@ -1,29 +1,7 @@
-"""Slack: the anomaly message, posting it (or writing it to the outbox), and verified interactions."""
+"""Slack: the anomaly message (``message``), posting it or writing it to the outbox (``slack``), and
+verified interactions (``interactions``).
 
-from dd0c_cost.notify.interactions import InteractionRejected, SlackAction, parse_interaction, verify_signature
-from dd0c_cost.notify.message import (
-    ACTION_ACKNOWLEDGE,
-    ACTION_EXPECTED,
-    ACTION_IDS,
-    ACTION_SNOOZE,
-    SNOOZE_OPTIONS,
-    build_anomaly_message,
-)
-from dd0c_cost.notify.slack import PostResult, SlackNotifier, SlackNotifyError, SlackRateLimited
-
-__all__ = [
-    "ACTION_ACKNOWLEDGE",
-    "ACTION_EXPECTED",
-    "ACTION_IDS",
-    "ACTION_SNOOZE",
-    "SNOOZE_OPTIONS",
-    "InteractionRejected",
-    "PostResult",
-    "SlackAction",
-    "SlackNotifier",
-    "SlackNotifyError",
-    "SlackRateLimited",
-    "build_anomaly_message",
-    "parse_interaction",
-    "verify_signature",
-]
+The package itself imports nothing: ``notify.store`` and ``notify.sweep`` serve functions whose first
+call never talks to Slack (notify_sweep), and any import of a submodule runs this file first, so
+re-exporting the Slack modules here cost every such cold start slack_sdk (docs/decisions.md: "A
+package's ``__init__`` imports nothing its submodules' users do not need")."""

@@ -182,7 +182,7 @@ def _redeliver(tenant_id, trigger: str) -> None:
 # --- Slack's requests --------------------------------------------------------------------------
 @router.post("/slack/interactions")
 def slack_interactions() -> Response[dict]:
-    from dd0c_cost.notify import InteractionRejected, parse_interaction
+    from dd0c_cost.notify.interactions import InteractionRejected, parse_interaction
     from dd0c_cost.notify.registry import dispatch, known_actions
 
     settings = get_settings()
@@ -205,7 +205,7 @@ def slack_interactions() -> Response[dict]:
 
 @router.post("/slack/events")
 def slack_events() -> Response[dict]:
-    from dd0c_cost.notify import InteractionRejected, verify_signature
+    from dd0c_cost.notify.interactions import InteractionRejected, verify_signature
     from dd0c_cost.notify.events import SLACK_EVENTS_ROLE, handle_event
 
     raw = raw_body(router.current_event)
