@@ -3,6 +3,7 @@
 import dd0c_cost
 from dd0c_cost import observability
 from dd0c_cost.api.app import app
+from dd0c_cost.api.routes import anomalies  # noqa: F401  the list's fast path, warm for the first request
 
 logger = observability.logger("api")
 tracer = observability.tracer("api")

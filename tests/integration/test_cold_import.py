@@ -113,13 +113,16 @@ def test_no_garbage_collection_while_a_handler_imports(function: str) -> None:
     assert done["frozen"] > 10_000, f"{function}: the imports' objects were not frozen"
 
 
-@pytest.mark.parametrize("function", ["api", "slack_events"])
-def test_the_api_imports_its_routers_on_first_need(function: str) -> None:
-    """Only the anomaly list's router (the resolver's fast path) at cold start; a request includes the
-    rest (dd0c_cost.api.app.ROUTERS)."""
-    modules = set(_import(function)["modules"])
+@pytest.mark.parametrize(("function", "eager"), [("api", {"dd0c_cost.api.routes.anomalies"}), ("slack_events", set())])
+def test_the_api_imports_its_routers_on_first_need(function: str, eager: set[str]) -> None:
+    """The api: only the anomaly list's router (the resolver's fast path) at cold start; slack_events
+    (only Slack's requests): none, nor the list's queries and models. A request includes the rest
+    (dd0c_cost.api.app.ROUTERS)."""
+    modules = set(_import_once(function)["modules"])
     routers = {m for m in modules if m.startswith("dd0c_cost.api.routes.")}
-    assert routers == {"dd0c_cost.api.routes.anomalies"}, sorted(routers)
+    assert routers == eager, sorted(routers)
+    if not eager:
+        assert not {m for m in modules if m.startswith("dd0c_cost.dashboard")}, f"{function} imports the list"
     for lazy in ("dd0c_cost.zombies.dal", "dd0c_cost.tickets.targets", "dd0c_cost.onboarding", "dd0c_cost.usage.bill"):
         assert lazy not in modules, f"{function} imports {lazy} at cold start"
 

@@ -3,10 +3,11 @@
 interactions, routes).
 
 Routers are imported on first need (``include_routers_for``): a request includes the routers that
-serve its path (``ROUTERS``: their path prefixes), so a cold start imports the anomaly list (the
-resolver's fast path) and what its first request needs, not every concern's models and stores; the
-OpenAPI document includes them all, in ``ROUTERS``' order (docs/decisions.md: "Routers are imported
-on first need").
+serve its path (``ROUTERS``: their path prefixes), so a cold start imports only what its first
+request needs, not every concern's models and stores. The api function's handler also imports the
+anomaly list's router (the resolver's fast path) at cold start; slack_events, which serves only
+Slack's requests with the same resolver, does not. The OpenAPI document includes them all, in
+``ROUTERS``' order (docs/decisions.md: "Routers are imported on first need").
 
 Tenant API keys authenticate ingest and dashboard routes (``api.auth``); Slack interactions are
 verified by Slack's signature instead. Every answer that is not a success is an ``ErrorBody``:
@@ -34,7 +35,6 @@ from dd0c_cost.api.auth import MAX_JSON_BODY_BYTES
 from dd0c_cost.api.body_checks import body_problem
 from dd0c_cost.api.errors import ApiError
 from dd0c_cost.api.models import ErrorBody
-from dd0c_cost.api.routes import anomalies
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,10 @@ class _Resolver(APIGatewayHttpResolver):
         method = ((event.get("requestContext") or {}).get("http") or {}).get("method", "GET")
         path = event.get("rawPath") or ""
         if method == "GET" and path == "/v1/anomalies":
-            # the dashboard's hot path answers plainly valid requests itself (docs/decisions.md: "The anomaly list skips ...")
+            # the dashboard's hot path answers plainly valid requests itself (docs/decisions.md: "The anomaly list skips ...");
+            # the api function imports it at cold start, slack_events (never asked for it) does not
+            from dd0c_cost.api.routes import anomalies
+
             fast = anomalies.list_fast(event)
             if fast is not None:
                 return fast
