@@ -493,7 +493,7 @@ def test_each_cross_tenant_role_has_exactly_one_function() -> None:
     from dd0c_cost.notify.events import SLACK_EVENTS_ROLE
     from dd0c_cost.notify.sweep import SWEEPER_ROLE
     from dd0c_cost.usage import poller
-    from dd0c_cost.zombies import hunter
+    from dd0c_cost.zombies import fanout
 
     roles = {f.name: f.database_role for f in TOPOLOGY.functions if f.database_role != "dd0c_app"}
     # one function per role, but for the history import: it normalises (the bulk path), so it
@@ -504,7 +504,7 @@ def test_each_cross_tenant_role_has_exactly_one_function() -> None:
         "normalize": NORMALIZER_ROLE,
         "history_import": NORMALIZER_ROLE,
         "notify_sweep": SWEEPER_ROLE,
-        "zombie_fanout": hunter.FANOUT_ROLE,
+        "zombie_fanout": fanout.FANOUT_ROLE,
         "usage_fanout": poller.FANOUT_ROLE,
         "slack_events": SLACK_EVENTS_ROLE,
         "digest": DIGEST_ROLE,

@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 from dd0c_cost.crypto import Redacted
-from dd0c_cost.notify.message import build_anomaly_message
-from dd0c_cost.notify.slack import SlackNotifier, SlackNotifyError, SlackRateLimited
 from dd0c_cost.notify.delivery import Workspace
-from dd0c_cost.notify.message import MessageContext
+from dd0c_cost.notify.message import MessageContext, build_anomaly_message
+from dd0c_cost.notify.slack import SlackNotifier, SlackNotifyError, SlackRateLimited
 from dd0c_cost.scoring.models import AnomalyStatus
 from dd0c_cost.settings import Settings
 from tests.anomalies import TENANT_ID, make_anomaly

@@ -20,7 +20,7 @@ from dd0c_cost.db import operator
 from dd0c_cost.db.connection import open_connection, tenant_transaction
 from dd0c_cost.onboarding import READER_ROLE_NAME
 from dd0c_cost.topology import ZOMBIES
-from dd0c_cost.zombies import access, dal, hunter
+from dd0c_cost.zombies import access, dal, fanout, hunter
 from dd0c_cost.zombies.models import FindingStatus, ZombieMessage
 from dd0c_cost_tools.local.moto_aws import backdate, cloudwatch_like_aws, days_before, put_daily, session_for
 from tests.outcome_tally import Tally
@@ -300,17 +300,17 @@ def test_a_poison_message_fails_only_itself_and_ends_in_the_dlq(hunt: Hunt) -> N
 def test_fan_out_gives_each_account_and_region_one_message_keyed_by_the_event_time(hunt: Hunt) -> None:
     from dd0c_cost.db.connection import get_connection
 
-    targets = hunter.scan_targets(get_connection(role=hunter.FANOUT_ROLE))
-    messages = hunter.messages_for("scan", SCAN, targets)
+    targets = fanout.scan_targets(get_connection(role=fanout.FANOUT_ROLE))
+    messages = fanout.messages_for("scan", SCAN, targets)
     assert sorted((m.account_id, m.region) for m in messages) == [
         (GOOD, OTHER_REGION),
         (GOOD, REGION),
         (DENIED, REGION),
     ]
-    again = hunter.messages_for("scan", SCAN, targets)
+    again = fanout.messages_for("scan", SCAN, targets)
     assert [m.natural_key for m in messages] == [m.natural_key for m in again]
     assert {m.group for m in messages} == {f"{GOOD}:{REGION}", f"{GOOD}:{OTHER_REGION}", f"{DENIED}:{REGION}"}
-    digests = hunter.messages_for("digest", SCAN, targets)
+    digests = fanout.messages_for("digest", SCAN, targets)
     assert [(m.kind, m.tenant_id) for m in digests] == [("digest", hunt.tenant)]
     assert json.loads(messages[0].model_dump_json())["scan_time"] == "2026-11-20T05:00:00Z"
 

@@ -16,10 +16,10 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from dd0c_cost.crypto import Redacted
+from dd0c_cost.notify.delivery import Workspace
 from dd0c_cost.notify.interactions import InteractionRejected, SlackAction, parse_interaction
 from dd0c_cost.notify.message import ACTION_ACKNOWLEDGE, ACTION_EXPECTED, ACTION_SNOOZE, build_anomaly_message
 from dd0c_cost.notify.slack import SlackNotifier
-from dd0c_cost.notify.delivery import Workspace
 from dd0c_cost.scoring.models import AnomalyStatus, ScoreComponent
 from dd0c_cost.settings import Settings
 from tests.anomalies import ANOMALY_ID, TENANT_ID, make_anomaly

@@ -33,16 +33,16 @@ def newest_event_time(database_url: str, tenant_id: UUID) -> datetime | None:
 def scan_tenant(pipeline, database_url: str, tenant_id: UUID, at: datetime) -> list[ZombieMessage]:
     """Queue one scan per connected account and region of the tenant (what the schedule's fan-out
     does, for one tenant) and drain them through the zombie_hunter handler."""
-    from dd0c_cost.zombies import hunter
+    from dd0c_cost.zombies import fanout
 
-    conn = open_connection(database_url, hunter.FANOUT_ROLE)  # the fan-out's own role (migration 019)
+    conn = open_connection(database_url, fanout.FANOUT_ROLE)  # the fan-out's own role (migration 019)
     try:
-        targets = [t for t in hunter.scan_targets(conn) if t["tenant_id"] == tenant_id]
+        targets = [t for t in fanout.scan_targets(conn) if t["tenant_id"] == tenant_id]
     finally:
         conn.close()
-    messages = hunter.messages_for("scan", at, targets)
+    messages = fanout.messages_for("scan", at, targets)
     for message in messages:
-        hunter.send(message)
+        fanout.send(message)
     pipeline.drain()
     return messages
 

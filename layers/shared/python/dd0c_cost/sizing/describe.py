@@ -99,7 +99,7 @@ class ReaderRoleClients:
         from dd0c_cost.zombies import access
 
         session = access.reader_session(account_id, external_id, session_name=SESSION_NAME)
-        return session.client(service, region_name=region, config=access.CLIENT_CONFIG)
+        return session.client(service, region_name=region, config=access.client_config())
 
 
 _clients: Clients = ReaderRoleClients()

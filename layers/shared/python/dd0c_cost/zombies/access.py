@@ -4,21 +4,28 @@ The hunter's own role may assume only ``arn:<partition>:iam::*:role/dd0c-reader`
 customer's role trusts only the dd0c account presenting that account's ExternalId (onboarding
 template). Sessions last 15 minutes, the shortest STS allows, and are never cached across
 invocations.
+
+botocore is imported where a session or a client is made, not with this module: the zombie
+functions' cold start does not pay for it (their first call does, when it makes its first client).
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from botocore.config import Config
-
 from dd0c_cost.onboarding import READER_ROLE_NAME
 
 SESSION_NAME = "dd0c-zombie-hunter"
 SESSION_SECONDS = 900
-# Standard retry mode: exponential backoff with jitter on throttling, up to 4 attempts per call;
-# what is still throttled after that is recorded and retried by the queue.
-CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5, read_timeout=30)
+
+
+@lru_cache(maxsize=1)
+def client_config():
+    """Standard retry mode: exponential backoff with jitter on throttling, up to 4 attempts per call;
+    what is still throttled after that is recorded and retried by the queue."""
+    from botocore.config import Config
+
+    return Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=5, read_timeout=30)
 
 
 @lru_cache(maxsize=1)
@@ -65,7 +72,7 @@ def reader_session(
     ClientError (AccessDenied when the role is missing or the ExternalId does not match)."""
     base = base_session or new_session()
     partition = partition or partition_of(base.region_name)
-    sts = base.client("sts", config=CLIENT_CONFIG)
+    sts = base.client("sts", config=client_config())
     credentials = sts.assume_role(
         RoleArn=reader_role_arn(account_id, partition),
         RoleSessionName=session_name,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from uuid import UUID
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
@@ -246,8 +246,8 @@ class ZombieFinding(Model):
 
 # --- the queue message ----------------------------------------------------------------------------
 
-SCAN = "scan"
-DIGEST = "digest"
+SCAN: Final = "scan"
+DIGEST: Final = "digest"
 
 
 class ZombieMessage(Model):

@@ -205,8 +205,8 @@ def slack_interactions() -> Response[dict]:
 
 @router.post("/slack/events")
 def slack_events() -> Response[dict]:
-    from dd0c_cost.notify.interactions import InteractionRejected, verify_signature
     from dd0c_cost.notify.events import SLACK_EVENTS_ROLE, handle_event
+    from dd0c_cost.notify.interactions import InteractionRejected, verify_signature
 
     raw = raw_body(router.current_event)
     try:
