@@ -102,7 +102,7 @@ def _component(name: str, value: float, reason: str) -> str:
 
 def _float(value: float) -> str:
     """A float as json.dumps writes it, when its way through orjson, jsonb's numeric and float8 keeps it."""
-    if type(value) is not float or not math.isfinite(value) or math.copysign(1.0, value) < 0 and value == 0:
+    if type(value) is not float or not math.isfinite(value) or (math.copysign(1.0, value) < 0 and value == 0):
         raise _NotPlain
     if not (value == 0 or 1e-4 <= abs(value) < 1e15) or b"e" in orjson.dumps(value):
         raise _NotPlain
