@@ -22,7 +22,6 @@ import orjson
 
 from dd0c_cost.scoring.models import Anomaly
 
-_PLAIN = frozenset(chr(c) for c in range(0x20, 0x7F)) - {'"', "\\"}
 _MAX_DEPTH = 20  # dd0c.json_python's limit
 
 
@@ -75,7 +74,8 @@ def list_json(anomaly: Anomaly) -> str | None:
 
 
 def _plain(text: str) -> bool:
-    return all(c in _PLAIN for c in text)
+    """Printable ASCII without quotes or backslashes (the function's ``^[] !#-[^-~]*$``)."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
 
 
 def _fraction(value: float) -> bool:

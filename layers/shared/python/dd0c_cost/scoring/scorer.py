@@ -144,7 +144,12 @@ def _load(cls, row: dict | None):
     return s
 
 
-def _baseline_row(b, state: dict[str, Any]) -> dict[str, Any]:
+def _text(state: dict[str, Any]) -> str:
+    """A state as the JSON text ``dd0c.scoring_save`` stores (migration 028: a json column, not jsonb)."""
+    return orjson.dumps(state).decode()
+
+
+def _baseline_row(b, state: str) -> dict[str, Any]:
     return {
         "n": b.n,
         "mean": b.mean,
@@ -324,8 +329,10 @@ class _Tenant:
         series, tenant = self.series, self.tenant
         return orjson.dumps(
             {
-                "series": [{"k": k, **_baseline_row(series[k], series[k].state_json())} for k in sorted(self.touched)],
-                "tenant": _baseline_row(tenant, tenant.state_json(novelty=False)),
+                "series": [
+                    {"k": k, **_baseline_row(series[k], _text(series[k].state_json()))} for k in sorted(self.touched)
+                ],
+                "tenant": _baseline_row(tenant, _text(tenant.state_json(novelty=False))),
                 "novelty": tenant.novelty_rows(),
                 "events": self.scores,
             }
