@@ -23,6 +23,9 @@ import orjson
 from dd0c_cost.scoring.models import Anomaly
 
 _MAX_DEPTH = 20  # dd0c.json_python's limit
+# a string as json.dumps writes it (ensure_ascii): the function json.dumps itself calls for a str
+_string = json.encoder.encode_basestring_ascii
+_LITERALS = {True: "true", False: "false", None: "null"}
 
 
 class _NotPlain(Exception):
@@ -97,7 +100,7 @@ def _time(when: datetime) -> str | None:
 def _component(name: str, value: float, reason: str) -> str:
     if type(value) is not float or not _fraction(value) or math.copysign(1.0, value) < 0:  # jsonb: -0.0 is 0
         raise _NotPlain
-    return f'{{"name":{json.dumps(name)},"value":{value!r},"reason":{json.dumps(reason)}}}'
+    return f'{{"name":{_string(name)},"value":{value!r},"reason":{_string(reason)}}}'
 
 
 def _float(value: float) -> str:
@@ -116,9 +119,9 @@ def _value(value: Any, depth: int) -> str:
         raise _NotPlain
     kind = type(value)
     if kind is str:
-        return json.dumps(value)
+        return _string(value)
     if kind is bool or value is None:
-        return json.dumps(value)
+        return _LITERALS[value]
     if kind is int:
         if not -(2**63) <= value < 2**64:  # orjson refuses it: the insert fails as before
             raise _NotPlain
@@ -131,5 +134,5 @@ def _value(value: Any, depth: int) -> str:
         if any(type(k) is not str for k in value):
             raise _NotPlain
         keys = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
-        return "{" + ",".join(f"{json.dumps(k)}:{_value(value[k], depth + 1)}" for k in keys) + "}"
+        return "{" + ",".join(f"{_string(k)}:{_value(value[k], depth + 1)}" for k in keys) + "}"
     raise _NotPlain
