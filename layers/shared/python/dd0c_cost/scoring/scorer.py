@@ -39,6 +39,7 @@ from dd0c_cost.scoring.combination import as_components
 from dd0c_cost.scoring.components import COMPONENT_ORDER
 from dd0c_cost.scoring.config import DEFAULT_CONFIG, ScoringConfig
 from dd0c_cost.scoring.engine import burst_summary, step
+from dd0c_cost.scoring.list_json import list_json
 from dd0c_cost.scoring.models import Anomaly, ScoreComponent, Severity
 from dd0c_cost.scoring.observation import Ignored, Observation, actor_key_of, sanitize
 from dd0c_cost.scoring.series import FeedbackRule, SeriesState, TenantState
@@ -143,7 +144,12 @@ def _load(cls, row: dict | None):
     return s
 
 
-def _baseline_row(b, state: dict[str, Any]) -> dict[str, Any]:
+def _text(state: dict[str, Any]) -> str:
+    """A state as the JSON text ``dd0c.scoring_save`` stores (migration 028: a json column, not jsonb)."""
+    return orjson.dumps(state).decode()
+
+
+def _baseline_row(b, state: str) -> dict[str, Any]:
     return {
         "n": b.n,
         "mean": b.mean,
@@ -323,8 +329,10 @@ class _Tenant:
         series, tenant = self.series, self.tenant
         return orjson.dumps(
             {
-                "series": [{"k": k, **_baseline_row(series[k], series[k].state_json())} for k in sorted(self.touched)],
-                "tenant": _baseline_row(tenant, tenant.state_json(novelty=False)),
+                "series": [
+                    {"k": k, **_baseline_row(series[k], _text(series[k].state_json()))} for k in sorted(self.touched)
+                ],
+                "tenant": _baseline_row(tenant, _text(tenant.state_json(novelty=False))),
                 "novelty": tenant.novelty_rows(),
                 "events": self.scores,
             }
@@ -350,12 +358,14 @@ _NEW_ANOMALY_COLUMNS = (
 
 def _new_anomalies(anomalies: list[Anomaly]) -> str:
     """JSON rows for ``json_populate_recordset(NULL::dd0c.anomalies, ...)``: the values
-    ``store.insert_anomaly`` writes."""
+    ``store.insert_anomaly`` writes, and the row's ``list_json`` where the scorer can write it exactly
+    (``scoring/list_json.py``; PostgreSQL writes the others: migration 027)."""
     return orjson.dumps(
         [
             {
                 **a.model_dump(include=_NEW_ANOMALY_FIELDS, mode="json"),
                 "components": [c.model_dump() for c in a.components],
+                "list_json": list_json(a),
             }
             for a in anomalies
         ]
@@ -363,6 +373,15 @@ def _new_anomalies(anomalies: list[Anomaly]) -> str:
 
 
 _NEW_ANOMALY_FIELDS = set(_NEW_ANOMALY_COLUMNS.split(", ")) - {"components"}
+_NEW_ANOMALY_INSERT = f"{_NEW_ANOMALY_COLUMNS}, list_json"
+
+
+def _insert_new(q, anomalies: list[Anomaly]) -> str:
+    """The statement writing a tenant's new anomalies (one per tenant and transaction)."""
+    return (
+        f"INSERT INTO dd0c.anomalies ({_NEW_ANOMALY_INSERT}) SELECT {_NEW_ANOMALY_INSERT} "
+        f"FROM json_populate_recordset(NULL::dd0c.anomalies, {q(_new_anomalies(anomalies))}::json)"
+    )
 
 
 def _score_tenants(
@@ -469,10 +488,7 @@ def _writes(w: _Tenant, q, *, set_tenant: bool) -> str:
     tenant = q(str(w.tenant_id))
     out = [f"SELECT set_config('dd0c.tenant_id', {tenant}, true)"] if set_tenant else []
     if w.created:
-        out.append(
-            f"INSERT INTO dd0c.anomalies ({_NEW_ANOMALY_COLUMNS}) SELECT {_NEW_ANOMALY_COLUMNS} "
-            f"FROM json_populate_recordset(NULL::dd0c.anomalies, {q(_new_anomalies(w.created))}::json)"
-        )
+        out.append(_insert_new(q, w.created))
     if w.scores:
         out.append(f"SELECT dd0c.scoring_save({tenant}::uuid, {q(w.save_payload())}::jsonb)")
     return "; ".join(out)
