@@ -60,8 +60,11 @@ modules = len(sys.modules)
 from dd0c_cost.settings import get_settings
 get_settings()
 c2 = time.process_time()
+for name in json.loads(os.environ.get("DD0C_PROBE_FIRST_USE", "[]")):
+    __import__(name)
+c3 = time.process_time()
 print(json.dumps({"wall_ms": 1e3 * (t1 - t0), "cpu_ms": 1e3 * (c1 - c0), "first_build_cpu_ms": 1e3 * (c2 - c0),
-                  "modules": modules, "heavy": heavy}))
+                  "first_use_cpu_ms": 1e3 * (c3 - c0), "modules": modules, "heavy": heavy}))
 """
 
 
@@ -155,10 +158,17 @@ def _archive(root: Path, revision: str, dest: Path) -> Path:
     return dest
 
 
-def _probe(name: str, side: _Side, traced: bool) -> dict:
+def _probe_environment(name: str, side: _Side, traced: bool, first_use: tuple[str, ...]) -> dict[str, str]:
     code = side.functions / name
     env = lambda_environment(name, code, traced=traced, cold_start=side.cold_start)
     env["DD0C_PROBE_PATH"] = json.dumps([str(code), str(side.shared), str(side.deps)])
+    env["DD0C_PROBE_FIRST_USE"] = json.dumps(list(first_use))
+    return env
+
+
+def _probe(name: str, side: _Side, traced: bool, first_use: tuple[str, ...] = ()) -> dict:
+    code = side.functions / name
+    env = _probe_environment(name, side, traced, first_use)
     done = subprocess.run(
         [sys.executable, "-S", "-E", "-B", "-c", _PROBE], env=env, cwd=code, capture_output=True, text=True
     )
@@ -173,18 +183,21 @@ sys.path[:0] = json.loads(os.environ["DD0C_PROBE_PATH"])
 stage = os.environ["DD0C_PROBE_STAGE"]
 if stage != "none":
     import handler
-if stage == "build":
+if stage in ("build", "first-use"):
     from dd0c_cost.settings import get_settings
     get_settings()
+if stage == "first-use":
+    for name in json.loads(os.environ.get("DD0C_PROBE_FIRST_USE", "[]")):
+        __import__(name)
+os._exit(0)  # a Lambda never tears its interpreter down: count up to here, not the finalisation
 """
 
 
-def _instructions(name: str, side: _Side, traced: bool, stage: str) -> int:
-    """Instructions the probe's interpreter executes up to ``stage`` (none | import | build), counted
-    by valgrind's cachegrind: the same count on every run, whatever else the machine is doing."""
+def _instructions(name: str, side: _Side, traced: bool, stage: str, first_use: tuple[str, ...] = ()) -> int:
+    """Instructions the probe's interpreter executes up to ``stage`` (none | import | build | first-use),
+    counted by valgrind's cachegrind: the same count on every run, whatever else the machine is doing."""
     code = side.functions / name
-    env = lambda_environment(name, code, traced=traced, cold_start=side.cold_start)
-    env["DD0C_PROBE_PATH"] = json.dumps([str(code), str(side.shared), str(side.deps)])
+    env = _probe_environment(name, side, traced, first_use)
     env["DD0C_PROBE_STAGE"] = stage
     done = subprocess.run(
         ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
@@ -200,10 +213,13 @@ def _instructions(name: str, side: _Side, traced: bool, stage: str) -> int:
     return int(found.group(1).replace(",", ""))
 
 
-def _count(name: str, side: _Side, traced: bool, baseline: int) -> dict:
+def _count(name: str, side: _Side, traced: bool, baseline: int, first_use: tuple[str, ...] = ()) -> dict:
+    stages = {"import_minstr": "import", "build_minstr": "build"} | (
+        {"first_use_minstr": "first-use"} if first_use else {}
+    )
     return {
-        "import_minstr": round((_instructions(name, side, traced, "import") - baseline) / 1e6, 1),
-        "build_minstr": round((_instructions(name, side, traced, "build") - baseline) / 1e6, 1),
+        key: round((_instructions(name, side, traced, stage, first_use) - baseline) / 1e6, 1)
+        for key, stage in stages.items()
     }
 
 
@@ -215,6 +231,7 @@ def _summary(samples: list[dict]) -> dict:
         "min_cpu_ms": round(min(s["cpu_ms"] for s in samples), 1),
         "median_cpu_ms": round(statistics.median(s["cpu_ms"] for s in samples), 1),
         "min_first_build_cpu_ms": round(min(s["first_build_cpu_ms"] for s in samples), 1),
+        "min_first_use_cpu_ms": round(min(s["first_use_cpu_ms"] for s in samples), 1),
         "modules": samples[0]["modules"],
         "heavy_modules": samples[0]["heavy"],
     }
@@ -232,6 +249,7 @@ def measure(
     against: str | None = None,
     against_deps: Path | None = None,
     instructions: bool = False,
+    first_use: tuple[str, ...] = (),
 ) -> dict:
     from dd0c_cost.topology import TOPOLOGY
 
@@ -261,7 +279,7 @@ def measure(
             samples: dict[str, list[dict]] = {k: [] for k in present}
             for i in range(runs):  # alternating, each side first every other round
                 for key in present if i % 2 == 0 else present[::-1]:
-                    samples[key].append(_probe(spec.name, trees[key], traced))
+                    samples[key].append(_probe(spec.name, trees[key], traced, first_use))
             results[spec.name] = _summary(samples["this"])
             if "against" in samples:
                 results[spec.name]["against"] = _summary(samples["against"])
@@ -270,7 +288,7 @@ def measure(
                     if key not in baselines:
                         baselines[key] = _instructions(spec.name, trees[key], traced, "none")
                     target = results[spec.name] if key == "this" else results[spec.name]["against"]
-                    target.update(_count(spec.name, trees[key], traced, baselines[key]))
+                    target.update(_count(spec.name, trees[key], traced, baselines[key], first_use))
     return {
         "runs": runs,
         "traced": traced,
@@ -280,6 +298,7 @@ def measure(
         "against": against,
         "against_deps": str(against_deps) if against_deps else None,
         "instructions": instructions,
+        "first_use": list(first_use),
         "handlers": results,
     }
 
@@ -290,7 +309,7 @@ def _bytecode_words(code: bool, shared: bool) -> str:
     return "both layers precompiled, function code not (as shipped)" if shared else "only the deps layer precompiled"
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="dd0c-cost bench imports",
         description="Cold import time of every handler: fresh interpreters, only the built layers on sys.path.",
@@ -327,7 +346,20 @@ def main(argv: list[str] | None = None) -> int:
         help="also count the instructions of the import and of +build once per handler and side (valgrind "
         "cachegrind: the same on every run whatever the load; about 8 s per count)",
     )
+    ap.add_argument(
+        "--first-use",
+        metavar="MODULE",
+        action="append",
+        default=[],
+        help="after +build, also import MODULE (repeatable): what a first call imports that the cold start "
+        "leaves to it (e.g. botocore.config and boto3 for the zombie functions), reported as +first use",
+    )
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = _parser()
     a = ap.parse_args(argv)
     if a.runs < 1:
         ap.error("--runs must be >= 1")
@@ -342,6 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         against=a.against,
         against_deps=a.against_deps,
         instructions=a.instructions,
+        first_use=tuple(a.first_use),
     )
     result["loadavg"] = [round(x, 2) for x in load]
     result["cpus"] = os.cpu_count()
@@ -388,6 +421,14 @@ def _print_table(result: dict, against: str | None) -> None:
             f"vs {against}: its min / median CPU ms in the same run (interpreters alternating), on "
             f"{result.get('against_deps') or 'the same deps layer'}; ratios = this / it"
         )
+    if result.get("first_use"):
+        print(f"+first use: then also importing {', '.join(result['first_use'])}, min CPU ms:")
+        for name, r in result["handlers"].items():
+            other = r.get("against")
+            print(
+                f"  {name:14s} {r['min_first_use_cpu_ms']:7.0f}"
+                + (f"  vs {other['min_first_use_cpu_ms']:7.0f}" if other else "")
+            )
     if result.get("instructions"):
         _print_instructions(result, against)
     verdict = "meets" if worst <= TARGET_MS else "MISSES"
@@ -396,12 +437,15 @@ def _print_table(result: dict, against: str | None) -> None:
 
 def _print_instructions(result: dict, against: str | None) -> None:
     print("instructions executed (valgrind cachegrind), millions: the import, and the import + first model build")
-    head = f"{'handler':14s} {'import':>8s} {'+build':>8s}"
+    first_use = bool(result.get("first_use"))
+    head = f"{'handler':14s} {'import':>8s} {'+build':>8s}" + (f" {'+first use':>10s}" if first_use else "")
     if against:
         head += f" {'vs ' + against[:10]:>17s} {'ratio':>6s} {'+build ratio':>12s}"
     print(head)
     for name, r in result["handlers"].items():
         line = f"{name:14s} {r['import_minstr']:8.1f} {r['build_minstr']:8.1f}"
+        if first_use:
+            line += f" {r['first_use_minstr']:10.1f}"
         other = r.get("against")
         if against and other:
             line += (
