@@ -310,6 +310,12 @@ def _start_serve(url: str, data_home: str, workers: int) -> tuple[subprocess.Pop
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"serve did not start: {proc.stderr.read() if proc.stderr else ''}") from None
             time.sleep(0.2)
+    while workers > 1:  # measure once every worker serves (the kernel hands the clients' connections out at once)
+        line = proc.stderr.readline() if proc.stderr else ""
+        if not line:
+            raise RuntimeError("serve stopped before its workers served")
+        if "worker processes serving" in line:
+            break
     return proc, port
 
 
