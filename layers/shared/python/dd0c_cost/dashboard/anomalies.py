@@ -175,13 +175,16 @@ def list_anomalies_json(
     with the route on every kind of row and request."""
     inner, params, column = _page_query(filters, sort, limit, cursor, _SQL_PAGE_COLUMNS)
     order = "DESC" if sort.startswith("-") else "ASC"
-    query = _SQL_PAGE.replace("{inner}", inner).replace("{column}", column).replace("{order}", order)
-    cur = conn.cursor(row_factory=tuple_row, binary=True)
-    body, unwritten, found, last_value, last_id = cur.execute(query, [limit] * 4 + params).fetchone()
-    if unwritten:
+    query = f"SELECT {_SQL_ROW} FROM ({inner}) AS r {_SQL_TICKET} ORDER BY r.{column} {order}, r.id {order}"
+    rows = conn.cursor(row_factory=tuple_row, binary=True).execute(query, params).fetchall()
+    out = [r[0] for r in rows[:limit]]
+    if None in out:
         return _rows_json(conn, filters, sort=sort, limit=limit, cursor=cursor)
-    next_cursor = encode_cursor(sort, last_value, UUID(last_id)) if found > limit else None
-    return f'{{"anomalies":[{body or ""}],"next_cursor":{orjson.dumps(next_cursor).decode()}}}'
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = encode_cursor(sort, last[_SQL_CURSOR_INDEX[column]], UUID(last[1]))
+    return f'{{"anomalies":[{",".join(out)}],"next_cursor":{orjson.dumps(next_cursor).decode()}}}'
 
 
 def _sql_str(c: str) -> str:
@@ -204,7 +207,8 @@ _SQL_PLAIN = f"""r.list_json IS NOT NULL
     AND (t.status IS NULL OR t.status IN ('queued', 'created', 'failed'))
     AND (coalesce(t.external_key, '') || coalesce(t.external_url, '')) ~ '^[] !#-[^-~]*$'"""
 _SQL_ROW = f"""CASE WHEN {_SQL_PLAIN} THEN r.list_json || ',"ticket_status":' || {_sql_str("t.status")}
-    || ',"ticket_key":' || {_sql_str("t.external_key")} || ',"ticket_url":' || {_sql_str("t.external_url")} || '}}' END"""
+    || ',"ticket_key":' || {_sql_str("t.external_key")} || ',"ticket_url":' || {_sql_str("t.external_url")} || '}}' END,
+    r.id::text, r.detected_at, r.score, r.estimated_hourly_usd"""
 # the page's rows (what the row and its checks need), and their tickets in one join (a subquery per row and
 # column costs PostgreSQL about as much as the rest of the query)
 _SQL_PAGE_COLUMNS = (
@@ -214,18 +218,7 @@ _SQL_PAGE_COLUMNS = (
 _SQL_TICKET = (
     "LEFT JOIN dd0c.tickets t ON t.tenant_id = r.tenant_id AND t.subject_kind = 'anomaly' AND t.subject_id = r.id::text"
 )
-# The page in one row, so the client handles one value instead of a row per anomaly (psycopg's per-row work was
-# about a third of the list's client CPU): the rows' JSON joined in the page's order (``limit + 1`` rows are read:
-# the last one only tells that there is a next page), how many of the first ``limit`` PostgreSQL could not write,
-# how many rows there were, and the cursor values of the page's last row. Parameters: the limit four times, then
-# the inner query's.
-_SQL_PAGE = (
-    "SELECT string_agg(j, ',' ORDER BY n) FILTER (WHERE n <= %s), count(*) FILTER (WHERE j IS NULL AND n <= %s),"
-    " count(*), max(c) FILTER (WHERE n = %s), max(id) FILTER (WHERE n = %s)"
-    f" FROM (SELECT {_SQL_ROW} AS j, r.id::text AS id, r.{{column}} AS c,"
-    " row_number() OVER (ORDER BY r.{column} {order}, r.id {order}) AS n"
-    f" FROM ({{inner}}) AS r {_SQL_TICKET}) AS page"
-)  # {inner}, {column} and {order} are replaced (str.format would take the JSON's braces for fields)
+_SQL_CURSOR_INDEX = {"detected_at": 2, "score": 3, "estimated_hourly_usd": 4}
 
 
 def _rows_json(
