@@ -4,8 +4,8 @@ at concurrency 1 and 32, against ``dd0c-cost serve`` in its own process(es).
 Setup: an ephemeral embedded PostgreSQL (fsync off: this measures the API, not the disk), the
 migrations, one tenant with ``--anomalies`` anomalies (default 20,000) and a key. The server is
 ``dd0c-cost serve`` (the threaded server and the same resolver as Lambda) in a separate process, with
-``--workers`` worker processes (each list is one server: ``--workers 1 2`` measures both, in turn, in
-one run);
+``--workers`` worker processes (each is one server, measured in turn in one run: default 1, 2 and 3 -- one
+resolver; one per core; one more than the cores);
 the clients are connections of this process (one thread, a selector), each keep-alive with one request
 in flight at a time, each walking pages with the cursor (the first page, then ``next_cursor``, starting again at the end), for
 ``--seconds`` per concurrency level after a warm-up. Reported per level: requests, errors (any
@@ -310,6 +310,12 @@ def _start_serve(url: str, data_home: str, workers: int) -> tuple[subprocess.Pop
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"serve did not start: {proc.stderr.read() if proc.stderr else ''}") from None
             time.sleep(0.2)
+    while workers > 1:  # measure once every worker serves (the kernel hands the clients' connections out at once)
+        line = proc.stderr.readline() if proc.stderr else ""
+        if not line:
+            raise RuntimeError("serve stopped before its workers served")
+        if "worker processes serving" in line:
+            break
     return proc, port
 
 
@@ -357,7 +363,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seconds", type=float, default=10.0, help="per concurrency level (default 10)")
     ap.add_argument("--concurrency", type=int, nargs="+", default=[1, 32], help="clients per level (default 1 32)")
     ap.add_argument(
-        "--workers", type=int, nargs="+", default=[1, 2], help="serve's worker processes, one server each (default 1 2)"
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1, 2, 3],
+        help="serve's worker processes, one server each (default 1 2 3: one resolver, one per core, one more)",
     )
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     a = ap.parse_args(argv)
@@ -393,14 +403,14 @@ def _print(a: argparse.Namespace, result: dict, load0: tuple[float, float, float
         f"JSON of its rows {split['json_ms']:.2f} ms (best {split['json_best_ms']:.2f}): "
         f"JSON/query {split['json_ms'] / split['query_ms']:.2f}"
     )
-    top = max(levels, key=lambda r: (r["clients"], r["workers"]))
-    verdict = (
-        "meets" if top["p99_ms"] is not None and top["p99_ms"] <= TARGET_P99_MS and not top["errors"] else "MISSES"
-    )
-    print(
-        f"target p99 <= {TARGET_P99_MS:.0f} ms at {top['clients']} clients with no errors "
-        f"({top['workers']} workers): {verdict}"
-    )
+    most = max(r["clients"] for r in levels)
+    verdicts = [
+        f"{r['workers']} workers "
+        + ("meets" if r["p99_ms"] is not None and r["p99_ms"] <= TARGET_P99_MS and not r["errors"] else "MISSES")
+        for r in levels
+        if r["clients"] == most
+    ]
+    print(f"target p99 <= {TARGET_P99_MS:.0f} ms at {most} clients with no errors: {', '.join(verdicts)}")
 
 
 if __name__ == "__main__":

@@ -21,8 +21,10 @@ The parent process only waits, and stops the workers when it is stopped.
 from __future__ import annotations
 
 import base64
+import collections
 import contextlib
 import json
+import mmap
 import os
 import signal
 import socket
@@ -86,12 +88,41 @@ def apigw_v2_event(method: str, raw_path: str, headers: dict[str, str], body: by
     }
 
 
+class FairLock:
+    """A lock handed to its waiters in the order they asked (``threading.Lock`` wakes any of them, and
+    a thread that arrives just as it is released can take it before all who waited): requests are
+    resolved in the order they were read, so none waits for many others that came after it."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._waiting: collections.deque[threading.Lock] = collections.deque()
+        self._held = False
+
+    def __enter__(self) -> FairLock:
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return self
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append(turn)
+        turn.acquire()  # released by the holder before us, which hands the lock over without freeing it
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._guard:
+            if self._waiting:
+                self._waiting.popleft().release()
+            else:
+                self._held = False
+
+
 class _Shared:
     """What the request threads share: the locks and the API's and the pipeline's connections."""
 
     def __init__(self, database_url: str | None) -> None:
         self.database_url = database_url
-        self.resolve_lock = threading.Lock()
+        self.resolve_lock = FairLock()
         self.sqs_lock = threading.RLock()
         self._conns: dict[tuple[str, str], object] = {}
 
@@ -227,6 +258,41 @@ def make_handler_class(pipeline: LocalPipeline, shared: _Shared | None = None):
     return ApiRequestHandler
 
 
+class Balance:
+    """The open connections of each worker process, in memory the workers share (mapped before they are
+    forked): a worker accepts only while no other has fewer, so keep-alive connections are spread evenly
+    (the kernel wakes every worker for each connection and any may take it: 32 clients had been split
+    30/2 or 18/10/4, and requests of one worker are resolved one at a time)."""
+
+    NOT_SERVING = 1 << 30  # a worker still starting (or stopped) is never the one with fewer connections
+
+    def __init__(self, workers: int) -> None:
+        self._memory = mmap.mmap(-1, 4 * workers)  # anonymous and shared: the forked workers see one array
+        self.counts = memoryview(self._memory).cast("i")
+        for i in range(workers):
+            self.counts[i] = self.NOT_SERVING
+        self.index = -1  # set in each worker
+        self._lock = threading.Lock()
+
+    def serving(self, yes: bool) -> None:
+        with self._lock:
+            self.counts[self.index] = 0 if yes else self.NOT_SERVING
+
+    def wait_all_serving(self, done: threading.Event) -> bool:
+        """Waits (in the parent) until every worker serves, or ``done`` is set; True if they all serve."""
+        while self.NOT_SERVING in self.counts:
+            if done.wait(0.05):
+                return False
+        return True
+
+    def may_accept(self) -> bool:
+        return self.counts[self.index] <= min(self.counts)
+
+    def add(self, n: int) -> None:
+        with self._lock:  # only this worker writes its own count; its threads take turns
+            self.counts[self.index] += n
+
+
 class PooledHTTPServer(HTTPServer):
     """An HTTP server whose connections are served by a fixed pool of threads (one connection at
     a time per thread, kept alive), with a listen backlog deep enough for bursts of clients."""
@@ -235,7 +301,14 @@ class PooledHTTPServer(HTTPServer):
     daemon_threads = True
 
     def __init__(
-        self, address, handler_class, *, workers: int = 64, quiet: bool = False, listening: socket.socket | None = None
+        self,
+        address,
+        handler_class,
+        *,
+        workers: int = 64,
+        quiet: bool = False,
+        listening: socket.socket | None = None,
+        balance: Balance | None = None,
     ) -> None:
         super().__init__(address, handler_class, bind_and_activate=listening is None)
         if listening is not None:  # a worker process: accept on the socket its parent listens on
@@ -244,11 +317,17 @@ class PooledHTTPServer(HTTPServer):
             self.server_address = listening.getsockname()
             self.server_port = self.server_address[1]
         self.quiet = quiet
+        self.balance = balance
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dd0c-serve")
 
     def get_request(self):
+        if self.balance is not None and not self.balance.may_accept():
+            time.sleep(0.002)  # another worker has fewer connections: it takes this one
+            raise BlockingIOError("left to a worker with fewer connections")  # an OSError: the loop goes on
         request, address = super().get_request()
         request.setblocking(True)  # the shared listening socket is non-blocking; connections are not
+        if self.balance is not None:
+            self.balance.add(1)
         return request, address
 
     def process_request(self, request, client_address) -> None:
@@ -261,6 +340,8 @@ class PooledHTTPServer(HTTPServer):
             self.handle_error(request, client_address)
         finally:
             self.shutdown_request(request)
+            if self.balance is not None:
+                self.balance.add(-1)
 
     def server_close(self) -> None:
         super().server_close()
@@ -328,13 +409,15 @@ def _serve_forked(url: str, port: int, workers: int, *, ready=None, quiet: bool,
         flush=True,
     )
     children = []
-    for _ in range(workers):
+    balance = Balance(workers)
+    for index in range(workers):
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child, which exits here
             status = 1
+            balance.index = index
             try:
-                status = _serve_worker(url, listening, quiet)
+                status = _serve_worker(url, listening, quiet, balance)
             finally:
                 os._exit(status)
         children.append(pid)
@@ -343,9 +426,11 @@ def _serve_forked(url: str, port: int, workers: int, *, ready=None, quiet: bool,
     if stop_when is not None:
         threading.Thread(target=lambda: (stop_when.wait(), done.set()), daemon=True).start()
     threading.Thread(target=lambda: (_wait_any(children), done.set()), daemon=True).start()
-    if ready:
-        ready(bound)
     try:
+        if balance.wait_all_serving(done):
+            print(f"dd0c-cost: all {workers} worker processes serving", file=sys.stderr, flush=True)
+        if ready:
+            ready(bound)
         while not done.wait(0.5):
             pass
     except KeyboardInterrupt:
@@ -376,7 +461,7 @@ def _wait_any(children: list[int]) -> None:
                 return
 
 
-def _serve_worker(url: str, listening: socket.socket, quiet: bool) -> int:  # pragma: no cover - child process
+def _serve_worker(url: str, listening: socket.socket, quiet: bool, balance: Balance) -> int:  # pragma: no cover
     """One worker: its own pipeline, connections and resolver, serving on the parent's socket until SIGTERM."""
 
     def stop(*_) -> None:
@@ -387,14 +472,20 @@ def _serve_worker(url: str, listening: socket.socket, quiet: bool) -> int:  # pr
     with LocalPipeline(extra_env={"DATABASE_URL": url}) as pipeline:
         shared = _Shared(url)
         server = PooledHTTPServer(
-            listening.getsockname(), make_handler_class(pipeline, shared), quiet=quiet, listening=listening
+            listening.getsockname(),
+            make_handler_class(pipeline, shared),
+            quiet=quiet,
+            listening=listening,
+            balance=balance,
         )
+        balance.serving(True)
         try:
             server.serve_forever(poll_interval=0.2)
         except KeyboardInterrupt:
             pass
         finally:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            balance.serving(False)
             server.server_close()  # idle keep-alive connections are not waited for
             shared.drain(pipeline)
             shared.close()

@@ -357,7 +357,7 @@ _NEW_ANOMALY_COLUMNS = (
 
 
 def _new_anomalies(anomalies: list[Anomaly]) -> str:
-    """JSON rows for ``json_populate_recordset(NULL::dd0c.anomalies, ...)``: the values
+    """JSON rows for ``jsonb_populate_recordset(NULL::dd0c.anomalies, ...)``: the values
     ``store.insert_anomaly`` writes, and the row's ``list_json`` where the scorer can write it exactly
     (``scoring/list_json.py``; PostgreSQL writes the others: migration 027)."""
     return orjson.dumps(
@@ -377,10 +377,12 @@ _NEW_ANOMALY_INSERT = f"{_NEW_ANOMALY_COLUMNS}, list_json"
 
 
 def _insert_new(q, anomalies: list[Anomaly]) -> str:
-    """The statement writing a tenant's new anomalies (one per tenant and transaction)."""
+    """The statement writing a tenant's new anomalies (one per tenant and transaction). As jsonb, the rows are
+    parsed once (as json they were checked by json_in, read again by json_populate_recordset, and their
+    components and attributes parsed a third time into their jsonb columns)."""
     return (
         f"INSERT INTO dd0c.anomalies ({_NEW_ANOMALY_INSERT}) SELECT {_NEW_ANOMALY_INSERT} "
-        f"FROM json_populate_recordset(NULL::dd0c.anomalies, {q(_new_anomalies(anomalies))}::json)"
+        f"FROM jsonb_populate_recordset(NULL::dd0c.anomalies, {q(_new_anomalies(anomalies))}::jsonb)"
     )
 
 
