@@ -46,23 +46,27 @@ def tenant_rows(conn: Connection, tenant_id: object, query: str, params: list[ob
         known = _prepared.setdefault(conn, set())
         tenant = str(tenant_id).encode()
         try:
-            results = _one_trip(conn, tenant, name, text, values, tx, prepare=name not in known)
+            results = _one_trip(conn, tenant, name, text, values, tx, known)
         except pg_errors.InvalidSqlStatementName:  # deallocated behind our back (DEALLOCATE ALL): once more
             known.clear()
-            results = _one_trip(conn, tenant, name, text, values, tx, prepare=True)
-        known.add(name)
+            results = _one_trip(conn, tenant, name, text, values, tx, known)
+        except pg_errors.DuplicatePreparedStatement:  # prepared, though we did not know it: once more
+            known.add(name)
+            results = _one_trip(conn, tenant, name, text, values, tx, known)
     page = results[-1]
     tx.set_pgresult(page)
     return tx.load_rows(0, page.ntuples, tuple)
 
 
 def _one_trip(
-    conn: Connection, tenant: bytes, name: bytes, text: bytes, values, tx: abc.Transformer, *, prepare: bool
+    conn: Connection, tenant: bytes, name: bytes, text: bytes, values, tx: abc.Transformer, known: set[bytes]
 ) -> list[PGresult]:
-    """Send the tenant, the statement (prepared first if asked) and a Sync; every result up to the Sync.
-    Anything but a statement's error (an interrupted wait, a lost server...) closes the connection: a
-    half-read pipeline could not be used again, and a closed connection is opened anew when next asked for."""
+    """Send the tenant, the statement (prepared first unless ``known``) and a Sync; every result up to the
+    Sync. A statement prepared is ``known`` even if its execution fails (a prepared statement outlives the
+    transaction). Anything but a statement's error (an interrupted wait, a lost server...) closes the
+    connection: a half-read pipeline could not be used again, and a closed connection is opened anew."""
     pgconn = conn.pgconn
+    prepare = name not in known
     try:
         pgconn.enter_pipeline_mode()
         pgconn.send_query_params(_SET_TENANT, [tenant])
@@ -76,6 +80,8 @@ def _one_trip(
     except BaseException:
         conn.close()
         raise
+    if prepare and len(results) > 1 and results[1].status == ExecStatus.COMMAND_OK:
+        known.add(name)
     if pgconn.status == ConnStatus.BAD:
         raise pg_errors.OperationalError(f"the connection was lost: {pgconn.get_error_message()}")
     for result in results:
