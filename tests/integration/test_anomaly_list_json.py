@@ -1,5 +1,5 @@
 """GET /v1/anomalies answers plainly valid requests without the resolver's per-request machinery
-(``api.routes.anomalies.list_fast``, the page written from its rows by ``list_anomalies_json``).
+(``api.routes.anomalies.list_fast``, the page written from its rows by ``tenant_list_json``).
 Every response must be byte for byte what the resolver's route makes of the pydantic models: the
 same status, headers and body, on rows with every kind of odd value, for every sort, filter, page
 size and cursor, and for bad requests (which the fast path hands back to the route)."""
@@ -320,7 +320,7 @@ def test_a_body_or_an_error_in_the_fast_path_leaves_the_answer_to_the_route(worl
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in the fast path")
 
-    monkeypatch.setattr(queries, "list_anomalies_json", broken)
+    monkeypatch.setattr(queries, "tenant_list_json", broken)
     got, want, fast = world({"limit": 5})
     assert got == want and got["statusCode"] == 200 and not fast
 

@@ -112,6 +112,46 @@ def test_a_tenant_read_in_one_round_trip_sees_one_tenant_and_leaves_none_behind(
         pass
 
 
+def test_a_tenants_rows_in_one_round_trip_are_its_own_and_leave_no_tenant_behind(two_tenants, db_url):
+    """``db.one_trip.tenant_rows`` (the list's fast path: the tenant, the prepared statement and one Sync on the
+    libpq handle): its tenant's rows only, with parameters bound as psycopg binds them; the next statement sees
+    no tenant; the connection is idle afterwards, also after a failed statement; foreign writes are refused."""
+    from dd0c_cost.db.one_trip import _prepared, tenant_rows
+
+    a, b, conn = two_tenants
+    for tenant in (a, b, a):  # prepared once, then reused
+        for table in TABLES:
+            rows = tenant_rows(conn, tenant, f"SELECT to_jsonb(t) ->> %s FROM dd0c.{table} t", ["id"])
+            owner = "id" if table == "tenants" else "tenant_id"
+            mine = tenant_rows(conn, tenant, f"SELECT {owner} FROM dd0c.{table} WHERE {owner} = %s", [tenant])
+            assert rows and len(rows) == len(mine) and {r[0] for r in mine} == {tenant}, table
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            with conn.transaction():  # what a next request on this connection would see without a tenant
+                assert conn.execute("SELECT dd0c.current_tenant() AS t").fetchone()["t"] is None
+                assert conn.execute(f"SELECT count(*) AS n FROM dd0c.{table}").fetchone()["n"] == 0, table
+    assert len(_prepared[conn]) == 2 * len(TABLES)
+    _prepared[conn].clear()  # prepared, though it does not know: prepared statements outlive what forgot them
+    assert tenant_rows(conn, b, "SELECT tenant_id FROM dd0c.anomalies WHERE tenant_id = %s", [b]) == [(b,)]
+    for _ in range(2):  # prepared by the first call even though it failed: the second reuses it
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            tenant_rows(conn, a, "SELECT 1 / %s", [0])
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE and not conn.closed
+    assert tenant_rows(conn, a, "SELECT 1 / %s", [1]) == [(1,)]
+    assert tenant_rows(conn, b, "SELECT tenant_id FROM dd0c.anomalies", []) == [(b,)]
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):  # RLS refuses foreign writes
+        tenant_rows(conn, a, "UPDATE dd0c.anomalies SET tenant_id = %s RETURNING id", [b])
+    conn.execute("DEALLOCATE ALL")  # a statement prepared before is gone: prepared again
+    conn.commit()
+    assert tenant_rows(conn, b, "SELECT tenant_id FROM dd0c.anomalies", []) == [(b,)]
+    with pytest.raises(RuntimeError, match="idle"), conn.transaction():
+        tenant_rows(conn, a, "SELECT 1", [])
+    with psycopg.connect(db_url, autocommit=True) as admin:  # the server goes away: a dependency failure
+        admin.execute("SELECT pg_terminate_backend(%s)", [conn.info.backend_pid])
+    with pytest.raises(psycopg.OperationalError):
+        tenant_rows(conn, a, "SELECT 1", [])
+    assert conn.closed or conn.broken  # get_connection opens a new one
+
+
 def test_writing_another_tenants_row_is_refused(two_tenants):
     a, b, conn = two_tenants
     with pytest.raises(psycopg.errors.InsufficientPrivilege), tenant_transaction(conn, a):

@@ -25,7 +25,8 @@ from dd0c_cost.dashboard.models import (
     Links,
     TimelineEntry,
 )
-from dd0c_cost.db.connection import Connection
+from dd0c_cost.db.connection import Connection, tenant_read
+from dd0c_cost.db.one_trip import tenant_rows
 from dd0c_cost.scoring.models import AnomalyStatus, Severity
 from dd0c_cost.scoring.store import _ANOMALY_COLUMNS
 
@@ -158,8 +159,9 @@ def list_anomalies(
     return AnomalyPage(anomalies=page, next_cursor=next_cursor)
 
 
-def list_anomalies_json(
+def tenant_list_json(
     conn: Connection,
+    tenant_id: UUID,
     filters: Filters,
     *,
     sort: str = "-detected_at",
@@ -171,15 +173,32 @@ def list_anomalies_json(
     separators), without a model per row. Each row's JSON but its ticket's fields was written with the row
     (``list_json``: migrations 014 and 026) and the page query adds its ticket (``_SQL_ROW``); a page with
     any row PostgreSQL could not write that exactly is made again from its rows' values (``_rows_json``:
-    plain rows by orjson, the others by their models). The API's list route uses this; tests compare it
-    with the route on every kind of row and request."""
+    plain rows by orjson, the others by their models). Read as ``tenant_id`` sees it, in one round trip on an
+    idle connection (``db.one_trip.tenant_rows``: the tenant, the prepared page query and one Sync). The API's
+    list fast path uses this; tests compare it with the route on every kind of row and request."""
+    query, params, column = _json_page_query(filters, sort, limit, cursor)
+    body = _joined(tenant_rows(conn, tenant_id, query, params), sort, limit, column)
+    if body is None:  # a row PostgreSQL could not write: the page from the rows' values, as the tenant's read
+        with tenant_read(conn, tenant_id):
+            return _rows_json(conn, filters, sort=sort, limit=limit, cursor=cursor)
+    return body
+
+
+def _json_page_query(filters: Filters, sort: str, limit: int, cursor: str | None) -> tuple[str, list[object], str]:
     inner, params, column = _page_query(filters, sort, limit, cursor, _SQL_PAGE_COLUMNS)
     order = "DESC" if sort.startswith("-") else "ASC"
-    query = f"SELECT {_SQL_ROW} FROM ({inner}) AS r {_SQL_TICKET} ORDER BY r.{column} {order}, r.id {order}"
-    rows = conn.cursor(row_factory=tuple_row, binary=True).execute(query, params).fetchall()
+    return (
+        f"SELECT {_SQL_ROW} FROM ({inner}) AS r {_SQL_TICKET} ORDER BY r.{column} {order}, r.id {order}",
+        params,
+        column,
+    )
+
+
+def _joined(rows: list, sort: str, limit: int, column: str) -> str | None:
+    """The page's body from its rows' JSON (``_SQL_ROW``), or None if PostgreSQL could not write one of them."""
     out = [r[0] for r in rows[:limit]]
     if None in out:
-        return _rows_json(conn, filters, sort=sort, limit=limit, cursor=cursor)
+        return None
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -229,7 +248,7 @@ def _rows_json(
     limit: int = 50,
     cursor: str | None = None,
 ) -> str:
-    """``list_anomalies_json`` from the rows' values, for any page: a plain row (ASCII text, no float that ``json`` would write
+    """``tenant_list_json`` from the rows' values, for any page: a plain row (ASCII text, no float that ``json`` would write
     with an exponent and orjson would not, nothing the model would coerce or refuse) goes straight to
     orjson, which writes such values exactly as ``json`` does; any other row is made by its model and
     embedded. The API's list route uses this; tests compare both on every kind of row and request."""
