@@ -8,7 +8,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from uuid import UUID
 
@@ -131,14 +131,18 @@ def _page_query(
         params.append(filters.until)
     if cursor:
         value, after_id = decode_cursor(cursor, sort)
-        # keyset: rows strictly after (value, id) in the order below
-        clauses.append(f"({column}, id) {'<' if descending else '>'} (%s, %s)")
+        # keyset: rows strictly after (value, id) in the order below. The cursor's values come through a
+        # sub-select, and the limit is part of the text: the planner then estimates a page's statement the same
+        # whatever the values, so PostgreSQL keeps one generic plan of a prepared page query instead of planning
+        # it again on every call (with the values as constants, each custom plan looked cheaper than the
+        # generic one and was made anew: a third of the database's CPU per page; docs/decisions.md, 90)
+        clauses.append(f"({column}, id) {'<' if descending else '>'} (SELECT %s, %s)")
         params.extend([value, after_id])
     order = "DESC" if descending else "ASC"
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
     query = f"""SELECT {columns} FROM dd0c.anomalies {where}
-            ORDER BY {column} {order}, id {order} LIMIT %s"""
-    return query, [*params, limit + 1], column
+            ORDER BY {column} {order}, id {order} LIMIT {int(limit) + 1:d}"""
+    return query, params, column
 
 
 def list_anomalies(
@@ -177,7 +181,7 @@ def tenant_list_json(
     idle connection (``db.one_trip.tenant_rows``: the tenant, the prepared page query and one Sync). The API's
     list fast path uses this; tests compare it with the route on every kind of row and request."""
     query, params, column = _json_page_query(filters, sort, limit, cursor)
-    body = _joined(tenant_rows(conn, tenant_id, query, params), sort, limit, column)
+    body = _joined(tenant_rows(conn, tenant_id, query, params), sort, limit, column, conn.info.timezone)
     if body is None:  # a row PostgreSQL could not write: the page from the rows' values, as the tenant's read
         with tenant_read(conn, tenant_id):
             return _rows_json(conn, filters, sort=sort, limit=limit, cursor=cursor)
@@ -194,15 +198,18 @@ def _json_page_query(filters: Filters, sort: str, limit: int, cursor: str | None
     )
 
 
-def _joined(rows: list, sort: str, limit: int, column: str) -> str | None:
+def _joined(rows: list, sort: str, limit: int, column: str, timezone: tzinfo) -> str | None:
     """The page's body from its rows' JSON (``_SQL_ROW``), or None if PostgreSQL could not write one of them."""
     out = [r[0] for r in rows[:limit]]
     if None in out:
         return None
     next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(sort, last[_SQL_CURSOR_INDEX[column]], UUID(last[1]))
+    if len(rows) > limit:  # the cursor's values from the page's last row, as its JSON has them
+        last = orjson.loads(out[-1])
+        value = last[column]
+        if column == "detected_at":  # as psycopg would load it: in the session's time zone
+            value = datetime.fromisoformat(value).astimezone(timezone)
+        next_cursor = encode_cursor(sort, value, UUID(last["id"]))
     return f'{{"anomalies":[{",".join(out)}],"next_cursor":{orjson.dumps(next_cursor).decode()}}}'
 
 
@@ -223,11 +230,13 @@ _SQL_PLAIN = f"""r.list_json IS NOT NULL
     AND r.status IN ({", ".join(f"'{v}'" for v in sorted(s.value for s in AnomalyStatus))})
     AND (r.notify_withheld IS NULL OR r.notify_withheld IN ('shadow', 'panic'))
     AND r.delivery_status IN ('pending', 'slack', 'outbox', 'undelivered')
-    AND (t.status IS NULL OR t.status IN ('queued', 'created', 'failed'))
-    AND (coalesce(t.external_key, '') || coalesce(t.external_url, '')) ~ '^[] !#-[^-~]*$'"""
-_SQL_ROW = f"""CASE WHEN {_SQL_PLAIN} THEN r.list_json || ',"ticket_status":' || {_sql_str("t.status")}
-    || ',"ticket_key":' || {_sql_str("t.external_key")} || ',"ticket_url":' || {_sql_str("t.external_url")} || '}}' END,
-    r.id::text, r.detected_at, r.score, r.estimated_hourly_usd"""
+    AND (t.tenant_id IS NULL OR (t.status IS NULL OR t.status IN ('queued', 'created', 'failed'))
+        AND (coalesce(t.external_key, '') || coalesce(t.external_url, '')) ~ '^[] !#-[^-~]*$')"""
+# a row without a ticket (most) gets its constant tail in one concatenation, without the regex
+_SQL_ROW = f"""CASE WHEN {_SQL_PLAIN} THEN r.list_json || CASE WHEN t.tenant_id IS NULL
+    THEN ',"ticket_status":null,"ticket_key":null,"ticket_url":null}}'
+    ELSE ',"ticket_status":' || {_sql_str("t.status")} || ',"ticket_key":' || {_sql_str("t.external_key")}
+    || ',"ticket_url":' || {_sql_str("t.external_url")} || '}}' END END"""
 # the page's rows (what the row and its checks need), and their tickets in one join (a subquery per row and
 # column costs PostgreSQL about as much as the rest of the query)
 _SQL_PAGE_COLUMNS = (
@@ -237,7 +246,6 @@ _SQL_PAGE_COLUMNS = (
 _SQL_TICKET = (
     "LEFT JOIN dd0c.tickets t ON t.tenant_id = r.tenant_id AND t.subject_kind = 'anomaly' AND t.subject_id = r.id::text"
 )
-_SQL_CURSOR_INDEX = {"detected_at": 2, "score": 3, "estimated_hourly_usd": 4}
 
 
 def _rows_json(
