@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import math
 import re
@@ -73,7 +74,8 @@ class Filters:
     until: datetime | None = None
 
 
-def encode_cursor(sort: str, value, anomaly_id: UUID) -> str:
+def encode_cursor(sort: str, value, anomaly_id: UUID | str) -> str:
+    """``anomaly_id`` as a UUID or its canonical text (as PostgreSQL writes it)."""
     if isinstance(value, datetime):
         value = value.isoformat()
     raw = orjson.dumps([sort, value, str(anomaly_id)])
@@ -107,8 +109,7 @@ def _page_query(
     column = _SORT_COLUMNS.get(sort.lstrip("-"))
     if column is None:
         raise BadQuery("sort", f"sort is one of {', '.join(sorted(_SORT_COLUMNS))}, with '-' for descending")
-    descending = sort.startswith("-")
-    clauses: list[str] = []
+    present: list[str] = []
     params: list[object] = []
     for name, values in (
         ("status", filters.status),
@@ -118,31 +119,48 @@ def _page_query(
         ("resource_type", filters.kind),
     ):
         if values:
-            clauses.append(f"{name} = ANY(%s)")
+            present.append(name)
             params.append(list(values))
     if filters.actor:
-        clauses.append("actor ILIKE %s")
+        present.append("actor")
         params.append("%" + filters.actor.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%")
     if filters.since:
-        clauses.append("detected_at >= %s")
+        present.append("since")
         params.append(filters.since)
     if filters.until:
-        clauses.append("detected_at < %s")
+        present.append("until")
         params.append(filters.until)
     if cursor:
-        value, after_id = decode_cursor(cursor, sort)
+        present.append("cursor")
+        params.extend(decode_cursor(cursor, sort))
+    return _page_sql(columns, sort, int(limit), tuple(present)), params, column
+
+
+_CLAUSES = {
+    **{name: f"{name} = ANY(%s)" for name in ("status", "severity", "account_id", "service", "resource_type")},
+    "actor": "actor ILIKE %s",
+    "since": "detected_at >= %s",
+    "until": "detected_at < %s",
+}
+
+
+@functools.lru_cache(maxsize=512)
+def _page_sql(columns: str, sort: str, limit: int, present: tuple[str, ...]) -> str:
+    """The text of a page's statement: the same for every page of one shape (made once: the text is long)."""
+    column = _SORT_COLUMNS[sort.lstrip("-")]
+    descending = sort.startswith("-")
+    clauses = [_CLAUSES[name] for name in present if name != "cursor"]
+    if "cursor" in present:
         # keyset: rows strictly after (value, id) in the order below. The cursor's values come through a
         # sub-select, and the limit is part of the text: the planner then estimates a page's statement the same
         # whatever the values, so PostgreSQL keeps one generic plan of a prepared page query instead of planning
         # it again on every call (with the values as constants, each custom plan looked cheaper than the
         # generic one and was made anew: a third of the database's CPU per page; docs/decisions.md, 90)
         clauses.append(f"({column}, id) {'<' if descending else '>'} (SELECT %s, %s)")
-        params.extend([value, after_id])
     order = "DESC" if descending else "ASC"
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    query = f"""SELECT {columns} FROM dd0c.anomalies {where}
-            ORDER BY {column} {order}, id {order} LIMIT {int(limit) + 1:d}"""
-    return query, params, column
+    return f"""SELECT {columns} FROM dd0c.anomalies {where}
+            ORDER BY {column} {order}, id {order} LIMIT {limit + 1:d}"""
 
 
 def list_anomalies(
@@ -190,12 +208,14 @@ def tenant_list_json(
 
 def _json_page_query(filters: Filters, sort: str, limit: int, cursor: str | None) -> tuple[str, list[object], str]:
     inner, params, column = _page_query(filters, sort, limit, cursor, _SQL_PAGE_COLUMNS)
+    return _json_page_sql(inner, sort), params, column
+
+
+@functools.lru_cache(maxsize=512)
+def _json_page_sql(inner: str, sort: str) -> str:
     order = "DESC" if sort.startswith("-") else "ASC"
-    return (
-        f"SELECT {_SQL_ROW} FROM ({inner}) AS r {_SQL_TICKET} ORDER BY r.{column} {order}, r.id {order}",
-        params,
-        column,
-    )
+    column = _SORT_COLUMNS[sort.lstrip("-")]
+    return f"SELECT {_SQL_ROW} FROM ({inner}) AS r {_SQL_TICKET} ORDER BY r.{column} {order}, r.id {order}"
 
 
 def _joined(rows: list, sort: str, limit: int, column: str, timezone: tzinfo) -> str | None:
@@ -209,7 +229,7 @@ def _joined(rows: list, sort: str, limit: int, column: str, timezone: tzinfo) ->
         value = last[column]
         if column == "detected_at":  # as psycopg would load it: in the session's time zone
             value = datetime.fromisoformat(value).astimezone(timezone)
-        next_cursor = encode_cursor(sort, value, UUID(last["id"]))
+        next_cursor = encode_cursor(sort, value, last["id"])
     return f'{{"anomalies":[{",".join(out)}],"next_cursor":{orjson.dumps(next_cursor).decode()}}}'
 
 
