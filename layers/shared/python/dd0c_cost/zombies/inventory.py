@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dd0c_cost.zombies.criteria import stopped_at
 from dd0c_cost.zombies.models import Resource, ResourceType, utc
+from dd0c_cost.zombies.rules.compute import stopped_at
 
 ACCESS_DENIED_CODES = frozenset(
     {
