@@ -3,7 +3,7 @@ the scan time. No I/O, no clock: the same inputs always give the same verdict.
 
 Each resource type has two functions: ``queries_<type>(resource)`` says which CloudWatch
 statistics it needs (the scan fetches them all, batched), and ``evaluate_<type>`` decides (both in
-``zombies.rules``: ``compute``, ``network``, ``databases``; what they share in ``rules.common``).
+``criteria_compute``, ``criteria_network``, ``criteria_databases``; what they share in ``criteria_shared``).
 ``evaluate`` applies what every type shares first: the ``dd0c:ignore`` tag, and owners
 (CloudFormation, Auto Scaling, Kubernetes, ECS, Backup/DLM) that make a finding "fix in owner".
 
@@ -54,17 +54,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from dd0c_cost.zombies.models import IGNORE_TAG, Evaluation, Exclusion, MetricQuery, Resource, ResourceType
-from dd0c_cost.zombies.rules.common import (
-    NAT_NAMESPACE,
-    WINDOW_DAYS,
-    Context,
-    Metrics,
-    Outcome,
-    ignored,
-    owner_of,
-)
-from dd0c_cost.zombies.rules.compute import (
+from dd0c_cost.zombies.criteria_compute import (
     evaluate_ebs_snapshot,
     evaluate_ebs_volume,
     evaluate_ec2_instance,
@@ -75,7 +65,7 @@ from dd0c_cost.zombies.rules.compute import (
     queries_sagemaker_endpoint,
     stopped_at,
 )
-from dd0c_cost.zombies.rules.databases import (
+from dd0c_cost.zombies.criteria_databases import (
     evaluate_elasticache_cluster,
     evaluate_opensearch_domain,
     evaluate_rds_instance,
@@ -85,7 +75,7 @@ from dd0c_cost.zombies.rules.databases import (
     queries_rds_instance,
     queries_redshift_cluster,
 )
-from dd0c_cost.zombies.rules.network import (
+from dd0c_cost.zombies.criteria_network import (
     evaluate_elastic_ip,
     evaluate_load_balancer,
     evaluate_nat_gateway,
@@ -93,8 +83,18 @@ from dd0c_cost.zombies.rules.network import (
     queries_load_balancer,
     queries_nat_gateway,
 )
+from dd0c_cost.zombies.criteria_shared import (
+    NAT_NAMESPACE,
+    WINDOW_DAYS,
+    Context,
+    Metrics,
+    Outcome,
+    ignored,
+    owner_of,
+)
+from dd0c_cost.zombies.models import IGNORE_TAG, Evaluation, Exclusion, MetricQuery, Resource, ResourceType
 
-# What the scan, the inventory and the tests read from here; the rules live in ``zombies.rules``.
+# What the scan, the inventory and the tests read from here; the rules live in the criteria_* modules.
 __all__ = [
     "NAT_NAMESPACE",
     "WINDOW_DAYS",

@@ -2,8 +2,8 @@
 (exactly ``onboarding.READER_ACTIONS``), turned into ``Resource`` descriptions.
 
 The region is read in sections (EC2, snapshots, NAT, ELBv2, classic ELB, RDS, ElastiCache,
-Redshift, OpenSearch, SageMaker; each in ``zombies.sections``: ``compute``, ``network``, ``databases``,
-all reading through ``sections.reader.Reader``, which counts every request). A section that fails (access denied, throttled after botocore's
+Redshift, OpenSearch, SageMaker; each in ``inventory_compute``, ``inventory_network`` or ``inventory_databases``,
+all reading through ``inventory_reader.Reader``, which counts every request). A section that fails (access denied, throttled after botocore's
 retries, an error) is recorded with its classification and its resource types count as unchecked:
 the scan neither evaluates nor closes their findings. The other sections carry on.
 
@@ -21,9 +21,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from dd0c_cost.zombies import inventory_compute, inventory_databases, inventory_network
+from dd0c_cost.zombies.inventory_reader import DependsOn, Reader
 from dd0c_cost.zombies.models import Resource, ResourceType
-from dd0c_cost.zombies.sections import compute, databases, network
-from dd0c_cost.zombies.sections.reader import DependsOn, Reader
 
 ACCESS_DENIED_CODES = frozenset(
     {
@@ -111,16 +111,16 @@ SECTION_TYPES: dict[str, tuple[ResourceType, ...]] = {
 
 # The sections in the order they run (snapshots read the volume ids the EC2 section saw).
 SECTIONS: dict[str, Callable[[Reader, Inventory, dict], list[Resource]]] = {
-    "ec2": compute.read_ec2,
-    "snapshots": compute.read_snapshots,
-    "nat": network.read_nat,
-    "elbv2": network.read_elbv2,
-    "elb": network.read_elb,
-    "rds": databases.read_rds,
-    "elasticache": databases.read_elasticache,
-    "redshift": databases.read_redshift,
-    "opensearch": databases.read_opensearch,
-    "sagemaker": compute.read_sagemaker,
+    "ec2": inventory_compute.read_ec2,
+    "snapshots": inventory_compute.read_snapshots,
+    "nat": inventory_network.read_nat,
+    "elbv2": inventory_network.read_elbv2,
+    "elb": inventory_network.read_elb,
+    "rds": inventory_databases.read_rds,
+    "elasticache": inventory_databases.read_elasticache,
+    "redshift": inventory_databases.read_redshift,
+    "opensearch": inventory_databases.read_opensearch,
+    "sagemaker": inventory_compute.read_sagemaker,
 }
 
 

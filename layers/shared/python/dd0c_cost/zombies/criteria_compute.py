@@ -7,8 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dd0c_cost.zombies.models import Evaluation, Exclusion, MetricQuery, Resource, Verdict, utc
-from dd0c_cost.zombies.rules.common import (
+from dd0c_cost.zombies.criteria_shared import (
     EC2_MAX_AVG_CPU,
     EC2_MAX_CPU,
     EC2_MAX_NETWORK_BYTES,
@@ -28,6 +27,7 @@ from dd0c_cost.zombies.rules.common import (
     series_of,
     zero_filled,
 )
+from dd0c_cost.zombies.models import Evaluation, Exclusion, MetricQuery, Resource, Verdict, utc
 
 # --- EBS volumes --------------------------------------------------------------------------------
 

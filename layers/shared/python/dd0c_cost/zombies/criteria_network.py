@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dd0c_cost.zombies.models import Evaluation, MetricQuery, Resource, Verdict, utc
-from dd0c_cost.zombies.rules.common import (
+from dd0c_cost.zombies.criteria_shared import (
     EIP_IDLE,
     NAT_BYTE_METRICS,
     NAT_NAMESPACE,
@@ -20,6 +19,7 @@ from dd0c_cost.zombies.rules.common import (
     series_of,
     zero_filled,
 )
+from dd0c_cost.zombies.models import Evaluation, MetricQuery, Resource, Verdict, utc
 
 # --- Elastic IPs --------------------------------------------------------------------------------
 

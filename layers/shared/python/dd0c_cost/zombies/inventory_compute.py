@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from dd0c_cost.zombies.criteria_compute import stopped_at
+from dd0c_cost.zombies.inventory_reader import DependsOn, Reader, iso, tags_of, time_of
 from dd0c_cost.zombies.models import Resource, ResourceType
-from dd0c_cost.zombies.rules.compute import stopped_at
-from dd0c_cost.zombies.sections.reader import DependsOn, Reader, iso, tags_of, time_of
 
 if TYPE_CHECKING:
     from dd0c_cost.zombies.inventory import Inventory

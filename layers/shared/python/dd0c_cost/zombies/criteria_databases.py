@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dd0c_cost.zombies.models import Evaluation, MetricQuery, Resource, Verdict
-from dd0c_cost.zombies.rules.common import (
+from dd0c_cost.zombies.criteria_shared import (
     ELASTICACHE_IDLE_CONNECTIONS,
     MIN_DAYS_WITH_DATA,
     WINDOW_DAYS,
@@ -19,6 +18,7 @@ from dd0c_cost.zombies.rules.common import (
     series_of,
     zero_filled,
 )
+from dd0c_cost.zombies.models import Evaluation, MetricQuery, Resource, Verdict
 
 # --- RDS / Redshift: connections ----------------------------------------------------------------
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from dd0c_cost.zombies.inventory_reader import Reader, tags_of, time_of
 from dd0c_cost.zombies.models import Resource, ResourceType
-from dd0c_cost.zombies.sections.reader import Reader, tags_of, time_of
 
 if TYPE_CHECKING:
     from dd0c_cost.zombies.inventory import Inventory
