@@ -109,35 +109,21 @@ def _page_query(
     column = _SORT_COLUMNS.get(sort.lstrip("-"))
     if column is None:
         raise BadQuery("sort", f"sort is one of {', '.join(sorted(_SORT_COLUMNS))}, with '-' for descending")
-    present: list[str] = []
-    params: list[object] = []
-    for name, values in (
-        ("status", filters.status),
-        ("severity", filters.severity),
-        ("account_id", filters.account),
-        ("service", filters.service),
-        ("resource_type", filters.kind),
-    ):
-        if values:
-            present.append(name)
-            params.append(list(values))
-    if filters.actor:
-        present.append("actor")
-        params.append("%" + filters.actor.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%")
-    if filters.since:
-        present.append("since")
-        params.append(filters.since)
-    if filters.until:
-        present.append("until")
-        params.append(filters.until)
+    actor = filters.actor and "%" + filters.actor.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+    any_of = (filters.status, filters.severity, filters.account, filters.service, filters.kind)
+    given: list[tuple[str, object]] = [(name, list(v)) for name, v in zip(_ANY_COLUMNS, any_of, strict=True)]
+    given += [("actor", actor), ("since", filters.since), ("until", filters.until)]
+    present = [name for name, value in given if value]
+    params: list[object] = [value for _, value in given if value]
     if cursor:
         present.append("cursor")
         params.extend(decode_cursor(cursor, sort))
     return _page_sql(columns, sort, int(limit), tuple(present)), params, column
 
 
+_ANY_COLUMNS = ("status", "severity", "account_id", "service", "resource_type")
 _CLAUSES = {
-    **{name: f"{name} = ANY(%s)" for name in ("status", "severity", "account_id", "service", "resource_type")},
+    **{name: f"{name} = ANY(%s)" for name in _ANY_COLUMNS},
     "actor": "actor ILIKE %s",
     "since": "detected_at >= %s",
     "until": "detected_at < %s",
@@ -151,11 +137,8 @@ def _page_sql(columns: str, sort: str, limit: int, present: tuple[str, ...]) -> 
     descending = sort.startswith("-")
     clauses = [_CLAUSES[name] for name in present if name != "cursor"]
     if "cursor" in present:
-        # keyset: rows strictly after (value, id) in the order below. The cursor's values come through a
-        # sub-select, and the limit is part of the text: the planner then estimates a page's statement the same
-        # whatever the values, so PostgreSQL keeps one generic plan of a prepared page query instead of planning
-        # it again on every call (with the values as constants, each custom plan looked cheaper than the
-        # generic one and was made anew: a third of the database's CPU per page; docs/decisions.md, 90)
+        # keyset: rows strictly after (value, id). The values through a sub-select and the limit in the text: the
+        # plan's estimate is the same whatever they are, so a prepared page keeps its generic plan (decision 90)
         clauses.append(f"({column}, id) {'<' if descending else '>'} (SELECT %s, %s)")
     order = "DESC" if descending else "ASC"
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
