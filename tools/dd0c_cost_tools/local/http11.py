@@ -1,12 +1,12 @@
 """HTTP/1.1 for ``dd0c-cost serve``: read a request, write its answer, keep the connection alive.
 
-``http.server.BaseHTTPRequestHandler`` parsed each request's headers with the ``email`` package and
-wrote each answer in two system calls (headers, then body): about 0.2 ms of CPU per request, as
-much as the rest of the local server and a fifth of what a list request costs (docs/decisions.md,
-90). ``Http11Handler`` does what ``serve`` needs of HTTP/1.1 and no more: a request line, header
-fields (names case-insensitive; a repeated field's last value, as before; obsolete line folding
-joined), a body framed by ``Content-Length`` (``Expect: 100-continue`` answered; a chunked body is
-refused with 411), keep-alive by the version's default and ``Connection``; each answer is one write.
+``h11`` (python-hyper's sans-IO HTTP/1.1 state machine) reads the requests and frames the answers:
+request line, header fields (names in lower case; a repeated field's last value, as before),
+bodies framed by ``Content-Length`` or chunked, ``Expect: 100-continue``, keep-alive by the
+version and ``Connection`` (h11 keeps no HTTP/1.0 connection open), and what is not HTTP/1.1
+refused with its status. This module moves the bytes: each answer is one write, where
+``http.server`` parsed headers with the ``email`` package and wrote each answer in two system
+calls (docs/decisions.md, 90).
 """
 
 from __future__ import annotations
@@ -18,9 +18,13 @@ from email.utils import formatdate
 from http import HTTPStatus
 from typing import NamedTuple
 
-MAX_LINE = 65536  # as http.client / http.server
-MAX_HEADERS = 100
-_REASONS = {s.value: s.phrase for s in HTTPStatus}
+import h11
+
+MAX_HEAD = 65536  # request line and header fields, as http.server's per line
+MAX_HEADERS = 100  # as http.client / http.server
+_READ = 65536
+_REASONS = {s.value: s.phrase.encode() for s in HTTPStatus}
+_ERRORS = {413: "body_too_large", 431: "header_too_large", 501: "not_implemented"}
 
 
 class Request(NamedTuple):
@@ -72,98 +76,85 @@ class Http11Handler(socketserver.StreamRequestHandler):
         print(f"{method} {target} -> {status}", file=sys.stderr)
 
     def handle(self) -> None:
+        connection = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
+        self._peer_closed = False
         try:
             while True:
                 try:
-                    head = self._read_head()
-                    if head is None:
-                        return  # the client closed the connection
-                    method, target, version, headers = head
-                    keep_alive = _keeps_alive(version, headers.get("connection", ""))
-                    body = self._read_body(version, headers)
+                    request = self._read_request(connection)
                 except Refused as refusal:
                     status, fields, data = self.refused(refusal)
-                    self._write(status, fields, data, keep_alive=False, head_only=False)
+                    self._write(connection, status, fields, data, head_only=False, close=True)
                     self.log("-", "-", status)
                     return
-                status, fields, data = self.answer(Request(method, target, headers, body))
-                self._write(status, fields, data, keep_alive=keep_alive, head_only=method == "HEAD")
-                self.log(method, target, status)
-                if not keep_alive:
+                if request is None:
+                    return  # the client closed the connection
+                status, fields, data = self.answer(request)
+                self._write(connection, status, fields, data, head_only=request.method == "HEAD")
+                self.log(request.method, request.target, status)
+                if connection.our_state is not h11.DONE:  # MUST_CLOSE: HTTP/1.0 or "Connection: close"
                     return
+                connection.start_next_cycle()
         except (ConnectionError, TimeoutError):  # the client went away mid-request: nobody to answer
             return
 
-    def _read_head(self) -> tuple[str, str, str, dict[str, str]] | None:
-        line = self.rfile.readline(MAX_LINE + 1)
-        while line in (b"\r\n", b"\n"):  # an empty line before a request is ignored (RFC 9112, 2.2)
-            line = self.rfile.readline(MAX_LINE + 1)
-        if not line:
-            return None
-        if len(line) > MAX_LINE:
-            raise Refused(414, "uri_too_long", "the request line is too long")
-        parts = line.decode("latin-1").split()
-        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-            raise Refused(400, "bad_request", "not an HTTP/1.x request line")
-        method, target, version = parts
-        headers: dict[str, str] = {}
-        name = ""
-        for _ in range(MAX_HEADERS + 1):
-            line = self.rfile.readline(MAX_LINE + 1)
-            if len(line) > MAX_LINE:
-                raise Refused(431, "header_too_large", "a header line is too long")
-            if line in (b"\r\n", b"\n"):
-                return method, target, version, headers
-            if not line:
-                raise ConnectionResetError("the connection closed in the request's header")
-            text = line.decode("latin-1")
-            if text[0] in " \t" and name:  # obsolete line folding: part of the previous field
-                headers[name] += " " + text.strip()
-                continue
-            field, colon, value = text.partition(":")
-            name = field.strip().lower()
-            if not colon or not name:
-                raise Refused(400, "bad_request", "a header line without a field name")
-            headers[name] = value.strip()
-        raise Refused(431, "header_too_large", f"more than {MAX_HEADERS} header fields")
-
-    def _read_body(self, version: str, headers: dict[str, str]) -> bytes:
-        if "transfer-encoding" in headers:
-            raise Refused(411, "length_required", "send the body with a Content-Length, not chunked")
-        try:
-            length = int(headers.get("content-length") or 0)
-            if length < 0:
-                raise ValueError(length)
-        except ValueError:
-            raise Refused(400, "bad_content_length", "Content-Length is not a number of bytes") from None
+    def _read_request(self, connection: h11.Connection) -> Request | None:
+        head = self._next_event(connection)
+        if not isinstance(head, h11.Request):
+            return None  # ConnectionClosed
+        if len(head.headers) > MAX_HEADERS:
+            raise Refused(431, "header_too_large", f"more than {MAX_HEADERS} header fields")
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in head.headers}
+        length = int(headers.get("content-length") or 0)  # h11 has checked it is a number
         if length > self.max_body:
             raise Refused(413, "body_too_large", f"request body is {length:,} bytes; the limit is {self.max_body:,}")
-        if not length:
-            return b""
-        if headers.get("expect", "").lower() == "100-continue" and version != "HTTP/1.0":
-            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        body = self.rfile.read(length)
-        if len(body) < length:
-            raise ConnectionResetError("the body ended early")
-        return body
+        if connection.they_are_waiting_for_100_continue:
+            self.wfile.write(
+                connection.send(h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue")) or b""
+            )
+        body = b""
+        while isinstance(event := self._next_event(connection), h11.Data):
+            body += event.data
+            if len(body) > self.max_body:  # a chunked body: its length is known as it comes
+                raise Refused(413, "body_too_large", f"request body is over the limit of {self.max_body:,} bytes")
+        return Request(head.method.decode("ascii"), head.target.decode("latin-1"), headers, body)
+
+    def _next_event(self, connection: h11.Connection) -> h11.Event:
+        while True:
+            try:
+                event = connection.next_event()
+            except h11.RemoteProtocolError as error:
+                if self._peer_closed:
+                    raise ConnectionResetError(str(error)) from None
+                status = error.error_status_hint
+                raise Refused(status, _ERRORS.get(status, "bad_request"), str(error)) from None
+            if event is not h11.NEED_DATA:
+                return event  # type: ignore[return-value]  # not PAUSED: a request is read only when both sides are idle
+            data = self.rfile.read1(_READ)
+            self._peer_closed = not data
+            connection.receive_data(data)
 
     def _write(
-        self, status: int, fields: list[tuple[str, str]], data: bytes, *, keep_alive: bool, head_only: bool
+        self,
+        connection: h11.Connection,
+        status: int,
+        fields: list[tuple[str, str]],
+        data: bytes,
+        *,
+        head_only: bool,
+        close: bool = False,
     ) -> None:
-        lines = [
-            f"HTTP/1.1 {status} {_REASONS.get(status, '')}",
-            f"server: {self.server_name}",
-            f"date: {_date()}",
-            *(f"{k}: {v}" for k, v in fields if k.lower() not in ("content-length", "connection")),
-            f"content-length: {len(data)}",
+        headers = [
+            ("server", self.server_name),
+            ("date", _date()),
+            *((k, v) for k, v in fields if k.lower() not in ("content-length", "connection")),
+            ("content-length", str(len(data))),
         ]
-        if not keep_alive:
-            lines.append("connection: close")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(head if head_only else head + data)
-
-
-def _keeps_alive(version: str, connection: str) -> bool:
-    """HTTP/1.1 keeps a connection unless it says ``close``; HTTP/1.0 only if it asks for ``keep-alive``."""
-    options = {o.strip().lower() for o in connection.split(",")}
-    return "close" not in options if version != "HTTP/1.0" else "keep-alive" in options
+        if close:  # h11 then keeps the connection no longer
+            headers.append(("connection", "close"))
+        response = h11.Response(status_code=status, headers=headers, reason=_REASONS.get(status, b""))
+        parts = [connection.send(response)]
+        if data and not head_only:
+            parts.append(connection.send(h11.Data(data=data)))
+        parts.append(connection.send(h11.EndOfMessage()))
+        self.wfile.write(b"".join(p for p in parts if p))
