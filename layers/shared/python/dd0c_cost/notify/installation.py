@@ -27,6 +27,8 @@ def quiet_logger() -> logging.Logger:
 
 def open_bot_token(tenant_id: UUID, row: InstallationRow, sealer: Sealer | None = None) -> Redacted:
     """The installation's bot token, opened (it was sealed for this tenant and purpose)."""
+    if row.bot_token_sealed is None:  # a removed installation keeps no token
+        raise ValueError(f"installation {row.id} has no bot token")
     return (sealer or get_sealer()).open(row.bot_token_sealed, context=secret_context(tenant_id, TOKEN_PURPOSE))
 
 
