@@ -234,3 +234,10 @@ def test_the_reader_role_is_assumed_in_the_hunters_own_partition() -> None:
         "aws",
     ]
     assert reader_role_arn("111122223333", "aws-us-gov") == "arn:aws-us-gov:iam::111122223333:role/dd0c-reader"
+
+
+def test_the_hunter_assumes_the_role_onboarding_creates():
+    from dd0c_cost import onboarding
+    from dd0c_cost.zombies import access
+
+    assert access.READER_ROLE_NAME == onboarding.READER_ROLE_NAME == "dd0c-reader"

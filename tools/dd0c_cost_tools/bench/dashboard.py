@@ -12,15 +12,13 @@ machine load, and the query plans of each request shape (index use).
 per row, the path every request took before the list's fast path), alternating rounds with the
 fast path in the same run, and prints the ratios.
 
-``dd0c-cost bench console`` measures the console's first load on the demo data in headless
-Chromium (navigation to the overview's plot drawn) and reports the bundle size.
+``dd0c-cost bench console`` (the console's first load) is ``bench/console.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import gzip
 import http.client
 import json
 import os
@@ -337,6 +335,29 @@ def _summary(results: list[dict]) -> dict:
     }
 
 
+def _second_page_cursors(port: int, tenant_keys: list[str], limit: int) -> dict[str, str]:
+    """Second pages: a cursor per tenant from its first page."""
+    cursors = {}
+    for key in tenant_keys:
+        warm = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        warm.request("GET", f"/v1/anomalies?limit={limit}", headers={"authorization": f"Bearer {key}"})
+        cursors[key] = json.loads(warm.getresponse().read())["next_cursor"]
+        warm.close()
+    return cursors
+
+
+def _request_plan(
+    rng: random.Random, tenant_keys: list[str], cursors: dict[str, str], n_requests: int, limit: int
+) -> list[tuple[str, str]]:
+    """One round's requests: (path, tenant key), request shapes drawn by their weights."""
+    plan = []
+    for _ in range(n_requests):
+        key = rng.choice(tenant_keys)
+        _, path = rng.choices(SHAPES, weights=[40, 20, 15, 15, 10])[0]
+        plan.append(((path or "/v1/anomalies?limit={limit}&cursor=" + cursors[key]).format(limit=limit), key))
+    return plan
+
+
 def run(
     tenants: int,
     per_tenant: int,
@@ -363,21 +384,11 @@ def run(
         for mode in modes:
             servers[mode] = _start_server(url, workers, mode, data_dir)
         tenant_keys = list(keys_by_tenant.values())
-        # second pages: a cursor per tenant from its first page
-        cursors = {}
-        for key in tenant_keys:
-            warm = http.client.HTTPConnection("127.0.0.1", servers[modes[0]][1], timeout=60)
-            warm.request("GET", f"/v1/anomalies?limit={limit}", headers={"authorization": f"Bearer {key}"})
-            cursors[key] = json.loads(warm.getresponse().read())["next_cursor"]
-            warm.close()
+        cursors = _second_page_cursors(servers[modes[0]][1], tenant_keys, limit)
         rng = random.Random(13)
         results: dict[str, list[dict]] = {mode: [] for mode in modes}
         for _ in range(rounds):  # the same requests for every mode, modes alternating round by round
-            plan = []
-            for _ in range(n_requests):
-                key = rng.choice(tenant_keys)
-                _, path = rng.choices(SHAPES, weights=[40, 20, 15, 15, 10])[0]
-                plan.append(((path or "/v1/anomalies?limit={limit}&cursor=" + cursors[key]).format(limit=limit), key))
+            plan = _request_plan(rng, tenant_keys, cursors, n_requests, limit)
             for mode in modes:
                 _, port, pids = servers[mode]
                 results[mode].append(_round(port, pids, plan, concurrency))
@@ -452,94 +463,6 @@ def _print(summary: dict, modes: tuple[str, ...], plans: list[tuple[str, str]]) 
         print("\n".join("    " + line for line in text.splitlines()))
 
 
-def console(port: int, runs: int) -> int:
-    """First load of the console on the demo data: navigation until the overview's plot is drawn."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    from dd0c_cost.console import asset
-
-    sizes = {name: len(asset(name)[0]) for name in ("index.html", "app.js", "app.css")}
-    gz = {name: len(gzip.compress(asset(name)[0], 9)) for name in sizes}
-    link = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            f"from dd0c_cost_tools.cli.commands.demo import console_link; print(console_link('demo', {port}))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    key = link.split("key=", 1)[1]
-    env = {**os.environ}
-    proc = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dd0c-cost"), "serve", "--port", str(port)],
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
-    import tempfile
-
-    times = []
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:  # the local pipeline takes a while to start
-            try:
-                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                probe.request("GET", "/health")
-                if probe.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.5)
-        options = webdriver.ChromeOptions()
-        for flag in (
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tempfile.mkdtemp(prefix='dd0c-bench-chromium-')}",
-            "--window-size=1280,900",
-        ):
-            options.add_argument(flag)
-        driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-        try:
-            driver.get(f"http://127.0.0.1:{port}/")
-            driver.execute_script(
-                "return fetch('/v1/session', {method: 'POST', headers: {'content-type': 'application/json'}, "
-                "body: JSON.stringify({key: arguments[0]})}).then(r => r.status)",
-                key,
-            )
-            for run in range(runs):
-                driver.execute_cdp_cmd("Network.clearBrowserCache", {})
-                t0 = time.perf_counter()
-                driver.get(f"http://127.0.0.1:{port}/?run={run}#/")  # a new document every time
-                WebDriverWait(driver, 30, poll_frequency=0.01).until(
-                    lambda d: d.execute_script("return !!document.querySelector('[data-testid=spend-chart] canvas')")
-                )
-                times.append(time.perf_counter() - t0)
-        finally:
-            driver.quit()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-    print(
-        f"console first load on the demo data (navigation until the overview's spend plot is drawn, cold cache, "
-        f"{runs} runs): median {statistics.median(times) * 1000:.0f} ms, best {min(times) * 1000:.0f} ms; "
-        f"load avg {os.getloadavg()[0]:.1f}"
-    )
-    print(
-        "bundle: "
-        + ", ".join(f"{n} {sizes[n] / 1024:.1f} KiB ({gz[n] / 1024:.1f} KiB gzip)" for n in sizes)
-        + f"; total {sum(sizes.values()) / 1024:.1f} KiB ({sum(gz.values()) / 1024:.1f} KiB gzip)"
-    )
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dd0c-cost bench dashboard")
     parser.add_argument("--tenants", type=int, default=100, help="tenants to seed")
@@ -565,11 +488,3 @@ def main(argv: list[str] | None = None) -> int:
         args.limit,
         ("fast", "generic") if args.compare else ("fast",),
     )
-
-
-def main_console(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="dd0c-cost bench console")
-    parser.add_argument("--port", type=int, default=18080)
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args(argv)
-    return console(args.port, args.runs)

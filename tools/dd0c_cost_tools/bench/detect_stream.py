@@ -68,7 +68,35 @@ class Stream:
     ends: dict[tuple[str, str], datetime] = field(default_factory=dict)  # (service, resource id) -> deleted at
 
 
-class _Builder:
+def _identity(account: str, who: str, when: datetime, *, role: bool) -> dict:
+    """CloudTrail's userIdentity: an assumed role's session, or an IAM user."""
+    if role:
+        return {
+            "type": "AssumedRole",
+            "principalId": f"AROA{account[-8:]}:{who}",
+            "arn": f"arn:aws:sts::{account}:assumed-role/{who}/{who}-session",
+            "accountId": account,
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "Role",
+                    "principalId": f"AROA{account[-8:]}",
+                    "arn": f"arn:aws:iam::{account}:role/{who}",
+                    "accountId": account,
+                    "userName": who,
+                },
+                "attributes": {"creationDate": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "mfaAuthenticated": "false"},
+            },
+        }
+    return {
+        "type": "IAMUser",
+        "principalId": f"AIDA{account[-8:]}{who.upper()}",
+        "arn": f"arn:aws:iam::{account}:user/{who}",
+        "accountId": account,
+        "userName": who,
+    }
+
+
+class StreamBuilder:
     def __init__(self, seed: int, start: datetime, weeks: int, accounts: int) -> None:
         self.rng = random.Random(seed)
         self.seed = seed
@@ -85,7 +113,7 @@ class _Builder:
         self.n = 0
 
     # --- records ---------------------------------------------------------------------------
-    def _id(self, prefix: str) -> str:
+    def new_id(self, prefix: str) -> str:
         self.n += 1
         return f"{prefix}-{self.seed:02d}{self.n:015x}"
 
@@ -103,31 +131,7 @@ class _Builder:
         region: str = "us-east-1",
         error: str | None = None,
     ) -> dict:
-        if role:
-            identity = {
-                "type": "AssumedRole",
-                "principalId": f"AROA{account[-8:]}:{who}",
-                "arn": f"arn:aws:sts::{account}:assumed-role/{who}/{who}-session",
-                "accountId": account,
-                "sessionContext": {
-                    "sessionIssuer": {
-                        "type": "Role",
-                        "principalId": f"AROA{account[-8:]}",
-                        "arn": f"arn:aws:iam::{account}:role/{who}",
-                        "accountId": account,
-                        "userName": who,
-                    },
-                    "attributes": {"creationDate": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "mfaAuthenticated": "false"},
-                },
-            }
-        else:
-            identity = {
-                "type": "IAMUser",
-                "principalId": f"AIDA{account[-8:]}{who.upper()}",
-                "arn": f"arn:aws:iam::{account}:user/{who}",
-                "accountId": account,
-                "userName": who,
-            }
+        identity = _identity(account, who, when, role=role)
         out = {
             "eventVersion": "1.08",
             "userIdentity": identity,
@@ -161,7 +165,7 @@ class _Builder:
 
     # --- EC2 instances ---------------------------------------------------------------------
     def run_instances(self, account, when, itype, count, who, *, role=False, region="us-east-1", error=None):
-        ids = [self._id("i") for _ in range(count)]
+        ids = [self.new_id("i") for _ in range(count)]
         request = {
             "instancesSet": {"items": [{"imageId": "ami-0abcdef1234567890", "minCount": count, "maxCount": count}]},
             "instanceType": itype,
@@ -240,7 +244,7 @@ class _Builder:
             day += DAY
 
     def create_db(self, account, when, klass, who, *, multi_az):
-        ident = self._id("db")
+        ident = self.new_id("db")
         request = {
             "dBInstanceIdentifier": ident,
             "engine": "postgres",
@@ -322,7 +326,7 @@ class _Builder:
         # cheap novelties: a new region, a one-shard stream, a tiny on-demand table
         when = onboarded + rng.randrange(10, span) * DAY + timedelta(hours=14)
         self.fleet(account, when, "t3.nano", 1, "dee", 3, kind="cheap_novelty", region="eu-north-1")
-        name = self._id("stream")
+        name = self.new_id("stream")
         self.add(
             self.record(
                 account,
@@ -335,7 +339,7 @@ class _Builder:
             ),
             "cheap_novelty",
         )
-        table = self._id("table")
+        table = self.new_id("table")
         self.add(
             self.record(
                 account,
@@ -355,277 +359,13 @@ class _Builder:
         )
 
     # --- incidents across every service family ---------------------------------------------------
-    def incident_calls(self, account: str, tenant: str, family: str, when: datetime) -> None:  # noqa: C901 - one branch per service family: a table of record shapes
-        a, who = account, "intern"
-        E = "ec2.amazonaws.com"
-        if family == "ec2":
-            inc = self.incident(a, tenant, "ec2", when, "8 x p4d.24xlarge in a new region")
-            self.fleet(a, when, "p4d.24xlarge", 8, who, 30, kind="incident", incident=inc, region="ap-southeast-2")
-            return
-        if family == "ebs":
-            inc = self.incident(a, tenant, "ebs", when, "20 x 16 TiB io2 volumes at 64,000 IOPS")
-            for _ in range(20):
-                vol = self._id("vol")
-                resp = {"volumeId": vol, "size": "16384", "volumeType": "io2", "iops": 64000, "zone": "us-east-1a"}
-                req = {"size": "16384", "volumeType": "io2", "iops": 64000, "zone": "us-east-1a"}
-                self.add(
-                    self.record(a, when, E, "CreateVolume", req, resp, who), "incident", inc, resource=("ebs", vol)
-                )
-                when += timedelta(seconds=20)
-            return
-        if family == "nat":
-            inc = self.incident(a, tenant, "ec2", when, "40 NAT gateways")
-            for _ in range(40):
-                nat = self._id("nat")
-                req = {"CreateNatGatewayRequest": {"SubnetId": "subnet-0abc", "AllocationId": "eipalloc-0abc"}}
-                resp = {"CreateNatGatewayResponse": {"natGateway": {"natGatewayId": nat, "subnetId": "subnet-0abc"}}}
-                self.add(
-                    self.record(a, when, E, "CreateNatGateway", req, resp, who), "incident", inc, resource=("ec2", nat)
-                )
-                when += timedelta(seconds=15)
-            return
-        if family == "rds":
-            inc = self.incident(a, tenant, "rds", when, "4 x db.r5.8xlarge Multi-AZ")
-            for _ in range(4):
-                rec, ident = self.create_db(a, when, "db.r5.8xlarge", who, multi_az=True)
-                self.add(rec, "incident", inc, resource=("rds", ident))
-                when += timedelta(minutes=1)
-            return
-        if family == "elb":
-            inc = self.incident(a, tenant, "elb", when, "a loop creates 80 load balancers")
-            for k in range(80):
-                name = f"lb-{self._id('x')[-8:]}-{k}"
-                req = {"name": name, "subnets": ["subnet-1", "subnet-2"], "scheme": "internet-facing"}
-                resp = {
-                    "loadBalancers": [
-                        {
-                            "type": "application",
-                            "loadBalancerName": name,
-                            "loadBalancerArn": f"arn:aws:elasticloadbalancing:us-east-1:{a}:loadbalancer/app/{name}/{k:016x}",
-                        }
-                    ]
-                }
-                self.add(
-                    self.record(a, when, "elasticloadbalancing.amazonaws.com", "CreateLoadBalancer", req, resp, who),
-                    "incident",
-                    inc,
-                    resource=("elb", name),
-                )
-                when += timedelta(seconds=5)
-            return
-        if family == "lambda":
-            inc = self.incident(a, tenant, "lambda", when, "provisioned concurrency 3,000")
-            req = {"functionName": "checkout", "qualifier": "live", "provisionedConcurrentExecutions": 3000}
-            self.add(
-                self.record(
-                    a,
-                    when,
-                    "lambda.amazonaws.com",
-                    "PutProvisionedConcurrencyConfig20190930",
-                    req,
-                    {"requestedProvisionedConcurrentExecutions": 3000, "status": "IN_PROGRESS"},
-                    who,
-                ),
-                "incident",
-                inc,
-                resource=("lambda", "checkout:live"),
-            )
-            return
-        if family == "dynamodb":
-            inc = self.incident(a, tenant, "dynamodb", when, "table provisioned at 40,000 RCU / 40,000 WCU")
-            table = self._id("table")
-            pt = {"readCapacityUnits": 40000, "writeCapacityUnits": 40000}
-            self.add(
-                self.record(
-                    a,
-                    when,
-                    "dynamodb.amazonaws.com",
-                    "CreateTable",
-                    {"tableName": table, "provisionedThroughput": pt},
-                    {"tableDescription": {"tableName": table, "provisionedThroughput": pt}},
-                    who,
-                ),
-                "incident",
-                inc,
-                resource=("dynamodb", table),
-            )
-            return
-        if family == "elasticache":
-            inc = self.incident(a, tenant, "elasticache", when, "12 x cache.r5.4xlarge")
-            cid = self._id("cache")
-            req = {
-                "cacheClusterId": cid,
-                "engine": "memcached",
-                "numCacheNodes": 12,
-                "cacheNodeType": "cache.r5.4xlarge",
-            }
-            self.add(
-                self.record(
-                    a, when, "elasticache.amazonaws.com", "CreateCacheCluster", req, {"cacheClusterId": cid, **req}, who
-                ),
-                "incident",
-                inc,
-                resource=("elasticache", cid),
-            )
-            return
-        if family == "redshift":
-            inc = self.incident(a, tenant, "redshift", when, "8 x ra3.16xlarge warehouse")
-            cid = self._id("wh")
-            req = {
-                "clusterIdentifier": cid,
-                "nodeType": "ra3.16xlarge",
-                "numberOfNodes": 8,
-                "clusterType": "multi-node",
-            }
-            self.add(
-                self.record(
-                    a, when, "redshift.amazonaws.com", "CreateCluster", req, {"clusterIdentifier": cid, **req}, who
-                ),
-                "incident",
-                inc,
-                resource=("redshift", cid),
-            )
-            return
-        if family == "opensearch":
-            inc = self.incident(a, tenant, "opensearch", when, "10 x r6g.4xlarge.search domain")
-            name = self._id("logs")[-20:]
-            req = {
-                "domainName": name,
-                "clusterConfig": {"instanceType": "r6g.4xlarge.search", "instanceCount": 10},
-                "eBSOptions": {"eBSEnabled": True, "volumeType": "gp2", "volumeSize": 500},
-            }
-            self.add(
-                self.record(a, when, "es.amazonaws.com", "CreateDomain", req, None, who),
-                "incident",
-                inc,
-                resource=("opensearch", name),
-            )
-            return
-        if family == "eks":
-            inc = self.incident(a, tenant, "eks", when, "node group of 30 x m5.4xlarge")
-            ng = self._id("ng")
-            req = {
-                "clusterName": "prod",
-                "nodegroupName": ng,
-                "instanceTypes": ["m5.4xlarge"],
-                "scalingConfig": {"minSize": 30, "maxSize": 40, "desiredSize": 30},
-                "capacityType": "ON_DEMAND",
-            }
-            self.add(
-                self.record(
-                    a,
-                    when,
-                    "eks.amazonaws.com",
-                    "CreateNodegroup",
-                    req,
-                    {"nodegroup": {"clusterName": "prod", "nodegroupName": ng, "status": "CREATING"}},
-                    who,
-                ),
-                "incident",
-                inc,
-                resource=("eks", ng),
-            )
-            return
-        if family == "sagemaker":
-            inc = self.incident(a, tenant, "sagemaker", when, "2 x ml.p4d.24xlarge endpoint (unpriced: shape)")
-            cfg, ep = self._id("cfg"), self._id("ep")
-            variants = [
-                {"variantName": "a", "instanceType": "ml.p4d.24xlarge", "initialInstanceCount": 2, "modelName": "m"}
-            ]
-            self.add(
-                self.record(
-                    a,
-                    when,
-                    "sagemaker.amazonaws.com",
-                    "CreateEndpointConfig",
-                    {"endpointConfigName": cfg, "productionVariants": variants},
-                    None,
-                    who,
-                ),
-                "incident",
-                inc,
-            )
-            self.add(
-                self.record(
-                    a,
-                    when + timedelta(minutes=3),
-                    "sagemaker.amazonaws.com",
-                    "CreateEndpoint",
-                    {"endpointName": ep, "endpointConfigName": cfg},
-                    {"endpointArn": f"arn:aws:sagemaker:us-east-1:{a}:endpoint/{ep}"},
-                    who,
-                ),
-                "incident",
-                inc,
-                resource=("sagemaker", ep),
-                true_usd_per_hour=2 * ASSUMED_USD_PER_HOUR["ml.p4d.24xlarge"],
-            )
-            return
-        if family == "msk":
-            inc = self.incident(a, tenant, "msk", when, "6 x kafka.m5.24xlarge brokers")
-            name = self._id("events")[-20:]
-            req = {
-                "clusterName": name,
-                "numberOfBrokerNodes": 6,
-                "kafkaVersion": "3.5.1",
-                "brokerNodeGroupInfo": {
-                    "instanceType": "kafka.m5.24xlarge",
-                    "storageInfo": {"ebsStorageInfo": {"volumeSize": 2000}},
-                },
-            }
-            self.add(
-                self.record(
-                    a,
-                    when,
-                    "kafka.amazonaws.com",
-                    "CreateCluster",
-                    req,
-                    {"clusterArn": f"arn:aws:kafka:us-east-1:{a}:cluster/{name}/x", "state": "CREATING"},
-                    who,
-                ),
-                "incident",
-                inc,
-                resource=("msk", name),
-            )
-            return
-        if family == "kinesis":
-            inc = self.incident(a, tenant, "kinesis", when, "stream with 2,000 shards")
-            name = self._id("clicks")
-            self.add(
-                self.record(
-                    a,
-                    when,
-                    "kinesis.amazonaws.com",
-                    "CreateStream",
-                    {"shardCount": 2000, "streamName": name},
-                    None,
-                    who,
-                ),
-                "incident",
-                inc,
-                resource=("kinesis", name),
-            )
-            return
-        if family == "bedrock":
-            inc = self.incident(a, tenant, "bedrock", when, "provisioned throughput, 4 model units (unpriced: shape)")
-            name = self._id("pt")
-            self.add(
-                self.record(
-                    a,
-                    when,
-                    "bedrock.amazonaws.com",
-                    "CreateProvisionedModelThroughput",
-                    {"provisionedModelName": name, "modelId": "anthropic.claude-v2", "modelUnits": 4},
-                    {"provisionedModelArn": f"arn:aws:bedrock:us-east-1:{a}:provisioned-model/{name}"},
-                    who,
-                ),
-                "incident",
-                inc,
-                resource=("bedrock", name),
-                true_usd_per_hour=4 * ASSUMED_USD_PER_HOUR["bedrock_model_unit"],
-            )
-            return
-        raise ValueError(family)
+    def incident_calls(self, account: str, tenant: str, family: str, when: datetime) -> None:
+        """One incident of ``family`` (``detect_incidents``: one function per service family)."""
+        from dd0c_cost_tools.bench.detect_incidents import INCIDENT_CALLS  # it builds on this module
+
+        if family not in INCIDENT_CALLS:
+            raise ValueError(family)
+        INCIDENT_CALLS[family](self, account, tenant, when)
 
 
 FAMILIES = (
@@ -642,7 +382,7 @@ def _month_end(moment: datetime) -> datetime:
 def generate(seed: int = 1, *, accounts: int = 6, weeks: int = 7, start: datetime | None = None) -> Stream:
     """The labelled stream, in event-time order."""
     start = start or datetime(2026, 1, 12, tzinfo=UTC)
-    b = _Builder(seed, start, weeks, accounts)
+    b = StreamBuilder(seed, start, weeks, accounts)
     families = list(FAMILIES)
     b.rng.shuffle(families)
     plan: dict[str, list[str]] = {a: [] for a in b.accounts}

@@ -13,7 +13,7 @@ the NAB method:
 * the detector is told each file's min and max (allowed by NAB) via
   ``StreamingDetector(value_range=(min, max))``.
 
-Scoring is a pure-Python port of the NAB scorer (``score_corpus`` below): the
+Scoring is a pure-Python port of the NAB scorer (``nab_scoring.score_corpus``): the
 same probation, window geometry, position weights, threshold sweep (one
 threshold per profile shared by all scored files, ties to the highest) and
 normalisation as ``shared/tools/nab_score.py`` (which needs numpy; this module
@@ -32,222 +32,16 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import math
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 
-SUBSET = "realAWSCloudwatch"
-
-PROFILES: dict[str, dict[str, float]] = {
-    "standard": {"tp": 1.0, "fp": 0.11, "fn": 1.0},
-    "reward_low_FP_rate": {"tp": 1.0, "fp": 0.22, "fn": 1.0},
-    "reward_low_FN_rate": {"tp": 1.0, "fp": 0.11, "fn": 2.0},
-}
-PROBATION_FRACTION = 0.15
-PROBATION_CAP = 750
-NEVER = math.inf
-
-# ---------------------------------------------------------------------------
-# NAB scoring (pure Python port of the published method)
-# ---------------------------------------------------------------------------
-
-
-def _sig(y: float) -> float:
-    """NAB position weight 2/(1+exp(5y)) - 1, clamped to -1 for y > 3."""
-    if y > 3.0:
-        return -1.0
-    return 2.0 / (1.0 + math.exp(max(-700.0, min(700.0, 5.0 * y)))) - 1.0
-
-
-SIG_LEFT_EDGE = _sig(-1.0)
-
-
-def parse_ts(s: str) -> datetime:
-    s = s.strip()
-    try:
-        return datetime.fromisoformat(s)
-    except ValueError:
-        return datetime.strptime(s, "%Y-%m-%d %H:%M:%S.%f")
-
-
-def load_windows(path: str | os.PathLike, subset: str | None = SUBSET) -> dict[str, list]:
-    """combined_windows.json -> {relpath: [(start, end), ...]} as datetimes."""
-    with open(path) as f:
-        raw = json.load(f)
-    out = {}
-    for rel, wins in raw.items():
-        if subset and not rel.startswith(subset.rstrip("/") + "/"):
-            continue
-        out[rel] = [(parse_ts(a), parse_ts(b)) for a, b in wins]
-    return out
-
-
-class _Geometry:
-    __slots__ = ("n", "n_windows_total", "name", "probation", "scored_windows", "value_of_row", "win_of_row")
-
-    def __init__(self, name: str, timestamps: Sequence[datetime], windows: list, profile: dict):
-        import bisect
-
-        n = len(timestamps)
-        self.name = name
-        self.n = n
-        self.probation = int(min(math.floor(PROBATION_FRACTION * n), PROBATION_CAP))
-        win_of_row = [-1] * n
-        value = [-profile["fp"]] * n
-        spans = []
-        for k, (a, b) in enumerate(sorted(windows)):
-            s = bisect.bisect_left(timestamps, a)
-            e = bisect.bisect_right(timestamps, b) - 1
-            if e < s:
-                continue
-            spans.append((s, e))
-            for i in range(s, e + 1):
-                win_of_row[i] = k
-        for k, (s, e) in enumerate(spans):
-            w = e - s + 1
-            for i in range(s, e + 1):
-                value[i] = profile["tp"] * _sig(-(e - i + 1) / w) / SIG_LEFT_EDGE
-            nxt = spans[k + 1][0] if k + 1 < len(spans) else n
-            denom = max(w - 1, 1e-12)
-            for i in range(e + 1, nxt):
-                value[i] = profile["fp"] * _sig((i - e) / denom)
-        self.win_of_row = win_of_row
-        self.value_of_row = value
-        self.scored_windows = sorted({k for k in win_of_row[self.probation :] if k >= 0})
-        self.n_windows_total = len(windows)
-
-
-def _score_file(g: _Geometry, scores: Sequence[float], threshold: float, profile: dict) -> dict:
-    if len(scores) != g.n:
-        raise ValueError(f"{g.name}: {len(scores)} scores for {g.n} data rows")
-    raw = 0.0
-    best: dict[int, float] = {}
-    tp = fp = fn = tn = 0
-    for i in range(g.probation, g.n):
-        k = g.win_of_row[i]
-        fire = scores[i] >= threshold
-        if k < 0:
-            if fire:
-                raw += g.value_of_row[i]
-                fp += 1
-            else:
-                tn += 1
-        elif fire:
-            tp += 1
-            v = g.value_of_row[i]
-            if k not in best or v > best[k]:
-                best[k] = v
-        else:
-            fn += 1
-    hit = 0
-    for k in g.scored_windows:
-        if k in best:
-            raw += best[k]
-            hit += 1
-        else:
-            raw -= profile["fn"]
-    return {
-        "name": g.name,
-        "raw": raw,
-        "windows": len(g.scored_windows),
-        "windows_hit": hit,
-        "tp_rows": tp,
-        "fp_rows": fp,
-        "fn_rows": fn,
-        "tn_rows": tn,
-    }
-
-
-def _best_threshold(geoms: list[_Geometry], arrays: list[Sequence[float]], profile: dict):
-    keys: list[int] = []
-    vals: list[float] = []
-    sc: list[float] = []
-    offset = 0
-    n_win = 0
-    for g, s in zip(geoms, arrays, strict=True):
-        for i in range(g.probation, g.n):
-            w = g.win_of_row[i]
-            keys.append(w + offset if w >= 0 else -1)
-            vals.append(g.value_of_row[i])
-            sc.append(float(s[i]))
-        offset += g.n_windows_total
-        n_win += len(g.scored_windows)
-    order = sorted(range(len(sc)), key=sc.__getitem__, reverse=True)
-    # sorted(reverse=True) keeps equal keys in their original order, as a stable
-    # argsort of -score does.
-    fn_cost = profile["fn"]
-    best_credit: dict[int, float] = {}
-    total = -fn_cost * n_win
-    best = (NEVER, total)
-    i, m = 0, len(order)
-    while i < m:
-        cur = sc[order[i]]
-        j = i
-        while j < m and sc[order[j]] == cur:
-            r = order[j]
-            k = keys[r]
-            v = vals[r]
-            if k < 0:
-                total += v
-            else:
-                prev = best_credit.get(k)
-                if prev is None:
-                    best_credit[k] = v
-                    total += v + fn_cost
-                elif v > prev:
-                    best_credit[k] = v
-                    total += v - prev
-            j += 1
-        if total > best[1] + 1e-12:
-            best = (float(cur), total)
-        i = j
-    return best
-
-
-def score_corpus(
-    detections: dict, windows: dict, profile_name: str = "standard", threshold: float | None = None
-) -> dict:
-    """NAB score of ``{relpath: (timestamps, scores)}`` against ``{relpath: windows}``.
-
-    With ``threshold=None`` the threshold is optimised over these files, as NAB does.
-    """
-    profile = PROFILES[profile_name]
-    names = sorted(windows)
-    missing = [n for n in names if n not in detections]
-    if missing:
-        raise KeyError(f"no detections for {len(missing)} file(s), e.g. {missing[:3]}")
-    geoms, arrays = [], []
-    for n in names:
-        ts, s = detections[n]
-        ts = [parse_ts(t) if isinstance(t, str) else t for t in ts]
-        geoms.append(_Geometry(n, ts, windows[n], profile))
-        arrays.append(s)
-    if threshold is None:
-        threshold, _ = _best_threshold(geoms, arrays, profile)
-    per_file = [_score_file(g, s, threshold, profile) for g, s in zip(geoms, arrays, strict=True)]
-    raw = sum(r["raw"] for r in per_file)
-    n_win = sum(r["windows"] for r in per_file)
-    hit = sum(r["windows_hit"] for r in per_file)
-    fp_rows = sum(r["fp_rows"] for r in per_file)
-    null, perfect = -profile["fn"] * n_win, profile["tp"] * n_win
-    return {
-        "profile": profile_name,
-        "threshold": threshold,
-        "raw": raw,
-        "nab": 100.0 * (raw - null) / (perfect - null) if perfect != null else float("nan"),
-        "windows": n_win,
-        "windows_hit": hit,
-        "fp_rows": fp_rows,
-        "files": len(per_file),
-        "per_file": per_file,
-    }
-
+from dd0c_cost_tools.bench.nab_scoring import NEVER, PROFILES, SUBSET, load_windows, parse_ts, score_corpus
 
 # ---------------------------------------------------------------------------
 # Running the detector
@@ -488,7 +282,7 @@ def _print_usage_setting(series: dict, windows: dict, *, skip: bool) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="dd0c-cost bench nab",
         description="Run the streaming detector on NAB realAWSCloudwatch (17 files) and score "
@@ -521,8 +315,11 @@ def main(argv: list[str] | None = None) -> int:
         help="skip the held-out 2-fold protocol (parameters and threshold chosen on half the files, "
         "reported on the other half, both ways)",
     )
-    a = ap.parse_args(argv)
+    return ap
 
+
+def main(argv: list[str] | None = None) -> int:
+    a = _parser().parse_args(argv)
     try:
         data = find_data_dir(a.data)
     except FileNotFoundError as e:
@@ -541,56 +338,12 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - t0
     n_points = sum(len(v[1]) for v in series.values())
 
-    out_dir = a.out
-    tmp = None
-    if a.scorer == "reference" and not out_dir:
-        tmp = tempfile.TemporaryDirectory()
-        out_dir = tmp.name
-    if out_dir:
-        for rel, (ts, vals, _) in series.items():
-            write_results(out_dir, rel, ts, vals, dets[rel][1])
-
-    if a.scorer == "reference":
-        tool = Path(a.reference_tool) if a.reference_tool else data.parent.parent / "tools" / "nab_score.py"
-        ref = _reference_scores(tool, windows_path, out_dir)
-        results = {
-            p: {
-                "nab": ref[p]["nab"],
-                "threshold": ref[p]["threshold"],
-                "windows_hit": ref[p]["windows_hit"],
-                "windows": ref[p]["windows"],
-                "fp_rows": ref[p]["fp_rows"],
-                "per_file": ref[p]["per_file"],
-            }
-            for p in PROFILES
-        }
-    else:
-        results = {p: score_corpus(dets, windows, p) for p in PROFILES}
-    if tmp is not None:
-        tmp.cleanup()
-
+    results = _score(a, data, windows_path, windows, series, dets)
     figures = {JSON_KEYS[p]: round(results[p]["nab"], 4) for p in PROFILES}
     if a.json:
         print(json.dumps(figures))
         return 0
-
-    print(f"NAB {SUBSET}: {len(series)} files, {n_points} points, data {data}")
-    told = "not told min/max" if a.no_range else "told each file's min/max"
-    print(
-        f"detector: the usage path's (dd0c_cost.usage.detect.new_detector: StreamingDetector, USAGE_PARAMS "
-        f"= NAB_PARAMS; allow_negative=False), {told}, "
-        f"{n_points / elapsed:,.0f} points/s incl. harness; scorer: {a.scorer}"
-    )
-    print("IN-SAMPLE (every design choice and the threshold were made looking at these same 17 files):")
-    print(f"{'profile':20s} {'NAB':>7s}  {'threshold':>9s}  windows  fp_rows")
-    for p in PROFILES:
-        r = results[p]
-        thr = r["threshold"]
-        thr_s = "never" if thr is None or thr == NEVER else f"{thr:.4f}"
-        print(f"{p:20s} {r['nab']:7.2f}  {thr_s:>9s}  {r['windows_hit']:>3d}/{r['windows']:<3d}  {r['fp_rows']:>6d}")
-    if a.per_file:
-        for f in results["standard"]["per_file"]:
-            print(f"  {f['name']:58s} raw={f['raw']:7.3f} hit={f['windows_hit']}/{f['windows']} fp={f['fp_rows']}")
+    _print_in_sample(a, data, series, results, n_points / elapsed)
     _print_usage_setting(series, windows, skip=a.no_range)
     if not a.no_baseline:
         base = {rel: (ts, run_detector(vals, ep, welford_factory)) for rel, (ts, vals, ep) in series.items()}
@@ -602,9 +355,52 @@ def main(argv: list[str] | None = None) -> int:
     if not a.no_holdout:
         _print_held_out(held_out(series, windows, told_range=not a.no_range))
     print("reference points (standard): " + ", ".join(f"{k} {v}" for k, v in REFERENCE_POINTS.items()))
-    if out_dir and not tmp:
-        print(f"results written to {out_dir}/{SUBSET}/")
+    if a.out:
+        print(f"results written to {a.out}/{SUBSET}/")
     return 0
+
+
+def _score(a: argparse.Namespace, data: Path, windows_path: Path, windows: dict, series: dict, dets: dict) -> dict:
+    """Each profile's NAB result: the builtin scorer, or the reference tool on the written results."""
+    out_dir = a.out
+    tmp = None
+    if a.scorer == "reference" and not out_dir:
+        tmp = tempfile.TemporaryDirectory()
+        out_dir = tmp.name
+    if out_dir:
+        for rel, (ts, vals, _) in series.items():
+            write_results(out_dir, rel, ts, vals, dets[rel][1])
+    if a.scorer == "reference":
+        tool = Path(a.reference_tool) if a.reference_tool else data.parent.parent / "tools" / "nab_score.py"
+        ref = _reference_scores(tool, windows_path, out_dir)
+        keys = ("nab", "threshold", "windows_hit", "windows", "fp_rows", "per_file")
+        results = {p: {k: ref[p][k] for k in keys} for p in PROFILES}
+    else:
+        results = {p: score_corpus(dets, windows, p) for p in PROFILES}
+    if tmp is not None:
+        tmp.cleanup()
+    return results
+
+
+def _print_in_sample(a: argparse.Namespace, data: Path, series: dict, results: dict, points_per_s: float) -> None:
+    n_points = sum(len(v[1]) for v in series.values())
+    print(f"NAB {SUBSET}: {len(series)} files, {n_points} points, data {data}")
+    told = "not told min/max" if a.no_range else "told each file's min/max"
+    print(
+        f"detector: the usage path's (dd0c_cost.usage.detect.new_detector: StreamingDetector, USAGE_PARAMS "
+        f"= NAB_PARAMS; allow_negative=False), {told}, "
+        f"{points_per_s:,.0f} points/s incl. harness; scorer: {a.scorer}"
+    )
+    print("IN-SAMPLE (every design choice and the threshold were made looking at these same 17 files):")
+    print(f"{'profile':20s} {'NAB':>7s}  {'threshold':>9s}  windows  fp_rows")
+    for p in PROFILES:
+        r = results[p]
+        thr = r["threshold"]
+        thr_s = "never" if thr is None or thr == NEVER else f"{thr:.4f}"
+        print(f"{p:20s} {r['nab']:7.2f}  {thr_s:>9s}  {r['windows_hit']:>3d}/{r['windows']:<3d}  {r['fp_rows']:>6d}")
+    if a.per_file:
+        for f in results["standard"]["per_file"]:
+            print(f"  {f['name']:58s} raw={f['raw']:7.3f} hit={f['windows_hit']}/{f['windows']} fp={f['fp_rows']}")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ BENCHMARKS = {
         "cost event in the notify queue to the Slack call, p50/p99, with and without the LLM",
     ),
     "dashboard": ("dd0c_cost_tools.bench.dashboard", "the dashboard API on 1 M anomalies / 100 tenants"),
-    "console": ("dd0c_cost_tools.bench.dashboard:main_console", "the web console's first load in Chromium"),
+    "console": ("dd0c_cost_tools.bench.console", "the web console's first load in Chromium"),
     "imports": ("dd0c_cost_tools.bench.imports", "each handler's cold import in fresh interpreters (layers only)"),
     "api": ("dd0c_cost_tools.bench.api", "the local API server: p50/p99 at 1 and 32 clients, server CPU"),
     "backfill": ("dd0c_cost_tools.bench.backfill", "the bulk replay path on a generated stream (records/s, RSS)"),

@@ -35,7 +35,7 @@ from dd0c_cost.catalogue.reader import (
     CatalogueEntry,
     Reading,
 )
-from dd0c_cost.pricing.pricers import ASSUMED_KEY
+from dd0c_cost.pricing.quote import ASSUMED_KEY
 
 CATALOGUE: Mapping[tuple[str, str], CatalogueEntry] = MappingProxyType(
     {(e.event_source, e.event_name): e for e in ENTRIES}

@@ -24,7 +24,7 @@ from dd0c_cost.events.cloudtrail import (
     parse,
 )
 from dd0c_cost.events.models import CostAction, CostEvent, IngestMessage
-from dd0c_cost.pricing.pricers import to_price_quote
+from dd0c_cost.pricing.quote import to_price_quote
 from dd0c_cost.sizing import describers as sizing_describers
 from dd0c_cost.sizing import store as sizing_store
 

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dd0c_cost.events.models import CostAction, CostEvent
-from dd0c_cost.pricing.pricers import NO_PRICE_REASONS
+from dd0c_cost.pricing.gaps import NO_PRICE_REASONS
 from dd0c_cost.scoring.combination import Evaluation
 from dd0c_cost.scoring.components import is_accelerator, is_very_large, make_part
 from dd0c_cost.scoring.config import ScoringConfig

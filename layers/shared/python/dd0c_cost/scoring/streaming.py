@@ -56,8 +56,26 @@ negative values) are ignored with a reason and leave the state unchanged.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
-from typing import Any, NamedTuple
+
+from dd0c_cost.scoring import detector_state
+from dd0c_cost.scoring.detector_params import (
+    NAB_PARAMS,
+    REASON_IGNORED_NEGATIVE,
+    REASON_IGNORED_NONFINITE,
+    REASON_IGNORED_TIME,
+    REASON_LEVEL,
+    REASON_NORMAL,
+    REASON_RATE,
+    REASON_REPEAT,
+    REASON_SEASONAL,
+    REASON_SEQUENCE,
+    REASON_SPATIAL,
+    REASON_WARMUP,
+    DetectorParams,
+    DetectorResult,
+)
+from dd0c_cost.scoring.running_stats import Welford, decay
+from dd0c_cost.scoring.transition_grids import Grid, coarsen, rescale_counts
 
 __all__ = [
     "NAB_PARAMS",
@@ -69,148 +87,6 @@ __all__ = [
 
 _SQRT1_2 = 0.7071067811865476
 _LOG_1E10 = -23.02585084720009  # log(1e-10)
-STATE_VERSION = 1
-
-# Reasons are constants so that scoring a point builds no strings.
-REASON_IGNORED_NONFINITE = "ignored: value is not a finite number"
-REASON_IGNORED_TIME = "ignored: timestamp is not a finite number"
-REASON_IGNORED_NEGATIVE = "ignored: negative value"
-REASON_WARMUP = "learning: not enough history yet"
-REASON_SPATIAL = "value outside the range seen so far"
-REASON_SEQUENCE = "value moved where this series has not gone before"
-REASON_LEVEL = "value far from its recent baseline"
-REASON_RATE = "change much larger than usual"
-REASON_SEASONAL = "value unusual for this time of day"
-REASON_NORMAL = "normal"
-REASON_REPEAT = "unusual, but continues an alarm just raised"
-
-
-class DetectorResult(NamedTuple):
-    """What :meth:`StreamingDetector.update` returns for one point."""
-
-    score: float
-    components: dict[str, float]
-    reason: str
-
-
-@dataclass(frozen=True)
-class DetectorParams:
-    """One parameter set. The defaults are the set used for the NAB benchmark.
-
-    Sample counts (``avg_window``, ``warmup``, ``learning``) are in points,
-    durations in seconds. Nothing here was fitted per file.
-    """
-
-    # sequence novelty
-    resolutions: tuple[int, ...] = (16, 32)  # bins across the value range, per grid
-    kernel: int = 1  # a hit on bin b also counts for b-kernel..b+kernel
-    count_halflife_s: float | None = 30 * 86400.0  # forgetting of transition counts
-    # anomaly likelihood (HTM defaults where they exist)
-    avg_window: int = 10  # HTM: averaging window of raw scores
-    warmup: int = 30  # raw scores of the first points are not used
-    learning: int = 150  # points before a likelihood is reported (HTM: estimationSamples 100)
-    mean_floor: float = 0.03  # HTM lower bounds of the raw-score distribution
-    var_floor: float = 0.0003
-    red: float = 0.99999  # HTM filter: a red point right after a red point ...
-    yellow: float = 0.999  # ... is reported at the yellow level
-    # range novelty
-    spatial_tolerance: float = 0.05  # HTM/NAB: 5 % of the observed range
-    # reported components
-    baseline_halflife_s: float = 86400.0
-    winsor_k: float = 4.0
-    resolution_fraction: float = 1.0 / 130.0  # noise floor: range/130 (HTM NAB encoder)
-    seasonal_period_s: float = 86400.0  # 86400: hour of day; 604800: hour of week
-    seasonal_slot_s: float = 3600.0
-    seasonal_halflife_s: float = 7 * 86400.0
-    seasonal_min_days: float = 2.0
-    # raw score = weighted mean of these (level/rate/seasonal as erf(|z|/sqrt2))
-    w_novelty: float = 1.0
-    w_level: float = 0.0
-    w_rate: float = 0.0
-    w_seasonal: float = 0.0
-
-    def __post_init__(self) -> None:
-        if not self.resolutions or any(int(b) < 2 for b in self.resolutions):
-            raise ValueError("resolutions must be integers >= 2")
-        if self.avg_window < 1 or self.learning < 1 or self.warmup < 0 or self.kernel < 0:
-            raise ValueError("avg_window, learning >= 1; warmup, kernel >= 0")
-        if min(self.w_novelty, self.w_level, self.w_rate, self.w_seasonal) < 0:
-            raise ValueError("weights must be >= 0")
-        if self.w_novelty + self.w_level + self.w_rate + self.w_seasonal <= 0:
-            raise ValueError("at least one weight must be > 0")
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["resolutions"] = list(self.resolutions)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> DetectorParams:
-        known = {f.name for f in fields(cls)}
-        kw = {k: v for k, v in d.items() if k in known}
-        if "resolutions" in kw:
-            kw["resolutions"] = tuple(int(b) for b in kw["resolutions"])
-        return cls(**kw)
-
-
-NAB_PARAMS = DetectorParams()
-
-
-class Welford:
-    """Expanding mean and variance (Welford 1962), with a shift for precision.
-
-    ``var`` is the sample variance (n - 1), never negative. Used by the
-    benchmark baseline and available to callers; the detector itself uses
-    exponentially weighted forms of the same update.
-    """
-
-    __slots__ = ("m2", "mean", "n", "shift")
-
-    def __init__(self) -> None:
-        self.n = 0
-        self.mean = 0.0  # mean of (x - shift)
-        self.m2 = 0.0
-        self.shift = 0.0
-
-    def add(self, x: float) -> None:
-        if self.n == 0:
-            self.shift = x
-        y = x - self.shift
-        self.n += 1
-        d = y - self.mean
-        self.mean += d / self.n
-        inc = d * (y - self.mean)
-        if inc > 0.0:
-            self.m2 += inc
-
-    @property
-    def var(self) -> float:
-        return self.m2 / (self.n - 1) if self.n > 1 else 0.0
-
-    def zscore(self, x: float) -> float:
-        v = self.var
-        return (x - self.shift - self.mean) / math.sqrt(v) if v > 0.0 else 0.0
-
-
-def _decay(dt: float, halflife: float | None) -> float:
-    """Weight of the new point in an EW average after a gap dt: 1 - 2^(-dt/h)."""
-    if halflife is None or halflife <= 0:
-        return 0.0
-    if dt <= 0.0:
-        return 0.0
-    return -math.expm1(-0.6931471805599453 * dt / halflife)
-
-
-class _Grid:
-    """Transition counts on one quantisation grid: rows[prev][bin] -> count."""
-
-    __slots__ = ("bins", "prev", "rowmax", "rows")
-
-    def __init__(self, bins: int) -> None:
-        self.bins = bins
-        self.rows: dict[int, dict[int, float]] = {}
-        self.rowmax: dict[int, float] = {}
-        self.prev: int | None = None
 
 
 class StreamingDetector:
@@ -287,7 +163,7 @@ class StreamingDetector:
         self.r_var = 0.0
         self.u_prev: float | None = None
         self.seasonal: dict[int, list[float]] = {}  # slot -> [mean, var, n, t_last, t_first]
-        self.grids = [_Grid(int(b)) for b in self.p.resolutions]
+        self.grids = [Grid(int(b)) for b in self.p.resolutions]
         self.inc = 1.0  # lazy exponential forgetting of counts
         self.t_inc: float | None = None
         self.ring = [0.0] * self.p.avg_window
@@ -361,7 +237,7 @@ class StreamingDetector:
         dt = t - t_last if t_last is not None and t > t_last else 0.0
         if dt != self._dt:
             self._dt = dt
-            self._a_base = _decay(dt, p.baseline_halflife_s)
+            self._a_base = decay(dt, p.baseline_halflife_s)
             self._a_count = 2.0 ** (dt / p.count_halflife_s) if p.count_halflife_s and dt > 0.0 else 1.0
         if t_last is None or t > t_last:
             self.t_last = t
@@ -448,7 +324,7 @@ class StreamingDetector:
             # observed range spans at most 2 grid spans (keeps the state bounded)
             while hi - lo > 2.0 * q:
                 q *= 2.0
-                self._coarsen()
+                coarsen(self.grids)
             self.grid_span = q
         return q
 
@@ -565,7 +441,7 @@ class StreamingDetector:
         d = u - mean
         if t - t_first >= p.seasonal_min_days * 86400.0 - p.seasonal_slot_s:
             out = math.erf(abs(d / sd) * _SQRT1_2)
-        a = _decay(t - t_prev, p.seasonal_halflife_s)
+        a = decay(t - t_prev, p.seasonal_halflife_s)
         cnt += 1.0
         if a < 1.0 / cnt:
             a = 1.0 / cnt
@@ -588,7 +464,7 @@ class StreamingDetector:
         if self._a_count != 1.0:
             inc *= self._a_count
             if inc > 1e200:
-                self._rescale_counts(inc)
+                rescale_counts(self.grids, inc)
                 inc = 1.0
             self.inc = inc
         tot = 0.0
@@ -613,90 +489,6 @@ class StreamingDetector:
             g.prev = b
         return tot / len(self.grids)
 
-    def _coarsen(self) -> None:
-        """Merge bin pairs (b -> b // 2) on every grid, as if the grid span had doubled."""
-        for g in self.grids:
-            rows: dict[int, dict[int, float]] = {}
-            for pv, row in g.rows.items():
-                merged = rows.setdefault(pv // 2, {})
-                for b, c in row.items():
-                    merged[b // 2] = merged.get(b // 2, 0.0) + c
-            g.rows = rows
-            g.rowmax = {pv: max(r.values()) for pv, r in rows.items()}
-            if g.prev is not None:
-                g.prev //= 2
-
-    def _rescale_counts(self, inc: float) -> None:
-        for g in self.grids:
-            for prev, row in g.rows.items():
-                for j in row:
-                    row[j] /= inc
-                g.rowmax[prev] /= inc
-
     # ------------------------------------------------------------------- state
-    def to_state(self) -> dict[str, Any]:
-        """JSON-serialisable state; ``from_state`` restores an identical detector."""
-        return {
-            "version": STATE_VERSION,
-            "params": self.p.to_dict(),
-            "allow_negative": self.allow_negative,
-            "value_range": list(self.value_range) if self.value_range else None,
-            "n": self.n,
-            "n_ignored": self.n_ignored,
-            "t_last": self.t_last,
-            "origin": self.origin,
-            "grid_span": self.grid_span,
-            "range_seen": [self.lo_seen, self.hi_seen] if self.hi_seen >= self.lo_seen else None,
-            "baseline": [self.b_mean, self.b_var, self.r_mean, self.r_var, self.u_prev],
-            "seasonal": [[k, *v] for k, v in sorted(self.seasonal.items())],
-            "grids": [
-                {
-                    "prev": g.prev,
-                    "rows": [[pv, [[b, c] for b, c in sorted(row.items())]] for pv, row in sorted(g.rows.items())],
-                }
-                for g in self.grids
-            ],
-            "count_scale": self.inc,
-            "ring": list(self.ring),
-            "ring_i": self.ring_i,
-            "ring_sum": self.ring_sum,
-            "likelihood": [self.l_n, self.l_mean, self.l_m2, self.prev_red],
-        }
-
-    @classmethod
-    def from_state(cls, state: dict[str, Any]) -> StreamingDetector:
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"unsupported detector state version {state.get('version')!r}")
-        vr = state.get("value_range")
-        det = cls(
-            DetectorParams.from_dict(state["params"]),
-            value_range=tuple(vr) if vr else None,
-            allow_negative=bool(state["allow_negative"]),
-        )
-        det.n = int(state["n"])
-        det.n_ignored = int(state["n_ignored"])
-        det.t_last = state["t_last"]
-        det.origin = state["origin"]
-        det.grid_span = state["grid_span"]
-        rs = state["range_seen"]
-        if rs:
-            det.lo_seen, det.hi_seen = float(rs[0]), float(rs[1])
-        det.b_mean, det.b_var, det.r_mean, det.r_var, det.u_prev = state["baseline"]
-        det.seasonal = {int(s[0]): [float(v) for v in s[1:]] for s in state["seasonal"]}
-        for g, gs in zip(det.grids, state["grids"], strict=True):
-            g.prev = gs["prev"]
-            for pv, row in gs["rows"]:
-                r = {int(b): float(c) for b, c in row}
-                g.rows[int(pv)] = r
-                g.rowmax[int(pv)] = max(r.values()) if r else 0.0
-        det.inc = float(state["count_scale"])
-        ring = [float(v) for v in state["ring"]]
-        if len(ring) != det.p.avg_window:
-            raise ValueError("ring length does not match avg_window")
-        det.ring = ring
-        det.ring_i = int(state["ring_i"])
-        det.ring_sum = float(state["ring_sum"])
-        det.l_n, det.l_mean, det.l_m2, det.prev_red = state["likelihood"]
-        det.l_n = int(det.l_n)
-        det.prev_red = bool(det.prev_red)
-        return det
+    to_state = detector_state.to_state
+    from_state = classmethod(detector_state.from_state)
