@@ -26,46 +26,51 @@ import contextlib
 import json
 import mmap
 import os
+import random
 import signal
 import socket
 import sys
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import HTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from dd0c_cost.topology import TOPOLOGY
+from dd0c_cost_tools.local.http11 import Http11Handler, Refused, Request
 from dd0c_cost_tools.local.runner import LambdaContext, LocalPipeline
 
 # API Gateway HTTP APIs accept payloads up to 10 MB; the API refuses bodies past its own limit.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 
 
+def _request_id() -> str:
+    """A random id in a UUID's form (API Gateway's are opaque): ``uuid4`` costs a system call and a UUID object."""
+    digits = f"{random.getrandbits(128):032x}"
+    return f"{digits[:8]}-{digits[8:12]}-4{digits[13:16]}-{digits[16:20]}-{digits[20:]}"
+
+
 def apigw_v2_event(method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str) -> dict:
     """An API Gateway HTTP API (payload v2.0) event, as the api Lambda receives it."""
-    headers = {k.lower(): v for k, v in headers.items()}
+    headers = {k.lower(): v for k, v in headers.items()}  # as API Gateway hands them over
     parts = urlsplit(raw_path)
     query = dict(parse_qsl(parts.query, keep_blank_values=True))
-    is_text = body == b"" or headers.get("content-type", "").startswith(
+    text = None
+    if body == b"" or headers.get("content-type", "").startswith(
         ("application/json", "application/x-www-form-urlencoded", "text/")
-    )
-    if is_text:
-        try:
-            body.decode()
-        except UnicodeDecodeError:
-            is_text = False  # API Gateway base64-encodes what it cannot pass as text; so do we
+    ):
+        with contextlib.suppress(UnicodeDecodeError):  # else base64, as API Gateway passes what is not text
+            text = body.decode()
+    now = time.time()
     return {
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": parts.path,
         "rawQueryString": parts.query,
-        "headers": {k.lower(): v for k, v in headers.items()},
+        "headers": headers,
         "queryStringParameters": query or None,
         # API Gateway hands cookies over separately (payload 2.0)
-        "cookies": [c.strip() for c in headers.get("cookie", headers.get("Cookie", "")).split(";") if c.strip()]
-        or None,
+        "cookies": [c.strip() for c in headers.get("cookie", "").split(";") if c.strip()] or None,
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "local",
@@ -77,14 +82,14 @@ def apigw_v2_event(method: str, raw_path: str, headers: dict[str, str], body: by
                 "sourceIp": source_ip,
                 "userAgent": headers.get("user-agent", ""),
             },
-            "requestId": str(uuid.uuid4()),
+            "requestId": _request_id(),
             "routeKey": "$default",
             "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
-            "timeEpoch": int(time.time() * 1000),
+            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
         },
-        "body": body.decode() if is_text else base64.b64encode(body).decode(),
-        "isBase64Encoded": not is_text,
+        "body": base64.b64encode(body).decode() if text is None else text,
+        "isBase64Encoded": text is None,
     }
 
 
@@ -156,89 +161,48 @@ class _Shared:
                 conn.close()
 
 
-class _AnsweringHandler(BaseHTTPRequestHandler):
-    """Every request gets an answer: a bad length, a body too large, an error escaping the API
-    handler or a method nothing serves is still answered, in the API's error shape, as API Gateway
-    would answer it."""
+def _error(status: int, error: str, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    return status, [("content-type", "application/json")], json.dumps({"error": error, "message": message}).encode()
 
-    server_version = "dd0c-cost-local"
 
-    def _answer(self, status: int, data: bytes, headers: dict | None = None, result: dict | None = None) -> None:
-        self.send_response(status)
-        for key, value in (headers or {}).items():
-            if key.lower() != "content-length":
-                self.send_header(key, value)
-        for key, values in ((result or {}).get("multiValueHeaders") or {}).items():
-            for value in values:
-                self.send_header(key, value)
-        for cookie in (result or {}).get("cookies") or []:  # API Gateway turns these into Set-Cookie headers
-            self.send_header("set-cookie", cookie)
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _error(self, status: int, error: str, message: str) -> None:
-        body = json.dumps({"error": error, "message": message}).encode()
-        self._answer(status, body, {"content-type": "application/json"})
-
-    def _read_body(self) -> bytes | None:
-        """The request body, or None after answering why it cannot be read."""
-        try:
-            length = int(self.headers.get("content-length") or 0)
-            if length < 0:
-                raise ValueError(length)
-        except ValueError:
-            self.close_connection = True
-            self._error(400, "bad_content_length", "Content-Length is not a number of bytes")
-            return None
-        if length > MAX_REQUEST_BYTES:
-            self.close_connection = True  # the unread body must not be taken for the next request
-            self._error(413, "body_too_large", f"request body is {length:,} bytes; the limit is {MAX_REQUEST_BYTES:,}")
-            return None
-        return self.rfile.read(length) if length else b""
-
-    def _serve(self) -> None:  # pragma: no cover - replaced by make_handler_class
-        raise NotImplementedError
-
-    def __getattr__(self, name: str):
-        # Every method reaches the API, as with API Gateway's $default route: the resolver answers
-        # what it does not serve (404/405 in the error shape), never a bare 501.
-        if name.startswith("do_"):
-            return self._serve
-        raise AttributeError(name)
-
-    def log_message(self, fmt: str, *args) -> None:
-        print(f"{self.command} {self.path} -> {args[1] if len(args) > 1 else ''}", file=sys.stderr)
+def _fields(result: dict) -> list[tuple[str, str]]:
+    """The answer's header fields as API Gateway writes them: headers, multi-value headers, cookies as Set-Cookie."""
+    fields = list((result.get("headers") or {}).items())
+    for key, values in (result.get("multiValueHeaders") or {}).items():
+        fields.extend((key, value) for value in values)
+    fields.extend(("set-cookie", cookie) for cookie in result.get("cookies") or ())
+    return fields
 
 
 def make_handler_class(pipeline: LocalPipeline, shared: _Shared | None = None):
+    """The request handler of ``serve`` (a ``socketserver`` handler class): every request reaches the API, as
+    with API Gateway's $default route, and gets an answer: a bad length, a body too large or an error escaping
+    the API handler is answered in the API's error shape, as API Gateway would answer it."""
     api = pipeline.handler(TOPOLOGY.api_function)
 
     def resolve(event: dict) -> dict:
+        context = LambdaContext(TOPOLOGY.api_function, aws_request_id=event["requestContext"]["requestId"])
         if shared is None:
-            return api(event, LambdaContext(TOPOLOGY.api_function))
+            return api(event, context)
         from dd0c_cost.db.connection import bound_connection
 
         reads_only = event["requestContext"]["http"]["method"] in {"GET", "HEAD", "OPTIONS"}
         with shared.resolve_lock:
             if reads_only:
                 with bound_connection(shared.connection("api")):
-                    return api(event, LambdaContext(TOPOLOGY.api_function))
+                    return api(event, context)
             with shared.sqs_lock, bound_connection(shared.connection("api")):
-                result = api(event, LambdaContext(TOPOLOGY.api_function))
+                result = api(event, context)
         shared.drain(pipeline)  # it may have queued records: the pipeline runs before the answer
         return result
 
-    class ApiRequestHandler(_AnsweringHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive: a client's requests reuse its connection
+    class ApiRequestHandler(Http11Handler):
+        max_body = MAX_REQUEST_BYTES
 
-        def _serve(self) -> None:
-            body = self._read_body()
-            if body is None:
-                return
+        def answer(self, request: Request) -> tuple[int, list[tuple[str, str]], bytes]:
             try:
                 event = apigw_v2_event(
-                    self.command, self.path, dict(self.headers.items()), body, self.client_address[0]
+                    request.method, request.target, request.headers, request.body, self.client_address[0]
                 )
                 result = resolve(event)
                 payload = result.get("body") or ""
@@ -247,13 +211,15 @@ def make_handler_class(pipeline: LocalPipeline, shared: _Shared | None = None):
                 import traceback
 
                 traceback.print_exc(file=sys.stderr)
-                return self._error(500, "internal_error", type(exc).__name__)
-            self._answer(result.get("statusCode", 200), data, result.get("headers"), result)
+                return _error(500, "internal_error", type(exc).__name__)
+            return result.get("statusCode", 200), _fields(result), data
 
-        def log_message(self, fmt: str, *args) -> None:
-            if getattr(self.server, "quiet", False):
-                return
-            super().log_message(fmt, *args)
+        def refused(self, refusal: Refused) -> tuple[int, list[tuple[str, str]], bytes]:
+            return _error(refusal.status, refusal.error, refusal.message)
+
+        def log(self, method: str, target: str, status: int) -> None:
+            if not getattr(self.server, "quiet", False):
+                super().log(method, target, status)
 
     return ApiRequestHandler
 

@@ -25,9 +25,11 @@ def raw_body(event: APIGatewayProxyEventV2) -> bytes:
     return base64.b64decode(body) if event.get("isBase64Encoded") else body.encode()
 
 
-def principal(event: APIGatewayProxyEventV2, *, write: bool = False) -> auth.Principal:
-    """The caller (401 without valid credentials); ``write``: 403 for a read key or a missing CSRF token."""
-    headers = {k.lower(): v for k, v in (event.headers or {}).items()}
+def principal(event: APIGatewayProxyEventV2 | dict, *, write: bool = False) -> auth.Principal:
+    """The caller (401 without valid credentials); ``write``: 403 for a read key or a missing CSRF token.
+    ``event``: the event, or its data class (the raw headers are read: the data class's case-insensitive
+    copy costs more than the lower-cased one made here)."""
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     context = ((event.get("requestContext") or {}).get("authorizer") or {}).get("lambda") or {}
     try:
         if context.get("tenant_id"):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from uuid import UUID
 
@@ -73,7 +74,8 @@ class Filters:
     until: datetime | None = None
 
 
-def encode_cursor(sort: str, value, anomaly_id: UUID) -> str:
+def encode_cursor(sort: str, value, anomaly_id: UUID | str) -> str:
+    """``anomaly_id`` as a UUID or its canonical text (as PostgreSQL writes it)."""
     if isinstance(value, datetime):
         value = value.isoformat()
     raw = orjson.dumps([sort, value, str(anomaly_id)])
@@ -107,38 +109,41 @@ def _page_query(
     column = _SORT_COLUMNS.get(sort.lstrip("-"))
     if column is None:
         raise BadQuery("sort", f"sort is one of {', '.join(sorted(_SORT_COLUMNS))}, with '-' for descending")
-    descending = sort.startswith("-")
-    clauses: list[str] = []
-    params: list[object] = []
-    for name, values in (
-        ("status", filters.status),
-        ("severity", filters.severity),
-        ("account_id", filters.account),
-        ("service", filters.service),
-        ("resource_type", filters.kind),
-    ):
-        if values:
-            clauses.append(f"{name} = ANY(%s)")
-            params.append(list(values))
-    if filters.actor:
-        clauses.append("actor ILIKE %s")
-        params.append("%" + filters.actor.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%")
-    if filters.since:
-        clauses.append("detected_at >= %s")
-        params.append(filters.since)
-    if filters.until:
-        clauses.append("detected_at < %s")
-        params.append(filters.until)
+    actor = filters.actor and "%" + filters.actor.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+    any_of = (filters.status, filters.severity, filters.account, filters.service, filters.kind)
+    given: list[tuple[str, object]] = [(name, list(v)) for name, v in zip(_ANY_COLUMNS, any_of, strict=True)]
+    given += [("actor", actor), ("since", filters.since), ("until", filters.until)]
+    present = [name for name, value in given if value]
+    params: list[object] = [value for _, value in given if value]
     if cursor:
-        value, after_id = decode_cursor(cursor, sort)
-        # keyset: rows strictly after (value, id) in the order below
-        clauses.append(f"({column}, id) {'<' if descending else '>'} (%s, %s)")
-        params.extend([value, after_id])
+        present.append("cursor")
+        params.extend(decode_cursor(cursor, sort))
+    return _page_sql(columns, sort, int(limit), tuple(present)), params, column
+
+
+_ANY_COLUMNS = ("status", "severity", "account_id", "service", "resource_type")
+_CLAUSES = {
+    **{name: f"{name} = ANY(%s)" for name in _ANY_COLUMNS},
+    "actor": "actor ILIKE %s",
+    "since": "detected_at >= %s",
+    "until": "detected_at < %s",
+}
+
+
+@functools.lru_cache(maxsize=512)
+def _page_sql(columns: str, sort: str, limit: int, present: tuple[str, ...]) -> str:
+    """The text of a page's statement: the same for every page of one shape (made once: the text is long)."""
+    column = _SORT_COLUMNS[sort.lstrip("-")]
+    descending = sort.startswith("-")
+    clauses = [_CLAUSES[name] for name in present if name != "cursor"]
+    if "cursor" in present:
+        # keyset: rows strictly after (value, id). The values through a sub-select and the limit in the text: the
+        # plan's estimate is the same whatever they are, so a prepared page keeps its generic plan (decision 90)
+        clauses.append(f"({column}, id) {'<' if descending else '>'} (SELECT %s, %s)")
     order = "DESC" if descending else "ASC"
     where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-    query = f"""SELECT {columns} FROM dd0c.anomalies {where}
-            ORDER BY {column} {order}, id {order} LIMIT %s"""
-    return query, [*params, limit + 1], column
+    return f"""SELECT {columns} FROM dd0c.anomalies {where}
+            ORDER BY {column} {order}, id {order} LIMIT {limit + 1:d}"""
 
 
 def list_anomalies(
@@ -177,7 +182,7 @@ def tenant_list_json(
     idle connection (``db.one_trip.tenant_rows``: the tenant, the prepared page query and one Sync). The API's
     list fast path uses this; tests compare it with the route on every kind of row and request."""
     query, params, column = _json_page_query(filters, sort, limit, cursor)
-    body = _joined(tenant_rows(conn, tenant_id, query, params), sort, limit, column)
+    body = _joined(tenant_rows(conn, tenant_id, query, params), sort, limit, column, conn.info.timezone)
     if body is None:  # a row PostgreSQL could not write: the page from the rows' values, as the tenant's read
         with tenant_read(conn, tenant_id):
             return _rows_json(conn, filters, sort=sort, limit=limit, cursor=cursor)
@@ -186,23 +191,28 @@ def tenant_list_json(
 
 def _json_page_query(filters: Filters, sort: str, limit: int, cursor: str | None) -> tuple[str, list[object], str]:
     inner, params, column = _page_query(filters, sort, limit, cursor, _SQL_PAGE_COLUMNS)
+    return _json_page_sql(inner, sort), params, column
+
+
+@functools.lru_cache(maxsize=512)
+def _json_page_sql(inner: str, sort: str) -> str:
     order = "DESC" if sort.startswith("-") else "ASC"
-    return (
-        f"SELECT {_SQL_ROW} FROM ({inner}) AS r {_SQL_TICKET} ORDER BY r.{column} {order}, r.id {order}",
-        params,
-        column,
-    )
+    column = _SORT_COLUMNS[sort.lstrip("-")]
+    return f"SELECT {_SQL_ROW} FROM ({inner}) AS r {_SQL_TICKET} ORDER BY r.{column} {order}, r.id {order}"
 
 
-def _joined(rows: list, sort: str, limit: int, column: str) -> str | None:
+def _joined(rows: list, sort: str, limit: int, column: str, timezone: tzinfo) -> str | None:
     """The page's body from its rows' JSON (``_SQL_ROW``), or None if PostgreSQL could not write one of them."""
     out = [r[0] for r in rows[:limit]]
     if None in out:
         return None
     next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = encode_cursor(sort, last[_SQL_CURSOR_INDEX[column]], UUID(last[1]))
+    if len(rows) > limit:  # the cursor's values from the page's last row, as its JSON has them
+        last = orjson.loads(out[-1])
+        value = last[column]
+        if column == "detected_at":  # as psycopg would load it: in the session's time zone
+            value = datetime.fromisoformat(value).astimezone(timezone)
+        next_cursor = encode_cursor(sort, value, last["id"])
     return f'{{"anomalies":[{",".join(out)}],"next_cursor":{orjson.dumps(next_cursor).decode()}}}'
 
 
@@ -223,11 +233,13 @@ _SQL_PLAIN = f"""r.list_json IS NOT NULL
     AND r.status IN ({", ".join(f"'{v}'" for v in sorted(s.value for s in AnomalyStatus))})
     AND (r.notify_withheld IS NULL OR r.notify_withheld IN ('shadow', 'panic'))
     AND r.delivery_status IN ('pending', 'slack', 'outbox', 'undelivered')
-    AND (t.status IS NULL OR t.status IN ('queued', 'created', 'failed'))
-    AND (coalesce(t.external_key, '') || coalesce(t.external_url, '')) ~ '^[] !#-[^-~]*$'"""
-_SQL_ROW = f"""CASE WHEN {_SQL_PLAIN} THEN r.list_json || ',"ticket_status":' || {_sql_str("t.status")}
-    || ',"ticket_key":' || {_sql_str("t.external_key")} || ',"ticket_url":' || {_sql_str("t.external_url")} || '}}' END,
-    r.id::text, r.detected_at, r.score, r.estimated_hourly_usd"""
+    AND (t.tenant_id IS NULL OR (t.status IS NULL OR t.status IN ('queued', 'created', 'failed'))
+        AND (coalesce(t.external_key, '') || coalesce(t.external_url, '')) ~ '^[] !#-[^-~]*$')"""
+# a row without a ticket (most) gets its constant tail in one concatenation, without the regex
+_SQL_ROW = f"""CASE WHEN {_SQL_PLAIN} THEN r.list_json || CASE WHEN t.tenant_id IS NULL
+    THEN ',"ticket_status":null,"ticket_key":null,"ticket_url":null}}'
+    ELSE ',"ticket_status":' || {_sql_str("t.status")} || ',"ticket_key":' || {_sql_str("t.external_key")}
+    || ',"ticket_url":' || {_sql_str("t.external_url")} || '}}' END END"""
 # the page's rows (what the row and its checks need), and their tickets in one join (a subquery per row and
 # column costs PostgreSQL about as much as the rest of the query)
 _SQL_PAGE_COLUMNS = (
@@ -237,7 +249,6 @@ _SQL_PAGE_COLUMNS = (
 _SQL_TICKET = (
     "LEFT JOIN dd0c.tickets t ON t.tenant_id = r.tenant_id AND t.subject_kind = 'anomaly' AND t.subject_id = r.id::text"
 )
-_SQL_CURSOR_INDEX = {"detected_at": 2, "score": 3, "estimated_hourly_usd": 4}
 
 
 def _rows_json(
