@@ -56,3 +56,55 @@ def test_package_and_handlers_import_without_io_or_configuration():
     assert len(models) >= 60, models  # the probe finds the package's models
     assert not [m[1] for m in models if m[2] != "True"], "models built at class creation (not dd0c_cost.model.Model)"
     assert not [m[1] for m in models if m[3] != "False"], "models built while importing (a validation at import time)"
+
+
+TOOLS_PROBE = r"""
+import importlib, os, pkgutil, socket, subprocess, sys
+
+def refuse(*args, **kwargs):
+    raise SystemExit(f"I/O at import time: {args[-1:]!r}")
+
+socket.socket.connect = refuse
+socket.create_connection = refuse
+subprocess.Popen.__init__ = refuse
+read = set()
+
+class Environ(dict):
+    # Records the variables the tools' own modules read (libraries may read theirs).
+    def _note(self, key):
+        caller = sys._getframe(2).f_globals.get("__name__", "")
+        if caller.startswith("dd0c_cost_tools"):
+            read.add(f"{caller}: {key}")
+
+    def __getitem__(self, key):
+        self._note(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self._note(key)
+        return super().get(key, default)
+
+    def __contains__(self, key):
+        self._note(key)
+        return super().__contains__(key)
+
+os.environ = Environ(os.environ)
+import dd0c_cost_tools
+names = [m.name for m in pkgutil.walk_packages(dd0c_cost_tools.__path__, "dd0c_cost_tools.")]
+for name in names:
+    if not name.endswith(".__main__"):
+        importlib.import_module(name)
+print("read", sorted(read))
+print("modules", len(names))
+"""
+
+
+def test_tools_import_without_io_or_environment_reads():
+    """The tools' modules (the CLI, local runner, benchmarks, price refresh) import with the network
+    and subprocesses cut off, and none of them reads an environment variable while importing."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "PYTHONPATH": f"{REPO}/layers/shared/python:{REPO}/tools"}
+    result = subprocess.run([sys.executable, "-c", TOOLS_PROBE], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if line.startswith(("read ", "modules ")))
+    assert int(lines["modules"]) >= 60, lines  # the probe walks the whole package
+    assert lines["read"] == "[]", lines["read"]

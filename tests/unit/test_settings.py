@@ -32,3 +32,10 @@ def test_env_var_is_the_alias_or_the_upper_case_field(monkeypatch):
     settings = Settings()
     assert settings.database_secret_arn == settings.central_bus_arn == "value-from-env"
     assert settings.rejects_queue_url == settings.slack_channel == "value-from-env"
+
+
+def test_settings_reads_a_url_for_every_queue_of_the_topology():
+    from dd0c_cost.topology import TOPOLOGY
+    from dd0c_cost.topology_names import QUEUE_NAMES
+
+    assert tuple(q.name for q in TOPOLOGY.queues) == QUEUE_NAMES

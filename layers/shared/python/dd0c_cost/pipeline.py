@@ -19,8 +19,13 @@ if TYPE_CHECKING:
 # governance, the Slack client). Each handler calls ``warm(stage)`` at import, so what its own
 # first call needs is still imported during the cold start, not in the first request.
 STAGE_MODULES: dict[str, tuple[str, ...]] = {
-    "normalize": ("dd0c_cost.events.normalize", "dd0c_cost.pricing", "dd0c_cost.topology"),
-    "score": ("dd0c_cost.events.models", "dd0c_cost.scoring.config", "dd0c_cost.scoring.scorer", "dd0c_cost.topology"),
+    "normalize": ("dd0c_cost.events.normalize", "dd0c_cost.pricing", "dd0c_cost.topology_names"),
+    "score": (
+        "dd0c_cost.events.models",
+        "dd0c_cost.scoring.config",
+        "dd0c_cost.scoring.scorer",
+        "dd0c_cost.topology_names",
+    ),
     "notify": (
         "orjson",
         "dd0c_cost.governance",
@@ -45,7 +50,7 @@ def warm(stage: str) -> None:
 def normalize_body(body: str | bytes) -> NormalizeOutcome:
     from dd0c_cost.events.cloudtrail import RecordRejected
     from dd0c_cost.events.normalize import NormalizeOutcome, OutcomeKind, normalize, parse_ingest_body
-    from dd0c_cost.topology import COST_EVENTS
+    from dd0c_cost.topology_names import COST_EVENTS
 
     origin: dict | None = None
     try:
@@ -82,7 +87,7 @@ def score_bodies(bodies: list[str]) -> list[BaseException | None]:
     from dd0c_cost.events.models import CostEvent, NotifyMessage
     from dd0c_cost.scoring.config import config_from_settings
     from dd0c_cost.scoring.scorer import score_cost_events
-    from dd0c_cost.topology import NOTIFY
+    from dd0c_cost.topology_names import NOTIFY
 
     errors: list[BaseException | None] = [None] * len(bodies)
     events: list[CostEvent] = []

@@ -104,18 +104,18 @@ class Settings(Model):
     ingest_max_body_bytes: int = 1_000_000
 
     def model_post_init(self, context: object, /) -> None:
-        from dd0c_cost.topology import TOPOLOGY, queue_url_env_var
+        from dd0c_cost.topology_names import QUEUE_NAMES, queue_url_env_var
 
         environ = {key.upper(): value for key, value in os.environ.items()}
-        for queue in TOPOLOGY.queues:
-            url = environ.get(queue_url_env_var(queue.name))
+        for queue_name in QUEUE_NAMES:
+            url = environ.get(queue_url_env_var(queue_name))
             if url:
-                self._queue_urls[queue.name] = url
+                self._queue_urls[queue_name] = url
 
     def queue_url(self, queue_name: str) -> str:
         url = self._queue_urls.get(queue_name)
         if not url:
-            from dd0c_cost.topology import queue_url_env_var
+            from dd0c_cost.topology_names import queue_url_env_var
 
             raise RuntimeError(f"queue URL for {queue_name!r} is not configured ({queue_url_env_var(queue_name)})")
         return url

@@ -15,7 +15,7 @@ from dd0c_cost.api.models import IngestAccepted, IngestRejection
 from dd0c_cost.events.documents import DocumentItem, iter_document
 from dd0c_cost.events.models import IngestMessage, Origin
 from dd0c_cost.ingest_sources.sender import SQS_MAX_BATCH, SQS_MAX_MESSAGE_BYTES, IngestBatchSender, group_of
-from dd0c_cost.topology import INGEST
+from dd0c_cost.topology_names import INGEST
 
 __all__ = ["SQS_MAX_BATCH", "SQS_MAX_MESSAGE_BYTES", "IngestRequestError", "parse_ingest_request", "queue_records"]
 

@@ -137,7 +137,7 @@ def import_chunk_body(body: str | bytes) -> BulkSummary:
     from dd0c_cost.pricing import get_price_book
     from dd0c_cost.scoring.config import config_from_settings
     from dd0c_cost.settings import get_settings
-    from dd0c_cost.topology import NOTIFY
+    from dd0c_cost.topology_names import NOTIFY
 
     chunk = orjson.loads(body)
 

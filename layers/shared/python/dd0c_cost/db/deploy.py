@@ -11,7 +11,7 @@ import os
 from dd0c_cost.db.connection import resolve_database_url
 from dd0c_cost.db.migrate import ensure_app_login, migrate
 from dd0c_cost.settings import get_settings
-from dd0c_cost.topology import DATABASE_ROLES
+from dd0c_cost.topology_specs import DATABASE_ROLES
 
 
 def apply_migrations_for_deploy() -> list[str]:

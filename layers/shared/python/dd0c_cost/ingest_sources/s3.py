@@ -35,7 +35,7 @@ from dd0c_cost import outcomes, queues
 from dd0c_cost.events.cloudtrail import RecordRejected, unwrap
 from dd0c_cost.events.models import IngestMessage, Origin
 from dd0c_cost.ingest_sources.sender import IngestBatchSender, group_of
-from dd0c_cost.topology import INGEST, S3_INGEST
+from dd0c_cost.topology_names import INGEST, S3_INGEST
 
 # CloudTrail files are small (KBs to a few MB); these bound one invocation's memory (parsed,
 # 64 MB of JSON takes several hundred MB: the function has 1 GB, see topology.py).

@@ -20,7 +20,7 @@ from dd0c_cost import governance, queues
 from dd0c_cost.db.connection import Connection, tenant_transaction
 from dd0c_cost.events.models import NotifyMessage
 from dd0c_cost.notify import store
-from dd0c_cost.topology import NOTIFY
+from dd0c_cost.topology_names import NOTIFY
 
 WINDOW = timedelta(days=7)
 MAX_ALERTS = 50

@@ -38,7 +38,7 @@ def enqueue_unsent(conn: Connection, *, sweep_id: str, limit: int = 500) -> int:
     """Put every unsent revision back on the notify queue (AWS). The deduplication id names the
     sweep, so a revision swept again later is not dropped by SQS's 5-minute deduplication."""
     from dd0c_cost import queues
-    from dd0c_cost.topology import NOTIFY
+    from dd0c_cost.topology_names import NOTIFY
 
     messages = unsent_alerts(conn, limit)
     for message in messages:

@@ -43,7 +43,7 @@ from dd0c_cost.events.models import CostEvent
 from dd0c_cost.model import Model
 from dd0c_cost.sizing import store
 from dd0c_cost.sizing.describers import DESCRIBERS, MAX_IDS_PER_EVENT, Describer
-from dd0c_cost.topology import COST_EVENTS, SIZING
+from dd0c_cost.topology_names import COST_EVENTS, SIZING
 
 SESSION_NAME = "dd0c-sizing"
 SIZED_SUFFIX = ":sized"

@@ -42,7 +42,7 @@ from pydantic import ConfigDict, Field
 from dd0c_cost import outcomes, queues
 from dd0c_cost.model import Model
 from dd0c_cost.scoring.models import Anomaly
-from dd0c_cost.topology import USAGE
+from dd0c_cost.topology_names import USAGE
 from dd0c_cost.usage import billing, detect, sources
 from dd0c_cost.usage import store as usage_store
 
@@ -415,7 +415,7 @@ def _finish(conn, result: PollResult) -> None:
     """Record the poll, then hand new revisions to notify (after the commit, never inside it)."""
     from dd0c_cost.db.connection import tenant_transaction
     from dd0c_cost.events.models import NotifyMessage
-    from dd0c_cost.topology import NOTIFY
+    from dd0c_cost.topology_names import NOTIFY
 
     with tenant_transaction(conn, result.tenant_id):
         usage_store.record_poll(

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from dd0c_cost import outcomes, queues
 from dd0c_cost.db.connection import get_connection
-from dd0c_cost.topology import ZOMBIES as ZOMBIES_QUEUE
+from dd0c_cost.topology_names import ZOMBIES as ZOMBIES_QUEUE
 from dd0c_cost.zombies.models import DIGEST, SCAN, ZombieMessage, utc
 
 # The fan-out's database role (migration 019): dd0c_app plus dd0c.zombie_scan_targets, the one
