@@ -17,6 +17,11 @@ the edit must be looked at again (never applied blindly). Behaviour does not cha
   ``PYDANTIC_DISABLE_PLUGINS=__all__``, and the layer has no pydantic plugin) and in ``networks``
   (used only to check the version of ``email-validator``, which the layer does not have). Both
   imports move into the functions that use them.
+- ``slack_sdk``'s package and its ``web`` package import ``WebClient`` (one wrapper per Web API
+  method, with the views, streaming and webhook modules, ≈ 22 M instructions) on any import of a
+  submodule, e.g. the Block Kit models or ``web.base_client``, which is all the functions use to
+  post. Both names are resolved on first access instead (a module ``__getattr__``, PEP 562):
+  ``from slack_sdk import WebClient`` works as before.
 """
 
 from __future__ import annotations
@@ -87,7 +92,46 @@ def edits(versions: dict[str, str]) -> list[Edit]:
             "    if not version('email-validator').partition('.')[0] == '2':\n",
             "    from importlib.metadata import version\n\n    if not version('email-validator').partition('.')[0] == '2':\n",
         ),
+        Edit(
+            "slack_sdk/__init__.py",
+            "from .web import WebClient\nfrom .webhook import WebhookClient\n",
+            _LAZY_SLACK_SDK,
+        ),
+        Edit(
+            "slack_sdk/web/__init__.py",
+            "from .client import WebClient\nfrom .slack_response import SlackResponse\n",
+            _LAZY_SLACK_SDK_WEB,
+        ),
     ]
+
+
+# Written by this script into slack_sdk's two package modules: the same names, imported on first access.
+_LAZY_SLACK_SDK = """# Written by scripts/trim_deps_layer.py: WebClient and WebhookClient are imported on first access.
+
+
+def __getattr__(name):
+    if name == "WebClient":
+        from .web import WebClient
+
+        return WebClient
+    if name == "WebhookClient":
+        from .webhook import WebhookClient
+
+        return WebhookClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+"""
+_LAZY_SLACK_SDK_WEB = """from .slack_response import SlackResponse
+
+# Written by scripts/trim_deps_layer.py: WebClient is imported on first access.
+
+
+def __getattr__(name):
+    if name == "WebClient":
+        from .client import WebClient
+
+        return WebClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+"""
 
 
 def apply(layer: Path) -> list[str]:

@@ -34,6 +34,23 @@ def test_score_core_benchmark_prints_json():
     assert out["core_points_per_s"] > 0 and out["pipeline_events_per_s"] > 0
 
 
+def test_score_counts_benchmark_counts_the_backend_and_digests_what_the_scoring_stored():
+    """The same stream scored twice gives the same digest (it names run-specific ids), and the backend's
+    instructions are counted per event."""
+    from dd0c_cost_tools.bench import score_counts
+
+    runs = []
+    for _ in range(2):
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            assert score_counts.main(["--events", "100", "--modes", "group", "--json"]) == 0
+        runs.append(json.loads(buf.getvalue())["group"])
+    first, second = runs
+    assert first["events"] >= 100 and len(first["digest"]) == 16
+    assert first["digest"] == second["digest"]
+    assert first["backend_instructions_per_event"] > 10_000 and first["wal_bytes_per_event"] > 0
+
+
 def test_nab_scorer_port_on_a_tiny_corpus():
     """Hand-checkable NAB arithmetic: one window, fire on its first row and once far outside."""
     from datetime import datetime, timedelta

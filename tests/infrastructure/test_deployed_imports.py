@@ -208,3 +208,31 @@ def test_the_trimmed_layer_imports_no_package_metadata(interpreter, built_deps_l
         assert not seen["ctypes"], f"{name} imported ctypes"
         if not seen["urllib3"]:
             assert not seen["metadata"], f"{name} imported importlib.metadata"
+
+
+SLACK_SDK_PROBE = r"""
+import sys
+import slack_sdk.models.blocks, slack_sdk.web.base_client
+assert "slack_sdk.web.client" not in sys.modules and "slack_sdk.webhook" not in sys.modules, "eager WebClient"
+from slack_sdk import WebClient, WebhookClient
+from slack_sdk.web import SlackResponse, WebClient as Same
+from slack_sdk.web.client import WebClient as Real
+assert WebClient is Same is Real and issubclass(WebClient, slack_sdk.web.base_client.BaseClient)
+assert WebhookClient.__module__ == "slack_sdk.webhook.client"
+try:
+    slack_sdk.NoSuchName
+except AttributeError:
+    pass
+else:
+    raise AssertionError("slack_sdk.NoSuchName")
+"""
+
+
+def test_the_trimmed_slack_sdk_gives_its_clients_on_first_access(interpreter, built_deps_layer, tmp_path):
+    """scripts/trim_deps_layer.py: importing slack_sdk's Block Kit models or its BaseClient (all a
+    Slack post uses) imports no WebClient, and ``from slack_sdk import WebClient`` still works."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(built_deps_layer / "python")}
+    result = subprocess.run(
+        [interpreter, "-S", "-c", SLACK_SDK_PROBE], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-3000:]

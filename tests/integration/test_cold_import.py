@@ -45,6 +45,23 @@ ONLY_ANY = {
     "dd0c_cost.zombies.scan": {"zombie_hunter"},
     # The anomaly list's queries and models: the api's fast path; slack_events serves only Slack.
     "dd0c_cost.dashboard": {"api"},
+    # Slack's install flow and its OAuth stores: the api (its install routes, lazily) only; a post
+    # opens the installation's token with notify.installation.
+    "slack_sdk.oauth": set(),
+    "dd0c_cost.notify.oauth": set(),
+    # Parsing Slack's requests: slack_events; the action modules use SlackAction in annotations only.
+    "dd0c_cost.notify.interactions": {"slack_events"},
+    # The topology's dataclasses: tickets and remediate read it only when a message is retried.
+    "dd0c_cost.topology": {
+        "migrate",
+        "normalize",
+        "s3_ingest",
+        "score",
+        "sizing",
+        "usage_fanout",
+        "usage_poll",
+        "zombie_fanout",
+    },
 }
 # Generous: the handlers take about 0.3 s of CPU on the 2-core development machine under load;
 # the X-Ray SDK alone added 0.5 s, pydantic-settings and botocore another 0.3 s.
@@ -64,7 +81,7 @@ HANDLERS = ["api", "normalize", "score", "notify", "s3_ingest", "migrate", "hist
 FUNCTIONS = sorted(p.parent.name for p in (REPO_ROOT / "functions").glob("*/handler.py"))
 
 
-def _import(function: str) -> dict:
+def _environment(function: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_"))}
     env.update(
         {
@@ -73,9 +90,13 @@ def _import(function: str) -> dict:
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
     )
+    return env
+
+
+def _import(function: str, probe: str = _PROBE) -> dict:
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(REPO_ROOT / "functions" / function)],
-        env=env,
+        [sys.executable, "-c", probe, str(REPO_ROOT / "functions" / function)],
+        env=_environment(function),
         capture_output=True,
         text=True,
         timeout=120,
@@ -150,3 +171,31 @@ def test_tracing_on_builds_the_real_tracer_and_off_a_stand_in(monkeypatch) -> No
     assert observability.tracing_enabled()
     monkeypatch.delenv("LAMBDA_TASK_ROOT")
     assert not observability.tracing_enabled()  # outside Lambda, as Powertools decides
+
+
+# What a first call that posts to Slack imports: the action modules' subject loaders and message
+# parts (load_builtin_actions, as the tickets and remediate workers call it), and the Web API client.
+_FIRST_POST_PROBE = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import handler
+from dd0c_cost.crypto import Redacted
+from dd0c_cost.notify.registry import load_builtin_actions
+from dd0c_cost.notify.slack import _web_client
+load_builtin_actions()
+client = _web_client(Redacted("xoxb-not-a-token"), "http://127.0.0.1:9/api/")
+print(json.dumps({"client": type(client).__module__ + "." + type(client).__name__, "modules": sorted(sys.modules)}))
+"""
+
+
+@pytest.mark.parametrize("function", ["notify", "tickets", "remediate"])
+def test_a_slack_post_imports_neither_the_install_flow_nor_request_parsing(function: str) -> None:
+    """The functions whose first call posts to Slack import, up to that post, none of Slack's
+    install flow (slack_sdk.oauth and our OAuth stores) nor the request parsing (interactions),
+    and post with slack_sdk's BaseClient, not WebClient's per-method wrappers (docs/decisions.md:
+    "What a Slack post needs, and nothing else")."""
+    done = _import(function, _FIRST_POST_PROBE)
+    modules = set(done["modules"])
+    for name in ("slack_sdk.oauth", "dd0c_cost.notify.oauth", "dd0c_cost.notify.interactions", "slack_sdk.signature"):
+        assert name not in modules, f"{function}'s first post imports {name}"
+    assert done["client"] == "slack_sdk.web.base_client.BaseClient", done["client"]

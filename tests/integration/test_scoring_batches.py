@@ -81,8 +81,8 @@ def test_one_event_per_transaction_and_all_in_one_give_the_same_anomaly(make_dat
     assert one_by_one[0]["attributes"]["capacity_reservation"] == "cr-1"  # kept from the first event
 
 
-def test_text_the_scorer_quotes_itself_is_stored_as_it_was(make_database, migrated_template):
-    """The scorer writes its statements with its own quoting (scorer._quoter): quotes, backslashes,
+def test_text_the_scorer_sends_is_stored_as_it_was(make_database, migrated_template):
+    """What the scorer sends as its statements' text parameters (db.one_trip.round_trip): quotes, backslashes,
     JSON escapes and non-ASCII in what it stores come back unchanged."""
     who = "o'brien\\x\"y'' \u00fc\u2603 %s {}"
     (anomaly,) = _score(make_database(template=migrated_template), [[0, 1, 2]], who=who)

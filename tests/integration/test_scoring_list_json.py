@@ -12,7 +12,8 @@ import pytest
 
 from dd0c_cost.db import operator
 from dd0c_cost.db.connection import open_connection, tenant_transaction
-from dd0c_cost.scoring import scorer
+from dd0c_cost.db.one_trip import round_trip
+from dd0c_cost.scoring.anomaly_writes import insert_new
 from dd0c_cost.scoring.list_json import list_json
 from dd0c_cost.scoring.models import Anomaly, ScoreComponent, Severity
 
@@ -106,7 +107,7 @@ def test_the_scorer_writes_what_postgresql_would_and_leaves_it_the_rest(tenant_c
     for (what, _, by_scorer), a in zip(CASES, anomalies, strict=True):
         assert (list_json(a) is not None) is by_scorer, what
     with tenant_transaction(conn, tenant):
-        conn.execute(scorer._insert_new(scorer._quoter(conn), anomalies))
+        round_trip(conn, [insert_new(anomalies)])
         rows = conn.execute(f"SELECT id, list_json, {_SQL} AS sql FROM dd0c.anomalies ORDER BY id").fetchall()
     assert len(rows) == len(CASES)
     for (what, _, by_scorer), a, row in zip(CASES, anomalies, rows, strict=True):
@@ -131,7 +132,7 @@ def test_updates_write_it_again_when_what_it_lists_changes(tenant_conn):
     tenant, conn = tenant_conn
     a = _anomaly(tenant, 0, {"attributes": {"q": 1}})
     with tenant_transaction(conn, tenant):
-        conn.execute(scorer._insert_new(scorer._quoter(conn), [a]))
+        round_trip(conn, [insert_new([a])])
     first = list_json(a)
     steps = [  # (update, what list_json must now say)
         ("notified_revision = 1", '"attributes":{"q":1}'),  # not listed: left as it is

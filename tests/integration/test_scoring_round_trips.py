@@ -1,5 +1,5 @@
-"""The scorer drives its two round trips on libpq directly (scorer._round_trip, not psycopg's
-execute): a statement that fails is raised as psycopg would raise it and leaves the connection
+"""The scorer drives its two round trips on libpq directly (db.one_trip.round_trip: statements and
+one Sync, not psycopg's execute): a statement that fails is raised as psycopg would raise it and leaves the connection
 usable, and a server that goes away is a dependency failure (``OperationalError`` or
 ``AdminShutdown``, as the bulk path and the handlers expect), never a scored event."""
 
@@ -14,9 +14,9 @@ from psycopg.pq import TransactionStatus
 
 from dd0c_cost.db import operator
 from dd0c_cost.db.connection import open_connection, tenant_transaction
+from dd0c_cost.db.one_trip import Statement, round_trip
 from dd0c_cost.events.models import Actor, CostAction, CostEvent, PriceQuote
 from dd0c_cost.events.store import insert_cost_event
-from dd0c_cost.scoring import scorer
 from dd0c_cost.scoring.scorer import score_cost_events
 
 ACCOUNT = "111122223333"
@@ -61,7 +61,10 @@ def test_a_failing_statement_is_raised_as_psycopg_raises_it_and_the_connection_s
     conn.autocommit = True
     # scoring_load refuses a tenant the transaction did not set (migration 008)
     with pytest.raises(errors.InsufficientPrivilege, match="not the tenant this transaction set"):
-        scorer._round_trip(conn, f"BEGIN; SELECT dd0c.scoring_load('{tenant}'::uuid, '{{}}'::json)")
+        round_trip(
+            conn,
+            [Statement(b"BEGIN"), Statement(b"SELECT dd0c.scoring_load($1::uuid, '{}'::json)", [str(tenant).encode()])],
+        )
     assert conn.info.transaction_status == TransactionStatus.INERROR
     conn.execute("ROLLBACK")
     conn.autocommit = False

@@ -23,8 +23,6 @@ LONG_FUNCTIONS = {
     "with each failure's reject kept next to its cause",
     "dd0c_cost/onboarding.py::describe_onboarding": "the template parameters and one link per region: "
     "mostly literal data",
-    "dd0c_cost/scoring/scorer.py::_score_one_tenant": "per event: sanitise, step (or the unpriced shape), "
-    "group into anomaly rows; to be split into claim / step / rows",
     "dd0c_cost/notify/oauth.py::complete_install": "Slack's OAuth v2 completion (issue 10) in the order "
     "Slack documents it; landed before this check, to be split by its owner",
     "dd0c_cost/pipeline.py::_notify_one": "the notify stage with governance and per-tenant delivery (issues 10, "

@@ -38,12 +38,13 @@ def _site_of(package: str) -> Path:
 
 
 def _installed_copy(tmp_path: Path) -> Path:
-    """The edited files and the dist-info of the installed psycopg, psycopg-binary and pydantic."""
+    """The edited files and the dist-info of the installed psycopg, psycopg-binary, pydantic and slack_sdk."""
     layer = tmp_path / "python"
     for package, distribution in (
         ("psycopg", "psycopg"),
         ("psycopg_binary", "psycopg-binary"),
         ("pydantic", "pydantic"),
+        ("slack_sdk", "slack-sdk"),
     ):
         site = _site_of(package)
         dist = metadata.distribution(distribution)
@@ -65,6 +66,8 @@ def test_every_edit_matches_the_installed_packages_exactly_once(tmp_path: Path) 
         "psycopg/pq/misc.py",
         "pydantic/plugin/_loader.py",
         "pydantic/networks.py",
+        "slack_sdk/__init__.py",
+        "slack_sdk/web/__init__.py",
     ]
     version = (layer / "psycopg" / "version.py").read_text()
     assert f'__version__ = "{metadata.version("psycopg")}"' in version and "import" not in version
@@ -76,6 +79,12 @@ def test_every_edit_matches_the_installed_packages_exactly_once(tmp_path: Path) 
         compile(tree, path, "exec")  # still Python
         top_level = [line for line in tree.splitlines() if line.startswith(("import ", "from "))]
         assert not any("ctypes" in line or "importlib.metadata" in line for line in top_level), path
+
+    for path in ("slack_sdk/__init__.py", "slack_sdk/web/__init__.py"):
+        tree = (layer / path).read_text()
+        compile(tree, path, "exec")
+        assert "def __getattr__(name):" in tree, path
+        assert not [line for line in tree.splitlines() if line.startswith("from .") and "Client" in line], path
 
 
 def test_an_edit_that_no_longer_matches_stops_the_build(tmp_path: Path) -> None:

@@ -9,6 +9,10 @@ import importlib
 BENCHMARKS = {
     "nab": ("dd0c_cost_tools.bench.nab", "the streaming detector on NAB realAWSCloudwatch (score and speed)"),
     "score": ("dd0c_cost_tools.bench.score_core", "the scoring core and the score function on PostgreSQL"),
+    "score-counts": (
+        "dd0c_cost_tools.bench.score_counts",
+        "the score function's backend instructions and WAL per event, and a digest of what it stored (valgrind)",
+    ),
     "normalize": ("dd0c_cost_tools.bench.normalize", "the normaliser on the CloudTrail corpus vs JSON parsing"),
     "detect": (
         "dd0c_cost_tools.bench.detect",

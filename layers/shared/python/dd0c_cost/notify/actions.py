@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from dd0c_cost.db.connection import Connection, tenant_transaction
 from dd0c_cost.notify import store as slack_store
 from dd0c_cost.notify.delivery import message_context
-from dd0c_cost.notify.interactions import SlackAction
 from dd0c_cost.notify.message import (
     ACTION_ACKNOWLEDGE,
     ACTION_EXPECTED,
@@ -26,6 +26,9 @@ from dd0c_cost.notify.slack import SlackNotifyError
 from dd0c_cost.scoring import store
 from dd0c_cost.scoring.feedback import record_feedback
 from dd0c_cost.scoring.models import AnomalyStatus
+
+if TYPE_CHECKING:  # annotations only: parsing Slack's requests is slack_events' work
+    from dd0c_cost.notify.interactions import SlackAction
 
 logger = logging.getLogger(__name__)
 

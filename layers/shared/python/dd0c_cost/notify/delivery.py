@@ -24,8 +24,8 @@ from uuid import UUID
 from dd0c_cost.crypto import Redacted
 from dd0c_cost.db.connection import Connection
 from dd0c_cost.notify import store
+from dd0c_cost.notify.installation import open_bot_token, quiet_logger, workspace_matches
 from dd0c_cost.notify.message import MessageContext
-from dd0c_cost.notify.oauth import PostgresInstallationStore, quiet_logger, workspace_matches
 from dd0c_cost.scoring.models import Anomaly
 from dd0c_cost.settings import Settings
 
@@ -75,9 +75,11 @@ class Undelivered:
 @lru_cache(maxsize=8)
 def _auth_test(token: str, base_url: str) -> tuple[str | None, str | None]:
     """(team_id, enterprise_id) of an env token, asked of Slack once per process."""
-    from slack_sdk import WebClient
+    from slack_sdk.web.base_client import BaseClient  # what WebClient.auth_test() calls (notify.slack)
 
-    response = WebClient(token=token, base_url=base_url, timeout=4, logger=quiet_logger()).auth_test()
+    response = BaseClient(token=token, base_url=base_url, timeout=4, logger=quiet_logger()).api_call(
+        "auth.test", params={}
+    )
     return response.get("team_id"), response.get("enterprise_id")
 
 
@@ -96,7 +98,7 @@ def workspace_for(conn: Connection, tenant_id: UUID, settings: Settings) -> Work
     """The tenant's Slack, inside a tenant transaction for ``tenant_id``."""
     row = store.latest_installation(conn)
     if row is not None and row.status == "active":
-        token = PostgresInstallationStore(conn, tenant_id).open_token(row)
+        token = open_bot_token(tenant_id, row)
         return Workspace(
             tenant_id=tenant_id,
             kind="slack",

@@ -34,6 +34,7 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from dd0c_cost.crypto import Sealer, get_sealer, secret_context
 from dd0c_cost.db.connection import Connection, tenant_transaction
 from dd0c_cost.notify import store
+from dd0c_cost.notify.installation import TOKEN_PURPOSE, open_bot_token, quiet_logger, workspace_matches
 from dd0c_cost.settings import Settings
 
 # What the bot needs: post and update messages (chat:write), post to public channels it was not
@@ -44,15 +45,6 @@ STATE_TTL_S = 600
 STATE_COOKIE = "dd0c-slack-oauth-state"
 INSTALL_PATH = "/slack/install"
 REDIRECT_PATH = "/slack/oauth_redirect"
-TOKEN_PURPOSE = "slack_bot_token"
-
-
-def quiet_logger() -> logging.Logger:
-    """A logger for WebClients that handle tokens: slack_sdk logs response bodies (which carry
-    ``access_token`` for oauth.v2.access) at DEBUG, so this one never goes below INFO."""
-    logger = logging.getLogger("dd0c_cost.slack_sdk")
-    logger.setLevel(logging.INFO)
-    return logger
 
 
 class InstallError(Exception):
@@ -93,18 +85,6 @@ class PostgresOAuthStateStore(OAuthStateStore):
 
     def consume(self, state: str) -> bool:
         return self.consume_for_tenant(state) is not None
-
-
-def workspace_matches(row: store.InstallationRow, *, enterprise_id: str | None, team_id: str | None) -> bool:
-    """True when a request from (enterprise_id, team_id) comes from this installation's workspace.
-
-    An org-wide (Grid) installation covers every workspace of its enterprise; a workspace
-    installation covers its team only (and, inside a Grid, only when the enterprise agrees)."""
-    if row.is_enterprise_install:
-        return enterprise_id is not None and row.enterprise_id == enterprise_id
-    if team_id is None or row.team_id != team_id:
-        return False
-    return row.enterprise_id is None or enterprise_id is None or row.enterprise_id == enterprise_id
 
 
 class PostgresInstallationStore(InstallationStore):
@@ -168,7 +148,7 @@ class PostgresInstallationStore(InstallationStore):
 
     def open_token(self, row: store.InstallationRow):
         """The row's bot token, opened (a ``Redacted``)."""
-        return self.sealer.open(row.bot_token_sealed, context=self._context())
+        return open_bot_token(self.tenant_id, row, self.sealer)
 
     def find_bot(
         self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool | None = False

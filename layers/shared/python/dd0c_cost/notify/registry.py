@@ -26,13 +26,15 @@ import logging
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 from uuid import UUID
 
 from dd0c_cost.db.connection import Connection
-from dd0c_cost.notify.interactions import SlackAction
 from dd0c_cost.settings import Settings
+
+if TYPE_CHECKING:  # annotations only: parsing Slack's requests is slack_events' work
+    from dd0c_cost.notify.interactions import SlackAction
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +91,7 @@ class Reply:
         return cls(ok=False, error=error, message=message, body=body)
 
 
-Handler = Callable[[SlackAction, ActionContext], Reply]
+Handler = Callable[["SlackAction", ActionContext], Reply]
 
 
 @dataclass(frozen=True)

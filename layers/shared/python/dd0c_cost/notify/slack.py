@@ -23,7 +23,7 @@ from dd0c_cost.scoring.models import Anomaly
 from dd0c_cost.settings import Settings, get_settings
 
 if TYPE_CHECKING:
-    from slack_sdk import WebClient
+    from slack_sdk.web.base_client import BaseClient
 
     from dd0c_cost.notify.delivery import Workspace
 
@@ -76,18 +76,23 @@ class PostResult:
 
 
 @lru_cache(maxsize=64)
-def _web_client(token: Redacted, base_url: str) -> WebClient:
-    """One WebClient per (workspace token, base URL), kept for the life of the process (warm
-    Lambdas reuse it). Its logger never logs response bodies."""
-    from slack_sdk import WebClient  # imported lazily: outbox mode never needs it
+def _web_client(token: Redacted, base_url: str) -> BaseClient:
+    """One Web API client per (workspace token, base URL), kept for the life of the process (warm
+    Lambdas reuse it). Its logger never logs response bodies.
 
-    from dd0c_cost.notify.oauth import quiet_logger
+    slack_sdk's ``BaseClient``: ``WebClient`` is it plus one wrapper per Web API method, and every
+    call here goes through ``api_call``; the wrappers' module (and the views, streaming and webhook
+    modules it imports) cost a first post ≈ 22 M instructions (docs/decisions.md: "What a Slack post
+    needs, and nothing else")."""
+    from slack_sdk.web.base_client import BaseClient  # imported lazily: outbox mode never needs it
 
-    return WebClient(token=token.reveal(), base_url=base_url, timeout=SLACK_HTTP_TIMEOUT_S, logger=quiet_logger())
+    from dd0c_cost.notify.installation import quiet_logger
+
+    return BaseClient(token=token.reveal(), base_url=base_url, timeout=SLACK_HTTP_TIMEOUT_S, logger=quiet_logger())
 
 
 def _normalise_base_url(url: str) -> str:
-    # WebClient urljoin()s base_url and the method: without the trailing slash
+    # The client urljoin()s base_url and the method: without the trailing slash
     # "https://slack.com/api" + "chat.postMessage" would become "https://slack.com/chat.postMessage".
     return url if url.endswith("/") else url + "/"
 
@@ -97,7 +102,7 @@ class SlackNotifier:
         self.settings = settings or get_settings()
 
     # -- plumbing -------------------------------------------------------------------------------
-    def client(self, workspace: Workspace) -> WebClient:
+    def client(self, workspace: Workspace) -> BaseClient:
         if workspace.token is None:
             raise RuntimeError(f"workspace of tenant {workspace.tenant_id} has no token ({workspace.source})")
         return _web_client(workspace.token, _normalise_base_url(self.settings.slack_api_base_url))

@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from slack_sdk.models.blocks import Option, StaticSelectElement
 
 from dd0c_cost import governance
 from dd0c_cost.db.connection import Connection, tenant_transaction
-from dd0c_cost.notify.interactions import SlackAction
 from dd0c_cost.notify.registry import ActionContext, Reply, Subject, load_subject, on_refusal, register_action
 from dd0c_cost.notify.slack import SlackNotifyError
 from dd0c_cost.remediation import store
 from dd0c_cost.remediation.actions import BY_ID, ActionDef, actions_for
+
+if TYPE_CHECKING:  # annotations only: parsing Slack's requests is slack_events' work
+    from dd0c_cost.notify.interactions import SlackAction
 
 logger = logging.getLogger(__name__)
 

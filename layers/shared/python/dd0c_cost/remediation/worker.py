@@ -22,7 +22,6 @@ from dd0c_cost.onboarding import REMEDIATOR_ROLE_NAME
 from dd0c_cost.remediation import store
 from dd0c_cost.remediation.actions import BY_ID, Done, Next, Protected, Wait, actions_for
 from dd0c_cost.settings import get_settings
-from dd0c_cost.topology import REMEDIATIONS, TOPOLOGY
 
 logger = logging.getLogger(__name__)
 
@@ -263,6 +262,9 @@ def process_remediation(body: str, receive_count: int = 1) -> str:
     try:
         return run.run()
     except RemediationPending as exc:
+        # The topology (its dataclasses, ≈ 42 M instructions) is only needed when AWS makes it wait.
+        from dd0c_cost.topology import REMEDIATIONS, TOPOLOGY
+
         if receive_count < TOPOLOGY.queue(REMEDIATIONS).max_receive_count:
             raise
         # the last delivery: stop waiting, say so, and let SQS park the message
@@ -276,12 +278,13 @@ def process_remediation(body: str, receive_count: int = 1) -> str:
 
 def handle_record(record) -> str:
     """The Lambda's per-record function: run the remediation, or back off while AWS works."""
-    from dd0c_cost.lambda_runtime import back_off
-
     receive_count = int(record.attributes.approximate_receive_count or 1)
     try:
         return process_remediation(record.body, receive_count)
     except RemediationPending as exc:
+        from dd0c_cost.lambda_runtime import back_off
+        from dd0c_cost.topology import REMEDIATIONS
+
         back_off(record, REMEDIATIONS, exc.retry_in)
         raise
 

@@ -11,16 +11,19 @@ from __future__ import annotations
 import json
 import logging
 import re
+from typing import TYPE_CHECKING
 
 from slack_sdk.models.blocks import ButtonElement
 
 from dd0c_cost import governance
 from dd0c_cost.db.connection import tenant_transaction
-from dd0c_cost.notify.interactions import SlackAction
 from dd0c_cost.notify.registry import ActionContext, Reply, Subject, load_subject, register_action
 from dd0c_cost.notify.slack import SlackNotifyError
 from dd0c_cost.tickets import store
 from dd0c_cost.tickets.targets import Target, list_targets
+
+if TYPE_CHECKING:  # annotations only: parsing Slack's requests is slack_events' work
+    from dd0c_cost.notify.interactions import SlackAction
 
 logger = logging.getLogger(__name__)
 

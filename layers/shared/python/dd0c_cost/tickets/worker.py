@@ -25,7 +25,6 @@ from dd0c_cost.tickets import store
 from dd0c_cost.tickets.clients import TargetRefused, TicketDraft, create_ticket
 from dd0c_cost.tickets.slack import link_text
 from dd0c_cost.tickets.targets import get_target, open_credential
-from dd0c_cost.topology import TICKETS, TOPOLOGY
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +32,9 @@ MAX_BACKOFF_S = 900
 
 
 def max_attempts() -> int:
+    # The topology (its dataclasses, ≈ 42 M instructions) is only needed when a ticket fails.
+    from dd0c_cost.topology import TICKETS, TOPOLOGY
+
     return TOPOLOGY.queue(TICKETS).max_receive_count
 
 
@@ -158,12 +160,13 @@ def _failed(conn, ctx: ActionContext | None, ticket: store.Ticket, exc: TargetRe
 
 def handle_record(record) -> str:
     """The Lambda's per-record function: create the ticket, or back off and let SQS retry."""
-    from dd0c_cost.lambda_runtime import back_off
-
     receive_count = int(record.attributes.approximate_receive_count or 1)
     try:
         return process_ticket(record.body, receive_count)
     except TicketNotCreated as exc:
+        from dd0c_cost.lambda_runtime import back_off
+        from dd0c_cost.topology import TICKETS
+
         back_off(record, TICKETS, exc.retry_in)
         raise
 
