@@ -113,12 +113,14 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
         assembly = app.synth()
         seconds = time.monotonic() - started
         template = assembly.get_stack_by_name(stack.stack_name).template
-        yield Synth(
-            app=app,
-            stack=stack,
-            assembly=assembly,
-            template=template,
-            assertions=Template.from_json(template),
-            outdir=tmp / "cdk.out",
-            seconds=seconds,
-        )
+    # Yielded with the environment put back: a session fixture that yielded inside the block left
+    # every later test of its worker without PYTHONPATH (subprocesses then imported another tree).
+    yield Synth(
+        app=app,
+        stack=stack,
+        assembly=assembly,
+        template=template,
+        assertions=Template.from_json(template),
+        outdir=tmp / "cdk.out",
+        seconds=seconds,
+    )

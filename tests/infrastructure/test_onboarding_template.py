@@ -45,7 +45,8 @@ def customer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CustomerSynth
         from dd0c_cost_cdk.customer_stack import build_customer_app
 
         app, stack = build_customer_app(outdir=tmp / "cdk.out")  # cdk-nag runs as a plugin: errors fail synth
-        yield CustomerSynth(stack=stack, template=app.synth().get_stack_by_name(stack.stack_name).template)
+        template = app.synth().get_stack_by_name(stack.stack_name).template
+    yield CustomerSynth(stack=stack, template=template)  # with the environment put back
 
 
 def as_list(value: Any) -> list:
