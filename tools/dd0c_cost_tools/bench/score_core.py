@@ -205,15 +205,36 @@ def _batches(bodies: list[tuple[str, str]], mode: str) -> list[list[str]]:
     return out
 
 
+def store_cost_events(url: str, conn, stream) -> tuple[list, dict[str, str]]:
+    """A synthetic stream's tenants and accounts made by the operator, and its cost events stored under
+    RLS through ``conn``: the events with their tenant ids, and the tenant id by name."""
+    from dd0c_cost.db import operator
+    from dd0c_cost.db.connection import tenant_transaction
+    from dd0c_cost.events.store import insert_cost_event
+
+    names, accounts, events = stream
+    op = operator.open_operator_connection(url)
+    ids = {name: operator.ensure_tenant(op, name) for name in names}
+    for name in names:
+        operator.attach_accounts(op, ids[name], set(accounts[name]))
+    op.close()
+    owner = {acct: ids[name] for name in names for acct in accounts[name]}
+    events = [e.model_copy(update={"tenant_id": owner[e.account_id]}) for e in events]
+    for tenant_id in ids.values():
+        with conn.pipeline(), tenant_transaction(conn, tenant_id):
+            for e in events:
+                if e.tenant_id == tenant_id:
+                    insert_cost_event(conn, e)
+    return events, ids
+
+
 def run_pipeline_bench(n_events: int, repeat: int, modes=("group", "mixed", "single"), *, out=None) -> dict[str, dict]:
     """Events/s of the scoring function per delivery mode (best of ``repeat``), on a fresh embedded PostgreSQL."""
     import psycopg
 
-    from dd0c_cost.db import operator
-    from dd0c_cost.db.connection import open_connection, tenant_transaction
+    from dd0c_cost.db.connection import open_connection
     from dd0c_cost.db.migrate import migrate
     from dd0c_cost.events.models import CostEvent, NotifyMessage
-    from dd0c_cost.events.store import insert_cost_event
     from dd0c_cost.scoring.scorer import score_cost_events
     from dd0c_cost_tools.local.embedded_pg import EmbeddedPostgres
 
@@ -221,21 +242,8 @@ def run_pipeline_bench(n_events: int, repeat: int, modes=("group", "mixed", "sin
     url = server.start()
     try:
         migrate(url)
-        op = operator.open_operator_connection(url)
-        names, accounts, events = synthetic_cost_events(n_events)
-        ids = {}
-        for name in names:
-            ids[name] = operator.ensure_tenant(op, name)
-            operator.attach_accounts(op, ids[name], set(accounts[name]))
-        op.close()
-        owner = {acct: ids[name] for name in names for acct in accounts[name]}
-        events = [e.model_copy(update={"tenant_id": owner[e.account_id]}) for e in events]
         conn = open_connection(url)
-        for tenant_id in ids.values():
-            with conn.pipeline(), tenant_transaction(conn, tenant_id):
-                for e in events:
-                    if e.tenant_id == tenant_id:
-                        insert_cost_event(conn, e)
+        events, _ids = store_cost_events(url, conn, synthetic_cost_events(n_events))
         bodies = [(e.series_key, e.model_dump_json()) for e in events]
         results: dict[str, dict] = {}
         backend = conn.info.backend_pid

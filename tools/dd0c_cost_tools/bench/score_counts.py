@@ -103,27 +103,14 @@ def _digest(url: str, events, names: dict, results: list[str]) -> str:
 
 def _setup(server, n_events: int, work: Path):
     """Migrations, tenants and the stored cost events; the stream's bodies in a file."""
-    from dd0c_cost.db import operator
-    from dd0c_cost.db.connection import open_connection, tenant_transaction
+    from dd0c_cost.db.connection import open_connection
     from dd0c_cost.db.migrate import migrate
-    from dd0c_cost.events.store import insert_cost_event
+    from dd0c_cost_tools.bench.score_core import store_cost_events
 
     url = server.start()
     migrate(url)
-    op = operator.open_operator_connection(url)
-    names, accounts, events = _stream(n_events)
-    ids = {name: operator.ensure_tenant(op, name) for name in names}
-    for name in names:
-        operator.attach_accounts(op, ids[name], set(accounts[name]))
-    op.close()
-    owner = {acct: ids[name] for name in names for acct in accounts[name]}
-    events = [e.model_copy(update={"tenant_id": owner[e.account_id]}) for e in events]
     conn = open_connection(url)
-    for tenant_id in ids.values():
-        with conn.pipeline(), tenant_transaction(conn, tenant_id):
-            for e in events:
-                if e.tenant_id == tenant_id:
-                    insert_cost_event(conn, e)
+    events, ids = store_cost_events(url, conn, _stream(n_events))
     conn.close()
     (work / "bodies.jsonl").write_text("".join(json.dumps([e.series_key, e.model_dump_json()]) + "\n" for e in events))
     return events, {tid: name for name, tid in ids.items()}
