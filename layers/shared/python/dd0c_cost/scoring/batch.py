@@ -9,6 +9,7 @@ from uuid import UUID
 
 import orjson
 
+from dd0c_cost.db.one_trip import Statement
 from dd0c_cost.events.models import CostEvent
 from dd0c_cost.scoring.models import Anomaly
 from dd0c_cost.scoring.observation import Observation, actor_key_of, sanitize
@@ -75,6 +76,7 @@ class TenantBatch:
         self.scores: list[dict[str, Any]] = []
         self.touched: set[str] = set()
         self.created: list[Anomaly] = []  # new anomalies, written in the transaction's last round trip
+        self.grown: list[Statement] = []  # grown anomalies' list_json, written in the last round trip too
 
     def load_payload(self) -> bytes:
         """``dd0c.scoring_load``'s argument: the series, events, accounts, types and novelty keys."""
