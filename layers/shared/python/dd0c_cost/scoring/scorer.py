@@ -50,7 +50,7 @@ _WRITES_LIST_JSON = Statement(b"SELECT set_config('dd0c.list_json_writer', 'scor
 _COMMIT = Statement(b"COMMIT")
 _SET_TENANT = b"SELECT set_config('dd0c.tenant_id', $1, true)"
 _LOAD = b"SELECT dd0c.scoring_load($1::uuid, $2::json)"
-_SAVE = b"SELECT dd0c.scoring_save($1::uuid, $2::jsonb)"
+_SAVE = b"SELECT dd0c.scoring_save($1::uuid, $2::jsonb, $3::text[], $4::text)"
 
 
 def score_cost_events(
@@ -178,7 +178,7 @@ def _last_round_trip(work: list[TenantBatch], active: list) -> list[Statement]:
             out.append(writes.insert_new(w.created))
         out.extend(w.grown)
         if w.scores:
-            out.append(Statement(_SAVE, [tenant, w.save_payload()]))
+            out.append(w.save_statement(_SAVE, tenant))
     out.append(_COMMIT)
     return out
 
