@@ -22,6 +22,14 @@ the edit must be looked at again (never applied blindly). Behaviour does not cha
   submodule, e.g. the Block Kit models or ``web.base_client``, which is all the functions use to
   post. Both names are resolved on first access instead (a module ``__getattr__``, PEP 562):
   ``from slack_sdk import WebClient`` works as before.
+- ``psycopg`` imports its async API (``AsyncConnection``, ``AsyncCursor``, ``AsyncCopy``, …) and
+  with it ``asyncio`` (≈ 40 M instructions) on ``import psycopg``, though the functions only use
+  the sync API. The package resolves the async names, and the cursors whose modules define them
+  beside theirs (``RawCursor``, ``ClientCursor``), on first access (PEP 562), as ``psycopg.copy``
+  does its ``Async*`` names; the sync modules import asyncio's names where they are used
+  (``waiting``'s async waits, ``_acompat``'s ``AQueue``/``ALock``/``AWorker`` on first access,
+  the async address lookup), and ``errors._NO_TRACEBACK``, which every ``except`` clause reads when
+  it runs, includes asyncio's ``CancelledError`` once asyncio is loaded (none exists before).
 """
 
 from __future__ import annotations
@@ -102,6 +110,70 @@ def edits(versions: dict[str, str]) -> list[Edit]:
             "from .client import WebClient\nfrom .slack_response import SlackResponse\n",
             _LAZY_SLACK_SDK_WEB,
         ),
+        *_psycopg_without_asyncio(),
+    ]
+
+
+def _psycopg_without_asyncio() -> list[Edit]:
+    """``import psycopg`` and its sync API without asyncio (see the module's docstring)."""
+    wait_import = "from asyncio import Future, get_running_loop, sleep\n"
+    return [
+        Edit("psycopg/__init__.py", "from .copy import AsyncCopy, Copy\n", "from .copy import Copy\n"),
+        Edit(
+            "psycopg/__init__.py",
+            "from .raw_cursor import AsyncRawCursor, AsyncRawServerCursor, RawCursor, RawServerCursor\n",
+            "",
+        ),
+        Edit("psycopg/__init__.py", "from .cursor_async import AsyncCursor\n", ""),
+        Edit("psycopg/__init__.py", "from .client_cursor import AsyncClientCursor, ClientCursor\n", ""),
+        Edit(
+            "psycopg/__init__.py",
+            "from .connection_async import AsyncConnection\nfrom ._server_cursor_async import AsyncServerCursor\n",
+            _LAZY_PSYCOPG,
+        ),
+        Edit("psycopg/copy.py", "from . import _copy, _copy_async\n", "from . import _copy\n"),
+        Edit(
+            "psycopg/copy.py",
+            "".join(f"{n} = _copy_async.{n}\n" for n in _ASYNC_COPY),
+            _LAZY_PSYCOPG_COPY,
+        ),
+        Edit("psycopg/errors.py", "from asyncio import CancelledError\n", ""),
+        Edit("psycopg/errors.py", "_NO_TRACEBACK = (Error, KeyboardInterrupt, CancelledError)\n", _NO_TRACEBACK),
+        Edit("psycopg/waiting.py", wait_import, ""),
+        Edit(
+            "psycopg/waiting.py",
+            "    # Don't touch the event loop before we know that we will have to wait: a\n",
+            f"    {wait_import}\n    # Don't touch the event loop before we know that we will have to wait: a\n",
+        ),
+        Edit(
+            "psycopg/waiting.py",
+            "    # Don't touch the event loop before we know that we will have to wait.\n",
+            f"    {wait_import}\n    # Don't touch the event loop before we know that we will have to wait.\n",
+        ),
+        Edit(
+            "psycopg/_acompat.py",
+            "import queue\nimport asyncio\nimport threading\n",
+            "import queue\nimport threading\n",
+        ),
+        Edit("psycopg/_acompat.py", "AWorker: TypeAlias = asyncio.Task[None]\n", ""),
+        Edit("psycopg/_acompat.py", "ALock = asyncio.Lock\n", ""),
+        Edit("psycopg/_acompat.py", "class AQueue(asyncio.Queue[T]):\n    pass\n", _LAZY_ACOMPAT),
+        Edit(
+            "psycopg/_acompat.py",
+            "    return asyncio.create_task(f(*args), name=name)\n",
+            "    import asyncio\n\n    return asyncio.create_task(f(*args), name=name)\n",
+        ),
+        Edit(
+            "psycopg/_acompat.py",
+            "    wait = asyncio.gather(*tasks)\n",
+            "    import asyncio\n\n    wait = asyncio.gather(*tasks)\n",
+        ),
+        Edit("psycopg/_conninfo_attempts_async.py", "if True:  # ASYNC:\n    import asyncio\n", ""),
+        Edit(
+            "psycopg/_conninfo_attempts_async.py",
+            "        loop = asyncio.get_running_loop()\n",
+            "        import asyncio\n\n        loop = asyncio.get_running_loop()\n",
+        ),
     ]
 
 
@@ -131,6 +203,69 @@ def __getattr__(name):
 
         return WebClient
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+"""
+
+# Written by this script into psycopg: the async names, imported (and asyncio with them) on first access.
+_LAZY_PSYCOPG = """# Written by scripts/trim_deps_layer.py: the async API, and the cursors defined beside it, are
+# imported on first access (their modules import asyncio, which the sync API never needs).
+_LAZY = {
+    "AsyncCopy": ".copy",
+    "RawCursor": ".raw_cursor",
+    "RawServerCursor": ".raw_cursor",
+    "AsyncRawCursor": ".raw_cursor",
+    "AsyncRawServerCursor": ".raw_cursor",
+    "AsyncCursor": ".cursor_async",
+    "ClientCursor": ".client_cursor",
+    "AsyncClientCursor": ".client_cursor",
+    "AsyncConnection": ".connection_async",
+    "AsyncServerCursor": "._server_cursor_async",
+}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = globals()[name] = getattr(import_module(module, __name__), name)
+    return value
+"""
+_ASYNC_COPY = ("AsyncCopy", "AsyncWriter", "AsyncLibpqWriter", "AsyncQueuedLibpqWriter")
+_LAZY_PSYCOPG_COPY = f"""# Written by scripts/trim_deps_layer.py: the async copy, imported on first access.
+def __getattr__(name):
+    if name not in {_ASYNC_COPY!r}:
+        raise AttributeError(f"module {{__name__!r}} has no attribute {{name!r}}")
+    from . import _copy_async
+
+    value = globals()[name] = getattr(_copy_async, name)
+    return value
+"""
+_NO_TRACEBACK = """# Written by scripts/trim_deps_layer.py: asyncio's CancelledError is one of these once asyncio is
+# loaded (none can exist before), so that importing psycopg does not import asyncio.
+def __getattr__(name: str) -> Any:
+    if name != "_NO_TRACEBACK":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import sys
+
+    cancelled = getattr(sys.modules.get("asyncio.exceptions"), "CancelledError", None)
+    return (Error, KeyboardInterrupt) if cancelled is None else (Error, KeyboardInterrupt, cancelled)
+"""
+_LAZY_ACOMPAT = """# Written by scripts/trim_deps_layer.py: the asyncio names are made on first access (the sync
+# connection and copy import this module too).
+def __getattr__(name: str) -> Any:
+    if name not in ("AWorker", "ALock", "AQueue"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import asyncio
+
+    global AWorker, ALock, AQueue
+    AWorker = asyncio.Task[None]
+    ALock = asyncio.Lock
+
+    class AQueue(asyncio.Queue[T]):
+        pass
+
+    return globals()[name]
 """
 
 

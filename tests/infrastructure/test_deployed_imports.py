@@ -236,3 +236,90 @@ def test_the_trimmed_slack_sdk_gives_its_clients_on_first_access(interpreter, bu
         [interpreter, "-S", "-c", SLACK_SDK_PROBE], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+PSYCOPG_PROBE = r"""
+import sys
+import psycopg
+from psycopg import errors
+
+url = sys.argv[1]
+with psycopg.connect(url, autocommit=True) as conn:  # the sync API: queries, copy, pipeline, errors
+    assert conn.execute("SELECT 1 + 1").fetchone() == (2,)
+    with conn.cursor() as cur:
+        with cur.copy("COPY (SELECT generate_series(1, 3)) TO STDOUT") as copy:
+            assert [row for row in copy.rows()] == [("1",), ("2",), ("3",)]
+    with conn.pipeline():
+        conn.execute("SELECT 1")
+    try:
+        conn.execute("SELECT 1 / 0")
+    except errors.DivisionByZero:
+        pass
+    else:
+        raise AssertionError("no DivisionByZero")
+    assert errors._NO_TRACEBACK == (psycopg.Error, KeyboardInterrupt)
+assert "asyncio" not in sys.modules, "the sync API imported asyncio"
+# Their modules define the async cursors beside them: the first access imports both (and asyncio).
+with psycopg.connect(url, cursor_factory=psycopg.ClientCursor) as conn:
+    assert conn.execute("SELECT %s::int", [7]).fetchone() == (7,)
+with psycopg.connect(url, cursor_factory=psycopg.RawCursor) as conn:
+    assert conn.execute("SELECT $1::int", [8]).fetchone() == (8,)
+
+import asyncio
+from psycopg import AsyncConnection, AsyncCursor, AsyncCopy, AsyncServerCursor
+from psycopg.copy import AsyncWriter
+
+
+async def main():
+    assert errors._NO_TRACEBACK == (psycopg.Error, KeyboardInterrupt, asyncio.CancelledError)
+    async with await AsyncConnection.connect(url) as conn:
+        cur = await conn.execute("SELECT 40 + 2")
+        assert isinstance(cur, AsyncCursor) and await cur.fetchone() == (42,)
+        async with conn.cursor() as cur:
+            async with cur.copy("COPY (SELECT generate_series(1, 3)) TO STDOUT") as copy:
+                assert isinstance(copy, AsyncCopy)
+                assert [row async for row in copy.rows()] == [("1",), ("2",), ("3",)]
+        async with conn.cursor("named") as named:
+            assert isinstance(named, AsyncServerCursor)
+            await named.execute("SELECT generate_series(1, 5)")
+            assert len(await named.fetchall()) == 5
+        try:
+            await asyncio.wait_for(conn.execute("SELECT pg_sleep(5)"), 0.2)
+        except TimeoutError:
+            pass
+        else:
+            raise AssertionError("no timeout")
+        await conn.rollback()
+        assert await (await conn.execute("SELECT 1")).fetchone() == (1,)
+    async with await psycopg.AsyncConnection.connect(url, cursor_factory=psycopg.AsyncClientCursor) as conn:
+        assert await (await conn.execute("SELECT %s::int", [9])).fetchone() == (9,)
+    assert issubclass(psycopg.AsyncRawCursor, AsyncCursor) and AsyncWriter.__module__ == "psycopg._copy_async"
+
+
+asyncio.run(main())
+for name in ("NoSuchName", "AsyncNoSuchName"):
+    try:
+        getattr(psycopg, name)
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError(name)
+print("ok")
+"""
+
+
+def test_the_trimmed_psycopg_imports_asyncio_only_for_its_async_api(interpreter, built_deps_layer, pg_server, tmp_path):
+    """scripts/trim_deps_layer.py: psycopg's sync API (queries, copy, pipeline, errors) runs without
+    importing asyncio, and the names resolved on first access (the client and raw cursors, the async
+    API) still work against a real server: queries, copy, server-side cursors, a cancelled query."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(built_deps_layer / "python")}
+    result = subprocess.run(
+        [interpreter, "-S", "-c", PSYCOPG_PROBE, pg_server],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "ok"
