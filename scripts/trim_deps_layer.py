@@ -30,6 +30,11 @@ the edit must be looked at again (never applied blindly). Behaviour does not cha
   (``waiting``'s async waits, ``_acompat``'s ``AQueue``/``ALock``/``AWorker`` on first access,
   the async address lookup), and ``errors._NO_TRACEBACK``, which every ``except`` clause reads when
   it runs, includes asyncio's ``CancelledError`` once asyncio is loaded (none exists before).
+- Powertools' ``Logger`` imports its JMESPath utilities (and ``jmespath``) for
+  ``inject_lambda_context(correlation_id_path=…)``, which no function passes: the import moves
+  there. Its ``event_handler`` package imports every resolver (AppSync with asyncio, Bedrock agents,
+  VPC Lattice, Function URLs, the HTTP resolver) whenever any of its modules is imported, e.g. the
+  API Gateway resolver the api and slack_events use: those names resolve on first access.
 """
 
 from __future__ import annotations
@@ -111,6 +116,19 @@ def edits(versions: dict[str, str]) -> list[Edit]:
             _LAZY_SLACK_SDK_WEB,
         ),
         *_psycopg_without_asyncio(),
+        Edit(
+            "aws_lambda_powertools/logging/logger.py",
+            "from aws_lambda_powertools.utilities import jmespath_utils\n",
+            "",
+        ),
+        Edit(
+            "aws_lambda_powertools/logging/logger.py",
+            "            if correlation_id_path:\n                self.set_correlation_id(\n",
+            "            if correlation_id_path:\n"
+            "                from aws_lambda_powertools.utilities import jmespath_utils\n\n"
+            "                self.set_correlation_id(\n",
+        ),
+        Edit("aws_lambda_powertools/event_handler/__init__.py", _EAGER_RESOLVERS, _LAZY_RESOLVERS),
     ]
 
 
@@ -266,6 +284,51 @@ def __getattr__(name: str) -> Any:
         pass
 
     return globals()[name]
+"""
+
+# Powertools' event_handler package: the resolvers no function uses, imported on first access.
+_EAGER_RESOLVERS = """from aws_lambda_powertools.event_handler.appsync import AppSyncResolver
+from aws_lambda_powertools.event_handler.bedrock_agent import BedrockAgentResolver, BedrockResponse
+from aws_lambda_powertools.event_handler.bedrock_agent_function import (
+    BedrockAgentFunctionResolver,
+    BedrockFunctionResponse,
+)
+from aws_lambda_powertools.event_handler.depends import DependencyResolutionError, Depends
+from aws_lambda_powertools.event_handler.events_appsync.appsync_events import AppSyncEventsResolver
+from aws_lambda_powertools.event_handler.http_resolver import HttpResolver, HttpResolverLocal
+from aws_lambda_powertools.event_handler.lambda_function_url import (
+    LambdaFunctionUrlResolver,
+)
+from aws_lambda_powertools.event_handler.request import Request
+from aws_lambda_powertools.event_handler.vpc_lattice import VPCLatticeResolver, VPCLatticeV2Resolver
+"""
+_LAZY_RESOLVERS = """from aws_lambda_powertools.event_handler.depends import DependencyResolutionError, Depends
+from aws_lambda_powertools.event_handler.request import Request
+
+# Written by scripts/trim_deps_layer.py: these resolvers are imported on first access.
+_LAZY = {
+    "AppSyncResolver": "appsync",
+    "BedrockAgentResolver": "bedrock_agent",
+    "BedrockResponse": "bedrock_agent",
+    "BedrockAgentFunctionResolver": "bedrock_agent_function",
+    "BedrockFunctionResponse": "bedrock_agent_function",
+    "AppSyncEventsResolver": "events_appsync.appsync_events",
+    "HttpResolver": "http_resolver",
+    "HttpResolverLocal": "http_resolver",
+    "LambdaFunctionUrlResolver": "lambda_function_url",
+    "VPCLatticeResolver": "vpc_lattice",
+    "VPCLatticeV2Resolver": "vpc_lattice",
+}
+
+
+def __getattr__(name):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = globals()[name] = getattr(import_module(f"{__name__}.{module}"), name)
+    return value
 """
 
 

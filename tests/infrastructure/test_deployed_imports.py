@@ -323,3 +323,55 @@ def test_the_trimmed_psycopg_imports_asyncio_only_for_its_async_api(interpreter,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip().splitlines()[-1] == "ok"
+
+
+POWERTOOLS_PROBE = r"""
+import sys
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+assert "jmespath" not in sys.modules and "asyncio" not in sys.modules, "eager jmespath or asyncio"
+lazy = ("appsync", "bedrock_agent", "bedrock_agent_function", "events_appsync", "http_resolver", "lambda_function_url",
+        "vpc_lattice")
+assert not [m for m in lazy if f"aws_lambda_powertools.event_handler.{m}" in sys.modules], "eager resolvers"
+from aws_lambda_powertools.event_handler import AppSyncResolver, VPCLatticeV2Resolver, HttpResolverLocal
+from aws_lambda_powertools.event_handler.appsync import AppSyncResolver as Real
+import aws_lambda_powertools.event_handler as handlers
+assert AppSyncResolver is Real and VPCLatticeV2Resolver.__module__.endswith(".vpc_lattice")
+assert handlers.BedrockAgentResolver.__module__.endswith(".bedrock_agent")
+try:
+    handlers.NoSuchResolver
+except AttributeError:
+    pass
+else:
+    raise AssertionError("NoSuchResolver")
+
+
+class Context:
+    function_name, memory_limit_in_mb, invoked_function_arn, aws_request_id = "f", 128, "arn:f", "r-1"
+
+
+logger = Logger(service="probe")
+
+
+@logger.inject_lambda_context(correlation_id_path="headers.id")
+def handler(event, context):
+    return logger.get_correlation_id()
+
+
+assert handler({"headers": {"id": "c-42"}}, Context()) == "c-42"
+print("ok")
+"""
+
+
+def test_the_trimmed_powertools_imports_what_a_function_uses(interpreter, built_deps_layer, runtime_provided, tmp_path):
+    """scripts/trim_deps_layer.py: Powertools' Logger and API Gateway resolver import neither
+    jmespath nor the other resolvers (nor asyncio with AppSync's); those still resolve on first
+    access, and a correlation id path still works (it imports jmespath then)."""
+    paths = [str(built_deps_layer / "python"), str(runtime_provided)]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": os.pathsep.join(paths)}
+    result = subprocess.run(
+        [interpreter, "-S", "-c", POWERTOOLS_PROBE], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "ok"

@@ -46,6 +46,7 @@ def _installed_copy(tmp_path: Path) -> Path:
         ("psycopg_binary", "psycopg-binary"),
         ("pydantic", "pydantic"),
         ("slack_sdk", "slack-sdk"),
+        ("aws_lambda_powertools", "aws-lambda-powertools"),
     ):
         site = _site_of(package)
         dist = metadata.distribution(distribution)
@@ -75,6 +76,8 @@ def test_every_edit_matches_the_installed_packages_exactly_once(tmp_path: Path) 
         "psycopg/waiting.py",
         "psycopg/_acompat.py",
         "psycopg/_conninfo_attempts_async.py",
+        "aws_lambda_powertools/logging/logger.py",
+        "aws_lambda_powertools/event_handler/__init__.py",
     ]
     version = (layer / "psycopg" / "version.py").read_text()
     assert f'__version__ = "{metadata.version("psycopg")}"' in version and "import" not in version
@@ -99,6 +102,15 @@ def test_every_edit_matches_the_installed_packages_exactly_once(tmp_path: Path) 
         imported = _module_level_imports((layer / path).read_text())
         assert not {m for m in imported if m == "asyncio" or m.startswith("asyncio.")}, path
         assert not imported & _ASYNC_HALF, f"{path} imports the async half: {imported & _ASYNC_HALF}"
+
+    logger = _module_level_imports((layer / "aws_lambda_powertools/logging/logger.py").read_text())
+    assert not {m for m in logger if "jmespath" in m}, logger
+    resolvers = _module_level_imports((layer / "aws_lambda_powertools/event_handler/__init__.py").read_text())
+    assert resolvers == {
+        "aws_lambda_powertools.event_handler.api_gateway",
+        "aws_lambda_powertools.event_handler.depends",
+        "aws_lambda_powertools.event_handler.request",
+    }, resolvers
 
 
 # psycopg's modules that import asyncio when they are imported (untouched: imported on first access).
