@@ -51,6 +51,9 @@ ONLY_ANY = {
     "dd0c_cost.notify.oauth": set(),
     # Parsing Slack's requests: slack_events; the action modules use SlackAction in annotations only.
     "dd0c_cost.notify.interactions": {"slack_events"},
+    # The cost event's models: the functions that make, price or score cost events; the notify,
+    # ticket and remediation workers read their messages from dd0c_cost.events.messages.
+    "dd0c_cost.events.models": {"history_import", "normalize", "s3_ingest", "score", "sizing", "zombie_hunter"},
     # The topology's dataclasses: tickets and remediate read it only when a message is retried.
     "dd0c_cost.topology": {
         "migrate",

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from dd0c_cost import governance, outcomes
 from dd0c_cost.db.connection import get_connection, tenant_transaction
-from dd0c_cost.events.models import RemediationMessage
+from dd0c_cost.events.messages import RemediationMessage
 from dd0c_cost.notify.delivery import NoWorkspace, workspace_for
 from dd0c_cost.notify.registry import ActionContext, load_subject
 from dd0c_cost.notify.slack import SlackNotifyError, get_notifier
