@@ -34,11 +34,14 @@ the edit must be looked at again (never applied blindly). Behaviour does not cha
   ``inject_lambda_context(correlation_id_path=…)``, which no function passes: the import moves
   there. Its ``event_handler`` package imports every resolver (AppSync with asyncio, Bedrock agents,
   VPC Lattice, Function URLs, the HTTP resolver) whenever any of its modules is imported, e.g. the
-  API Gateway resolver the api and slack_events use: those names resolve on first access.
+  API Gateway resolver the api and slack_events use: those names resolve on first access. So do the
+  event data classes of its ``utilities.data_classes`` package (45 names in 30 modules, of which
+  the API Gateway resolver uses seven).
 """
 
 from __future__ import annotations
 
+import ast
 import sys
 from dataclasses import dataclass
 from importlib import metadata
@@ -129,7 +132,40 @@ def edits(versions: dict[str, str]) -> list[Edit]:
             "                self.set_correlation_id(\n",
         ),
         Edit("aws_lambda_powertools/event_handler/__init__.py", _EAGER_RESOLVERS, _LAZY_RESOLVERS),
+        Edit(
+            "aws_lambda_powertools/utilities/data_classes/__init__.py",
+            _EAGER_DATA_CLASSES,
+            lazy_relative_imports(_EAGER_DATA_CLASSES),
+        ),
     ]
+
+
+def lazy_relative_imports(block: str) -> str:
+    """A package's ``from .module import Name`` lines as a PEP 562 ``__getattr__``: the same names,
+    each module imported on first access; a name that is also its module's stays imported (importing
+    the submodule elsewhere would otherwise make the package's attribute the module)."""
+    names, eager = {}, []
+    for node in ast.parse(block).body:
+        if not (isinstance(node, ast.ImportFrom) and node.level == 1 and node.module):
+            raise SystemExit(f"trim_deps_layer: not a relative from-import: {ast.unparse(node)}")
+        for alias in node.names:
+            name = alias.asname or alias.name
+            if name == node.module:
+                eager.append(f"from .{node.module} import {name}\n")
+            else:
+                names[name] = node.module
+    table = "".join(f"    {name!r}: {module!r},\n" for name, module in names.items())
+    return (
+        "".join(eager) + "\n# Written by scripts/trim_deps_layer.py: these names are imported on first access.\n"
+        f"_LAZY = {{\n{table}}}\n\n\n"
+        "def __getattr__(name):\n"
+        "    module = _LAZY.get(name)\n"
+        "    if module is None:\n"
+        '        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")\n'
+        "    from importlib import import_module\n\n"
+        '    value = globals()[name] = getattr(import_module(f"{__name__}.{module}"), name)\n'
+        "    return value\n"
+    )
 
 
 def _psycopg_without_asyncio() -> list[Edit]:
@@ -329,6 +365,57 @@ def __getattr__(name):
 
     value = globals()[name] = getattr(import_module(f"{__name__}.{module}"), name)
     return value
+"""
+
+# Powertools' event data classes, every one imported by the package (utilities/data_classes/__init__.py).
+_EAGER_DATA_CLASSES = """from .alb_event import ALBEvent
+from .api_gateway_proxy_event import APIGatewayProxyEvent, APIGatewayProxyEventV2
+from .api_gateway_websocket_event import APIGatewayWebSocketEvent
+from .appsync_resolver_event import AppSyncResolverEvent
+from .appsync_resolver_events_event import AppSyncResolverEventsEvent
+from .aws_config_rule_event import AWSConfigRuleEvent
+from .bedrock_agent_event import BedrockAgentEvent
+from .bedrock_agent_function_event import BedrockAgentFunctionEvent
+from .cloud_watch_alarm_event import (
+    CloudWatchAlarmConfiguration,
+    CloudWatchAlarmData,
+    CloudWatchAlarmEvent,
+    CloudWatchAlarmMetric,
+    CloudWatchAlarmMetricStat,
+    CloudWatchAlarmState,
+)
+from .cloud_watch_custom_widget_event import CloudWatchDashboardCustomWidgetEvent
+from .cloud_watch_logs_event import CloudWatchLogsEvent
+from .cloudformation_custom_resource_event import CloudFormationCustomResourceEvent
+from .code_deploy_lifecycle_hook_event import (
+    CodeDeployLifecycleHookEvent,
+)
+from .code_pipeline_job_event import CodePipelineJobEvent
+from .connect_contact_flow_event import ConnectContactFlowEvent
+from .dynamo_db_stream_event import DynamoDBStreamEvent
+from .event_bridge_event import EventBridgeEvent
+from .event_source import event_source
+from .kafka_event import KafkaEvent
+from .kinesis_firehose_event import (
+    KinesisFirehoseDataTransformationRecord,
+    KinesisFirehoseDataTransformationRecordMetadata,
+    KinesisFirehoseDataTransformationResponse,
+    KinesisFirehoseEvent,
+)
+from .kinesis_stream_event import KinesisStreamEvent
+from .lambda_function_url_event import LambdaFunctionUrlEvent
+from .s3_batch_operation_event import (
+    S3BatchOperationEvent,
+    S3BatchOperationResponse,
+    S3BatchOperationResponseRecord,
+)
+from .s3_event import S3Event, S3EventBridgeNotificationEvent
+from .secrets_manager_event import SecretsManagerEvent
+from .ses_event import SESEvent
+from .sns_event import SNSEvent
+from .sqs_event import SQSEvent, SQSRecord
+from .transfer_family_event import TransferFamilyAuthorizer, TransferFamilyAuthorizerResponse
+from .vpc_lattice import VPCLatticeEvent, VPCLatticeEventV2
 """
 
 

@@ -339,6 +339,14 @@ from aws_lambda_powertools.event_handler.appsync import AppSyncResolver as Real
 import aws_lambda_powertools.event_handler as handlers
 assert AppSyncResolver is Real and VPCLatticeV2Resolver.__module__.endswith(".vpc_lattice")
 assert handlers.BedrockAgentResolver.__module__.endswith(".bedrock_agent")
+import aws_lambda_powertools.utilities.data_classes as events
+from importlib import import_module
+from types import FunctionType
+assert "aws_lambda_powertools.utilities.data_classes.kinesis_firehose_event" not in sys.modules, "eager data classes"
+for name in events.__all__:
+    module = import_module(f"{events.__name__}.{events._LAZY.get(name, name)}")
+    assert getattr(events, name) is getattr(module, name), name
+assert isinstance(events.event_source, FunctionType)
 try:
     handlers.NoSuchResolver
 except AttributeError:
@@ -366,8 +374,9 @@ print("ok")
 
 def test_the_trimmed_powertools_imports_what_a_function_uses(interpreter, built_deps_layer, runtime_provided, tmp_path):
     """scripts/trim_deps_layer.py: Powertools' Logger and API Gateway resolver import neither
-    jmespath nor the other resolvers (nor asyncio with AppSync's); those still resolve on first
-    access, and a correlation id path still works (it imports jmespath then)."""
+    jmespath nor the other resolvers (nor asyncio with AppSync's) nor the other event data classes;
+    those still resolve on first access, and a correlation id path still works (it imports jmespath
+    then)."""
     paths = [str(built_deps_layer / "python"), str(runtime_provided)]
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": os.pathsep.join(paths)}
     result = subprocess.run(

@@ -78,6 +78,7 @@ def test_every_edit_matches_the_installed_packages_exactly_once(tmp_path: Path) 
         "psycopg/_conninfo_attempts_async.py",
         "aws_lambda_powertools/logging/logger.py",
         "aws_lambda_powertools/event_handler/__init__.py",
+        "aws_lambda_powertools/utilities/data_classes/__init__.py",
     ]
     version = (layer / "psycopg" / "version.py").read_text()
     assert f'__version__ = "{metadata.version("psycopg")}"' in version and "import" not in version
@@ -111,6 +112,8 @@ def test_every_edit_matches_the_installed_packages_exactly_once(tmp_path: Path) 
         "aws_lambda_powertools.event_handler.depends",
         "aws_lambda_powertools.event_handler.request",
     }, resolvers
+    events = _module_level_imports((layer / "aws_lambda_powertools/utilities/data_classes/__init__.py").read_text())
+    assert events == {".event_source"}, events
 
 
 # psycopg's modules that import asyncio when they are imported (untouched: imported on first access).
