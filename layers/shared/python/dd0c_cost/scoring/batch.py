@@ -3,12 +3,14 @@ back (rows as JSON) and what ``dd0c.scoring_save`` stores (a JSON argument and t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 import orjson
 from psycopg import pq
+from psycopg.abc import Dumper
 from psycopg.adapt import PyFormat, Transformer
 
 from dd0c_cost.db.one_trip import Statement
@@ -35,9 +37,6 @@ def _text(state: dict[str, Any]) -> str:
 
 def _baseline_row(b) -> dict[str, Any]:
     return {"n": b.n, "mean": b.mean, "m2": b.m2, "w": b.w, "level": b.level, "first": b.first_t, "last": b.t_last}
-
-
-_BINARY = [PyFormat.BINARY]
 
 
 def rules_of(rows: list[dict[str, Any]] | None) -> list[FeedbackRule]:
@@ -120,8 +119,13 @@ class TenantBatch:
                 "events": self.scores,
             }
         )
-        texts = Transformer()
-        states = texts.dump_sequence([[_text(series[k].state_json()) for k in keys]], _BINARY)[0]
-        formats = [pq.Format.TEXT, pq.Format.TEXT, (texts.formats or [pq.Format.TEXT])[0], pq.Format.TEXT]
+        states = _text_array().dump([_text(series[k].state_json()) for k in keys]) if keys else b"{}"
+        formats = [pq.Format.TEXT, pq.Format.TEXT, pq.Format.BINARY if keys else pq.Format.TEXT, pq.Format.TEXT]
         tenant_text = _text(tenant_state.state_json(novelty=False)).encode()
         return Statement(statement, [tenant, payload, states, tenant_text], formats=formats)
+
+
+@functools.cache
+def _text_array() -> Dumper:
+    """psycopg's dumper of a list of str as a binary text[] (made once: a Transformer costs more than the dump)."""
+    return Transformer().get_dumper(["text"], PyFormat.BINARY)
