@@ -439,21 +439,38 @@ def test_tables_left_empty_never_make_the_book_raise(tmp_path):
 
 def test_the_build_script_and_the_refresh_share_one_snapshot_writer():
     """Format, derivations and rounding come from pricing/snapshot.py (and the price book's
-    rounding from dd0c_cost.pricing.derive): neither producer has its own copy."""
+    rounding from dd0c_cost.pricing.derive): neither producer has its own copy, and the script
+    is only the CSV build's entry point."""
     import importlib.util
 
     from dd0c_cost.pricing import book, derive
-    from dd0c_cost_tools.pricing import carry_over, derive_tables, price_list, price_queries, snapshot
+    from dd0c_cost_tools.pricing import carry_over, derive_rates, derive_tables, price_list, price_queries, snapshot
+    from dd0c_cost_tools.pricing.dataset import build, ec2, instances, rates
 
-    refresh_modules = (refresh_mod, price_list, price_queries, derive_tables, carry_over)
+    refresh_modules = (refresh_mod, price_list, price_queries, derive_tables, derive_rates, carry_over)
+    build_modules = (build, ec2, instances, rates)
+    shared = (
+        "rds_markups",
+        "table_ratios",
+        "median_ratios",
+        "parent_ratios",
+        "region_ratios",
+        "regions_document",
+        "derived_rates",
+        "sig6",
+        "ratio4",
+        "provenance_text",
+    )
+    for name in shared:
+        users = [m for m in (*refresh_modules, *build_modules) if hasattr(m, name)]  # the modules that use it
+        assert users and all(getattr(m, name) is getattr(snapshot, name) for m in users), name
+    for name in ("median_ratios", "parent_ratios", "region_ratios", "regions_document", "derived_rates"):  # both use
+        assert any(hasattr(m, name) for m in refresh_modules) and any(hasattr(m, name) for m in build_modules), name
+    assert build.write_table is snapshot.write_table and refresh_mod.table_text is snapshot.table_text
+    assert snapshot.sig6 is derive.sig6 and book.sig6 is derive.sig6
 
     path = Path(__file__).resolve().parents[2] / "scripts" / "build_price_snapshot.py"
     spec = importlib.util.spec_from_file_location("build_price_snapshot", path)
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
-    for name in ("rds_markups", "table_ratios", "median_ratio", "sig6", "ratio4", "provenance_text"):
-        assert getattr(build, name) is getattr(snapshot, name), name
-        users = [m for m in refresh_modules if hasattr(m, name)]  # the refresh's modules that use it
-        assert users and all(getattr(m, name) is getattr(snapshot, name) for m in users), name
-    assert build.write_table is snapshot.write_table and refresh_mod.table_text is snapshot.table_text
-    assert snapshot.sig6 is derive.sig6 and book.sig6 is derive.sig6
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.main is build.main

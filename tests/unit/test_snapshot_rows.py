@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
+from dd0c_cost_tools.pricing.dataset import rows as build
 from tests.conftest import shared_path
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build_price_snapshot.py"
-_spec = importlib.util.spec_from_file_location("build_price_snapshot", SCRIPT)
-build = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(build)
 
 
 def _ec2(*prices: str) -> list[dict[str, str]]:

@@ -1,11 +1,10 @@
 """From the collected Price List rows to the snapshot's tables: EC2 (and its region ratios),
-Local Zones, RDS (and its markups), the other instance tables, regions and the scalar rates,
-each with its provenance, derived exactly as ``scripts/build_price_snapshot.py`` derives them."""
+Local Zones, RDS (and its markups), the other instance tables and regions, each with its
+provenance, by the derivations of ``pricing.snapshot`` that the CSV build uses too; the scalar
+rates are ``derive_rates``'s."""
 
 from __future__ import annotations
 
-import statistics
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -14,30 +13,27 @@ from pathlib import Path
 from dd0c_cost_tools.pricing.carry_over import BaseSnapshot, notice_text
 from dd0c_cost_tools.pricing.price_list import (
     ALL_SERVICES,
-    EKS_SURCHARGE,
     LOCAL_ZONE_RE,
     PRICING_ENDPOINT_REGION,
-    RATE_ALIASES,
     RDS_ENGINE_ALIASES,
     RDS_ENGINE_CODES,
     SOURCE,
     TABLE_FILES,
     RefreshError,
-    rate_spec,
 )
-from dd0c_cost_tools.pricing.price_queries import EC2_FILTERS, LOCAL_ZONE_TYPES, RATE_QUERIES, Collector, PriceListApi
+from dd0c_cost_tools.pricing.price_queries import EC2_FILTERS, LOCAL_ZONE_TYPES, Collector, PriceListApi
 from dd0c_cost_tools.pricing.refresh_report import RefreshReport
 from dd0c_cost_tools.pricing.snapshot import (
     BASE_REGION,
-    HOURS_PER_MONTH,
     LICENSE_FILE,
     REGION_RE,
     SCHEMA,
-    median_ratio,
+    median_ratios,
+    parent_ratios,
     provenance_text,
-    ratio4,
     rds_markups,
-    sig6,
+    region_ratios,
+    regions_document,
     table_ratios,
     table_text,
 )
@@ -49,7 +45,8 @@ def _f(x: Decimal) -> float:
     return float(x)
 
 
-def _max_date(dates: Iterable[str], fallback: str) -> str:
+def newest_date(dates: Iterable[str], fallback: str) -> str:
+    """The newest of the (non-empty) publication dates, else ``fallback``."""
     return max((d for d in dates if d), default=fallback)
 
 
@@ -94,7 +91,7 @@ class Derivation:
     def refreshed(self, table: str, c: Collector, n_regions: int, query_desc: str, decisions: dict) -> str:
         """Record a refreshed table's provenance and counts; its ``as_of`` (newest publication)."""
         run_date = self.plan.run_date
-        as_of = _max_date(c.published.values(), run_date)
+        as_of = newest_date(c.published.values(), run_date)
         if c.values:  # an empty table (no Wavelength rows, say) says nothing about the data's date
             self.as_ofs.append(as_of)
         by_region: dict[str, str] = {}
@@ -160,12 +157,7 @@ def derive_ec2(d: Derivation, collected: dict[str, Collector]) -> tuple[dict, di
         }
     else:
         ec2_header, ec2_prices = d.base.table("ec2", d.report)
-    ec2_ratio = {}
-    if BASE_REGION in ec2_prices:
-        for region in sorted(ec2_prices):
-            res = median_ratio(ec2_prices[region], ec2_prices[BASE_REGION], d.plan.min_common_types)
-            if res:
-                ec2_ratio[region] = res
+    ec2_ratio = median_ratios(ec2_prices, d.plan.min_common_types)
     if d.refreshing("ec2"):
         ec2_header["region_ratio"] = {k: v[0] for k, v in ec2_ratio.items()}
     d.tables["ec2"] = {"header": ec2_header, "big": {"prices": ec2_prices}}
@@ -180,12 +172,6 @@ def derive_local_zones(d: Derivation, collected: dict[str, Collector], ec2_price
     c = collected["ec2_local_zones"]
     lz_prices = _regional(c, 1)
     parent = {loc: LOCAL_ZONE_RE.match(loc).group(1) for loc in lz_prices}  # type: ignore[union-attr]
-    lz_ratio = {}
-    for loc in sorted(lz_prices):
-        par = ec2_prices.get(parent[loc], {})
-        rs = sorted(p / par[t] for t, p in lz_prices[loc].items() if par.get(t))
-        if rs:
-            lz_ratio[loc] = ratio4(statistics.median(rs))
     as_of = d.refreshed(
         "ec2_local_zones",
         c,
@@ -200,7 +186,7 @@ def derive_local_zones(d: Derivation, collected: dict[str, Collector], ec2_price
         "bases": _basis(as_of),
         "default_basis": SOURCE,
         "parent_region": dict(sorted(parent.items())),
-        "parent_ratio": lz_ratio,
+        "parent_ratio": parent_ratios(lz_prices, parent, ec2_prices),
         "basis_overrides": {},
     }
     d.tables["ec2_local_zones"] = {"header": lz_header, "big": {"prices": lz_prices}}
@@ -290,44 +276,19 @@ def derive_regions(d: Derivation, ec2_ratio: dict[str, tuple[float, int]]) -> tu
         for r in d.tables[t]["big"]["prices"]
         if REGION_RE.match(r) and not r.startswith("cn-")
     }
-    ratios: dict[str, dict] = {}
-    for region in sorted(seen_regions):
-        if region in ec2_ratio:
-            ratios[region] = {"ratio": ec2_ratio[region][0], "method": "ec2", "n": ec2_ratio[region][1]}
-        elif region in ec_ratio:
-            ratios[region] = {"ratio": ec_ratio[region], "method": "elasticache"}
-        elif region in os_ratio:
-            ratios[region] = {"ratio": os_ratio[region], "method": "opensearch"}
+    ratios = region_ratios(seen_regions, ec2_ratio, ec_ratio, os_ratio)
     no_ratio = sorted(seen_regions - set(ratios))
     if no_ratio:
         d.report.warnings.append(
             f"no region ratio (fewer than {d.plan.min_common_types} EC2 types shared with {BASE_REGION}) for "
             f"{no_ratio}: listed prices work there, derived ones do not"
         )
-    regions_doc = {
-        "schema": SCHEMA,
-        "base_region": BASE_REGION,
-        "known_regions": sorted(ratios),
-        "ratio": {k: v["ratio"] for k, v in ratios.items()},
-        "ratio_method": {k: v["method"] for k, v in ratios.items()},
-        "ratio_note": "median of (region price / us-east-1 price) over instance types listed in both (EC2); regions "
+    regions_doc = regions_document(
+        ratios,
+        "median of (region price / us-east-1 price) over instance types listed in both (EC2); regions "
         "without enough EC2 rows use the ElastiCache node ratio, else OpenSearch",
-    }
-    return ratios, regions_doc
-
-
-def derive_rates(d: Derivation, collected: dict[str, Collector], ratios: dict, known: list[str]) -> None:
-    rate_items, rate_prov = _build_rates(
-        collected.get("rates") if d.refreshing("rates") else None, d.base, ratios, known, d.plan.run_date, d.report
     )
-    base_rates = d.base.raw("rates")
-    aliases = dict(base_rates.get("aliases", RATE_ALIASES)) if base_rates else dict(RATE_ALIASES)
-    rates_header = {"schema": SCHEMA, "table": "rates", "hours_per_month": HOURS_PER_MONTH, "aliases": aliases}
-    d.tables["rates"] = {"header": rates_header, "big": {"items": rate_items}}
-    if rate_prov:
-        d.prov_tables["rates"] = rate_prov
-        if rate_prov["as_of_max"]:
-            d.as_ofs.append(rate_prov["as_of_max"])
+    return ratios, regions_doc
 
 
 def snapshot_files(d: Derivation, ratios: dict[str, dict], regions_doc: dict) -> dict[str, bytes]:
@@ -368,116 +329,3 @@ def snapshot_files(d: Derivation, ratios: dict[str, dict], regions_doc: dict) ->
     if carried and base.has(LICENSE_FILE):
         files[LICENSE_FILE] = base.bytes(LICENSE_FILE)
     return files
-
-
-def _build_rates(
-    c: Collector | None,
-    base: BaseSnapshot,
-    ratios: dict[str, dict],
-    known: list[str],
-    run_date: str,
-    report: RefreshReport,
-) -> tuple[dict[str, dict], dict]:
-    base_items: dict[str, dict] = (base.raw("rates") or {}).get("items", {})
-    items: dict[str, dict] = {}
-    prov: dict = {}
-    if c is not None:
-        listed, published, units = _listed_rates(c, run_date)
-        for item in sorted(listed):
-            items[item] = _rate_item(item, listed[item], published[item], units[item], ratios, known, run_date)
-        report.rate_items = len(items)
-        report.rows["rates"] = sum(len(v["listed"]) for v in items.values())
-        report.locations["rates"] = len({r for v in items.values() for r in v["listed"]})
-        report.conflicts += len(c.conflicts)
-        if not items:
-            report.warnings.append("rates: no scalar rate came back from the API; all items carried over")
-        prov = _rates_provenance(items, c)
-    for name in sorted(base_items):
-        if name not in items:
-            items[name] = base_items[name]
-            report.carried_over.append(name)
-    return dict(sorted(items.items())), prov
-
-
-def _listed_rates(
-    c: Collector, run_date: str
-) -> tuple[dict[str, dict[str, Decimal]], dict[str, set[str]], dict[str, set[str]]]:
-    """Per rate item: the listed USD by region, the publication dates and the Price List units;
-    EKS extended support = cluster hour + its surcharge, where both are listed."""
-    listed: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    published: dict[str, set[str]] = defaultdict(set)
-    units: dict[str, set[str]] = defaultdict(set)
-    for (item, region), usd in c.values.items():
-        listed[item][region] = usd
-        published[item].add(c.published.get((item, region)) or run_date)
-        units[item] |= c.units[(item, region)]
-    surcharge = listed.pop(EKS_SURCHARGE, {})
-    cluster = listed.get("eks/cluster_hour", {})
-    ext = {r: cluster[r] + s for r, s in surcharge.items() if r in cluster}
-    if ext:
-        listed["eks/cluster_extended_support_hour"] = ext
-        published["eks/cluster_extended_support_hour"] = published[EKS_SURCHARGE] | published["eks/cluster_hour"]
-        units["eks/cluster_extended_support_hour"] = units[EKS_SURCHARGE]
-    return listed, published, units
-
-
-def _rate_item(
-    item: str,
-    listed: dict[str, Decimal],
-    published: set[str],
-    units: set[str],
-    ratios: dict[str, dict],
-    known: list[str],
-    run_date: str,
-) -> dict:
-    """One rate item of rates.json: its listed regions, and the others derived by its policy."""
-    spec = rate_spec(item)
-    values = {r: _f(usd * spec.scale) for r, usd in sorted(listed.items())}
-    base_region = BASE_REGION if BASE_REGION in values else min(values)
-    derived: dict[str, float] = {}
-    for region in known:
-        if region in values:
-            continue
-        if spec.policy == "flat":
-            derived[region] = values[base_region]
-        elif region in ratios and base_region in ratios:
-            derived[region] = sig6(values[base_region] * ratios[region]["ratio"] / ratios[base_region]["ratio"])
-    service_code = item.split("/", 1)[0]
-    return {
-        "unit": spec.unit,
-        "native_unit": "|".join(sorted(u for u in units if u)) or "?",
-        "divide_by": spec.divide_by,
-        "policy": spec.policy,
-        "base_region": base_region,
-        "as_of": _max_date(published, run_date),
-        "source": f"AWS Price List Query API ({service_code})"
-        + ("; = cluster hour + extended-support surcharge" if item == "eks/cluster_extended_support_hour" else "")
-        + (f"; x {spec.scale} per Price List unit" if spec.scale != 1 else ""),
-        "listed_source": SOURCE,
-        "listed": values,
-        "derived": derived,
-    }
-
-
-def _rates_provenance(items: dict[str, dict], c: Collector) -> dict:
-    """The rates table's entry in provenance.json."""
-    return {
-        "file": "rates.json",
-        "source": SOURCE,
-        "sources": {
-            SOURCE: "AWS Price List Query API (pricing:GetProducts): per region, "
-            + "; ".join(f"{code} {dict(extra) or ''}".strip() for code, extra in RATE_QUERIES)
-        },
-        "as_of": {k: v["as_of"] for k, v in sorted(items.items())},
-        "as_of_max": max((v["as_of"] for v in items.values()), default=""),
-        "items": len(items),
-        "conflicts": sorted(c.conflicts),
-        "decisions": {
-            "scaled": "region without a listed rate: base-region rate x ratio(region) / ratio(base region), "
-            "6 significant digits; estimated",
-            "flat": "eks cluster hours and public IPv4: base-region rate unchanged; estimated",
-            "eks_extended_support": "cluster hour + AmazonEKS-Hours:extendedSupport surcharge",
-            "tiers": "first priced tier (lowest beginRange with a positive price; free tiers skipped)",
-            "carried_over": "items the Price List mapping does not produce keep the base snapshot's values",
-        },
-    }

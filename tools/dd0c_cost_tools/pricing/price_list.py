@@ -8,20 +8,14 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
-import dd0c_cost.pricing as _runtime_pricing
-from dd0c_cost_tools.pricing.snapshot import (
-    HOURS_PER_MONTH,
-)
+from dd0c_cost_tools.pricing.snapshot import HOURS_PER_MONTH
 
 SOURCE = "aws-price-list"
 PRICING_ENDPOINT_REGION = "us-east-1"
 PAGE_SIZE = 100
 MAX_PAGES_PER_QUERY = 5_000
-# The runtime package's snapshot: what the price book reads in the shared layer.
-DEFAULT_DATA_DIR = Path(_runtime_pricing.__file__).resolve().parent / "data"
 
 ALL_SERVICES = ("ec2", "ec2_local_zones", "rds", "elasticache", "opensearch", "rates")
 TABLE_FILES = {name: f"{name}.json" for name in ALL_SERVICES}

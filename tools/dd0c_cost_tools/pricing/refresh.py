@@ -59,20 +59,19 @@ from pathlib import Path
 from typing import Any
 
 from dd0c_cost_tools.pricing.carry_over import BaseSnapshot
+from dd0c_cost_tools.pricing.derive_rates import derive_rates
 from dd0c_cost_tools.pricing.derive_tables import (
     Derivation,
     Plan,
     derive_ec2,
     derive_instance_tables,
     derive_local_zones,
-    derive_rates,
     derive_rds,
     derive_regions,
     snapshot_files,
 )
 from dd0c_cost_tools.pricing.price_list import (
     ALL_SERVICES,
-    DEFAULT_DATA_DIR,
     PRICING_ENDPOINT_REGION,
     RefreshError,
     parse_price_item,
@@ -84,13 +83,14 @@ from dd0c_cost_tools.pricing.price_queries import Collector, PriceListApi, colle
 from dd0c_cost_tools.pricing.refresh_report import RefreshReport
 from dd0c_cost_tools.pricing.snapshot import (
     BASE_REGION,
+    DEFAULT_DATA_DIR,
     MIN_COMMON_TYPES_FOR_RATIO,
     REGION_RE,
     table_text,
 )
 
 # The refresh's public face (the CLI, tests and the snapshot build use these names from here); the
-# work is in price_list (reading rows), price_queries (asking), derive_tables and carry_over.
+# work is in price_list (reading rows), price_queries (asking), derive_tables, derive_rates and carry_over.
 __all__ = [
     "ALL_SERVICES",
     "DEFAULT_DATA_DIR",
