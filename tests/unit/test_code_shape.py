@@ -45,10 +45,6 @@ LONG_FUNCTIONS = {
     "check, to be split by its owner",
     "dd0c_cost/scoring/shape.py::step_unpriced": "the unpriced path's own step (issue 12), mirroring engine.step",
     # Tools: landed before the check reached them (decision 97), each to be split by its owner.
-    "dd0c_cost_tools/local/zombies.py::seed_demo_account": "the demo account's moto resources, one call each: "
-    "mostly literal data",
-    "dd0c_cost_tools/local/backfill.py::bulk_replay": "a replay file's read, bulk normalise and COPY, with the "
-    "progress report",
     "dd0c_cost_tools/bench/notify_latency.py::_one_run": "one bench notify run: queue, fake Slack, LLM and timings",
     "dd0c_cost_tools/bench/detect.py::score_product": "bench detect's run of the product scorer over a labelled stream",
     "dd0c_cost_tools/bench/streams.py::account_stream": "one synthetic account's events, by the stream's rules",
