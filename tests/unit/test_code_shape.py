@@ -48,7 +48,6 @@ LONG_FUNCTIONS = {
     "dd0c_cost_tools/bench/notify_latency.py::_one_run": "one bench notify run: queue, fake Slack, LLM and timings",
     "dd0c_cost_tools/bench/detect.py::score_product": "bench detect's run of the product scorer over a labelled stream",
     "dd0c_cost_tools/bench/streams.py::account_stream": "one synthetic account's events, by the stream's rules",
-    "dd0c_cost_tools/cli/commands/keys.py::cmd_keys": "the keys subcommands' dispatch",
     "dd0c_cost_tools/bench/backfill.py::main": "bench backfill's arguments, run and report",
     "dd0c_cost_tools/bench/zombies.py::seed": "bench zombies' moto fleet: mostly literal data",
     "dd0c_cost_tools/bench/imports.py::measure": "bench imports' measurement (cold9's)",
