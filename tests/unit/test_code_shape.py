@@ -41,7 +41,6 @@ LONG_FUNCTIONS = {
     "check, to be split by its owner",
     "dd0c_cost/scoring/shape.py::step_unpriced": "the unpriced path's own step (issue 12), mirroring engine.step",
     # Tools: landed before the check reached them (decision 97), each to be split by its owner.
-    "dd0c_cost_tools/bench/zombies.py::seed": "bench zombies' moto fleet: mostly literal data",
     "dd0c_cost_tools/bench/imports.py::measure": "bench imports' measurement (cold9's)",
 }
 
