@@ -31,8 +31,6 @@ LONG_FUNCTIONS = {
     "mostly literal data",
     "dd0c_cost/notify/oauth.py::complete_install": "Slack's OAuth v2 completion (issue 10) in the order "
     "Slack documents it; landed before this check, to be split by its owner",
-    "dd0c_cost/pipeline.py::_notify_one": "the notify stage with governance and per-tenant delivery (issues 10, "
-    "13); landed before this check, to be split into decide / deliver / record",
     "dd0c_cost/remediation/slack.py::confirmation_modal": "the Slack modal's blocks (issue 10): mostly literal "
     "data; landed before this check",
     "dd0c_cost/remediation/slack.py::confirm_remediation": "the confirmation's gates in order (issue 10); landed "
