@@ -16,6 +16,8 @@ from dd0c_cost.db.connection import Connection
 from dd0c_cost.db.one_trip import Statement
 from dd0c_cost.events.models import CostEvent
 from dd0c_cost.scoring import store
+from dd0c_cost.scoring.combination import as_components, render
+from dd0c_cost.scoring.components import Part
 from dd0c_cost.scoring.engine import burst_summary
 from dd0c_cost.scoring.list_json import list_json
 from dd0c_cost.scoring.models import Anomaly, ScoreComponent, Severity
@@ -38,44 +40,61 @@ class Pending:
     score: float
     components: tuple[ScoreComponent, ...]
     severity: Severity
-    rendered: tuple[tuple[str, float, str], ...] = ()  # the last touching event's components, as text
+    parts: tuple[Part, ...] = ()  # the last touching event's components (their reasons rendered by ``finish``)
     bump: bool = False
     event_ids: list[str] = field(default_factory=list)
     resource_ids: list[str] = field(default_factory=list)
     indexes: list[int] = field(default_factory=list)  # events (of this transaction) that touched it
     # Each touching event's attributes merged in order, as the row's ``attributes || new`` does one
-    # transaction at a time: so the anomaly does not depend on how events were batched.
+    # transaction at a time: so the anomaly does not depend on how events were batched (``touch``).
     attributes: dict[str, Any] = field(default_factory=dict)
+
+    def touch(self) -> None:
+        """Merge in the attributes of the event now touching the anomaly (``self.event``): its own, and the
+        burst's keys, which every touching event sets, as placeholders that ``finish`` fills in."""
+        b = self.burst
+        attrs = self.attributes
+        attrs.update((k, v) for k, v in self.event.attributes.items() if k != "instance_type")
+        attrs.update(_BURST_PLACEHOLDERS)
+        types = b["ty"]
+        if len(types) == 1 and self.obs.instance_type:
+            attrs["instance_type"] = next(iter(types))
+        if b.get("pu"):  # scored on its shape: the $/h is unknown, not 0
+            attrs["price_unknown"] = True
+            attrs["price_unknown_reason"] = b["pu"]
+
+    def finish(self) -> None:
+        """After the last touching event: the burst's attributes as it left them, and the components
+        with their reasons (the burst is not changed again after its anomaly's last touch: any event that
+        joins it touches the anomaly; the reasons read only values captured when they were scored)."""
+        self.attributes.update(_burst_attributes(self))
+        self.components = as_components(render(self.parts))
 
 
 def _ts(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-def attributes_of(p: Pending) -> dict[str, Any]:
-    """The anomaly's attributes as its latest event leaves them."""
+def _burst_attributes(p: Pending) -> dict[str, Any]:
+    """The attributes every touching event sets, as the burst and the latest event leave them."""
     b = p.burst
-    types = b["ty"]
-    attrs: dict[str, Any] = {k: v for k, v in p.event.attributes.items() if k != "instance_type"}
-    attrs.update(
-        {
-            "quantity": b["q"],
-            "actor_name": b["nm"],
-            "actor_key": p.obs.actor_key,
-            "event_time": p.event.event_time.isoformat(),
-            "first_event_time": _ts(b["t0"]).isoformat(),
-            "burst_events": b["n"],
-            "regions": list(b["rg"]),
-            "families": list(b["fam"]),
-            "instance_types": dict(types),
-        }
-    )
-    if len(types) == 1 and p.obs.instance_type:
-        attrs["instance_type"] = next(iter(types))
-    if b.get("pu"):  # scored on its shape: the $/h is unknown, not 0
-        attrs["price_unknown"] = True
-        attrs["price_unknown_reason"] = b["pu"]
-    return attrs
+    return {
+        "quantity": b["q"],
+        "actor_name": b["nm"],
+        "actor_key": p.obs.actor_key,
+        "event_time": p.event.event_time.isoformat(),
+        "first_event_time": _ts(b["t0"]).isoformat(),
+        "burst_events": b["n"],
+        "regions": list(b["rg"]),
+        "families": list(b["fam"]),
+        "instance_types": dict(b["ty"]),
+    }
+
+
+_BURST_PLACEHOLDERS = dict.fromkeys(
+    ("quantity", "actor_name", "actor_key", "event_time", "first_event_time", "burst_events", "regions", "families")
+    + ("instance_types",)
+)
 
 
 def anomaly_of(p: Pending) -> Anomaly:
@@ -96,7 +115,7 @@ def anomaly_of(p: Pending) -> Anomaly:
         estimated_hourly_usd=round(b["u"], 6),
         summary=burst_summary(b, p.event.account_id),
         components=list(p.components),
-        attributes=p.attributes or attributes_of(p),
+        attributes=p.attributes,
     )
 
 

@@ -38,8 +38,12 @@ class Evaluation:
         return self._components
 
     def rendered(self) -> tuple[tuple[str, float, str], ...]:
-        """(name, value, reason) of each part, the reasons rendered now (they read live state)."""
-        return tuple((n, v, r()) for n, v, r in self.parts)
+        return render(self.parts)
+
+
+def render(parts: tuple[Part, ...]) -> tuple[tuple[str, float, str], ...]:
+    """(name, value, reason) of each part, its reason rendered (from the numbers it captured when scored)."""
+    return tuple((n, v, r()) for n, v, r in parts)
 
 
 def as_components(rendered: tuple[tuple[str, float, str], ...]) -> tuple[ScoreComponent, ...]:

@@ -35,7 +35,6 @@ from dd0c_cost.events.models import CostEvent
 from dd0c_cost.scoring import anomaly_writes as writes
 from dd0c_cost.scoring.anomaly_writes import Pending
 from dd0c_cost.scoring.batch import TenantBatch, rules_of
-from dd0c_cost.scoring.combination import as_components
 from dd0c_cost.scoring.components import COMPONENT_ORDER
 from dd0c_cost.scoring.config import DEFAULT_CONFIG, ScoringConfig
 from dd0c_cost.scoring.engine import step
@@ -248,10 +247,9 @@ def _touch(pending: dict[str, Pending], ev, i: int, event: CostEvent, obs) -> No
             ev.anomaly_id, ev.action == "create", event, obs, ev.burst, ev.score, (), ev.severity
         )
     p.event, p.obs, p.score, p.severity, p.burst = event, obs, ev.score, ev.severity, ev.burst
-    # the reasons are rendered now (they read the live state); the models only for the last
-    # event that touches the anomaly, whose components the anomaly keeps (_write_anomalies)
-    p.rendered = ev.rendered()
-    p.attributes = {**p.attributes, **writes.attributes_of(p)}
+    # the components of the last event that touches the anomaly are the anomaly's (rendered once, by finish)
+    p.parts = ev.parts
+    p.touch()
     p.bump = p.bump or ev.bump
     p.event_ids.extend(ev.new_event_ids)
     p.resource_ids.extend(ev.new_resource_ids)
@@ -263,7 +261,7 @@ def _write_anomalies(conn: Connection, w: TenantBatch, pending: dict[str, Pendin
     replaced before the series state (which points at it) is written. New ones are written in the
     transaction's last round trip (``_last_round_trip``), before the state."""
     for p in pending.values():
-        p.components = as_components(p.rendered)
+        p.finish()
         if not p.created:
             as_tenant()
             grown = writes.grow(conn, p)
