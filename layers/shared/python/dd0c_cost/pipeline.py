@@ -11,7 +11,7 @@ from dd0c_cost.settings import get_settings
 
 if TYPE_CHECKING:
     from dd0c_cost.db.connection import Connection
-    from dd0c_cost.events.models import NotifyMessage
+    from dd0c_cost.events.messages import NotifyMessage
     from dd0c_cost.events.normalize import NormalizeOutcome
 
 # Each stage imports what only it needs inside its function: the three handlers share this module,
@@ -29,7 +29,7 @@ STAGE_MODULES: dict[str, tuple[str, ...]] = {
     "notify": (
         "orjson",
         "dd0c_cost.governance",
-        "dd0c_cost.events.models",
+        "dd0c_cost.events.messages",
         "dd0c_cost.notify.store",
         "dd0c_cost.notify.slack",
         "dd0c_cost.notify.message",
@@ -127,7 +127,7 @@ def notify_body(body: str | bytes) -> None:
     import orjson
     import psycopg
 
-    from dd0c_cost.events.models import NotifyMessage
+    from dd0c_cost.events.messages import NotifyMessage
 
     message = NotifyMessage.model_validate(orjson.loads(body))
     conn = get_connection()
