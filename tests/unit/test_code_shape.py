@@ -40,6 +40,9 @@ LONG_FUNCTIONS = {
     "dd0c_cost/scoring/shape.py::step_unpriced": "the unpriced path's own step (issue 12), mirroring engine.step",
     # Tools: landed before the check reached them (decision 97), each to be split by its owner.
     "dd0c_cost_tools/bench/imports.py::measure": "bench imports' measurement (cold9's)",
+    # Scripts: the deps layer's exact-text edits, one Edit per change: literal data (cold9's, decisions 79, 96).
+    "scripts/trim_deps_layer.py::edits": "the list of exact-text edits: literal data",
+    "scripts/trim_deps_layer.py::_psycopg_without_asyncio": "psycopg's asyncio edits: literal data",
 }
 
 
