@@ -236,3 +236,151 @@ def test_the_trimmed_slack_sdk_gives_its_clients_on_first_access(interpreter, bu
         [interpreter, "-S", "-c", SLACK_SDK_PROBE], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
     )
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+PSYCOPG_PROBE = r"""
+import sys
+import psycopg
+from psycopg import errors
+
+url = sys.argv[1]
+with psycopg.connect(url, autocommit=True) as conn:  # the sync API: queries, copy, pipeline, errors
+    assert conn.execute("SELECT 1 + 1").fetchone() == (2,)
+    with conn.cursor() as cur:
+        with cur.copy("COPY (SELECT generate_series(1, 3)) TO STDOUT") as copy:
+            assert [row for row in copy.rows()] == [("1",), ("2",), ("3",)]
+    with conn.pipeline():
+        conn.execute("SELECT 1")
+    try:
+        conn.execute("SELECT 1 / 0")
+    except errors.DivisionByZero:
+        pass
+    else:
+        raise AssertionError("no DivisionByZero")
+    assert errors._NO_TRACEBACK == (psycopg.Error, KeyboardInterrupt)
+assert "asyncio" not in sys.modules, "the sync API imported asyncio"
+# Their modules define the async cursors beside them: the first access imports both (and asyncio).
+with psycopg.connect(url, cursor_factory=psycopg.ClientCursor) as conn:
+    assert conn.execute("SELECT %s::int", [7]).fetchone() == (7,)
+with psycopg.connect(url, cursor_factory=psycopg.RawCursor) as conn:
+    assert conn.execute("SELECT $1::int", [8]).fetchone() == (8,)
+
+import asyncio
+from psycopg import AsyncConnection, AsyncCursor, AsyncCopy, AsyncServerCursor
+from psycopg.copy import AsyncWriter
+
+
+async def main():
+    assert errors._NO_TRACEBACK == (psycopg.Error, KeyboardInterrupt, asyncio.CancelledError)
+    async with await AsyncConnection.connect(url) as conn:
+        cur = await conn.execute("SELECT 40 + 2")
+        assert isinstance(cur, AsyncCursor) and await cur.fetchone() == (42,)
+        async with conn.cursor() as cur:
+            async with cur.copy("COPY (SELECT generate_series(1, 3)) TO STDOUT") as copy:
+                assert isinstance(copy, AsyncCopy)
+                assert [row async for row in copy.rows()] == [("1",), ("2",), ("3",)]
+        async with conn.cursor("named") as named:
+            assert isinstance(named, AsyncServerCursor)
+            await named.execute("SELECT generate_series(1, 5)")
+            assert len(await named.fetchall()) == 5
+        try:
+            await asyncio.wait_for(conn.execute("SELECT pg_sleep(5)"), 0.2)
+        except TimeoutError:
+            pass
+        else:
+            raise AssertionError("no timeout")
+        await conn.rollback()
+        assert await (await conn.execute("SELECT 1")).fetchone() == (1,)
+    async with await psycopg.AsyncConnection.connect(url, cursor_factory=psycopg.AsyncClientCursor) as conn:
+        assert await (await conn.execute("SELECT %s::int", [9])).fetchone() == (9,)
+    assert issubclass(psycopg.AsyncRawCursor, AsyncCursor) and AsyncWriter.__module__ == "psycopg._copy_async"
+
+
+asyncio.run(main())
+for name in ("NoSuchName", "AsyncNoSuchName"):
+    try:
+        getattr(psycopg, name)
+    except AttributeError:
+        pass
+    else:
+        raise AssertionError(name)
+print("ok")
+"""
+
+
+def test_the_trimmed_psycopg_imports_asyncio_only_for_its_async_api(interpreter, built_deps_layer, pg_server, tmp_path):
+    """scripts/trim_deps_layer.py: psycopg's sync API (queries, copy, pipeline, errors) runs without
+    importing asyncio, and the names resolved on first access (the client and raw cursors, the async
+    API) still work against a real server: queries, copy, server-side cursors, a cancelled query."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(built_deps_layer / "python")}
+    result = subprocess.run(
+        [interpreter, "-S", "-c", PSYCOPG_PROBE, pg_server],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "ok"
+
+
+POWERTOOLS_PROBE = r"""
+import sys
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+assert "jmespath" not in sys.modules and "asyncio" not in sys.modules, "eager jmespath or asyncio"
+lazy = ("appsync", "bedrock_agent", "bedrock_agent_function", "events_appsync", "http_resolver", "lambda_function_url",
+        "vpc_lattice")
+assert not [m for m in lazy if f"aws_lambda_powertools.event_handler.{m}" in sys.modules], "eager resolvers"
+from aws_lambda_powertools.event_handler import AppSyncResolver, VPCLatticeV2Resolver, HttpResolverLocal
+from aws_lambda_powertools.event_handler.appsync import AppSyncResolver as Real
+import aws_lambda_powertools.event_handler as handlers
+assert AppSyncResolver is Real and VPCLatticeV2Resolver.__module__.endswith(".vpc_lattice")
+assert handlers.BedrockAgentResolver.__module__.endswith(".bedrock_agent")
+import aws_lambda_powertools.utilities.data_classes as events
+from importlib import import_module
+from types import FunctionType
+assert "aws_lambda_powertools.utilities.data_classes.kinesis_firehose_event" not in sys.modules, "eager data classes"
+for name in events.__all__:
+    module = import_module(f"{events.__name__}.{events._LAZY.get(name, name)}")
+    assert getattr(events, name) is getattr(module, name), name
+assert isinstance(events.event_source, FunctionType)
+try:
+    handlers.NoSuchResolver
+except AttributeError:
+    pass
+else:
+    raise AssertionError("NoSuchResolver")
+
+
+class Context:
+    function_name, memory_limit_in_mb, invoked_function_arn, aws_request_id = "f", 128, "arn:f", "r-1"
+
+
+logger = Logger(service="probe")
+
+
+@logger.inject_lambda_context(correlation_id_path="headers.id")
+def handler(event, context):
+    return logger.get_correlation_id()
+
+
+assert handler({"headers": {"id": "c-42"}}, Context()) == "c-42"
+print("ok")
+"""
+
+
+def test_the_trimmed_powertools_imports_what_a_function_uses(interpreter, built_deps_layer, runtime_provided, tmp_path):
+    """scripts/trim_deps_layer.py: Powertools' Logger and API Gateway resolver import neither
+    jmespath nor the other resolvers (nor asyncio with AppSync's) nor the other event data classes;
+    those still resolve on first access, and a correlation id path still works (it imports jmespath
+    then)."""
+    paths = [str(built_deps_layer / "python"), str(runtime_provided)]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": os.pathsep.join(paths)}
+    result = subprocess.run(
+        [interpreter, "-S", "-c", POWERTOOLS_PROBE], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == "ok"

@@ -51,6 +51,9 @@ ONLY_ANY = {
     "dd0c_cost.notify.oauth": set(),
     # Parsing Slack's requests: slack_events; the action modules use SlackAction in annotations only.
     "dd0c_cost.notify.interactions": {"slack_events"},
+    # The cost event's models: the functions that make, price or score cost events; the notify,
+    # ticket and remediation workers read their messages from dd0c_cost.events.messages.
+    "dd0c_cost.events.models": {"history_import", "normalize", "s3_ingest", "score", "sizing", "zombie_hunter"},
     # The topology's dataclasses: tickets and remediate read it only when a message is retried.
     "dd0c_cost.topology": {
         "migrate",
@@ -173,18 +176,22 @@ def test_tracing_on_builds_the_real_tracer_and_off_a_stand_in(monkeypatch) -> No
     assert not observability.tracing_enabled()  # outside Lambda, as Powertools decides
 
 
-# What a first call that posts to Slack imports: the action modules' subject loaders and message
-# parts (load_builtin_actions, as the tickets and remediate workers call it), and the Web API client.
+# What a first call that posts to Slack about an anomaly imports: the anomaly subject's loader and
+# message parts (as the tickets and remediate workers load it), and the Web API client; then the
+# zombie subject's loader, which its module registers on first need.
 _FIRST_POST_PROBE = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
 import handler
 from dd0c_cost.crypto import Redacted
-from dd0c_cost.notify.registry import load_builtin_actions
+from dd0c_cost.notify.registry import subject_loader
 from dd0c_cost.notify.slack import _web_client
-load_builtin_actions()
+subject_loader("anomaly")
 client = _web_client(Redacted("xoxb-not-a-token"), "http://127.0.0.1:9/api/")
-print(json.dumps({"client": type(client).__module__ + "." + type(client).__name__, "modules": sorted(sys.modules)}))
+modules = sorted(sys.modules)
+zombie = subject_loader("zombie")
+print(json.dumps({"client": type(client).__module__ + "." + type(client).__name__, "modules": modules,
+                  "zombie_loader": zombie.__module__ + "." + zombie.__name__}))
 """
 
 
@@ -199,3 +206,16 @@ def test_a_slack_post_imports_neither_the_install_flow_nor_request_parsing(funct
     for name in ("slack_sdk.oauth", "dd0c_cost.notify.oauth", "dd0c_cost.notify.interactions", "slack_sdk.signature"):
         assert name not in modules, f"{function}'s first post imports {name}"
     assert done["client"] == "slack_sdk.web.base_client.BaseClient", done["client"]
+    # An anomaly's ticket or remediation loads no zombie actions; a zombie's loads them when it needs them.
+    assert "dd0c_cost.zombies.actions" not in modules, f"{function}'s first anomaly post imports the zombie actions"
+    assert done["zombie_loader"] == "dd0c_cost.zombies.actions.load_zombie", done["zombie_loader"]
+
+
+def test_every_built_in_subject_kind_names_the_module_that_registers_it() -> None:
+    """``load_subject`` imports a kind's module from ``SUBJECT_MODULES`` on first need: a built-in
+    subject kind missing there would not load in a worker that has not imported its module."""
+    from dd0c_cost.notify import registry
+
+    registry.load_builtin_actions()
+    built_in = {k: f.__module__ for k, f in registry._SUBJECTS.items() if f.__module__.startswith("dd0c_cost.")}
+    assert built_in == registry.SUBJECT_MODULES

@@ -8,6 +8,7 @@ layer itself (versions, what the handlers import)."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import shutil
 import sys
@@ -45,6 +46,7 @@ def _installed_copy(tmp_path: Path) -> Path:
         ("psycopg_binary", "psycopg-binary"),
         ("pydantic", "pydantic"),
         ("slack_sdk", "slack-sdk"),
+        ("aws_lambda_powertools", "aws-lambda-powertools"),
     ):
         site = _site_of(package)
         dist = metadata.distribution(distribution)
@@ -68,6 +70,15 @@ def test_every_edit_matches_the_installed_packages_exactly_once(tmp_path: Path) 
         "pydantic/networks.py",
         "slack_sdk/__init__.py",
         "slack_sdk/web/__init__.py",
+        "psycopg/__init__.py",
+        "psycopg/copy.py",
+        "psycopg/errors.py",
+        "psycopg/waiting.py",
+        "psycopg/_acompat.py",
+        "psycopg/_conninfo_attempts_async.py",
+        "aws_lambda_powertools/logging/logger.py",
+        "aws_lambda_powertools/event_handler/__init__.py",
+        "aws_lambda_powertools/utilities/data_classes/__init__.py",
     ]
     version = (layer / "psycopg" / "version.py").read_text()
     assert f'__version__ = "{metadata.version("psycopg")}"' in version and "import" not in version
@@ -85,6 +96,51 @@ def test_every_edit_matches_the_installed_packages_exactly_once(tmp_path: Path) 
         compile(tree, path, "exec")
         assert "def __getattr__(name):" in tree, path
         assert not [line for line in tree.splitlines() if line.startswith("from .") and "Client" in line], path
+
+    for path in sorted({e.path for e in trim.edits({}) if e.path.startswith("psycopg/") and "version" not in e.path}):
+        if path == "psycopg/pq/misc.py":
+            continue
+        imported = _module_level_imports((layer / path).read_text())
+        assert not {m for m in imported if m == "asyncio" or m.startswith("asyncio.")}, path
+        assert not imported & _ASYNC_HALF, f"{path} imports the async half: {imported & _ASYNC_HALF}"
+
+    logger = _module_level_imports((layer / "aws_lambda_powertools/logging/logger.py").read_text())
+    assert not {m for m in logger if "jmespath" in m}, logger
+    resolvers = _module_level_imports((layer / "aws_lambda_powertools/event_handler/__init__.py").read_text())
+    assert resolvers == {
+        "aws_lambda_powertools.event_handler.api_gateway",
+        "aws_lambda_powertools.event_handler.depends",
+        "aws_lambda_powertools.event_handler.request",
+    }, resolvers
+    events = _module_level_imports((layer / "aws_lambda_powertools/utilities/data_classes/__init__.py").read_text())
+    assert events == {".event_source"}, events
+
+
+# psycopg's modules that import asyncio when they are imported (untouched: imported on first access).
+_ASYNC_HALF = {
+    "._copy_async",
+    ".cursor_async",
+    ".connection_async",
+    "._server_cursor_async",
+    ".raw_cursor",
+    ".client_cursor",
+}
+
+
+def _module_level_imports(source: str) -> set[str]:
+    """The modules a file imports when it is imported (not inside functions or classes)."""
+    found: set[str] = set()
+    pending = list(ast.parse(source).body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            found.add("." * node.level + (node.module or ""))
+            found.update(f"{'.' * node.level}{alias.name}" for alias in node.names if not node.module)
+        elif isinstance(node, (ast.If, ast.Try)):
+            pending.extend(node.body + node.orelse + getattr(node, "finalbody", []))
+    return found
 
 
 def test_an_edit_that_no_longer_matches_stops_the_build(tmp_path: Path) -> None:

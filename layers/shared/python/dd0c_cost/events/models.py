@@ -1,4 +1,7 @@
-"""The priced cost event (CostEvent v1) and the messages that carry records between stages."""
+"""The priced cost event (CostEvent v1) and the messages that carry records between stages.
+
+The notify, ticket and remediation messages live in ``events.messages`` (their workers import
+only them) and are re-exported here."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field
 
+from dd0c_cost.events.messages import NotifyMessage, RemediationMessage, TicketMessage
 from dd0c_cost.model import Model
 
 COST_EVENT_SCHEMA_VERSION = "1"
@@ -108,32 +112,16 @@ class IngestMessage(Model):
     record: Any = Field(description="a CloudTrail record or an EventBridge envelope, as received")
 
 
-class NotifyMessage(Model):
-    model_config = ConfigDict(extra="forbid")
-
-    tenant_id: UUID
-    anomaly_id: UUID
-    revision: int = 1
-    redeliver: bool = Field(
-        default=False,
-        description="sent again because the tenant installed Slack or changed its routes: posted if the "
-        "anomaly is still undelivered, ignored otherwise",
-    )
-
-
-class TicketMessage(Model):
-    """A ticket someone asked for in Slack, waiting to be created in its target."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    tenant_id: UUID
-    ticket_id: UUID
-
-
-class RemediationMessage(Model):
-    """A remediation someone confirmed in Slack, waiting to run in the customer's account."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    tenant_id: UUID
-    remediation_id: UUID
+__all__ = [
+    "COST_EVENT_SCHEMA_VERSION",
+    "Actor",
+    "CostAction",
+    "CostEvent",
+    "IngestMessage",
+    "NotifyMessage",
+    "Origin",
+    "OriginSource",
+    "PriceQuote",
+    "RemediationMessage",
+    "TicketMessage",
+]

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from dd0c_cost import governance, queues
 from dd0c_cost.db.connection import Connection, tenant_transaction
-from dd0c_cost.events.models import NotifyMessage
+from dd0c_cost.events.messages import NotifyMessage
 from dd0c_cost.notify import store
 from dd0c_cost.topology_names import NOTIFY
 

@@ -21,6 +21,7 @@ handler runs. Handlers answer with a ``Reply``: the HTTP body for Slack (for mod
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import urllib.request
@@ -138,12 +139,24 @@ def register_subject(kind: str) -> Callable[[SubjectLoader], SubjectLoader]:
     return decorate
 
 
-def load_subject(conn: Connection, kind: str, subject_id: str) -> Subject | None:
-    """The subject inside the caller's tenant transaction; None when it is not the tenant's."""
+# The module that registers each built-in subject kind's loader: a worker imports only the kind
+# it loads (an anomaly's ticket never needs the zombie actions, ≈ 44 M instructions).
+SUBJECT_MODULES: dict[str, str] = {"anomaly": "dd0c_cost.notify.actions", "zombie": "dd0c_cost.zombies.actions"}
+
+
+def subject_loader(kind: str) -> SubjectLoader:
+    """The loader registered for ``kind``, importing its built-in module on first need."""
+    if kind not in _SUBJECTS and kind in SUBJECT_MODULES:
+        importlib.import_module(SUBJECT_MODULES[kind])
     loader = _SUBJECTS.get(kind)
     if loader is None:
         raise LookupError(f"no subject loader for {kind!r}")
-    return loader(conn, subject_id)
+    return loader
+
+
+def load_subject(conn: Connection, kind: str, subject_id: str) -> Subject | None:
+    """The subject inside the caller's tenant transaction; None when it is not the tenant's."""
+    return subject_loader(kind)(conn, subject_id)
 
 
 def load_builtin_actions() -> None:
@@ -274,5 +287,6 @@ __all__ = [
     "on_refusal",
     "register_action",
     "register_subject",
+    "subject_loader",
     "tell_user",
 ]

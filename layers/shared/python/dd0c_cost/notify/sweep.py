@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import psycopg
 
 from dd0c_cost.db.connection import Connection
-from dd0c_cost.events.models import NotifyMessage
+from dd0c_cost.events.messages import NotifyMessage
 
 SWEEPER_ROLE = "dd0c_sweeper"
 MAX_RETRY_AFTER_S = 60.0

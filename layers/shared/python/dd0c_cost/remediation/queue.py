@@ -4,7 +4,7 @@ remediation waiting for AWS never holds back another), deduplicated by the reque
 from __future__ import annotations
 
 from dd0c_cost import queues
-from dd0c_cost.events.models import RemediationMessage
+from dd0c_cost.events.messages import RemediationMessage
 from dd0c_cost.remediation.store import Remediation
 from dd0c_cost.topology import REMEDIATIONS
 

@@ -14,9 +14,9 @@ from uuid import UUID
 
 from dd0c_cost import governance, outcomes
 from dd0c_cost.db.connection import get_connection, tenant_transaction
-from dd0c_cost.events.models import RemediationMessage
+from dd0c_cost.events.messages import RemediationMessage
 from dd0c_cost.notify.delivery import NoWorkspace, workspace_for
-from dd0c_cost.notify.registry import ActionContext, load_builtin_actions, load_subject
+from dd0c_cost.notify.registry import ActionContext, load_subject
 from dd0c_cost.notify.slack import SlackNotifyError, get_notifier
 from dd0c_cost.onboarding import REMEDIATOR_ROLE_NAME
 from dd0c_cost.remediation import store
@@ -257,7 +257,6 @@ class _Run:
 
 
 def process_remediation(body: str, receive_count: int = 1) -> str:
-    load_builtin_actions()
     run = _Run(RemediationMessage.model_validate_json(body))
     try:
         return run.run()

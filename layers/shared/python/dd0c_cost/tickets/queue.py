@@ -5,7 +5,7 @@ so asking again after a failure is a new message while a resend of the same requ
 from __future__ import annotations
 
 from dd0c_cost import queues
-from dd0c_cost.events.models import TicketMessage
+from dd0c_cost.events.messages import TicketMessage
 from dd0c_cost.tickets.store import Ticket
 from dd0c_cost.topology import TICKETS
 

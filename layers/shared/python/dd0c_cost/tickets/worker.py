@@ -16,9 +16,9 @@ from uuid import UUID
 
 from dd0c_cost import governance, outcomes
 from dd0c_cost.db.connection import get_connection, tenant_transaction
-from dd0c_cost.events.models import TicketMessage
+from dd0c_cost.events.messages import TicketMessage
 from dd0c_cost.notify.delivery import NoWorkspace, workspace_for
-from dd0c_cost.notify.registry import ActionContext, load_builtin_actions, load_subject
+from dd0c_cost.notify.registry import ActionContext, load_subject
 from dd0c_cost.notify.slack import SlackNotifyError, get_notifier
 from dd0c_cost.settings import get_settings
 from dd0c_cost.tickets import store
@@ -71,7 +71,6 @@ def _refresh(ctx: ActionContext | None, ticket: store.Ticket) -> None:
 
 def process_ticket(body: str, receive_count: int = 1) -> str:
     """Create the ticket a queue message names; the outcome, or TicketNotCreated."""
-    load_builtin_actions()
     message = TicketMessage.model_validate_json(body)
     conn = get_connection()
     settings = get_settings()

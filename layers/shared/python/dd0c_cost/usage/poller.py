@@ -414,7 +414,7 @@ def _anomaly(
 def _finish(conn, result: PollResult) -> None:
     """Record the poll, then hand new revisions to notify (after the commit, never inside it)."""
     from dd0c_cost.db.connection import tenant_transaction
-    from dd0c_cost.events.models import NotifyMessage
+    from dd0c_cost.events.messages import NotifyMessage
     from dd0c_cost.topology_names import NOTIFY
 
     with tenant_transaction(conn, result.tenant_id):
