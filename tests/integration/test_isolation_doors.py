@@ -193,21 +193,29 @@ def test_an_explanation_cannot_point_at_another_tenants_anomaly(two_tenants):
 # --- the scorer's functions act for the transaction's tenant only ------------------------------
 
 
-@pytest.mark.parametrize("function", ["scoring_load", "scoring_save"])
+# (the call, its arguments after the tenant): scoring_save with the states apart is migration 032's
+SCORING_CALLS = {
+    "scoring_load": ("SELECT dd0c.scoring_load(%s::uuid, %s::json)", [EMPTY_LOAD]),
+    "scoring_save": ("SELECT dd0c.scoring_save(%s::uuid, %s::jsonb)", [SAVE]),
+    "scoring_save, states apart": (
+        "SELECT dd0c.scoring_save(%s::uuid, %s::jsonb, %s::text[], %s::text)",
+        [SAVE.replace('"state": {}', '"i": 1'), ["{}"], "{}"],
+    ),
+}
+
+
+@pytest.mark.parametrize("function", list(SCORING_CALLS))
 def test_scoring_functions_refuse_another_tenant_and_no_tenant(two_tenants, function):
     a, b, conn, _ = two_tenants
-    call = (
-        f"SELECT dd0c.{function}(%s::uuid, %s::json)"
-        if function == "scoring_load"
-        else f"SELECT dd0c.{function}(%s::uuid, %s::jsonb)"
-    )
-    payload = EMPTY_LOAD if function == "scoring_load" else SAVE
-    _refused(conn, None, call, [str(b), payload])  # no tenant set at all
-    _refused(conn, a, call, [str(b), payload])  # another tenant's id
+    call, arguments = SCORING_CALLS[function]
+    _refused(conn, None, call, [str(b), *arguments])  # no tenant set at all
+    _refused(conn, a, call, [str(b), *arguments])  # another tenant's id
     with tenant_transaction(conn, b):
         assert conn.execute("SELECT n FROM dd0c.spend_baselines").fetchone()["n"] == 1  # B untouched
     with tenant_transaction(conn, a):
-        conn.execute(call, [str(a), payload])  # its own tenant: allowed
+        conn.execute(call, [str(a), *arguments])  # its own tenant: allowed
+        if function != "scoring_load":
+            assert conn.execute("SELECT n FROM dd0c.spend_baselines").fetchone()["n"] == 99
 
 
 # --- foreign keys carry tenant_id ------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""The anomaly list's ``list_json`` (migration 027): the scorer writes it for its new anomalies
-(``scoring/list_json.py``) exactly as ``dd0c.anomaly_list_json`` would, leaves to PostgreSQL what it cannot
+"""The anomaly list's ``list_json`` (migrations 027, 030): the scorer writes it for the anomalies it raises or
+grows (``scoring/list_json.py``) exactly as ``dd0c.anomaly_list_json`` would, leaves to PostgreSQL what it cannot
 follow exactly, and every other write gets PostgreSQL's value whenever something the row lists changes."""
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ import pytest
 
 from dd0c_cost.db import operator
 from dd0c_cost.db.connection import open_connection, tenant_transaction
-from dd0c_cost.db.one_trip import round_trip
-from dd0c_cost.scoring.anomaly_writes import insert_new
+from dd0c_cost.db.one_trip import Statement, round_trip
+from dd0c_cost.scoring import store
+from dd0c_cost.scoring.anomaly_writes import SET_LIST_JSON, insert_new
 from dd0c_cost.scoring.list_json import list_json
 from dd0c_cost.scoring.models import Anomaly, ScoreComponent, Severity
 
@@ -21,6 +22,7 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 _SQL = """dd0c.anomaly_list_json(id, tenant_id, account_id, region, service, resource_type, resource_ids, event_ids,
     actor, detected_at, score, severity, estimated_hourly_usd, status, summary, components, attributes, snoozed_until,
     notify_withheld, delivery_status, delivery_detail)"""
+_COLUMNS = f"{store._ANOMALY_COLUMNS}, notify_withheld, delivery_status, delivery_detail"
 
 # (what, overrides, whether the scorer writes it: False = left to PostgreSQL)
 CASES = [
@@ -149,3 +151,62 @@ def test_updates_write_it_again_when_what_it_lists_changes(tenant_conn):
         assert row["list_json"] == row["sql"] and expected in row["list_json"], update
         if update.startswith("notified"):
             assert row["list_json"] == first
+
+
+# (what the grow changes, with the delivery columns the row has by then)
+GROWS = [
+    ("attributes merged, more events", 'attributes = attributes || \'{"q": 2, "zz": [1.5, "x"]}\''),
+    ("acknowledged, delivered", "status = 'acknowledged', delivery_status = 'slack', delivery_detail = 'ts 1.2'"),
+    ("snoozed, withheld", "status = 'snoozed', snoozed_until = '2026-11-09 10:00:00.5+01', notify_withheld = 'panic'"),
+    ("a delivery detail PostgreSQL writes as NULL", "delivery_status = 'outbox', delivery_detail = 'said \"no\"'"),
+]
+
+
+def test_the_scorer_writes_a_grown_rows_list_json_as_postgresql_would(tenant_conn):
+    """Migration 030: in the scorer's transaction the UPDATE trigger leaves list_json alone; the scorer writes it
+    from the row the grow returns (``anomaly_writes.grow``), its own text or the function's, never a stale one."""
+    tenant, conn = tenant_conn
+    anomalies = [_anomaly(tenant, i, overrides) for i, (_, overrides, _) in enumerate(CASES)]
+    with tenant_transaction(conn, tenant):
+        round_trip(conn, [insert_new(anomalies)])
+    checked = 0
+    for what, grow in GROWS:
+        with tenant_transaction(conn, tenant):
+            conn.execute("SELECT set_config('dd0c.list_json_writer', 'scorer', true)")
+            rows = conn.execute(
+                f"UPDATE dd0c.anomalies SET {grow}, event_ids = event_ids || '{{ev-more}}' "
+                f"RETURNING {_COLUMNS}, list_json, {_SQL} AS sql"
+            ).fetchall()
+            for row in rows:
+                assert row["list_json"] != row["sql"] or row["sql"] is None, what  # the trigger left it
+                delivery = {k: row[k] for k in ("notify_withheld", "delivery_status", "delivery_detail")}
+                a = Anomaly.model_validate({k: row[k] for k in row if k not in (*delivery, "list_json", "sql")})
+                text = list_json(
+                    a,
+                    withheld=delivery["notify_withheld"],
+                    delivery_status=delivery["delivery_status"],
+                    delivery_detail=delivery["delivery_detail"],
+                )
+                assert text is None or text == row["sql"], what
+                checked += text is not None
+                round_trip(
+                    conn, [Statement(SET_LIST_JSON, [str(a.id).encode(), None if text is None else text.encode()])]
+                )
+            stored = conn.execute(f"SELECT list_json, {_SQL} AS sql FROM dd0c.anomalies").fetchall()
+        assert all(r["list_json"] == r["sql"] for r in stored), what
+    assert checked >= len(GROWS) * 5  # most rows are the scorer's to write
+
+
+def test_only_the_scorers_transaction_keeps_the_trigger_off(tenant_conn):
+    tenant, conn = tenant_conn
+    a = _anomaly(tenant, 0, {})
+    with tenant_transaction(conn, tenant):
+        round_trip(conn, [insert_new([a])])
+        conn.execute("SELECT set_config('dd0c.list_json_writer', 'scorer', true)")
+        conn.execute("UPDATE dd0c.anomalies SET score = 0.5 WHERE id = %s", [a.id])
+        assert '"score":0.87,' in conn.execute("SELECT list_json FROM dd0c.anomalies").fetchone()["list_json"]
+        conn.execute("UPDATE dd0c.anomalies SET list_json = NULL WHERE id = %s", [a.id])
+    with tenant_transaction(conn, tenant):  # the next transaction: the trigger writes it again
+        conn.execute("UPDATE dd0c.anomalies SET score = 0.25 WHERE id = %s", [a.id])
+        row = conn.execute(f"SELECT list_json, {_SQL} AS sql FROM dd0c.anomalies").fetchone()
+    assert row["list_json"] == row["sql"] and '"score":0.25,' in row["list_json"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import psycopg
+import pytest
 
 from dd0c_cost.db import operator
 
@@ -38,3 +39,54 @@ def test_a_large_series_state_is_stored_with_lz4_and_read_back_as_it_was(db_url)
     assert stored[1] == state
     assert state in loaded  # the stored text itself, not a re-serialisation
     assert json.loads(loaded)["series"][0]["state"] == json.loads(state)
+
+
+# (table, column, a value it refuses, one it takes): migration 031 keeps these rules by domains
+RULES = [
+    ("cost_events", "score", "1.5", "1"),
+    ("cost_events", "score", "-0.1", None),
+    ("cost_events", "quantity", "-1", "0"),
+    ("cost_events", "action", "'launch'", "'modify'"),
+    ("spend_baselines", "n", "-1", "0"),
+    ("spend_baselines", "m2", "-1e-9", "0"),
+    ("spend_baselines", "weight", "-1", "2.5"),
+    ("spend_baselines", "level_usd_per_hour", "-0.01", "3"),
+    ("tenant_baselines", "n", "-1", "7"),
+    ("tenant_baselines", "m2", "-1", "0"),
+    ("tenant_baselines", "weight", "-1", "0"),
+    ("tenant_baselines", "level_usd_per_hour", "-1", "0"),
+    ("tenant_novelty", "dimension", "'planet'", "'family'"),
+    ("tenant_novelty", "max_usd_per_hour", "-1", "0"),
+]
+
+
+def test_the_scoring_tables_refuse_what_they_always_refused(db_url):
+    op = operator.open_operator_connection(db_url)
+    tenant = operator.ensure_tenant(op, "rules")
+    op.close()
+    with psycopg.connect(db_url) as admin:  # superuser: outside RLS
+        admin.execute(
+            """INSERT INTO dd0c.cost_events (tenant_id, event_id, account_id, region, event_time, event_source,
+                   event_name, service, resource_type, action, quantity, actor_name, payload)
+               VALUES (%s, 'ev-1', '111111111111', 'us-east-1', now(), 'ec2.amazonaws.com', 'RunInstances', 'ec2',
+                   'ec2:instance', 'create', 1, 'dev', '{}')""",
+            [tenant],
+        )
+        admin.execute(
+            "INSERT INTO dd0c.spend_baselines (tenant_id, series_key) VALUES (%s, 'a:ec2:instance')", [tenant]
+        )
+        admin.execute("INSERT INTO dd0c.tenant_baselines (tenant_id) VALUES (%s)", [tenant])
+        admin.execute(
+            "INSERT INTO dd0c.tenant_novelty (tenant_id, dimension, key, first_seen_at, last_seen_at) "
+            "VALUES (%s, 'region', 'us-east-1', now(), now())",
+            [tenant],
+        )
+        for table, column, refused, taken in RULES:
+            update = f"UPDATE dd0c.{table} SET {column} = {{}} WHERE tenant_id = %s"
+            with pytest.raises(psycopg.errors.CheckViolation), admin.transaction():
+                admin.execute(update.format(refused), [tenant])
+            if taken is not None:
+                assert admin.execute(update.format(taken), [tenant]).rowcount == 1, (table, column)
+        bad_insert = "INSERT INTO dd0c.tenant_novelty (tenant_id, dimension, key, first_seen_at, last_seen_at) "
+        with pytest.raises(psycopg.errors.CheckViolation), admin.transaction():
+            admin.execute(bad_insert + "VALUES (%s, 'planet', 'x', now(), now())", [tenant])

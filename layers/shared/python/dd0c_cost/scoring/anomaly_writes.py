@@ -137,6 +137,7 @@ def assign(results: list, p: Pending, anomaly: Anomaly, *, revision: int, notify
 
 
 # ------------------------------------------------------------------------------------ grown
+_DELIVERY = ("notify_withheld", "delivery_status", "delivery_detail")
 _GROW = f"""UPDATE dd0c.anomalies SET
         event_ids = CASE WHEN cardinality(event_ids) < {MAX_ANOMALY_EVENT_IDS}
                          THEN (event_ids || %(event_ids)s::text[])[1:{MAX_ANOMALY_EVENT_IDS}] ELSE event_ids END,
@@ -149,16 +150,25 @@ _GROW = f"""UPDATE dd0c.anomalies SET
         revision = revision + CASE WHEN %(bump)s AND status IN ('open', 'acknowledged') THEN 1 ELSE 0 END,
         updated_at = now()
     WHERE id = %(id)s
-    RETURNING {store._ANOMALY_COLUMNS}, revision, notified_revision"""
+    RETURNING {store._ANOMALY_COLUMNS}, revision, notified_revision, {", ".join(_DELIVERY)}"""
+# The grown row's list_json (migration 030: the scorer's transaction writes it for the rows it grows): the
+# scorer's text, or where it cannot write it exactly, the function's.
+SET_LIST_JSON = (
+    b"UPDATE dd0c.anomalies SET list_json = coalesce($2::text, dd0c.anomaly_list_json(id, tenant_id, account_id, "
+    b"region, service, resource_type, resource_ids, event_ids, actor, detected_at, score, severity, "
+    b"estimated_hourly_usd, status, summary, components, attributes, snoozed_until, notify_withheld, "
+    b"delivery_status, delivery_detail)) WHERE id = $1::uuid"
+)
 
 
 def _json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def grow(conn: Connection, p: Pending) -> tuple[Anomaly, int, int] | None:
-    """Grow the anomaly's row: the anomaly as stored, its revision and notified revision; None if
-    the row is gone (deleted by an operator)."""
+def grow(conn: Connection, p: Pending) -> tuple[Anomaly, int, int, Statement] | None:
+    """Grow the anomaly's row: the anomaly as stored, its revision and notified revision, and the statement
+    writing its ``list_json`` (``SET_LIST_JSON``, sent in the transaction's last round trip); None if the row
+    is gone (deleted by an operator)."""
     a = anomaly_of(p)
     row = conn.execute(
         _GROW,
@@ -179,7 +189,11 @@ def grow(conn: Connection, p: Pending) -> tuple[Anomaly, int, int] | None:
     if row is None:
         return None
     revision, notified = row.pop("revision"), row.pop("notified_revision")
-    return Anomaly.model_validate(row), revision, notified
+    withheld, status, detail = (row.pop(k) for k in _DELIVERY)
+    grown = Anomaly.model_validate(row)
+    text = list_json(grown, withheld=withheld, delivery_status=status, delivery_detail=detail)
+    written = Statement(SET_LIST_JSON, [str(grown.id).encode(), None if text is None else text.encode()])
+    return grown, revision, notified, written
 
 
 # ------------------------------------------------------------------------------------ new

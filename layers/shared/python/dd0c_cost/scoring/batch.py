@@ -1,5 +1,5 @@
 """One tenant's share of a scoring transaction: its events, the state ``dd0c.scoring_load`` hands
-back (rows as JSON) and what ``dd0c.scoring_save`` stores (one JSON argument)."""
+back (rows as JSON) and what ``dd0c.scoring_save`` stores (a JSON argument and the state texts)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,10 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from psycopg import pq
+from psycopg.adapt import PyFormat, Transformer
 
+from dd0c_cost.db.one_trip import Statement
 from dd0c_cost.events.models import CostEvent
 from dd0c_cost.scoring.models import Anomaly
 from dd0c_cost.scoring.observation import Observation, actor_key_of, sanitize
@@ -30,17 +33,11 @@ def _text(state: dict[str, Any]) -> str:
     return orjson.dumps(state).decode()
 
 
-def _baseline_row(b, state: str) -> dict[str, Any]:
-    return {
-        "n": b.n,
-        "mean": b.mean,
-        "m2": b.m2,
-        "w": b.w,
-        "level": b.level,
-        "first": b.first_t,
-        "last": b.t_last,
-        "state": state,
-    }
+def _baseline_row(b) -> dict[str, Any]:
+    return {"n": b.n, "mean": b.mean, "m2": b.m2, "w": b.w, "level": b.level, "first": b.first_t, "last": b.t_last}
+
+
+_BINARY = [PyFormat.BINARY]
 
 
 def rules_of(rows: list[dict[str, Any]] | None) -> list[FeedbackRule]:
@@ -75,6 +72,7 @@ class TenantBatch:
         self.scores: list[dict[str, Any]] = []
         self.touched: set[str] = set()
         self.created: list[Anomaly] = []  # new anomalies, written in the transaction's last round trip
+        self.grown: list[Statement] = []  # grown anomalies' list_json, written in the last round trip too
 
     def load_payload(self) -> bytes:
         """``dd0c.scoring_load``'s argument: the series, events, accounts, types and novelty keys."""
@@ -108,16 +106,22 @@ class TenantBatch:
         for dim, key, last, usd in got["novelty"]:
             tenant.novelty[dim][key] = [last, usd]
 
-    def save_payload(self) -> bytes:
-        """``dd0c.scoring_save``'s argument: the touched series, the tenant, novelty keys, scores."""
-        series, tenant = self.series, self.tenant
-        return orjson.dumps(
+    def save_statement(self, statement: bytes, tenant: bytes) -> Statement:
+        """``dd0c.scoring_save``'s call (migration 032): a JSON argument with the touched series, the tenant,
+        novelty keys and scores, then the series' state texts (a text[], in binary: PostgreSQL need not parse
+        it) in the order of the series, then the tenant's."""
+        series, tenant_state = self.series, self.tenant
+        keys = sorted(self.touched)
+        payload = orjson.dumps(
             {
-                "series": [
-                    {"k": k, **_baseline_row(series[k], _text(series[k].state_json()))} for k in sorted(self.touched)
-                ],
-                "tenant": _baseline_row(tenant, _text(tenant.state_json(novelty=False))),
-                "novelty": tenant.novelty_rows(),
+                "series": [{"k": k, "i": i, **_baseline_row(series[k])} for i, k in enumerate(keys, 1)],
+                "tenant": _baseline_row(tenant_state),
+                "novelty": tenant_state.novelty_rows(),
                 "events": self.scores,
             }
         )
+        texts = Transformer()
+        states = texts.dump_sequence([[_text(series[k].state_json()) for k in keys]], _BINARY)[0]
+        formats = [pq.Format.TEXT, pq.Format.TEXT, (texts.formats or [pq.Format.TEXT])[0], pq.Format.TEXT]
+        tenant_text = _text(tenant_state.state_json(novelty=False)).encode()
+        return Statement(statement, [tenant, payload, states, tenant_text], formats=formats)

@@ -8,6 +8,7 @@ import math
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from dd0c_cost.scoring import recurrence
@@ -288,10 +289,12 @@ def novelty_part(b: dict[str, Any], cfg: ScoringConfig, tenant_age_s: float) -> 
     return make_part("novelty", raw * weight, lambda: f"{why}; weighted by cost +{_money(u)} ({weight:.0%})")
 
 
+@lru_cache(maxsize=1024)
 def is_accelerator(family: str | None) -> bool:
     return bool(family and _ACCELERATOR.match(family))
 
 
+@lru_cache(maxsize=4096)
 def is_very_large(instance_type: str | None, min_size: int) -> bool:
     if not instance_type or "." not in instance_type:
         return False
@@ -319,33 +322,34 @@ def cold_start_part(
             ),
         )
     u, q = b["u"], b["q"]
-    fired, keep = [], 1.0
-    keep *= 1.0 - (u / (u + cfg.cold_start_usd_per_hour) if u > 0 else 0.0)
-    if u >= cfg.cold_start_usd_per_hour:
-        fired.append(f"+{_money(u)} >= {_money(cfg.cold_start_usd_per_hour)}")
+    keep = 1.0 - (u / (u + cfg.cold_start_usd_per_hour) if u > 0 else 0.0)
     big = [f for f in b["fam"] if is_accelerator(f)]
-    large = [t for t in b["ty"] if is_very_large(t, int(cfg.cold_start_large_size))]
+    large_size = int(cfg.cold_start_large_size)
+    large = [t for t in b["ty"] if is_very_large(t, large_size)]
     if big or large:
         floor = cfg.alert_floor_usd_per_hour
         keep *= 1.0 - (0.9 * min(1.0, u / floor) if floor > 0 else 0.9)
-        fired.append(("GPU/accelerator family " + ", ".join(big)) if big else ("very large " + ", ".join(large)))
     if cfg.cold_start_resources > 0:
         keep *= 1.0 - q / (q + cfg.cold_start_resources)
-        if q >= cfg.cold_start_resources:
+
+    def reason() -> str:  # (only the numbers above: rendered when someone reads it)
+        fired = []
+        if u >= cfg.cold_start_usd_per_hour:
+            fired.append(f"+{_money(u)} >= {_money(cfg.cold_start_usd_per_hour)}")
+        if big or large:
+            fired.append(("GPU/accelerator family " + ", ".join(big)) if big else ("very large " + ", ".join(large)))
+        if cfg.cold_start_resources > 0 and q >= cfg.cold_start_resources:
             fired.append(f"{q:g} resources at once (>= {cfg.cold_start_resources:g})")
-    who = "tenant" if tenant_age_s < limit else "series"
-    age = min(tenant_age_s, series_age_s) if who == "tenant" else series_age_s
-    young = f"{who} has {_days(age)} of history"
-    if who == "series" and series_age_s >= limit:
-        young = f"series has {_days(age)} but only {earlier_bursts:.0f} earlier burst(s)"
-    return make_part(
-        "cold_start",
-        1.0 - keep,
-        lambda: (
-            f"cold start ({young}): "
-            + ("; ".join(fired) if fired else f"+{_money(u)}, {q:g} resources: under the absolute rules")
-        ),
-    )
+        who = "tenant" if tenant_age_s < limit else "series"
+        age = min(tenant_age_s, series_age_s) if who == "tenant" else series_age_s
+        young = f"{who} has {_days(age)} of history"
+        if who == "series" and series_age_s >= limit:
+            young = f"series has {_days(age)} but only {earlier_bursts:.0f} earlier burst(s)"
+        return f"cold start ({young}): " + (
+            "; ".join(fired) if fired else f"+{_money(u)}, {q:g} resources: under the absolute rules"
+        )
+
+    return make_part("cold_start", 1.0 - keep, reason)
 
 
 def feedback_part(obs: Observation, b: dict[str, Any], rules: list[FeedbackRule], cfg: ScoringConfig) -> Part:

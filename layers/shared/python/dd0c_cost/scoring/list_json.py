@@ -32,18 +32,28 @@ class _NotPlain(Exception):
     """A value the scorer leaves to PostgreSQL."""
 
 
-def list_json(anomaly: Anomaly) -> str | None:
-    """The row's ``list_json`` as ``dd0c.anomaly_list_json`` writes it for a new anomaly (status, snooze,
-    delivery and withholding as the scorer inserts them), or None to leave it to PostgreSQL."""
+def list_json(
+    anomaly: Anomaly,
+    *,
+    withheld: str | None = None,
+    delivery_status: str | None = None,
+    delivery_detail: str | None = None,
+) -> str | None:
+    """The row's ``list_json`` as ``dd0c.anomaly_list_json`` writes it for the anomaly and the row's delivery
+    columns (a new anomaly's by default: none yet), or None to leave it to PostgreSQL."""
     a = anomaly
-    text = "".join((a.account_id, a.region, a.service, a.resource_type, a.actor, *a.resource_ids, *a.event_ids))
+    delivery = (withheld or "", delivery_status or "", delivery_detail or "")
+    text = "".join(
+        (a.account_id, a.region, a.service, a.resource_type, a.actor, *a.resource_ids, *a.event_ids, *delivery)
+    )
     usd = a.estimated_hourly_usd
-    if not _plain(text) or a.snoozed_until is not None or type(a.score) is not float or not _fraction(a.score):
+    if not _plain(text) or type(a.score) is not float or not _fraction(a.score):
         return None
     if type(usd) is not float or not (usd == 0 or 1e-4 <= abs(usd) < 1e14):
         return None
     when = _time(a.detected_at)
-    if when is None:
+    snoozed = "null" if a.snoozed_until is None else _time(a.snoozed_until)
+    if when is None or snoozed is None:
         return None
     try:
         components = ",".join(_component(c.name, c.value, c.reason) for c in a.components)
@@ -70,10 +80,18 @@ def list_json(anomaly: Anomaly) -> str | None:
         },
         separators=(",", ":"),
     )
+    if snoozed != "null":
+        snoozed = f'"{snoozed}"'
     return (
-        f'{head[:-1]},"components":[{components}],"attributes":{attributes},"snoozed_until":null,'
-        '"notify_withheld":null,"delivery_status":"pending","delivery_detail":null'
+        f'{head[:-1]},"components":[{components}],"attributes":{attributes},"snoozed_until":{snoozed},'
+        f'"notify_withheld":{_quoted(withheld)},"delivery_status":"{delivery_status or "pending"}",'
+        f'"delivery_detail":{_quoted(delivery_detail)}'
     )
+
+
+def _quoted(text: str | None) -> str:
+    """Plain text (``_plain``) as the function quotes it, or null."""
+    return "null" if text is None else f'"{text}"'
 
 
 def _plain(text: str) -> bool:

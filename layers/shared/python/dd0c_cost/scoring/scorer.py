@@ -45,10 +45,12 @@ from dd0c_cost.scoring.shape import step_unpriced
 # The round trips' statements (scoring_load/scoring_save act only for the transaction's tenant,
 # migration 008: each is preceded by the set_config that makes its tenant the transaction's).
 _BEGIN = Statement(b"BEGIN")
+# The rows this transaction grows get their list_json from the scorer (migration 030), not the trigger.
+_WRITES_LIST_JSON = Statement(b"SELECT set_config('dd0c.list_json_writer', 'scorer', true)")
 _COMMIT = Statement(b"COMMIT")
 _SET_TENANT = b"SELECT set_config('dd0c.tenant_id', $1, true)"
 _LOAD = b"SELECT dd0c.scoring_load($1::uuid, $2::json)"
-_SAVE = b"SELECT dd0c.scoring_save($1::uuid, $2::jsonb)"
+_SAVE = b"SELECT dd0c.scoring_save($1::uuid, $2::jsonb, $3::text[], $4::text)"
 
 
 def score_cost_events(
@@ -131,9 +133,9 @@ def _score_tenants(
     out: list = list(results)
     try:
         work = [TenantBatch(t, indexes, events) for t, indexes in groups]
-        got = round_trip(conn, [_BEGIN, *(s for w in work for s in _load_statements(w))])
-        # results: BEGIN, then (set_config, scoring_load) per tenant
-        loaded = [orjson.loads(got[2 + 2 * k].get_value(0, 0) or b"") for k in range(len(work))]
+        got = round_trip(conn, [_BEGIN, _WRITES_LIST_JSON, *(s for w in work for s in _load_statements(w))])
+        # results: BEGIN, the list_json writer, then (set_config, scoring_load) per tenant
+        loaded = [orjson.loads(got[3 + 2 * k].get_value(0, 0) or b"") for k in range(len(work))]
         active = [work[-1].tenant_id]  # the last set_config is in force
 
         for w, got_w in zip(work, loaded, strict=True):
@@ -162,11 +164,11 @@ def _load_statements(w: TenantBatch) -> list[Statement]:
 
 
 def _last_round_trip(work: list[TenantBatch], active: list) -> list[Statement]:
-    """Every tenant's writes (new anomalies, state), then COMMIT: per tenant (first making it the
-    transaction's tenant, unless it already is) its new anomalies, then its state."""
+    """Every tenant's writes (new anomalies, grown ones' list_json, state), then COMMIT: per tenant (first
+    making it the transaction's tenant, unless it already is) its new anomalies, grown ones, then its state."""
     out: list[Statement] = []
     for w in work:
-        if not (w.scores or w.created):
+        if not (w.scores or w.created or w.grown):
             continue
         tenant = str(w.tenant_id).encode()
         if active[0] != w.tenant_id:
@@ -174,8 +176,9 @@ def _last_round_trip(work: list[TenantBatch], active: list) -> list[Statement]:
             active[0] = w.tenant_id
         if w.created:
             out.append(writes.insert_new(w.created))
+        out.extend(w.grown)
         if w.scores:
-            out.append(Statement(_SAVE, [tenant, w.save_payload()]))
+            out.append(w.save_statement(_SAVE, tenant))
     out.append(_COMMIT)
     return out
 
@@ -266,7 +269,8 @@ def _write_anomalies(conn: Connection, w: TenantBatch, pending: dict[str, Pendin
             as_tenant()
             grown = writes.grow(conn, p)
             if grown is not None:
-                anomaly, revision, notified = grown
+                anomaly, revision, notified, written = grown
+                w.grown.append(written)
                 writes.assign(results, p, anomaly, revision=revision, notify=p.bump and revision > notified)
                 continue
             # The anomaly row is gone (deleted by an operator): raise a fresh one for the rest.
