@@ -129,7 +129,13 @@ def test_a_tenants_rows_in_one_round_trip_are_its_own_and_leave_no_tenant_behind
             with conn.transaction():  # what a next request on this connection would see without a tenant
                 assert conn.execute("SELECT dd0c.current_tenant() AS t").fetchone()["t"] is None
                 assert conn.execute(f"SELECT count(*) AS n FROM dd0c.{table}").fetchone()["n"] == 0, table
-    assert len(_prepared[conn]) == 2 * len(TABLES)
+    assert len(_prepared[conn]) == 2 * len(TABLES) + 1  # and the tenant's set_config, prepared once too
+    with conn.transaction():
+        kinds = conn.execute(
+            "SELECT count(*) FILTER (WHERE statement LIKE '%%set_config%%') AS tenant, count(*) AS n"
+            " FROM pg_prepared_statements WHERE name LIKE 'dd0c_%%'"
+        ).fetchone()
+    assert (kinds["tenant"], kinds["n"]) == (1, 2 * len(TABLES) + 1)
     _prepared[conn].clear()  # prepared, though it does not know: prepared statements outlive what forgot them
     assert tenant_rows(conn, b, "SELECT tenant_id FROM dd0c.anomalies WHERE tenant_id = %s", [b]) == [(b,)]
     for _ in range(2):  # prepared by the first call even though it failed: the second reuses it

@@ -41,19 +41,52 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU of ``pid`` and its living children (serve's worker processes)."""
-    total = 0.0
+def _family(pid: int) -> list[int]:
+    """``pid`` and its living children (serve's worker processes; the postmaster's backends)."""
+    found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as fh:
+                parent = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+        if int(entry) == pid or parent == pid:
+            found.append(int(entry))
+    return found
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` and its living children."""
+    total = 0.0
+    for process in _family(pid):
+        try:
+            with open(f"/proc/{process}/stat") as fh:
                 fields = fh.read().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(entry) == pid or int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _waits(pid: int) -> int:
+    """Times the threads of ``pid`` and its children blocked (voluntary context switches): each is a wake-up
+    later (a socket read or write that had to wait, a lock handed over, the database's answer)."""
+    total = 0
+    for process in _family(pid):
+        try:
+            tasks = os.listdir(f"/proc/{process}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{process}/task/{task}/status") as fh:
+                    for line in fh:
+                        if line.startswith("voluntary_ctxt_switches:"):
+                            total += int(line.split()[1])
+            except OSError:
+                continue
     return total
 
 
@@ -228,14 +261,14 @@ def run_level(
 ) -> dict:
     latencies: list[float] = []
     errors: list[str] = []
-    cpu0 = _cpu_seconds(server_pid)
+    cpu0, waits0 = _cpu_seconds(server_pid), _waits(server_pid)
     db0 = _cpu_seconds(db_pid) if db_pid else 0.0
     client0 = time.process_time()
     t0 = time.perf_counter()
     _drive(port, key, clients, seconds, limit, latencies, errors)
     wall = time.perf_counter() - t0
     client_cpu = time.process_time() - client0
-    cpu = _cpu_seconds(server_pid) - cpu0
+    cpu, waits = _cpu_seconds(server_pid) - cpu0, _waits(server_pid) - waits0
     db = _cpu_seconds(db_pid) - db0 if db_pid else None
     lat = sorted(latencies)
     n = len(lat)
@@ -251,6 +284,7 @@ def run_level(
         "server_cpu_ms_per_request": round(1e3 * cpu / n, 3) if n else None,
         "client_cpu_ms_per_request": round(1e3 * client_cpu / n, 3) if n else None,
         "database_cpu_ms_per_request": round(1e3 * db / n, 3) if n and db is not None else None,
+        "server_waits_per_request": round(waits / n, 1) if n else None,
     }
 
 
@@ -389,14 +423,14 @@ def _print(a: argparse.Namespace, result: dict, load0: tuple[float, float, float
     )
     print(
         f"{'workers':>7s} {'clients':>7s} {'requests':>9s} {'errors':>6s} {'p50 ms':>8s} {'p99 ms':>8s} {'max ms':>8s} "
-        f"{'req/s':>7s} {'CPU ms/req: server':>18s} {'database':>9s} {'clients':>8s}"
+        f"{'req/s':>7s} {'CPU ms/req: server':>18s} {'database':>9s} {'clients':>8s} {'server waits/req':>16s}"
     )
     for r in levels:
         print(
             f"{r['workers']:7d} {r['clients']:7d} {r['requests']:9d} {r['errors']:6d} {r['p50_ms']:8.1f} "
             f"{r['p99_ms']:8.1f} {r['max_ms']:8.1f} {r['requests_per_s']:7.1f} "
             f"{r['server_cpu_ms_per_request']:18.2f} {r['database_cpu_ms_per_request'] or 0:9.2f} "
-            f"{r['client_cpu_ms_per_request']:8.2f}"
+            f"{r['client_cpu_ms_per_request']:8.2f} {r['server_waits_per_request']:16.1f}"
         )
     print(
         f"one page, in process: query {split['query_ms']:.2f} ms (best {split['query_best_ms']:.2f}), "

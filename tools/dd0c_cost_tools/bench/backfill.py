@@ -146,11 +146,18 @@ def main(argv: list[str] | None = None) -> int:
     }
     if a.json:
         print(json.dumps(result))
-        return 0
+    else:
+        _print_table(a, result["files"], size_mb, load, runs, med, best)
+    return 0
+
+
+def _print_table(
+    a: argparse.Namespace, files: int, size_mb: float, load: tuple, runs: list[dict], med: dict, best: dict
+) -> None:
     print(
         f"backfill (dd0c-cost replay, bulk path): {a.records:,} generated records ({a.cost_share:.0%} cost-relevant), "
-        f"{len(paths)} files, {size_mb:,.0f} MB of JSON Lines; {a.repeat} run(s), fresh database each, fsync off; "
-        f"load average {load[0]:.1f} on {os.cpu_count()} CPUs"
+        f"{files} files, {size_mb:,.0f} MB of JSON Lines; {a.repeat} run(s), fresh database each, "
+        f"fsync off; load average {load[0]:.1f} on {os.cpu_count()} CPUs"
     )
     print(
         f"{'run':>4s} {'records/s':>10s} {'seconds':>8s} {'client CPU s':>13s} {'PostgreSQL CPU s':>17s} "
@@ -179,7 +186,6 @@ def main(argv: list[str] | None = None) -> int:
         f"({per_million:.0f} s per million here), peak RSS < {TARGET_RSS_MB:.0f} MB ({rss:.0f}): "
         f"{'meets' if ok else 'MISSES'}"
     )
-    return 0
 
 
 if __name__ == "__main__":

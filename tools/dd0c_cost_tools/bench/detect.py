@@ -75,20 +75,13 @@ def _ratio(a: int, b: int) -> float:
 
 def score_product(stream: Stream, url: str) -> tuple[Result, dict, int]:
     """Run the stream through the product's functions; (result, ledger rates by resource, cost events)."""
-    from dd0c_cost.db import operator
     from dd0c_cost.db.connection import open_connection, tenant_transaction
     from dd0c_cost.events.normalize import MemoryHistory, OutcomeKind, normalize_record
     from dd0c_cost.events.store import insert_cost_event
     from dd0c_cost.pricing import get_price_book
     from dd0c_cost.scoring.scorer import score_cost_events
 
-    op = operator.open_operator_connection(url)
-    tenants: dict[str, object] = {}
-    for account, (tenant, _onboarded) in stream.accounts.items():
-        if tenant not in tenants:
-            tenants[tenant] = operator.ensure_tenant(op, f"{tenant}-s{stream.seed}")
-        operator.attach_accounts(op, tenants[tenant], {account})
-    op.close()
+    tenants = _stream_tenants(url, stream)
     conn = open_connection(url)
     book = get_price_book()
     history = {t: MemoryHistory() for t in tenants}
@@ -136,13 +129,33 @@ def score_product(stream: Stream, url: str) -> tuple[Result, dict, int]:
         pending.append(event)
         pending_tenant = tenant_id
     flush()
-
-    anomalies = []
-    for tenant_id in tenants.values():
-        with tenant_transaction(conn, tenant_id):
-            anomalies += conn.execute("SELECT id, event_ids, summary FROM dd0c.anomalies").fetchall()
+    anomalies = _stored_anomalies(conn, tenants.values())
     conn.close()
     return _judge(stream, anomalies, incident_of_event, kind_of_event, first_hit), ledger, n_events
+
+
+def _stream_tenants(url: str, stream: Stream) -> dict[str, object]:
+    """The stream's tenants (named per seed) with their accounts attached; tenant id by stream name."""
+    from dd0c_cost.db import operator
+
+    op = operator.open_operator_connection(url)
+    tenants: dict[str, object] = {}
+    for account, (tenant, _onboarded) in stream.accounts.items():
+        if tenant not in tenants:
+            tenants[tenant] = operator.ensure_tenant(op, f"{tenant}-s{stream.seed}")
+        operator.attach_accounts(op, tenants[tenant], {account})
+    op.close()
+    return tenants
+
+
+def _stored_anomalies(conn, tenant_ids) -> list:
+    from dd0c_cost.db.connection import tenant_transaction
+
+    anomalies: list = []
+    for tenant_id in tenant_ids:
+        with tenant_transaction(conn, tenant_id):
+            anomalies += conn.execute("SELECT id, event_ids, summary FROM dd0c.anomalies").fetchall()
+    return anomalies
 
 
 def _judge(

@@ -46,24 +46,11 @@ def _fakes():
 
 
 def _one_run(n: int, *, llm_delay_s: float | None) -> dict[str, list[float]]:
-    from dd0c_cost.db import operator
-    from dd0c_cost.db.migrate import migrate
-    from dd0c_cost.events.models import IngestMessage, Origin
-    from dd0c_cost.explain import reset_explainers
-    from dd0c_cost.topology import NOTIFY, TOPOLOGY
-    from dd0c_cost_tools.local.embedded_pg import EmbeddedPostgres
-    from dd0c_cost_tools.local.runner import LocalPipeline
-
+    """One run on a fresh PostgreSQL: ``n`` alerts raised, their notify messages held back, then
+    each sent alone and timed to Slack's post (and update, with the LLM's explanation)."""
     fake_slack, fake_openai, api_key, run_instances = _fakes()
     with ExitStack() as stack:
-        server = EmbeddedPostgres.ephemeral(prefix="dd0c-bench-notify-")
-        url = server.start()
-        stack.callback(server.stop)
-        migrate(url)
-        op = operator.open_operator_connection(url)
-        tenant = operator.ensure_tenant(op, "bench")
-        operator.attach_accounts(op, tenant, {"111122223333"})
-        op.close()
+        url, tenant = _database(stack)
         slack = stack.enter_context(fake_slack())
         env = {
             "DATABASE_URL": url,
@@ -77,54 +64,90 @@ def _one_run(n: int, *, llm_delay_s: float | None) -> dict[str, list[float]]:
             llm = stack.enter_context(fake_openai())
             llm.delay_s = llm_delay_s
             env.update({"DD0C_LLM_BASE_URL": llm.base_url, "DD0C_LLM_MODEL": "fake", "DD0C_LLM_API_KEY": api_key})
+        from dd0c_cost.explain import reset_explainers
+        from dd0c_cost_tools.local.runner import LocalPipeline
+
         reset_explainers()
         pipeline = stack.enter_context(LocalPipeline(extra_env=env))
-        bodies = [
-            (
-                "111122223333",
-                IngestMessage(
-                    tenant_id=tenant,
-                    origin=Origin(source="replay"),
-                    record=run_instances("111122223333", instance_type="p4d.24xlarge", count=8, user=f"user{i}"),
-                ).model_dump_json(),
-            )
-            for i in range(n)
-        ]
-        pipeline.send_ingest(bodies)
-        for name in ("normalize", "score"):
-            while pipeline.pump_once(TOPOLOGY.function(name)):
-                pass
-        queue = pipeline.queues[NOTIFY].url
-        waiting = []
-        while True:
-            got = pipeline.sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["All"])
-            messages = got.get("Messages", [])
-            if not messages:
-                break
-            waiting += messages
-            pipeline.sqs.delete_message_batch(
-                QueueUrl=queue,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
-            )
-        notify = TOPOLOGY.function("notify")
-        to_post: list[float] = []
-        to_update: list[float] = []
-        for index, message in enumerate(waiting):
-            before = len(slack.calls)
-            t0 = time.perf_counter()
-            pipeline.sqs.send_message(
-                QueueUrl=queue,
-                MessageBody=message["Body"],
-                MessageGroupId=f"bench-{index}",
-                MessageDeduplicationId=f"bench-{index}-{t0}",
-            )
-            pipeline.pump_once(notify)
-            calls = slack.calls[before:]
-            post = next(c for c in calls if c.method == "chat.postMessage")
-            to_post.append(post.at - t0)
-            update = next((c for c in calls if c.method == "chat.update"), None)
-            if update is not None:
-                to_update.append(update.at - t0)
+        waiting = _notify_messages(pipeline, tenant, n, run_instances)
+        return _time_notify(pipeline, slack, waiting)
+
+
+def _database(stack: ExitStack) -> tuple[str, object]:
+    """A migrated embedded PostgreSQL (stopped when ``stack`` closes) with the bench tenant and its account."""
+    from dd0c_cost.db import operator
+    from dd0c_cost.db.migrate import migrate
+    from dd0c_cost_tools.local.embedded_pg import EmbeddedPostgres
+
+    server = EmbeddedPostgres.ephemeral(prefix="dd0c-bench-notify-")
+    url = server.start()
+    stack.callback(server.stop)
+    migrate(url)
+    op = operator.open_operator_connection(url)
+    tenant = operator.ensure_tenant(op, "bench")
+    operator.attach_accounts(op, tenant, {"111122223333"})
+    op.close()
+    return url, tenant
+
+
+def _notify_messages(pipeline, tenant, n: int, run_instances) -> list[dict]:
+    """``n`` GPU launches through normalise and score; the notify messages they queue, taken off the queue."""
+    from dd0c_cost.events.models import IngestMessage, Origin
+    from dd0c_cost.topology import NOTIFY, TOPOLOGY
+
+    bodies = [
+        (
+            "111122223333",
+            IngestMessage(
+                tenant_id=tenant,
+                origin=Origin(source="replay"),
+                record=run_instances("111122223333", instance_type="p4d.24xlarge", count=8, user=f"user{i}"),
+            ).model_dump_json(),
+        )
+        for i in range(n)
+    ]
+    pipeline.send_ingest(bodies)
+    for name in ("normalize", "score"):
+        while pipeline.pump_once(TOPOLOGY.function(name)):
+            pass
+    queue = pipeline.queues[NOTIFY].url
+    waiting: list[dict] = []
+    while True:
+        got = pipeline.sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["All"])
+        messages = got.get("Messages", [])
+        if not messages:
+            return waiting
+        waiting += messages
+        pipeline.sqs.delete_message_batch(
+            QueueUrl=queue,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
+
+
+def _time_notify(pipeline, slack, waiting: list[dict]) -> dict[str, list[float]]:
+    """Each message sent alone and the notify function run: seconds to Slack's post and update."""
+    from dd0c_cost.topology import NOTIFY, TOPOLOGY
+
+    queue = pipeline.queues[NOTIFY].url
+    notify = TOPOLOGY.function("notify")
+    to_post: list[float] = []
+    to_update: list[float] = []
+    for index, message in enumerate(waiting):
+        before = len(slack.calls)
+        t0 = time.perf_counter()
+        pipeline.sqs.send_message(
+            QueueUrl=queue,
+            MessageBody=message["Body"],
+            MessageGroupId=f"bench-{index}",
+            MessageDeduplicationId=f"bench-{index}-{t0}",
+        )
+        pipeline.pump_once(notify)
+        calls = slack.calls[before:]
+        post = next(c for c in calls if c.method == "chat.postMessage")
+        to_post.append(post.at - t0)
+        update = next((c for c in calls if c.method == "chat.update"), None)
+        if update is not None:
+            to_update.append(update.at - t0)
     return {"to_post": to_post, "to_update": to_update}
 
 

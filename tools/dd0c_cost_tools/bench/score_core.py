@@ -39,6 +39,22 @@ import sys
 import time
 
 from dd0c_cost.scoring.streaming import Welford
+from dd0c_cost_tools.bench.score_pipeline import TARGET_EVENTS_PER_S, print_pipeline, run_pipeline_bench
+from dd0c_cost_tools.bench.score_stream import sqs_batches as _batches
+from dd0c_cost_tools.bench.score_stream import store_cost_events, synthetic_cost_events
+
+# The stream and the pipeline part live in score_stream and score_pipeline; other benchmarks import
+# them from here too.
+__all__ = [
+    "TARGET_EVENTS_PER_S",
+    "TARGET_POINTS_PER_S",
+    "_batches",
+    "composite_headline",
+    "main",
+    "run_pipeline_bench",
+    "store_cost_events",
+    "synthetic_cost_events",
+]
 
 TARGET_POINTS_PER_S = 100_000
 
@@ -83,235 +99,6 @@ def time_welford(ts: list[float], xs: list[float]) -> float:
         s = s / (1.0 + s)
         add(x)
     return time.perf_counter() - t0
-
-
-# ------------------------------------------------------------------------------------ pipeline
-TARGET_EVENTS_PER_S = 5_000
-_ITYPES = (("m5.large", 0.096), ("c5.xlarge", 0.17), ("t3.medium", 0.0416), ("r5.2xlarge", 0.504))
-
-
-def synthetic_cost_events(n: int, tenants: int = 20, accounts_per_tenant: int = 2, seed: int = 7):
-    """A deterministic stream of priced EC2 cost events in event-time order: per account a steady
-    churn (a call every 3 h on average, so the stream covers a couple of weeks: cold start, then
-    warm baselines) of small launches and terminations by a few people and an autoscaling role,
-    with a rare burst (20 launches in minutes, 0.5 % of calls) and a rarer GPU launch (0.1 %). Returns
-    (tenant names, {tenant name: [account ids]}, [CostEvent]) with placeholder tenant ids."""
-    import uuid
-    from datetime import UTC, datetime, timedelta
-
-    from dd0c_cost.events.models import Actor, CostAction, CostEvent, PriceQuote
-
-    rng = random.Random(seed)
-    names = [f"bench-{i:03d}" for i in range(tenants)]
-    accounts = {
-        name: [f"{100000000000 + i * 100 + j:012d}" for j in range(accounts_per_tenant)] for i, name in enumerate(names)
-    }
-    streams = [(name, acct) for name in names for acct in accounts[name]]
-    start = datetime(2026, 1, 5, tzinfo=UTC)
-    per_stream = max(1, n // len(streams))
-    out: list[tuple[datetime, CostEvent]] = []
-    seq = 0
-    for _name, acct in streams:
-        t = start
-        running: list[tuple[str, float, str]] = []  # (instance id, $/h, type)
-        people = [Actor(display_name=p, principal_arn=f"arn:aws:iam::{acct}:user/{p}") for p in ("ana", "bo", "cy")]
-        asg = Actor(
-            display_name="asg/AutoScaling",
-            principal_arn=f"arn:aws:sts::{acct}:assumed-role/asg/AutoScaling",
-            session_issuer_arn=f"arn:aws:iam::{acct}:role/asg",
-        )
-        made = 0
-        while made < per_stream:
-            t += timedelta(minutes=rng.expovariate(1 / 180.0))
-            roll = rng.random()
-            if running and roll < 0.42:
-                k = min(len(running), rng.randint(1, 3))
-                gone, running = running[:k], running[k:]
-                items = [(gone, -sum(r[1] for r in gone), CostAction.DELETE, gone[0][2], 1.0)]
-            elif roll < 0.425:  # a burst: 20 single launches within minutes
-                itype, unit = _ITYPES[0]
-                items = []
-                for _ in range(20):
-                    seq += 1
-                    iid = f"i-{seq:017x}"
-                    running.append((iid, unit, itype))
-                    items.append(([(iid, unit, itype)], unit, CostAction.CREATE, itype, unit))
-            elif roll < 0.426:
-                seq += 1
-                iid = f"i-{seq:017x}"
-                running.append((iid, 8 * 32.77, "p4d.24xlarge"))
-                items = [([(iid, 8 * 32.77, "p4d.24xlarge")], 8 * 32.77, CostAction.CREATE, "p4d.24xlarge", 32.77)]
-            else:
-                itype, unit = _ITYPES[rng.randrange(len(_ITYPES))]
-                q = rng.randint(1, 4)
-                new = []
-                for _ in range(q):
-                    seq += 1
-                    new.append((f"i-{seq:017x}", unit, itype))
-                running.extend(new)
-                items = [(new, q * unit, CostAction.CREATE, itype, unit)]
-            actor = asg if 0.42 <= roll < 0.425 or rng.random() < 0.3 else people[rng.randrange(3)]
-            for k, (res, usd, action, itype, unit) in enumerate(items):
-                when = t + timedelta(seconds=10 * k)
-                out.append(
-                    (
-                        when,
-                        CostEvent(
-                            tenant_id=uuid.UUID(int=0),
-                            account_id=acct,
-                            region="us-east-1",
-                            event_id=uuid.uuid4().hex,
-                            event_time=when,
-                            event_source="ec2.amazonaws.com",
-                            event_name="RunInstances" if action is CostAction.CREATE else "TerminateInstances",
-                            actor=actor,
-                            service="ec2",
-                            resource_type="ec2:instance",
-                            resource_ids=[r[0] for r in res],
-                            action=action,
-                            quantity=float(len(res) if action is CostAction.DELETE else max(1, round(usd / unit))),
-                            attributes={"instance_type": itype},
-                            unit_price=PriceQuote(usd_per_hour=unit, source="bench", as_of="2026-01-01"),
-                            estimated_usd_per_hour=round(usd, 6),
-                        ),
-                    )
-                )
-                made += 1
-    out.sort(key=lambda p: p[0])
-    return names, accounts, [e for _, e in out]
-
-
-def _batches(bodies: list[tuple[str, str]], mode: str) -> list[list[str]]:
-    """SQS deliveries: ``group`` = up to 10 consecutive messages of one FIFO group, ``mixed`` =
-    10 consecutive messages in arrival order, ``single`` = one message per call."""
-    if mode == "single":
-        return [[b] for _, b in bodies]
-    if mode == "mixed":
-        flat = [b for _, b in bodies]
-        return [flat[i : i + 10] for i in range(0, len(flat), 10)]
-    per_group: dict[str, list[str]] = {}
-    for group, body in bodies:
-        per_group.setdefault(group, []).append(body)
-    queues = list(per_group.items())
-    out, i = [], 0
-    while queues:  # round robin over groups, as concurrent pollers would drain them
-        _g, q = queues[i % len(queues)]
-        out.append(q[:10])
-        del q[:10]
-        if not q:
-            queues.pop(i % len(queues))
-        else:
-            i += 1
-    return out
-
-
-def store_cost_events(url: str, conn, stream) -> tuple[list, dict[str, str]]:
-    """A synthetic stream's tenants and accounts made by the operator, and its cost events stored under
-    RLS through ``conn``: the events with their tenant ids, and the tenant id by name."""
-    from dd0c_cost.db import operator
-    from dd0c_cost.db.connection import tenant_transaction
-    from dd0c_cost.events.store import insert_cost_event
-
-    names, accounts, events = stream
-    op = operator.open_operator_connection(url)
-    ids = {name: operator.ensure_tenant(op, name) for name in names}
-    for name in names:
-        operator.attach_accounts(op, ids[name], set(accounts[name]))
-    op.close()
-    owner = {acct: ids[name] for name in names for acct in accounts[name]}
-    events = [e.model_copy(update={"tenant_id": owner[e.account_id]}) for e in events]
-    for tenant_id in ids.values():
-        with conn.pipeline(), tenant_transaction(conn, tenant_id):
-            for e in events:
-                if e.tenant_id == tenant_id:
-                    insert_cost_event(conn, e)
-    return events, ids
-
-
-def run_pipeline_bench(n_events: int, repeat: int, modes=("group", "mixed", "single"), *, out=None) -> dict[str, dict]:
-    """Events/s of the scoring function per delivery mode (best of ``repeat``), on a fresh embedded PostgreSQL."""
-    import psycopg
-
-    from dd0c_cost.db.connection import open_connection
-    from dd0c_cost.db.migrate import migrate
-    from dd0c_cost.events.models import CostEvent, NotifyMessage
-    from dd0c_cost.scoring.scorer import score_cost_events
-    from dd0c_cost_tools.local.embedded_pg import EmbeddedPostgres
-
-    server = EmbeddedPostgres.ephemeral(prefix="dd0c-bench-")
-    url = server.start()
-    try:
-        migrate(url)
-        conn = open_connection(url)
-        events, _ids = store_cost_events(url, conn, synthetic_cost_events(n_events))
-        bodies = [(e.series_key, e.model_dump_json()) for e in events]
-        results: dict[str, dict] = {}
-        backend = conn.info.backend_pid
-        for mode in modes:
-            runs = []
-            for _ in range(repeat):
-                with psycopg.connect(url, autocommit=True) as admin:  # superuser: outside RLS, resets all tenants
-                    admin.execute("UPDATE dd0c.cost_events SET scored_at = NULL, score = NULL, score_components = NULL")
-                    admin.execute("TRUNCATE dd0c.spend_baselines, dd0c.tenant_baselines, dd0c.anomalies CASCADE")
-                    admin.execute("VACUUM ANALYZE")
-                    lsn = admin.execute("SELECT pg_current_wal_lsn()::text").fetchone()[0]
-                notified = anomalies = 0
-                s0 = _process_cpu_seconds(backend)
-                c0 = time.process_time()
-                t0 = time.perf_counter()
-                for batch in _batches(list(bodies), mode):
-                    parsed = [CostEvent.model_validate_json(b) for b in batch]
-                    for ev, r in zip(parsed, score_cost_events(conn, parsed), strict=True):
-                        if r.error is not None:
-                            raise r.error
-                        if r.outcome == "anomaly":
-                            anomalies += 1
-                        if r.anomaly is not None and r.needs_notify:
-                            NotifyMessage(
-                                tenant_id=ev.tenant_id, anomaly_id=r.anomaly.id, revision=r.revision
-                            ).model_dump_json()
-                            notified += 1
-                elapsed = time.perf_counter() - t0
-                cpu = time.process_time() - c0
-                server_cpu = _process_cpu_seconds(backend) - s0
-                with psycopg.connect(url) as admin:  # WAL written by the scoring: does not depend on the load
-                    wal = admin.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", [lsn]).fetchone()[0]
-                runs.append((elapsed, anomalies, notified, cpu, server_cpu, float(wal)))
-            best = min(runs)
-            median = sorted(runs)[len(runs) // 2]
-            results[mode] = {
-                "events_per_s": len(events) / best[0],
-                "median_events_per_s": len(events) / median[0],
-                "seconds": best[0],
-                "events": len(events),
-                "anomalies": best[1],
-                "notify_messages": best[2],
-                "client_cpu_us_per_event": 1e6 * min(r[3] for r in runs) / len(events),
-                "server_cpu_us_per_event": 1e6 * min(r[4] for r in runs) / len(events),
-                "wal_bytes_per_event": min(r[5] for r in runs) / len(events),
-            }
-            if out:
-                print(
-                    f"  {mode:7s} {results[mode]['events_per_s']:10,.0f} events/s "
-                    f"(median {results[mode]['median_events_per_s']:,.0f}; CPU per event: client "
-                    f"{results[mode]['client_cpu_us_per_event']:.0f} us, PostgreSQL backend "
-                    f"{results[mode]['server_cpu_us_per_event']:.0f} us; WAL {results[mode]['wal_bytes_per_event']:,.0f} bytes)",
-                    file=out,
-                )
-        conn.close()
-        return results
-    finally:
-        server.stop()
-
-
-def _process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process (the PostgreSQL backend serving the bench), from /proc."""
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def time_composite_engine(events) -> tuple[float, int]:
@@ -400,13 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     ts, xs = synthetic_series(a.points)
     core_runs = [a.points / time_detector(ts, xs) for _ in range(a.repeat)]
     base_runs = [a.points / time_welford(ts, xs) for _ in range(a.repeat)]
-    core_pps, base_pps = statistics.median(core_runs), statistics.median(base_runs)
 
     pipeline: dict[str, dict] | None = None
     pipeline_error = None
+    pipeline_runs = max(1, min(a.repeat, 2))
     if not a.no_pipeline:
         try:
-            pipeline = run_pipeline_bench(a.events, max(1, min(a.repeat, 2)), out=None if a.json else sys.stderr)
+            pipeline = run_pipeline_bench(a.events, pipeline_runs, out=None if a.json else sys.stderr)
         except Exception as exc:  # noqa: BLE001 - e.g. no PostgreSQL binaries: report, do not crash
             pipeline_error = f"{type(exc).__name__}: {exc}"
     if a.json:
@@ -414,16 +201,28 @@ def main(argv: list[str] | None = None) -> int:
             "composite_events_per_s": round(head["composite_median"]),
             "welford_events_per_s": round(head["welford_median"]),
             "composite_to_welford": round(head["ratio_median"], 4),
-            "core_points_per_s": round(core_pps),
+            "core_points_per_s": round(statistics.median(core_runs)),
         }
         if not a.no_pipeline:
             out["pipeline_events_per_s"] = round(pipeline["group"]["events_per_s"]) if pipeline else None
         print(json.dumps(out))
         return 0
     print(f"dd0c-cost bench score: one thread; {_load()}")
+    _print_headline(head, a.repeat)
+    _print_usage_detector(core_runs, base_runs, a.points)
+    if a.no_pipeline:
+        return 0
+    if pipeline is None:
+        print(f"scoring pipeline: not measured ({pipeline_error})")
+        return 1
+    print_pipeline(pipeline, pipeline_runs)
+    return 0
+
+
+def _print_headline(head: dict, repeat: int) -> None:
     print(
         f"\nHEADLINE: the composite event engine (what alerts on cost events: sanitize + step, state in memory), "
-        f"{head['events']:,} synthetic EC2 cost events, {a.repeat} runs interleaved with the baseline"
+        f"{head['events']:,} synthetic EC2 cost events, {repeat} runs interleaved with the baseline"
     )
     print(f"{'':34s} {'events/s median':>16s} {'best':>10s}  {'us/event':>8s}")
     print(
@@ -438,7 +237,11 @@ def main(argv: list[str] | None = None) -> int:
         f"ratio composite/Welford (medians): {head['ratio_median']:.4f} "
         f"(the engine costs {1 / head['ratio_median']:.0f}x the baseline per event)"
     )
-    print(f"\nusage path: its streaming detector (usage.detect.new_detector), {a.points} points, {a.repeat} runs")
+
+
+def _print_usage_detector(core_runs: list[float], base_runs: list[float], points: int) -> None:
+    core_pps, base_pps = statistics.median(core_runs), statistics.median(base_runs)
+    print(f"\nusage path: its streaming detector (usage.detect.new_detector), {points} points, {len(core_runs)} runs")
     print(f"{'':34s} {'points/s median':>16s} {'best':>10s}  {'us/point':>8s}")
     print(f"{'StreamingDetector.update':34s} {core_pps:16,.0f} {max(core_runs):10,.0f}  {1e6 / core_pps:8.2f}")
     print(f"{'baseline: expanding Welford z':34s} {base_pps:16,.0f} {max(base_runs):10,.0f}  {1e6 / base_pps:8.2f}")
@@ -448,44 +251,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     verdict = "meets" if core_pps >= TARGET_POINTS_PER_S else "MISSES"
     print(f"target >= {TARGET_POINTS_PER_S:,} points/s: {verdict}")
-    if a.no_pipeline:
-        return 0
-    if pipeline is None:
-        print(f"scoring pipeline: not measured ({pipeline_error})")
-        return 1
-    print(
-        f"\nscoring function end to end on PostgreSQL: {pipeline['group']['events']} cost events, "
-        f"best and median of {max(1, min(a.repeat, 2))}, one process; embedded PostgreSQL with fsync, "
-        f"synchronous_commit and full_page_writes off (not durable: this measures CPU and round trips); "
-        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
-    )
-    print(
-        f"{'':34s} {'events/s':>12s}  {'median':>8s}  {'us/event':>8s}  {'client CPU us':>13s}  "
-        f"{'PG CPU us':>9s}  {'WAL bytes':>9s}  anomalies  notify"
-    )
-    labels = {
-        "group": "batches of 10, one FIFO group",
-        "mixed": "batches of 10, mixed groups",
-        "single": "one message per call",
-    }
-    for mode, r in pipeline.items():
-        print(
-            f"{labels[mode]:34s} {r['events_per_s']:12,.0f}  {r['median_events_per_s']:8,.0f}  "
-            f"{1e6 / r['events_per_s']:8.1f}  {r['client_cpu_us_per_event']:13.0f}  "
-            f"{r['server_cpu_us_per_event']:9.0f}  {r['wal_bytes_per_event']:9,.0f}  {r['anomalies']:9d}  "
-            f"{r['notify_messages']:6d}"
-        )
-    g = pipeline["group"]
-    cpu_bound = 1e6 / (g["client_cpu_us_per_event"] + g["server_cpu_us_per_event"])
-    print(
-        f"CPU-bound rate (one-group batches): 1e6 / (client + PostgreSQL CPU per event) = {cpu_bound:,.0f} "
-        f"events/s: what one process and its backend sustain on an otherwise idle core each"
-    )
-    eps = pipeline["group"]["events_per_s"]
-    print(
-        f"target >= {TARGET_EVENTS_PER_S:,} events/s (batches): {'meets' if eps >= TARGET_EVENTS_PER_S else 'MISSES'}"
-    )
-    return 0
 
 
 if __name__ == "__main__":

@@ -145,7 +145,6 @@ def account_stream(account: str, region: str, n: int, *, weeks: float, cost_shar
     rng = random.Random(seed)
     ids = _Ids(rng)
     span = weeks * 7 * 86400.0
-    asg = "role:web-asg/AutoScaling"
     people = ("ana", "bo", "cy", "dee")
     running: dict[str, list[str]] = {}  # owner -> instance ids
     stopped: list[tuple[str, str]] = []
@@ -160,36 +159,10 @@ def account_stream(account: str, region: str, n: int, *, weeks: float, cost_shar
             made += 1
             continue
         roll = rng.random()
-        hour = t.hour
         if roll < 0.45:  # the autoscaling group follows the day: up in the morning, down at night
-            pool = running.setdefault(asg, [])
-            if 7 <= hour < 19 or not pool:
-                rec, new = _run(
-                    t, account, region, asg, "m5.large" if rng.random() < 0.8 else "c5.xlarge", rng.randint(1, 2), ids
-                )
-                pool.extend(new)
-            else:
-                k = min(len(pool), rng.randint(1, 2))
-                gone, running[asg] = pool[:k], pool[k:]
-                rec = _state_change(t, account, region, asg, "TerminateInstances", gone, ids)
+            rec = _autoscaling_call(t, account, region, running, rng, ids)
         elif roll < 0.85:  # developers: t3 instances, stopped and started, sometimes terminated
-            who = people[rng.randrange(len(people))]
-            mine = running.setdefault(who, [])
-            r2 = rng.random()
-            if not mine or r2 < 0.35:
-                rec, new = _run(t, account, region, who, rng.choice(("t3.micro", "t3.medium", "t3.large")), 1, ids)
-                mine.extend(new)
-            elif r2 < 0.6:
-                iid = mine.pop(0)
-                stopped.append((who, iid))
-                rec = _state_change(t, account, region, who, "StopInstances", [iid], ids)
-            elif r2 < 0.8 and stopped:
-                owner, iid = stopped.pop(0)
-                running.setdefault(owner, []).append(iid)
-                rec = _state_change(t, account, region, who, "StartInstances", [iid], ids)
-            else:
-                iid = mine.pop(0)
-                rec = _state_change(t, account, region, who, "TerminateInstances", [iid], ids)
+            rec = _developer_call(t, account, region, people[rng.randrange(len(people))], running, stopped, rng, ids)
         elif roll < 0.95:  # a dry run: a failed call, not cost-relevant
             rec, _ = _run(t, account, region, people[0], "m5.large", 1, ids, dry_run=True)
         elif roll < 0.99:  # a burst: ten launches within minutes
@@ -208,6 +181,44 @@ def account_stream(account: str, region: str, n: int, *, weeks: float, cost_shar
             running.setdefault("intern", []).extend(new)
         yield rec
         made += 1
+
+
+_ASG = "role:web-asg/AutoScaling"
+
+
+def _autoscaling_call(t: datetime, account: str, region: str, running: dict, rng: random.Random, ids) -> dict:
+    """The autoscaling group launches 1-2 instances by day (or when it has none), terminates 1-2 by night."""
+    pool = running.setdefault(_ASG, [])
+    if 7 <= t.hour < 19 or not pool:
+        itype = "m5.large" if rng.random() < 0.8 else "c5.xlarge"
+        rec, new = _run(t, account, region, _ASG, itype, rng.randint(1, 2), ids)
+        pool.extend(new)
+        return rec
+    k = min(len(pool), rng.randint(1, 2))
+    gone, running[_ASG] = pool[:k], pool[k:]
+    return _state_change(t, account, region, _ASG, "TerminateInstances", gone, ids)
+
+
+def _developer_call(
+    t: datetime, account: str, region: str, who: str, running: dict, stopped: list, rng: random.Random, ids
+) -> dict:
+    """A developer launches a t3 instance, stops, starts (anyone's stopped one) or terminates one."""
+    mine = running.setdefault(who, [])
+    r2 = rng.random()
+    if not mine or r2 < 0.35:
+        rec, new = _run(t, account, region, who, rng.choice(("t3.micro", "t3.medium", "t3.large")), 1, ids)
+        mine.extend(new)
+        return rec
+    if r2 < 0.6:
+        iid = mine.pop(0)
+        stopped.append((who, iid))
+        return _state_change(t, account, region, who, "StopInstances", [iid], ids)
+    if r2 < 0.8 and stopped:
+        owner, iid = stopped.pop(0)
+        running.setdefault(owner, []).append(iid)
+        return _state_change(t, account, region, who, "StartInstances", [iid], ids)
+    iid = mine.pop(0)
+    return _state_change(t, account, region, who, "TerminateInstances", [iid], ids)
 
 
 def write_stream(

@@ -61,35 +61,8 @@ def seed(total: int) -> dict[str, int]:
     def daily(namespace, metric, dims, value):
         points.setdefault(namespace, []).extend((metric, dims, d, value) for d in days)
 
-    instances = ec2.run_instances(
-        ImageId="ami-00000001",
-        MinCount=mix["instances"],
-        MaxCount=mix["instances"],
-        InstanceType="m5.large",
-        SubnetId=subnet,
-    )["Instances"]
-    for n, inst in enumerate(instances):
-        backdate("instance", inst["InstanceId"], old, account=ACCOUNT)
-        for b in inst["BlockDeviceMappings"]:
-            backdate("volume", b["Ebs"]["VolumeId"], old, account=ACCOUNT)
-        if n % 2 == 0:  # half have data: idle ones
-            daily("AWS/EC2", "CPUUtilization", {"InstanceId": inst["InstanceId"]}, 1.0)
-    for n in range(mix["volumes"]):
-        vid = ec2.create_volume(AvailabilityZone=REGION + "a", Size=10 + n % 50, VolumeType="gp3")["VolumeId"]
-        backdate("volume", vid, old, account=ACCOUNT)
-    rds = boto3.client("rds", region_name=REGION)
-    for n in range(mix["rds"]):
-        name = f"db-{n:04d}"
-        rds.create_db_instance(
-            DBInstanceIdentifier=name,
-            DBInstanceClass="db.t3.medium",
-            Engine="postgres",
-            AllocatedStorage=20,
-            MasterUsername="u",
-            MasterUserPassword="password1",
-        )
-        backdate("rds", name, old, account=ACCOUNT)
-        daily("AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": name}, float(n % 2))
+    _seed_instances_and_volumes(ec2, subnet, mix, daily, old)
+    _seed_rds(mix["rds"], daily, old)
     for _ in range(mix["nat"]):
         alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
         nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=alloc)["NatGateway"]["NatGatewayId"]
@@ -109,6 +82,49 @@ def seed(total: int) -> dict[str, int]:
     for namespace, items in points.items():
         put_many(cw, namespace, items)
     return mix
+
+
+def _seed_instances_and_volumes(ec2, subnet: str, mix: dict[str, int], daily, old: datetime) -> None:
+    """EC2 instances (half with a day of idle CPU data each) and unattached gp3 volumes."""
+    from dd0c_cost_tools.local.moto_aws import backdate
+
+    instances = ec2.run_instances(
+        ImageId="ami-00000001",
+        MinCount=mix["instances"],
+        MaxCount=mix["instances"],
+        InstanceType="m5.large",
+        SubnetId=subnet,
+    )["Instances"]
+    for n, inst in enumerate(instances):
+        backdate("instance", inst["InstanceId"], old, account=ACCOUNT)
+        for b in inst["BlockDeviceMappings"]:
+            backdate("volume", b["Ebs"]["VolumeId"], old, account=ACCOUNT)
+        if n % 2 == 0:  # half have data: idle ones
+            daily("AWS/EC2", "CPUUtilization", {"InstanceId": inst["InstanceId"]}, 1.0)
+    for n in range(mix["volumes"]):
+        vid = ec2.create_volume(AvailabilityZone=REGION + "a", Size=10 + n % 50, VolumeType="gp3")["VolumeId"]
+        backdate("volume", vid, old, account=ACCOUNT)
+
+
+def _seed_rds(count: int, daily, old: datetime) -> None:
+    """RDS instances, every other one without connections."""
+    import boto3
+
+    from dd0c_cost_tools.local.moto_aws import backdate
+
+    rds = boto3.client("rds", region_name=REGION)
+    for n in range(count):
+        name = f"db-{n:04d}"
+        rds.create_db_instance(
+            DBInstanceIdentifier=name,
+            DBInstanceClass="db.t3.medium",
+            Engine="postgres",
+            AllocatedStorage=20,
+            MasterUsername="u",
+            MasterUserPassword="password1",
+        )
+        backdate("rds", name, old, account=ACCOUNT)
+        daily("AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": name}, float(n % 2))
 
 
 def run(total: int, runs: int) -> dict:

@@ -64,15 +64,63 @@ def bulk_replay(
     run_bytes: int = DEFAULT_RUN_BYTES,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> BulkSummary:
-    from dd0c_cost import pipeline
-    from dd0c_cost.db.connection import NORMALIZER_ROLE, bound_connection, open_connection
+    """Replay CloudTrail files into the tenant (made if new) in event-time order through the bulk
+    loader, scoring and notifying as the pipeline would; what happened, counted."""
+    from dd0c_cost.db.connection import NORMALIZER_ROLE, open_connection
     from dd0c_cost.pricing import get_price_book
     from dd0c_cost.scoring.config import config_from_settings
     from dd0c_cost.settings import get_settings
 
-    files = input_paths(paths)
+    sort, early = _sorted_records(input_paths(paths), run_bytes)
+    total = len(sort) + len(early)
+
+    op = operator.open_operator_connection(database_url)
+    found = operator.find_tenant(op, tenant_name)
+    tenant_id, tenant_created = (found, False) if found is not None else (operator.ensure_tenant(op, tenant_name), True)
+    refused: list[str] = []
+
+    def prepare_account(account: str) -> None:
+        refused.extend(operator.attach_accounts(op, tenant_id, {account})[1])
+
+    # The normaliser's role: the application role plus the account-to-tenant lookup (migration 008)
+    conn = open_connection(database_url, NORMALIZER_ROLE)
+    loader = BulkLoader(
+        conn,
+        get_price_book(),
+        config_from_settings(get_settings()),
+        expected_tenant=tenant_id,
+        notify=None,
+        on_reject=on_reject,
+        batch_records=batch_records,
+        prepare_account=prepare_account,
+    )
+    loader.notify = _notify_stage(conn, loader, on_reject)
+    try:
+        _resend_unsent(database_url, conn, loader.summary)
+        for reason, detail, origin in early:
+            loader.reject(reason, detail, origin)
+        for done, (_, payload) in enumerate(sort.merged(), start=1):
+            value, file, line = orjson.loads(payload)
+            _counting_faults(loader.add, value, (file, line))
+            if progress and done % 10_000 == 0:
+                progress("replay", done, total)
+        summary = _counting_faults(loader.finish) or loader.summary
+        summary.tenant_created = tenant_created
+        summary.foreign_accounts = _counting_faults(operator.account_owners, op, refused) or {}
+    finally:
+        conn.close()
+        op.close()
+    if progress:
+        progress("replay", total, total)
+    summary.spilled_runs = sort.spilled_runs  # type: ignore[attr-defined]
+    return summary
+
+
+def _sorted_records(files: list[Path], run_bytes: int) -> tuple[ExternalSort, list[tuple[str, str | None, Origin]]]:
+    """Every readable record of the files in event-time order (sorted outside memory), and the
+    unreadable lines, rejected before sorting."""
     sort = ExternalSort(run_bytes=run_bytes)
-    early: list[tuple[str, str | None, Origin]] = []  # unreadable lines: rejected before sorting
+    early: list[tuple[str, str | None, Origin]] = []
     for path in files:
         for item in iter_records(path):
             if item.rejected is not None:
@@ -83,31 +131,16 @@ def bulk_replay(
             sort.add(
                 math.inf if when is None else when.timestamp(), orjson.dumps((item.value, origin.file, origin.line))
             )
-    total = len(sort) + len(early)
+    return sort, early
 
-    op = operator.open_operator_connection(database_url)
-    tenant_id = operator.find_tenant(op, tenant_name)
-    tenant_created = tenant_id is None
-    if tenant_id is None:
-        tenant_id = operator.ensure_tenant(op, tenant_name)
-    refused: list[str] = []
 
-    def prepare_account(account: str) -> None:
-        refused.extend(operator.attach_accounts(op, tenant_id, {account})[1])
-
-    settings = get_settings()
-    # The normaliser's role: the application role plus the account-to-tenant lookup (migration 008)
-    conn = open_connection(database_url, NORMALIZER_ROLE)
-    loader = BulkLoader(
-        conn,
-        get_price_book(),
-        config_from_settings(settings),
-        expected_tenant=tenant_id,
-        notify=None,
-        on_reject=on_reject,
-        batch_records=batch_records,
-        prepare_account=prepare_account,
-    )
+def _notify_stage(
+    conn, loader: BulkLoader, on_reject: Callable[[dict], None] | None
+) -> Callable[[NotifyMessage], None]:
+    """The notify stage on this run's connection: a failure is counted and rejected as the notify
+    queue's dead letters would be, and the run goes on."""
+    from dd0c_cost import pipeline
+    from dd0c_cost.db.connection import bound_connection
 
     def notify(message: NotifyMessage) -> None:
         try:
@@ -129,26 +162,7 @@ def bulk_replay(
                     }
                 )
 
-    loader.notify = notify
-    try:
-        _resend_unsent(database_url, conn, loader.summary)
-        for reason, detail, origin in early:
-            loader.reject(reason, detail, origin)
-        for done, (_, payload) in enumerate(sort.merged(), start=1):
-            value, file, line = orjson.loads(payload)
-            _counting_faults(loader.add, value, (file, line))
-            if progress and done % 10_000 == 0:
-                progress("replay", done, total)
-        summary = _counting_faults(loader.finish) or loader.summary
-        summary.tenant_created = tenant_created
-        summary.foreign_accounts = _counting_faults(operator.account_owners, op, refused) or {}
-    finally:
-        conn.close()
-        op.close()
-    if progress:
-        progress("replay", total, total)
-    summary.spilled_runs = sort.spilled_runs  # type: ignore[attr-defined]
-    return summary
+    return notify
 
 
 def _counting_faults(step: Callable, *args):

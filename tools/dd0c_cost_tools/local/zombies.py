@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from dd0c_cost.db import operator
@@ -60,14 +61,8 @@ def tenant_findings(
 
 def seed_demo_account(at: datetime, account: str = DEMO_ACCOUNT, region: str = DEMO_REGION) -> dict[str, str]:
     """A few idle and busy resources, created relative to the scan time ``at``; returns name -> id."""
-    session = session_for(account, region)
-    ec2, cw = session.client("ec2", region_name=region), session.client("cloudwatch", region_name=region)
-    days = days_before(at, 14)
-    ids: dict[str, str] = {}
-
-    def ago(d: float) -> datetime:
-        return at - timedelta(days=d)
-
+    demo = _DemoAccount(session_for(account, region), account, region, at)
+    ec2 = demo.client("ec2")
     vid = ec2.create_volume(
         AvailabilityZone=region + "a",
         Size=500,
@@ -76,54 +71,80 @@ def seed_demo_account(at: datetime, account: str = DEMO_ACCOUNT, region: str = D
         Throughput=250,
         TagSpecifications=[{"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": "old-build-cache"}]}],
     )["VolumeId"]
-    backdate("volume", vid, ago(45), account=account, region=region)
-    ids["unattached gp3 volume"] = vid
+    demo.backdate("volume", vid, 45)
+    demo.ids["unattached gp3 volume"] = vid
 
     vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24", AvailabilityZone=region + "a")["Subnet"]["SubnetId"]
-    for name, itype, cpu in (("idle m5.2xlarge", "m5.2xlarge", 1.0), ("busy m5.large", "m5.large", 40.0)):
-        iid = ec2.run_instances(ImageId="ami-00000001", MinCount=1, MaxCount=1, InstanceType=itype, SubnetId=subnet)[
-            "Instances"
-        ][0]["InstanceId"]
-        backdate("instance", iid, ago(60), account=account, region=region)
-        put_daily(
-            cw,
-            "AWS/EC2",
-            "CPUUtilization",
-            {"InstanceId": iid},
-            dict.fromkeys(days, cpu),
-            maximum=dict.fromkeys(days, cpu * 2),
-        )
-        put_daily(
-            cw, "AWS/EC2", "NetworkIn", {"InstanceId": iid}, dict.fromkeys(days, 1000000.0 if cpu < 5 else 5000000000.0)
-        )
-        ids[name] = iid
-        for root in ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["BlockDeviceMappings"]:
-            vol = root["Ebs"]["VolumeId"]
-            backdate("volume", vol, ago(60), account=account, region=region)
-            backdate("attachment", vol, ago(60), account=account, region=region)
-            put_daily(cw, "AWS/EBS", "VolumeWriteOps", {"VolumeId": vol}, dict.fromkeys(days, 100.0))
-
-    for name, traffic in (("idle NAT gateway", 0.0), ("busy NAT gateway", 8e9)):
-        alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
-        nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=alloc)["NatGateway"]["NatGatewayId"]
-        backdate("nat", nat, ago(90), account=account, region=region)
-        if traffic:
-            put_daily(
-                cw, "AWS/NATGateway", "BytesOutToDestination", {"NatGatewayId": nat}, dict.fromkeys(days, traffic)
-            )
-        ids[name] = nat
-
-    ids["unassociated Elastic IP"] = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    _seed_instances(demo, subnet)
+    _seed_nat_gateways(demo, subnet)
+    demo.ids["unassociated Elastic IP"] = ec2.allocate_address(Domain="vpc")["AllocationId"]
 
     gone = ec2.create_volume(AvailabilityZone=region + "a", Size=200, VolumeType="gp2")["VolumeId"]
     snap = ec2.create_snapshot(VolumeId=gone, Description="before-migration")["SnapshotId"]
     ec2.delete_volume(VolumeId=gone)
-    backdate("snapshot", snap, ago(120), account=account, region=region)
-    ids["orphaned snapshot"] = snap
+    demo.backdate("snapshot", snap, 120)
+    demo.ids["orphaned snapshot"] = snap
 
-    rds = session.client("rds", region_name=region)
-    rds.create_db_instance(
+    _seed_rds(demo)
+    _seed_load_balancer(demo, subnet)
+    _seed_sagemaker_endpoint(demo)
+    return demo.ids
+
+
+class _DemoAccount:
+    """The demo account being seeded: its clients, the scan time, the 14 days of metrics before it,
+    and the ids made so far by name."""
+
+    def __init__(self, session, account: str, region: str, at: datetime) -> None:
+        self.session, self.account, self.region, self.at = session, account, region, at
+        self.clients: dict[str, Any] = {}
+        self.cw = self.client("cloudwatch")
+        self.days = days_before(at, 14)
+        self.ids: dict[str, str] = {}
+
+    def client(self, name: str) -> Any:
+        if name not in self.clients:
+            self.clients[name] = self.session.client(name, region_name=self.region)
+        return self.clients[name]
+
+    def backdate(self, kind: str, resource_id: str, days_ago: float) -> None:
+        backdate(kind, resource_id, self.at - timedelta(days=days_ago), account=self.account, region=self.region)
+
+    def daily(self, namespace: str, metric: str, dimensions: dict, value: float, **extra) -> None:
+        put_daily(self.cw, namespace, metric, dimensions, dict.fromkeys(self.days, value), **extra)
+
+
+def _seed_instances(demo: _DemoAccount, subnet: str) -> None:
+    ec2 = demo.client("ec2")
+    for name, itype, cpu in (("idle m5.2xlarge", "m5.2xlarge", 1.0), ("busy m5.large", "m5.large", 40.0)):
+        iid = ec2.run_instances(ImageId="ami-00000001", MinCount=1, MaxCount=1, InstanceType=itype, SubnetId=subnet)[
+            "Instances"
+        ][0]["InstanceId"]
+        demo.backdate("instance", iid, 60)
+        demo.daily("AWS/EC2", "CPUUtilization", {"InstanceId": iid}, cpu, maximum=dict.fromkeys(demo.days, cpu * 2))
+        demo.daily("AWS/EC2", "NetworkIn", {"InstanceId": iid}, 1000000.0 if cpu < 5 else 5000000000.0)
+        demo.ids[name] = iid
+        for root in ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]["BlockDeviceMappings"]:
+            vol = root["Ebs"]["VolumeId"]
+            demo.backdate("volume", vol, 60)
+            demo.backdate("attachment", vol, 60)
+            demo.daily("AWS/EBS", "VolumeWriteOps", {"VolumeId": vol}, 100.0)
+
+
+def _seed_nat_gateways(demo: _DemoAccount, subnet: str) -> None:
+    ec2 = demo.client("ec2")
+    for name, traffic in (("idle NAT gateway", 0.0), ("busy NAT gateway", 8e9)):
+        alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=alloc)["NatGateway"]["NatGatewayId"]
+        demo.backdate("nat", nat, 90)
+        if traffic:
+            demo.daily("AWS/NATGateway", "BytesOutToDestination", {"NatGatewayId": nat}, traffic)
+        demo.ids[name] = nat
+
+
+def _seed_rds(demo: _DemoAccount) -> None:
+    demo.client("rds").create_db_instance(
         DBInstanceIdentifier="staging-db",
         DBInstanceClass="db.r5.large",
         Engine="postgres",
@@ -133,11 +154,13 @@ def seed_demo_account(at: datetime, account: str = DEMO_ACCOUNT, region: str = D
         MasterUsername="app",
         MasterUserPassword="not-a-secret-1",
     )
-    backdate("rds", "staging-db", ago(100), account=account, region=region)
-    put_daily(cw, "AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": "staging-db"}, dict.fromkeys(days, 0.0))
-    ids["idle Multi-AZ RDS"] = "staging-db"
+    demo.backdate("rds", "staging-db", 100)
+    demo.daily("AWS/RDS", "DatabaseConnections", {"DBInstanceIdentifier": "staging-db"}, 0.0)
+    demo.ids["idle Multi-AZ RDS"] = "staging-db"
 
-    elb = session.client("elbv2", region_name=region)
+
+def _seed_load_balancer(demo: _DemoAccount, subnet: str) -> None:
+    elb = demo.client("elbv2")
     lb = elb.create_load_balancer(Name="legacy-nlb", Subnets=[subnet], Type="network")["LoadBalancers"][0]
     elb.create_listener(
         LoadBalancerArn=lb["LoadBalancerArn"],
@@ -145,13 +168,15 @@ def seed_demo_account(at: datetime, account: str = DEMO_ACCOUNT, region: str = D
         Port=443,
         DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200"}}],
     )
-    backdate("elbv2", "legacy-nlb", ago(200), account=account, region=region)
-    ids["NLB without target group"] = "legacy-nlb"
+    demo.backdate("elbv2", "legacy-nlb", 200)
+    demo.ids["NLB without target group"] = "legacy-nlb"
 
-    sm = session.client("sagemaker", region_name=region)
+
+def _seed_sagemaker_endpoint(demo: _DemoAccount) -> None:
+    sm = demo.client("sagemaker")
     sm.create_model(
         ModelName="churn-v1",
-        ExecutionRoleArn=f"arn:aws:iam::{account}:role/sagemaker",
+        ExecutionRoleArn=f"arn:aws:iam::{demo.account}:role/sagemaker",
         PrimaryContainer={"Image": "churn:1"},
     )
     sm.create_endpoint_config(
@@ -166,9 +191,8 @@ def seed_demo_account(at: datetime, account: str = DEMO_ACCOUNT, region: str = D
         ],
     )
     sm.create_endpoint(EndpointName="churn-v1", EndpointConfigName="churn-v1")
-    backdate("sagemaker", "churn-v1", ago(40), account=account, region=region)
-    ids["idle GPU endpoint"] = "churn-v1"
-    return ids
+    demo.backdate("sagemaker", "churn-v1", 40)
+    demo.ids["idle GPU endpoint"] = "churn-v1"
 
 
 def run_demo_hunt(pipeline, database_url: str, tenant_name: str, at: datetime) -> list[ZombieFinding]:

@@ -150,11 +150,10 @@ def _notify_one(conn: Connection, message: NotifyMessage) -> None:
     kept, marked undelivered with the reason, and not retried (nothing would change by retrying).
     A Slack refusal that needs a human (channel not found, bot not in channel, token revoked) is
     recorded the same way; throttling and Slack outages raise, so SQS redelivers."""
-    from dd0c_cost import governance
     from dd0c_cost.db.connection import tenant_transaction
     from dd0c_cost.notify import delivery
     from dd0c_cost.notify import store as slack_store
-    from dd0c_cost.notify.slack import SlackNotifyError, get_notifier
+    from dd0c_cost.notify.slack import get_notifier
     from dd0c_cost.scoring import store as anomaly_store
 
     settings = get_settings()
@@ -168,21 +167,7 @@ def _notify_one(conn: Connection, message: NotifyMessage) -> None:
         channel, ts = slack_store.slack_message_of(conn, message.anomaly_id)
         decision = None
         if anomaly is not None and not stale:
-            # Governance, read on every decision at the tenant's clock (event time): shadow mode
-            # records without notifying; panic halts this notification even though it was queued
-            # before the panic. The route that takes the alert is a governance rule of its own
-            # ("route:severity:critical", "route:default", …): its mode, when set, wins.
-            target = delivery.target_for(conn, anomaly, settings)
-            decision = governance.may_notify(
-                conn,
-                message.tenant_id,
-                governance.decision_time(conn, anomaly.detected_at),
-                rule=delivery.governance_rule(target),
-            )
-            if not decision:
-                governance.withhold_notification(conn, message.tenant_id, anomaly.id, message.revision, decision)
-            else:
-                context = delivery.message_context(conn, anomaly, settings)
+            target, decision, context = _governed_target(conn, message, anomaly, settings)
     if anomaly is None:
         raise LookupError(f"anomaly {message.anomaly_id} does not exist for tenant {message.tenant_id}")
     if stale:
@@ -191,39 +176,72 @@ def _notify_one(conn: Connection, message: NotifyMessage) -> None:
     if decision is not None and not decision:
         outcomes.record("notify", "withheld", decision.reason)
         return
-
-    def undelivered(reason: str) -> None:
-        with tenant_transaction(conn, message.tenant_id):
-            slack_store.set_delivery(conn, anomaly.id, "undelivered", reason)
-            slack_store.mark_notified(conn, anomaly.id, message.revision, None, None, again=again)
-        outcomes.record("notify", "undelivered", reason)
-
     if isinstance(target, delivery.Undelivered):
-        undelivered(target.reason)
+        _undelivered(conn, message, anomaly.id, target.reason, again)
         return
-    notifier = get_notifier()
-    posted = None
-    if channel and ts:
-        # A grown anomaly (a burst that kept going) updates its message instead of posting another.
-        try:
-            posted = notifier.update(anomaly, target.workspace, channel, ts, context=context)
-        except SlackNotifyError as exc:
-            if exc.retryable:
-                raise
-            posted = None  # the old message is gone or unreachable (e.g. a reinstall elsewhere): post anew
+    posted, refused = _post_or_update(get_notifier(), anomaly, target, channel, ts, context)
     if posted is None:
-        try:
-            posted = notifier.post(anomaly, target.workspace, target.channel, context=context)
-        except SlackNotifyError as exc:
-            if exc.retryable:
-                raise
-            undelivered(f"slack:{exc.error}")
-            return
+        _undelivered(conn, message, anomaly.id, f"slack:{refused}", again)
+        return
     with tenant_transaction(conn, message.tenant_id):
         slack_store.mark_notified(conn, anomaly.id, message.revision, posted.channel, posted.ts, again=again)
         slack_store.set_delivery(conn, anomaly.id, posted.destination, target.route)
     outcomes.record("notify", posted.destination)
     _explain(conn, anomaly, target.workspace, posted, settings)
+
+
+def _governed_target(conn: Connection, message: NotifyMessage, anomaly, settings):
+    """The alert's route and governance's decision on it (withheld is recorded here); the message's
+    context when it may go out."""
+    from dd0c_cost import governance
+    from dd0c_cost.notify import delivery
+
+    # Governance, read on every decision at the tenant's clock (event time): shadow mode
+    # records without notifying; panic halts this notification even though it was queued
+    # before the panic. The route that takes the alert is a governance rule of its own
+    # ("route:severity:critical", "route:default", …): its mode, when set, wins.
+    target = delivery.target_for(conn, anomaly, settings)
+    decision = governance.may_notify(
+        conn,
+        message.tenant_id,
+        governance.decision_time(conn, anomaly.detected_at),
+        rule=delivery.governance_rule(target),
+    )
+    if not decision:
+        governance.withhold_notification(conn, message.tenant_id, anomaly.id, message.revision, decision)
+        return target, decision, None
+    return target, decision, delivery.message_context(conn, anomaly, settings)
+
+
+def _post_or_update(notifier, anomaly, target, channel, ts, context):
+    """(the posted message, None), or (None, Slack's error) when Slack refused in a way retrying
+    cannot fix; a retryable refusal raises."""
+    from dd0c_cost.notify.slack import SlackNotifyError
+
+    if channel and ts:
+        # A grown anomaly (a burst that kept going) updates its message instead of posting another.
+        try:
+            return notifier.update(anomaly, target.workspace, channel, ts, context=context), None
+        except SlackNotifyError as exc:
+            if exc.retryable:
+                raise
+            # the old message is gone or unreachable (e.g. a reinstall elsewhere): post anew
+    try:
+        return notifier.post(anomaly, target.workspace, target.channel, context=context), None
+    except SlackNotifyError as exc:
+        if exc.retryable:
+            raise
+        return None, exc.error
+
+
+def _undelivered(conn: Connection, message: NotifyMessage, anomaly_id, reason: str, again: bool) -> None:
+    from dd0c_cost.db.connection import tenant_transaction
+    from dd0c_cost.notify import store as slack_store
+
+    with tenant_transaction(conn, message.tenant_id):
+        slack_store.set_delivery(conn, anomaly_id, "undelivered", reason)
+        slack_store.mark_notified(conn, anomaly_id, message.revision, None, None, again=again)
+    outcomes.record("notify", "undelivered", reason)
 
 
 def _explain(conn, anomaly, workspace, posted, settings) -> None:

@@ -27,22 +27,7 @@ def _when(value) -> str:
 
 def cmd_keys(args) -> int:
     if getattr(args, "remote_action", None):
-        from datetime import datetime
-
-        from dd0c_cost_tools.cli import remote
-
-        made = remote.call(
-            args.stack,
-            args.remote_action,
-            {"tenant": args.tenant, "scope": args.scope, "name": args.name, "expires_in_days": args.expires_in_days},
-        )
-        print(made["secret"])
-        expires = datetime.fromisoformat(made["expires_at"]) if made.get("expires_at") else None
-        print(
-            f"{made['scope']} key {made['prefix']}… expires {_when(expires)}; store it now: only its hash is kept",
-            file=sys.stderr,
-        )
-        return 0
+        return _create_remote(args)
     from dd0c_cost.auth import keys
     from dd0c_cost.db import operator
     from dd0c_cost_tools.local.database import database_url_for_cli
@@ -56,32 +41,9 @@ def cmd_keys(args) -> int:
             secret, made = keys.create_key(
                 conn, tenant_id, scope=args.scope, name=args.name, expires_in_days=args.expires_in_days
             )
-            print(secret)
-            print(
-                f"{made['scope']} key {made['prefix']}… expires {_when(made['expires_at'])}; "
-                "store it now: only its hash is kept",
-                file=sys.stderr,
-            )
+            _print_new_key(secret, made["scope"], made["prefix"], made["expires_at"])
         elif args.action == "list":
-            rows = keys.list_keys(conn, tenant_id)
-            print(
-                format_table(
-                    [
-                        [
-                            r["prefix"],
-                            str(r["id"]),
-                            r["scope"],
-                            r["name"] or "",
-                            _when(r["created_at"]),
-                            _when(r["expires_at"]),
-                            _when(r["last_used_at"]),
-                            "revoked " + _when(r["revoked_at"]) if r["revoked_at"] else "active",
-                        ]
-                        for r in rows
-                    ],
-                    ["prefix", "id", "scope", "name", "created", "expires", "last used", "state"],
-                )
-            )
+            _print_keys(keys.list_keys(conn, tenant_id))
         else:
             if not args.key:
                 raise SystemExit("dd0c-cost: keys revoke needs the key's id or prefix")
@@ -92,3 +54,46 @@ def cmd_keys(args) -> int:
     finally:
         conn.close()
     return 0
+
+
+def _create_remote(args) -> int:
+    """The deployed stack's operator function makes the key (``--stack``)."""
+    from datetime import datetime
+
+    from dd0c_cost_tools.cli import remote
+
+    made = remote.call(
+        args.stack,
+        args.remote_action,
+        {"tenant": args.tenant, "scope": args.scope, "name": args.name, "expires_in_days": args.expires_in_days},
+    )
+    expires = datetime.fromisoformat(made["expires_at"]) if made.get("expires_at") else None
+    _print_new_key(made["secret"], made["scope"], made["prefix"], expires)
+    return 0
+
+
+def _print_new_key(secret: str, scope: str, prefix: str, expires) -> None:
+    """The secret on stdout (the only time it is shown), what it is on stderr."""
+    print(secret)
+    print(f"{scope} key {prefix}… expires {_when(expires)}; store it now: only its hash is kept", file=sys.stderr)
+
+
+def _print_keys(rows: list) -> None:
+    print(
+        format_table(
+            [
+                [
+                    r["prefix"],
+                    str(r["id"]),
+                    r["scope"],
+                    r["name"] or "",
+                    _when(r["created_at"]),
+                    _when(r["expires_at"]),
+                    _when(r["last_used_at"]),
+                    "revoked " + _when(r["revoked_at"]) if r["revoked_at"] else "active",
+                ]
+                for r in rows
+            ],
+            ["prefix", "id", "scope", "name", "created", "expires", "last used", "state"],
+        )
+    )

@@ -9,7 +9,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
 from uuid import UUID
 
@@ -17,15 +17,7 @@ import orjson
 from psycopg.rows import tuple_row
 from pydantic import ConfigDict, TypeAdapter
 
-from dd0c_cost.dashboard.models import (
-    AnomalyDetail,
-    AnomalyPage,
-    AnomalyRow,
-    AuditEntryView,
-    CostEventView,
-    Links,
-    TimelineEntry,
-)
+from dd0c_cost.dashboard.models import AnomalyPage, AnomalyRow, AuditEntryView
 from dd0c_cost.db.connection import Connection, tenant_read
 from dd0c_cost.db.one_trip import tenant_rows
 from dd0c_cost.scoring.models import AnomalyStatus, Severity
@@ -378,108 +370,6 @@ def _iso(value: datetime) -> str:
     """A timestamp as pydantic writes it: ISO 8601, Z for UTC."""
     text = value.isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else str(_DATETIME.dump_python(value, mode="json"))
-
-
-def cloudtrail_url(region: str, event_id: str) -> str:
-    return f"https://{region}.console.aws.amazon.com/cloudtrail/home?region={region}#/events/{event_id}"
-
-
-def resource_url(region: str, resource_type: str, resource_id: str) -> str | None:
-    if resource_type == "ec2:instance" and resource_id.startswith("i-"):
-        return (
-            f"https://{region}.console.aws.amazon.com/ec2/home?region={region}#InstanceDetails:instanceId={resource_id}"
-        )
-    if resource_type.startswith("ec2:volume") and resource_id.startswith("vol-"):
-        return f"https://{region}.console.aws.amazon.com/ec2/home?region={region}#VolumeDetails:volumeId={resource_id}"
-    if resource_type.startswith("rds:"):
-        return f"https://{region}.console.aws.amazon.com/rds/home?region={region}#database:id={resource_id}"
-    return None
-
-
-def get_detail(conn: Connection, anomaly_id: UUID, *, console_base: str = "") -> AnomalyDetail | None:
-    from dd0c_cost import governance
-
-    row = conn.execute(
-        f"SELECT {_LIST_COLUMNS}, slack_channel, slack_ts, created_at FROM dd0c.anomalies WHERE id = %s",
-        [anomaly_id],
-    ).fetchone()
-    if row is None:
-        return None
-    channel, ts, created_at = row.pop("slack_channel"), row.pop("slack_ts"), row.pop("created_at")
-    anomaly = AnomalyRow.model_validate(row)
-    event_rows = conn.execute(
-        """SELECT event_id, event_time, event_name, event_source, account_id, region, service, resource_type,
-                  resource_ids, action, quantity, actor_name AS actor, estimated_usd_per_hour, score
-           FROM dd0c.cost_events WHERE event_id = ANY(%s) ORDER BY event_time, id LIMIT 200""",
-        [anomaly.event_ids],
-    ).fetchall()
-    events = [CostEventView(**r, cloudtrail_url=cloudtrail_url(r["region"], r["event_id"])) for r in event_rows]
-    # what happened to its resources afterwards (stopped, deleted): the rest of the story
-    later = (
-        conn.execute(
-            """SELECT event_id, event_time, event_name, event_source, account_id, region, service, resource_type,
-                  resource_ids, action, quantity, actor_name AS actor, estimated_usd_per_hour, score
-           FROM dd0c.cost_events
-           WHERE resource_ids && %s AND event_time > %s AND NOT event_id = ANY(%s)
-           ORDER BY event_time, id LIMIT 50""",
-            [anomaly.resource_ids, anomaly.detected_at - timedelta(seconds=1), anomaly.event_ids],
-        ).fetchall()
-        if anomaly.resource_ids
-        else []
-    )
-    later_events = [CostEventView(**r, cloudtrail_url=cloudtrail_url(r["region"], r["event_id"])) for r in later]
-    trail = governance.list_entries(conn, subject=f"anomaly:{anomaly.id}", limit=200)
-    audit = [audit_view(e) for e in trail]
-    timeline: list[TimelineEntry] = []
-    for e in events:
-        usd = f", {e.estimated_usd_per_hour:+.2f} $/h" if e.estimated_usd_per_hour is not None else ""
-        timeline.append(
-            TimelineEntry(at=e.event_time, kind="event", text=f"{e.event_name} ×{e.quantity:g}{usd}", actor=e.actor)
-        )
-    timeline.append(
-        TimelineEntry(
-            at=anomaly.detected_at,
-            kind="detected",
-            text=f"detected: {anomaly.severity.value}, score {anomaly.score:.2f}",
-        )
-    )
-    for e in later_events:
-        usd = f", {e.estimated_usd_per_hour:+.2f} $/h" if e.estimated_usd_per_hour is not None else ""
-        timeline.append(
-            TimelineEntry(at=e.event_time, kind="event", text=f"{e.event_name} ×{e.quantity:g}{usd}", actor=e.actor)
-        )
-    if channel and ts:
-        timeline.append(TimelineEntry(at=created_at, kind="notified", text=f"posted to Slack {channel}"))
-    for entry in reversed(trail):
-        kind = (
-            "withheld"
-            if entry.action == "notify.withheld"
-            else "status"
-            if entry.action == "anomaly.status"
-            else "audit"
-        )
-        text = entry.reason or f"{entry.action} {entry.state or ''}".strip()
-        if kind == "status":
-            text = f"status → {entry.state}" + (f" ({entry.reason})" if entry.reason else "")
-        timeline.append(TimelineEntry(at=entry.at, kind=kind, text=text, actor=entry.actor))
-    timeline.sort(key=lambda t: t.at)
-    resources = []
-    for rid in anomaly.resource_ids[:50]:
-        url = resource_url(anomaly.region, anomaly.resource_type, rid)
-        resources.append({"id": rid, "url": url})
-    links = Links(
-        console=f"{console_base}/#/anomalies/{anomaly.id}",
-        slack={"channel": channel, "ts": ts} if channel and ts else None,
-        resources=resources,
-    )
-    return AnomalyDetail(
-        anomaly=anomaly,
-        monthly_usd=round(anomaly.estimated_hourly_usd * 730, 2),
-        events=events + later_events,
-        timeline=timeline,
-        links=links,
-        audit=audit,
-    )
 
 
 def audit_view(entry) -> AuditEntryView:

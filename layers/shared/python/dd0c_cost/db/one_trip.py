@@ -9,9 +9,9 @@ raises it (the connection stays usable); anything else (an interrupted wait, a l
 the connection, since a half-read pipeline could not be used again (a closed connection is opened
 anew). Statements up to the Sync run in one implicit transaction unless the caller sent ``BEGIN``.
 
-``tenant_rows`` sends the tenant, the query (prepared once per connection, bound with psycopg's own
-dumpers) and the Sync: the tenant setting (``is_local``) lasts for that implicit transaction only, so
-the next statement on the connection sees no tenant (RLS fails closed).
+``tenant_rows`` sends the tenant and the query (each prepared once per connection, the query bound with
+psycopg's own dumpers) and the Sync: the tenant setting (``is_local``) lasts for that implicit
+transaction only, so the next statement on the connection sees no tenant (RLS fails closed).
 """
 
 from __future__ import annotations
@@ -178,13 +178,16 @@ def tenant_rows(conn: Connection, tenant_id: object, query: str, params: list[ob
         numbered = iter(range(1, len(params) + 1))
         text = _PLACEHOLDER.sub(lambda _: f"${next(numbered)}", query).encode()
         trip = [
-            Statement(_SET_TENANT, [str(tenant_id).encode()], prepare=False),
+            Statement(_SET_TENANT, [str(tenant_id).encode()]),  # the scorer's text: one prepared statement for both
             Statement(text, values, tx.types, tx.formats, binary=True),
         ]
-        try:
-            results = round_trip(conn, trip)
-        except (pg_errors.InvalidSqlStatementName, pg_errors.DuplicatePreparedStatement):
-            results = round_trip(conn, trip)  # prepared (again) as the server has it now: once more
+        for attempt in range(len(trip) + 1):  # a failed trip learns how the server has at least one statement
+            try:
+                results = round_trip(conn, trip)
+                break
+            except (pg_errors.InvalidSqlStatementName, pg_errors.DuplicatePreparedStatement):
+                if attempt == len(trip):
+                    raise
     page = results[-1]
     tx.set_pgresult(page)
     return tx.load_rows(0, page.ntuples, tuple)

@@ -120,115 +120,114 @@ def apply_scan(conn: Connection, tenant_id: UUID, scan: RegionScan) -> dict[str,
     }
     found = set()
     for f in scan.findings:
-        key = f.resource.key
-        found.add(key)
-        ev = f.evaluation
-        row = existing.get(key)
+        found.add(f.resource.key)
+        row = existing.get(f.resource.key)
         if row is not None and utc(row["last_scanned_at"]) > at:
             counts["stale"] += 1  # a newer scan already spoke about it
-            continue
-        status = FindingStatus(row["status"]) if row else None
-        reopen = status in CLOSED_STATUSES
-        idle_since = ev.idle_since if row is None or reopen else min(utc(row["first_seen_idle"]), ev.idle_since)
-        values = {
-            "resource_name": f.resource.name,
-            "criterion": ev.criterion,
-            "verdict": ev.verdict.value,
-            "evidence": json.dumps(dict(ev.evidence), sort_keys=True, default=str),
-            "first_seen_idle": idle_since,
-            "last_scanned_at": at,
-            "monthly_waste_usd": f.waste.monthly_usd,
-            "waste_so_far_usd": f.waste.so_far_usd(idle_since, at),
-            "price_components": json.dumps([c.as_json() for c in f.waste.components]),
-            "unpriced_reason": f.waste.unpriced_reason,
-            "owner_kind": ev.owner_kind,
-            "owner_name": ev.owner_name,
-        }
-        if row is None:
-            new = conn.execute(
-                f"""INSERT INTO dd0c.zombie_findings (tenant_id, account_id, region, resource_type, resource_id,
-                        {", ".join(values)}, status, status_changed_by, status_changed_at)
-                    VALUES (%s, %s, %s, %s, %s, {", ".join(["%s"] * len(values))}, 'open', 'scan', %s) RETURNING id""",
-                [tenant_id, scan.account_id, scan.region, key[0], key[1], *values.values(), at],
-            ).fetchone()
-            _history(conn, tenant_id, new["id"], at, None, "open", ev.verdict.value, "scan", ev.criterion)
+        elif row is None:
+            _open_finding(conn, tenant_id, scan, f)
             counts["opened"] += 1
-            continue
-        sets = ", ".join(f"{k} = %s" for k in values)
-        new_status = status
-        if reopen:
-            new_status = FindingStatus.OPEN
-        elif status is FindingStatus.SNOOZED and row["snoozed_until"] is not None and utc(row["snoozed_until"]) <= at:
-            new_status = FindingStatus.OPEN  # the snooze ran out (event time)
-        conn.execute(
-            f"""UPDATE dd0c.zombie_findings SET {sets}, status = %s, closed_at = NULL,
-                    snoozed_until = CASE WHEN %s = 'snoozed' THEN snoozed_until END,
-                    status_changed_by = CASE WHEN %s THEN 'scan' ELSE status_changed_by END,
-                    status_changed_at = CASE WHEN %s THEN %s ELSE status_changed_at END,
-                    updated_at = now()
-                WHERE id = %s""",
-            [
-                *values.values(),
-                new_status.value,
-                new_status.value,
-                new_status != status,
-                new_status != status,
-                at,
-                row["id"],
-            ],
-        )
-        if new_status != status:
-            note = "reopened: idle again" if reopen else "snooze ended"
-            _history(conn, tenant_id, row["id"], at, status.value, new_status.value, ev.verdict.value, "scan", note)
-            counts["reopened" if reopen else "updated"] += 1
         else:
-            if row["verdict"] != ev.verdict.value:
-                _history(
-                    conn,
-                    tenant_id,
-                    row["id"],
-                    at,
-                    status.value,
-                    status.value,
-                    ev.verdict.value,
-                    "scan",
-                    f"verdict {row['verdict']} -> {ev.verdict.value}",
-                )
-            counts["updated"] += 1
-
+            counts[_update_finding(conn, tenant_id, at, f, row)] += 1
     excluded = {r.key: e for r, e in scan.exclusions}
     for key, row in existing.items():
-        if key in found:
-            continue
-        status = FindingStatus(row["status"])
-        if status not in LIVE_STATUSES:
-            continue
-        if utc(row["last_scanned_at"]) > at:
-            counts["stale"] += 1
-            continue
-        resource_type = key[0]
-        if key in excluded:
-            to, note, by = FindingStatus.IGNORED, excluded[key].reason, f"scan: {excluded[key].reason}"
-            counts["ignored"] += 1
-        elif key not in scan.present and any(t.value == resource_type for t in scan.complete_types):
-            to, note, by = FindingStatus.GONE, "the resource no longer exists", "scan"
-            counts["gone"] += 1
-        elif key in scan.checked:
-            to, note, by = FindingStatus.IN_USE, "no criterion matches any more", "scan"
-            counts["in_use"] += 1
-        else:
-            counts["unchecked"] += 1  # this scan could not check it: leave it as it is
-            continue
-        closed = to in CLOSED_STATUSES
-        conn.execute(
-            """UPDATE dd0c.zombie_findings SET status = %s, status_changed_by = %s, status_changed_at = %s,
-                   closed_at = CASE WHEN %s THEN %s ELSE closed_at END, last_scanned_at = %s, snoozed_until = NULL,
-                   updated_at = now()
-               WHERE id = %s""",
-            [to.value, by, at, closed, at, at, row["id"]],
-        )
-        _history(conn, tenant_id, row["id"], at, status.value, to.value, row["verdict"], by, note)
+        if key not in found and FindingStatus(row["status"]) in LIVE_STATUSES:
+            counts[_close_unfound(conn, tenant_id, scan, key, row, excluded)] += 1
     return counts
+
+
+def _finding_values(f, idle_since: datetime, at: datetime) -> dict:
+    """The columns a scan writes of a finding it made."""
+    ev = f.evaluation
+    return {
+        "resource_name": f.resource.name,
+        "criterion": ev.criterion,
+        "verdict": ev.verdict.value,
+        "evidence": json.dumps(dict(ev.evidence), sort_keys=True, default=str),
+        "first_seen_idle": idle_since,
+        "last_scanned_at": at,
+        "monthly_waste_usd": f.waste.monthly_usd,
+        "waste_so_far_usd": f.waste.so_far_usd(idle_since, at),
+        "price_components": json.dumps([c.as_json() for c in f.waste.components]),
+        "unpriced_reason": f.waste.unpriced_reason,
+        "owner_kind": ev.owner_kind,
+        "owner_name": ev.owner_name,
+    }
+
+
+def _open_finding(conn: Connection, tenant_id: UUID, scan: RegionScan, f) -> None:
+    """A resource no scan has named before: a new open finding."""
+    at, ev, key = scan.scan_time, f.evaluation, f.resource.key
+    values = _finding_values(f, ev.idle_since, at)
+    new = conn.execute(
+        f"""INSERT INTO dd0c.zombie_findings (tenant_id, account_id, region, resource_type, resource_id,
+                {", ".join(values)}, status, status_changed_by, status_changed_at)
+            VALUES (%s, %s, %s, %s, %s, {", ".join(["%s"] * len(values))}, 'open', 'scan', %s) RETURNING id""",
+        [tenant_id, scan.account_id, scan.region, key[0], key[1], *values.values(), at],
+    ).fetchone()
+    _history(conn, tenant_id, new["id"], at, None, "open", ev.verdict.value, "scan", ev.criterion)
+
+
+def _update_finding(conn: Connection, tenant_id: UUID, at: datetime, f, row) -> str:
+    """A finding the scan names again: its values refreshed; a closed one reopens, a snooze that ran
+    out (event time) ends. Which count it adds to."""
+    ev = f.evaluation
+    status = FindingStatus(row["status"])
+    reopen = status in CLOSED_STATUSES
+    idle_since = ev.idle_since if reopen else min(utc(row["first_seen_idle"]), ev.idle_since)
+    values = _finding_values(f, idle_since, at)
+    new_status = status
+    if reopen:
+        new_status = FindingStatus.OPEN
+    elif status is FindingStatus.SNOOZED and row["snoozed_until"] is not None and utc(row["snoozed_until"]) <= at:
+        new_status = FindingStatus.OPEN  # the snooze ran out (event time)
+    changed = new_status != status
+    conn.execute(
+        f"""UPDATE dd0c.zombie_findings SET {", ".join(f"{k} = %s" for k in values)}, status = %s, closed_at = NULL,
+                snoozed_until = CASE WHEN %s = 'snoozed' THEN snoozed_until END,
+                status_changed_by = CASE WHEN %s THEN 'scan' ELSE status_changed_by END,
+                status_changed_at = CASE WHEN %s THEN %s ELSE status_changed_at END,
+                updated_at = now()
+            WHERE id = %s""",
+        [*values.values(), new_status.value, new_status.value, changed, changed, at, row["id"]],
+    )
+    if changed:
+        note = "reopened: idle again" if reopen else "snooze ended"
+        _history(conn, tenant_id, row["id"], at, status.value, new_status.value, ev.verdict.value, "scan", note)
+        return "reopened" if reopen else "updated"
+    if row["verdict"] != ev.verdict.value:
+        note = f"verdict {row['verdict']} -> {ev.verdict.value}"
+        _history(conn, tenant_id, row["id"], at, status.value, status.value, ev.verdict.value, "scan", note)
+    return "updated"
+
+
+def _close_unfound(conn: Connection, tenant_id: UUID, scan: RegionScan, key, row, excluded: dict) -> str:
+    """A live finding the scan did not name: ignored if now excluded, gone if its type's inventory
+    was complete and the resource absent, in use if it was checked; else left as it is. Which count
+    it adds to."""
+    at = scan.scan_time
+    if utc(row["last_scanned_at"]) > at:
+        return "stale"
+    status = FindingStatus(row["status"])
+    if key in excluded:
+        to, note, by = FindingStatus.IGNORED, excluded[key].reason, f"scan: {excluded[key].reason}"
+        count = "ignored"
+    elif key not in scan.present and any(t.value == key[0] for t in scan.complete_types):
+        to, note, by, count = FindingStatus.GONE, "the resource no longer exists", "scan", "gone"
+    elif key in scan.checked:
+        to, note, by, count = FindingStatus.IN_USE, "no criterion matches any more", "scan", "in_use"
+    else:
+        return "unchecked"  # this scan could not check it: leave it as it is
+    closed = to in CLOSED_STATUSES
+    conn.execute(
+        """UPDATE dd0c.zombie_findings SET status = %s, status_changed_by = %s, status_changed_at = %s,
+               closed_at = CASE WHEN %s THEN %s ELSE closed_at END, last_scanned_at = %s, snoozed_until = NULL,
+               updated_at = now()
+           WHERE id = %s""",
+        [to.value, by, at, closed, at, at, row["id"]],
+    )
+    _history(conn, tenant_id, row["id"], at, status.value, to.value, row["verdict"], by, note)
+    return count
 
 
 # --- reading and acting -------------------------------------------------------------------------

@@ -97,23 +97,7 @@ def scan_region(
     result.present = {r.key for r in inv.resources}
 
     wanted: dict[tuple[str, str], list[MetricQuery]] = {r.key: criteria.metric_queries(r) for r in resources}
-    fetched = metrics.MetricFetch()
-    all_queries = [q for qs in wanted.values() for q in qs]
-    if all_queries:
-        cloudwatch = session.client("cloudwatch", region_name=region, config=client_config)
-        fetched = metrics.fetch_daily(
-            cloudwatch, all_queries, Window(scan_time, criteria.WINDOW_DAYS), on_error=inventory.classify_error
-        )
-    result.metric_queries, result.metric_calls = fetched.queries, fetched.calls
-    result.api_calls["cloudwatch:GetMetricData"] = fetched.calls
-    if fetched.failed:
-        kinds = sorted(set(fetched.failed.values()))
-        kind = "throttled" if "throttled" in kinds else "access_denied" if kinds == ["access_denied"] else "error"
-        result.errors["metrics"] = {
-            "kind": kind,
-            "detail": f"{len(fetched.failed)} of {fetched.queries} statistics unanswered: {', '.join(kinds)}",
-        }
-
+    fetched = _fetch_metrics(session, client_config, wanted, result)
     for resource in resources:
         queries = wanted[resource.key]
         if any(q in fetched.failed for q in queries):
@@ -129,3 +113,27 @@ def scan_region(
             result.findings.append(Finding(resource, outcome, waste_of(book, resource)))
     result.findings.sort(key=lambda f: f.resource.key)
     return result
+
+
+def _fetch_metrics(
+    session, client_config, wanted: dict[tuple[str, str], list[MetricQuery]], result: RegionScan
+) -> metrics.MetricFetch:
+    """Every statistic the criteria want, in batched ``GetMetricData`` calls over the scan's window;
+    the calls and what went unanswered are recorded on ``result``."""
+    fetched = metrics.MetricFetch()
+    all_queries = [q for qs in wanted.values() for q in qs]
+    if all_queries:
+        cloudwatch = session.client("cloudwatch", region_name=result.region, config=client_config)
+        fetched = metrics.fetch_daily(
+            cloudwatch, all_queries, Window(result.scan_time, criteria.WINDOW_DAYS), on_error=inventory.classify_error
+        )
+    result.metric_queries, result.metric_calls = fetched.queries, fetched.calls
+    result.api_calls["cloudwatch:GetMetricData"] = fetched.calls
+    if fetched.failed:
+        kinds = sorted(set(fetched.failed.values()))
+        kind = "throttled" if "throttled" in kinds else "access_denied" if kinds == ["access_denied"] else "error"
+        result.errors["metrics"] = {
+            "kind": kind,
+            "detail": f"{len(fetched.failed)} of {fetched.queries} statistics unanswered: {', '.join(kinds)}",
+        }
+    return fetched

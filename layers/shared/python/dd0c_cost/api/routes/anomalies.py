@@ -207,11 +207,13 @@ def get_anomaly(anomaly_id: str) -> AnomalyView:
 
 @router.get("/v1/anomalies/<anomaly_id>/detail")
 def get_anomaly_detail(anomaly_id: str) -> AnomalyDetail:
+    from dd0c_cost.dashboard.anomaly_detail import get_detail
+
     who = principal(router.current_event)
     wanted = anomaly_uuid(anomaly_id)
     conn = get_connection()
     with tenant_transaction(conn, who.tenant_id):
-        detail = queries.get_detail(conn, wanted)
+        detail = get_detail(conn, wanted)
     if detail is None:
         raise ApiError(404, "not_found", f"no anomaly {wanted} for this tenant")
     return detail
