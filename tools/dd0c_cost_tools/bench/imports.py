@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
 import json
 import os
 import re
@@ -74,12 +75,29 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
+# What the deps layer is built from: a layer built from other inputs is stale (a newer trim script
+# would otherwise be measured on an older checkout's layer without a word).
+DEPS_LAYER_INPUTS = ("scripts/build_deps_layer.sh", "scripts/trim_deps_layer.py", "pyproject.toml")
+_INPUTS_STAMP = "build-inputs.sha256"
+
+
+def deps_layer_inputs_digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    for name in DEPS_LAYER_INPUTS:
+        digest.update(name.encode() + b"\0" + (root / name).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
 def host_deps_layer(root: Path, *, rebuild: bool = False) -> Path:
-    """``build/deps-layer-host`` (built with the project's script if missing)."""
+    """``build/deps-layer-host``, built with the project's script if missing or built from other inputs."""
     out = root / "build" / "deps-layer-host"
-    if rebuild or not (out / "python").is_dir():
+    stamp = out / _INPUTS_STAMP
+    wanted = deps_layer_inputs_digest(root)
+    current = stamp.read_text().strip() if stamp.is_file() else None
+    if rebuild or not (out / "python").is_dir() or current != wanted:
         env = {**os.environ, "LAYER_PLATFORM": "host", "PYTHON": sys.executable}
         subprocess.run(["bash", str(root / "scripts" / "build_deps_layer.sh"), str(out)], check=True, env=env)
+        stamp.write_text(wanted + "\n")
     return out
 
 
