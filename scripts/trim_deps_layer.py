@@ -154,9 +154,15 @@ def lazy_relative_imports(block: str) -> str:
                 eager.append(f"from .{node.module} import {name}\n")
             else:
                 names[name] = node.module
+    return "".join(eager) + "\n" + lazy_names(names, "these names are imported on first access.")
+
+
+def lazy_names(names: dict[str, str], why: str) -> str:
+    """The text of a package's PEP 562 ``__getattr__`` importing each name from its submodule
+    (``names``: name -> submodule, relative to the package) on first access, then keeping it."""
     table = "".join(f"    {name!r}: {module!r},\n" for name, module in names.items())
     return (
-        "".join(eager) + "\n# Written by scripts/trim_deps_layer.py: these names are imported on first access.\n"
+        f"# Written by scripts/trim_deps_layer.py: {why}\n"
         f"_LAZY = {{\n{table}}}\n\n\n"
         "def __getattr__(name):\n"
         "    module = _LAZY.get(name)\n"
@@ -260,31 +266,22 @@ def __getattr__(name):
 """
 
 # Written by this script into psycopg: the async names, imported (and asyncio with them) on first access.
-_LAZY_PSYCOPG = """# Written by scripts/trim_deps_layer.py: the async API, and the cursors defined beside it, are
-# imported on first access (their modules import asyncio, which the sync API never needs).
-_LAZY = {
-    "AsyncCopy": ".copy",
-    "RawCursor": ".raw_cursor",
-    "RawServerCursor": ".raw_cursor",
-    "AsyncRawCursor": ".raw_cursor",
-    "AsyncRawServerCursor": ".raw_cursor",
-    "AsyncCursor": ".cursor_async",
-    "ClientCursor": ".client_cursor",
-    "AsyncClientCursor": ".client_cursor",
-    "AsyncConnection": ".connection_async",
-    "AsyncServerCursor": "._server_cursor_async",
-}
-
-
-def __getattr__(name):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = globals()[name] = getattr(import_module(module, __name__), name)
-    return value
-"""
+_LAZY_PSYCOPG = lazy_names(
+    {
+        "AsyncCopy": "copy",
+        "RawCursor": "raw_cursor",
+        "RawServerCursor": "raw_cursor",
+        "AsyncRawCursor": "raw_cursor",
+        "AsyncRawServerCursor": "raw_cursor",
+        "AsyncCursor": "cursor_async",
+        "ClientCursor": "client_cursor",
+        "AsyncClientCursor": "client_cursor",
+        "AsyncConnection": "connection_async",
+        "AsyncServerCursor": "_server_cursor_async",
+    },
+    "the async API, and the cursors defined beside it, are imported on first access\n"
+    "# (their modules import asyncio, which the sync API never needs).",
+)
 _ASYNC_COPY = ("AsyncCopy", "AsyncWriter", "AsyncLibpqWriter", "AsyncQueuedLibpqWriter")
 _LAZY_PSYCOPG_COPY = f"""# Written by scripts/trim_deps_layer.py: the async copy, imported on first access.
 def __getattr__(name):
@@ -341,31 +338,22 @@ from aws_lambda_powertools.event_handler.vpc_lattice import VPCLatticeResolver, 
 _LAZY_RESOLVERS = """from aws_lambda_powertools.event_handler.depends import DependencyResolutionError, Depends
 from aws_lambda_powertools.event_handler.request import Request
 
-# Written by scripts/trim_deps_layer.py: these resolvers are imported on first access.
-_LAZY = {
-    "AppSyncResolver": "appsync",
-    "BedrockAgentResolver": "bedrock_agent",
-    "BedrockResponse": "bedrock_agent",
-    "BedrockAgentFunctionResolver": "bedrock_agent_function",
-    "BedrockFunctionResponse": "bedrock_agent_function",
-    "AppSyncEventsResolver": "events_appsync.appsync_events",
-    "HttpResolver": "http_resolver",
-    "HttpResolverLocal": "http_resolver",
-    "LambdaFunctionUrlResolver": "lambda_function_url",
-    "VPCLatticeResolver": "vpc_lattice",
-    "VPCLatticeV2Resolver": "vpc_lattice",
-}
-
-
-def __getattr__(name):
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = globals()[name] = getattr(import_module(f"{__name__}.{module}"), name)
-    return value
-"""
+""" + lazy_names(
+    {
+        "AppSyncResolver": "appsync",
+        "BedrockAgentResolver": "bedrock_agent",
+        "BedrockResponse": "bedrock_agent",
+        "BedrockAgentFunctionResolver": "bedrock_agent_function",
+        "BedrockFunctionResponse": "bedrock_agent_function",
+        "AppSyncEventsResolver": "events_appsync.appsync_events",
+        "HttpResolver": "http_resolver",
+        "HttpResolverLocal": "http_resolver",
+        "LambdaFunctionUrlResolver": "lambda_function_url",
+        "VPCLatticeResolver": "vpc_lattice",
+        "VPCLatticeV2Resolver": "vpc_lattice",
+    },
+    "these resolvers are imported on first access.",
+)
 
 # Powertools' event data classes, every one imported by the package (utilities/data_classes/__init__.py).
 _EAGER_DATA_CLASSES = """from .alb_event import ALBEvent
