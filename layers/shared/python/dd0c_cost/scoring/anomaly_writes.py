@@ -17,9 +17,9 @@ from dd0c_cost.db.connection import Connection
 from dd0c_cost.db.one_trip import Statement
 from dd0c_cost.events.models import CostEvent
 from dd0c_cost.scoring import store
+from dd0c_cost.scoring.batch import text_array
 from dd0c_cost.scoring.combination import as_components, render
 from dd0c_cost.scoring.components import Part
-from dd0c_cost.scoring.batch import text_array
 from dd0c_cost.scoring.engine import burst_summary
 from dd0c_cost.scoring.list_json import list_json
 from dd0c_cost.scoring.models import Anomaly, ScoreComponent, Severity
