@@ -25,7 +25,7 @@ from __future__ import annotations
 from calendar import monthrange
 from collections.abc import Callable
 from datetime import UTC, datetime
-from itertools import chain
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -180,6 +180,8 @@ def valid(state: Any) -> list[Occurrence]:
     """The occurrence list of a stored state, or [] when it is missing or damaged."""
     if not isinstance(state, list):
         return []
+    if _all_whole(state):  # (the usual case, read once per series and batch: built-in loops)
+        return state[-MAX_OCCURRENCES:]
     out = []
     for o in state:
         if (
@@ -191,3 +193,18 @@ def valid(state: Any) -> list[Occurrence]:
         ):
             out.append(o)
     return out[-MAX_OCCURRENCES:]
+
+
+def _all_whole(state: list) -> bool:
+    """Every entry a list of 5 whose start is a number, actor a str and types a dict."""
+    return (
+        all(map(isinstance, state, repeat(list)))
+        and all(map((5).__eq__, map(len, state)))
+        and all(map(isinstance, map(_T0, state), repeat((int, float))))
+        and all(map(isinstance, map(_ACTOR, state), repeat(str)))
+        and all(map(isinstance, map(_TYPES, state), repeat(dict)))
+    )
+
+
+_ACTOR = itemgetter(1)
+_TYPES = itemgetter(2)
