@@ -102,6 +102,19 @@ def interpreter() -> str:
     ).stdout.strip()
 
 
+def run_probe(interpreter: str, code: str, *args: str, env: dict, cwd: Path, timeout: int = 120) -> str:
+    """Runs probe code in a fresh interpreter and returns the last line it printed.
+
+    -S: no site module, so no site-packages at all; the probe sees only what ``env``'s PYTHONPATH gives it.
+    """
+    result = subprocess.run(
+        [interpreter, "-S", "-c", code, *args], env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+    return lines[-1] if lines else ""
+
+
 def test_the_declared_runtime_is_the_interpreter_used_here(interpreter):
     runtime = declared_runtime()
     assert runtime.startswith("python3.")
@@ -139,17 +152,7 @@ def test_every_handler_imports_from_the_built_layers_alone(
         "LAMBDA_TASK_ROOT": str(folder),
         "_X_AMZN_TRACE_ID": "Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=1",
     }
-    # -S: no site module, so no site-packages at all; PYTHONPATH still puts the layers first.
-    result = subprocess.run(
-        [interpreter, "-S", "-c", PROBE, name, str(folder)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    out = json.loads(run_probe(interpreter, PROBE, name, str(folder), env=env, cwd=tmp_path))
     assert out["ok"] == name
     assert not any("site-packages" in p or ".venv" in p for p in out["paths"]), out["paths"]
 
@@ -192,16 +195,8 @@ def test_the_trimmed_layer_imports_no_package_metadata(interpreter, built_deps_l
         "AWS_DEFAULT_REGION": "eu-west-1",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
-    result = subprocess.run(
-        [interpreter, "-S", "-c", TRIMMED_PROBE, json.dumps([(n, str(REPO / "functions" / n)) for n in functions])],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    out = json.loads(result.stdout.strip().splitlines()[-1])
+    folders = json.dumps([(n, str(REPO / "functions" / n)) for n in functions])
+    out = json.loads(run_probe(interpreter, TRIMMED_PROBE, folders, env=env, cwd=tmp_path, timeout=300))
     assert out["psycopg"] == out["dist"][0] and out["psycopg_binary"] == out["dist"][1]
     assert list(out["seen"]) == functions
     for name, seen in out["seen"].items():
@@ -232,10 +227,7 @@ def test_the_trimmed_slack_sdk_gives_its_clients_on_first_access(interpreter, bu
     """scripts/trim_deps_layer.py: importing slack_sdk's Block Kit models or its BaseClient (all a
     Slack post uses) imports no WebClient, and ``from slack_sdk import WebClient`` still works."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(built_deps_layer / "python")}
-    result = subprocess.run(
-        [interpreter, "-S", "-c", SLACK_SDK_PROBE], env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    run_probe(interpreter, SLACK_SDK_PROBE, env=env, cwd=tmp_path)
 
 
 PSYCOPG_PROBE = r"""
@@ -313,16 +305,7 @@ def test_the_trimmed_psycopg_imports_asyncio_only_for_its_async_api(interpreter,
     importing asyncio, and the names resolved on first access (the client and raw cursors, the async
     API) still work against a real server: queries, copy, server-side cursors, a cancelled query."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(built_deps_layer / "python")}
-    result = subprocess.run(
-        [interpreter, "-S", "-c", PSYCOPG_PROBE, pg_server],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=tmp_path,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.strip().splitlines()[-1] == "ok"
+    assert run_probe(interpreter, PSYCOPG_PROBE, pg_server, env=env, cwd=tmp_path) == "ok"
 
 
 POWERTOOLS_PROBE = r"""

@@ -41,7 +41,7 @@ def test_a_large_series_state_is_stored_with_lz4_and_read_back_as_it_was(db_url)
     assert json.loads(loaded)["series"][0]["state"] == json.loads(state)
 
 
-# (table, column, a value it refuses, one it takes): migration 031 keeps these rules by domains
+# (table, column, a value it refuses, one it takes): migrations 031 and 033 keep these rules by domains
 RULES = [
     ("cost_events", "score", "1.5", "1"),
     ("cost_events", "score", "-0.1", None),
@@ -57,7 +57,19 @@ RULES = [
     ("tenant_baselines", "level_usd_per_hour", "-1", "0"),
     ("tenant_novelty", "dimension", "'planet'", "'family'"),
     ("tenant_novelty", "max_usd_per_hour", "-1", "0"),
+    ("anomalies", "score", "1.01", "0.5"),
+    ("anomalies", "score", "-0.1", "0"),
+    ("anomalies", "severity", "'urgent'", "'critical'"),
+    ("anomalies", "status", "'closed'", "'false_positive'"),
+    ("anomalies", "delivery_status", "'email'", "'outbox'"),
+    ("anomalies", "delivery_status", "'Slack'", "NULL"),
+    ("anomalies", "notify_withheld", "'quiet'", "'shadow'"),
+    ("anomalies", "notify_withheld", "''", "NULL"),
 ]
+_ANOMALY = """INSERT INTO dd0c.anomalies (tenant_id, account_id, region, service, resource_type, event_ids, actor,
+                  detected_at, score, severity, estimated_hourly_usd, status, summary)
+              VALUES (%s, '111111111111', 'us-east-1', 'ec2', 'ec2:instance', '{ev-1}', 'dev', now(), %s, %s, 2.5,
+                  %s, 'dev launched 3 x m5.large')"""
 
 
 def test_the_scoring_tables_refuse_what_they_always_refused(db_url):
@@ -81,6 +93,7 @@ def test_the_scoring_tables_refuse_what_they_always_refused(db_url):
             "VALUES (%s, 'region', 'us-east-1', now(), now())",
             [tenant],
         )
+        admin.execute(_ANOMALY, [tenant, 0.9, "high", "open"])
         for table, column, refused, taken in RULES:
             update = f"UPDATE dd0c.{table} SET {column} = {{}} WHERE tenant_id = %s"
             with pytest.raises(psycopg.errors.CheckViolation), admin.transaction():
@@ -90,3 +103,13 @@ def test_the_scoring_tables_refuse_what_they_always_refused(db_url):
         bad_insert = "INSERT INTO dd0c.tenant_novelty (tenant_id, dimension, key, first_seen_at, last_seen_at) "
         with pytest.raises(psycopg.errors.CheckViolation), admin.transaction():
             admin.execute(bad_insert + "VALUES (%s, 'planet', 'x', now(), now())", [tenant])
+        for values in ([1.5, "high", "open"], [0.5, "severe", "open"], [0.5, "low", "new"]):
+            with pytest.raises(psycopg.errors.CheckViolation), admin.transaction():
+                admin.execute(_ANOMALY, [tenant, *values])
+        # the rules live in the domains (parsed once per session), not in table CHECKs (parsed per statement)
+        tables = [f"dd0c.{t}" for t in sorted({r[0] for r in RULES})]
+        checks = admin.execute(
+            "SELECT conrelid::regclass::text FROM pg_constraint WHERE contype = 'c' AND conrelid = ANY(%s::regclass[])",
+            [tables],
+        ).fetchall()
+        assert checks == []

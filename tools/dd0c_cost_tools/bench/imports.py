@@ -55,7 +55,8 @@ sys.path[:0] = json.loads(os.environ["DD0C_PROBE_PATH"])
 c0 = time.process_time(); t0 = time.perf_counter()
 import handler
 t1 = time.perf_counter(); c1 = time.process_time()
-heavy = sorted(m for m in ("aws_xray_sdk", "botocore", "boto3", "pydantic_settings", "slack_sdk", "psycopg", "moto",
+# botocore.session, not botocore: Powertools' user agent imports the package's __init__ alone (< 1 ms)
+heavy = sorted(m for m in ("aws_xray_sdk", "botocore.session", "boto3", "pydantic_settings", "slack_sdk", "psycopg", "moto",
                            "importlib.metadata") if m in sys.modules)
 modules = len(sys.modules)
 from dd0c_cost.settings import get_settings

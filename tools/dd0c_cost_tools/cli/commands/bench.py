@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 
 BENCHMARKS = {
     "nab": ("dd0c_cost_tools.bench.nab", "the streaming detector on NAB realAWSCloudwatch (score and speed)"),
@@ -49,7 +50,21 @@ def register(sub) -> None:
         s.set_defaults(func=cmd_bench)
 
 
-def cmd_bench(args) -> int:
-    target, _purpose = BENCHMARKS[args.bench_name]
+def benchmark_main(name: str):
+    target, _purpose = BENCHMARKS[name]
     module, _, function = target.partition(":")
-    return getattr(importlib.import_module(module), function or "main")(args.rest)
+    return getattr(importlib.import_module(module), function or "main")
+
+
+def cmd_bench(args) -> int:
+    run = benchmark_main(args.bench_name)
+    if {"-h", "--help"} & set(args.rest):
+        return run(args.rest)
+    from dd0c_cost_tools.bench.machine import host_line
+
+    # on stderr under --json, so machine-read stdout stays one JSON document
+    out = sys.stderr if "--json" in args.rest else sys.stdout
+    print(host_line("before"), file=out, flush=True)
+    code = run(args.rest)
+    print(host_line("after"), file=out, flush=True)
+    return code

@@ -119,13 +119,13 @@ class TenantBatch:
                 "events": self.scores,
             }
         )
-        states = _text_array().dump([_text(series[k].state_json()) for k in keys]) if keys else b"{}"
+        states = text_array().dump([_text(series[k].state_json()) for k in keys]) if keys else b"{}"
         formats = [pq.Format.TEXT, pq.Format.TEXT, pq.Format.BINARY if keys else pq.Format.TEXT, pq.Format.TEXT]
         tenant_text = _text(tenant_state.state_json(novelty=False)).encode()
         return Statement(statement, [tenant, payload, states, tenant_text], formats=formats)
 
 
 @functools.cache
-def _text_array() -> Dumper:
+def text_array() -> Dumper:
     """psycopg's dumper of a list of str as a binary text[] (made once: a Transformer costs more than the dump)."""
     return Transformer().get_dumper(["text"], PyFormat.BINARY)
