@@ -122,6 +122,10 @@ def sanitize(event: CostEvent) -> Observation | Ignored:
     if abs(x) > MAX_EVENT_USD_PER_HOUR:
         x = math.copysign(MAX_EVENT_USD_PER_HOUR, x)
         note = f"rate change clamped to ${MAX_EVENT_USD_PER_HOUR:,.0f}/h"
+    return _observed(event, float(x), float(q), unit, VERBS[action], note)
+
+
+def _observed(event: CostEvent, x: float, q: float, unit: float | None, verb: str, note: str | None) -> Observation:
     it = event.attributes.get("instance_type")
     it = it if isinstance(it, str) and it else None
     actor = event.actor
@@ -131,8 +135,8 @@ def sanitize(event: CostEvent) -> Observation | Ignored:
         (
             event.event_id,
             event_epoch(event.event_time),
-            float(x),
-            float(q),
+            x,
+            q,
             unit,
             event.account_id,
             event.region,
@@ -144,7 +148,7 @@ def sanitize(event: CostEvent) -> Observation | Ignored:
             it,
             family_of(it),
             tuple(event.resource_ids),
-            VERBS[action],
+            verb,
             note,
         ),
     )
