@@ -15,7 +15,7 @@ from dd0c_cost.db.connection import open_connection, tenant_transaction
 from dd0c_cost.events.models import Actor, CostAction, CostEvent, IngestMessage, Origin, PriceQuote
 from dd0c_cost.events.store import insert_cost_event
 from dd0c_cost.pricing import get_price_book
-from dd0c_cost.scoring import store
+from dd0c_cost.scoring import anomaly_writes, store
 from dd0c_cost.scoring.feedback import record_feedback
 from dd0c_cost.scoring.models import AnomalyStatus
 from dd0c_cost.scoring.scorer import score_cost_events
@@ -151,9 +151,17 @@ def test_eight_p4d_in_a_never_used_region_alert_on_the_first_event(local_pipelin
 
 
 def test_forty_launches_in_five_minutes_from_autoscaling_raise_one_growing_anomaly(
-    local_pipeline, operator_conn, db_url, app_env
+    local_pipeline, operator_conn, db_url, app_env, monkeypatch
 ):
     acme = tenant(operator_conn)
+    writers = []  # who writes a grown row's list_json, as each grow's transaction says (migration 030)
+    grow = anomaly_writes.grow
+
+    def grow_and_ask(conn, p):
+        writers.append(conn.execute("SELECT current_setting('dd0c.list_json_writer', true) AS w").fetchone()["w"])
+        return grow(conn, p)
+
+    monkeypatch.setattr(anomaly_writes, "grow", grow_and_ask)
     rng = random.Random(11)
     records = [
         as_role(
@@ -199,6 +207,7 @@ def test_forty_launches_in_five_minutes_from_autoscaling_raise_one_growing_anoma
     # one anomaly raised, the rest of the burst grew it; Slack saw the latest revision
     assert tally.count("score", "anomaly") == 1
     assert tally.count("score", "grouped") >= 20
+    assert writers and set(writers) == {"scorer"}  # the trigger left list_json to the scorer on every grow
     assert a["revision"] > 1 and a["notified_revision"] == a["revision"]
     posts = [json.loads(line) for line in (app_env / "slack-outbox.jsonl").read_text().splitlines()]
     assert {p["anomaly_id"] for p in posts} == {str(a["id"])}

@@ -45,10 +45,13 @@ from dd0c_cost.scoring.shape import step_unpriced
 # The round trips' statements (scoring_load/scoring_save act only for the transaction's tenant,
 # migration 008: each is preceded by the set_config that makes its tenant the transaction's).
 _BEGIN = Statement(b"BEGIN")
-# The rows this transaction grows get their list_json from the scorer (migration 030), not the trigger.
-_WRITES_LIST_JSON = Statement(b"SELECT set_config('dd0c.list_json_writer', 'scorer', true)")
 _COMMIT = Statement(b"COMMIT")
 _SET_TENANT = b"SELECT set_config('dd0c.tenant_id', $1, true)"
+# The first tenant's statement also says that the rows this transaction grows get their list_json from the
+# scorer (migration 030), not the trigger: one statement for both (each costs the backend an executor start).
+_SET_WRITER_AND_TENANT = (
+    b"SELECT set_config('dd0c.list_json_writer', 'scorer', true), set_config('dd0c.tenant_id', $1, true)"
+)
 _LOAD = b"SELECT dd0c.scoring_load($1::uuid, $2::json)"
 _SAVE = b"SELECT dd0c.scoring_save($1::uuid, $2::jsonb, $3::text[], $4::text)"
 
@@ -133,9 +136,10 @@ def _score_tenants(
     out: list = list(results)
     try:
         work = [TenantBatch(t, indexes, events) for t, indexes in groups]
-        got = round_trip(conn, [_BEGIN, _WRITES_LIST_JSON, *(s for w in work for s in _load_statements(w))])
-        # results: BEGIN, the list_json writer, then (set_config, scoring_load) per tenant
-        loaded = [orjson.loads(got[3 + 2 * k].get_value(0, 0) or b"") for k in range(len(work))]
+        loads = (s for k, w in enumerate(work) for s in _load_statements(w, first=k == 0))
+        got = round_trip(conn, [_BEGIN, *loads])
+        # results: BEGIN, then (set_config, scoring_load) per tenant
+        loaded = [orjson.loads(got[2 + 2 * k].get_value(0, 0) or b"") for k in range(len(work))]
         active = [work[-1].tenant_id]  # the last set_config is in force
 
         for w, got_w in zip(work, loaded, strict=True):
@@ -158,9 +162,10 @@ def _score_tenants(
     results[:] = out
 
 
-def _load_statements(w: TenantBatch) -> list[Statement]:
+def _load_statements(w: TenantBatch, *, first: bool) -> list[Statement]:
     tenant = str(w.tenant_id).encode()
-    return [Statement(_SET_TENANT, [tenant]), Statement(_LOAD, [tenant, w.load_payload()])]
+    set_tenant = _SET_WRITER_AND_TENANT if first else _SET_TENANT
+    return [Statement(set_tenant, [tenant]), Statement(_LOAD, [tenant, w.load_payload()])]
 
 
 def _last_round_trip(work: list[TenantBatch], active: list) -> list[Statement]:
