@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dd0c_cost.events.models import CostAction
 from dd0c_cost.scoring.recurrence import rule_between
@@ -197,3 +199,36 @@ def test_remember_and_match_keep_the_reference_rule_exactly():
         slow = _reference_remember(copy.deepcopy(slow), b, who)
         assert fast == slow
     assert hits > 100  # the rules did match, often
+
+
+_DAY = 86400.0
+_bursts = st.lists(
+    st.tuples(
+        st.sampled_from((0.0, 0.0, 3600.0, _DAY, 7 * _DAY, 45 * _DAY, 120 * _DAY)),  # step of event time (ties too)
+        st.sampled_from((0.0, 0.0, 3600.0, 2 * _DAY, 200 * _DAY)),  # the burst began that long before
+        st.sampled_from(("ana", "bo", "role:asg")),
+        st.dictionaries(st.sampled_from(("t3.large", "m5.large", "p4d.24xlarge")), st.integers(1, 3), min_size=1),
+    ),
+    max_size=120,
+)
+
+
+@settings(max_examples=300, derandomize=True, database=None, deadline=None)
+@given(_bursts)
+def test_remember_is_the_reference_rule_on_any_sequence(bursts):
+    """Property: whatever the sequence (ties of start time, starts out of order, bursts too old to keep,
+    one type or several, the same burst growing), the hot path's ``remember`` keeps exactly the list
+    the plain rule keeps, in the same order."""
+    import copy
+
+    from dd0c_cost.scoring.recurrence import remember
+
+    fast: list = []
+    slow: list = []
+    t = START.timestamp()
+    for step, back, who, types in bursts:
+        t += step
+        b = {"t0": t - back, "ty": {k: float(n) for k, n in types.items()}, "q": float(sum(types.values())), "u": 0.5}
+        fast = remember(fast, b, who)
+        slow = _reference_remember(copy.deepcopy(slow), b, who)
+        assert fast == slow

@@ -9,16 +9,20 @@ as the normaliser stores it; then, per delivery mode, every cost event is scored
 score, every series and tenant baseline (state compared as ``jsonb``), novelty key and anomaly row (wall-clock
 columns left out, anomaly ids named by their first event) and every result: run it on two checkouts to show
 a change keeps them (``--client`` also counts the client's instructions, the child's less one that scores
-nothing: it includes the first call's lazy imports).
+nothing: it includes the first call's lazy imports). The child does what the score function does and no
+more: its imports' objects frozen out of the collector's way (``gc.freeze``, as the Lambda handler does), its
+results pickled for the parent, which renders them for the digest (decision 102).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import itertools
 import json
 import os
+import pickle
 import random
 import re
 import shutil
@@ -41,7 +45,12 @@ def _instructions(path: Path) -> int:
 
 
 def _child(url: str, bodies_path: str, mode: str, out: str) -> None:
-    """Score the bodies (``mode`` batches) on one connection; write its backend pid and the results."""
+    """Score the bodies (``mode`` batches) on one connection, doing per batch what the score function does
+    (parse the bodies, score, build the notify messages); write its backend pid and the results.
+
+    As the Lambda handler does after its imports (``dd0c_cost.cold_start_done``), what the imports built goes
+    to the collector's permanent generation; and the results are rendered for the digest by the parent
+    (``_result_lines``), from a pickle: the Lambda renders nothing, so the client's count should not either."""
     counter = itertools.count(1)
     uuid.uuid4 = lambda: uuid.UUID(int=(0xABCD << 96) + next(counter))  # deterministic anomaly ids
     from dd0c_cost.db.connection import open_connection
@@ -49,9 +58,10 @@ def _child(url: str, bodies_path: str, mode: str, out: str) -> None:
     from dd0c_cost.scoring.scorer import score_cost_events
     from dd0c_cost_tools.bench.score_core import _batches
 
+    gc.freeze()
     bodies = [tuple(json.loads(line)) for line in Path(bodies_path).read_text().splitlines()]
     conn = open_connection(url)
-    lines = []
+    got = []
     for batch in _batches(bodies, mode):
         parsed = [CostEvent.model_validate_json(b) for b in batch]
         for ev, r in zip(parsed, score_cost_events(conn, parsed), strict=True):
@@ -59,13 +69,21 @@ def _child(url: str, bodies_path: str, mode: str, out: str) -> None:
                 raise r.error
             if r.anomaly is not None and r.needs_notify:
                 NotifyMessage(tenant_id=ev.tenant_id, anomaly_id=r.anomaly.id, revision=r.revision).model_dump_json()
-            a = r.anomaly.model_dump(mode="json") if r.anomaly is not None else None
-            what = [ev.event_id, r.outcome, r.reason, r.score, r.values, r.revision, r.needs_notify, r.already_scored]
-            lines.append(json.dumps([*what, a, [c.model_dump() for c in r.components]], sort_keys=True, default=str))
+            got.append((ev.event_id, r))
     pid = conn.info.backend_pid
     conn.close()
-    Path(out).write_text(json.dumps({"pid": pid, "results": sorted(lines), "n": len(bodies)}))
+    Path(out).write_bytes(pickle.dumps({"pid": pid, "results": got, "n": len(bodies)}))
     os._exit(0)  # as a Lambda: no interpreter finalisation in the count
+
+
+def _result_lines(got: list) -> list[str]:
+    """Every result as a line of JSON (what the digest covers)."""
+    lines = []
+    for event_id, r in got:
+        a = r.anomaly.model_dump(mode="json") if r.anomaly is not None else None
+        what = [event_id, r.outcome, r.reason, r.score, r.values, r.revision, r.needs_notify, r.already_scored]
+        lines.append(json.dumps([*what, a, [c.model_dump() for c in r.components]], sort_keys=True, default=str))
+    return sorted(lines)
 
 
 def _stream(n_events: int):
@@ -151,7 +169,7 @@ def _run_mode(url: str, mode: str, work: Path, counts: Path, client: bool) -> di
     lsn = _reset(url)
     prefix = [*_CACHEGRIND, f"--cachegrind-out-file={counts}/client.{mode}"] if client else []
     subprocess.run([*prefix, *child, str(work / "bodies.jsonl"), mode, str(out)], env=env, check=True)
-    res = json.loads(out.read_text())
+    res = pickle.loads(out.read_bytes())  # (written by our own child)
     n = res["n"]
     with psycopg.connect(url) as admin:
         wal = admin.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)", [lsn]).fetchone()[0]
@@ -165,7 +183,7 @@ def _run_mode(url: str, mode: str, work: Path, counts: Path, client: bool) -> di
         cl = _instructions(counts / f"client.{mode}") - _instructions(counts / f"client0.{mode}")
         figures["client_instructions_per_event"] = round(cl / n)
     figures["wal_bytes_per_event"] = round(float(wal) / n)
-    return {"events": n, **figures, "results": res["results"]}
+    return {"events": n, **figures, "results": _result_lines(res["results"])}
 
 
 def main(argv: list[str] | None = None) -> int:

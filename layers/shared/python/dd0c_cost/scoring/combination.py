@@ -59,9 +59,10 @@ def _noisy_or(values: Iterable[float]) -> float:
 
 def score_of(parts: tuple[Part, ...]) -> float:
     """The documented combination of the six parts, in ``COMPONENT_ORDER``, to 4 decimals."""
-    z, r, p, nv, c, f = (v for _, v, _ in parts)
+    z, r, p, nv, c, f = parts[0][1], parts[1][1], parts[2][1], parts[3][1], parts[4][1], parts[5][1]
     keep = 1.0 - p
-    return round((1.0 - (1.0 - z * keep) * (1.0 - r * keep) * (1.0 - c * keep) * (1.0 - nv)) * (1.0 - f), 4)
+    score = (1.0 - (1.0 - z * keep) * (1.0 - r * keep) * (1.0 - c * keep) * (1.0 - nv)) * (1.0 - f)
+    return round(score, 4) if score else score  # (a zero needs no rounding, the usual score)
 
 
 def combine(values: dict[str, float]) -> float:

@@ -32,10 +32,12 @@ Part = tuple[str, float, Callable[[], str]]
 
 
 def make_part(name: str, value: float, reason: Callable[[], str]) -> Part:
+    """The value clamped to [0, 1] and rounded to 4 decimals (0 and 1 are already: ``round`` costs a
+    float-to-decimal conversion, and most parts of most events are 0)."""
     if not value > 0.0:  # also NaN
-        value = 0.0
-    elif value > 1.0:
-        value = 1.0
+        return (name, 0.0, reason)
+    if value >= 1.0:
+        return (name, 1.0, reason)
     return (name, round(value, 4), reason)
 
 

@@ -22,6 +22,7 @@ VERBS = {
     CostAction.DELETE: "deleted",
 }
 _INCREASES = {CostAction.CREATE, CostAction.START}
+_MODIFY = CostAction.MODIFY
 
 
 class Observation(NamedTuple):
@@ -48,6 +49,9 @@ class Observation(NamedTuple):
     @property
     def series_key(self) -> str:
         return f"{self.account_id}:{self.resource_type}"
+
+
+_new_observation = tuple.__new__
 
 
 class Ignored(NamedTuple):
@@ -85,14 +89,14 @@ def sanitize(event: CostEvent) -> Observation | Ignored:
     x = event.estimated_usd_per_hour
     if x is None:
         return Ignored("price_unknown", "no price for this resource: nothing to score")
-    if not _finite(x):
+    if x - x != 0.0:  # NaN or +-inf (finite checks inline: this runs once per event)
         return Ignored("non_finite_price", f"estimated_usd_per_hour is {x!r}: ignored")
     q = event.quantity
-    if not _finite(q) or q < 0:
+    if q is None or q - q != 0.0 or q < 0:
         return Ignored("bad_quantity", f"quantity is {q!r}: ignored")
     action = event.action
     # create/start add spend, stop/delete remove it; a modify is priced as the change (either sign)
-    if action is not CostAction.MODIFY and ((x < 0) if action in _INCREASES else (x > 0)):
+    if action is not _MODIFY and ((x < 0) if action in _INCREASES else (x > 0)):
         return Ignored(
             "sign_mismatch",
             f"{action.value} with a {'negative' if x < 0 else 'positive'} "
@@ -104,8 +108,8 @@ def sanitize(event: CostEvent) -> Observation | Ignored:
     note = None
     unit = None
     quote = event.unit_price
-    if quote is not None and _finite(quote.usd_per_hour):
-        unit = abs(float(quote.usd_per_hour))
+    if quote is not None and _finite(quote_usd := quote.usd_per_hour):
+        unit = abs(float(quote_usd))
     elif q > 0:
         unit = abs(x) / q
     if unit is not None and unit > MAX_UNIT_USD_PER_HOUR:
@@ -118,25 +122,33 @@ def sanitize(event: CostEvent) -> Observation | Ignored:
     if abs(x) > MAX_EVENT_USD_PER_HOUR:
         x = math.copysign(MAX_EVENT_USD_PER_HOUR, x)
         note = f"rate change clamped to ${MAX_EVENT_USD_PER_HOUR:,.0f}/h"
+    return _observed(event, float(x), float(q), unit, VERBS[action], note)
+
+
+def _observed(event: CostEvent, x: float, q: float, unit: float | None, verb: str, note: str | None) -> Observation:
     it = event.attributes.get("instance_type")
     it = it if isinstance(it, str) and it else None
     actor = event.actor
-    return Observation(
-        event.event_id,
-        event_epoch(event.event_time),
-        float(x),
-        float(q),
-        unit,
-        event.account_id,
-        event.region,
-        event.service,
-        event.resource_type,
-        actor_key_of(event),
-        actor.display_name,
-        actor.principal_arn,
-        it,
-        family_of(it),
-        tuple(event.resource_ids),
-        VERBS[action],
-        note,
+    # (tuple.__new__: the fields in their order, without the named tuple's Python-level __new__)
+    return _new_observation(
+        Observation,
+        (
+            event.event_id,
+            event_epoch(event.event_time),
+            x,
+            q,
+            unit,
+            event.account_id,
+            event.region,
+            event.service,
+            event.resource_type,
+            actor_key_of(event),
+            actor.display_name,
+            actor.principal_arn,
+            it,
+            family_of(it),
+            tuple(event.resource_ids),
+            verb,
+            note,
+        ),
     )

@@ -25,6 +25,7 @@ from __future__ import annotations
 from calendar import monthrange
 from collections.abc import Callable
 from datetime import UTC, datetime
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any
 
@@ -136,42 +137,51 @@ def remember(occurrences: list[Occurrence], b: dict[str, Any], actor_key: str) -
     (actor, resource types) so that a daily habit cannot push last month's job out, at most
     ``MAX_OCCURRENCES`` in all, none older than ``KEEP_S``. Returns the (new) list."""
     t0 = b["t0"]
-    for o in occurrences:
-        if o[0] == t0 and o[1] == actor_key:
-            o[2], o[3], o[4] = dict(b["ty"]), b["q"], round(b["u"], 6)
-            break
-    else:
-        occurrences.append([t0, actor_key, dict(b["ty"]), b["q"], round(b["u"], 6)])
+    _record(occurrences, t0, b, actor_key)
     # Rank each occurrence within its shape (0 = the shape's newest), then keep by rank, newest
     # first within a rank: every shape's newest occurrence survives before any shape's second, so
     # many daily habits (several people x several types) cannot push last month's job out.
-    # (The hot path of scoring: sorts are stable, so newest-first then by rank alone is
-    # "by (rank, newest first)"; a shape's types compare as a set, which is what sorting them did.)
-    ranked: list[tuple[int, Occurrence]] = []
+    # (The hot path of scoring, once per priced event: sorts are stable, so newest-first into one
+    # list per rank is "by (rank, newest first)"; a shape's types compare as a set, which is what
+    # sorting them did; the too-old ones are a tail of the newest-first list, t0 - o[0] growing
+    # as o[0] falls.)
+    newest = sorted(occurrences, key=_T0, reverse=True)
+    while newest and t0 - newest[-1][0] > KEEP_S:
+        newest.pop()
+    by_rank: tuple[list[Occurrence], ...] = ([], [], [], [])  # one per rank (PER_SHAPE = 4)
     per_shape: dict[tuple, int] = {}
-    for o in sorted(occurrences, key=_T0, reverse=True):  # newest first
-        if t0 - o[0] > KEEP_S:
-            continue
-        shape = (o[1], frozenset(o[2]))
+    for o in newest:
+        types = o[2]
+        # (a one-type shape keys by its type: no set to build, the same partition into shapes)
+        shape = (o[1], next(iter(types))) if len(types) == 1 else (o[1], frozenset(types))
         rank = per_shape.get(shape, 0)
-        if rank >= PER_SHAPE:
-            continue
-        per_shape[shape] = rank + 1
-        ranked.append((rank, o))
-    ranked.sort(key=_RANK)
-    kept = [o for _, o in ranked[:MAX_OCCURRENCES]]
+        if rank < PER_SHAPE:
+            per_shape[shape] = rank + 1
+            by_rank[rank].append(o)
+    kept = list(chain.from_iterable(by_rank))
+    del kept[MAX_OCCURRENCES:]
     kept.sort(key=_T0)
     return kept
 
 
+def _record(occurrences: list[Occurrence], t0: float, b: dict[str, Any], actor_key: str) -> None:
+    """Update the first occurrence of this burst (its start, its actor) in place, or add one."""
+    for o in occurrences:
+        if o[0] == t0 and o[1] == actor_key:
+            o[2], o[3], o[4] = dict(b["ty"]), b["q"], round(b["u"], 6)
+            return
+    occurrences.append([t0, actor_key, dict(b["ty"]), b["q"], round(b["u"], 6)])
+
+
 _T0 = itemgetter(0)
-_RANK = itemgetter(0)
 
 
 def valid(state: Any) -> list[Occurrence]:
     """The occurrence list of a stored state, or [] when it is missing or damaged."""
     if not isinstance(state, list):
         return []
+    if _all_whole(state):  # (the usual case, read once per series and batch: built-in loops)
+        return state[-MAX_OCCURRENCES:]
     out = []
     for o in state:
         if (
@@ -183,3 +193,18 @@ def valid(state: Any) -> list[Occurrence]:
         ):
             out.append(o)
     return out[-MAX_OCCURRENCES:]
+
+
+def _all_whole(state: list) -> bool:
+    """Every entry a list of 5 whose start is a number, actor a str and types a dict."""
+    return (
+        all(map(isinstance, state, repeat(list)))
+        and all(map((5).__eq__, map(len, state)))
+        and all(map(isinstance, map(_T0, state), repeat((int, float))))
+        and all(map(isinstance, map(_ACTOR, state), repeat(str)))
+        and all(map(isinstance, map(_TYPES, state), repeat(dict)))
+    )
+
+
+_ACTOR = itemgetter(1)
+_TYPES = itemgetter(2)

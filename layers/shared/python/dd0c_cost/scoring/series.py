@@ -4,6 +4,9 @@ series has open, and the feedback rules; JSON in and out of PostgreSQL (``scorer
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+from itertools import repeat
+from operator import is_not
 from typing import Any
 
 from dd0c_cost.scoring import recurrence
@@ -67,8 +70,8 @@ class SeriesState(LevelBaseline):
             and isinstance(bursts, dict)
             and isinstance(bs, list)
             and len(bs) == 5
-            and all(r is None or (isinstance(r, list) and len(r) == 4) for r in seasonal)
-            and all(isinstance(b, dict) for b in bursts.values())
+            and _slots_ok(seasonal)
+            and all(map(isinstance, bursts.values(), repeat(dict)))
         ):
             return False
         self.seasonal, self.bursts, self.bstats = seasonal, bursts, bs
@@ -77,6 +80,18 @@ class SeriesState(LevelBaseline):
         ub = state.get("ub")
         self.unpriced = {k: v for k, v in ub.items() if isinstance(v, dict)} if isinstance(ub, dict) else {}
         return True
+
+
+def _slots_ok(seasonal: list) -> bool:
+    """Every slot None or a list of 4 (read once per series and batch: built-in loops, not a Python one
+    over the 192 slots; JSON makes no subclasses of list)."""
+    kinds = set(map(type, seasonal))
+    if not kinds <= _SLOT_KINDS:
+        return False
+    return list not in kinds or set(map(len, filter(partial(is_not, None), seasonal))) == {4}
+
+
+_SLOT_KINDS = {type(None), list}
 
 
 class TenantState(LevelBaseline):
@@ -157,11 +172,11 @@ def expire_bursts(series: SeriesState, t: float, cfg: ScoringConfig) -> None:
     # Closing updates the burst statistics by exponential weighting, which depends on order; the
     # order is the bursts' own (last event, then actor), never the dict's: a state read back from
     # PostgreSQL (jsonb orders keys its own way) then scores exactly as the one kept in memory.
-    expired = sorted(
-        (k for k, b in bursts.items() if t - b["t1"] > gap or t - b["t0"] > span), key=lambda k: (bursts[k]["t1"], k)
-    )
-    for key in expired:
-        _close_burst(series, bursts.pop(key))
+    expired = [k for k, b in bursts.items() if t - b["t1"] > gap or t - b["t0"] > span]
+    if expired:  # (most events close none)
+        expired.sort(key=lambda k: (bursts[k]["t1"], k))
+        for key in expired:
+            _close_burst(series, bursts.pop(key))
     while len(bursts) > MAX_OPEN_BURSTS:
         oldest = min(bursts, key=lambda k: (bursts[k]["t1"], k))
         _close_burst(series, bursts.pop(oldest))
