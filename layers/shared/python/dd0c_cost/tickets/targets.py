@@ -52,7 +52,9 @@ class GitHubConfig(Model):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["github"] = "github"
-    api_url: HttpUrl = Field(default="https://api.github.com")
+    # validate_default: the default is then an HttpUrl like any given value, not a str that the
+    # JSON serialiser warns about on every dump of a config that leaves it out.
+    api_url: HttpUrl = Field(default="https://api.github.com", validate_default=True)
     repo: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,100}/[A-Za-z0-9_.-]{1,100}$", description="owner/name")
     auth: Literal["token", "app"] = "token"
     app_id: int | None = None
