@@ -76,17 +76,12 @@ def _one_run(n: int, *, llm_delay_s: float | None) -> dict[str, list[float]]:
 def _database(stack: ExitStack) -> tuple[str, object]:
     """A migrated embedded PostgreSQL (stopped when ``stack`` closes) with the bench tenant and its account."""
     from dd0c_cost.db import operator
-    from dd0c_cost.db.connection import close_connection
     from dd0c_cost.db.migrate import migrate
     from dd0c_cost_tools.local.embedded_pg import EmbeddedPostgres
 
     server = EmbeddedPostgres.ephemeral(prefix="dd0c-bench-notify-")
     url = server.start()
     stack.callback(server.stop)
-    # The runtime keeps one connection per thread across warm calls; each run has its own server,
-    # so the next run must not start on a connection to this one (its first record would fail
-    # with AdminShutdown and wait out the visibility timeout).
-    stack.callback(close_connection)
     migrate(url)
     op = operator.open_operator_connection(url)
     tenant = operator.ensure_tenant(op, "bench")

@@ -191,13 +191,18 @@ class LocalPipeline:
 
     @staticmethod
     def _reset_cached_clients() -> None:
+        """Forget what the runtime built from the environment this pipeline changes: settings,
+        queue clients, the notifier and this thread's database connections (a connection to the
+        previous ``DATABASE_URL`` would fail the next records with the server gone)."""
         from dd0c_cost import queues
+        from dd0c_cost.db.connection import close_connection
         from dd0c_cost.notify.slack import reset_notifier
         from dd0c_cost.settings import reset_settings
 
         reset_settings()
         queues.reset_clients()
         reset_notifier()
+        close_connection()
 
     @property
     def sqs(self):
